@@ -1,0 +1,48 @@
+# Warden: `make start` runs everything, `make test` tests everything. Both set up what is missing.
+SHELL := /bin/bash
+export SCARF_ANALYTICS := false
+export npm_config_fund := false
+export npm_config_audit := false
+
+.PHONY: start test deps temporal migrate build typecheck config-validate bench clean
+
+## start: install, build Temporal CLI if missing, create and migrate the database, run Temporal + api + worker
+start: deps build migrate
+	@scripts/start.sh
+
+## test: type-check, then every jest suite against real PostgreSQL and an ephemeral Temporal server
+test: deps temporal
+	npx tsc --noEmit -p tsconfig.json
+	npx jest --ci
+
+## deps: npm packages, reinstalled only when package.json or the lockfile changed
+deps: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm install --no-audit --no-fund
+	@touch $@
+
+## temporal: the Temporal CLI (PATH, or built from source into .tools/bin)
+temporal:
+	@scripts/ensure-temporal.sh >/dev/null
+
+## migrate: create the database if missing and apply pending migrations (DATABASE_URL)
+migrate: deps
+	npm run --silent migrate
+
+## build: compile to dist/ and bundle the workflow code
+build: deps
+	npm run --silent build
+
+typecheck: deps
+	npx tsc --noEmit -p tsconfig.json
+
+## config-validate: check config/*.yaml as start-up would
+config-validate: deps
+	npm run --silent warden -- config validate
+
+bench: deps
+	@echo "no benchmarks yet"
+
+clean:
+	rm -rf dist coverage

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# `make start`: Temporal (unless TEMPORAL_ADDRESS points at a cluster), the api and
+# the worker, in the foreground. Ctrl-C stops all of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+set -a
+[[ -f .env ]] && . ./.env
+set +a
+
+port="${PORT:-3000}"
+temporal_pid=""
+app_pids=()
+
+stop_all() {
+  trap - INT TERM EXIT
+  echo "stopping Warden..."
+  for pid in "${app_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${app_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ -n "$temporal_pid" ]]; then
+    kill -TERM "$temporal_pid" 2>/dev/null || true
+    wait "$temporal_pid" 2>/dev/null || true
+  fi
+  echo "stopped"
+}
+trap stop_all EXIT
+trap 'exit 0' INT TERM
+
+if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
+  temporal="$(scripts/ensure-temporal.sh)"
+  mkdir -p .data
+  ui_flag=(--headless)
+  [[ "${TEMPORAL_UI:-false}" == "true" ]] && ui_flag=(--ui-port "${TEMPORAL_UI_PORT:-8233}")
+  echo "starting Temporal dev server on 127.0.0.1:${TEMPORAL_PORT:-7233} (state in .data/temporal.db)"
+  "$temporal" server start-dev "${ui_flag[@]}" --ip 127.0.0.1 --port "${TEMPORAL_PORT:-7233}" \
+    --db-filename .data/temporal.db --log-level error &
+  temporal_pid=$!
+  export TEMPORAL_ADDRESS="127.0.0.1:${TEMPORAL_PORT:-7233}"
+  for _ in $(seq 1 120); do
+    "$temporal" operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && break
+    kill -0 "$temporal_pid" 2>/dev/null || { echo "error: Temporal dev server exited during start-up" >&2; exit 1; }
+    sleep 0.5
+  done
+else
+  echo "using the Temporal cluster at $TEMPORAL_ADDRESS"
+fi
+
+node dist/src/main.js &
+app_pids+=($!)
+WORKFLOW_BUNDLE_PATH="${WORKFLOW_BUNDLE_PATH:-dist/workflow-bundle.js}" node dist/src/worker.js &
+app_pids+=($!)
+
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+cat <<MSG
+
+Warden is running (Ctrl-C stops everything):
+  API          http://127.0.0.1:$port
+  health       http://127.0.0.1:$port/health
+  Temporal     $TEMPORAL_ADDRESS
+MSG
+[[ "${TEMPORAL_UI:-false}" == "true" && -n "$temporal_pid" ]] && echo "  Temporal UI  http://127.0.0.1:${TEMPORAL_UI_PORT:-8233}"
+echo
+
+# Any child exiting on its own is a failure: stop the rest and report it.
+set +e
+wait -n "${app_pids[@]}" ${temporal_pid:+"$temporal_pid"}
+code=$?
+echo "a Warden process exited (code $code)" >&2
+exit "$code"

@@ -1,0 +1,22 @@
+import { LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { ProblemFilter } from './common/problem';
+import { Env } from './config/env';
+
+export const logLevels = (level: Env['LOG_LEVEL']): LogLevel[] => {
+  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+  return order.slice(0, order.indexOf(level) + 1);
+};
+
+/** Builds the api application; main.ts and the e2e tests share it. */
+export async function createApp(env: Env): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: 5 * 1024 * 1024, forceCloseConnections: 'idle' });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
+    logger: logLevels(env.LOG_LEVEL),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new ProblemFilter());
+  return app;
+}

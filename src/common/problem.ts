@@ -1,0 +1,69 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** RFC 9457 problem details, with `errors` naming each bad field. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors: FieldError[];
+}
+
+export class ProblemException extends HttpException {
+  constructor(status: number, detail: string, errors: FieldError[] = [], title?: string) {
+    super(problem(status, detail, errors, title), status);
+  }
+}
+
+export function problem(status: number, detail: string, errors: FieldError[] = [], title?: string): Problem {
+  const text = title ?? HttpStatus[status]?.toLowerCase().replace(/_/g, ' ') ?? 'error';
+  return {
+    type: `https://warden.dev/problems/${text.replace(/ /g, '-')}`,
+    title: text.charAt(0).toUpperCase() + text.slice(1),
+    status,
+    detail,
+    errors,
+  };
+}
+
+/** Every error leaves as application/problem+json; unexpected ones are logged and never leak internals. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const body = this.toProblem(exception);
+    body.instance = request.url;
+    void reply.status(body.status).header('content-type', 'application/problem+json; charset=utf-8').send(body);
+  }
+
+  private toProblem(exception: unknown): Problem {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      if (typeof response === 'object' && response && 'type' in response && 'errors' in response) {
+        return { ...(response as Problem) };
+      }
+      const message =
+        typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
+      return problem(status, message);
+    }
+    // Fastify's own errors (body too large, bad content type, malformed JSON) carry a statusCode.
+    const fastifyError = exception as { statusCode?: number; message?: string; code?: string };
+    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      return problem(fastifyError.statusCode, fastifyError.message ?? 'bad request');
+    }
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return problem(500, 'An unexpected error occurred; it has been logged.');
+  }
+}

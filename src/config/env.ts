@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const durationSeconds = z.coerce.number().positive();
+
+/** Every environment variable Warden reads. `.env.example` lists the same names. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .default('postgres://postgres@127.0.0.1:5432/warden'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('warden'),
+  /** A prebuilt workflow bundle (npm run build writes dist/workflow-bundle.js); unset means bundle from source. */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  WARDEN_CONFIG_DIR: z.string().min(1).default('config'),
+  HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
+  SHUTDOWN_TIMEOUT_SECONDS: durationSeconds.default(10),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+/** Parses the environment, naming every bad variable at once. Empty strings count as unset. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new EnvError(result.error.issues.map((i) => ({ variable: i.path.join('.'), message: i.message })));
+  }
+  return result.data;
+}

@@ -1,0 +1,47 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, ConfigProblem, loadYamlFile } from './config-files';
+
+// Later issues give each file its full schema; until then each is a strict object,
+// so a typo at the top level is caught instead of silently ignored.
+export const rulesFileSchema = z.object({ rules: z.array(z.record(z.string(), z.unknown())).default([]) }).strict();
+export const assignmentFileSchema = z.object({}).catchall(z.unknown());
+export const slaFileSchema = z.object({}).catchall(z.unknown());
+export const playbookFileSchema = z.object({}).catchall(z.unknown());
+
+export interface WardenConfig {
+  rules: z.infer<typeof rulesFileSchema>;
+  assignment: z.infer<typeof assignmentFileSchema>;
+  sla: z.infer<typeof slaFileSchema>;
+  playbooks: Record<string, z.infer<typeof playbookFileSchema>>;
+}
+
+/** Loads and validates every file under the config directory, reporting all problems together. */
+export function loadWardenConfig(dir: string): WardenConfig {
+  const problems: ConfigProblem[] = [];
+  const attempt = <T>(load: () => T, fallback: T): T => {
+    try {
+      return load();
+    } catch (err) {
+      if (err instanceof ConfigError) problems.push(...err.problems);
+      else throw err;
+      return fallback;
+    }
+  };
+  if (!existsSync(dir)) throw new ConfigError([{ file: dir, path: '', message: 'configuration directory does not exist' }]);
+
+  const config: WardenConfig = {
+    rules: attempt(() => loadYamlFile(join(dir, 'rules.yaml'), rulesFileSchema), { rules: [] }),
+    assignment: attempt(() => loadYamlFile(join(dir, 'assignment.yaml'), assignmentFileSchema), {}),
+    sla: attempt(() => loadYamlFile(join(dir, 'sla.yaml'), slaFileSchema), {}),
+    playbooks: {},
+  };
+  const playbookDir = join(dir, 'playbooks');
+  const playbookFiles = existsSync(playbookDir) ? readdirSync(playbookDir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+  for (const name of playbookFiles) {
+    config.playbooks[name.replace(/\.ya?ml$/, '')] = attempt(() => loadYamlFile(join(playbookDir, name), playbookFileSchema), {});
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

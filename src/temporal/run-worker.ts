@@ -1,0 +1,79 @@
+import { INestApplicationContext, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DefaultLogger, LogLevel, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditService } from '../audit/audit.service';
+import { Env } from '../config/env';
+import { logLevels } from '../app';
+import { createActivities } from './activities';
+import { WorkerModule } from './worker.module';
+
+export async function connectWithRetry(address: string, logger: Logger, signal?: AbortSignal): Promise<NativeConnection> {
+  for (let attempt = 1, delay = 500; ; attempt++, delay = Math.min(delay * 2, 10_000)) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      logger.warn(`Temporal at ${address} not reachable (attempt ${attempt}): ${(err as Error).message}; retrying in ${delay} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+/** Workflow code: a prebuilt bundle in production, bundled from source otherwise. */
+export function workflowSource(env: Env): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const bundle = env.WORKFLOW_BUNDLE_PATH;
+  if (bundle) {
+    if (!existsSync(bundle)) throw new Error(`WORKFLOW_BUNDLE_PATH points at a missing file: ${bundle}`);
+    return { workflowBundle: { codePath: bundle } };
+  }
+  return { workflowsPath: require.resolve(join(__dirname, 'workflows')) };
+}
+
+export async function createWorker(app: INestApplicationContext, connection: NativeConnection, env: Env): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    ...workflowSource(env),
+    activities: createActivities({ audit: app.get(AuditService) }),
+    shutdownGraceTime: `${env.SHUTDOWN_TIMEOUT_SECONDS}s`,
+  });
+}
+
+export interface BootedWorker {
+  worker: Worker;
+  /** Polls until worker.shutdown() (or SIGINT/SIGTERM), then closes the connection and the Nest context. */
+  run(): Promise<void>;
+}
+
+const sdkLogLevel: Record<Env['LOG_LEVEL'], LogLevel> = { error: 'ERROR', warn: 'WARN', log: 'INFO', debug: 'DEBUG', verbose: 'TRACE' };
+let runtimeInstalled = false;
+
+export async function bootWorker(env: Env, logger = new Logger('worker')): Promise<BootedWorker> {
+  // The Temporal runtime is process-wide and can be configured once.
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger(sdkLogLevel[env.LOG_LEVEL]) });
+    runtimeInstalled = true;
+  }
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(env), { logger: logLevels(env.LOG_LEVEL) });
+  try {
+    const connection = await connectWithRetry(env.TEMPORAL_ADDRESS, logger);
+    const worker = await createWorker(app, connection, env);
+    return {
+      worker,
+      async run() {
+        try {
+          await worker.run();
+        } finally {
+          await connection.close();
+          await app.close();
+        }
+      },
+    };
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}

@@ -1,0 +1,2 @@
+// Everything exported here is registered as a workflow. Import nothing from Nest or TypeORM.
+export { incidentWorkflow } from './incident.workflow';

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../../src/app';
+import { Env, loadEnv } from '../../src/config/env';
+import { BootedWorker, bootWorker } from '../../src/temporal/run-worker';
+
+/** The test run's environment (set by global-setup) with per-suite overrides. */
+export function testEnv(overrides: Partial<Record<keyof Env, string>> = {}): Env {
+  return loadEnv({ ...process.env, PORT: '0', HOST: '127.0.0.1', ...overrides });
+}
+
+/** A task queue of its own, so suites running in parallel never take each other's tasks. */
+export const uniqueTaskQueue = (name: string) => `test-${name}-${randomUUID().slice(0, 8)}`;
+
+export interface RunningApi {
+  app: NestFastifyApplication;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(env: Env): Promise<RunningApi> {
+  const app = await createApp(env);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+export interface RunningWorker extends BootedWorker {
+  stop(): Promise<void>;
+}
+
+export async function startWorker(env: Env): Promise<RunningWorker> {
+  const booted = await bootWorker(env);
+  const running = booted.run();
+  return {
+    ...booted,
+    async stop() {
+      booted.worker.shutdown();
+      await running;
+    },
+  };
+}
+
+/** Polls `read` until `done` holds or the deadline passes; never a fixed sleep. */
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  { timeoutMs = 15_000, intervalMs = 100, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await read();
+      if (done(last)) return last;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}${lastError ? `; last error: ${String(lastError)}` : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,95 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import type { FieldError } from '../common/problem';
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+
+/** How far ahead of the server clock an `occurredAt` may be (clock skew), in ms. */
+export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+const MAX_RAW_DEPTH = 32;
+
+// Postgres text and jsonb cannot hold U+0000; everything else is stored verbatim.
+const noNul = (s: string) => !s.includes('\u0000');
+const text = (max: number) =>
+  z.string().max(max, `must be at most ${max} characters`).refine(noNul, 'must not contain the NUL character');
+
+const ip = z
+  .string()
+  .max(64)
+  .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address');
+
+function depthOf(value: unknown, limit: number, depth = 0): number {
+  if (depth > limit || value === null || typeof value !== 'object') return depth;
+  let max = depth;
+  for (const v of Object.values(value as object)) {
+    max = Math.max(max, depthOf(v, limit, depth + 1));
+    if (max > limit) break;
+  }
+  return max;
+}
+
+function hasNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object' || depth > MAX_RAW_DEPTH) return false;
+  return Object.entries(value as object).some(([k, v]) => k.includes('\u0000') || hasNul(v, depth + 1));
+}
+
+/** The native alert every format normalizes to; see DESIGN.md "The native SecurityAlert". */
+export const securityAlertSchema = z
+  .object({
+    source: text(200).min(1, 'must not be empty'),
+    type: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(64, 'must be at most 64 characters')
+      .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, "_", "." or "-" (e.g. sql_injection)'),
+    severity: z.enum(SEVERITIES, { message: `must be one of ${SEVERITIES.join(', ')}` }),
+    title: text(1000).min(1, 'must not be empty'),
+    externalId: text(200).min(1).optional(),
+    description: text(10_000).optional(),
+    sourceIp: ip.optional(),
+    destinationIp: ip.optional(),
+    user: text(200).min(1).optional(),
+    host: text(255).min(1).optional(),
+    occurredAt: z
+      .string()
+      .max(64)
+      .refine((v) => !Number.isNaN(Date.parse(v)) && /^\d{4}-\d{2}-\d{2}T/.test(v), 'must be an ISO 8601 timestamp')
+      .refine((v) => Date.parse(v) <= Date.now() + MAX_FUTURE_SKEW_MS, 'must not be in the future')
+      .optional(),
+    tags: z.array(text(100).min(1)).max(50, 'must have at most 50 tags').optional(),
+    raw: z
+      .unknown()
+      .refine((v) => depthOf(v, MAX_RAW_DEPTH) <= MAX_RAW_DEPTH, `must nest at most ${MAX_RAW_DEPTH} levels deep`)
+      .refine((v) => !hasNul(v), 'must not contain the NUL character')
+      .optional(),
+  })
+  .strict();
+
+export type SecurityAlertInput = z.input<typeof securityAlertSchema>;
+
+/** A validated alert, with `occurredAt` parsed. */
+export type SecurityAlert = Omit<z.output<typeof securityAlertSchema>, 'occurredAt'> & { occurredAt?: Date };
+
+export type Validation = { ok: true; alert: SecurityAlert } | { ok: false; errors: FieldError[] };
+
+/** Validates one alert; errors name each bad field with a JSON-pointer-like path. */
+export function validateAlert(input: unknown, pathPrefix = ''): Validation {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return { ok: false, errors: [{ path: pathPrefix || '/', message: 'must be a JSON object' }] };
+  }
+  const result = securityAlertSchema.safeParse(input);
+  if (!result.success) {
+    return {
+      ok: false,
+      errors: result.error.issues.map((i) => ({
+        path: `${pathPrefix}/${i.path.map(String).join('/')}` + (i.code === 'unrecognized_keys' ? `${i.path.length ? '/' : ''}${i.keys.join(',')}` : ''),
+        message: i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}` : i.message,
+      })),
+    };
+  }
+  const { occurredAt, ...rest } = result.data;
+  return { ok: true, alert: { ...rest, ...(occurredAt ? { occurredAt: new Date(occurredAt) } : {}) } };
+}

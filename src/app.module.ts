@@ -4,6 +4,9 @@ import { ConfigModule } from './config/config.module';
 import { Env } from './config/env';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { AuthModule } from './ingest/api-keys/auth.module';
+import { IngestModule } from './ingest/ingest.module';
+import { CorrelationModule } from './correlation/correlation.module';
 import { TemporalClientModule } from './temporal/temporal-client.module';
 
 @Module({})
@@ -11,7 +14,16 @@ export class AppModule {
   static forRoot(env: Env): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(env), DatabaseModule, TemporalClientModule, AuditModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(env),
+        DatabaseModule,
+        TemporalClientModule,
+        AuditModule,
+        AuthModule,
+        HealthModule,
+        IngestModule,
+        CorrelationModule,
+      ],
     };
   }
 }

@@ -2,6 +2,7 @@ import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { MAX_BODY_BYTES, registerBodyParsers } from './ingest/body-parsers';
 import { ProblemFilter } from './common/problem';
 import { Env } from './config/env';
 
@@ -12,11 +13,13 @@ export const logLevels = (level: Env['LOG_LEVEL']): LogLevel[] => {
 
 /** Builds the api application; main.ts and the e2e tests share it. */
 export async function createApp(env: Env): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: 5 * 1024 * 1024, forceCloseConnections: 'idle' });
+  const adapter = new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, forceCloseConnections: 'idle' });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
     logger: logLevels(env.LOG_LEVEL),
     abortOnError: false,
+    bodyParser: false,
   });
+  registerBodyParsers(app.getHttpAdapter().getInstance());
   app.useGlobalFilters(new ProblemFilter());
   return app;
 }

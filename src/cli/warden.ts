@@ -1,11 +1,33 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { DataSource } from 'typeorm';
 import { ConfigError } from '../config/config-files';
 import { loadEnv } from '../config/env';
 import { loadWardenConfig } from '../config/warden-config';
+import { backtest, formatBacktest } from '../correlation/backtest';
+import { dataSourceOptions } from '../database/data-source-options';
+import { SCOPES, Scope } from '../ingest/api-keys/api-key.entity';
+import { createApiKey } from '../ingest/api-keys/api-keys.service';
+import { parseNdjson } from '../ingest/body-parsers';
+import { nativeIntake, records } from '../ingest/intake';
+import { FORMATS, isFormatName, normalizers } from '../ingest/normalizers';
+import type { NormalizedItem } from '../ingest/normalizers/types';
 
 const program = new Command('warden').description('Warden operator commands');
+
+function loadConfig(dir?: string) {
+  try {
+    return loadWardenConfig(dir ?? loadEnv().WARDEN_CONFIG_DIR);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
 
 const config = program.command('config').description('configuration as code');
 config
@@ -13,17 +35,57 @@ config
   .description('validate config/*.yaml exactly as start-up does')
   .option('-d, --dir <dir>', 'configuration directory (default: WARDEN_CONFIG_DIR or config)')
   .action((opts: { dir?: string }) => {
-    const dir = opts.dir ?? loadEnv().WARDEN_CONFIG_DIR;
+    const loaded = loadConfig(opts.dir);
+    console.log(`valid: ${loaded.rules.rules.length} rules, ${Object.keys(loaded.playbooks).length} playbooks`);
+  });
+
+const keys = program.command('keys').description('API keys');
+const scope = (value: string, previous: Scope[] = []): Scope[] => {
+  if (!(SCOPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${SCOPES.join(', ')}`);
+  return [...previous, value as Scope];
+};
+keys
+  .command('create')
+  .description('create an API key; it is printed once and stored only as a hash')
+  .requiredOption('--name <name>', 'who or what uses the key, e.g. suricata-sensor-1')
+  .requiredOption('--scope <scope>', `scope (repeatable): ${SCOPES.join(', ')}`, scope)
+  .action(async (opts: { name: string; scope: Scope[] }) => {
+    const ds = await new DataSource(dataSourceOptions(loadEnv().DATABASE_URL, 1)).initialize();
     try {
-      const loaded = loadWardenConfig(dir);
-      console.log(
-        `${dir}: valid (${loaded.rules.rules.length} rules, ${Object.keys(loaded.playbooks).length} playbooks)`,
-      );
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      console.error(err.message);
-      process.exitCode = 1;
+      const { id, key } = await createApiKey(ds, opts.name, [...new Set(opts.scope)]);
+      console.error(`created key ${id} "${opts.name}" with scopes ${opts.scope.join(', ')}; store it now, it is not shown again:`);
+      console.log(key);
+    } finally {
+      await ds.destroy();
     }
+  });
+
+const rules = program.command('rules').description('AnomalyToAction rules');
+rules
+  .command('backtest')
+  .description('replay an alert file through the current rules, dedup and correlation, with no side effects')
+  .argument('<file>', 'JSON (one alert, an array, or { "alerts": [...] }) or NDJSON')
+  .option('-f, --format <format>', `native or one of ${FORMATS.join(', ')}`, 'native')
+  .option('-d, --dir <dir>', 'configuration directory')
+  .option('--json', 'print the report as JSON')
+  .action(async (file: string, opts: { format: string; dir?: string; json?: boolean }) => {
+    if (opts.format !== 'native' && !isFormatName(opts.format)) throw new InvalidArgumentError(`unknown format ${opts.format}`);
+    const cfg = loadConfig(opts.dir);
+    const text = readFileSync(file, 'utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = parseNdjson(text);
+    }
+    let items: NormalizedItem[];
+    if (opts.format === 'native') items = nativeIntake(body).items;
+    else {
+      const normalize = normalizers[opts.format as keyof typeof normalizers];
+      items = records(body).values.flatMap((v) => ('error' in v ? [{ errors: [{ path: '', message: v.error }] }] : normalize(v.value, cfg.formats)));
+    }
+    const report = await backtest(items, cfg.rules);
+    console.log(opts.json ? JSON.stringify(report, null, 2) : formatBacktest(report));
   });
 
 program.parseAsync().catch((err) => {

@@ -33,6 +33,11 @@ export function problem(status: number, detail: string, errors: FieldError[] = [
   };
 }
 
+const FASTIFY_FIELD_ERRORS: Record<number, FieldError> = {
+  413: { path: '/', message: 'the body must be at most 5 MiB' },
+  415: { path: 'header:content-type', message: 'must be application/json or application/x-ndjson' },
+};
+
 /** Every error leaves as application/problem+json; unexpected ones are logged and never leak internals. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -61,7 +66,8 @@ export class ProblemFilter implements ExceptionFilter {
     // Fastify's own errors (body too large, bad content type, malformed JSON) carry a statusCode.
     const fastifyError = exception as { statusCode?: number; message?: string; code?: string };
     if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      return problem(fastifyError.statusCode, fastifyError.message ?? 'bad request');
+      const field = FASTIFY_FIELD_ERRORS[fastifyError.statusCode] ?? { path: '/', message: fastifyError.message ?? 'invalid' };
+      return problem(fastifyError.statusCode, fastifyError.message ?? 'bad request', [field]);
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return problem(500, 'An unexpected error occurred; it has been logged.');

@@ -18,6 +18,14 @@ export const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('warden'),
   /** A prebuilt workflow bundle (npm run build writes dist/workflow-bundle.js); unset means bundle from source. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(500),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),
+  OUTBOX_MAX_BACKOFF_SECONDS: durationSeconds.default(60),
+  /** Set to false on api replicas that should not deliver the outbox (at least one must). */
+  OUTBOX_DISPATCHER_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   WARDEN_CONFIG_DIR: z.string().min(1).default('config'),
   HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
   SHUTDOWN_TIMEOUT_SECONDS: durationSeconds.default(10),

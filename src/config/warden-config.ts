@@ -1,17 +1,18 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { rulesFileSchema } from '../correlation/rules.schema';
+import { formatTablesSchema } from '../ingest/normalizers';
 import { ConfigError, ConfigProblem, loadYamlFile } from './config-files';
 
-// Later issues give each file its full schema; until then each is a strict object,
-// so a typo at the top level is caught instead of silently ignored.
-export const rulesFileSchema = z.object({ rules: z.array(z.record(z.string(), z.unknown())).default([]) }).strict();
+// Later issues give these files their full schemas.
 export const assignmentFileSchema = z.object({}).catchall(z.unknown());
 export const slaFileSchema = z.object({}).catchall(z.unknown());
 export const playbookFileSchema = z.object({}).catchall(z.unknown());
 
 export interface WardenConfig {
   rules: z.infer<typeof rulesFileSchema>;
+  formats: z.infer<typeof formatTablesSchema>;
   assignment: z.infer<typeof assignmentFileSchema>;
   sla: z.infer<typeof slaFileSchema>;
   playbooks: Record<string, z.infer<typeof playbookFileSchema>>;
@@ -32,7 +33,8 @@ export function loadWardenConfig(dir: string): WardenConfig {
   if (!existsSync(dir)) throw new ConfigError([{ file: dir, path: '', message: 'configuration directory does not exist' }]);
 
   const config: WardenConfig = {
-    rules: attempt(() => loadYamlFile(join(dir, 'rules.yaml'), rulesFileSchema), { rules: [] }),
+    rules: attempt(() => loadYamlFile(join(dir, 'rules.yaml'), rulesFileSchema), rulesFileSchema.parse({})),
+    formats: attempt(() => loadYamlFile(join(dir, 'formats.yaml'), formatTablesSchema), formatTablesSchema.parse({})),
     assignment: attempt(() => loadYamlFile(join(dir, 'assignment.yaml'), assignmentFileSchema), {}),
     sla: attempt(() => loadYamlFile(join(dir, 'sla.yaml'), slaFileSchema), {}),
     playbooks: {},

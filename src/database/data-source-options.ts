@@ -13,6 +13,8 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     migrations: [migrationsGlob],
     migrationsTableName: 'migrations',
     synchronize: false,
+    // gen_random_uuid() is built into PostgreSQL 13+; uuid-ossp would need an extension.
+    uuidExtension: 'pgcrypto',
     poolSize,
     extra: { connectionTimeoutMillis: 5000 },
   };

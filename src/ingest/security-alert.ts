@@ -20,6 +20,15 @@ const ip = z
   .max(64)
   .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address');
 
+/** Strict ISO 8601 with a zone; rejects dates V8 would roll over, such as February 30th. */
+function isIsoTimestamp(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.exec(v);
+  if (!m || Number.isNaN(Date.parse(v))) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 function depthOf(value: unknown, limit: number, depth = 0): number {
   if (depth > limit || value === null || typeof value !== 'object') return depth;
   let max = depth;
@@ -56,8 +65,10 @@ export const securityAlertSchema = z
     occurredAt: z
       .string()
       .max(64)
-      .refine((v) => !Number.isNaN(Date.parse(v)) && /^\d{4}-\d{2}-\d{2}T/.test(v), 'must be an ISO 8601 timestamp')
-      .refine((v) => Date.parse(v) <= Date.now() + MAX_FUTURE_SKEW_MS, 'must not be in the future')
+      .superRefine((v, ctx) => {
+        if (!isIsoTimestamp(v)) ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 timestamp with a time zone' });
+        else if (Date.parse(v) > Date.now() + MAX_FUTURE_SKEW_MS) ctx.addIssue({ code: 'custom', message: 'must not be in the future' });
+      })
       .optional(),
     tags: z.array(text(100).min(1)).max(50, 'must have at most 50 tags').optional(),
     raw: z

@@ -12,7 +12,13 @@ export const TEMPORAL_CONNECTION = Symbol('TEMPORAL_CONNECTION');
 @Global()
 @Module({
   providers: [
-    { provide: TEMPORAL_CONNECTION, inject: [ENV], useFactory: (env: Env) => Connection.lazy({ address: env.TEMPORAL_ADDRESS }) },
+    {
+      provide: TEMPORAL_CONNECTION,
+      inject: [ENV],
+      // No gRPC retry interceptor: the outbox dispatcher retries with its own backoff, and a
+      // health probe must fail fast. (A retry timer left running would also outlive close().)
+      useFactory: (env: Env) => Connection.lazy({ address: env.TEMPORAL_ADDRESS, interceptors: [] }),
+    },
     {
       provide: Client,
       inject: [TEMPORAL_CONNECTION, ENV],

@@ -1,22 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { freePort } from '../support/temporal-server';
 import { pollUntil, uniqueTaskQueue } from '../support/harness';
-
-const root = join(__dirname, '..', '..');
-
-function launch(entry: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, ['-r', 'ts-node/register', join(root, 'src', entry)], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  return { child, output: () => output };
-}
+import { kill, launch } from '../support/processes';
 
 describe('api and worker processes', () => {
   it('start, serve /health, and exit 0 on SIGTERM and SIGINT after draining', async () => {
@@ -42,7 +27,7 @@ describe('api and worker processes', () => {
       expect({ apiCode, api: api.output().includes('api stopped') }).toEqual({ apiCode: 0, api: true });
       expect({ workerCode, worker: worker.output().includes('worker stopped') }).toEqual({ workerCode: 0, worker: true });
     } finally {
-      for (const p of [api, worker]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      kill(api, worker);
     }
   });
 });

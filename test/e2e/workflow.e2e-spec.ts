@@ -41,10 +41,10 @@ describe('incident workflow on the real Temporal server and the real worker', ()
       { what: 'workflow_started audit row' },
     );
     expect(started[0]).toMatchObject({ action: 'incident.workflow_started', actor: 'workflow', subjectType: 'incident' });
-    expect(await handle.query('status')).toEqual({ incidentId, state: 'open' });
+    expect(await handle.query('status')).toMatchObject({ incidentId, state: 'open' });
 
     await handle.signal('resolve', { by: 'analyst:alice' });
-    expect(await handle.result()).toEqual({ incidentId, state: 'resolved' });
+    expect(await handle.result()).toMatchObject({ incidentId, state: 'resolved' });
 
     const rows = await db.getRepository(AuditEvent).find({ where: { subjectId: incidentId }, order: { id: 'ASC' } });
     expect(rows.map((r) => [r.action, r.actor])).toEqual([

@@ -3,6 +3,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app';
 import { Env, loadEnv } from '../../src/config/env';
 import { BootedWorker, bootWorker } from '../../src/temporal/run-worker';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import type { Scope } from '../../src/ingest/api-keys/api-key.entity';
+import { createApiKey } from '../../src/ingest/api-keys/api-keys.service';
 
 /** The test run's environment (set by global-setup) with per-suite overrides. */
 export function testEnv(overrides: Partial<Record<keyof Env, string>> = {}): Env {
@@ -64,4 +68,37 @@ export async function pollUntil<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** Creates a real API key in the test database. */
+export async function createKey(env: Env, scopes: Scope[], name = 'test'): Promise<string> {
+  const ds = await new DataSource(dataSourceOptions(env.DATABASE_URL, 1)).initialize();
+  try {
+    return (await createApiKey(ds, name, scopes)).key;
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/** A small HTTP client for the api under test. */
+export function client(baseUrl: string, key?: string) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, body: json, text };
+  };
 }

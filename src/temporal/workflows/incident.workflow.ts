@@ -1,18 +1,36 @@
 import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
-// Placeholder until the incident workflow issue lands: it proves the path
-// api -> Temporal -> worker -> activity -> Postgres, and the signal/query wiring.
+// A first version of the incident workflow: it records its start, keeps the latest
+// correlation state from `alertsChanged`, and closes on `resolve`. Task creation,
+// assignment and SLA timers come with the workflow issue.
 
 export interface IncidentWorkflowInput {
   incidentId: string;
 }
 
+/** Sent by the outbox dispatcher on a meaningful change only; `outboxId` orders and deduplicates. */
+export interface AlertsChanged {
+  outboxId: number;
+  kind: string;
+  severity: string;
+  priority: string;
+  types: string[];
+  alertCount: number;
+}
+
 export interface IncidentWorkflowStatus {
   incidentId: string;
   state: 'open' | 'resolved';
+  severity?: string;
+  priority?: string;
+  types: string[];
+  alertCount: number;
+  /** Distinct alertsChanged signals applied. */
+  changes: number;
 }
 
+export const alertsChangedSignal = defineSignal<[AlertsChanged]>('alertsChanged');
 export const resolveSignal = defineSignal<[{ by: string }]>('resolve');
 export const statusQuery = defineQuery<IncidentWorkflowStatus>('status');
 
@@ -22,9 +40,17 @@ const { recordAudit } = proxyActivities<Activities>({
 });
 
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentWorkflowStatus> {
-  const status: IncidentWorkflowStatus = { incidentId: input.incidentId, state: 'open' };
+  const status: IncidentWorkflowStatus = { incidentId: input.incidentId, state: 'open', types: [], alertCount: 0, changes: 0 };
+  let lastOutboxId = 0;
   let resolvedBy: string | undefined;
   setHandler(statusQuery, () => status);
+  setHandler(alertsChangedSignal, (change) => {
+    // A redelivered or late signal carries an older outbox id: ignore it.
+    if (change.outboxId <= lastOutboxId) return;
+    lastOutboxId = change.outboxId;
+    Object.assign(status, { severity: change.severity, priority: change.priority, types: change.types, alertCount: change.alertCount });
+    status.changes++;
+  });
   setHandler(resolveSignal, ({ by }) => {
     resolvedBy ??= by;
   });

@@ -1,0 +1,86 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { SEVERITIES } from '../ingest/security-alert';
+import { durationSchema } from './duration';
+
+/** Alert fields that identify, correlate or count alerts. */
+export const ALERT_KEY_FIELDS = ['source', 'type', 'severity', 'title', 'sourceIp', 'destinationIp', 'user', 'host'] as const;
+export type AlertKeyField = (typeof ALERT_KEY_FIELDS)[number];
+export const CORRELATION_FIELDS = ['sourceIp', 'destinationIp', 'user', 'host'] as const;
+export type CorrelationField = (typeof CORRELATION_FIELDS)[number];
+
+export const ACTIONS = ['immediate', 'correlate', 'batch', 'suppress'] as const;
+export type RuleAction = (typeof ACTIONS)[number];
+export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
+
+const cidr = z.string().refine((v) => {
+  const [addr, bits, extra] = v.split('/');
+  const family = isIP(addr ?? '');
+  const n = Number(bits);
+  return extra === undefined && family !== 0 && Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}, 'must be a CIDR range such as 10.0.0.0/8');
+
+export const matchSchema = z
+  .object({
+    type: oneOrMany(z.string().min(1)).optional(),
+    severity: oneOrMany(z.enum(SEVERITIES)).optional(),
+    min_severity: z.enum(SEVERITIES).optional(),
+    source: oneOrMany(z.string().min(1)).optional(),
+    /** Any of these tags. */
+    tags: oneOrMany(z.string().min(1)).optional(),
+    source_ip_cidr: oneOrMany(cidr).optional(),
+    destination_ip_cidr: oneOrMany(cidr).optional(),
+    /** At least `count` alerts of this type with the same `by` fields within `within`, this one included. */
+    threshold: z
+      .object({
+        count: z.number().int().min(2),
+        within: durationSchema,
+        by: oneOrMany(z.enum(CORRELATION_FIELDS)).default(['sourceIp']),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const decisionFields = {
+  action: z.enum(ACTIONS),
+  priority: z.enum(PRIORITIES).optional(),
+  correlate_by: z.array(z.enum(CORRELATION_FIELDS)).optional(),
+  correlation_window: durationSchema.optional(),
+  dedup_fields: z.array(z.enum(ALERT_KEY_FIELDS)).min(1).optional(),
+  dedup_window: durationSchema.optional(),
+  playbooks: z.array(z.string().min(1)).optional(),
+  assign_role: z.string().min(1).optional(),
+};
+
+export const ruleSchema = z.object({ name: z.string().min(1), description: z.string().optional(), match: matchSchema.default({}), ...decisionFields }).strict();
+
+export const rulesFileSchema = z
+  .object({
+    defaults: z
+      .object({
+        dedup_window: durationSchema.default(300),
+        correlation_window: durationSchema.default(3600),
+        dedup_fields: z.array(z.enum(ALERT_KEY_FIELDS)).min(1).default(['source', 'type', 'sourceIp', 'destinationIp', 'user', 'host', 'title']),
+        correlate_by: z.array(z.enum(CORRELATION_FIELDS)).default(['sourceIp']),
+        assign_role: z.string().min(1).default('analyst'),
+      })
+      .strict()
+      .default({ dedup_window: 300, correlation_window: 3600, dedup_fields: ['source', 'type', 'sourceIp', 'destinationIp', 'user', 'host', 'title'], correlate_by: ['sourceIp'], assign_role: 'analyst' }),
+    rules: z.array(ruleSchema).default([]),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.rules.forEach((rule, i) => {
+      if (seen.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}"` });
+      seen.add(rule.name);
+    });
+  });
+
+export type RulesFile = z.output<typeof rulesFileSchema>;
+export type Rule = RulesFile['rules'][number];
+export type RuleMatch = z.output<typeof matchSchema>;

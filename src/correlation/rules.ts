@@ -1,0 +1,97 @@
+import { BlockList, isIP } from 'node:net';
+import type { SecurityAlert, Severity } from '../ingest/security-alert';
+import { severityRank } from '../ingest/security-alert';
+import type { AlertKeyField, CorrelationField, Priority, Rule, RuleAction, RuleMatch, RulesFile } from './rules.schema';
+
+/** What the AnomalyToAction rules decided for one alert. */
+export interface RuleDecision {
+  rule: string;
+  action: RuleAction;
+  priority: Priority;
+  correlateBy: CorrelationField[];
+  correlationWindowSeconds: number;
+  dedupFields: AlertKeyField[];
+  dedupWindowSeconds: number;
+  playbooks: string[];
+  assignRole: string;
+}
+
+export interface ThresholdQuery {
+  type: string;
+  by: Partial<Record<CorrelationField, string>>;
+  withinSeconds: number;
+}
+
+/** Counts stored alerts matching the query (the current alert not yet included). */
+export type RecentAlertCounter = (query: ThresholdQuery) => Promise<number>;
+
+export const priorityForSeverity: Record<Severity, Priority> = { critical: 'P1', high: 'P2', medium: 'P3', low: 'P4' };
+export const NO_RULE = '(default)';
+
+const asList = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+
+function inRanges(ip: string | undefined, ranges: string[]): boolean {
+  if (!ip) return false;
+  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
+  const list = new BlockList();
+  for (const range of ranges) {
+    const [addr, bits] = range.split('/');
+    list.addSubnet(addr, Number(bits), isIP(addr) === 6 ? 'ipv6' : 'ipv4');
+  }
+  return list.check(ip, family);
+}
+
+/** Every condition except the threshold, which needs a count from storage. */
+export function matchesStatically(match: RuleMatch, alert: SecurityAlert): boolean {
+  if (match.type && !asList(match.type)!.includes(alert.type)) return false;
+  if (match.severity && !match.severity.includes(alert.severity)) return false;
+  if (match.min_severity && severityRank(alert.severity) < severityRank(match.min_severity)) return false;
+  if (match.source && !match.source.includes(alert.source)) return false;
+  if (match.tags && !match.tags.some((t) => alert.tags?.includes(t))) return false;
+  if (match.source_ip_cidr && !inRanges(alert.sourceIp, match.source_ip_cidr)) return false;
+  if (match.destination_ip_cidr && !inRanges(alert.destinationIp, match.destination_ip_cidr)) return false;
+  return true;
+}
+
+/** The threshold's count query for this alert, or null when the alert lacks a `by` field (it cannot be counted). */
+export function thresholdQuery(match: RuleMatch, alert: SecurityAlert): ThresholdQuery | null {
+  if (!match.threshold) return null;
+  const by: Partial<Record<CorrelationField, string>> = {};
+  for (const field of match.threshold.by) {
+    const value = alert[field];
+    if (!value) return null;
+    by[field] = value;
+  }
+  return { type: alert.type, by, withinSeconds: match.threshold.within };
+}
+
+export function toDecision(rule: Rule | null, file: RulesFile, alert: SecurityAlert): RuleDecision {
+  const d = file.defaults;
+  return {
+    rule: rule?.name ?? NO_RULE,
+    action: rule?.action ?? 'correlate',
+    priority: rule?.priority ?? priorityForSeverity[alert.severity],
+    correlateBy: rule?.correlate_by ?? d.correlate_by,
+    correlationWindowSeconds: rule?.correlation_window ?? d.correlation_window,
+    dedupFields: rule?.dedup_fields ?? d.dedup_fields,
+    dedupWindowSeconds: rule?.dedup_window ?? d.dedup_window,
+    playbooks: rule?.playbooks ?? [],
+    assignRole: rule?.assign_role ?? d.assign_role,
+  };
+}
+
+/**
+ * First matching rule wins. A threshold rule matches once the stored count plus
+ * this alert reaches `count`; below it, evaluation falls through to later rules.
+ */
+export async function evaluateRules(file: RulesFile, alert: SecurityAlert, countRecent: RecentAlertCounter): Promise<RuleDecision> {
+  for (const rule of file.rules) {
+    if (!matchesStatically(rule.match, alert)) continue;
+    if (rule.match.threshold) {
+      const query = thresholdQuery(rule.match, alert);
+      if (!query || (await countRecent(query)) + 1 < rule.match.threshold.count) continue;
+    }
+    return toDecision(rule, file, alert);
+  }
+  return toDecision(null, file, alert);
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { SecurityAlert } from '../ingest/security-alert';
+import { Silence } from './silence.entity';
+import { Matcher, silenceMatches } from './silences';
+
+export interface ActiveSilence {
+  id: string;
+  matches(alert: SecurityAlert): boolean;
+}
+
+export interface SilenceView {
+  id: string;
+  matchers: Matcher[];
+  comment: string;
+  createdBy: string;
+  startsAt: Date;
+  endsAt: Date;
+  createdAt: Date;
+  state: 'pending' | 'active' | 'expired';
+  suppressedCount: number;
+}
+
+@Injectable()
+export class SilencesService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Silences in force now, read from Postgres so every replica applies a new one at once. */
+  async active(): Promise<ActiveSilence[]> {
+    const rows: { id: string; matchers: Matcher[] }[] = await this.dataSource.query(
+      `SELECT id, matchers FROM silences WHERE starts_at <= now() AND ends_at > now()`,
+    );
+    return rows.map((r) => ({ id: r.id, matches: (alert) => silenceMatches(r.matchers, alert) }));
+  }
+
+  async create(input: { matchers: Matcher[]; comment: string; createdBy: string; startsAt: Date; endsAt: Date }): Promise<SilenceView> {
+    const saved = await this.dataSource.getRepository(Silence).save(this.dataSource.getRepository(Silence).create(input));
+    return (await this.get(saved.id))!;
+  }
+
+  async list(includeExpired: boolean): Promise<SilenceView[]> {
+    return this.query(includeExpired ? '' : 'WHERE s.ends_at > now()');
+  }
+
+  async get(id: string): Promise<SilenceView | null> {
+    const [view] = await this.query('WHERE s.id = $1', [id]);
+    return view ?? null;
+  }
+
+  /** Expiring keeps the record (and its count) for the audit trail. */
+  async expire(id: string): Promise<SilenceView | null> {
+    await this.dataSource.query(`UPDATE silences SET ends_at = least(ends_at, now()) WHERE id = $1`, [id]);
+    return this.get(id);
+  }
+
+  private async query(where: string, params: unknown[] = []): Promise<SilenceView[]> {
+    const rows = await this.dataSource.query(
+      `SELECT s.*, now() AS now, (SELECT count(*)::int FROM alerts a WHERE a.silence_id = s.id) AS suppressed_count
+         FROM silences s ${where} ORDER BY s.created_at DESC`,
+      params,
+    );
+    return rows.map((r: Record<string, any>) => ({
+      id: r.id,
+      matchers: r.matchers,
+      comment: r.comment,
+      createdBy: r.created_by,
+      startsAt: r.starts_at,
+      endsAt: r.ends_at,
+      createdAt: r.created_at,
+      state: r.starts_at > r.now ? 'pending' : r.ends_at > r.now ? 'active' : 'expired',
+      suppressedCount: r.suppressed_count,
+    }));
+  }
+}

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines'];
+
+/** One line of an NDJSON body: its parsed value, or why it could not be parsed. */
+export type NdjsonLine = { line: number; value: unknown } | { line: number; error: string };
+
+/** An NDJSON body keeps its bad lines so a batch can reject them one by one. */
+export class NdjsonBody {
+  constructor(readonly lines: NdjsonLine[]) {}
+}
+
+export function parseNdjson(text: string): NdjsonBody {
+  const lines: NdjsonLine[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    if (raw.trim() === '') return;
+    try {
+      lines.push({ line: i + 1, value: JSON.parse(raw) });
+    } catch (err) {
+      lines.push({ line: i + 1, error: `malformed JSON on line ${i + 1}: ${(err as Error).message}` });
+    }
+  });
+  return new NdjsonBody(lines);
+}
+
+const badRequest = (message: string) => Object.assign(new Error(message), { statusCode: 400 });
+
+/**
+ * Our own JSON and NDJSON parsers: any parse failure is a 400 (never a 500), and any
+ * other content type is left to Fastify's 415.
+ */
+export function registerBodyParsers(fastify: FastifyInstance): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(badRequest('the request body is empty'), undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(badRequest(`malformed JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+  fastify.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => {
+    done(null, parseNdjson(body as string));
+  });
+}

@@ -1,0 +1,80 @@
+import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ProblemException, problem } from '../common/problem';
+import { WARDEN_CONFIG } from '../config/config.module';
+import type { WardenConfig } from '../config/warden-config';
+import { AuthGuard, RequireScope } from './api-keys/auth.guard';
+import { IngestService, ItemResult } from './ingest.service';
+import { Intake, MAX_BATCH_ALERTS, nativeIntake, records } from './intake';
+import { FORMATS, isFormatName, normalizers } from './normalizers';
+
+@Controller('v1/alerts')
+@UseGuards(AuthGuard)
+@RequireScope('ingest')
+export class IngestController {
+  constructor(
+    private readonly ingest: IngestService,
+    @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  async native(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.answer(nativeIntake(body), key, reply);
+  }
+
+  @Post(':format')
+  @HttpCode(202)
+  async format(
+    @Param('format') format: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    if (!isFormatName(format)) {
+      throw new ProblemException(404, `Unknown alert format "${format}". Known formats: ${FORMATS.join(', ')}.`, [{ path: 'path:format', message: `must be one of ${FORMATS.join(', ')}` }]);
+    }
+    const normalize = normalizers[format];
+    const items = records(body).values.flatMap((v) => ('error' in v ? [{ errors: [{ path: '', message: v.error }] }] : normalize(v.value, this.config.formats)));
+    return this.answer({ items, batch: true, pathPrefix: '' }, key, reply);
+  }
+
+  private async answer(intake: Intake, idempotencyKey: string | undefined, reply: FastifyReply) {
+    if (intake.items.length === 0) throw new ProblemException(422, 'The request contains no alerts.', [{ path: intake.pathPrefix || '/', message: 'must contain at least one alert' }]);
+    if (intake.items.length > MAX_BATCH_ALERTS) {
+      throw new ProblemException(413, `A request may carry at most ${MAX_BATCH_ALERTS} alerts; this one has ${intake.items.length}.`, [{ path: intake.pathPrefix || '/', message: `must contain at most ${MAX_BATCH_ALERTS} alerts` }]);
+    }
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
+      throw new ProblemException(400, 'The Idempotency-Key header must be 1 to 200 characters.', [{ path: 'header:idempotency-key', message: 'must be 1 to 200 characters' }]);
+    }
+    const results = await this.ingest.ingest(intake.items, idempotencyKey, intake.pathPrefix);
+    if (!intake.batch) return this.single(results[0], reply);
+    return this.batch(results, reply);
+  }
+
+  private single(result: ItemResult, reply: FastifyReply) {
+    if (result.status === 'rejected') throw new ProblemException(422, 'The alert is invalid.', result.errors);
+    // A repeat answers with the first result; 200 tells the client nothing new was stored.
+    if (result.repeat) reply.status(200);
+    return { alertId: result.alertId, incidentId: result.incidentId ?? null, status: result.status, priority: result.priority };
+  }
+
+  private batch(results: ItemResult[], reply: FastifyReply) {
+    const count = (status: ItemResult['status']) => results.filter((r) => r.status === status).length;
+    const summary = {
+      accepted: count('new'),
+      duplicates: count('duplicate'),
+      suppressed: count('suppressed'),
+      resolved: count('resolved'),
+      rejected: count('rejected'),
+      results: results.map(({ repeat, ...r }) => (repeat ? { ...r, repeat } : r)),
+    };
+    if (summary.rejected === results.length) {
+      // Nothing was stored: answer as a problem, still listing every item's errors.
+      const body = { ...problem(422, 'Every alert in the batch is invalid.', results.flatMap((r) => r.errors ?? [])), ...summary };
+      reply.status(422).header('content-type', 'application/problem+json; charset=utf-8');
+      return body;
+    }
+    return summary;
+  }
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { SEVERITIES, type Severity } from '../security-alert';
+import { FieldReader, finish, isObject, notAnObject, severityFromLabel, snakeCase, table, tagList, type JsonObject } from './helpers';
+import type { NormalizedItem } from './types';
+
+/** `alertmanager:` in config/formats.yaml. */
+export const alertmanagerTablesSchema = z
+  .strictObject({
+    /** Value of the `severity` label (matched lower-cased) to Warden severity. */
+    severity: table(z.string().regex(/^[a-z0-9_.-]+$/, 'must be a lower-case label value'), z.enum(SEVERITIES))
+      .default({
+        critical: 'critical',
+        page: 'critical',
+        high: 'high',
+        error: 'high',
+        warning: 'medium',
+        warn: 'medium',
+        medium: 'medium',
+        info: 'low',
+        low: 'low',
+        none: 'low',
+      }),
+  })
+  .prefault({});
+
+export type AlertmanagerTables = z.output<typeof alertmanagerTablesSchema>;
+
+/** One Alertmanager webhook (version 4): one item per entry of `alerts`, in order. */
+export function normalizeAlertmanager(record: unknown, tables: AlertmanagerTables): NormalizedItem[] {
+  if (!isObject(record)) return notAnObject('an Alertmanager webhook');
+  const r = new FieldReader(record);
+  const version = r.string('version');
+  if (version !== undefined && version !== '4') r.fail('version', `unsupported webhook version '${version}'; expected '4'`);
+  const alerts = r.value('alerts');
+  if (alerts === undefined) r.fail('alerts', 'is required (an Alertmanager webhook carries an alerts array)');
+  else if (!Array.isArray(alerts)) r.fail('alerts', 'must be an array');
+  const receiver = r.string('receiver');
+  const status = r.string('status');
+  if (r.errors.length > 0) return [{ errors: r.errors }];
+
+  // Each alert keeps the webhook around it but not its siblings, so a batch of N stays linear in size.
+  const { alerts: _siblings, ...envelope } = record;
+  const context = { envelope, receiver, status };
+  return (alerts as unknown[]).map((alert, index) => normalizeAlert(alert, index, context, tables));
+}
+
+interface WebhookContext {
+  envelope: JsonObject;
+  receiver?: string;
+  status?: string;
+}
+
+function normalizeAlert(alert: unknown, index: number, webhook: WebhookContext, tables: AlertmanagerTables): NormalizedItem {
+  if (!isObject(alert)) return { errors: [{ path: `/alerts/${index}`, message: 'must be an object' }] };
+  const r = new FieldReader(alert, ['alerts', index]);
+  if (!r.object('labels', true)) return { errors: r.errors };
+  r.object('annotations');
+
+  const alertname = r.string('labels.alertname', true);
+  const severity = severityFromLabel(r, 'labels.severity', tables.severity);
+  const status = r.string('status') ?? webhook.status;
+  if (status !== undefined && status !== 'firing' && status !== 'resolved') r.fail('status', "must be 'firing' or 'resolved'");
+  const occurredAt = r.timestamp('startsAt', true);
+  const fingerprint = r.string('fingerprint');
+  const type = alertType(r, alertname);
+  const job = r.string('labels.job');
+
+  return finish(
+    r,
+    {
+      source: 'alertmanager',
+      type: type as string,
+      severity: severity as Severity,
+      title: r.string('annotations.summary') ?? r.string('annotations.title') ?? (alertname as string),
+      // Alertmanager repeats a firing alert on every group_interval; the same externalId makes that idempotent.
+      externalId: fingerprint !== undefined ? `${fingerprint}:${String(alert.startsAt)}` : undefined,
+      description: description(r),
+      sourceIp: r.ip(firstPresent(r, ['labels.source_ip', 'labels.src_ip'])),
+      destinationIp: r.ip(firstPresent(r, ['labels.destination_ip', 'labels.dest_ip', 'labels.dst_ip'])),
+      user: r.string(firstPresent(r, ['labels.user', 'labels.username'])),
+      host: r.string('labels.host') ?? hostOf(r.string('labels.instance')),
+      occurredAt,
+      tags: tagList([
+        alertname && `alertname:${alertname}`,
+        job && `job:${job}`,
+        webhook.receiver && `receiver:${webhook.receiver}`,
+      ]),
+      raw: { ...webhook.envelope, alerts: [alert] },
+    },
+    status === 'resolved' ? { resolves: true } : {},
+  );
+}
+
+/** `labels.type` when the rule author set one, else the alertname (`SSHBruteForce` → `ssh_brute_force`). */
+function alertType(r: FieldReader, alertname: string | undefined): string | undefined {
+  const path = r.has('labels.type') ? 'labels.type' : 'labels.alertname';
+  const text = path === 'labels.type' ? r.string(path) : alertname;
+  if (text === undefined) return undefined;
+  return snakeCase(text) ?? r.fail(path, 'must contain a letter or digit to name the alert type');
+}
+
+function description(r: FieldReader): string | undefined {
+  const text = r.string('annotations.description') ?? r.string('annotations.message');
+  const runbook = r.string('annotations.runbook_url');
+  return [text, runbook && `Runbook: ${runbook}`].filter(Boolean).join('\n') || undefined;
+}
+
+const firstPresent = (r: FieldReader, paths: string[]): string => paths.find((p) => r.has(p)) ?? paths[0];
+
+/** `node-1:9100` → `node-1`, `[::1]:9100` → `::1`; a bare IPv6 address stays whole. */
+export function hostOf(instance: string | undefined): string | undefined {
+  if (instance === undefined) return undefined;
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(instance);
+  if (bracketed) return bracketed[1];
+  return /^([^:]+):\d+$/.exec(instance)?.[1] ?? instance;
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { SEVERITIES, type Severity } from '../security-alert';
+import {
+  FieldReader,
+  clip,
+  finish,
+  isObject,
+  notAnObject,
+  severityFromLabel,
+  snakeCase,
+  table,
+  tagList,
+  type JsonObject,
+} from './helpers';
+import type { NormalizedItem } from './types';
+
+const score = z.number().min(0).max(100);
+
+/** `ecs:` in config/formats.yaml. */
+export const ecsTablesSchema = z
+  .strictObject({
+    /**
+     * Lowest numeric `event.severity` (or `kibana.alert.risk_score`) of each severity. The
+     * defaults are Elastic's risk bands: 0-21 low, 22-47 medium, 48-73 high, 74-100 critical.
+     */
+    severity_min_score: z
+      .strictObject({ critical: score.default(74), high: score.default(48), medium: score.default(22) })
+      .refine((t) => t.critical > t.high && t.high > t.medium, 'scores must rise: medium < high < critical')
+      .prefault({}),
+    /** Severity words (`kibana.alert.severity`, `event.severity_label`), matched lower-cased. */
+    severity_labels: table(z.string().regex(/^[a-z_-]+$/, 'must be a lower-case severity word'), z.enum(SEVERITIES))
+      .default({
+        critical: 'critical',
+        high: 'high',
+        medium: 'medium',
+        moderate: 'medium',
+        low: 'low',
+        informational: 'low',
+        info: 'low',
+      }),
+  })
+  .prefault({});
+
+export type EcsTables = z.output<typeof ecsTablesSchema>;
+
+/** One Elastic Common Schema event or alert; an Elasticsearch hit (`_source`) is unwrapped. */
+export function normalizeEcs(record: unknown, tables: EcsTables): NormalizedItem[] {
+  if (!isObject(record)) return notAnObject('an ECS document');
+  const hit = isObject(record._source) ? record : undefined;
+  const doc = hit ? (record._source as JsonObject) : record;
+  const r = new FieldReader(doc, hit ? ['_source'] : []);
+
+  const categories = r.strings('event.category');
+  const ruleName = r.string('rule.name') ?? r.string('kibana.alert.rule.name');
+  const message = r.string('message');
+  const details = message ?? r.string('kibana.alert.reason');
+  const action = r.string('event.action');
+  const type = ecsType(r, categories, ruleName, action);
+  const title = ruleName ?? firstLine(message) ?? action ?? type;
+  const product = r.string('observer.product') ?? r.string('observer.name') ?? r.string('event.module');
+  const kind = r.string('event.kind');
+  const dataset = r.string('event.dataset');
+
+  return [
+    finish(r, {
+      source: `ecs:${product ?? 'unknown'}`.toLowerCase(),
+      type: type as string,
+      severity: ecsSeverity(r, tables) as Severity,
+      title: clip(title ?? '', 1000),
+      externalId: r.id('event.id') ?? r.string('kibana.alert.uuid') ?? (typeof hit?._id === 'string' ? hit._id : undefined),
+      description: details && clip(details, 10_000),
+      sourceIp: r.ip('source.ip'),
+      destinationIp: r.ip('destination.ip'),
+      user: r.string('user.name'),
+      host: r.string('host.name') ?? r.string('host.hostname'),
+      occurredAt: r.timestamp('@timestamp'),
+      tags: tagList([...r.strings('tags'), kind && `event.kind:${kind}`, dataset && `event.dataset:${dataset}`]),
+      raw: record,
+    }),
+  ];
+}
+
+function ecsType(r: FieldReader, categories: string[], ruleName?: string, action?: string): string | undefined {
+  const outcome = r.string('event.outcome')?.toLowerCase();
+  if (categories.some((c) => c.toLowerCase() === 'authentication') && outcome === 'failure') return 'failed_login';
+  const type = [ruleName, categories[0], action].map((text) => text && snakeCase(text)).find(Boolean);
+  return type ?? r.fail('event.category', 'is required to name the alert type (or rule.name, or event.action)');
+}
+
+/** A severity word wins over a number: the number's scale depends on the source, Kibana's word does not. */
+function ecsSeverity(r: FieldReader, tables: EcsTables): Severity | undefined {
+  const labelPath = ['kibana.alert.severity', 'event.severity_label'].find((p) => r.has(p));
+  if (labelPath) return severityFromLabel(r, labelPath, tables.severity_labels);
+  const scorePath = ['event.severity', 'kibana.alert.risk_score'].find((p) => r.has(p));
+  if (!scorePath) return r.fail('event.severity', 'is required (or event.severity_label, or kibana.alert.severity)');
+  const value = r.number(scorePath);
+  if (value === undefined) return undefined;
+  const { critical, high, medium } = tables.severity_min_score;
+  return value >= critical ? 'critical' : value >= high ? 'high' : value >= medium ? 'medium' : 'low';
+}
+
+const firstLine = (text: string | undefined): string | undefined => text?.split('\n')[0].trim() || undefined;

@@ -1,0 +1,94 @@
+import { FieldReader, lookup, pointer, snakeCase, tagList, toIsoTimestamp } from './helpers';
+
+describe('normalizer helpers', () => {
+  describe('toIsoTimestamp', () => {
+    it.each([
+      ['2019-01-02T03:50:11.315110', '2019-01-02T03:50:11.315Z'],
+      ['2018-03-24T14:37:19.037299-0600', '2018-03-24T20:37:19.037Z'],
+      ['2024-03-01T10:00:00.000+0000', '2024-03-01T10:00:00.000Z'],
+      ['2024-03-01T10:00:00.123456789Z', '2024-03-01T10:00:00.123Z'],
+      ['2024-03-01T12:00:00+02:00', '2024-03-01T10:00:00.000Z'],
+      ['2024-03-01 10:00:00', '2024-03-01T10:00:00.000Z'],
+      ['2024-03-01T10:00Z', '2024-03-01T10:00:00.000Z'],
+    ])('reads %s as %s', (input, expected) => {
+      expect(toIsoTimestamp(input)).toBe(expected);
+    });
+
+    it.each(['yesterday', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', '2024-03-01T24:00:00Z', '2024-03-01', '2024-03-01T10:00:00+2500', ''])(
+      'rejects %j',
+      (input) => {
+        expect(toIsoTimestamp(input)).toBeUndefined();
+      },
+    );
+  });
+
+  describe('snakeCase', () => {
+    it.each([
+      ['SSHBruteForce', 'ssh_brute_force'],
+      ['HighErrorRate', 'high_error_rate'],
+      ['Terminal shell in container', 'terminal_shell_in_container'],
+      ['  --Weird!! name__ ', 'weird_name'],
+      ['Détection réseau', 'detection_reseau'],
+    ])('%s → %s', (input, expected) => {
+      expect(snakeCase(input)).toBe(expected);
+    });
+
+    it('returns undefined when nothing alphanumeric is left', () => {
+      expect(snakeCase('!!!')).toBeUndefined();
+    });
+
+    it('keeps within the maximum without a trailing underscore', () => {
+      const long = snakeCase('word '.repeat(40))!;
+      expect(long.length).toBeLessThanOrEqual(64);
+      expect(long).toMatch(/^[a-z0-9][a-z0-9_]*[a-z0-9]$/);
+    });
+  });
+
+  describe('lookup', () => {
+    it('walks nested, flattened and mixed keys, longest key first', () => {
+      const doc = { 'kibana.alert.severity': 'high', event: { category: ['x'] }, output_fields: { 'fd.cip': '10.0.0.1' } };
+      expect(lookup(doc, 'kibana.alert.severity')).toEqual({ value: 'high', segments: ['kibana.alert.severity'] });
+      expect(lookup(doc, 'event.category').segments).toEqual(['event', 'category']);
+      expect(lookup(doc, 'output_fields.fd.cip').value).toBe('10.0.0.1');
+    });
+
+    it('names the missing path as nested segments', () => {
+      expect(lookup({ rule: 'x' }, 'rule.level')).toEqual({ value: undefined, segments: ['rule', 'level'] });
+    });
+  });
+
+  describe('pointer', () => {
+    it('escapes ~ and / (RFC 6901)', () => {
+      expect(pointer(['a/b', 'c~d', 0])).toBe('/a~1b/c~0d/0');
+      expect(pointer([])).toBe('/');
+    });
+  });
+
+  describe('FieldReader', () => {
+    it('prefixes error paths with the base', () => {
+      const r = new FieldReader({ labels: { severity: 3 } }, ['alerts', 2]);
+      r.string('labels.severity');
+      expect(r.errors).toEqual([{ path: '/alerts/2/labels/severity', message: 'must be a string' }]);
+    });
+
+    it('treats null, blank strings and address placeholders as not given', () => {
+      const r = new FieldReader({ a: null, b: '  ', ip: '<NA>' });
+      expect([r.string('a', false), r.string('b'), r.ip('ip')]).toEqual([undefined, undefined, undefined]);
+      expect(r.errors).toEqual([]);
+    });
+
+    it('reports each bad element of a string list at its index', () => {
+      const r = new FieldReader({ tags: ['ok', 7] });
+      expect(r.strings('tags')).toEqual(['ok']);
+      expect(r.errors).toEqual([{ path: '/tags/1', message: 'must be a string or a list of strings' }]);
+    });
+  });
+
+  describe('tagList', () => {
+    it('drops empties, deduplicates, clips to 100 characters and keeps at most 50', () => {
+      const tags = tagList(['a', 'a', '', undefined, false, 'x'.repeat(150), ...Array.from({ length: 60 }, (_, i) => `t${i}`)])!;
+      expect(tags.slice(0, 2)).toEqual(['a', `${'x'.repeat(99)}…`]);
+      expect(tags).toHaveLength(50);
+    });
+  });
+});

@@ -1,0 +1,255 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import type { FieldError } from '../../common/problem';
+import { securityAlertSchema, type SecurityAlertInput } from '../security-alert';
+import type { NormalizedItem } from './types';
+
+export type JsonObject = Record<string, unknown>;
+type Segment = string | number;
+
+export const isObject = (value: unknown): value is JsonObject =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** The alert `type` schema, reused so config tables can only name valid types. */
+export const alertTypeSchema = securityAlertSchema.shape.type;
+
+// Patterns come only from config, so the cache stays as small as the tables.
+const patterns = new Map<string, RegExp>();
+
+/** A config pattern compiled once, case-insensitive. */
+export function compiledPattern(source: string): RegExp {
+  let regex = patterns.get(source);
+  if (!regex) patterns.set(source, (regex = new RegExp(source, 'i')));
+  return regex;
+}
+
+/** A regular expression in a config table, checked at load time so matching never throws. */
+export const patternSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((source) => {
+    try {
+      compiledPattern(source);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression');
+
+/** A record whose bad keys report the key schema's own message, not zod's generic "Invalid key in record". */
+export const table = <K extends z.ZodType<string>, V extends z.ZodType>(key: K, value: V) =>
+  z.record(key, value, { error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined) });
+
+/** RFC 6901 pointer; the root is `/`, as `validateAlert` reports it. */
+export function pointer(segments: readonly Segment[]): string {
+  if (segments.length === 0) return '/';
+  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+/**
+ * Finds `a.b.c` in nested objects, in flattened keys (`"a.b": {c}`) or any mix, the
+ * longest key first: ECS documents and Falco `output_fields` use dotted keys.
+ */
+export function lookup(root: unknown, dotted: string): { value: unknown; segments: string[] } {
+  const parts = dotted.split('.');
+  const segments: string[] = [];
+  let node = root;
+  let i = 0;
+  while (i < parts.length) {
+    const here = node;
+    const j = isObject(here) ? longestKey(here, parts, i) : -1;
+    if (j < 0) return { value: undefined, segments: [...segments, ...parts.slice(i)] };
+    const key = parts.slice(i, j).join('.');
+    segments.push(key);
+    node = (here as JsonObject)[key];
+    i = j;
+  }
+  return { value: node, segments };
+}
+
+function longestKey(obj: JsonObject, parts: string[], from: number): number {
+  for (let to = parts.length; to > from; to--) {
+    if (Object.hasOwn(obj, parts.slice(from, to).join('.'))) return to;
+  }
+  return -1;
+}
+
+/** Lower-case snake_case, splitting camelCase (`SSHBruteForce` → `ssh_brute_force`); fits the alert type rule. */
+export function snakeCase(text: string, max = 64): string | undefined {
+  const snake = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+/, '')
+    .slice(0, max)
+    .replace(/_+$/, '');
+  return snake || undefined;
+}
+
+/** Shortens text to `max` characters; the full text stays in `raw`. */
+export const clip = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max - 1) + '…');
+
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * Parses the ISO 8601 variants monitors write and returns a full UTC ISO string:
+ * Suricata `2019-01-02T03:50:11.315110` (no zone: UTC) or `...-0600`, Wazuh `...+0000`,
+ * Falco nanoseconds `...958734847Z`. Rejects impossible dates instead of rolling them over.
+ */
+export function toIsoTimestamp(text: string): string | undefined {
+  const m = TIMESTAMP.exec(text.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s = '00', frac = '', zone = 'Z'] = m;
+  const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
+  if (+mo < 1 || +mo > 12 || +d < 1 || +d > daysInMonth || +h > 23 || +mi > 59 || +s > 59) return undefined;
+  const offset = zone.toUpperCase() === 'Z' ? 'Z' : offsetOf(zone);
+  if (!offset) return undefined;
+  const ms = (frac + '000').slice(0, 3);
+  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}${offset}`);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+function offsetOf(zone: string): string | undefined {
+  const digits = zone.slice(1).replace(':', '');
+  const hh = digits.slice(0, 2);
+  const mm = digits.slice(2) || '00';
+  if (+hh > 23 || +mm > 59) return undefined;
+  return `${zone[0]}${hh}:${mm}`;
+}
+
+// Placeholders monitors write for "no address" (Wazuh `any`, Falco `<NA>`, Windows `-`).
+const NO_ADDRESS = new Set(['-', 'any', 'unknown', 'none', 'n/a', '<na>']);
+
+/**
+ * Reads fields of one record and collects errors with pointers into the original
+ * record (`base` prefixes them, e.g. `/alerts/2`). Absent, null and blank values are
+ * "not given"; a value of the wrong kind is an error, never a throw.
+ */
+export class FieldReader {
+  readonly errors: FieldError[] = [];
+
+  constructor(
+    private readonly record: unknown,
+    private readonly base: readonly Segment[] = [],
+  ) {}
+
+  pointer(path: string): string {
+    return pointer([...this.base, ...(path ? lookup(this.record, path).segments : [])]);
+  }
+
+  fail(path: string, message: string): undefined {
+    this.errors.push({ path: this.pointer(path), message });
+    return undefined;
+  }
+
+  has(path: string): boolean {
+    return this.value(path) !== undefined;
+  }
+
+  value(path: string): unknown {
+    const { value } = lookup(this.record, path);
+    return value === null || (typeof value === 'string' && value.trim() === '') ? undefined : value;
+  }
+
+  object(path: string, required = false): JsonObject | undefined {
+    const value = this.value(path);
+    if (value === undefined) return required ? this.fail(path, 'is required') : undefined;
+    return isObject(value) ? value : this.fail(path, 'must be an object');
+  }
+
+  string(path: string, required = false): string | undefined {
+    const value = this.value(path);
+    if (value === undefined) return required ? this.fail(path, 'is required') : undefined;
+    return typeof value === 'string' ? value : this.fail(path, 'must be a string');
+  }
+
+  /** Identifiers that monitors write as either strings or numbers (rule ids, signature ids). */
+  id(path: string, required = false): string | undefined {
+    const value = this.value(path);
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+    if (value === undefined || typeof value === 'string') return this.string(path, required);
+    return this.fail(path, 'must be a string or a number');
+  }
+
+  integer(path: string, required = false): number | undefined {
+    const value = this.value(path);
+    if (value === undefined) return required ? this.fail(path, 'is required') : undefined;
+    return Number.isInteger(value) ? (value as number) : this.fail(path, 'must be an integer');
+  }
+
+  number(path: string): number | undefined {
+    const value = this.value(path);
+    if (value === undefined) return undefined;
+    const n = typeof value === 'string' ? Number(value) : value;
+    return typeof n === 'number' && Number.isFinite(n) ? n : this.fail(path, 'must be a number');
+  }
+
+  ip(path: string): string | undefined {
+    const value = this.string(path)?.trim();
+    if (value === undefined || NO_ADDRESS.has(value.toLowerCase())) return undefined;
+    return isIP(value) !== 0 ? value : this.fail(path, 'must be an IPv4 or IPv6 address');
+  }
+
+  timestamp(path: string, required = false): string | undefined {
+    const value = this.string(path, required);
+    if (value === undefined) return undefined;
+    return toIsoTimestamp(value) ?? this.fail(path, 'must be an ISO 8601 timestamp (e.g. 2019-01-02T03:50:11.315Z)');
+  }
+
+  /** A list of strings; a single string counts as a list of one (ECS allows both). */
+  strings(path: string): string[] {
+    const value = this.value(path);
+    if (value === undefined) return [];
+    const list = Array.isArray(value) ? value : [value];
+    const { segments } = lookup(this.record, path);
+    return list.flatMap((item, i) => {
+      if (typeof item === 'string') return item.trim() ? [item] : [];
+      const at = Array.isArray(value) ? [...this.base, ...segments, i] : [...this.base, ...segments];
+      this.errors.push({ path: pointer(at), message: 'must be a string or a list of strings' });
+      return [];
+    });
+  }
+}
+
+/** Error for a record that is not an object at all. */
+export const notAnObject = (what: string): NormalizedItem[] => [
+  { errors: [{ path: '/', message: `must be a JSON object (${what})` }] },
+];
+
+/** A table entry by key; own keys only, so `constructor` or `__proto__` in input finds nothing. */
+export const entry = <V>(map: Record<string, V>, key: string): V | undefined =>
+  Object.hasOwn(map, key) ? map[key] : undefined;
+
+/** Tags for the alert: trimmed, clipped to the schema's 100 characters, deduplicated, at most 50. */
+export function tagList(tags: Array<string | undefined | false>): string[] | undefined {
+  const unique = [...new Set(tags.filter((t): t is string => !!t && t.trim() !== '').map((t) => clip(t.trim(), 100)))];
+  return unique.length ? unique.slice(0, 50) : undefined;
+}
+
+/**
+ * The item for one record: the alert when mapping succeeded, otherwise only the errors.
+ * Every required field that is missing has left an error, so callers may pass placeholders.
+ */
+export function finish(reader: FieldReader, alert: SecurityAlertInput, extra: Partial<NormalizedItem> = {}): NormalizedItem {
+  if (reader.errors.length > 0) return { errors: reader.errors };
+  const compact = Object.fromEntries(Object.entries(alert).filter(([, v]) => v !== undefined)) as SecurityAlertInput;
+  return { alert: compact, ...extra };
+}
+
+/** Severity from a lower-cased label table, or an error listing the accepted labels. */
+export function severityFromLabel<S extends string>(
+  reader: FieldReader,
+  path: string,
+  labels: Record<string, S>,
+  what = 'severity',
+): S | undefined {
+  const label = reader.string(path, true);
+  if (label === undefined) return undefined;
+  const severity = entry(labels, label.trim().toLowerCase());
+  if (severity) return severity;
+  return reader.fail(path, `unknown ${what} '${label}'; expected one of ${Object.keys(labels).join(', ')}`);
+}

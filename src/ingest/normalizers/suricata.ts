@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { SEVERITIES, type Severity } from '../security-alert';
+import {
+  FieldReader,
+  alertTypeSchema,
+  compiledPattern,
+  entry,
+  finish,
+  isObject,
+  notAnObject,
+  patternSchema,
+  table,
+  tagList,
+} from './helpers';
+import type { NormalizedItem } from './types';
+
+const signatureRule = z.strictObject({ pattern: patternSchema, type: alertTypeSchema });
+
+/** `suricata:` in config/formats.yaml. The category and keyword tables live there, not here. */
+export const suricataTablesSchema = z
+  .strictObject({
+    /** `alert.severity` (1 is the most severe) to Warden severity. */
+    severity: table(z.string().regex(/^\d+$/, 'must be an alert.severity number such as 1'), z.enum(SEVERITIES))
+      .default({ '1': 'high', '2': 'medium', '3': 'low' }),
+    /** `alert.category` (classification.config description, any case) to alert type. */
+    categories: z.record(z.string(), alertTypeSchema).default({}),
+    /** Signature patterns more specific than any category (SQL injection inside "Web Application Attack"). */
+    signature_overrides: z.array(signatureRule).default([]),
+    /** Signature patterns for categories missing from `categories`. */
+    signature_keywords: z.array(signatureRule).default([]),
+    default_type: alertTypeSchema.default('suspicious_traffic'),
+  })
+  .prefault({});
+
+export type SuricataTables = z.output<typeof suricataTablesSchema>;
+
+/** One Suricata EVE JSON record; only `event_type: alert` is an alert. */
+export function normalizeSuricata(record: unknown, tables: SuricataTables): NormalizedItem[] {
+  if (!isObject(record)) return notAnObject('a Suricata EVE record');
+  const r = new FieldReader(record);
+  const eventType = r.string('event_type', true);
+  if (eventType !== undefined && eventType !== 'alert') {
+    r.fail('event_type', `event_type '${eventType}' is not an alert; only alert events are ingested`);
+  }
+  if (r.errors.length > 0 || !r.object('alert', true)) return [{ errors: r.errors }];
+
+  const title = r.string('alert.signature', true);
+  const category = r.string('alert.category');
+  const sid = r.id('alert.signature_id');
+  const severity = severityOf(r, tables);
+  const occurredAt = r.timestamp('timestamp', true);
+  const flowId = r.id('flow_id');
+  const proto = r.string('proto');
+  const appProto = r.string('app_proto');
+  const action = r.string('alert.action');
+  const src = { ip: r.ip('src_ip'), port: r.integer('src_port') };
+  const dest = { ip: r.ip('dest_ip'), port: r.integer('dest_port') };
+
+  return [
+    finish(r, {
+      source: 'suricata',
+      type: suricataType(tables, category, title ?? ''),
+      severity: severity as Severity,
+      title: title as string,
+      // flow_id alone repeats for every alert of a flow; the signature and time make it one alert.
+      externalId: flowId !== undefined && sid !== undefined ? `${flowId}:${sid}:${String(record.timestamp)}` : undefined,
+      description: [
+        category && `Category: ${category}`,
+        `Flow: ${proto ?? 'unknown protocol'} ${endpoint(src)} -> ${endpoint(dest)}`,
+        appProto && `Application protocol: ${appProto}`,
+        action && `Action: ${action}`,
+      ]
+        .filter(Boolean)
+        .join('\n'),
+      sourceIp: src.ip,
+      destinationIp: dest.ip,
+      host: r.string('host'),
+      occurredAt,
+      tags: tagList([
+        sid !== undefined && `suricata:sid:${sid}`,
+        proto && `proto:${proto.toLowerCase()}`,
+        appProto && `app_proto:${appProto.toLowerCase()}`,
+        action && `action:${action.toLowerCase()}`,
+      ]),
+      raw: record,
+    }),
+  ];
+}
+
+function severityOf(r: FieldReader, tables: SuricataTables): Severity | undefined {
+  const level = r.integer('alert.severity', true);
+  if (level === undefined) return undefined;
+  const severity = entry(tables.severity, String(level));
+  if (severity) return severity;
+  return r.fail('alert.severity', `unknown severity ${level}; expected one of ${Object.keys(tables.severity).join(', ')}`);
+}
+
+/** Type by signature override, then category, then signature keywords, then the default. */
+export function suricataType(tables: SuricataTables, category: string | undefined, signature: string): string {
+  return (
+    matchSignature(tables.signature_overrides, signature) ??
+    (category !== undefined ? categoryType(tables.categories, category) : undefined) ??
+    matchSignature(tables.signature_keywords, signature) ??
+    tables.default_type
+  );
+}
+
+function categoryType(categories: Record<string, string>, category: string): string | undefined {
+  const wanted = category.trim().toLowerCase();
+  return entry(categories, category) ?? Object.entries(categories).find(([name]) => name.toLowerCase() === wanted)?.[1];
+}
+
+function matchSignature(rules: Array<{ pattern: string; type: string }>, signature: string): string | undefined {
+  return rules.find((rule) => compiledPattern(rule.pattern).test(signature))?.type;
+}
+
+function endpoint({ ip, port }: { ip?: string; port?: number }): string {
+  const host = ip === undefined ? '?' : ip.includes(':') ? `[${ip}]` : ip;
+  return port === undefined ? host : `${host}:${port}`;
+}

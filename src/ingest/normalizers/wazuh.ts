@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { Severity } from '../security-alert';
+import { FieldReader, alertTypeSchema, clip, finish, isObject, notAnObject, snakeCase, tagList } from './helpers';
+import type { NormalizedItem } from './types';
+
+const level = z.number().int().min(0).max(15);
+
+/** `wazuh:` in config/formats.yaml. */
+export const wazuhTablesSchema = z
+  .strictObject({
+    /** Lowest `rule.level` of each severity; anything below `medium` is low. */
+    severity_min_level: z
+      .strictObject({ critical: level.default(12), high: level.default(8), medium: level.default(4) })
+      .refine((t) => t.critical > t.high && t.high > t.medium, 'levels must rise: medium < high < critical')
+      .prefault({}),
+    /** First entry whose groups all appear in `rule.groups` names the type; else `wazuh_rule_<id>`. */
+    groups: z
+      .array(z.strictObject({ groups: z.array(z.string().min(1)).min(1), type: alertTypeSchema }))
+      .default([]),
+  })
+  .prefault({});
+
+export type WazuhTables = z.output<typeof wazuhTablesSchema>;
+
+/** One Wazuh alert (alerts.json line or integration payload). */
+export function normalizeWazuh(record: unknown, tables: WazuhTables): NormalizedItem[] {
+  if (!isObject(record)) return notAnObject('a Wazuh alert');
+  const r = new FieldReader(record);
+  if (!r.object('rule', true)) return [{ errors: r.errors }];
+
+  const ruleId = r.id('rule.id', true);
+  const title = r.string('rule.description', true);
+  const severity = severityOf(r, tables);
+  const groups = r.strings('rule.groups');
+  const mitreIds = r.strings('rule.mitre.id');
+  const fullLog = r.string('full_log');
+
+  return [
+    finish(r, {
+      source: 'wazuh',
+      type: wazuhType(tables, groups, ruleId ?? ''),
+      severity: severity as Severity,
+      title: title as string,
+      externalId: r.id('id'),
+      description: fullLog && clip(fullLog, 10_000),
+      sourceIp: r.ip('data.srcip'),
+      destinationIp: r.ip('data.dstip') ?? agentIp(r),
+      // srcuser is the account being logged in to (sshd) or the sudo caller; dstuser its target.
+      user: r.string('data.srcuser') ?? r.string('data.dstuser'),
+      host: r.string('agent.name'),
+      occurredAt: r.timestamp('timestamp'),
+      tags: tagList([
+        ruleId && `wazuh:rule:${ruleId}`,
+        ...groups.map((g) => `wazuh:group:${g}`),
+        ...mitreIds.map((id) => `mitre:${id}`),
+      ]),
+      raw: record,
+    }),
+  ];
+}
+
+function severityOf(r: FieldReader, tables: WazuhTables): Severity | undefined {
+  const value = r.integer('rule.level', true);
+  if (value === undefined) return undefined;
+  if (value < 0 || value > 15) return r.fail('rule.level', 'must be between 0 and 15');
+  const { critical, high, medium } = tables.severity_min_level;
+  return value >= critical ? 'critical' : value >= high ? 'high' : value >= medium ? 'medium' : 'low';
+}
+
+export function wazuhType(tables: WazuhTables, groups: string[], ruleId: string): string {
+  const present = new Set(groups.map((g) => g.toLowerCase()));
+  const match = tables.groups.find((rule) => rule.groups.every((g) => present.has(g.toLowerCase())));
+  return match?.type ?? `wazuh_rule_${snakeCase(ruleId, 64 - 'wazuh_rule_'.length) ?? 'unknown'}`;
+}
+
+// The agent address is context, not the alert's own data: a registration placeholder must not reject the alert.
+function agentIp(r: FieldReader): string | undefined {
+  const probe = new FieldReader(r.value('agent'));
+  return probe.ip('ip');
+}

@@ -1,0 +1,74 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved' | 'closed';
+
+/**
+ * Correlated alerts. At most one incident per correlation key accepts alerts at a time:
+ * the unique partial index makes that hold across any number of api replicas.
+ */
+@Entity({ name: 'incidents' })
+@Index('UQ_incidents_open_correlation_key', ['correlationKey'], { unique: true, where: 'correlation_closed_at IS NULL' })
+export class Incident {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'correlation_key', type: 'text' })
+  correlationKey: string;
+
+  /** Set when the incident stops accepting alerts (window passed, or resolved). */
+  @Column({ name: 'correlation_closed_at', type: 'timestamptz', nullable: true })
+  correlationClosedAt: Date | null;
+
+  @Index('IDX_incidents_status')
+  @Column({ type: 'text', default: 'open' })
+  status: IncidentStatus;
+
+  @Column({ type: 'text' })
+  title: string;
+
+  @Column({ type: 'text' })
+  severity: string;
+
+  @Column({ type: 'text' })
+  priority: string;
+
+  @Column({ type: 'text' })
+  action: string;
+
+  @Column({ type: 'text' })
+  rule: string;
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  playbooks: string[];
+
+  @Column({ name: 'assign_role', type: 'text' })
+  assignRole: string;
+
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  types: string[];
+
+  @Column({ name: 'source_ip', type: 'inet', nullable: true })
+  sourceIp: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  user: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  host: string | null;
+
+  /** Every alert that joined, repeats included. */
+  @Column({ name: 'alert_count', type: 'integer', default: 1 })
+  alertCount: number;
+
+  @Column({ name: 'first_seen_at', type: 'timestamptz' })
+  firstSeenAt: Date;
+
+  @Column({ name: 'last_seen_at', type: 'timestamptz' })
+  lastSeenAt: Date;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,37 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type OutboxKind = 'incident_opened' | 'alerts_changed';
+
+/** Written in the ingest transaction; delivered to the incident's workflow by the dispatcher. */
+@Entity({ name: 'outbox' })
+@Index('IDX_outbox_pending', ['availableAt'], { where: 'delivered_at IS NULL' })
+export class OutboxMessage {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' })
+  id: string;
+
+  @Index('IDX_outbox_incident_id')
+  @Column({ name: 'incident_id', type: 'uuid' })
+  incidentId: string;
+
+  @Column({ type: 'text' })
+  kind: OutboxKind;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  payload: Record<string, unknown>;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  /** The next delivery attempt; pushed back with each failure. */
+  @Column({ name: 'available_at', type: 'timestamptz', default: () => 'now()' })
+  availableAt: Date;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'delivered_at', type: 'timestamptz', nullable: true })
+  deliveredAt: Date | null;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError: string | null;
+}

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { client, createKey, RunningApi, startApi, testEnv } from '../support/harness';
+import { uniqueIp } from '../support/ips';
+
+describe('dedup and correlation (default rules)', () => {
+  const env = testEnv({ OUTBOX_DISPATCHER_ENABLED: 'false' });
+  let api: RunningApi;
+  let db: DataSource;
+  let http: ReturnType<typeof client>;
+  let lead: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    api = await startApi(env);
+    db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
+    http = client(api.url, await createKey(env, ['ingest']));
+    lead = client(api.url, await createKey(env, ['lead'], 'lead-key'));
+  });
+  afterAll(async () => {
+    await api?.close();
+    await db?.destroy();
+  });
+
+  const post = async (body: Record<string, unknown>) => {
+    const res = await http('POST', '/v1/alerts', { source: 'ids-1', type: 'port_scan', severity: 'medium', title: 'Port scan', ...body });
+    expect(res.status).toBe(202);
+    return res.body as { alertId: string; incidentId: string | null; status: string; priority: string };
+  };
+  const incident = async (id: string) => (await db.query('SELECT * FROM incidents WHERE id = $1', [id]))[0];
+  const outbox = async (incidentId: string) =>
+    (await db.query('SELECT kind, payload FROM outbox WHERE incident_id = $1 ORDER BY id', [incidentId])) as { kind: string; payload: any }[];
+
+  it('collapses repeats inside the dedup window into the first alert, storing every raw alert and signalling once', async () => {
+    const sourceIp = uniqueIp();
+    const results = [];
+    for (let i = 0; i < 20; i++) results.push(await post({ sourceIp }));
+    expect(results.map((r) => r.status)).toEqual(['new', ...Array(19).fill('duplicate')]);
+    const incidentId = results[0].incidentId!;
+    expect(new Set(results.map((r) => r.incidentId))).toEqual(new Set([incidentId]));
+
+    const [first] = await db.query('SELECT occurrence_count FROM alerts WHERE id = $1', [results[0].alertId]);
+    expect(first.occurrence_count).toBe(20);
+    expect(await db.query(`SELECT count(*)::int AS n FROM alerts WHERE source_ip = $1`, [sourceIp])).toEqual([{ n: 20 }]);
+    expect((await incident(incidentId)).alert_count).toBe(20);
+    expect((await outbox(incidentId)).map((o) => o.kind)).toEqual(['incident_opened']);
+  });
+
+  it('treats a repeat after the dedup window as a new alert of the same incident', async () => {
+    const sourceIp = uniqueIp();
+    const first = await post({ sourceIp });
+    await db.query(`UPDATE alerts SET last_seen_at = now() - interval '6 minutes' WHERE id = $1`, [first.alertId]);
+    const again = await post({ sourceIp });
+    expect(again).toMatchObject({ status: 'new', incidentId: first.incidentId });
+  });
+
+  it('joins alerts with the same correlation key, keeping the highest severity, distinct types and the counts', async () => {
+    const sourceIp = uniqueIp();
+    const a = await post({ sourceIp, type: 'port_scan', severity: 'medium' });
+    const b = await post({ sourceIp, type: 'recon', severity: 'medium', title: 'Info leak' });
+    const c = await post({ sourceIp, type: 'web_attack', severity: 'high', title: 'XSS' });
+    const d = await post({ sourceIp, type: 'recon', severity: 'medium', title: 'Info leak 2' });
+    expect(new Set([a, b, c, d].map((r) => r.incidentId)).size).toBe(1);
+    expect([a, b, c, d].map((r) => r.priority)).toEqual(['P3', 'P3', 'P2', 'P2']);
+
+    const row = await incident(a.incidentId!);
+    expect(row).toMatchObject({ severity: 'high', priority: 'P2', alert_count: 4, types: ['port_scan', 'recon', 'web_attack'], source_ip: sourceIp });
+    expect(row.first_seen_at.getTime()).toBeLessThanOrEqual(row.last_seen_at.getTime());
+    // New types and the severity rise notify the workflow; the repeat of a known type does not.
+    const changes = await outbox(a.incidentId!);
+    expect(changes.map((o) => o.kind)).toEqual(['incident_opened', 'alerts_changed', 'alerts_changed']);
+    expect(changes[2].payload).toMatchObject({ severity: 'high', priority: 'P2', changes: { severityRose: true, newType: true } });
+  });
+
+  it('opens a new incident once the open one has been quiet longer than the correlation window', async () => {
+    const sourceIp = uniqueIp();
+    const first = await post({ sourceIp });
+    await db.query(`UPDATE incidents SET last_seen_at = now() - interval '2 hours' WHERE id = $1`, [first.incidentId]);
+    const next = await post({ sourceIp, type: 'recon', title: 'other' });
+    expect(next.status).toBe('new');
+    expect(next.incidentId).not.toBe(first.incidentId);
+    expect((await incident(first.incidentId!)).correlation_closed_at).not.toBeNull();
+  });
+
+  it('gives every critical alert an incident of its own at P1 (immediate)', async () => {
+    const sourceIp = uniqueIp();
+    const a = await post({ sourceIp, severity: 'critical', type: 'malware', title: 'Ransomware' });
+    const b = await post({ sourceIp, severity: 'critical', type: 'c2_beacon', title: 'Beacon' });
+    expect(a.priority).toBe('P1');
+    expect(a.incidentId).not.toBe(b.incidentId);
+    expect((await incident(a.incidentId!)).assign_role).toBe('team_lead');
+  });
+
+  it('raises the priority when failed logins from one IP reach the burst threshold', async () => {
+    const sourceIp = uniqueIp();
+    const results = [];
+    for (let i = 0; i < 10; i++) results.push(await post({ sourceIp, type: 'failed_login', severity: 'medium', title: `login failed for user${i}`, user: `user${i}` }));
+    expect(results.slice(0, 9).every((r) => r.priority === 'P3')).toBe(true);
+    expect(results[9].priority).toBe('P2');
+    const row = await incident(results[0].incidentId!);
+    expect(row).toMatchObject({ alert_count: 10, priority: 'P2', rule: 'failed-logins', assign_role: 'analyst' });
+    expect((await outbox(row.id)).map((o) => o.payload.priority)).toEqual(['P3', 'P2']);
+  });
+
+  it('batches low-severity alerts without starting a workflow', async () => {
+    const res = await post({ sourceIp: uniqueIp(), severity: 'low', type: 'policy', title: 'Low noise' });
+    expect(res.priority).toBe('P4');
+    expect((await incident(res.incidentId!)).action).toBe('batch');
+    expect(await outbox(res.incidentId!)).toEqual([]);
+  });
+
+  describe('silences', () => {
+    it('suppress matching alerts until expired, counting them', async () => {
+      const sourceIp = uniqueIp();
+      const created = await lead('POST', '/v1/silences', {
+        matchers: [{ name: 'sourceIp', value: sourceIp }, { name: 'type', value: 'port_.*', isRegex: true }],
+        comment: 'pen test',
+        durationSeconds: 3600,
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ state: 'active', suppressedCount: 0, createdBy: 'key:lead-key' });
+
+      const silenced = await post({ sourceIp });
+      expect(silenced).toMatchObject({ status: 'suppressed', incidentId: null });
+      expect((await post({ sourceIp, type: 'malware', title: 'other type' })).status).toBe('new');
+
+      const listed = await lead('GET', '/v1/silences');
+      expect(listed.body.items.find((s: { id: string }) => s.id === created.body.id)).toMatchObject({ suppressedCount: 1 });
+
+      const expired = await lead('DELETE', `/v1/silences/${created.body.id}`);
+      expect(expired.body.state).toBe('expired');
+      expect((await post({ sourceIp, title: 'after expiry' })).status).toBe('new');
+    });
+
+    it('reject a bad silence naming the field', async () => {
+      const res = await lead('POST', '/v1/silences', { matchers: [{ name: 'colour', value: 'x' }], durationSeconds: 60 });
+      expect(res.status).toBe(422);
+      expect(res.body.errors[0].path).toBe('/matchers/0/name');
+      const regex = await lead('POST', '/v1/silences', { matchers: [{ name: 'type', value: '(', isRegex: true }], durationSeconds: 60 });
+      expect(regex.body.errors[0]).toMatchObject({ path: '/matchers/0/value', message: expect.stringContaining('regular expression') });
+      expect((await lead('DELETE', `/v1/silences/${randomUUID()}`)).status).toBe(404);
+    });
+
+    it('need an analyst key', async () => {
+      expect((await http('GET', '/v1/silences')).status).toBe(403);
+    });
+  });
+});

@@ -1,0 +1,89 @@
+import { Client, Connection } from '@temporalio/client';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { incidentWorkflowId } from '../../src/temporal/workflow-ids';
+import { client, createKey, pollUntil, RunningApi, RunningWorker, startApi, startWorker, testEnv, uniqueTaskQueue } from '../support/harness';
+import { uniqueIp } from '../support/ips';
+import { TcpProxy } from '../support/tcp-proxy';
+
+describe('outbox delivery to incident workflows', () => {
+  const temporalAddress = process.env.TEMPORAL_ADDRESS!;
+  const proxy = new TcpProxy('127.0.0.1', Number(temporalAddress.split(':')[1]));
+  const taskQueue = uniqueTaskQueue('outbox');
+  let api: RunningApi;
+  let worker: RunningWorker;
+  let db: DataSource;
+  let temporal: Client;
+  let connection: Connection;
+  let http: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    await proxy.start();
+    // The api reaches Temporal through a proxy the test can cut; the worker talks to it directly.
+    const env = testEnv({
+      TEMPORAL_ADDRESS: `127.0.0.1:${proxy.port}`,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      OUTBOX_POLL_INTERVAL_MS: '100',
+      OUTBOX_MAX_BACKOFF_SECONDS: '1',
+    });
+    api = await startApi(env);
+    worker = await startWorker(testEnv({ TEMPORAL_TASK_QUEUE: taskQueue }));
+    db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
+    connection = await Connection.connect({ address: temporalAddress });
+    temporal = new Client({ connection });
+    http = client(api.url, await createKey(env, ['ingest']));
+  });
+  afterAll(async () => {
+    await api?.close();
+    await worker?.stop();
+    await connection?.close();
+    await db?.destroy();
+    await proxy.stop();
+  });
+
+  const post = async (body: Record<string, unknown>) => {
+    const res = await http('POST', '/v1/alerts', { source: 'ids-1', type: 'port_scan', severity: 'medium', title: 'Port scan', ...body });
+    expect(res.status).toBe(202);
+    return res.body as { alertId: string; incidentId: string; status: string };
+  };
+  const status = (incidentId: string) => temporal.workflow.getHandle(incidentWorkflowId(incidentId)).query<{ changes: number; severity: string; alertCount: number }>('status');
+
+  it('starts the workflow for a new incident and signals only meaningful changes, never once per duplicate', async () => {
+    const sourceIp = uniqueIp();
+    const { incidentId } = await post({ sourceIp });
+    expect(await pollUntil(() => status(incidentId), (s) => s.changes === 1, { what: 'workflow started' })).toMatchObject({ severity: 'medium' });
+
+    for (let i = 0; i < 25; i++) expect((await post({ sourceIp })).status).toBe('duplicate');
+    await post({ sourceIp, severity: 'high', type: 'web_attack', title: 'XSS' });
+    const after = await pollUntil(() => status(incidentId), (s) => s.changes === 2, { what: 'severity rise signalled' });
+    expect(after).toMatchObject({ severity: 'high', alertCount: 27 });
+
+    const history = await temporal.workflow.getHandle(incidentWorkflowId(incidentId)).fetchHistory();
+    const signals = history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes);
+    expect(signals).toHaveLength(2);
+    const pending = await db.query('SELECT count(*)::int AS n FROM outbox WHERE incident_id = $1 AND delivered_at IS NULL', [incidentId]);
+    expect(pending).toEqual([{ n: 0 }]);
+  });
+
+  it('accepts alerts while Temporal is unreachable and delivers every pending row once it is back', async () => {
+    await proxy.stop();
+    const accepted = [];
+    for (let i = 0; i < 5; i++) accepted.push(await post({ sourceIp: uniqueIp(), title: `during outage ${i}` }));
+    const ids = accepted.map((a) => a.incidentId);
+    // The dispatcher tried, failed and backed off; nothing was lost.
+    await pollUntil(
+      () => db.query('SELECT min(attempts)::int AS attempts FROM outbox WHERE incident_id = ANY($1::uuid[]) AND delivered_at IS NULL', [ids]),
+      ([r]) => r.attempts >= 1,
+      { what: 'failed delivery attempts recorded' },
+    );
+    expect(await db.query('SELECT count(*)::int AS n FROM alerts WHERE id = ANY($1::uuid[])', [accepted.map((a) => a.alertId)])).toEqual([{ n: 5 }]);
+
+    await proxy.start();
+    await pollUntil(
+      () => db.query('SELECT count(*)::int AS n FROM outbox WHERE incident_id = ANY($1::uuid[]) AND delivered_at IS NOT NULL', [ids]),
+      ([r]) => r.n === 5,
+      { timeoutMs: 30_000, what: 'outbox drained after Temporal came back' },
+    );
+    for (const id of ids) expect(await pollUntil(() => status(id), (s) => s.changes === 1, { what: `workflow ${id}` })).toBeTruthy();
+  });
+});

@@ -41,8 +41,9 @@ typecheck: deps
 config-validate: deps
 	npm run --silent warden -- config validate
 
-bench: deps
-	@echo "no benchmarks yet"
+## bench: ingest throughput and latency against a scratch database (prints figures; not a test)
+bench: build
+	node -r ts-node/register bench/ingest.ts
 
 clean:
 	rm -rf dist coverage

@@ -16,6 +16,10 @@ export interface Problem {
   errors: FieldError[];
 }
 
+/** RFC 6901: `/` and `~` inside a key are escaped, so every path names exactly one place. */
+export const jsonPointer = (path: readonly PropertyKey[]): string =>
+  path.map((k) => `/${String(k).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+
 export class ProblemException extends HttpException {
   constructor(status: number, detail: string, errors: FieldError[] = [], title?: string) {
     super(problem(status, detail, errors, title), status);
@@ -33,7 +37,7 @@ export function problem(status: number, detail: string, errors: FieldError[] = [
   };
 }
 
-const FASTIFY_FIELD_ERRORS: Record<number, FieldError> = {
+const BODY_FIELD_ERRORS: Record<number, FieldError> = {
   413: { path: '/', message: 'the body must be at most 5 MiB' },
   415: { path: 'header:content-type', message: 'must be application/json or application/x-ndjson' },
 };
@@ -61,13 +65,15 @@ export class ProblemFilter implements ExceptionFilter {
       }
       const message =
         typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
-      return problem(status, message);
+      // Fastify's own rejections (too large, wrong content type, malformed JSON) arrive here as plain HttpExceptions.
+      const field = BODY_FIELD_ERRORS[status] ?? (status === 400 ? { path: '/', message } : undefined);
+      return problem(status, message, field ? [field] : []);
     }
-    // Fastify's own errors (body too large, bad content type, malformed JSON) carry a statusCode.
-    const fastifyError = exception as { statusCode?: number; message?: string; code?: string };
-    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      const field = FASTIFY_FIELD_ERRORS[fastifyError.statusCode] ?? { path: '/', message: fastifyError.message ?? 'invalid' };
-      return problem(fastifyError.statusCode, fastifyError.message ?? 'bad request', [field]);
+    // Errors raised inside Fastify (our body parsers) carry a statusCode instead.
+    const status = (exception as { statusCode?: unknown })?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const message = (exception as Error).message ?? 'bad request';
+      return problem(status, message, [BODY_FIELD_ERRORS[status] ?? { path: '/', message }]);
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return problem(500, 'An unexpected error occurred; it has been logged.');

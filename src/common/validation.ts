@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProblemException } from './problem';
+import { jsonPointer, ProblemException } from './problem';
 
 /** Validates a request body, answering 422 with every bad field named by its JSON pointer. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -8,6 +8,6 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   throw new ProblemException(
     422,
     'The request body is invalid.',
-    result.error.issues.map((i) => ({ path: `/${i.path.map(String).join('/')}`, message: i.message })),
+    result.error.issues.map((i) => ({ path: jsonPointer(i.path) || '/', message: i.message })),
   );
 }

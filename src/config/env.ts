@@ -12,12 +12,14 @@ export const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .default('postgres://postgres@127.0.0.1:5432/warden'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(20),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('warden'),
   /** A prebuilt workflow bundle (npm run build writes dist/workflow-bundle.js); unset means bundle from source. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  /** Groups of a batch stored at once (each group, alerts of one source IP, user or host, stays in order). */
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),
   OUTBOX_MAX_BACKOFF_SECONDS: durationSeconds.default(60),

@@ -6,6 +6,10 @@ import { parseBody } from '../common/validation';
 import { matcherSchema } from './silences';
 import { SilencesService } from './silences.service';
 
+const uuidParam = new ParseUUIDPipe({
+  exceptionFactory: () => new ProblemException(400, 'The silence id must be a UUID.', [{ path: 'path:id', message: 'must be a UUID' }]),
+});
+
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp' });
 
 const createSilenceSchema = z
@@ -42,13 +46,13 @@ export class SilencesController {
   }
 
   @Get(':id')
-  async get(@Param('id', new ParseUUIDPipe()) id: string) {
+  async get(@Param('id', uuidParam) id: string) {
     return (await this.silences.get(id)) ?? notFound(id);
   }
 
   /** Expires the silence now; the record stays for the audit trail. */
   @Delete(':id')
-  async expire(@Param('id', new ParseUUIDPipe()) id: string) {
+  async expire(@Param('id', uuidParam) id: string) {
     return (await this.silences.expire(id)) ?? notFound(id);
   }
 }

@@ -1,14 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { SecurityAlert } from '../ingest/security-alert';
 import { Silence } from './silence.entity';
-import { Matcher, silenceMatches } from './silences';
-
-export interface ActiveSilence {
-  id: string;
-  matches(alert: SecurityAlert): boolean;
-}
+import type { Matcher } from './silences';
 
 export interface SilenceView {
   id: string;
@@ -25,14 +19,6 @@ export interface SilenceView {
 @Injectable()
 export class SilencesService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  /** Silences in force now, read from Postgres so every replica applies a new one at once. */
-  async active(): Promise<ActiveSilence[]> {
-    const rows: { id: string; matchers: Matcher[] }[] = await this.dataSource.query(
-      `SELECT id, matchers FROM silences WHERE starts_at <= now() AND ends_at > now()`,
-    );
-    return rows.map((r) => ({ id: r.id, matches: (alert) => silenceMatches(r.matchers, alert) }));
-  }
 
   async create(input: { matchers: Matcher[]; comment: string; createdBy: string; startsAt: Date; endsAt: Date }): Promise<SilenceView> {
     const saved = await this.dataSource.getRepository(Silence).save(this.dataSource.getRepository(Silence).create(input));

@@ -4,7 +4,7 @@ import { ProblemException, problem } from '../common/problem';
 import { WARDEN_CONFIG } from '../config/config.module';
 import type { WardenConfig } from '../config/warden-config';
 import { AuthGuard, RequireScope } from './api-keys/auth.guard';
-import { IngestService, ItemResult } from './ingest.service';
+import { IngestInterrupted, IngestService, ItemResult } from './ingest.service';
 import { Intake, MAX_BATCH_ALERTS, nativeIntake, records } from './intake';
 import { FORMATS, isFormatName, normalizers } from './normalizers';
 
@@ -47,7 +47,17 @@ export class IngestController {
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
       throw new ProblemException(400, 'The Idempotency-Key header must be 1 to 200 characters.', [{ path: 'header:idempotency-key', message: 'must be 1 to 200 characters' }]);
     }
-    const results = await this.ingest.ingest(intake.items, idempotencyKey, intake.pathPrefix);
+    let results: ItemResult[];
+    try {
+      results = await this.ingest.ingest(intake.items, idempotencyKey, intake.pathPrefix);
+    } catch (err) {
+      if (!(err instanceof IngestInterrupted)) throw err;
+      throw new ProblemException(
+        503,
+        `Storage is unavailable. Items before index ${err.index} were stored; retry the request with the same Idempotency-Key (or externalIds) and they are answered with their first result.`,
+        [{ path: `${intake.pathPrefix}/${err.index}`, message: 'not stored' }],
+      );
+    }
     if (!intake.batch) return this.single(results[0], reply);
     return this.batch(results, reply);
   }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import type { FieldError } from '../common/problem';
+import { jsonPointer, type FieldError } from '../common/problem';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -10,22 +10,25 @@ export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 const MAX_RAW_DEPTH = 32;
 
-// Postgres text and jsonb cannot hold U+0000; everything else is stored verbatim.
-const noNul = (s: string) => !s.includes('\u0000');
-const text = (max: number) =>
-  z.string().max(max, `must be at most ${max} characters`).refine(noNul, 'must not contain the NUL character');
+// PostgreSQL text and jsonb cannot hold U+0000 or a lone UTF-16 surrogate; everything else is stored verbatim.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const storable = (s: string) => !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+const UNSTORABLE = 'must not contain the NUL character or a lone UTF-16 surrogate';
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`).refine(storable, UNSTORABLE);
 
 const ip = z
   .string()
   .max(64)
-  .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address');
+  // A zone id (fe80::1%eth0) is valid for Node but not for PostgreSQL's inet.
+  .refine((v) => isIP(v) !== 0 && !v.includes('%'), 'must be an IPv4 or IPv6 address');
 
 /** Strict ISO 8601 with a zone; rejects dates V8 would roll over, such as February 30th. */
 function isIsoTimestamp(v: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.exec(v);
   if (!m || Number.isNaN(Date.parse(v))) return false;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
   return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
@@ -39,10 +42,10 @@ function depthOf(value: unknown, limit: number, depth = 0): number {
   return max;
 }
 
-function hasNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
+function hasUnstorableText(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return !storable(value);
   if (value === null || typeof value !== 'object' || depth > MAX_RAW_DEPTH) return false;
-  return Object.entries(value as object).some(([k, v]) => k.includes('\u0000') || hasNul(v, depth + 1));
+  return Object.entries(value as object).some(([k, v]) => !storable(k) || hasUnstorableText(v, depth + 1));
 }
 
 /** The native alert every format normalizes to; see DESIGN.md "The native SecurityAlert". */
@@ -74,7 +77,7 @@ export const securityAlertSchema = z
     raw: z
       .unknown()
       .refine((v) => depthOf(v, MAX_RAW_DEPTH) <= MAX_RAW_DEPTH, `must nest at most ${MAX_RAW_DEPTH} levels deep`)
-      .refine((v) => !hasNul(v), 'must not contain the NUL character')
+      .refine((v) => !hasUnstorableText(v), UNSTORABLE)
       .optional(),
   })
   .strict();
@@ -95,10 +98,11 @@ export function validateAlert(input: unknown, pathPrefix = ''): Validation {
   if (!result.success) {
     return {
       ok: false,
-      errors: result.error.issues.map((i) => ({
-        path: `${pathPrefix}/${i.path.map(String).join('/')}` + (i.code === 'unrecognized_keys' ? `${i.path.length ? '/' : ''}${i.keys.join(',')}` : ''),
-        message: i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''}: ${i.keys.join(', ')}` : i.message,
-      })),
+      errors: result.error.issues.flatMap((i) =>
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((key) => ({ path: pathPrefix + jsonPointer([...i.path, key]), message: `unknown field: ${key}` }))
+          : [{ path: pathPrefix + jsonPointer(i.path), message: i.message }],
+      ),
     };
   }
   const { occurredAt, ...rest } = result.data;

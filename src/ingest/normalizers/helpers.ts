@@ -76,7 +76,9 @@ function longestKey(obj: JsonObject, parts: string[], from: number): number {
 
 /** Lower-case snake_case, splitting camelCase (`SSHBruteForce` → `ssh_brute_force`); fits the alert type rule. */
 export function snakeCase(text: string, max = 64): string | undefined {
+  // Only the head can survive `max`; clipping first keeps the regexes below linear in practice.
   const snake = text
+    .slice(0, max * 4)
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
@@ -191,7 +193,8 @@ export class FieldReader {
   ip(path: string): string | undefined {
     const value = this.string(path)?.trim();
     if (value === undefined || NO_ADDRESS.has(value.toLowerCase())) return undefined;
-    return isIP(value) !== 0 ? value : this.fail(path, 'must be an IPv4 or IPv6 address');
+    // A zone id (fe80::1%eth0) is valid for Node but not for PostgreSQL's inet.
+    return isIP(value) !== 0 && !value.includes('%') ? value : this.fail(path, 'must be an IPv4 or IPv6 address');
   }
 
   timestamp(path: string, required = false): string | undefined {

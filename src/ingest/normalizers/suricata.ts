@@ -110,8 +110,12 @@ function categoryType(categories: Record<string, string>, category: string): str
   return entry(categories, category) ?? Object.entries(categories).find(([name]) => name.toLowerCase() === wanted)?.[1];
 }
 
+/** Signatures longer than a title can be are rejected later anyway; matching only the head bounds regex time. */
+const MAX_SIGNATURE_MATCH = 1000;
+
 function matchSignature(rules: Array<{ pattern: string; type: string }>, signature: string): string | undefined {
-  return rules.find((rule) => compiledPattern(rule.pattern).test(signature))?.type;
+  const head = signature.slice(0, MAX_SIGNATURE_MATCH);
+  return rules.find((rule) => compiledPattern(rule.pattern).test(head))?.type;
 }
 
 function endpoint({ ip, port }: { ip?: string; port?: number }): string {

@@ -1,0 +1,153 @@
+/**
+ * Ingest benchmark: real api process, real PostgreSQL, loopback HTTP.
+ *   npm run build && node -r ts-node/register bench/ingest.ts   (or: make bench)
+ * Prints single-alert and batch throughput, acknowledgement latency at a fixed
+ * 500 alerts/s, and a plain batched INSERT of the same rows as the physical reference.
+ * Environment: BENCH_SECONDS (default 10), BENCH_DATABASE_URL (server to create a scratch database on).
+ */
+import 'reflect-metadata';
+import { randomBytes, randomInt } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { dropDatabase, ensureDatabase, migrate } from '../src/database/database';
+import { createApiKey } from '../src/ingest/api-keys/api-keys.service';
+import { poster, startNode, summarize, waitFor } from './support';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const TYPES = ['port_scan', 'recon', 'web_attack', 'misc_attack', 'malware', 'dns_tunneling'];
+const SEVERITIES = ['low', 'medium', 'medium', 'high'];
+
+/** Realistic mix: many sources, some repeats (dedup), some shared IPs (correlation). */
+function alert(i: number) {
+  const ip = `10.${randomInt(0, 40)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+  return {
+    source: 'bench-ids',
+    type: TYPES[i % TYPES.length],
+    severity: SEVERITIES[i % SEVERITIES.length],
+    title: `Signature ${randomInt(0, 500)}`,
+    sourceIp: ip,
+    destinationIp: '192.168.1.10',
+    occurredAt: new Date().toISOString(),
+    raw: { sid: randomInt(1, 3_000_000), note: 'bench' },
+  };
+}
+
+async function closedLoop(clients: number, run: (i: number) => Promise<{ status: number; ms: number }>, alertsPerCall: number) {
+  const latencies: number[] = [];
+  let calls = 0;
+  let errors = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (Date.now() < end) {
+        const r = await run(calls++);
+        if (r.status !== 202) errors++;
+        latencies.push(r.ms);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  return { rate: (latencies.length * alertsPerCall) / elapsed, calls: latencies.length, errors, ...summarize(latencies) };
+}
+
+/** Open loop: one request every 1000/rate ms regardless of answers, so latency is not hidden by back-pressure. */
+async function openLoop(rate: number, post: (i: number) => Promise<{ status: number; ms: number }>) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const total = rate * SECONDS;
+  const interval = 1000 / rate;
+  const started = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inflight.push(
+      post(i).then((r) => {
+        if (r.status !== 202) errors++;
+        latencies.push(r.ms);
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  const elapsed = (performance.now() - started) / 1000;
+  return { offered: rate, achieved: latencies.length / elapsed, errors, ...summarize(latencies) };
+}
+
+async function plainInsertReference(url: string, rows: number, batch: number) {
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  await pg.query('CREATE TABLE alerts_reference (LIKE alerts INCLUDING DEFAULTS)');
+  const cols = ['source', 'type', 'severity', 'title', 'source_ip', 'destination_ip', 'occurred_at', 'raw', 'fingerprint', 'status', 'rule', 'action', 'priority'];
+  const started = performance.now();
+  for (let done = 0; done < rows; done += batch) {
+    const values: unknown[] = [];
+    const tuples: string[] = [];
+    for (let i = 0; i < batch; i++) {
+      const a = alert(done + i);
+      const row = [a.source, a.type, a.severity, a.title, a.sourceIp, a.destinationIp, a.occurredAt, JSON.stringify(a.raw), randomBytes(16).toString('hex'), 'new', 'medium', 'correlate', 'P3'];
+      tuples.push(`(${row.map((_, j) => `$${values.length + j + 1}`).join(',')})`);
+      values.push(...row);
+    }
+    await pg.query(`INSERT INTO alerts_reference (${cols.join(',')}) VALUES ${tuples.join(',')}`, values);
+  }
+  const rate = rows / ((performance.now() - started) / 1000);
+  await pg.end();
+  return rate;
+}
+
+async function main(): Promise<void> {
+  const base = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  base.pathname = `/warden_bench_${Date.now()}`;
+  const databaseUrl = base.toString();
+  await ensureDatabase(databaseUrl);
+  await migrate(databaseUrl, 'up');
+  const ds = await new DataSource(dataSourceOptions(databaseUrl, 1)).initialize();
+  const { key } = await createApiKey(ds, 'bench', ['ingest']);
+  await ds.destroy();
+
+  const port = 3900 + randomInt(0, 90);
+  // The dispatcher is off: this measures intake; delivery to Temporal is asynchronous to it.
+  const api = startNode('dist/src/main.js', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: '20',
+    LOG_LEVEL: 'warn',
+    OUTBOX_DISPATCHER_ENABLED: 'false',
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+  });
+  try {
+    await waitFor(`http://127.0.0.1:${port}/health`);
+    const url = `http://127.0.0.1:${port}`;
+    const post = poster(url, key, 64);
+
+    console.log(`warden ingest bench: ${SECONDS}s per phase, api pid ${api.pid}, database ${base.pathname.slice(1)}`);
+    await closedLoop(8, (i) => post('/v1/alerts', JSON.stringify(alert(i))), 1); // warm-up
+
+    const single = await closedLoop(32, (i) => post('/v1/alerts', JSON.stringify(alert(i))), 1);
+    console.log(`single-alert requests, 32 clients: ${single.rate.toFixed(0)} alerts/s  p50 ${single.p50.toFixed(1)} ms  p99 ${single.p99.toFixed(1)} ms  (${single.calls} requests, ${single.errors} non-202)`);
+
+    const batchSize = 500;
+    const batch = await closedLoop(4, (i) => post('/v1/alerts', JSON.stringify({ alerts: Array.from({ length: batchSize }, (_, j) => alert(i * batchSize + j)) })), batchSize);
+    console.log(`batch requests of ${batchSize}, 4 clients: ${batch.rate.toFixed(0)} alerts/s  p50 ${batch.p50.toFixed(0)} ms  p99 ${batch.p99.toFixed(0)} ms per batch  (${batch.calls} batches, ${batch.errors} non-202)`);
+
+    const paced = await openLoop(500, (i) => post('/v1/alerts', JSON.stringify(alert(i))));
+    console.log(`paced single alerts at ${paced.offered}/s: achieved ${paced.achieved.toFixed(0)}/s  ack p50 ${paced.p50.toFixed(1)} ms  p99 ${paced.p99.toFixed(1)} ms  max ${paced.max.toFixed(1)} ms  (${paced.errors} non-202)`);
+
+    const reference = await plainInsertReference(databaseUrl, 100_000, batchSize);
+    console.log(`reference: plain batched INSERT (${batchSize} rows/statement, 1 connection): ${reference.toFixed(0)} rows/s`);
+    console.log(`ratio: batch ingest / plain INSERT = ${(batch.rate / reference).toFixed(3)}; single / plain INSERT = ${(single.rate / reference).toFixed(3)}`);
+  } finally {
+    api.kill('SIGTERM');
+    await new Promise((r) => api.once('exit', r));
+    await dropDatabase(databaseUrl);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

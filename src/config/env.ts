@@ -18,8 +18,8 @@ export const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('warden'),
   /** A prebuilt workflow bundle (npm run build writes dist/workflow-bundle.js); unset means bundle from source. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
-  /** Groups of a batch stored at once (each group, alerts of one source IP, user or host, stays in order). */
-  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  /** How long a verified API key is trusted without asking the database again (0 disables the cache). */
+  API_KEY_CACHE_SECONDS: z.coerce.number().min(0).default(10),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),
   OUTBOX_MAX_BACKOFF_SECONDS: durationSeconds.default(60),

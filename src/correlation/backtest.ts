@@ -1,22 +1,19 @@
 import type { NormalizedItem } from '../ingest/normalizers/types';
 import { SecurityAlert, validateAlert } from '../ingest/security-alert';
-import { correlationKey, isWithinDedupWindow, OpenIncident, planCorrelation } from './correlation';
-import { fingerprint } from './fingerprint';
+import { CorrelationEngine, emptySnapshot } from './engine';
 import { evaluateRules, ThresholdQuery } from './rules';
-import type { Priority, RulesFile } from './rules.schema';
+import type { RulesFile } from './rules.schema';
 
 export interface BacktestIncident {
   number: number;
   correlationKey: string;
   rule: string;
   action: string;
-  priority: Priority;
+  priority: string;
   severity: string;
   types: string[];
   alerts: number;
-  firstSeen: Date;
-  lastSeen: Date;
-  /** Signals the workflow would receive (opening included); batched incidents get none. */
+  /** Signals the workflow would receive, opening included; batched incidents get none. */
   notifications: number;
 }
 
@@ -30,16 +27,16 @@ export interface BacktestReport {
 }
 
 /**
- * Replays alerts through the rules, dedup and correlation with no side effects, using
- * the same decision functions as ingest. The clock is each alert's `occurredAt`
- * (replays are about when things happened), falling back to the previous alert's time.
+ * Replays alerts through the rules, dedup and correlation with no side effects: the
+ * same CorrelationEngine as ingest, over an empty snapshot. The clock is each alert's
+ * `occurredAt` (replays are about when things happened), never running backwards.
  */
 export async function backtest(items: NormalizedItem[], rules: RulesFile): Promise<BacktestReport> {
   const report: BacktestReport = { alerts: items.length, new: 0, duplicates: 0, suppressed: 0, rejected: [], incidents: [] };
-  const seen: { alert: SecurityAlert; at: Date }[] = [];
-  const firstByFingerprint = new Map<string, { lastSeen: Date; incident: BacktestIncident }>();
-  const openByKey = new Map<string, BacktestIncident>();
-  let clock = new Date(0);
+  let nextId = 0;
+  const engine = new CorrelationEngine(emptySnapshot(), () => String(++nextId));
+  const seen: { alert: SecurityAlert; at: number }[] = [];
+  let clock = 0;
 
   for (const [index, item] of items.entries()) {
     const validation = item.errors?.length ? { ok: false as const, errors: item.errors } : validateAlert(item.alert);
@@ -48,64 +45,32 @@ export async function backtest(items: NormalizedItem[], rules: RulesFile): Promi
       continue;
     }
     const alert = validation.alert;
-    const now = alert.occurredAt && alert.occurredAt > clock ? alert.occurredAt : clock;
-    clock = now;
+    clock = Math.max(clock, alert.occurredAt?.getTime() ?? clock);
     const counter = async (q: ThresholdQuery) =>
       seen.filter(
-        (s) =>
-          s.alert.type === q.type &&
-          s.at.getTime() > now.getTime() - q.withinSeconds * 1000 &&
-          Object.entries(q.by).every(([f, v]) => s.alert[f as keyof SecurityAlert] === v),
+        (s) => s.alert.type === q.type && s.at > clock - q.withinSeconds * 1000 && Object.entries(q.by).every(([f, v]) => s.alert[f as keyof SecurityAlert] === v),
       ).length;
     const decision = await evaluateRules(rules, alert, counter);
-    seen.push({ alert, at: now });
-
-    if (decision.action === 'suppress') {
-      report.suppressed++;
-      continue;
-    }
-    const fp = fingerprint(alert, decision.dedupFields);
-    const first = firstByFingerprint.get(fp);
-    if (first && isWithinDedupWindow(first.lastSeen, decision, now) && openByKey.get(first.incident.correlationKey) === first.incident) {
-      first.lastSeen = now;
-      first.incident.alerts++;
-      first.incident.lastSeen = now;
-      report.duplicates++;
-      continue;
-    }
-
-    const key = correlationKey(decision, alert, fp);
-    const current = openByKey.get(key);
-    const open: OpenIncident | null = current
-      ? { id: String(current.number), severity: current.severity as OpenIncident['severity'], priority: current.priority, types: current.types, alertCount: current.alerts, lastSeenAt: current.lastSeen }
-      : null;
-    const plan = planCorrelation(open, alert, decision, now);
-    let incident: BacktestIncident;
-    if (plan.kind === 'join') {
-      incident = current!;
-      Object.assign(incident, { severity: plan.severity, priority: plan.priority, types: plan.types, lastSeen: now });
-      incident.alerts++;
-      if (plan.notify && incident.action !== 'batch') incident.notifications++;
-    } else {
-      incident = {
-        number: report.incidents.length + 1,
-        correlationKey: key,
-        rule: decision.rule,
-        action: decision.action,
-        priority: decision.priority,
-        severity: alert.severity,
-        types: [alert.type],
-        alerts: 1,
-        firstSeen: now,
-        lastSeen: now,
-        notifications: decision.action === 'batch' ? 0 : 1,
-      };
-      report.incidents.push(incident);
-      openByKey.set(key, incident);
-    }
-    firstByFingerprint.set(fp, { lastSeen: now, incident });
-    report.new++;
+    seen.push({ alert, at: clock });
+    const result = engine.apply(alert, decision, new Date(clock));
+    if (result.status === 'new') report.new++;
+    else if (result.status === 'duplicate') report.duplicates++;
+    else report.suppressed++;
   }
+
+  const notifications = new Map<string, number>();
+  for (const o of engine.changes.outbox) notifications.set(o.incidentId, (notifications.get(o.incidentId) ?? 0) + 1);
+  report.incidents = [...engine.changes.created.values()].map((i, n) => ({
+    number: n + 1,
+    correlationKey: i.correlationKey,
+    rule: i.decision.rule,
+    action: i.decision.action,
+    priority: i.priority,
+    severity: i.severity,
+    types: i.types,
+    alerts: i.alertCount,
+    notifications: notifications.get(i.id) ?? 0,
+  }));
   return report;
 }
 
@@ -115,12 +80,11 @@ export function formatBacktest(report: BacktestReport): string {
     `alerts: ${report.alerts}  new: ${report.new}  duplicates: ${report.duplicates}  suppressed: ${report.suppressed}  rejected: ${report.rejected.length}  incidents: ${report.incidents.length}`,
     '',
     ['#', 'priority', 'severity', 'action', 'rule', 'alerts', 'signals', 'correlation key', 'types'].join('\t'),
-    ...report.incidents.map((i) =>
-      [i.number, i.priority, i.severity, i.action, i.rule, i.alerts, i.notifications, i.correlationKey, i.types.join(',')].join('\t'),
-    ),
+    ...report.incidents.map((i) => [i.number, i.priority, i.severity, i.action, i.rule, i.alerts, i.notifications, i.correlationKey, i.types.join(',')].join('\t')),
   ];
   for (const r of report.rejected) lines.push(`rejected #${r.index}: ${r.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
-  const byPriority = report.incidents.reduce<Record<string, number>>((acc, i) => ({ ...acc, [i.priority]: (acc[i.priority] ?? 0) + 1 }), {});
-  lines.push('', `incidents by priority: ${Object.entries(byPriority).sort().map(([p, n]) => `${p}=${n}`).join(' ') || 'none'}`);
+  const byPriority = new Map<string, number>();
+  for (const i of report.incidents) byPriority.set(i.priority, (byPriority.get(i.priority) ?? 0) + 1);
+  lines.push('', `incidents by priority: ${[...byPriority].sort().map(([p, n]) => `${p}=${n}`).join(' ') || 'none'}`);
   return lines.join('\n');
 }

@@ -54,7 +54,7 @@ export class IngestController {
       if (!(err instanceof IngestInterrupted)) throw err;
       throw new ProblemException(
         503,
-        `Storage is unavailable. Items before index ${err.index} were stored; retry the request with the same Idempotency-Key (or externalIds) and they are answered with their first result.`,
+        `Storage is unavailable; some items may have been stored. Retry with the same Idempotency-Key (or externalIds): stored items are answered with their first result.`,
         [{ path: `${intake.pathPrefix}/${err.index}`, message: 'not stored' }],
       );
     }

@@ -1,3 +1,4 @@
+import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -11,6 +12,15 @@ const shared = join(__dirname, '..', '..', '..', 'shared', 'data', 'suricata');
 const fixtures = join(__dirname, '..', 'fixtures');
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 const tables = loadWardenConfig(join(__dirname, '..', '..', 'config')).formats;
+
+// Other suites post the same fixtures (some mutated); fresh ids keep these records from being their repeats.
+const offset = randomInt(1, 2 ** 40);
+const freshSuricata = <T extends { flow_id?: number }>(r: T): T => ({ ...r, flow_id: (r.flow_id ?? 0) + offset });
+const freshIds: Record<string, (r: any) => unknown> = {
+  wazuh: (r) => ({ ...r, id: `${r.id}-${offset}` }),
+  falco: (r) => ({ ...r, uuid: randomUUID() }),
+  ecs: (r) => ({ ...r, event: { ...r.event, id: randomUUID() } }),
+};
 
 describe('POST /v1/alerts/{format}', () => {
   const env = testEnv({ OUTBOX_DISPATCHER_ENABLED: 'false' });
@@ -32,7 +42,7 @@ describe('POST /v1/alerts/{format}', () => {
 
   describe.each(['wrccdc-2018.json', 'honeypot-2018.json'])('suricata %s (real captures)', (file) => {
     it('accepts every record and stores it with its source IP, severity and mapped type', async () => {
-      const records = readJson(join(shared, file)) as { src_ip: string; alert: { severity: 1 | 2 | 3; category: string } }[];
+      const records = (readJson(join(shared, file)) as { src_ip: string; flow_id?: number; alert: { severity: 1 | 2 | 3; category: string } }[]).map(freshSuricata);
       const res = await http('POST', '/v1/alerts/suricata', records);
       expect(res.status).toBe(202);
       expect(res.body.rejected).toBe(0);
@@ -55,9 +65,9 @@ describe('POST /v1/alerts/{format}', () => {
   });
 
   it('takes Suricata EVE as NDJSON, rejecting non-alert events by name', async () => {
-    const [record] = readJson(join(fixtures, 'suricata', 'sample.json'));
+    const record = freshSuricata(readJson(join(fixtures, 'suricata', 'sample.json'))[0]);
     const flow = { timestamp: record.timestamp, event_type: 'flow', src_ip: '10.0.0.1', dest_ip: '10.0.0.2' };
-    const body = [JSON.stringify({ ...record, flow_id: 999001, src_ip: uniqueIp() }), JSON.stringify(flow)].join('\n');
+    const body = [JSON.stringify({ ...record, src_ip: uniqueIp() }), JSON.stringify(flow)].join('\n');
     const res = await http('POST', '/v1/alerts/suricata', body, { 'content-type': 'application/x-ndjson' });
     expect(res.status).toBe(202);
     expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['new', 'rejected']);
@@ -85,7 +95,7 @@ describe('POST /v1/alerts/{format}', () => {
     ['falco', 'falco/events.json'],
     ['ecs', 'ecs/events.json'],
   ])('accepts %s records', async (format, fixture) => {
-    const records = readJson(join(fixtures, fixture)) as unknown[];
+    const records = (readJson(join(fixtures, fixture)) as unknown[]).map(freshIds[format]);
     const res = await http('POST', `/v1/alerts/${format}`, records);
     expect(res.status).toBe(202);
     expect(res.body.rejected).toBe(0);

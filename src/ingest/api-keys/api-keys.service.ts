@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { ENV } from '../../config/config.module';
+import type { Env } from '../../config/env';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiKey, Scope } from './api-key.entity';
@@ -12,7 +14,13 @@ export interface Principal {
 
 @Injectable()
 export class ApiKeysService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /** Recent lookups by key hash, so a busy monitor costs no query per request; a revocation takes effect within the TTL. */
+  private readonly cache = new Map<string, { principal: Principal | null; expires: number }>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(ENV) private readonly env: Env,
+  ) {}
 
   /** Returns the key in clear text once; only its hash is stored. */
   async create(name: string, scopes: Scope[]): Promise<{ id: string; key: string }> {
@@ -20,11 +28,17 @@ export class ApiKeysService {
   }
 
   async authenticate(key: string): Promise<Principal | null> {
-    const [row] = await this.dataSource.query(
-      `SELECT id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [hashApiKey(key)],
-    );
-    return row ? { keyId: row.id, name: row.name, scopes: row.scopes } : null;
+    const hash = hashApiKey(key);
+    const cached = this.cache.get(hash);
+    if (cached && cached.expires > Date.now()) return cached.principal;
+    const [row] = await this.dataSource.query(`SELECT id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
+    const principal: Principal | null = row ? { keyId: row.id, name: row.name, scopes: row.scopes } : null;
+    // Only known keys are cached: unknown ones must not let a flood of random keys grow the map.
+    if (principal && this.env.API_KEY_CACHE_SECONDS > 0) {
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(hash, { principal, expires: Date.now() + this.env.API_KEY_CACHE_SECONDS * 1000 });
+    }
+    return principal;
   }
 }
 

@@ -1,0 +1,133 @@
+import type { SecurityAlert } from '../ingest/security-alert';
+import { CorrelationEngine, emptySnapshot, externalKey, Snapshot } from './engine';
+import type { RuleDecision } from './rules';
+
+const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({ source: 'ids', type: 'port_scan', severity: 'medium', title: 'scan', sourceIp: '10.0.0.1', ...over });
+const decision = (over: Partial<RuleDecision> = {}): RuleDecision => ({
+  rule: 'medium',
+  action: 'correlate',
+  priority: 'P3',
+  correlateBy: ['sourceIp'],
+  correlationWindowSeconds: 3600,
+  dedupFields: ['source', 'type', 'sourceIp', 'title'],
+  dedupWindowSeconds: 300,
+  playbooks: [],
+  assignRole: 'analyst',
+  ...over,
+});
+const T0 = new Date('2025-01-01T00:00:00Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+function engine(snapshot: Snapshot = emptySnapshot()) {
+  let n = 0;
+  return new CorrelationEngine(snapshot, () => `id-${++n}`);
+}
+
+describe(CorrelationEngine.name, () => {
+  describe('apply', () => {
+    it('opens an incident for a new key and queues incident_opened', () => {
+      const e = engine();
+      const r = e.apply(alert(), decision(), T0);
+      expect(r).toEqual({ status: 'new', alertId: 'id-2', incidentId: 'id-1', priority: 'P3' });
+      expect([...e.changes.created.values()][0]).toMatchObject({ id: 'id-1', correlationKey: 'sourceIp=10.0.0.1', alertCount: 1 });
+      expect(e.changes.outbox).toEqual([{ incidentId: 'id-1', kind: 'incident_opened', payload: { severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 1 } }]);
+    });
+
+    it('counts a repeat inside the dedup window on the first alert, without a signal', () => {
+      const e = engine();
+      const first = e.apply(alert(), decision(), T0);
+      const dup = e.apply(alert(), decision(), at(60));
+      expect(dup).toMatchObject({ status: 'duplicate', incidentId: first.incidentId });
+      expect(e.changes.alerts.map((a) => [a.status, a.occurrenceCount, a.duplicateOf])).toEqual([
+        ['new', 2, null],
+        ['duplicate', 1, first.alertId],
+      ]);
+      expect([...e.changes.created.values()][0].alertCount).toBe(2);
+      expect(e.changes.outbox).toHaveLength(1);
+    });
+
+    it('treats a repeat after the dedup window as a new alert of the same incident', () => {
+      const e = engine();
+      const first = e.apply(alert(), decision(), T0);
+      expect(e.apply(alert(), decision(), at(301))).toMatchObject({ status: 'new', incidentId: first.incidentId });
+    });
+
+    it('joins by key, keeps the highest severity and signals only meaningful changes', () => {
+      const e = engine();
+      e.apply(alert(), decision(), T0);
+      e.apply(alert({ title: 'other' }), decision(), at(1));
+      e.apply(alert({ type: 'web_attack', severity: 'high', title: 'xss' }), decision({ priority: 'P2' }), at(2));
+      const incident = [...e.changes.created.values()][0];
+      expect(incident).toMatchObject({ severity: 'high', priority: 'P2', types: ['port_scan', 'web_attack'], alertCount: 3 });
+      expect(e.changes.outbox.map((o) => o.kind)).toEqual(['incident_opened', 'alerts_changed']);
+    });
+
+    it('suppresses alerts matching an active silence', () => {
+      const snapshot = emptySnapshot();
+      snapshot.silences = [{ id: 's1', matchers: [{ name: 'sourceIp', value: '10.0.0.1', isRegex: false, isEqual: true }] }];
+      const e = engine(snapshot);
+      expect(e.apply(alert(), decision(), T0)).toMatchObject({ status: 'suppressed', incidentId: null });
+      expect(e.changes.alerts[0].silenceId).toBe('s1');
+      expect(e.changes.created.size).toBe(0);
+    });
+
+    it('answers a repeat of a stored externalId with its first result and writes nothing', () => {
+      const snapshot = emptySnapshot();
+      snapshot.repeats.set(externalKey('ids', 'x-1'), { alertId: 'a-old', incidentId: 'i-old', status: 'new', priority: 'P2' });
+      const e = engine(snapshot);
+      expect(e.apply(alert({ externalId: 'x-1' }), decision(), T0)).toEqual({ status: 'new', alertId: 'a-old', incidentId: 'i-old', priority: 'P2', repeat: true });
+      expect(e.changes.alerts).toEqual([]);
+    });
+
+    it('answers a repeat within the same run with the first result', () => {
+      const e = engine();
+      const first = e.apply(alert({ externalId: 'x-2' }), decision(), T0);
+      expect(e.apply(alert({ externalId: 'x-2', title: 'changed' }), decision(), T0)).toEqual({ ...first, repeat: true });
+      expect(e.changes.alerts).toHaveLength(1);
+    });
+
+    it('updates a stored open incident and bumps a stored first alert', () => {
+      const snapshot = emptySnapshot();
+      snapshot.open.set('sourceIp=10.0.0.1', { id: 'i-1', correlationKey: 'sourceIp=10.0.0.1', severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 4, lastSeenAt: T0 });
+      const { fingerprint } = CorrelationEngine.keys(alert(), decision());
+      snapshot.firsts.set(fingerprint, { alertId: 'a-1', incidentId: 'i-1', lastSeenAt: T0 });
+      const e = engine(snapshot);
+      expect(e.apply(alert(), decision(), at(10))).toMatchObject({ status: 'duplicate', incidentId: 'i-1', priority: 'P3' });
+      expect(e.changes.bumped).toEqual(new Map([['a-1', 1]]));
+      expect(e.changes.updated.get('i-1')).toMatchObject({ added: 1, incident: { alertCount: 5 } });
+    });
+
+    it('does not count a repeat into an incident its key does not hold', () => {
+      const snapshot = emptySnapshot();
+      const { fingerprint } = CorrelationEngine.keys(alert(), decision());
+      snapshot.firsts.set(fingerprint, { alertId: 'a-1', incidentId: 'i-closed', lastSeenAt: T0 });
+      const e = engine(snapshot);
+      expect(e.apply(alert(), decision(), at(10)).status).toBe('new');
+      expect(e.changes.bumped.size).toBe(0);
+    });
+
+    it('closes a stale stored incident and opens its successor', () => {
+      const snapshot = emptySnapshot();
+      snapshot.open.set('sourceIp=10.0.0.1', { id: 'i-old', correlationKey: 'sourceIp=10.0.0.1', severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 1, lastSeenAt: T0 });
+      const e = engine(snapshot);
+      const r = e.apply(alert({ title: 'later' }), decision(), at(7200));
+      expect(r.incidentId).not.toBe('i-old');
+      expect(e.changes.closed).toEqual(new Set(['i-old']));
+    });
+
+    it('marks an incident opened and outlived within one run as closed', () => {
+      const e = engine();
+      const first = e.apply(alert(), decision({ correlationWindowSeconds: 10 }), T0);
+      const second = e.apply(alert({ title: 'later' }), decision({ correlationWindowSeconds: 10 }), at(60));
+      expect(second.incidentId).not.toBe(first.incidentId);
+      expect(e.changes.created.get(first.incidentId!)!.closed).toBe(true);
+      expect(e.changes.created.get(second.incidentId!)!.closed).toBeUndefined();
+    });
+
+    it('opens no workflow for batched incidents', () => {
+      const e = engine();
+      e.apply(alert({ severity: 'low' }), decision({ action: 'batch', priority: 'P4' }), T0);
+      expect(e.changes.outbox).toEqual([]);
+    });
+  });
+});

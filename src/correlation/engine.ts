@@ -1,0 +1,196 @@
+import type { SecurityAlert, Severity } from '../ingest/security-alert';
+import { correlationKey, isWithinDedupWindow, OpenIncident, planCorrelation } from './correlation';
+import { fingerprint } from './fingerprint';
+import type { RuleDecision } from './rules';
+import type { Priority } from './rules.schema';
+import { Matcher, silenceMatches } from './silences';
+
+/**
+ * The AnomalyToAction state machine for a run of alerts: dedup, suppression and
+ * correlation over a snapshot of the stored state, with every change collected so the
+ * caller can write it in one go. Pure: ids and the clock come from the caller. Ingest
+ * runs it over a locked snapshot read from PostgreSQL; the backtest over an empty one.
+ */
+
+export type AlertStatus = 'new' | 'duplicate' | 'suppressed';
+
+export interface StoredRepeat {
+  alertId: string;
+  incidentId: string | null;
+  status: AlertStatus;
+  priority: Priority;
+}
+
+export interface StoredFirst {
+  alertId: string;
+  incidentId: string;
+  lastSeenAt: Date;
+}
+
+export interface Snapshot {
+  /** Earlier results by `repeatKeys`: the Idempotency-Key, and source with externalId. */
+  repeats: Map<string, StoredRepeat>;
+  /** The newest first-of-fingerprint alert per fingerprint. */
+  firsts: Map<string, StoredFirst>;
+  /** The incident accepting alerts, per correlation key. */
+  open: Map<string, OpenIncident & { correlationKey: string }>;
+  silences: { id: string; matchers: Matcher[] }[];
+}
+
+export const emptySnapshot = (): Snapshot => ({ repeats: new Map(), firsts: new Map(), open: new Map(), silences: [] });
+
+export const externalKey = (source: string, externalId: string) => `ext:${JSON.stringify([source, externalId])}`;
+
+export const repeatKeys = (alert: SecurityAlert, idempotencyKey?: string): string[] => [
+  ...(idempotencyKey ? [`idem:${idempotencyKey}`] : []),
+  ...(alert.externalId ? [externalKey(alert.source, alert.externalId)] : []),
+];
+
+export interface AlertRecord {
+  id: string;
+  alert: SecurityAlert;
+  idempotencyKey?: string;
+  decision: RuleDecision;
+  fingerprint: string;
+  status: AlertStatus;
+  incidentId: string | null;
+  duplicateOf: string | null;
+  silenceId: string | null;
+  occurrenceCount: number;
+}
+
+export interface IncidentRecord extends OpenIncident {
+  correlationKey: string;
+  title: string;
+  decision: RuleDecision;
+  sourceIp?: string;
+  user?: string;
+  host?: string;
+  firstSeenAt: Date;
+  /** Opened and already past its window within the same run. */
+  closed?: boolean;
+}
+
+export interface OutboxRecord {
+  incidentId: string;
+  kind: 'incident_opened' | 'alerts_changed';
+  payload: { severity: Severity; priority: Priority; types: string[]; alertCount: number; changes?: unknown };
+}
+
+/** Everything a run changed, in the order it must be written. */
+export interface ChangeSet {
+  /** Stored incidents that stop accepting alerts (window passed). */
+  closed: Set<string>;
+  /** Stored incidents that gained alerts: their new state and how many alerts joined. */
+  updated: Map<string, { incident: OpenIncident; added: number }>;
+  created: Map<string, IncidentRecord>;
+  alerts: AlertRecord[];
+  /** Stored first alerts that gained repeats, and how many. */
+  bumped: Map<string, number>;
+  outbox: OutboxRecord[];
+}
+
+export interface EngineResult {
+  status: AlertStatus;
+  alertId: string;
+  incidentId: string | null;
+  priority: Priority;
+  repeat?: boolean;
+}
+
+export class CorrelationEngine {
+  readonly changes: ChangeSet = { closed: new Set(), updated: new Map(), created: new Map(), alerts: [], bumped: new Map(), outbox: [] };
+  private readonly inRun = new Map<string, AlertRecord>();
+
+  constructor(
+    private readonly state: Snapshot,
+    private readonly newId: () => string,
+  ) {}
+
+  /** The fingerprint and correlation key of an alert: what ingest locks before reading the snapshot. */
+  static keys(alert: SecurityAlert, decision: RuleDecision): { fingerprint: string; correlationKey: string } {
+    const fp = fingerprint(alert, decision.dedupFields);
+    return { fingerprint: fp, correlationKey: correlationKey(decision, alert, fp) };
+  }
+
+  apply(alert: SecurityAlert, decision: RuleDecision, now: Date, idempotencyKey?: string): EngineResult {
+    const repeatOf = repeatKeys(alert, idempotencyKey);
+    const repeat = repeatOf.map((k) => this.state.repeats.get(k)).find(Boolean);
+    if (repeat) return { status: repeat.status, alertId: repeat.alertId, incidentId: repeat.incidentId, priority: repeat.priority, repeat: true };
+
+    const { fingerprint: fp, correlationKey: key } = CorrelationEngine.keys(alert, decision);
+    const record = (status: AlertStatus, incidentId: string | null, extra: Partial<AlertRecord> = {}): EngineResult => {
+      const row: AlertRecord = { id: this.newId(), alert, idempotencyKey, decision, fingerprint: fp, status, incidentId, duplicateOf: null, silenceId: null, occurrenceCount: 1, ...extra };
+      this.changes.alerts.push(row);
+      this.inRun.set(row.id, row);
+      const result = { status, alertId: row.id, incidentId, priority: incidentId ? this.state.open.get(key)!.priority : decision.priority };
+      for (const k of repeatOf) this.state.repeats.set(k, { ...result });
+      return result;
+    };
+
+    const silence = this.state.silences.find((s) => silenceMatches(s.matchers, alert));
+    if (silence || decision.action === 'suppress') return record('suppressed', null, { silenceId: silence?.id ?? null });
+
+    const open = this.state.open.get(key) ?? null;
+    const first = this.state.firsts.get(fp);
+    // A repeat joins only the incident its key holds the lock on, so a closed or foreign one is never touched.
+    if (first && open && first.incidentId === open.id && isWithinDedupWindow(first.lastSeenAt, decision, now)) {
+      this.join({ ...open, alertCount: open.alertCount + 1, lastSeenAt: now });
+      first.lastSeenAt = now;
+      const inRun = this.inRun.get(first.alertId);
+      if (inRun) inRun.occurrenceCount++;
+      else this.changes.bumped.set(first.alertId, (this.changes.bumped.get(first.alertId) ?? 0) + 1);
+      return record('duplicate', open.id, { duplicateOf: first.alertId });
+    }
+
+    const plan = planCorrelation(open, alert, decision, now);
+    let incidentId: string;
+    if (plan.kind === 'join') {
+      incidentId = plan.incidentId;
+      const next = { ...open!, severity: plan.severity, priority: plan.priority, types: plan.types, alertCount: open!.alertCount + 1, lastSeenAt: now };
+      this.join(next);
+      if (plan.notify) {
+        this.changes.outbox.push({ incidentId, kind: 'alerts_changed', payload: { severity: next.severity, priority: next.priority, types: next.types, alertCount: next.alertCount, changes: plan.changes } });
+      }
+    } else {
+      if (plan.closeStale) {
+        const createdInRun = this.changes.created.get(plan.closeStale);
+        if (createdInRun) createdInRun.closed = true;
+        else this.changes.closed.add(plan.closeStale);
+      }
+      incidentId = this.newId();
+      const created: IncidentRecord = {
+        id: incidentId,
+        correlationKey: key,
+        title: alert.title,
+        decision,
+        severity: alert.severity,
+        priority: decision.priority,
+        types: [alert.type],
+        alertCount: 1,
+        sourceIp: alert.sourceIp,
+        user: alert.user,
+        host: alert.host,
+        firstSeenAt: now,
+        lastSeenAt: now,
+      };
+      this.changes.created.set(incidentId, created);
+      this.state.open.set(key, { ...created });
+      // Batched incidents wait for the digest instead of starting a workflow each.
+      if (decision.action !== 'batch') {
+        this.changes.outbox.push({ incidentId, kind: 'incident_opened', payload: { severity: alert.severity, priority: decision.priority, types: [alert.type], alertCount: 1 } });
+      }
+    }
+    const result = record('new', incidentId);
+    this.state.firsts.set(fp, { alertId: result.alertId, incidentId, lastSeenAt: now });
+    return result;
+  }
+
+  /** Records the incident's new state, in memory and in the change set. */
+  private join(next: OpenIncident & { correlationKey: string }): void {
+    this.state.open.set(next.correlationKey, next);
+    const created = this.changes.created.get(next.id);
+    if (created) Object.assign(created, next);
+    else this.changes.updated.set(next.id, { incident: next, added: (this.changes.updated.get(next.id)?.added ?? 0) + 1 });
+  }
+}

@@ -1,0 +1,140 @@
+import { escapeLiteral } from 'pg';
+import type { ChangeSet, Snapshot } from '../correlation/engine';
+import { externalKey } from '../correlation/engine';
+import { advisoryLockKey } from '../database/pg';
+
+/**
+ * SQL for one ingest transaction in two round trips: (1) BEGIN, the advisory locks and
+ * the snapshot read; (2) every write and COMMIT. Values are inlined as escaped literals
+ * because the simple protocol, which allows several statements per round trip, takes no
+ * parameters. Text that reaches here has been validated (no NUL, no lone surrogates).
+ */
+
+type Value = string | number | boolean | Date | null | undefined;
+
+export function lit(value: Value, cast?: string): string {
+  let sql: string;
+  if (value === null || value === undefined) sql = 'NULL';
+  else if (typeof value === 'number') sql = Number.isFinite(value) ? String(value) : 'NULL';
+  else if (typeof value === 'boolean') sql = value ? 'TRUE' : 'FALSE';
+  else if (value instanceof Date) sql = escapeLiteral(value.toISOString());
+  else sql = escapeLiteral(value);
+  return cast ? `${sql}::${cast}` : sql;
+}
+
+const textArray = (values: string[]) => (values.length ? `ARRAY[${values.map((v) => lit(v)).join(', ')}]::text[]` : `'{}'::text[]`);
+
+export interface SnapshotRequest {
+  lockNames: string[];
+  fingerprints: string[];
+  correlationKeys: string[];
+  idempotencyKeys: string[];
+  externalIds: { source: string; externalId: string }[];
+}
+
+/** Locks are taken in one sorted order, so two transactions over overlapping keys cannot deadlock. */
+export function beginAndReadSql(r: SnapshotRequest): string {
+  const locks = [...new Set(r.lockNames)].map(advisoryLockKey).sort().map((k) => `pg_advisory_xact_lock(${k})`);
+  const sources = r.externalIds.map((e) => e.source);
+  const externalIds = r.externalIds.map((e) => e.externalId);
+  return `BEGIN;
+SELECT ${locks.join(', ')};
+SELECT now() AS now,
+  ${repeatsSql(r.idempotencyKeys, sources, externalIds)} AS repeats,
+  (SELECT coalesce(json_agg(x), '[]') FROM (
+     SELECT DISTINCT ON (fingerprint) fingerprint, id, incident_id, last_seen_at FROM alerts
+      WHERE fingerprint = ANY(${textArray(r.fingerprints)}) AND status = 'new'
+      ORDER BY fingerprint, last_seen_at DESC) x) AS firsts,
+  (SELECT coalesce(json_agg(x), '[]') FROM (
+     SELECT id, correlation_key, severity, priority, types, alert_count, last_seen_at FROM incidents
+      WHERE correlation_key = ANY(${textArray(r.correlationKeys)}) AND correlation_closed_at IS NULL) x) AS open,
+  (SELECT coalesce(json_agg(json_build_object('id', id, 'matchers', matchers)), '[]')
+     FROM silences WHERE starts_at <= now() AND ends_at > now()) AS silences`;
+}
+
+/** Each lookup on its own index; an OR across them would scan the table. */
+function repeatsSql(idempotencyKeys: string[], sources: string[], externalIds: string[]): string {
+  const lookups = [];
+  const columns = 'a.id, a.incident_id, a.status, a.priority, a.idempotency_key, a.source, a.external_id';
+  if (idempotencyKeys.length) lookups.push(`SELECT ${columns} FROM alerts a WHERE a.idempotency_key = ANY(${textArray(idempotencyKeys)})`);
+  if (externalIds.length) {
+    lookups.push(`SELECT ${columns} FROM alerts a JOIN unnest(${textArray(sources)}, ${textArray(externalIds)}) AS u(source, external_id)
+      ON a.source = u.source AND a.external_id = u.external_id`);
+  }
+  return lookups.length ? `(SELECT coalesce(json_agg(x), '[]') FROM (${lookups.join(' UNION ALL ')}) x)` : `'[]'::json`;
+}
+
+interface SnapshotRow {
+  now: Date;
+  repeats: { id: string; incident_id: string | null; status: 'new' | 'duplicate' | 'suppressed'; priority: 'P1'; idempotency_key: string | null; source: string; external_id: string | null }[];
+  firsts: { fingerprint: string; id: string; incident_id: string; last_seen_at: string }[];
+  open: { id: string; correlation_key: string; severity: 'low'; priority: 'P1'; types: string[]; alert_count: number; last_seen_at: string }[];
+  silences: Snapshot['silences'];
+}
+
+export function toSnapshot(row: SnapshotRow): { now: Date; snapshot: Snapshot } {
+  const snapshot: Snapshot = { repeats: new Map(), firsts: new Map(), open: new Map(), silences: row.silences };
+  for (const r of row.repeats) {
+    const result = { alertId: r.id, incidentId: r.incident_id, status: r.status, priority: r.priority };
+    if (r.idempotency_key) snapshot.repeats.set(`idem:${r.idempotency_key}`, result);
+    if (r.external_id) snapshot.repeats.set(externalKey(r.source, r.external_id), result);
+  }
+  for (const f of row.firsts) snapshot.firsts.set(f.fingerprint, { alertId: f.id, incidentId: f.incident_id, lastSeenAt: new Date(f.last_seen_at) });
+  for (const o of row.open) {
+    snapshot.open.set(o.correlation_key, {
+      id: o.id,
+      correlationKey: o.correlation_key,
+      severity: o.severity,
+      priority: o.priority,
+      types: o.types,
+      alertCount: o.alert_count,
+      lastSeenAt: new Date(o.last_seen_at),
+    });
+  }
+  return { now: new Date(row.now), snapshot };
+}
+
+/** Every write of the change set, then COMMIT. Closing stale incidents comes before creating their successors (unique index). */
+export function writeAndCommitSql(c: ChangeSet): string {
+  const statements: string[] = [];
+  if (c.closed.size) {
+    statements.push(`UPDATE incidents SET correlation_closed_at = now(), updated_at = now() WHERE id IN (${[...c.closed].map((id) => lit(id, 'uuid')).join(', ')})`);
+  }
+  if (c.updated.size) {
+    const rows = [...c.updated.values()].map(({ incident: i, added }) => `(${lit(i.id, 'uuid')}, ${lit(i.severity)}, ${lit(i.priority)}, ${textArray(i.types)}, ${added})`);
+    statements.push(`UPDATE incidents AS i SET severity = v.severity, priority = v.priority, types = v.types,
+        alert_count = i.alert_count + v.added, last_seen_at = now(), updated_at = now()
+      FROM (VALUES ${rows.join(', ')}) AS v(id, severity, priority, types, added) WHERE i.id = v.id`);
+  }
+  if (c.created.size) {
+    const rows = [...c.created.values()].map((i) =>
+      [lit(i.id, 'uuid'), lit(i.correlationKey), i.closed ? 'now()' : 'NULL', lit(i.title), lit(i.severity), lit(i.priority), lit(i.decision.action),
+        lit(i.decision.rule), textArray(i.decision.playbooks), lit(i.decision.assignRole), textArray(i.types), lit(i.sourceIp, 'inet'),
+        lit(i.user), lit(i.host), i.alertCount, 'now()', 'now()'].join(', '),
+    );
+    statements.push(`INSERT INTO incidents (id, correlation_key, correlation_closed_at, title, severity, priority, action, rule, playbooks,
+        assign_role, types, source_ip, "user", host, alert_count, first_seen_at, last_seen_at) VALUES (${rows.join('), (')})`);
+  }
+  if (c.alerts.length) {
+    const rows = c.alerts.map(({ id, alert: a, idempotencyKey, decision: d, fingerprint, status, incidentId, duplicateOf, silenceId, occurrenceCount }) =>
+      [lit(id, 'uuid'), lit(a.source), lit(a.externalId), lit(idempotencyKey), lit(a.type), lit(a.severity), lit(a.title), lit(a.description),
+        lit(a.sourceIp, 'inet'), lit(a.destinationIp, 'inet'), lit(a.user), lit(a.host), lit(a.occurredAt, 'timestamptz'), textArray(a.tags ?? []),
+        a.raw === undefined ? 'NULL' : lit(JSON.stringify(a.raw), 'jsonb'), lit(fingerprint), lit(status), lit(duplicateOf, 'uuid'), lit(incidentId, 'uuid'),
+        lit(d.rule), lit(d.action), lit(d.priority), lit(silenceId, 'uuid'), occurrenceCount].join(', '),
+    );
+    statements.push(`INSERT INTO alerts (id, source, external_id, idempotency_key, type, severity, title, description, source_ip, destination_ip,
+        "user", host, occurred_at, tags, raw, fingerprint, status, duplicate_of, incident_id, rule, action, priority, silence_id, occurrence_count)
+      VALUES (${rows.join('), (')})`);
+  }
+  if (c.bumped.size) {
+    const rows = [...c.bumped].map(([id, n]) => `(${lit(id, 'uuid')}, ${n})`);
+    statements.push(`UPDATE alerts AS a SET occurrence_count = a.occurrence_count + v.n, last_seen_at = now()
+      FROM (VALUES ${rows.join(', ')}) AS v(id, n) WHERE a.id = v.id`);
+  }
+  if (c.outbox.length) {
+    const rows = c.outbox.map((o) => `(${lit(o.incidentId, 'uuid')}, ${lit(o.kind)}, ${lit(JSON.stringify(o.payload), 'jsonb')})`);
+    statements.push(`INSERT INTO outbox (incident_id, kind, payload) VALUES ${rows.join(', ')}`);
+  }
+  statements.push('COMMIT');
+  return statements.join(';\n');
+}

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client, Connection } from '@temporalio/client';
 import { DataSource } from 'typeorm';
@@ -25,7 +25,7 @@ const SIGNAL_TIMEOUT_MS = 5000;
  * and the outbox id in the signal make a redelivery harmless.
  */
 @Injectable()
-export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxDispatcher.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -43,7 +43,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     if (this.env.OUTBOX_DISPATCHER_ENABLED) this.schedule(0);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Runs before any application-shutdown hook, so the pool and the Temporal connection outlive the last delivery. */
+  async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;

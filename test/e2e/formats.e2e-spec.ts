@@ -65,9 +65,9 @@ describe('POST /v1/alerts/{format}', () => {
   });
 
   it('takes Suricata EVE as NDJSON, rejecting non-alert events by name', async () => {
-    const record = freshSuricata(readJson(join(fixtures, 'suricata', 'sample.json'))[0]);
+    const [record] = readJson(join(fixtures, 'suricata', 'sample.json'));
     const flow = { timestamp: record.timestamp, event_type: 'flow', src_ip: '10.0.0.1', dest_ip: '10.0.0.2' };
-    const body = [JSON.stringify({ ...record, src_ip: uniqueIp() }), JSON.stringify(flow)].join('\n');
+    const body = [JSON.stringify({ ...record, flow_id: randomInt(1, 2 ** 40), src_ip: uniqueIp() }), JSON.stringify(flow)].join('\n');
     const res = await http('POST', '/v1/alerts/suricata', body, { 'content-type': 'application/x-ndjson' });
     expect(res.status).toBe(202);
     expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['new', 'rejected']);

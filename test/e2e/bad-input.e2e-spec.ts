@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
-import { client, createKey, RunningApi, startApi, testEnv } from '../support/harness';
+import { Answer, client, IngestApi, openIngestApi, RunningApi, send } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 
-type Answer = Awaited<ReturnType<ReturnType<typeof client>>>;
 interface FieldError {
   path: string;
   message: string;
@@ -20,22 +18,14 @@ const MiB = 1024 * 1024;
  * naming the field, nothing is a 500, and whatever was accepted is really stored.
  */
 describe('bad input to POST /v1/alerts', () => {
-  const env = testEnv({ OUTBOX_DISPATCHER_ENABLED: 'false' });
   let api: RunningApi;
   let db: DataSource;
   let key: string;
   let http: ReturnType<typeof client>;
+  let suite: IngestApi;
 
-  beforeAll(async () => {
-    api = await startApi(env);
-    db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
-    key = await createKey(env, ['ingest']);
-    http = client(api.url, key);
-  });
-  afterAll(async () => {
-    await api?.close();
-    await db?.destroy();
-  });
+  beforeAll(async () => ({ api, db, key, http } = suite = await openIngestApi()));
+  afterAll(() => suite?.close());
 
   let serial = 0;
   /** A valid alert; each call differs in source IP and title so nothing deduplicates by accident. */
@@ -49,21 +39,8 @@ describe('bad input to POST /v1/alerts', () => {
   });
 
   /** Posts raw bytes or text with exactly the headers given (no content type unless one is named). */
-  const post = async (path: string, body: string | Uint8Array | undefined, headers: Record<string, string> = {}): Promise<Answer> => {
-    const res = await fetch(`${api.url}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, ...headers },
-      body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body),
-    });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, body: json, text };
-  };
+  const post = (path: string, body: string | Uint8Array | undefined, headers: Record<string, string> = {}): Promise<Answer> =>
+    send(`${api.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, ...headers }, body });
   const postJson = (path: string, text: string) => post(path, text, { 'content-type': 'application/json' });
 
   const paths = (errors: FieldError[] | undefined) => (errors ?? []).map((e) => e.path);

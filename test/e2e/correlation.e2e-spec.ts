@@ -1,26 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
-import { client, createKey, RunningApi, startApi, testEnv } from '../support/harness';
+import { client, createKey, IngestApi, openIngestApi } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 
 describe('dedup and correlation (default rules)', () => {
-  const env = testEnv({ OUTBOX_DISPATCHER_ENABLED: 'false' });
-  let api: RunningApi;
   let db: DataSource;
   let http: ReturnType<typeof client>;
   let lead: ReturnType<typeof client>;
+  let suite: IngestApi;
 
   beforeAll(async () => {
-    api = await startApi(env);
-    db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
-    http = client(api.url, await createKey(env, ['ingest']));
-    lead = client(api.url, await createKey(env, ['lead'], 'lead-key'));
+    ({ db, http } = suite = await openIngestApi());
+    lead = client(suite.api.url, await createKey(suite.env, ['lead'], 'lead-key'));
   });
-  afterAll(async () => {
-    await api?.close();
-    await db?.destroy();
-  });
+  afterAll(() => suite?.close());
 
   const post = async (body: Record<string, unknown>) => {
     const res = await http('POST', '/v1/alerts', { source: 'ids-1', type: 'port_scan', severity: 'medium', title: 'Port scan', ...body });

@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { loadWardenConfig } from '../../src/config/warden-config';
-import { dataSourceOptions } from '../../src/database/data-source-options';
 import { normalizers } from '../../src/ingest/normalizers';
-import { client, createKey, RunningApi, startApi, testEnv } from '../support/harness';
+import { client, IngestApi, openIngestApi } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 
 const shared = join(__dirname, '..', '..', '..', 'shared', 'data', 'suricata');
@@ -23,20 +22,12 @@ const freshIds: Record<string, (r: any) => unknown> = {
 };
 
 describe('POST /v1/alerts/{format}', () => {
-  const env = testEnv({ OUTBOX_DISPATCHER_ENABLED: 'false' });
-  let api: RunningApi;
   let db: DataSource;
   let http: ReturnType<typeof client>;
+  let suite: IngestApi;
 
-  beforeAll(async () => {
-    api = await startApi(env);
-    db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
-    http = client(api.url, await createKey(env, ['ingest']));
-  });
-  afterAll(async () => {
-    await api?.close();
-    await db?.destroy();
-  });
+  beforeAll(async () => ({ db, http } = suite = await openIngestApi()));
+  afterAll(() => suite?.close());
 
   const statuses = (body: { results: { status: string }[] }) => new Set(body.results.map((r) => r.status));
 

@@ -3,12 +3,10 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
 import { SEVERITIES, validateAlert } from '../../src/ingest/security-alert';
-import { client, createKey, RunningApi, startApi, testEnv } from '../support/harness';
+import { Answer, IngestApi, openIngestApi, RunningApi, send } from '../support/harness';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Answer = Awaited<ReturnType<ReturnType<typeof client>>>;
 
 const FORMATS = ['suricata', 'alertmanager', 'wazuh', 'falco', 'ecs'] as const;
 const ENDPOINTS = ['/v1/alerts', ...FORMATS.map((f) => `/v1/alerts/${f}`)];
@@ -287,36 +285,16 @@ describe('validateAlert (property-based)', () => {
 // ---------------------------------------------------------------------------
 
 describe('POST /v1/alerts and /v1/alerts/{format} (property-based, real HTTP)', () => {
-  const env = testEnv({ OUTBOX_DISPATCHER_ENABLED: 'false' });
   let api: RunningApi;
   let db: DataSource;
   let key: string;
+  let suite: IngestApi;
 
-  beforeAll(async () => {
-    api = await startApi(env);
-    db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
-    key = await createKey(env, ['ingest'], 'fuzz');
-  });
-  afterAll(async () => {
-    await api?.close();
-    await db?.destroy();
-  });
+  beforeAll(async () => ({ api, db, key } = suite = await openIngestApi()));
+  afterAll(() => suite?.close());
 
-  const post = async (path: string, body: string | Uint8Array, contentType = 'application/json'): Promise<Answer> => {
-    const res = await fetch(`${api.url}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
-      body: typeof body === 'string' ? body : new Uint8Array(body),
-    });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, body: json, text };
-  };
+  const post = (path: string, body: string | Uint8Array, contentType = 'application/json'): Promise<Answer> =>
+    send(`${api.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': contentType }, body });
 
   /**
    * The contract for any input: never a 5xx; every error is problem+json; every

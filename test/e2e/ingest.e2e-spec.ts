@@ -1,24 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
-import { client, createKey, RunningApi, startApi, testEnv } from '../support/harness';
+import { client, createKey, IngestApi, openIngestApi, RunningApi } from '../support/harness';
+import type { Env } from '../../src/config/env';
 import { uniqueIp } from '../support/ips';
 
 describe('POST /v1/alerts', () => {
-  const env = testEnv({ OUTBOX_DISPATCHER_ENABLED: 'false' });
+  let env: Env;
   let api: RunningApi;
   let db: DataSource;
   let http: ReturnType<typeof client>;
+  let suite: IngestApi;
 
-  beforeAll(async () => {
-    api = await startApi(env);
-    db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
-    http = client(api.url, await createKey(env, ['ingest']));
-  });
-  afterAll(async () => {
-    await api?.close();
-    await db?.destroy();
-  });
+  beforeAll(async () => ({ env, api, db, http } = suite = await openIngestApi()));
+  afterAll(() => suite?.close());
 
   const alert = (over: Record<string, unknown> = {}) => ({
     source: 'ids-1',

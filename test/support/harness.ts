@@ -80,10 +80,30 @@ export async function createKey(env: Env, scopes: Scope[], name = 'test'): Promi
   }
 }
 
-/** A small HTTP client for the api under test. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+/** Sends exactly the given body and headers; the answer's JSON is parsed when it is JSON. */
+export async function send(url: string, init: { method: string; headers?: Record<string, string>; body?: string | Uint8Array }): Promise<Answer> {
+  const res = await fetch(url, { method: init.method, headers: init.headers, body: typeof init.body === 'string' || init.body === undefined ? init.body : new Uint8Array(init.body) });
+  const text = await res.text();
+  let body: any;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, headers: res.headers, body, text };
+}
+
+/** A small HTTP client for the api under test: objects are sent as JSON, strings as given. */
 export function client(baseUrl: string, key?: string) {
-  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${baseUrl}${path}`, {
+  return (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    send(`${baseUrl}${path}`, {
       method,
       headers: {
         ...(key ? { authorization: `Bearer ${key}` } : {}),
@@ -92,13 +112,32 @@ export function client(baseUrl: string, key?: string) {
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, body: json, text };
+}
+
+export interface IngestApi {
+  env: Env;
+  api: RunningApi;
+  db: DataSource;
+  key: string;
+  http: ReturnType<typeof client>;
+  close(): Promise<void>;
+}
+
+/** An api with an `ingest` key and a database handle to check what was stored; the outbox is off unless asked for. */
+export async function openIngestApi(overrides: Partial<Record<keyof Env, string>> = {}): Promise<IngestApi> {
+  const env = testEnv({ OUTBOX_DISPATCHER_ENABLED: 'false', ...overrides });
+  const api = await startApi(env);
+  const db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
+  const key = await createKey(env, ['ingest']);
+  return {
+    env,
+    api,
+    db,
+    key,
+    http: client(api.url, key),
+    async close() {
+      await api.close();
+      await db.destroy();
+    },
   };
 }

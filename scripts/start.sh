@@ -52,6 +52,7 @@ app_pids+=($!)
 
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  for pid in "${app_pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "error: a Warden process exited during start-up" >&2; exit 1; }; done
   sleep 0.5
 done
 cat <<MSG

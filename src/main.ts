@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app';
-import { loadEnv } from './config/env';
+import { loadDotEnv, loadEnv } from './config/env';
 
 async function main(): Promise<void> {
+  loadDotEnv();
   const env = loadEnv();
   const logger = new Logger('api');
   const app = await createApp(env);

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { loadEnv } from './config/env';
+import { loadDotEnv, loadEnv } from './config/env';
 import { bootWorker } from './temporal/run-worker';
 
 // The Temporal runtime turns SIGINT/SIGTERM into worker.shutdown(): in-flight
 // activities get SHUTDOWN_TIMEOUT_SECONDS to finish, then run() resolves and we exit 0.
 async function main(): Promise<void> {
+  loadDotEnv();
   const env = loadEnv();
   const logger = new Logger('worker');
   const { run } = await bootWorker(env, logger);

@@ -4,17 +4,17 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { DataSource } from 'typeorm';
 import { ConfigError } from '../config/config-files';
-import { loadEnv } from '../config/env';
+import { loadDotEnv, loadEnv } from '../config/env';
 import { loadWardenConfig } from '../config/warden-config';
 import { backtest, formatBacktest } from '../correlation/backtest';
 import { dataSourceOptions } from '../database/data-source-options';
 import { SCOPES, Scope } from '../ingest/api-keys/api-key.entity';
 import { createApiKey } from '../ingest/api-keys/api-keys.service';
 import { parseNdjson } from '../ingest/body-parsers';
-import { nativeIntake, records } from '../ingest/intake';
-import { FORMATS, isFormatName, normalizers } from '../ingest/normalizers';
-import type { NormalizedItem } from '../ingest/normalizers/types';
+import { formatIntake, nativeIntake } from '../ingest/intake';
+import { FormatName, FORMATS, isFormatName, normalizers } from '../ingest/normalizers';
 
+loadDotEnv();
 const program = new Command('warden').description('Warden operator commands');
 
 function loadConfig(dir?: string) {
@@ -78,12 +78,7 @@ rules
     } catch {
       body = parseNdjson(text);
     }
-    let items: NormalizedItem[];
-    if (opts.format === 'native') items = nativeIntake(body).items;
-    else {
-      const normalize = normalizers[opts.format as keyof typeof normalizers];
-      items = records(body).values.flatMap((v) => ('error' in v ? [{ errors: [{ path: '', message: v.error }] }] : normalize(v.value, cfg.formats)));
-    }
+    const { items } = opts.format === 'native' ? nativeIntake(body) : formatIntake(body, normalizers[opts.format as FormatName], cfg.formats);
     const report = await backtest(items, cfg.rules);
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatBacktest(report));
   });

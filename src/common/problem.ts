@@ -37,6 +37,16 @@ export function problem(status: number, detail: string, errors: FieldError[] = [
   };
 }
 
+/** PostgreSQL unreachable, shutting down, out of connections or timing out a lock: the client may retry. */
+function isStorageUnavailable(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: string; message?: string };
+  return (
+    /^(08|53|57P|55P03)/.test(code ?? '') ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code ?? '') ||
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(message ?? '')
+  );
+}
+
 const BODY_FIELD_ERRORS: Record<number, FieldError> = {
   413: { path: '/', message: 'the body must be at most 5 MiB' },
   415: { path: 'header:content-type', message: 'must be application/json or application/x-ndjson' },
@@ -74,6 +84,10 @@ export class ProblemFilter implements ExceptionFilter {
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const message = (exception as Error).message ?? 'bad request';
       return problem(status, message, [BODY_FIELD_ERRORS[status] ?? { path: '/', message }]);
+    }
+    if (isStorageUnavailable(exception)) {
+      this.logger.warn(`storage unavailable: ${(exception as Error).message}`);
+      return problem(503, 'The database is unavailable; nothing from this request was acknowledged. Retry later.');
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return problem(500, 'An unexpected error occurred; it has been logged.');

@@ -1,5 +1,4 @@
 import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseDocument, isMap, isSeq, LineCounter, type Node } from 'yaml';
 import { z } from 'zod';
 
@@ -79,5 +78,3 @@ function nearestParentOffset(root: Node | null, path: readonly PropertyKey[]): n
   }
   return offset;
 }
-
-export const configFile = (dir: string, name: string) => join(dir, name);

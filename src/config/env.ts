@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const durationSeconds = z.coerce.number().positive();
@@ -23,6 +24,9 @@ export const envSchema = z.object({
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(500),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),
   OUTBOX_MAX_BACKOFF_SECONDS: durationSeconds.default(60),
+  /** How long a replica owns the rows it took; a crashed replica's rows come back after it. */
+  OUTBOX_LEASE_SECONDS: durationSeconds.default(60),
+  OUTBOX_SIGNAL_TIMEOUT_SECONDS: durationSeconds.default(5),
   /** Set to false on api replicas that should not deliver the outbox (at least one must). */
   OUTBOX_DISPATCHER_ENABLED: z
     .enum(['true', 'false'])
@@ -40,6 +44,14 @@ export class EnvError extends Error {
     super(`Invalid environment:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
     this.name = 'EnvError';
   }
+}
+
+/**
+ * Reads `.env` from the working directory into the environment when it exists; variables
+ * already set win. Every entry point (api, worker, migrate, CLI) calls this first.
+ */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
 }
 
 /** Parses the environment, naming every bad variable at once. Empty strings count as unset. */

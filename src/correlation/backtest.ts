@@ -63,8 +63,8 @@ export async function backtest(items: NormalizedItem[], rules: RulesFile): Promi
   report.incidents = [...engine.changes.created.values()].map((i, n) => ({
     number: n + 1,
     correlationKey: i.correlationKey,
-    rule: i.decision.rule,
-    action: i.decision.action,
+    rule: i.rule,
+    action: i.action,
     priority: i.priority,
     severity: i.severity,
     types: i.types,

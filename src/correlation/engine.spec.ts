@@ -1,5 +1,5 @@
 import type { SecurityAlert } from '../ingest/security-alert';
-import { CorrelationEngine, emptySnapshot, externalKey, Snapshot } from './engine';
+import { CorrelationEngine, emptySnapshot, externalKey, IncidentPolicy, Snapshot } from './engine';
 import type { RuleDecision } from './rules';
 
 const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({ source: 'ids', type: 'port_scan', severity: 'medium', title: 'scan', sourceIp: '10.0.0.1', ...over });
@@ -15,6 +15,7 @@ const decision = (over: Partial<RuleDecision> = {}): RuleDecision => ({
   assignRole: 'analyst',
   ...over,
 });
+const POLICY: IncidentPolicy = { rule: 'medium', action: 'correlate', assignRole: 'analyst', playbooks: [] };
 const T0 = new Date('2025-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
@@ -88,7 +89,7 @@ describe(CorrelationEngine.name, () => {
 
     it('updates a stored open incident and bumps a stored first alert', () => {
       const snapshot = emptySnapshot();
-      snapshot.open.set('sourceIp=10.0.0.1', { id: 'i-1', correlationKey: 'sourceIp=10.0.0.1', severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 4, lastSeenAt: T0 });
+      snapshot.open.set('sourceIp=10.0.0.1', { id: 'i-1', correlationKey: 'sourceIp=10.0.0.1', severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 4, lastSeenAt: T0, ...POLICY });
       const { fingerprint } = CorrelationEngine.keys(alert(), decision());
       snapshot.firsts.set(fingerprint, { alertId: 'a-1', incidentId: 'i-1', lastSeenAt: T0 });
       const e = engine(snapshot);
@@ -108,7 +109,7 @@ describe(CorrelationEngine.name, () => {
 
     it('closes a stale stored incident and opens its successor', () => {
       const snapshot = emptySnapshot();
-      snapshot.open.set('sourceIp=10.0.0.1', { id: 'i-old', correlationKey: 'sourceIp=10.0.0.1', severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 1, lastSeenAt: T0 });
+      snapshot.open.set('sourceIp=10.0.0.1', { id: 'i-old', correlationKey: 'sourceIp=10.0.0.1', severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 1, lastSeenAt: T0, ...POLICY });
       const e = engine(snapshot);
       const r = e.apply(alert({ title: 'later' }), decision(), at(7200));
       expect(r.incidentId).not.toBe('i-old');
@@ -128,6 +129,40 @@ describe(CorrelationEngine.name, () => {
       const e = engine();
       e.apply(alert({ severity: 'low' }), decision({ action: 'batch', priority: 'P4' }), T0);
       expect(e.changes.outbox).toEqual([]);
+    });
+
+    it('signals once when repeats carry the alert count across a milestone', () => {
+      const e = engine();
+      for (let i = 0; i < 12; i++) e.apply(alert(), decision(), at(i));
+      expect(e.changes.outbox.map((o) => [o.kind, o.payload.alertCount])).toEqual([
+        ['incident_opened', 1],
+        ['alerts_changed', 10],
+      ]);
+    });
+
+    it('hands the incident to the rule of an alert that raises its priority', () => {
+      const e = engine();
+      const low = e.apply(alert({ severity: 'low' }), decision({ rule: 'low', action: 'batch', priority: 'P4', assignRole: 'junior_analyst' }), T0);
+      expect(e.changes.outbox).toEqual([]);
+      e.apply(alert({ type: 'sql_injection', title: 'sqli' }), decision({ rule: 'sql-injection', priority: 'P2', assignRole: 'senior_analyst', playbooks: ['block-ip'] }), at(1));
+      expect(e.changes.created.get(low.incidentId!)).toMatchObject({ rule: 'sql-injection', action: 'correlate', assignRole: 'senior_analyst', playbooks: ['block-ip'], priority: 'P2' });
+      expect(e.changes.outbox.map((o) => o.kind)).toEqual(['alerts_changed']);
+    });
+
+    it('keeps a batched incident quiet while lower-or-equal alerts join it', () => {
+      const e = engine();
+      const batch = decision({ rule: 'low', action: 'batch', priority: 'P4' });
+      e.apply(alert({ severity: 'low' }), batch, T0);
+      e.apply(alert({ severity: 'low', type: 'recon', title: 'other' }), batch, at(1));
+      expect(e.changes.outbox).toEqual([]);
+    });
+
+    it('answers and stores the incident priority for an alert joining a higher-priority incident', () => {
+      const e = engine();
+      e.apply(alert({ severity: 'critical', title: 'c' }), decision({ priority: 'P1' }), T0);
+      const joined = e.apply(alert({ title: 'm' }), decision({ priority: 'P3' }), at(1));
+      expect(joined.priority).toBe('P1');
+      expect(e.changes.alerts[1].priority).toBe('P1');
     });
   });
 });

@@ -1,18 +1,34 @@
 import type { SecurityAlert, Severity } from '../ingest/security-alert';
-import { correlationKey, isWithinDedupWindow, OpenIncident, planCorrelation } from './correlation';
+import { COUNT_MILESTONES, correlationKey, isWithinDedupWindow, OpenIncident, planCorrelation } from './correlation';
 import { fingerprint } from './fingerprint';
 import type { RuleDecision } from './rules';
-import type { Priority } from './rules.schema';
+import type { Priority, RuleAction } from './rules.schema';
 import { Matcher, silenceMatches } from './silences';
 
 /**
  * The AnomalyToAction state machine for a run of alerts: dedup, suppression and
- * correlation over a snapshot of the stored state, with every change collected so the
- * caller can write it in one go. Pure: ids and the clock come from the caller. Ingest
- * runs it over a locked snapshot read from PostgreSQL; the backtest over an empty one.
+ * correlation over a snapshot of the stored state (which it updates as it goes), with
+ * every change collected so the caller can write it in one go. No I/O: ids and the clock
+ * come from the caller. Ingest runs it over a locked snapshot read from PostgreSQL; the
+ * backtest over an empty one.
  */
 
-export type AlertStatus = 'new' | 'duplicate' | 'suppressed';
+/** What the deciding rule set for an incident; a later alert that raises the priority takes it over. */
+export interface IncidentPolicy {
+  rule: string;
+  action: RuleAction;
+  assignRole: string;
+  playbooks: string[];
+}
+
+export type TrackedIncident = OpenIncident & IncidentPolicy & { correlationKey: string };
+
+const policyOf = (d: RuleDecision): IncidentPolicy => ({ rule: d.rule, action: d.action, assignRole: d.assignRole, playbooks: d.playbooks });
+
+import type { AlertStatus } from '../ingest/alert.entity';
+import type { OutboxKind } from '../temporal/outbox-message.entity';
+
+export type { AlertStatus };
 
 export interface StoredRepeat {
   alertId: string;
@@ -33,7 +49,7 @@ export interface Snapshot {
   /** The newest first-of-fingerprint alert per fingerprint. */
   firsts: Map<string, StoredFirst>;
   /** The incident accepting alerts, per correlation key. */
-  open: Map<string, OpenIncident & { correlationKey: string }>;
+  open: Map<string, TrackedIncident>;
   silences: { id: string; matchers: Matcher[] }[];
 }
 
@@ -51,6 +67,8 @@ export interface AlertRecord {
   alert: SecurityAlert;
   idempotencyKey?: string;
   decision: RuleDecision;
+  /** The priority answered for this alert (its incident's), so a repeat answers the same. */
+  priority: Priority;
   fingerprint: string;
   status: AlertStatus;
   incidentId: string | null;
@@ -59,10 +77,8 @@ export interface AlertRecord {
   occurrenceCount: number;
 }
 
-export interface IncidentRecord extends OpenIncident {
-  correlationKey: string;
+export interface IncidentRecord extends TrackedIncident {
   title: string;
-  decision: RuleDecision;
   sourceIp?: string;
   user?: string;
   host?: string;
@@ -73,7 +89,7 @@ export interface IncidentRecord extends OpenIncident {
 
 export interface OutboxRecord {
   incidentId: string;
-  kind: 'incident_opened' | 'alerts_changed';
+  kind: OutboxKind;
   payload: { severity: Severity; priority: Priority; types: string[]; alertCount: number; changes?: unknown };
 }
 
@@ -82,7 +98,7 @@ export interface ChangeSet {
   /** Stored incidents that stop accepting alerts (window passed). */
   closed: Set<string>;
   /** Stored incidents that gained alerts: their new state and how many alerts joined. */
-  updated: Map<string, { incident: OpenIncident; added: number }>;
+  updated: Map<string, { incident: TrackedIncident; added: number }>;
   created: Map<string, IncidentRecord>;
   alerts: AlertRecord[];
   /** Stored first alerts that gained repeats, and how many. */
@@ -120,10 +136,11 @@ export class CorrelationEngine {
 
     const { fingerprint: fp, correlationKey: key } = CorrelationEngine.keys(alert, decision);
     const record = (status: AlertStatus, incidentId: string | null, extra: Partial<AlertRecord> = {}): EngineResult => {
-      const row: AlertRecord = { id: this.newId(), alert, idempotencyKey, decision, fingerprint: fp, status, incidentId, duplicateOf: null, silenceId: null, occurrenceCount: 1, ...extra };
+      const priority = incidentId ? this.state.open.get(key)!.priority : decision.priority;
+      const row: AlertRecord = { id: this.newId(), alert, idempotencyKey, decision, priority, fingerprint: fp, status, incidentId, duplicateOf: null, silenceId: null, occurrenceCount: 1, ...extra };
       this.changes.alerts.push(row);
       this.inRun.set(row.id, row);
-      const result = { status, alertId: row.id, incidentId, priority: incidentId ? this.state.open.get(key)!.priority : decision.priority };
+      const result = { status, alertId: row.id, incidentId, priority };
       for (const k of repeatOf) this.state.repeats.set(k, { ...result });
       return result;
     };
@@ -135,7 +152,9 @@ export class CorrelationEngine {
     const first = this.state.firsts.get(fp);
     // A repeat joins only the incident its key holds the lock on, so a closed or foreign one is never touched.
     if (first && open && first.incidentId === open.id && isWithinDedupWindow(first.lastSeenAt, decision, now)) {
-      this.join({ ...open, alertCount: open.alertCount + 1, lastSeenAt: now });
+      const next = { ...open, alertCount: open.alertCount + 1, lastSeenAt: now };
+      this.join(next);
+      if (COUNT_MILESTONES.includes(next.alertCount)) this.notify(next, { countMilestone: true });
       first.lastSeenAt = now;
       const inRun = this.inRun.get(first.alertId);
       if (inRun) inRun.occurrenceCount++;
@@ -147,11 +166,17 @@ export class CorrelationEngine {
     let incidentId: string;
     if (plan.kind === 'join') {
       incidentId = plan.incidentId;
-      const next = { ...open!, severity: plan.severity, priority: plan.priority, types: plan.types, alertCount: open!.alertCount + 1, lastSeenAt: now };
+      const next: TrackedIncident = {
+        ...open!,
+        ...(plan.changes.priorityRose ? policyOf(decision) : {}),
+        severity: plan.severity,
+        priority: plan.priority,
+        types: plan.types,
+        alertCount: open!.alertCount + 1,
+        lastSeenAt: now,
+      };
       this.join(next);
-      if (plan.notify) {
-        this.changes.outbox.push({ incidentId, kind: 'alerts_changed', payload: { severity: next.severity, priority: next.priority, types: next.types, alertCount: next.alertCount, changes: plan.changes } });
-      }
+      if (plan.notify) this.notify(next, plan.changes);
     } else {
       if (plan.closeStale) {
         const createdInRun = this.changes.created.get(plan.closeStale);
@@ -162,8 +187,8 @@ export class CorrelationEngine {
       const created: IncidentRecord = {
         id: incidentId,
         correlationKey: key,
+        ...policyOf(decision),
         title: alert.title,
-        decision,
         severity: alert.severity,
         priority: decision.priority,
         types: [alert.type],
@@ -176,18 +201,26 @@ export class CorrelationEngine {
       };
       this.changes.created.set(incidentId, created);
       this.state.open.set(key, { ...created });
-      // Batched incidents wait for the digest instead of starting a workflow each.
-      if (decision.action !== 'batch') {
-        this.changes.outbox.push({ incidentId, kind: 'incident_opened', payload: { severity: alert.severity, priority: decision.priority, types: [alert.type], alertCount: 1 } });
-      }
+      this.notify(created);
     }
     const result = record('new', incidentId);
     this.state.firsts.set(fp, { alertId: result.alertId, incidentId, lastSeenAt: now });
     return result;
   }
 
+  /** Tells the incident's workflow; batched incidents have none (the digest gathers them). */
+  private notify(incident: TrackedIncident, changes?: object): void {
+    if (incident.action === 'batch') return;
+    const { id, severity, priority, types, alertCount } = incident;
+    this.changes.outbox.push({
+      incidentId: id,
+      kind: changes ? 'alerts_changed' : 'incident_opened',
+      payload: { severity, priority, types, alertCount, ...(changes ? { changes } : {}) },
+    });
+  }
+
   /** Records the incident's new state, in memory and in the change set. */
-  private join(next: OpenIncident & { correlationKey: string }): void {
+  private join(next: TrackedIncident): void {
     this.state.open.set(next.correlationKey, next);
     const created = this.changes.created.get(next.id);
     if (created) Object.assign(created, next);

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { loadEnv } from '../config/env';
+import { loadDotEnv, loadEnv } from '../config/env';
 import { ensureDatabase, migrate } from './database';
 
 // `migrate.ts up` creates the database if needed and applies pending migrations; `down` reverts the newest.
 async function main(): Promise<void> {
+  loadDotEnv();
   const direction = process.argv[2] === 'down' ? 'down' : 'up';
   const { DATABASE_URL } = loadEnv();
   const safeUrl = DATABASE_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');

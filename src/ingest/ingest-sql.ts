@@ -1,5 +1,7 @@
 import { escapeLiteral } from 'pg';
-import type { ChangeSet, Snapshot } from '../correlation/engine';
+import type { ChangeSet, Snapshot, TrackedIncident } from '../correlation/engine';
+import type { Priority } from '../correlation/rules.schema';
+import type { Severity } from './security-alert';
 import { externalKey } from '../correlation/engine';
 import { advisoryLockKey } from '../database/pg';
 
@@ -32,21 +34,28 @@ export interface SnapshotRequest {
   externalIds: { source: string; externalId: string }[];
 }
 
-/** Locks are taken in one sorted order, so two transactions over overlapping keys cannot deadlock. */
+/**
+ * Locks are taken in one sorted order, so two transactions over overlapping keys cannot
+ * deadlock; a lock wait is bounded so a stalled holder cannot exhaust the pool. The read
+ * is its own statement after the locks, so READ COMMITTED gives it a snapshot that
+ * includes everything the previous holder committed. Its clock_timestamp(), taken after
+ * the locks, is the run's clock, so times never run backwards across lock holders.
+ */
 export function beginAndReadSql(r: SnapshotRequest): string {
   const locks = [...new Set(r.lockNames)].map(advisoryLockKey).sort().map((k) => `pg_advisory_xact_lock(${k})`);
   const sources = r.externalIds.map((e) => e.source);
   const externalIds = r.externalIds.map((e) => e.externalId);
-  return `BEGIN;
+  return `BEGIN ISOLATION LEVEL READ COMMITTED;
+SET LOCAL lock_timeout = '10s';
 SELECT ${locks.join(', ')};
-SELECT now() AS now,
+SELECT clock_timestamp() AS now,
   ${repeatsSql(r.idempotencyKeys, sources, externalIds)} AS repeats,
   (SELECT coalesce(json_agg(x), '[]') FROM (
      SELECT DISTINCT ON (fingerprint) fingerprint, id, incident_id, last_seen_at FROM alerts
       WHERE fingerprint = ANY(${textArray(r.fingerprints)}) AND status = 'new'
       ORDER BY fingerprint, last_seen_at DESC) x) AS firsts,
   (SELECT coalesce(json_agg(x), '[]') FROM (
-     SELECT id, correlation_key, severity, priority, types, alert_count, last_seen_at FROM incidents
+     SELECT id, correlation_key, severity, priority, types, alert_count, last_seen_at, rule, action, assign_role, playbooks FROM incidents
       WHERE correlation_key = ANY(${textArray(r.correlationKeys)}) AND correlation_closed_at IS NULL) x) AS open,
   (SELECT coalesce(json_agg(json_build_object('id', id, 'matchers', matchers)), '[]')
      FROM silences WHERE starts_at <= now() AND ends_at > now()) AS silences`;
@@ -66,9 +75,21 @@ function repeatsSql(idempotencyKeys: string[], sources: string[], externalIds: s
 
 interface SnapshotRow {
   now: Date;
-  repeats: { id: string; incident_id: string | null; status: 'new' | 'duplicate' | 'suppressed'; priority: 'P1'; idempotency_key: string | null; source: string; external_id: string | null }[];
+  repeats: { id: string; incident_id: string | null; status: 'new' | 'duplicate' | 'suppressed'; priority: Priority; idempotency_key: string | null; source: string; external_id: string | null }[];
   firsts: { fingerprint: string; id: string; incident_id: string; last_seen_at: string }[];
-  open: { id: string; correlation_key: string; severity: 'low'; priority: 'P1'; types: string[]; alert_count: number; last_seen_at: string }[];
+  open: {
+    id: string;
+    correlation_key: string;
+    severity: Severity;
+    priority: Priority;
+    types: string[];
+    alert_count: number;
+    last_seen_at: string;
+    rule: string;
+    action: TrackedIncident['action'];
+    assign_role: string;
+    playbooks: string[];
+  }[];
   silences: Snapshot['silences'];
 }
 
@@ -89,46 +110,59 @@ export function toSnapshot(row: SnapshotRow): { now: Date; snapshot: Snapshot } 
       types: o.types,
       alertCount: o.alert_count,
       lastSeenAt: new Date(o.last_seen_at),
+      rule: o.rule,
+      action: o.action,
+      assignRole: o.assign_role,
+      playbooks: o.playbooks,
     });
   }
   return { now: new Date(row.now), snapshot };
 }
 
-/** Every write of the change set, then COMMIT. Closing stale incidents comes before creating their successors (unique index). */
-export function writeAndCommitSql(c: ChangeSet): string {
+/**
+ * Every write of the change set, then COMMIT, stamped with the run's clock. Closing stale
+ * incidents comes before creating their successors (unique index on open keys).
+ */
+export function writeAndCommitSql(c: ChangeSet, now: Date): string {
+  const at = lit(now, 'timestamptz');
   const statements: string[] = [];
   if (c.closed.size) {
-    statements.push(`UPDATE incidents SET correlation_closed_at = now(), updated_at = now() WHERE id IN (${[...c.closed].map((id) => lit(id, 'uuid')).join(', ')})`);
+    statements.push(`UPDATE incidents SET correlation_closed_at = ${at}, updated_at = ${at} WHERE id IN (${[...c.closed].map((id) => lit(id, 'uuid')).join(', ')})`);
   }
   if (c.updated.size) {
-    const rows = [...c.updated.values()].map(({ incident: i, added }) => `(${lit(i.id, 'uuid')}, ${lit(i.severity)}, ${lit(i.priority)}, ${textArray(i.types)}, ${added})`);
+    const rows = [...c.updated.values()].map(
+      ({ incident: i, added }) =>
+        `(${[lit(i.id, 'uuid'), lit(i.severity), lit(i.priority), textArray(i.types), added, lit(i.rule), lit(i.action), lit(i.assignRole), textArray(i.playbooks)].join(', ')})`,
+    );
     statements.push(`UPDATE incidents AS i SET severity = v.severity, priority = v.priority, types = v.types,
-        alert_count = i.alert_count + v.added, last_seen_at = now(), updated_at = now()
-      FROM (VALUES ${rows.join(', ')}) AS v(id, severity, priority, types, added) WHERE i.id = v.id`);
+        alert_count = i.alert_count + v.added, last_seen_at = greatest(i.last_seen_at, ${at}), updated_at = ${at},
+        rule = v.rule, action = v.action, assign_role = v.assign_role, playbooks = v.playbooks
+      FROM (VALUES ${rows.join(', ')}) AS v(id, severity, priority, types, added, rule, action, assign_role, playbooks) WHERE i.id = v.id`);
   }
   if (c.created.size) {
     const rows = [...c.created.values()].map((i) =>
-      [lit(i.id, 'uuid'), lit(i.correlationKey), i.closed ? 'now()' : 'NULL', lit(i.title), lit(i.severity), lit(i.priority), lit(i.decision.action),
-        lit(i.decision.rule), textArray(i.decision.playbooks), lit(i.decision.assignRole), textArray(i.types), lit(i.sourceIp, 'inet'),
-        lit(i.user), lit(i.host), i.alertCount, 'now()', 'now()'].join(', '),
+      [lit(i.id, 'uuid'), lit(i.correlationKey), i.closed ? at : 'NULL', lit(i.title), lit(i.severity), lit(i.priority), lit(i.action),
+        lit(i.rule), textArray(i.playbooks), lit(i.assignRole), textArray(i.types), lit(i.sourceIp, 'inet'),
+        lit(i.user), lit(i.host), i.alertCount, lit(i.firstSeenAt, 'timestamptz'), lit(i.lastSeenAt, 'timestamptz')].join(', '),
     );
     statements.push(`INSERT INTO incidents (id, correlation_key, correlation_closed_at, title, severity, priority, action, rule, playbooks,
         assign_role, types, source_ip, "user", host, alert_count, first_seen_at, last_seen_at) VALUES (${rows.join('), (')})`);
   }
   if (c.alerts.length) {
-    const rows = c.alerts.map(({ id, alert: a, idempotencyKey, decision: d, fingerprint, status, incidentId, duplicateOf, silenceId, occurrenceCount }) =>
+    const rows = c.alerts.map(({ id, alert: a, idempotencyKey, decision: d, priority, fingerprint, status, incidentId, duplicateOf, silenceId, occurrenceCount }) =>
       [lit(id, 'uuid'), lit(a.source), lit(a.externalId), lit(idempotencyKey), lit(a.type), lit(a.severity), lit(a.title), lit(a.description),
         lit(a.sourceIp, 'inet'), lit(a.destinationIp, 'inet'), lit(a.user), lit(a.host), lit(a.occurredAt, 'timestamptz'), textArray(a.tags ?? []),
         a.raw === undefined ? 'NULL' : lit(JSON.stringify(a.raw), 'jsonb'), lit(fingerprint), lit(status), lit(duplicateOf, 'uuid'), lit(incidentId, 'uuid'),
-        lit(d.rule), lit(d.action), lit(d.priority), lit(silenceId, 'uuid'), occurrenceCount].join(', '),
+        lit(d.rule), lit(d.action), lit(priority), lit(silenceId, 'uuid'), occurrenceCount, at, at].join(', '),
     );
     statements.push(`INSERT INTO alerts (id, source, external_id, idempotency_key, type, severity, title, description, source_ip, destination_ip,
-        "user", host, occurred_at, tags, raw, fingerprint, status, duplicate_of, incident_id, rule, action, priority, silence_id, occurrence_count)
+        "user", host, occurred_at, tags, raw, fingerprint, status, duplicate_of, incident_id, rule, action, priority, silence_id, occurrence_count,
+        received_at, last_seen_at)
       VALUES (${rows.join('), (')})`);
   }
   if (c.bumped.size) {
     const rows = [...c.bumped].map(([id, n]) => `(${lit(id, 'uuid')}, ${n})`);
-    statements.push(`UPDATE alerts AS a SET occurrence_count = a.occurrence_count + v.n, last_seen_at = now()
+    statements.push(`UPDATE alerts AS a SET occurrence_count = a.occurrence_count + v.n, last_seen_at = greatest(a.last_seen_at, ${at})
       FROM (VALUES ${rows.join(', ')}) AS v(id, n) WHERE a.id = v.id`);
   }
   if (c.outbox.length) {

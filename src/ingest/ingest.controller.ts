@@ -1,11 +1,12 @@
-import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ProblemException, problem } from '../common/problem';
 import { WARDEN_CONFIG } from '../config/config.module';
 import type { WardenConfig } from '../config/warden-config';
-import { AuthGuard, RequireScope } from './api-keys/auth.guard';
+import type { Principal } from './api-keys/api-keys.service';
+import { AuthenticatedRequest, AuthGuard, RequireScope } from './api-keys/auth.guard';
 import { IngestInterrupted, IngestService, ItemResult } from './ingest.service';
-import { Intake, MAX_BATCH_ALERTS, nativeIntake, records } from './intake';
+import { formatIntake, Intake, MAX_BATCH_ALERTS, nativeIntake } from './intake';
 import { FORMATS, isFormatName, normalizers } from './normalizers';
 
 @Controller('v1/alerts')
@@ -19,8 +20,13 @@ export class IngestController {
 
   @Post()
   @HttpCode(202)
-  async native(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.answer(nativeIntake(body), key, reply);
+  async native(
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() req: AuthenticatedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.answer(nativeIntake(body), key, req.principal, reply);
   }
 
   @Post(':format')
@@ -29,17 +35,16 @@ export class IngestController {
     @Param('format') format: string,
     @Body() body: unknown,
     @Headers('idempotency-key') key: string | undefined,
+    @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     if (!isFormatName(format)) {
       throw new ProblemException(404, `Unknown alert format "${format}". Known formats: ${FORMATS.join(', ')}.`, [{ path: 'path:format', message: `must be one of ${FORMATS.join(', ')}` }]);
     }
-    const normalize = normalizers[format];
-    const items = records(body).values.flatMap((v) => ('error' in v ? [{ errors: [{ path: '', message: v.error }] }] : normalize(v.value, this.config.formats)));
-    return this.answer({ items, batch: true, pathPrefix: '' }, key, reply);
+    return this.answer(formatIntake(body, normalizers[format], this.config.formats), key, req.principal, reply);
   }
 
-  private async answer(intake: Intake, idempotencyKey: string | undefined, reply: FastifyReply) {
+  private async answer(intake: Intake, idempotencyKey: string | undefined, caller: Principal, reply: FastifyReply) {
     if (intake.items.length === 0) throw new ProblemException(422, 'The request contains no alerts.', [{ path: intake.pathPrefix || '/', message: 'must contain at least one alert' }]);
     if (intake.items.length > MAX_BATCH_ALERTS) {
       throw new ProblemException(413, `A request may carry at most ${MAX_BATCH_ALERTS} alerts; this one has ${intake.items.length}.`, [{ path: intake.pathPrefix || '/', message: `must contain at most ${MAX_BATCH_ALERTS} alerts` }]);
@@ -49,13 +54,13 @@ export class IngestController {
     }
     let results: ItemResult[];
     try {
-      results = await this.ingest.ingest(intake.items, idempotencyKey, intake.pathPrefix);
+      results = await this.ingest.ingest(intake.items, { idempotencyKey, caller: caller.keyId, batch: intake.batch });
     } catch (err) {
       if (!(err instanceof IngestInterrupted)) throw err;
       throw new ProblemException(
         503,
         `Storage is unavailable; some items may have been stored. Retry with the same Idempotency-Key (or externalIds): stored items are answered with their first result.`,
-        [{ path: `${intake.pathPrefix}/${err.index}`, message: 'not stored' }],
+        [{ path: intake.items[err.index]?.pointer || '/', message: 'not stored' }],
       );
     }
     if (!intake.batch) return this.single(results[0], reply);

@@ -4,8 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import type { FieldError } from '../common/problem';
-import { ENV, WARDEN_CONFIG } from '../config/config.module';
-import type { Env } from '../config/env';
+import { WARDEN_CONFIG } from '../config/config.module';
 import type { WardenConfig } from '../config/warden-config';
 import { CorrelationEngine, EngineResult } from '../correlation/engine';
 import { evaluateRules, RecentAlertCounter, RuleDecision } from '../correlation/rules';
@@ -13,7 +12,7 @@ import type { CorrelationField, Priority } from '../correlation/rules.schema';
 import { pgPool } from '../database/pg';
 import { OutboxDispatcher } from '../temporal/outbox-dispatcher.service';
 import { beginAndReadSql, toSnapshot, writeAndCommitSql } from './ingest-sql';
-import type { NormalizedItem } from './normalizers/types';
+import type { IntakeItem } from './intake';
 import { SecurityAlert, validateAlert } from './security-alert';
 
 export type ItemStatus = 'new' | 'duplicate' | 'suppressed' | 'resolved' | 'rejected';
@@ -63,21 +62,23 @@ export class IngestService {
   constructor(
     @InjectDataSource() dataSource: DataSource,
     @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
-    @Inject(ENV) private readonly env: Env,
     private readonly outbox: OutboxDispatcher,
   ) {
     this.pool = pgPool(dataSource);
   }
 
-  /** Validates and stores each item in input order; a rejected item never blocks the others. */
-  async ingest(items: NormalizedItem[], idempotencyKey?: string, pathPrefix = ''): Promise<ItemResult[]> {
+  /**
+   * Validates and stores each item in input order; a rejected item never blocks the others.
+   * An Idempotency-Key belongs to the API key that sent it; in a batch each item gets its own.
+   */
+  async ingest(items: IntakeItem[], options: { idempotencyKey?: string; caller: string; batch: boolean }): Promise<ItemResult[]> {
     const results: ItemResult[] = new Array(items.length);
     const pending: Pending[] = [];
     // Thresholds count stored alerts plus the earlier alerts of this same request.
     const countRecent: RecentAlertCounter = async (q) =>
       (await this.countStored(q)) + pending.filter((p) => p.alert.type === q.type && Object.entries(q.by).every(([f, v]) => p.alert[f as CorrelationField] === v)).length;
     for (const [index, item] of items.entries()) {
-      const prefix = items.length > 1 || pathPrefix ? `${pathPrefix}/${index}` : '';
+      const prefix = item.pointer;
       if (item.errors?.length) {
         results[index] = { index, status: 'rejected', errors: item.errors.map((e) => ({ ...e, path: joinPath(prefix, e.path) })) };
         continue;
@@ -92,7 +93,9 @@ export class IngestService {
         continue;
       }
       const decision = await evaluateRules(this.config.rules, validation.alert, countRecent);
-      const key = idempotencyKey ? (items.length > 1 ? `${idempotencyKey}:${index}` : idempotencyKey) : undefined;
+      const key = options.idempotencyKey
+        ? JSON.stringify(options.batch ? [options.caller, options.idempotencyKey, index] : [options.caller, options.idempotencyKey])
+        : undefined;
       pending.push({ index, prefix, alert: validation.alert, decision, idempotencyKey: key });
     }
 
@@ -134,6 +137,7 @@ export class IngestService {
   private async storeChunk(chunk: Pending[], results: ItemResult[]): Promise<boolean> {
     const keys = chunk.map((p) => CorrelationEngine.keys(p.alert, p.decision));
     const client = await this.pool.connect();
+    let released = false;
     try {
       const read = (await client.query(
         beginAndReadSql({
@@ -144,17 +148,20 @@ export class IngestService {
           externalIds: chunk.flatMap((p) => (p.alert.externalId ? [{ source: p.alert.source, externalId: p.alert.externalId }] : [])),
         }),
       )) as unknown as QueryResult[];
-      const { now, snapshot } = toSnapshot(read[2].rows[0]);
+      const { now, snapshot } = toSnapshot(read[read.length - 1].rows[0]);
       const engine = new CorrelationEngine(snapshot, randomUUID);
       const outcomes: EngineResult[] = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey));
-      await client.query(writeAndCommitSql(engine.changes));
+      await client.query(writeAndCommitSql(engine.changes, now));
       chunk.forEach((p, i) => (results[p.index] = { index: p.index, ...outcomes[i] }));
       return engine.changes.outbox.length > 0;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that cannot even roll back is destroyed rather than returned to the pool.
+      const broken = await client.query('ROLLBACK').then(() => undefined, (e: Error) => e);
+      client.release(broken);
+      released = true;
       throw err;
     } finally {
-      client.release();
+      if (!released) client.release();
     }
   }
 

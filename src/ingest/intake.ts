@@ -1,13 +1,17 @@
 import { NdjsonBody } from './body-parsers';
-import type { NormalizedItem } from './normalizers/types';
+import type { FormatTables } from './normalizers';
+import type { NormalizedItem, Normalizer } from './normalizers/types';
 
 export const MAX_BATCH_ALERTS = 1000;
 
+/** An item with the JSON pointer of the record it came from ('' for a lone record), for error paths. */
+export type IntakeItem = NormalizedItem & { pointer: string };
+
 export interface Intake {
-  items: NormalizedItem[];
+  items: IntakeItem[];
   /** A batch answers per item; a single alert answers with its own result. */
   batch: boolean;
-  /** Where items sit in the body, for error paths: `/alerts` for `{ "alerts": [...] }`. */
+  /** Where the list of records sits in the body: `/alerts` for `{ "alerts": [...] }`. */
   pathPrefix: string;
 }
 
@@ -23,10 +27,24 @@ export function records(body: unknown): { values: ({ value: unknown } | { error:
 /** Native bodies: one SecurityAlert, an array, `{ "alerts": [...] }` or NDJSON. */
 export function nativeIntake(body: unknown): Intake {
   const wrapped = body !== null && typeof body === 'object' && !Array.isArray(body) && Array.isArray((body as { alerts?: unknown }).alerts);
+  const pathPrefix = wrapped ? '/alerts' : '';
   const { values, batch } = records(wrapped ? (body as { alerts: unknown[] }).alerts : body);
   return {
-    items: values.map((v) => ('error' in v ? { errors: [{ path: '', message: v.error }] } : { alert: v.value as NormalizedItem['alert'] })),
+    items: values.map((v, i) => {
+      const pointer = batch ? `${pathPrefix}/${i}` : '';
+      return 'error' in v ? { pointer, errors: [{ path: '', message: v.error }] } : { pointer, alert: v.value as NormalizedItem['alert'] };
+    }),
     batch: batch || wrapped,
-    pathPrefix: wrapped ? '/alerts' : '',
+    pathPrefix,
   };
+}
+
+/** A monitor's own format: each record may yield several alerts (an Alertmanager webhook), all pointing at that record. */
+export function formatIntake(body: unknown, normalize: Normalizer<FormatTables>, tables: FormatTables): Intake {
+  const { values, batch } = records(body);
+  const items = values.flatMap((v, i): IntakeItem[] => {
+    const pointer = batch ? `/${i}` : '';
+    return 'error' in v ? [{ pointer, errors: [{ path: '', message: v.error }] }] : normalize(v.value, tables).map((item) => ({ ...item, pointer }));
+  });
+  return { items, batch: true, pathPrefix: '' };
 }

@@ -1,4 +1,4 @@
-import { MAX_FUTURE_SKEW_MS, validateAlert } from './security-alert';
+import { canonicalIp, MAX_FUTURE_SKEW_MS, validateAlert } from './security-alert';
 
 const alert = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   source: 'ids',
@@ -130,5 +130,27 @@ describe('validateAlert', () => {
     it('uses the path prefix when given', () => {
       expect(errorsOf(null, '/alerts/0')).toEqual([{ path: '/alerts/0', message: 'must be a JSON object' }]);
     });
+  });
+});
+
+describe('canonicalIp', () => {
+  it.each([
+    ['2001:DB8::1', '2001:db8::1'],
+    ['2001:db8:0:0::1', '2001:db8::1'],
+    ['::ffff:10.0.0.1', '10.0.0.1'],
+    ['10.0.0.1', '10.0.0.1'],
+    ['::1', '::1'],
+  ])('spells %s as %s', (input, expected) => {
+    expect(canonicalIp(input)).toBe(expected);
+  });
+
+  it('is applied by validateAlert, so equal addresses correlate', () => {
+    const result = validateAlert({ source: 's', type: 't', severity: 'low', title: 't', sourceIp: '::FFFF:192.0.2.7' });
+    expect(result.ok && result.alert.sourceIp).toBe('192.0.2.7');
+  });
+
+  it('rejects year 0, which PostgreSQL cannot store', () => {
+    const result = validateAlert({ source: 's', type: 't', severity: 'low', title: 't', occurredAt: '0000-01-01T00:00:00Z' });
+    expect(result.ok).toBe(false);
   });
 });

@@ -20,13 +20,28 @@ const ip = z
   .string()
   .max(64)
   // A zone id (fe80::1%eth0) is valid for Node but not for PostgreSQL's inet.
-  .refine((v) => isIP(v) !== 0 && !v.includes('%'), 'must be an IPv4 or IPv6 address');
+  .refine((v) => isIP(v) !== 0 && !v.includes('%'), 'must be an IPv4 or IPv6 address')
+  .transform(canonicalIp);
+
+/**
+ * One spelling per address, so correlation and dedup keys match however a monitor wrote it:
+ * IPv6 lower-case and compressed, IPv4-mapped IPv6 as plain IPv4.
+ */
+export function canonicalIp(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const v6 = new URL(`http://[${ip}]`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+  if (!mapped) return v6;
+  const [hi, lo] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)];
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
 
 /** Strict ISO 8601 with a zone; rejects dates V8 would roll over, such as February 30th. */
 function isIsoTimestamp(v: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.exec(v);
   if (!m || Number.isNaN(Date.parse(v))) return false;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (year < 1) return false; // PostgreSQL has no year 0
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;

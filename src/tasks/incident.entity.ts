@@ -15,7 +15,7 @@ export class Incident {
   @Column({ name: 'correlation_key', type: 'text' })
   correlationKey: string;
 
-  /** Set when the incident stops accepting alerts (window passed, or resolved). */
+  /** Set when the incident stops accepting alerts: its correlation window passed. */
   @Column({ name: 'correlation_closed_at', type: 'timestamptz', nullable: true })
   correlationClosedAt: Date | null;
 

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENV } from '../config/config.module';
 import type { Env } from '../config/env';
+import { pgPool } from '../database/pg';
 import { outboxBackoffSeconds } from './outbox';
 import { TEMPORAL_CONNECTION } from './temporal-client.module';
 import { incidentWorkflowId } from './workflow-ids';
@@ -17,10 +19,11 @@ interface PendingRow {
   attempts: number;
 }
 
-const SIGNAL_TIMEOUT_MS = 5000;
+/** gRPC UNAVAILABLE or DEADLINE_EXCEEDED: Temporal itself is out of reach, not this row. */
+const isUnreachable = (err: unknown) => [14, 4].includes((err as { code?: number }).code ?? (err as { cause?: { code?: number } }).cause?.code ?? -1);
 
 /**
- * Delivers outbox rows to `incident-<id>` with signalWithStart. Rows are claimed with
+ * Delivers outbox rows to `incident-<id>` with signalWithStart. Rows are leased with
  * FOR UPDATE SKIP LOCKED, so any number of replicas share the work; the workflow id
  * and the outbox id in the signal make a redelivery harmless.
  */
@@ -32,12 +35,16 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   private stopped = false;
   private again = false;
 
+  private readonly pool: Pool;
+
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() dataSource: DataSource,
     private readonly client: Client,
     @Inject(TEMPORAL_CONNECTION) private readonly connection: Connection,
     @Inject(ENV) private readonly env: Env,
-  ) {}
+  ) {
+    this.pool = pgPool(dataSource);
+  }
 
   onApplicationBootstrap(): void {
     if (this.env.OUTBOX_DISPATCHER_ENABLED) this.schedule(0);
@@ -78,46 +85,63 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  /** Claims and delivers one batch; returns how many rows it claimed. */
+  /**
+   * Leases one batch (other replicas skip leased rows; a crashed replica's lease runs out),
+   * then signals outside any transaction. Returns how many rows it leased, or 0 when
+   * Temporal is unreachable so the loop waits for the next poll.
+   */
   async deliverBatch(): Promise<number> {
-    return this.dataSource.transaction(async (m) => {
-      const rows: PendingRow[] = await m.query(
-        `SELECT id, incident_id, kind, payload, attempts FROM outbox
-          WHERE delivered_at IS NULL AND available_at <= now()
-          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.env.OUTBOX_BATCH_SIZE],
-      );
-      const delivered: string[] = [];
-      for (const [i, row] of rows.entries()) {
-        try {
-          await this.deliver(row);
+    const { rows } = await this.pool.query<PendingRow>(
+      `UPDATE outbox SET available_at = now() + make_interval(secs => $2)
+        WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL AND available_at <= now()
+                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING id, incident_id, kind, payload, attempts`,
+      [this.env.OUTBOX_BATCH_SIZE, this.env.OUTBOX_LEASE_SECONDS],
+    );
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
+    const delivered: string[] = [];
+    let unreachable = false;
+    for (const [i, row] of rows.entries()) {
+      if (this.stopped) break; // the lease returns the rest
+      try {
+        await this.deliver(row);
+        delivered.push(row.id);
+      } catch (err) {
+        // The incident's workflow has finished: nothing is left to tell it.
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
           delivered.push(row.id);
-        } catch (err) {
-          // Temporal unreachable or failing: push this row and the rest of the batch back.
-          const message = (err as Error).message.slice(0, 1000);
-          for (const r of rows.slice(i)) {
-            const delay = outboxBackoffSeconds(r.attempts + 1, this.env.OUTBOX_MAX_BACKOFF_SECONDS);
-            await m.query(
-              `UPDATE outbox SET attempts = attempts + 1, last_error = $2, available_at = now() + make_interval(secs => $3) WHERE id = $1`,
-              [r.id, message, delay],
-            );
-          }
-          this.logger.warn(`outbox: ${rows.length - i} row(s) not delivered, retrying with backoff: ${message}`);
-          break;
+          continue;
         }
+        unreachable = isUnreachable(err);
+        await this.retryLater(unreachable ? rows.slice(i) : [row], row.id, (err as Error).message);
+        if (unreachable) break;
       }
-      if (delivered.length) {
-        await m.query(`UPDATE outbox SET delivered_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`, [delivered]);
-      }
-      return rows.length;
-    });
+    }
+    if (delivered.length) {
+      await this.pool.query(`UPDATE outbox SET delivered_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`, [delivered]);
+    }
+    return unreachable ? 0 : rows.length;
+  }
+
+  /** Backs off `rows`; only the one that was tried counts an attempt. */
+  private async retryLater(rows: PendingRow[], triedId: string, message: string): Promise<void> {
+    for (const r of rows) {
+      const attempts = r.attempts + (r.id === triedId ? 1 : 0);
+      await this.pool.query(
+        `UPDATE outbox SET attempts = $2, last_error = $3, available_at = now() + make_interval(secs => $4) WHERE id = $1`,
+        [r.id, attempts, message.slice(0, 1000), outboxBackoffSeconds(Math.max(attempts, 1), this.env.OUTBOX_MAX_BACKOFF_SECONDS)],
+      );
+    }
+    this.logger.warn(`outbox: ${rows.length} row(s) wait for a retry: ${message}`);
   }
 
   private async deliver(row: PendingRow): Promise<void> {
-    const signal: AlertsChanged = { outboxId: Number(row.id), kind: row.kind, ...(row.payload as Omit<AlertsChanged, 'outboxId' | 'kind'>) };
-    await this.connection.withDeadline(Date.now() + SIGNAL_TIMEOUT_MS, () =>
+    const signal: AlertsChanged = { ...(row.payload as Omit<AlertsChanged, 'outboxId' | 'kind'>), outboxId: Number(row.id), kind: row.kind };
+    await this.connection.withDeadline(Date.now() + this.env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000, () =>
       this.client.workflow.signalWithStart('incidentWorkflow', {
         workflowId: incidentWorkflowId(row.incident_id),
+        // A finished incident workflow is never started again by a late or redelivered signal.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         taskQueue: this.env.TEMPORAL_TASK_QUEUE,
         args: [{ incidentId: row.incident_id }],
         signal: 'alertsChanged',

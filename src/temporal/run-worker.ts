@@ -9,12 +9,11 @@ import { logLevels } from '../app';
 import { createActivities } from './activities';
 import { WorkerModule } from './worker.module';
 
-export async function connectWithRetry(address: string, logger: Logger, signal?: AbortSignal): Promise<NativeConnection> {
+export async function connectWithRetry(address: string, logger: Logger): Promise<NativeConnection> {
   for (let attempt = 1, delay = 500; ; attempt++, delay = Math.min(delay * 2, 10_000)) {
     try {
       return await NativeConnection.connect({ address });
     } catch (err) {
-      if (signal?.aborted) throw err;
       logger.warn(`Temporal at ${address} not reachable (attempt ${attempt}): ${(err as Error).message}; retrying in ${delay} ms`);
       await new Promise((r) => setTimeout(r, delay));
     }

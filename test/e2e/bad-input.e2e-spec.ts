@@ -425,9 +425,9 @@ describe('bad input to POST /v1/alerts', () => {
       }
     });
 
-    it('answers a NUL inside a Suricata record with 422 at /raw', async () => {
+    it('answers a NUL inside a Suricata record with 422 at /0/raw (the record, kept whole as raw)', async () => {
       const res = await http('POST', '/v1/alerts/suricata', [suricata({ payload_printable: 'a\u0000b' })]);
-      expectProblem(res, 422, '/raw');
+      expectProblem(res, 422, '/0/raw');
     });
   });
 

@@ -24,7 +24,7 @@ describe('dedup and correlation (default rules)', () => {
   const outbox = async (incidentId: string) =>
     (await db.query('SELECT kind, payload FROM outbox WHERE incident_id = $1 ORDER BY id', [incidentId])) as { kind: string; payload: any }[];
 
-  it('collapses repeats inside the dedup window into the first alert, storing every raw alert and signalling once', async () => {
+  it('collapses repeats inside the dedup window into the first alert, storing every raw alert and signalling only at a count milestone', async () => {
     const sourceIp = uniqueIp();
     const results = [];
     for (let i = 0; i < 20; i++) results.push(await post({ sourceIp }));
@@ -36,7 +36,9 @@ describe('dedup and correlation (default rules)', () => {
     expect(first.occurrence_count).toBe(20);
     expect(await db.query(`SELECT count(*)::int AS n FROM alerts WHERE source_ip = $1`, [sourceIp])).toEqual([{ n: 20 }]);
     expect((await incident(incidentId)).alert_count).toBe(20);
-    expect((await outbox(incidentId)).map((o) => o.kind)).toEqual(['incident_opened']);
+    const signals = await outbox(incidentId);
+    expect(signals.map((o) => o.kind)).toEqual(['incident_opened', 'alerts_changed']);
+    expect(signals[1].payload).toMatchObject({ alertCount: 10, changes: { countMilestone: true } });
   });
 
   it('treats a repeat after the dedup window as a new alert of the same incident', async () => {
@@ -91,7 +93,8 @@ describe('dedup and correlation (default rules)', () => {
     expect(results.slice(0, 9).every((r) => r.priority === 'P3')).toBe(true);
     expect(results[9].priority).toBe('P2');
     const row = await incident(results[0].incidentId!);
-    expect(row).toMatchObject({ alert_count: 10, priority: 'P2', rule: 'failed-logins', assign_role: 'analyst' });
+    // The burst rule raised the priority, so it now owns the incident.
+    expect(row).toMatchObject({ alert_count: 10, priority: 'P2', rule: 'failed-login-burst', assign_role: 'analyst' });
     expect((await outbox(row.id)).map((o) => o.payload.priority)).toEqual(['P3', 'P2']);
   });
 

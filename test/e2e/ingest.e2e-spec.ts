@@ -59,7 +59,17 @@ describe('POST /v1/alerts', () => {
       expect(first.status).toBe(202);
       expect(again.status).toBe(200);
       expect(again.body).toEqual(first.body);
-      expect(await db.query('SELECT count(*)::int AS n FROM alerts WHERE idempotency_key = $1', [key])).toEqual([{ n: 1 }]);
+      // Stored scoped to the API key that sent it: [keyId, Idempotency-Key].
+      expect(await db.query(`SELECT count(*)::int AS n FROM alerts WHERE idempotency_key::jsonb ->> 1 = $1`, [key])).toEqual([{ n: 1 }]);
+    });
+
+    it('scopes an Idempotency-Key to the API key that sent it', async () => {
+      const key = randomUUID();
+      const other = client(api.url, await createKey(env, ['ingest'], 'other-sensor'));
+      const mine = await http('POST', '/v1/alerts', alert(), { 'idempotency-key': key });
+      const theirs = await other('POST', '/v1/alerts', alert(), { 'idempotency-key': key });
+      expect([mine.status, theirs.status]).toEqual([202, 202]);
+      expect(theirs.body.alertId).not.toBe(mine.body.alertId);
     });
 
     it('treats the same source and externalId as a repeat', async () => {

@@ -53,14 +53,16 @@ describe('outbox delivery to incident workflows', () => {
     const { incidentId } = await post({ sourceIp });
     expect(await pollUntil(() => status(incidentId), (s) => s.changes === 1, { what: 'workflow started' })).toMatchObject({ severity: 'medium' });
 
+    // 25 repeats signal once, when the count reaches the milestone of 10.
     for (let i = 0; i < 25; i++) expect((await post({ sourceIp })).status).toBe('duplicate');
+    expect(await pollUntil(() => status(incidentId), (s) => s.changes === 2, { what: 'count milestone signalled' })).toMatchObject({ alertCount: 10 });
     await post({ sourceIp, severity: 'high', type: 'web_attack', title: 'XSS' });
-    const after = await pollUntil(() => status(incidentId), (s) => s.changes === 2, { what: 'severity rise signalled' });
+    const after = await pollUntil(() => status(incidentId), (s) => s.changes === 3, { what: 'severity rise signalled' });
     expect(after).toMatchObject({ severity: 'high', alertCount: 27 });
 
     const history = await temporal.workflow.getHandle(incidentWorkflowId(incidentId)).fetchHistory();
     const signals = history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes);
-    expect(signals).toHaveLength(2);
+    expect(signals).toHaveLength(3);
     const pending = await db.query('SELECT count(*)::int AS n FROM outbox WHERE incident_id = $1 AND delivered_at IS NULL', [incidentId]);
     expect(pending).toEqual([{ n: 0 }]);
   });
@@ -70,10 +72,10 @@ describe('outbox delivery to incident workflows', () => {
     const accepted = [];
     for (let i = 0; i < 5; i++) accepted.push(await post({ sourceIp: uniqueIp(), title: `during outage ${i}` }));
     const ids = accepted.map((a) => a.incidentId);
-    // The dispatcher tried, failed and backed off; nothing was lost.
+    // The dispatcher tried, failed and backed off every row; nothing was lost.
     await pollUntil(
-      () => db.query('SELECT min(attempts)::int AS attempts FROM outbox WHERE incident_id = ANY($1::uuid[]) AND delivered_at IS NULL', [ids]),
-      ([r]) => r.attempts >= 1,
+      () => db.query('SELECT count(*)::int AS n, max(attempts)::int AS attempts FROM outbox WHERE incident_id = ANY($1::uuid[]) AND delivered_at IS NULL AND last_error IS NOT NULL', [ids]),
+      ([r]) => r.n === 5 && r.attempts >= 1,
       { what: 'failed delivery attempts recorded' },
     );
     expect(await db.query('SELECT count(*)::int AS n FROM alerts WHERE id = ANY($1::uuid[])', [accepted.map((a) => a.alertId)])).toEqual([{ n: 5 }]);

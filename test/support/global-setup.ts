@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ensureDatabase, migrate } from '../../src/database/database';
+import { dropDatabase, ensureDatabase, migrate } from '../../src/database/database';
 import { startTemporal } from './temporal-server';
 
 // One real Temporal dev server and one fresh database per test run; suites isolate
@@ -12,7 +12,10 @@ export default async function globalSetup(): Promise<void> {
   await ensureDatabase(databaseUrl);
   await migrate(databaseUrl, 'up');
 
-  const temporal = await startTemporal();
+  const temporal = await startTemporal().catch(async (err) => {
+    await dropDatabase(databaseUrl);
+    throw err;
+  });
   (globalThis as Record<string, unknown>).__wardenTemporal = temporal;
   process.env.DATABASE_URL = databaseUrl;
   process.env.TEMPORAL_ADDRESS = temporal.address;

@@ -60,7 +60,12 @@ export async function startTemporal(): Promise<RunningTemporal> {
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`temporal server exited early with code ${code}`))),
   );
-  await Promise.race([waitForTemporal(address, 60_000), exited]);
+  try {
+    await Promise.race([waitForTemporal(address, 60_000), exited]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   return { address, process: child };
 }
 

@@ -27,6 +27,7 @@ export const envSchema = z.object({
   /** How long a replica owns the rows it took; a crashed replica's rows come back after it. */
   OUTBOX_LEASE_SECONDS: durationSeconds.default(60),
   OUTBOX_SIGNAL_TIMEOUT_SECONDS: durationSeconds.default(5),
+  OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(168),
   /** Set to false on api replicas that should not deliver the outbox (at least one must). */
   OUTBOX_DISPATCHER_ENABLED: z
     .enum(['true', 'false'])

@@ -19,6 +19,8 @@ interface PendingRow {
   attempts: number;
 }
 
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
+
 /** gRPC UNAVAILABLE or DEADLINE_EXCEEDED: Temporal itself is out of reach, not this row. */
 const isUnreachable = (err: unknown) => [14, 4].includes((err as { code?: number }).code ?? (err as { cause?: { code?: number } }).cause?.code ?? -1);
 
@@ -34,6 +36,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   private running?: Promise<void>;
   private stopped = false;
   private again = false;
+  private nextPrune = 0;
 
   private readonly pool: Pool;
 
@@ -80,9 +83,20 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   private async tick(): Promise<void> {
     try {
       while (!this.stopped && (await this.deliverBatch()) === this.env.OUTBOX_BATCH_SIZE);
+      if (Date.now() >= this.nextPrune) await this.prune();
     } catch (err) {
       this.logger.warn(`outbox delivery paused: ${(err as Error).message}`);
     }
+  }
+
+  /** Delivered rows are kept for OUTBOX_RETENTION_HOURS (to trace what a workflow was told), then deleted. */
+  async prune(): Promise<number> {
+    this.nextPrune = Date.now() + PRUNE_EVERY_MS;
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM outbox WHERE delivered_at < now() - make_interval(hours => $1)`,
+      [this.env.OUTBOX_RETENTION_HOURS],
+    );
+    return rowCount ?? 0;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { OutboxDispatcher } from '../../src/temporal/outbox-dispatcher.service';
 import { incidentWorkflowId } from '../../src/temporal/workflow-ids';
 import { client, createKey, pollUntil, RunningApi, RunningWorker, startApi, startWorker, testEnv, uniqueTaskQueue } from '../support/harness';
 import { uniqueIp } from '../support/ips';
@@ -65,6 +66,17 @@ describe('outbox delivery to incident workflows', () => {
     expect(signals).toHaveLength(3);
     const pending = await db.query('SELECT count(*)::int AS n FROM outbox WHERE incident_id = $1 AND delivered_at IS NULL', [incidentId]);
     expect(pending).toEqual([{ n: 0 }]);
+  });
+
+  it('prunes delivered rows past the retention, and only those', async () => {
+    const { incidentId } = await post({ sourceIp: uniqueIp(), title: 'to prune' });
+    await pollUntil(() => db.query('SELECT delivered_at FROM outbox WHERE incident_id = $1', [incidentId]), ([r]) => !!r?.delivered_at, { what: 'delivered' });
+    const [{ id: pending }] = await db.query(`INSERT INTO outbox (incident_id, kind, available_at) VALUES ($1, 'alerts_changed', now() + interval '1 day') RETURNING id`, [incidentId]);
+    await db.query(`UPDATE outbox SET delivered_at = now() - interval '400 hours' WHERE incident_id = $1 AND delivered_at IS NOT NULL`, [incidentId]);
+    const dispatcher = api.app.get(OutboxDispatcher);
+    expect(await dispatcher.prune()).toBeGreaterThanOrEqual(1);
+    expect(await db.query('SELECT id FROM outbox WHERE incident_id = $1', [incidentId])).toEqual([{ id: pending }]);
+    await db.query('DELETE FROM outbox WHERE id = $1', [pending]);
   });
 
   it('accepts alerts while Temporal is unreachable and delivers every pending row once it is back', async () => {

@@ -24,6 +24,7 @@ describe('outbox delivery to incident workflows', () => {
     const env = testEnv({
       TEMPORAL_ADDRESS: `127.0.0.1:${proxy.port}`,
       TEMPORAL_TASK_QUEUE: taskQueue,
+      OUTBOX_DISPATCHER_ENABLED: 'true',
       OUTBOX_POLL_INTERVAL_MS: '100',
       OUTBOX_MAX_BACKOFF_SECONDS: '1',
     });

@@ -6,7 +6,7 @@ import { kill, launch } from '../support/processes';
 describe('api and worker processes', () => {
   it('start, serve /health, and exit 0 on SIGTERM and SIGINT after draining', async () => {
     const port = await freePort();
-    const env = { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'log', TEMPORAL_TASK_QUEUE: uniqueTaskQueue('proc') };
+    const env = { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'log', TEMPORAL_TASK_QUEUE: uniqueTaskQueue('proc'), OUTBOX_DISPATCHER_ENABLED: 'false' };
     const api = launch('main.ts', env);
     const worker = launch('worker.ts', env);
     try {

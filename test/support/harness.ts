@@ -8,9 +8,13 @@ import { dataSourceOptions } from '../../src/database/data-source-options';
 import type { Scope } from '../../src/ingest/api-keys/api-key.entity';
 import { createApiKey } from '../../src/ingest/api-keys/api-keys.service';
 
-/** The test run's environment (set by global-setup) with per-suite overrides. */
+/**
+ * The test run's environment (set by global-setup) with per-suite overrides. The outbox
+ * dispatcher is off unless a suite asks for it: suites share one database, and a
+ * dispatcher would deliver other suites' rows to its own task queue.
+ */
 export function testEnv(overrides: Partial<Record<keyof Env, string>> = {}): Env {
-  return loadEnv({ ...process.env, PORT: '0', HOST: '127.0.0.1', ...overrides });
+  return loadEnv({ ...process.env, PORT: '0', HOST: '127.0.0.1', OUTBOX_DISPATCHER_ENABLED: 'false', ...overrides });
 }
 
 /** A task queue of its own, so suites running in parallel never take each other's tasks. */
@@ -123,9 +127,9 @@ export interface IngestApi {
   close(): Promise<void>;
 }
 
-/** An api with an `ingest` key and a database handle to check what was stored; the outbox is off unless asked for. */
+/** An api with an `ingest` key and a database handle to check what was stored. */
 export async function openIngestApi(overrides: Partial<Record<keyof Env, string>> = {}): Promise<IngestApi> {
-  const env = testEnv({ OUTBOX_DISPATCHER_ENABLED: 'false', ...overrides });
+  const env = testEnv(overrides);
   const api = await startApi(env);
   const db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
   const key = await createKey(env, ['ingest']);

@@ -1,0 +1,96 @@
+// Pure SLA arithmetic. Workflow code may import this file: it imports only types,
+// so no zod or Node module reaches the workflow bundle.
+import type { Priority } from '../correlation/rules.schema';
+import type { SlaConfig } from './sla.schema';
+
+/** The tier that notifies the task's own assignee rather than a role. */
+export const ASSIGNEE_TIER = 'assignee';
+/** The tier that `critical_notifies_executives` notifies at once. */
+export const EXECUTIVE_TIER = 'executive';
+
+export interface SlaDeadlines {
+  ackBy: Date;
+  resolveBy: Date;
+}
+
+/** `critical`: P1 heads-up to executives on opening; `breach`: a tier's first notice past the ack deadline; `repeat`: a later notice of the same tier. */
+export type EscalationKind = 'critical' | 'breach' | 'repeat';
+
+export interface EscalationStep {
+  tier: string;
+  /** null: the task's assignee. */
+  role: string | null;
+  kind: EscalationKind;
+  /** Seconds after the task opened. */
+  at: number;
+}
+
+export interface ScheduledEscalation extends EscalationStep {
+  notifyAt: Date;
+}
+
+export type SlaBreach = 'ack' | 'resolve';
+
+const plus = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
+const earlier = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
+
+export function slaDeadlines(priority: Priority, openedAt: Date, config: SlaConfig): SlaDeadlines {
+  const { ack, resolve } = config.priorities[priority];
+  return { ackBy: plus(openedAt, ack), resolveBy: plus(openedAt, resolve) };
+}
+
+/**
+ * Who to notify, and when, while a task of this priority stays unacknowledged; ordered
+ * by time, then tier order. Each tier is notified `after` past the ack deadline and at
+ * most `repeat` times more, `every` apart. P1 notifies executives at once when configured.
+ */
+export function escalationPlan(priority: Priority, config: SlaConfig): EscalationStep[] {
+  const { tiers, critical_notifies_executives } = config.escalation;
+  const ack = config.priorities[priority].ack;
+  const roleOf = (tier: SlaConfig['escalation']['tiers'][number]) => (tier.tier === ASSIGNEE_TIER ? null : (tier.role ?? tier.tier));
+
+  const steps: EscalationStep[] = [];
+  const executives = tiers.find((t) => t.tier === EXECUTIVE_TIER);
+  if (priority === 'P1' && critical_notifies_executives && executives) steps.push({ tier: executives.tier, role: roleOf(executives), kind: 'critical', at: 0 });
+  for (const tier of tiers) {
+    if (tier.priorities && !tier.priorities.includes(priority)) continue;
+    const first = ack + (tier.after ?? 0);
+    steps.push({ tier: tier.tier, role: roleOf(tier), kind: 'breach', at: first });
+    for (let n = 1; n <= tier.repeat; n++) steps.push({ tier: tier.tier, role: roleOf(tier), kind: 'repeat', at: first + n * tier.every! });
+  }
+  // Array.prototype.sort is stable: equal times keep tier order.
+  return steps.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * The plan as wall-clock times for a task whose deadlines may have moved (see
+ * `reprioritize`): notices past the deadline follow `deadlines.ackBy`; the critical
+ * heads-up stays at the opening.
+ */
+export function escalationSchedule(priority: Priority, deadlines: SlaDeadlines, openedAt: Date, config: SlaConfig): ScheduledEscalation[] {
+  const ack = config.priorities[priority].ack;
+  return escalationPlan(priority, config).map((step) => ({
+    ...step,
+    notifyAt: step.kind === 'critical' ? plus(openedAt, step.at) : plus(deadlines.ackBy, step.at - ack),
+  }));
+}
+
+/**
+ * Deadlines after a priority change, both still counted from the opening. A rise brings
+ * them forward (the earlier of old and new wins, so an earlier deadline is never lost);
+ * a fall keeps them.
+ */
+export function reprioritize(deadlines: SlaDeadlines, oldPriority: Priority, newPriority: Priority, openedAt: Date, config: SlaConfig): SlaDeadlines {
+  if (newPriority >= oldPriority) return { ...deadlines };
+  const fresh = slaDeadlines(newPriority, openedAt, config);
+  return { ackBy: earlier(deadlines.ackBy, fresh.ackBy), resolveBy: earlier(deadlines.resolveBy, fresh.resolveBy) };
+}
+
+/** The deadlines missed by `now`; a deadline met in time (acknowledged or resolved by it) is not a breach. */
+export function slaBreaches(deadlines: SlaDeadlines, state: { acknowledgedAt?: Date | null; resolvedAt?: Date | null }, now: Date): SlaBreach[] {
+  const missed = (done: Date | null | undefined, deadline: Date) => (done ?? now).getTime() > deadline.getTime();
+  const breaches: SlaBreach[] = [];
+  if (missed(state.acknowledgedAt ?? state.resolvedAt, deadlines.ackBy)) breaches.push('ack');
+  if (missed(state.resolvedAt, deadlines.resolveBy)) breaches.push('resolve');
+  return breaches;
+}

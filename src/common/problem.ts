@@ -29,7 +29,8 @@ export class ProblemException extends HttpException {
 export function problem(status: number, detail: string, errors: FieldError[] = [], title?: string): Problem {
   const text = title ?? HttpStatus[status]?.toLowerCase().replace(/_/g, ' ') ?? 'error';
   return {
-    type: `https://warden.dev/problems/${text.replace(/ /g, '-')}`,
+    // A URN, not a URL: there is no documentation site to point at yet.
+    type: `urn:warden:problem:${text.replace(/ /g, '-')}`,
     title: text.charAt(0).toUpperCase() + text.slice(1),
     status,
     detail,

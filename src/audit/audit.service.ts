@@ -35,11 +35,4 @@ export class AuditService {
       .orIgnore()
       .execute();
   }
-
-  async timeline(subjectType: string, subjectId: string): Promise<AuditEvent[]> {
-    return this.dataSource.getRepository(AuditEvent).find({
-      where: { subjectType, subjectId },
-      order: { id: 'ASC' },
-    });
-  }
 }

@@ -30,8 +30,20 @@ function fieldValues(alert: SecurityAlert, name: Matcher['name']): string[] {
   return v === undefined ? [''] : [v];
 }
 
+// Silences are checked for every alert; each pattern is compiled once.
+const compiled = new Map<string, RegExp>();
+function anchored(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (!re) {
+    if (compiled.size > 1000) compiled.clear();
+    re = new RegExp(`^(?:${pattern})$`);
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
 function matcherMatches(m: Matcher, alert: SecurityAlert): boolean {
-  const test = m.isRegex ? (v: string) => new RegExp(`^(?:${m.value})$`).test(v) : (v: string) => v === m.value;
+  const test = m.isRegex ? (v: string) => anchored(m.value).test(v) : (v: string) => v === m.value;
   const any = fieldValues(alert, m.name).some(test);
   return m.isEqual ? any : !any;
 }

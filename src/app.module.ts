@@ -8,6 +8,7 @@ import { AuthModule } from './ingest/api-keys/auth.module';
 import { IngestModule } from './ingest/ingest.module';
 import { CorrelationModule } from './correlation/correlation.module';
 import { TemporalClientModule } from './temporal/temporal-client.module';
+import { TasksApiModule } from './tasks/tasks.module';
 
 @Module({})
 export class AppModule {
@@ -23,6 +24,7 @@ export class AppModule {
         HealthModule,
         IngestModule,
         CorrelationModule,
+        TasksApiModule,
       ],
     };
   }

@@ -49,10 +49,15 @@ keys
   .description('create an API key; it is printed once and stored only as a hash')
   .requiredOption('--name <name>', 'who or what uses the key, e.g. suricata-sensor-1')
   .requiredOption('--scope <scope>', `scope (repeatable): ${SCOPES.join(', ')}`, scope)
-  .action(async (opts: { name: string; scope: Scope[] }) => {
-    const ds = await new DataSource(dataSourceOptions(loadEnv().DATABASE_URL, 1)).initialize();
+  .option('--analyst <id>', 'the analyst (assignment.yaml id) acting with this key: assignee=me, and the actor of ack and resolve')
+  .action(async (opts: { name: string; scope: Scope[]; analyst?: string }) => {
+    const env = loadEnv();
+    if (opts.analyst && !loadWardenConfig(env.WARDEN_CONFIG_DIR).assignment.analysts.some((a) => a.id === opts.analyst)) {
+      program.error(`--analyst: no analyst "${opts.analyst}" in ${env.WARDEN_CONFIG_DIR}/assignment.yaml`);
+    }
+    const ds = await new DataSource(dataSourceOptions(env.DATABASE_URL, 1)).initialize();
     try {
-      const { id, key } = await createApiKey(ds, opts.name, [...new Set(opts.scope)]);
+      const { id, key } = await createApiKey(ds, opts.name, [...new Set(opts.scope)], opts.analyst);
       console.error(`created key ${id} "${opts.name}" with scopes ${opts.scope.join(', ')}; store it now, it is not shown again:`);
       console.log(key);
     } finally {

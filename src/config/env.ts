@@ -33,9 +33,17 @@ export const envSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  /** Notifications are logged; with a URL they are also POSTed there, signed with the secret. */
+  NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  NOTIFY_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  NOTIFY_WEBHOOK_TIMEOUT_SECONDS: durationSeconds.default(5),
   WARDEN_CONFIG_DIR: z.string().min(1).default('config'),
   HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
   SHUTDOWN_TIMEOUT_SECONDS: durationSeconds.default(10),
+}).superRefine((env, ctx) => {
+  if (env.NOTIFY_WEBHOOK_URL && !env.NOTIFY_WEBHOOK_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['NOTIFY_WEBHOOK_SECRET'], message: 'is required when NOTIFY_WEBHOOK_URL is set' });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;

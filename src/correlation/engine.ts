@@ -26,7 +26,7 @@ export type TrackedIncident = OpenIncident & IncidentPolicy & { correlationKey: 
 const policyOf = (d: RuleDecision): IncidentPolicy => ({ rule: d.rule, action: d.action, assignRole: d.assignRole, playbooks: d.playbooks });
 
 import type { AlertStatus } from '../ingest/alert.entity';
-import type { OutboxKind } from '../temporal/outbox-message.entity';
+import type { OutboxKind } from '../temporal/outbox';
 
 export type { AlertStatus };
 
@@ -89,7 +89,7 @@ export interface IncidentRecord extends TrackedIncident {
 
 export interface OutboxRecord {
   incidentId: string;
-  kind: OutboxKind;
+  kind: Extract<OutboxKind, 'incident_opened' | 'alerts_changed'>;
   payload: { severity: Severity; priority: Priority; types: string[]; alertCount: number; changes?: unknown };
 }
 

@@ -7,6 +7,7 @@ export type IncidentStatus = 'open' | 'acknowledged' | 'resolved' | 'closed';
  * the unique partial index makes that hold across any number of api replicas.
  */
 @Entity({ name: 'incidents' })
+@Index('IDX_incidents_digest_pending', ['createdAt'], { where: "action = 'batch' AND digest_task_id IS NULL" })
 @Index('UQ_incidents_open_correlation_key', ['correlationKey'], { unique: true, where: 'correlation_closed_at IS NULL' })
 export class Incident {
   @PrimaryGeneratedColumn('uuid')
@@ -66,6 +67,14 @@ export class Incident {
   @Column({ name: 'last_seen_at', type: 'timestamptz' })
   lastSeenAt: Date;
 
+  /** For `batch` incidents: the digest task that gathered them. */
+  @Column({ name: 'digest_task_id', type: 'uuid', nullable: true })
+  digestTaskId: string | null;
+
+  @Column({ name: 'resolved_at', type: 'timestamptz', nullable: true })
+  resolvedAt: Date | null;
+
+  @Index('IDX_incidents_created_at')
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

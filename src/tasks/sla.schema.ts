@@ -55,6 +55,13 @@ export const slaFileSchema = z
       })
       .strict()
       .prefault({}),
+    /** Incidents whose rule says `batch` are gathered into one digest task this often. */
+    digest: z
+      .object({
+        every: durationSchema.default(3600),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((file, ctx) => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { loadYamlFile } from '../config/config-files';
 import type { Priority } from '../correlation/rules.schema';
-import { escalationPlan, escalationSchedule, reprioritize, slaBreaches, type SlaDeadlines, slaDeadlines } from './sla';
+import { escalationPlan, escalationSchedule, pendingSteps, reprioritize, slaBreaches, type SlaDeadlines, slaDeadlines, type TaskClock } from './sla';
 import { DEFAULT_DEADLINES, type SlaConfig, slaFileSchema } from './sla.schema';
 
 type FileInput = z.input<typeof slaFileSchema>;
@@ -289,5 +289,49 @@ describe(slaBreaches.name, () => {
   it('counts both past the resolve deadline', () => {
     expect(slaBreaches(deadlines, {}, after(11))).toEqual(['ack', 'resolve']);
     expect(slaBreaches(deadlines, { acknowledgedAt: after(1), resolvedAt: after(12) }, after(60))).toEqual(['resolve']);
+  });
+});
+
+describe('pendingSteps', () => {
+  const clock = (over: Partial<TaskClock> = {}): TaskClock => ({
+    priority: 'P1',
+    openedAt: OPENED,
+    deadlines: slaDeadlines('P1', OPENED, FAST),
+    acknowledged: false,
+    resolved: false,
+    ...over,
+  });
+  const at = (seconds: number) => new Date(OPENED.getTime() + seconds * 1000);
+
+  it('lists every notice of an open P1 with stable keys, soonest first, the resolve deadline last', () => {
+    expect(pendingSteps(clock(), FAST, new Set()).map((s) => [s.key, s.role, s.notifyAt])).toEqual([
+      ['critical:executive:0', 'executive', at(0)],
+      ['breach:assignee:0', null, at(2)],
+      ['repeat:assignee:1', null, at(3)],
+      ['breach:senior_analyst:0', 'senior_analyst', at(3)],
+      ['breach:team_lead:0', 'team_lead', at(4)],
+      ['breach:executive:0', 'executive', at(5)],
+      ['resolve_breach', null, at(10)],
+    ]);
+  });
+
+  it('leaves out what was sent', () => {
+    const sent = new Set(['critical:executive:0', 'breach:assignee:0']);
+    expect(pendingSteps(clock(), FAST, sent)[0].key).toBe('repeat:assignee:1');
+  });
+
+  it('keeps only the resolve deadline once acknowledged, and nothing once resolved', () => {
+    expect(pendingSteps(clock({ acknowledged: true }), FAST, new Set()).map((s) => s.key)).toEqual(['resolve_breach']);
+    expect(pendingSteps(clock({ acknowledged: true, resolved: true }), FAST, new Set())).toEqual([]);
+  });
+
+  it('keeps the keys of steps already sent when a priority rise moves the deadlines', () => {
+    const p3 = clock({ priority: 'P3', deadlines: slaDeadlines('P3', OPENED, FAST) });
+    const sentAtP3 = new Set(pendingSteps(p3, FAST, new Set()).slice(0, 1).map((s) => s.key));
+    expect([...sentAtP3]).toEqual(['breach:assignee:0']);
+    const p1 = clock({ priority: 'P1', deadlines: reprioritize(p3.deadlines, 'P3', 'P1', OPENED, FAST) });
+    const keys = pendingSteps(p1, FAST, sentAtP3).map((s) => s.key);
+    expect(keys).not.toContain('breach:assignee:0');
+    expect(keys).toContain('critical:executive:0');
   });
 });

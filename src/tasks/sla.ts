@@ -94,3 +94,45 @@ export function slaBreaches(deadlines: SlaDeadlines, state: { acknowledgedAt?: D
   if (missed(state.resolvedAt, deadlines.resolveBy)) breaches.push('resolve');
   return breaches;
 }
+
+/** The team-lead role notified when a resolve deadline passes. */
+export const RESOLVE_BREACH_ROLE = 'team_lead';
+
+export interface DueStep {
+  /** Stable across priority changes, so a step is sent once: `breach:senior_analyst:0`, `resolve_breach`. */
+  key: string;
+  kind: EscalationKind | 'resolve_breach';
+  tier: string | null;
+  /** null: the task's assignee (and, for `resolve_breach`, RESOLVE_BREACH_ROLE too). */
+  role: string | null;
+  notifyAt: Date;
+}
+
+export interface TaskClock {
+  priority: Priority;
+  openedAt: Date;
+  deadlines: SlaDeadlines;
+  acknowledged: boolean;
+  resolved: boolean;
+}
+
+/**
+ * Every notice still to come for a task, soonest first, leaving out the keys in `sent`:
+ * escalation steps while it is unacknowledged, and the resolve-deadline notice while it
+ * is unresolved. A resolved task has none.
+ */
+export function pendingSteps(task: TaskClock, config: SlaConfig, sent: ReadonlySet<string>): DueStep[] {
+  if (task.resolved) return [];
+  const steps: DueStep[] = [];
+  if (!task.acknowledged) {
+    const seen = new Map<string, number>();
+    for (const step of escalationSchedule(task.priority, task.deadlines, task.openedAt, config)) {
+      const id = `${step.kind === 'repeat' ? 'breach' : step.kind}:${step.tier}`;
+      const n = seen.get(id) ?? 0;
+      seen.set(id, n + 1);
+      steps.push({ key: `${step.kind}:${step.tier}:${n}`, kind: step.kind, tier: step.tier, role: step.role, notifyAt: step.notifyAt });
+    }
+  }
+  steps.push({ key: 'resolve_breach', kind: 'resolve_breach', tier: null, role: null, notifyAt: task.deadlines.resolveBy });
+  return steps.filter((s) => !sent.has(s.key)).sort((a, b) => a.notifyAt.getTime() - b.notifyAt.getTime());
+}

@@ -6,10 +6,9 @@ import { DataSource } from 'typeorm';
 import { ENV } from '../config/config.module';
 import type { Env } from '../config/env';
 import { pgPool } from '../database/pg';
-import { outboxBackoffSeconds } from './outbox';
 import { TEMPORAL_CONNECTION } from './temporal-client.module';
 import { incidentWorkflowId } from './workflow-ids';
-import type { AlertsChanged } from './workflows/incident.workflow';
+import { outboxBackoffSeconds, OutboxKind, signalFor } from './outbox';
 
 interface PendingRow {
   id: string;
@@ -25,7 +24,7 @@ const PRUNE_EVERY_MS = 10 * 60 * 1000;
 const isUnreachable = (err: unknown) => [14, 4].includes((err as { code?: number }).code ?? (err as { cause?: { code?: number } }).cause?.code ?? -1);
 
 /**
- * Delivers outbox rows to `incident-<id>` with signalWithStart. Rows are leased with
+ * Delivers outbox rows to `incident-<id>` with signalWithStart, each kind as its signal. Rows are leased with
  * FOR UPDATE SKIP LOCKED, so any number of replicas share the work; the workflow id
  * and the outbox id in the signal make a redelivery harmless.
  */
@@ -150,7 +149,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async deliver(row: PendingRow): Promise<void> {
-    const signal: AlertsChanged = { ...(row.payload as Omit<AlertsChanged, 'outboxId' | 'kind'>), outboxId: Number(row.id), kind: row.kind };
+    const payload = { ...row.payload, outboxId: Number(row.id), kind: row.kind };
     await this.connection.withDeadline(Date.now() + this.env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000, () =>
       this.client.workflow.signalWithStart('incidentWorkflow', {
         workflowId: incidentWorkflowId(row.incident_id),
@@ -158,8 +157,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         taskQueue: this.env.TEMPORAL_TASK_QUEUE,
         args: [{ incidentId: row.incident_id }],
-        signal: 'alertsChanged',
-        signalArgs: [signal],
+        signal: signalFor(row.kind as OutboxKind),
+        signalArgs: [payload],
       }),
     );
   }

@@ -1,8 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { OutboxKind } from './outbox';
 
-export type OutboxKind = 'incident_opened' | 'alerts_changed';
-
-/** Written in the ingest transaction; delivered to the incident's workflow by the dispatcher. */
+/** Written in the ingest transaction (or an analyst's action); delivered to the incident's workflow by the dispatcher. */
 @Entity({ name: 'outbox' })
 @Index('IDX_outbox_pending', ['availableAt'], { where: 'delivered_at IS NULL' })
 export class OutboxMessage {

@@ -3,7 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { DefaultLogger, LogLevel, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { AssignmentService } from '../assignment/assignment.service';
 import { AuditService } from '../audit/audit.service';
+import { WARDEN_CONFIG } from '../config/config.module';
+import type { WardenConfig } from '../config/warden-config';
+import { DigestService } from '../tasks/digest.service';
+import { EscalationService } from '../tasks/escalation.service';
+import { TasksService } from '../tasks/tasks.service';
+import { ensureDigestSchedule } from './digest-schedule';
 import { Env } from '../config/env';
 import { logLevels } from '../app';
 import { createActivities } from './activities';
@@ -36,7 +43,13 @@ export async function createWorker(app: INestApplicationContext, connection: Nat
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     ...workflowSource(env),
-    activities: createActivities({ audit: app.get(AuditService) }),
+    activities: createActivities({
+      audit: app.get(AuditService),
+      tasks: app.get(TasksService),
+      assignment: app.get(AssignmentService),
+      escalation: app.get(EscalationService),
+      digests: app.get(DigestService),
+    }),
     shutdownGraceTime: `${env.SHUTDOWN_TIMEOUT_SECONDS}s`,
   });
 }
@@ -60,6 +73,7 @@ export async function bootWorker(env: Env, logger = new Logger('worker')): Promi
   try {
     const connection = await connectWithRetry(env.TEMPORAL_ADDRESS, logger);
     const worker = await createWorker(app, connection, env);
+    await ensureDigestSchedule(env, app.get<WardenConfig>(WARDEN_CONFIG).sla.digest.every, logger);
     return {
       worker,
       async run() {

@@ -3,11 +3,12 @@ import { AuditModule } from '../audit/audit.module';
 import { ConfigModule } from '../config/config.module';
 import { Env } from '../config/env';
 import { DatabaseModule } from '../database/database.module';
+import { TasksModule } from '../tasks/tasks.module';
 
 /** The Nest application context inside the worker: the services activities adapt. */
 @Module({})
 export class WorkerModule {
   static forRoot(env: Env): DynamicModule {
-    return { module: WorkerModule, imports: [ConfigModule.forRoot(env), DatabaseModule, AuditModule] };
+    return { module: WorkerModule, imports: [ConfigModule.forRoot(env), DatabaseModule, AuditModule, TasksModule] };
   }
 }

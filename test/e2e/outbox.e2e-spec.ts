@@ -5,6 +5,7 @@ import { OutboxDispatcher } from '../../src/temporal/outbox-dispatcher.service';
 import { incidentWorkflowId } from '../../src/temporal/workflow-ids';
 import { client, createKey, pollUntil, RunningApi, RunningWorker, startApi, startWorker, testEnv, uniqueTaskQueue } from '../support/harness';
 import { uniqueIp } from '../support/ips';
+import { isolatedDatabase } from '../support/isolated';
 import { TcpProxy } from '../support/tcp-proxy';
 
 describe('outbox delivery to incident workflows', () => {
@@ -17,11 +18,15 @@ describe('outbox delivery to incident workflows', () => {
   let temporal: Client;
   let connection: Connection;
   let http: ReturnType<typeof client>;
+  let database: Awaited<ReturnType<typeof isolatedDatabase>>;
 
   beforeAll(async () => {
+    // A database of its own: a dispatcher delivers every pending row it finds.
+    database = await isolatedDatabase();
     await proxy.start();
     // The api reaches Temporal through a proxy the test can cut; the worker talks to it directly.
     const env = testEnv({
+      DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: `127.0.0.1:${proxy.port}`,
       TEMPORAL_TASK_QUEUE: taskQueue,
       OUTBOX_DISPATCHER_ENABLED: 'true',
@@ -29,7 +34,7 @@ describe('outbox delivery to incident workflows', () => {
       OUTBOX_MAX_BACKOFF_SECONDS: '1',
     });
     api = await startApi(env);
-    worker = await startWorker(testEnv({ TEMPORAL_TASK_QUEUE: taskQueue }));
+    worker = await startWorker(testEnv({ DATABASE_URL: database.url, TEMPORAL_TASK_QUEUE: taskQueue }));
     db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
     connection = await Connection.connect({ address: temporalAddress });
     temporal = new Client({ connection });
@@ -41,6 +46,7 @@ describe('outbox delivery to incident workflows', () => {
     await connection?.close();
     await db?.destroy();
     await proxy.stop();
+    await database?.drop();
   });
 
   const post = async (body: Record<string, unknown>) => {

@@ -18,6 +18,10 @@ export class ApiKey {
   @Column({ type: 'text', array: true })
   scopes: Scope[];
 
+  /** The analyst acting with this key: `assignee=me`, and the actor of ack, resolve and comments. */
+  @Column({ name: 'analyst_id', type: 'text', nullable: true })
+  analystId: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

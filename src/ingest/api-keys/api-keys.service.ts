@@ -10,7 +10,12 @@ export interface Principal {
   keyId: string;
   name: string;
   scopes: Scope[];
+  /** The analyst this key acts for, if any. */
+  analystId: string | null;
 }
+
+/** Who did it, for the audit log and task history: the analyst when the key names one. */
+export const actorOf = (p: Principal): string => (p.analystId ? `analyst:${p.analystId}` : `key:${p.name}`);
 
 @Injectable()
 export class ApiKeysService {
@@ -23,16 +28,16 @@ export class ApiKeysService {
   ) {}
 
   /** Returns the key in clear text once; only its hash is stored. */
-  async create(name: string, scopes: Scope[]): Promise<{ id: string; key: string }> {
-    return createApiKey(this.dataSource, name, scopes);
+  async create(name: string, scopes: Scope[], analystId?: string): Promise<{ id: string; key: string }> {
+    return createApiKey(this.dataSource, name, scopes, analystId);
   }
 
   async authenticate(key: string): Promise<Principal | null> {
     const hash = hashApiKey(key);
     const cached = this.cache.get(hash);
     if (cached && cached.expires > Date.now()) return cached.principal;
-    const [row] = await this.dataSource.query(`SELECT id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
-    const principal: Principal | null = row ? { keyId: row.id, name: row.name, scopes: row.scopes } : null;
+    const [row] = await this.dataSource.query(`SELECT id, name, scopes, analyst_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
+    const principal: Principal | null = row ? { keyId: row.id, name: row.name, scopes: row.scopes, analystId: row.analyst_id } : null;
     // Only known keys are cached: unknown ones must not let a flood of random keys grow the map.
     if (principal && this.env.API_KEY_CACHE_SECONDS > 0) {
       if (this.cache.size > 10_000) this.cache.clear();
@@ -43,8 +48,8 @@ export class ApiKeysService {
 }
 
 /** Shared by the service and the `warden keys create` command. */
-export async function createApiKey(dataSource: DataSource, name: string, scopes: Scope[]): Promise<{ id: string; key: string }> {
+export async function createApiKey(dataSource: DataSource, name: string, scopes: Scope[], analystId?: string): Promise<{ id: string; key: string }> {
   const key = generateApiKey();
-  const saved = await dataSource.getRepository(ApiKey).save({ name, scopes, keyHash: hashApiKey(key) });
+  const saved = await dataSource.getRepository(ApiKey).save({ name, scopes, keyHash: hashApiKey(key), analystId: analystId ?? null });
   return { id: saved.id, key };
 }

@@ -1,14 +1,74 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { AssignmentService } from '../../assignment/assignment.service';
 import type { AuditRecord, AuditService } from '../../audit/audit.service';
+import { Problem, ProblemException } from '../../common/problem';
+import type { Priority } from '../../correlation/rules.schema';
+import type { DigestService } from '../../tasks/digest.service';
+import type { EscalationService, NextStep } from '../../tasks/escalation.service';
+import type { TaskView } from '../../tasks/task-view';
+import type { TasksService } from '../../tasks/tasks.service';
 
 export interface ActivityDeps {
   audit: AuditService;
+  tasks: TasksService;
+  assignment: AssignmentService;
+  escalation: EscalationService;
+  digests: DigestService;
 }
 
-/** Activities are thin adapters over Nest services, each idempotent by its key. */
+export interface AssignmentResult {
+  assignmentId: string;
+  analystId: string | null;
+  reason: string;
+}
+
+/**
+ * Activities are thin adapters over Nest services. Each is idempotent: keyed by task and
+ * step in Postgres, so a retry after a crash repeats nothing.
+ */
 export function createActivities(deps: ActivityDeps) {
   return {
     async recordAudit(event: AuditRecord): Promise<void> {
       await deps.audit.record(event);
+    },
+
+    async openTask({ incidentId }: { incidentId: string }): Promise<TaskView> {
+      try {
+        return await deps.tasks.openIncidentTask(incidentId);
+      } catch (err) {
+        // Retrying cannot make a missing incident appear.
+        if (err instanceof ProblemException && err.getStatus() === 404) throw ApplicationFailure.nonRetryable((err.getResponse() as Problem).detail, 'IncidentNotFound');
+        throw err;
+      }
+    },
+
+    async assignTask({ taskId, key }: { taskId: string; key: string }): Promise<AssignmentResult> {
+      const a = await deps.assignment.assign({ taskId, idempotencyKey: key, actor: 'workflow' });
+      return { assignmentId: a.id, analystId: a.analystId, reason: a.reason };
+    },
+
+    async notifyAssignment({ taskId, assignmentId }: { taskId: string; assignmentId: string }): Promise<void> {
+      await deps.escalation.notifyAssignment(taskId, assignmentId);
+    },
+
+    async nextStep({ taskId, sent }: { taskId: string; sent: string[] }): Promise<NextStep> {
+      return deps.escalation.next(taskId, sent);
+    },
+
+    async fireStep({ taskId, key }: { taskId: string; key: string }): Promise<boolean> {
+      return deps.escalation.fire(taskId, key);
+    },
+
+    async reprioritizeTask({ taskId, priority }: { taskId: string; priority: Priority }): Promise<TaskView> {
+      return deps.tasks.reprioritize(taskId, priority);
+    },
+
+    async closeTask({ taskId }: { taskId: string }): Promise<Record<string, unknown>> {
+      return deps.tasks.close(taskId);
+    },
+
+    async gatherDigest({ digestKey }: { digestKey: string }): Promise<TaskView | null> {
+      return deps.digests.gather(digestKey);
     },
   };
 }

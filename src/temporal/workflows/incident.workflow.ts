@@ -1,12 +1,21 @@
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
-// A first version of the incident workflow: it records its start, keeps the latest
-// correlation state from `alertsChanged`, and closes on `resolve`. Task creation,
-// assignment and SLA timers come with the workflow issue.
+// One workflow per incident: open its task, assign it, notify, then wait under the SLA,
+// escalating step by step, until the task is resolved; then close it with a summary.
+// Deadlines, counters and the clock live in Postgres; the workflow only waits and asks.
 
 export interface IncidentWorkflowInput {
   incidentId: string;
+  /** Set by continueAsNew: where the previous run stopped. */
+  resume?: ResumeState;
+}
+
+interface ResumeState {
+  taskId: string;
+  sent: string[];
+  lastOutboxId: number;
+  status: IncidentWorkflowStatus;
 }
 
 /** Sent by the outbox dispatcher on a meaningful change only; `outboxId` orders and deduplicates. */
@@ -19,57 +28,158 @@ export interface AlertsChanged {
   alertCount: number;
 }
 
+/** An analyst's action, already stored; the signal only wakes the workflow early. */
+export interface TaskAction {
+  outboxId?: number;
+  by: string;
+}
+
+export interface Reassigned extends TaskAction {
+  assignmentId: number;
+  analystId: string;
+}
+
 export interface IncidentWorkflowStatus {
   incidentId: string;
-  state: 'open' | 'resolved';
+  state: 'open' | 'acknowledged' | 'resolved' | 'closed';
+  taskId?: string;
+  assignee?: string | null;
   severity?: string;
   priority?: string;
   types: string[];
   alertCount: number;
   /** Distinct alertsChanged signals applied. */
   changes: number;
+  /** SLA notices sent, by step key. */
+  escalations: string[];
+  summary?: Record<string, unknown>;
 }
 
 export const alertsChangedSignal = defineSignal<[AlertsChanged]>('alertsChanged');
-export const resolveSignal = defineSignal<[{ by: string }]>('resolve');
+export const acknowledgeSignal = defineSignal<[TaskAction]>('acknowledge');
+export const resolveSignal = defineSignal<[TaskAction]>('resolve');
+export const reassignSignal = defineSignal<[Reassigned]>('reassign');
 export const statusQuery = defineQuery<IncidentWorkflowStatus>('status');
 
-const { recordAudit } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+/** The first version only recorded its start and waited for `resolve`; runs begun then keep that path. */
+export const TASK_LIFECYCLE_PATCH = 'task-lifecycle';
+/** Far below Temporal's limits; an incident that lives long enough to reach it continues as new. */
+const HISTORY_LIMIT = 5000;
+
+const db = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+// Notifications may wait on a webhook (NOTIFY_WEBHOOK_TIMEOUT_SECONDS).
+const notify = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
 
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentWorkflowStatus> {
-  const status: IncidentWorkflowStatus = { incidentId: input.incidentId, state: 'open', types: [], alertCount: 0, changes: 0 };
-  let lastOutboxId = 0;
+  const { incidentId, resume } = input;
+  const status: IncidentWorkflowStatus = resume?.status ?? { incidentId, state: 'open', types: [], alertCount: 0, changes: 0, escalations: [] };
+  let lastOutboxId = resume?.lastOutboxId ?? 0;
   let resolvedBy: string | undefined;
+  let newPriority: string | undefined;
+  const assignments: number[] = [];
+  // Every signal bumps this, so a wait wakes up to look again.
+  let wake = 0;
+
   setHandler(statusQuery, () => status);
   setHandler(alertsChangedSignal, (change) => {
     // A redelivered or late signal carries an older outbox id: ignore it.
     if (change.outboxId <= lastOutboxId) return;
     lastOutboxId = change.outboxId;
+    if (status.priority && change.priority < status.priority) newPriority = change.priority;
     Object.assign(status, { severity: change.severity, priority: change.priority, types: change.types, alertCount: change.alertCount });
     status.changes++;
+    wake++;
+  });
+  setHandler(acknowledgeSignal, () => {
+    if (status.state === 'open') status.state = 'acknowledged';
+    wake++;
   });
   setHandler(resolveSignal, ({ by }) => {
     resolvedBy ??= by;
+    wake++;
+  });
+  setHandler(reassignSignal, ({ assignmentId, analystId }) => {
+    if (!assignments.includes(assignmentId)) assignments.push(assignmentId);
+    status.assignee = analystId;
+    if (status.state === 'acknowledged') status.state = 'open';
+    wake++;
   });
 
-  await recordAudit({
+  if (!patched(TASK_LIFECYCLE_PATCH)) return placeholder(status, () => resolvedBy);
+
+  let taskId: string;
+  const sent = new Set(resume?.sent ?? []);
+  if (resume) {
+    taskId = resume.taskId;
+  } else {
+    const task = await db.openTask({ incidentId });
+    taskId = task.id;
+    status.taskId = taskId;
+    status.priority ??= task.priority;
+    const assignment = await db.assignTask({ taskId, key: `task-${taskId}:assign` });
+    status.assignee = assignment.analystId;
+    await notify.notifyAssignment({ taskId, assignmentId: assignment.assignmentId });
+  }
+
+  for (;;) {
+    // Taken first, so a signal that lands while an activity runs still wakes the wait below.
+    const seen = wake;
+    if (newPriority) {
+      const priority = newPriority;
+      newPriority = undefined;
+      await db.reprioritizeTask({ taskId, priority: priority as never });
+    }
+    while (assignments.length > 0) await notify.notifyAssignment({ taskId, assignmentId: String(assignments.shift()) });
+    if (resolvedBy) break;
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
+      status.escalations = [...sent];
+      await continueAsNew<typeof incidentWorkflow>({ incidentId, resume: { taskId, sent: [...sent], lastOutboxId, status } });
+    }
+
+    const next = await db.nextStep({ taskId, sent: [...sent] });
+    if (next.status === 'resolved' || next.status === 'closed') break;
+    if (next.status !== 'new' && next.status !== 'assigned') status.state = 'acknowledged';
+    if (!next.step) {
+      await condition(() => wake !== seen);
+      continue;
+    }
+    const woken = next.step.dueInMs > 0 && (await condition(() => wake !== seen, next.step.dueInMs));
+    if (!woken && (await notify.fireStep({ taskId, key: next.step.key }))) {
+      sent.add(next.step.key);
+      status.escalations = [...sent];
+    }
+  }
+
+  status.state = 'resolved';
+  status.summary = await db.closeTask({ taskId });
+  status.state = 'closed';
+  return status;
+}
+
+/** The first release's behaviour, kept for runs that began under it (see TASK_LIFECYCLE_PATCH). */
+async function placeholder(status: IncidentWorkflowStatus, resolvedBy: () => string | undefined): Promise<IncidentWorkflowStatus> {
+  await db.recordAudit({
     actor: 'workflow',
     action: 'incident.workflow_started',
     subjectType: 'incident',
-    subjectId: input.incidentId,
-    idempotencyKey: `incident-${input.incidentId}:workflow_started`,
+    subjectId: status.incidentId,
+    idempotencyKey: `incident-${status.incidentId}:workflow_started`,
   });
-  await condition(() => resolvedBy !== undefined);
+  await condition(() => resolvedBy() !== undefined);
   status.state = 'resolved';
-  await recordAudit({
-    actor: resolvedBy!,
+  await db.recordAudit({
+    actor: resolvedBy()!,
     action: 'incident.workflow_closed',
     subjectType: 'incident',
-    subjectId: input.incidentId,
-    idempotencyKey: `incident-${input.incidentId}:workflow_closed`,
+    subjectId: status.incidentId,
+    idempotencyKey: `incident-${status.incidentId}:workflow_closed`,
   });
   return status;
 }

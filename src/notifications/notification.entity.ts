@@ -1,0 +1,42 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/** One notice per workflow step, keyed so a retried step never notifies twice. */
+@Entity({ name: 'notifications' })
+export class Notification {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' })
+  id: string;
+
+  @Index('UQ_notifications_key', { unique: true })
+  @Column({ type: 'text' })
+  key: string;
+
+  /** assigned, unassigned, critical, escalation, sla_breach, digest */
+  @Column({ type: 'text' })
+  kind: string;
+
+  @Index('IDX_notifications_task_id')
+  @Column({ name: 'task_id', type: 'uuid', nullable: true })
+  taskId: string | null;
+
+  @Column({ name: 'incident_id', type: 'uuid', nullable: true })
+  incidentId: string | null;
+
+  /** Analyst ids. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  recipients: string[];
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  payload: Record<string, unknown>;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  sentAt: Date | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError: string | null;
+}

@@ -1,0 +1,44 @@
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseQuery } from '../common/validation';
+import { PRIORITIES } from '../correlation/rules.schema';
+import { SEVERITIES } from '../ingest/security-alert';
+import { AuthGuard, RequireScope } from '../ingest/api-keys/auth.guard';
+import { limitSchema, uuidParam } from './tasks.controller';
+import { TaskQueriesService } from './task-queries.service';
+
+const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp with an offset' });
+
+const listSchema = z
+  .object({
+    status: z.enum(['open', 'acknowledged', 'resolved', 'closed']).optional(),
+    severity: z.enum(SEVERITIES).optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    type: z.string().min(1).optional(),
+    sourceIp: z.string().refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address').optional(),
+    user: z.string().min(1).optional(),
+    host: z.string().min(1).optional(),
+    from: instant.optional(),
+    to: instant.optional(),
+    limit: limitSchema,
+    cursor: z.string().optional(),
+  })
+  .strict();
+
+@Controller('v1/incidents')
+@UseGuards(AuthGuard)
+@RequireScope('analyst')
+export class IncidentsController {
+  constructor(private readonly queries: TaskQueriesService) {}
+
+  @Get()
+  async list(@Query() query: unknown) {
+    return this.queries.listIncidents(parseQuery(listSchema, query));
+  }
+
+  @Get(':id')
+  async get(@Param('id', uuidParam('incident')) id: string) {
+    return this.queries.incidentDetail(id);
+  }
+}

@@ -1,0 +1,194 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ProblemException } from '../common/problem';
+import { decodeCursor, encodeCursor } from '../common/validation';
+import { OPEN_TASK_STATUSES, TaskStatus } from './task.entity';
+import { TASK_VIEW_SELECT, TaskView, toTaskView } from './task-view';
+
+export interface TaskFilter {
+  /** An analyst id, or null for unassigned tasks; undefined: anyone. */
+  assignee?: string | null;
+  statuses: readonly TaskStatus[];
+  priority?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface IncidentFilter {
+  status?: string;
+  severity?: string;
+  priority?: string;
+  type?: string;
+  sourceIp?: string;
+  user?: string;
+  host?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** The deadline that matters now: ack until acknowledged, then resolve. */
+const DUE = `(CASE WHEN t.acknowledged_at IS NULL THEN t.ack_deadline ELSE t.resolve_deadline END)`;
+
+/** The analyst-facing reads: queues, incidents and their timelines. */
+@Injectable()
+export class TaskQueriesService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** By priority, then the deadline that matters now, then id; keyset pages. */
+  async listTasks(f: TaskFilter): Promise<{ items: (TaskView & { dueAt: string })[]; nextCursor: string | null }> {
+    const where: string[] = ['t.status = ANY($1::text[])'];
+    const params: unknown[] = [f.statuses];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.assignee === null) where.push('t.assignee_id IS NULL');
+    else if (f.assignee !== undefined) add('t.assignee_id = ?', f.assignee);
+    if (f.priority) add('t.priority = ?', f.priority);
+    if (f.cursor) {
+      const [priority, due, id] = decodeCursor(f.cursor, 3);
+      params.push(priority, due, id);
+      const n = params.length;
+      where.push(`(t.priority, ${DUE}, t.id) > ($${n - 2}, $${n - 1}::timestamptz, $${n}::uuid)`);
+    }
+    params.push(f.limit + 1);
+    const rows = await this.dataSource.query(
+      `${TASK_VIEW_SELECT.replace('SELECT t.*', `SELECT t.*, ${DUE} AS due_at`)} WHERE ${where.join(' AND ')}
+        ORDER BY t.priority, ${DUE}, t.id LIMIT $${params.length}`,
+      params,
+    );
+    const page = rows.slice(0, f.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r: any) => ({ ...toTaskView(r), dueAt: new Date(r.due_at).toISOString() })),
+      nextCursor: rows.length > f.limit ? encodeCursor([last.priority, new Date(last.due_at).toISOString(), last.id]) : null,
+    };
+  }
+
+  async taskDetail(taskId: string) {
+    const [row] = await this.dataSource.query(`${TASK_VIEW_SELECT} WHERE t.id = $1`, [taskId]);
+    if (!row) throw new ProblemException(404, `No task ${taskId}.`, [{ path: 'path:id', message: 'no such task' }]);
+    const [assignments, comments, breaches] = await Promise.all([
+      this.dataSource.query(`SELECT id, analyst_id, role, via, reason, actor, assigned_at FROM task_assignments WHERE task_id = $1 ORDER BY id`, [taskId]),
+      this.dataSource.query(`SELECT id, author, text, created_at FROM task_comments WHERE task_id = $1 ORDER BY id`, [taskId]),
+      this.dataSource.query(`SELECT kind, deadline, recorded_at FROM sla_breaches WHERE task_id = $1 ORDER BY id`, [taskId]),
+    ]);
+    return {
+      ...toTaskView(row),
+      closingSummary: row.closing_summary,
+      assignments: assignments.map((a: any) => ({ id: String(a.id), analystId: a.analyst_id, role: a.role, via: a.via, reason: a.reason, actor: a.actor, assignedAt: a.assigned_at })),
+      comments: comments.map((c: any) => ({ id: String(c.id), author: c.author, text: c.text, createdAt: c.created_at })),
+      slaBreaches: breaches.map((b: any) => ({ kind: b.kind, deadline: b.deadline, recordedAt: b.recorded_at })),
+    };
+  }
+
+  /** Newest first; keyset pages. */
+  async listIncidents(f: IncidentFilter) {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replaceAll('?', `$${params.length}`));
+    };
+    if (f.status) add('status = ?', f.status);
+    if (f.severity) add('severity = ?', f.severity);
+    if (f.priority) add('priority = ?', f.priority);
+    if (f.type) add('? = ANY(types)', f.type);
+    if (f.sourceIp) add('source_ip = ?::inet', f.sourceIp);
+    if (f.user) add('"user" = ?', f.user);
+    if (f.host) add('host = ?', f.host);
+    if (f.from) add('created_at >= ?::timestamptz', f.from);
+    if (f.to) add('created_at < ?::timestamptz', f.to);
+    if (f.cursor) {
+      const [createdAt, id] = decodeCursor(f.cursor, 2);
+      params.push(createdAt, id);
+      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(f.limit + 1);
+    const rows = await this.dataSource.query(
+      `SELECT *, created_at::text AS created_at_exact FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    const page = rows.slice(0, f.limit);
+    const last = page[page.length - 1];
+    return { items: page.map(incidentView), nextCursor: rows.length > f.limit ? encodeCursor([last.created_at_exact, last.id]) : null };
+  }
+
+  /** The incident with its latest alerts, its tasks and every recorded change to either. */
+  async incidentDetail(incidentId: string, alertLimit = 100) {
+    const [row] = await this.dataSource.query(`SELECT * FROM incidents WHERE id = $1`, [incidentId]);
+    if (!row) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: 'path:id', message: 'no such incident' }]);
+    const [alerts, tasks] = await Promise.all([
+      this.dataSource.query(
+        `SELECT id, source, type, severity, title, source_ip, destination_ip, "user", host, status, occurrence_count, occurred_at, received_at, last_seen_at
+           FROM alerts WHERE incident_id = $1 ORDER BY received_at DESC LIMIT $2`,
+        [incidentId, alertLimit],
+      ),
+      this.dataSource.query(`${TASK_VIEW_SELECT} WHERE t.incident_id = $1 OR t.id = $2 ORDER BY t.created_at`, [incidentId, row.digest_task_id]),
+    ]);
+    const timeline = await this.dataSource.query(
+      `SELECT id, occurred_at, actor, action, subject_type, subject_id, before, after FROM audit_log
+        WHERE subject_id = ANY($1::text[]) ORDER BY occurred_at, id`,
+      [[incidentId, ...tasks.map((t: any) => t.id)]],
+    );
+    return {
+      ...incidentView(row),
+      alerts: alerts.map((a: any) => ({
+        id: a.id,
+        source: a.source,
+        type: a.type,
+        severity: a.severity,
+        title: a.title,
+        sourceIp: a.source_ip,
+        destinationIp: a.destination_ip,
+        user: a.user,
+        host: a.host,
+        status: a.status,
+        occurrences: a.occurrence_count,
+        occurredAt: a.occurred_at,
+        receivedAt: a.received_at,
+        lastSeenAt: a.last_seen_at,
+      })),
+      tasks: tasks.map(toTaskView),
+      timeline: timeline.map((e: any) => ({
+        id: String(e.id),
+        at: e.occurred_at,
+        actor: e.actor,
+        action: e.action,
+        subject: { type: e.subject_type, id: e.subject_id },
+        before: e.before,
+        after: e.after,
+      })),
+    };
+  }
+}
+
+
+function incidentView(r: any) {
+  return {
+    id: r.id,
+    title: r.title,
+    status: r.status,
+    severity: r.severity,
+    priority: r.priority,
+    action: r.action,
+    rule: r.rule,
+    assignRole: r.assign_role,
+    playbooks: r.playbooks,
+    types: r.types,
+    sourceIp: r.source_ip,
+    user: r.user,
+    host: r.host,
+    alertCount: r.alert_count,
+    correlationKey: r.correlation_key,
+    digestTaskId: r.digest_task_id,
+    firstSeenAt: r.first_seen_at,
+    lastSeenAt: r.last_seen_at,
+    createdAt: r.created_at,
+    resolvedAt: r.resolved_at,
+  };
+}

@@ -1,0 +1,49 @@
+import type { ChecklistStep } from './checklists';
+
+/** A task as the API and the workflow see it. */
+export interface TaskView {
+  id: string;
+  kind: 'incident' | 'digest';
+  incidentId: string | null;
+  title: string;
+  status: string;
+  priority: string;
+  assignRole: string;
+  assignee: { id: string; name: string; role: string } | null;
+  openedAt: string;
+  ackDeadline: string;
+  resolveDeadline: string;
+  assignedAt: string | null;
+  acknowledgedAt: string | null;
+  resolvedAt: string | null;
+  disposition: string | null;
+  resolution: string | null;
+  checklist: ChecklistStep[];
+}
+
+/** Selects what `toTaskView` reads; `t` is tasks, `a` the assignee. */
+export const TASK_VIEW_SELECT = `SELECT t.*, a.name AS assignee_name, a.role AS assignee_role FROM tasks t LEFT JOIN analysts a ON a.id = t.assignee_id`;
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function toTaskView(row: Record<string, any>): TaskView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    incidentId: row.incident_id,
+    title: row.title,
+    status: row.status,
+    priority: row.priority,
+    assignRole: row.assign_role,
+    assignee: row.assignee_id ? { id: row.assignee_id, name: row.assignee_name ?? row.assignee_id, role: row.assignee_role ?? null } : null,
+    openedAt: iso(row.opened_at)!,
+    ackDeadline: iso(row.ack_deadline)!,
+    resolveDeadline: iso(row.resolve_deadline)!,
+    assignedAt: iso(row.assigned_at),
+    acknowledgedAt: iso(row.acknowledged_at),
+    resolvedAt: iso(row.resolved_at),
+    disposition: row.disposition,
+    resolution: row.resolution,
+    checklist: row.checklist,
+  };
+}

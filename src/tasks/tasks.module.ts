@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { AssignmentModule } from '../assignment/assignment.module';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../ingest/api-keys/auth.module';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { OutboxModule } from '../temporal/outbox.module';
+import { DigestService } from './digest.service';
+import { EscalationService } from './escalation.service';
+import { IncidentsController } from './incidents.controller';
+import { TaskQueriesService } from './task-queries.service';
+import { TasksController } from './tasks.controller';
+import { TasksService } from './tasks.service';
+
+/** Task state and the services the worker's activities adapt. */
+@Module({
+  imports: [AuditModule, AssignmentModule, NotificationsModule],
+  providers: [TasksService, EscalationService, DigestService, TaskQueriesService],
+  exports: [TasksService, EscalationService, DigestService, TaskQueriesService, AssignmentModule],
+})
+export class TasksModule {}
+
+/** The analyst-facing REST, in the api only. */
+@Module({
+  imports: [TasksModule, AuthModule, OutboxModule],
+  controllers: [TasksController, IncidentsController],
+})
+export class TasksApiModule {}

@@ -1,0 +1,208 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AssignmentRejected, AssignmentService } from '../assignment/assignment.service';
+import { AuditService } from '../audit/audit.service';
+import { ProblemException } from '../common/problem';
+import { WARDEN_CONFIG } from '../config/config.module';
+import type { WardenConfig } from '../config/warden-config';
+import type { Priority } from '../correlation/rules.schema';
+import { advisoryLockKey } from '../database/pg';
+import { checklistFor } from './checklists';
+import { reprioritize, slaDeadlines } from './sla';
+import { Disposition, OPEN_TASK_STATUSES } from './task.entity';
+import { TASK_VIEW_SELECT, TaskView, toTaskView } from './task-view';
+
+/** The outbox kinds that carry an analyst's action to the incident's workflow. */
+export type TaskSignalKind = 'acknowledged' | 'resolved' | 'reassigned';
+
+const conflict = (detail: string, path = '/status') => new ProblemException(409, detail, [{ path, message: detail }]);
+
+/**
+ * Task state. Analysts' actions change Postgres first, in one transaction with an outbox
+ * row that tells the incident's workflow, so the answer is the new state and nothing is
+ * lost while Temporal is away.
+ */
+@Injectable()
+export class TasksService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
+    private readonly assignment: AssignmentService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async get(taskId: string, m: EntityManager = this.dataSource.manager): Promise<TaskView> {
+    const [row] = await m.query(`${TASK_VIEW_SELECT} WHERE t.id = $1`, [taskId]);
+    if (!row) throw new ProblemException(404, `No task ${taskId}.`, [{ path: 'path:id', message: 'no such task' }]);
+    return toTaskView(row);
+  }
+
+  /** The incident's one task, created on the first call: checklist from its alert types, deadlines from its priority. */
+  async openIncidentTask(incidentId: string): Promise<TaskView> {
+    return this.dataSource.transaction(async (m) => {
+      const [incident] = await m.query(`SELECT id, title, priority, assign_role, types FROM incidents WHERE id = $1`, [incidentId]);
+      if (!incident) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: '/incidentId', message: 'no such incident' }]);
+      const [{ now }] = await m.query(`SELECT now()`);
+      const deadlines = slaDeadlines(incident.priority, now, this.config.sla);
+      const created = await m.query(
+        `INSERT INTO tasks (kind, incident_id, title, priority, assign_role, checklist, opened_at, ack_deadline, resolve_deadline)
+         VALUES ('incident', $1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (incident_id) WHERE kind = 'incident' DO NOTHING RETURNING id`,
+        [incident.id, incident.title, incident.priority, incident.assign_role, JSON.stringify(checklistFor(incident.types)), now, deadlines.ackBy, deadlines.resolveBy],
+      );
+      const [{ id }] = created.length ? created : await m.query(`SELECT id FROM tasks WHERE incident_id = $1 AND kind = 'incident'`, [incidentId]);
+      const task = await this.get(id, m);
+      if (created.length) {
+        await this.audit.record(
+          { actor: 'workflow', action: 'task.created', subjectType: 'task', subjectId: id, after: { incidentId, priority: task.priority, ackDeadline: task.ackDeadline, resolveDeadline: task.resolveDeadline }, idempotencyKey: `task-${id}:created` },
+          m,
+        );
+      }
+      return task;
+    });
+  }
+
+  /** Brings deadlines forward when the incident's priority rose; a fall changes nothing. */
+  async reprioritize(taskId: string, priority: Priority): Promise<TaskView> {
+    return this.dataSource.transaction(async (m) => {
+      const [row] = await m.query(`SELECT * FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
+      if (!row || priority >= row.priority || !OPEN_TASK_STATUSES.includes(row.status)) return this.get(taskId, m);
+      const next = reprioritize({ ackBy: row.ack_deadline, resolveBy: row.resolve_deadline }, row.priority, priority, row.opened_at, this.config.sla);
+      await m.query(`UPDATE tasks SET priority = $2, ack_deadline = $3, resolve_deadline = $4, updated_at = now() WHERE id = $1`, [taskId, priority, next.ackBy, next.resolveBy]);
+      await this.audit.record(
+        {
+          actor: 'workflow',
+          action: 'task.reprioritized',
+          subjectType: 'task',
+          subjectId: taskId,
+          before: { priority: row.priority, ackDeadline: row.ack_deadline, resolveDeadline: row.resolve_deadline },
+          after: { priority, ackDeadline: next.ackBy, resolveDeadline: next.resolveBy },
+          idempotencyKey: `task-${taskId}:priority:${priority}`,
+        },
+        m,
+      );
+      return this.get(taskId, m);
+    });
+  }
+
+  async acknowledge(taskId: string, actor: string): Promise<TaskView> {
+    return this.dataSource.transaction(async (m) => {
+      const before = await this.lock(taskId, m);
+      if (['acknowledged', 'in_progress'].includes(before.status)) return before; // a repeat changes nothing
+      if (!['new', 'assigned'].includes(before.status)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be acknowledged.`);
+      await m.query(`UPDATE tasks SET status = 'acknowledged', acknowledged_at = now(), updated_at = now() WHERE id = $1`, [taskId]);
+      if (before.incidentId) await m.query(`UPDATE incidents SET status = 'acknowledged', updated_at = now() WHERE id = $1 AND status = 'open'`, [before.incidentId]);
+      const after = await this.get(taskId, m);
+      await this.changed(m, before, after, actor, 'task.acknowledged', 'acknowledged', { by: actor });
+      return after;
+    });
+  }
+
+  async resolve(taskId: string, actor: string, disposition: Disposition, resolution: string | null): Promise<TaskView> {
+    return this.dataSource.transaction(async (m) => {
+      const before = await this.lock(taskId, m);
+      if (!OPEN_TASK_STATUSES.includes(before.status as never)) throw conflict(`Task ${taskId} is already ${before.status}.`);
+      await m.query(`UPDATE tasks SET status = 'resolved', resolved_at = now(), disposition = $2, resolution = $3, updated_at = now() WHERE id = $1`, [taskId, disposition, resolution]);
+      // A resolved incident takes no more alerts: the next one opens a new incident. The
+      // correlation lock keeps a concurrent ingest from joining it meanwhile.
+      const incidents: { id: string; correlation_key: string }[] = await m.query(
+        `SELECT id, correlation_key FROM incidents WHERE id = $1 OR digest_task_id = $2 ORDER BY correlation_key`,
+        [before.incidentId, taskId],
+      );
+      for (const i of incidents) {
+        await m.query(`SELECT pg_advisory_xact_lock(${advisoryLockKey(`correlation:${i.correlation_key}`)})`);
+        await m.query(
+          `UPDATE incidents SET status = 'resolved', resolved_at = now(), correlation_closed_at = coalesce(correlation_closed_at, now()), updated_at = now() WHERE id = $1`,
+          [i.id],
+        );
+      }
+      const after = await this.get(taskId, m);
+      await this.changed(m, before, after, actor, 'task.resolved', 'resolved', { by: actor, disposition });
+      return after;
+    });
+  }
+
+  /** To the analyst named, or by the assignment rules to anyone but the current assignee. */
+  async reassign(taskId: string, actor: string, request: { to?: string; reason?: string; idempotencyKey?: string }): Promise<TaskView> {
+    return this.dataSource.transaction(async (m) => {
+      const before = await this.lock(taskId, m);
+      if (!OPEN_TASK_STATUSES.includes(before.status as never)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be reassigned.`);
+      if (request.to !== undefined && request.to === before.assignee?.id) throw conflict(`Task ${taskId} is already assigned to ${request.to}.`, '/to');
+      let assignment;
+      try {
+        assignment = await this.assignment.assign(
+          { taskId, idempotencyKey: `reassign:${taskId}:${request.idempotencyKey ?? randomUUID()}`, actor, to: request.to, excludeCurrent: true, reason: request.reason },
+          m,
+        );
+      } catch (err) {
+        if (err instanceof AssignmentRejected) throw new ProblemException(422, err.message, [{ path: err.path, message: err.message }]);
+        throw err;
+      }
+      if (!assignment.analystId) throw conflict(`Nobody else can take task ${taskId}: ${assignment.reason}`, '/to');
+      const after = await this.get(taskId, m);
+      if (assignment.created) await this.signal(m, after, 'reassigned', { assignmentId: Number(assignment.id), analystId: assignment.analystId, by: actor });
+      return after;
+    });
+  }
+
+  async comment(taskId: string, author: string, text: string) {
+    return this.dataSource.transaction(async (m) => {
+      await this.lock(taskId, m);
+      const [row] = await m.query(`INSERT INTO task_comments (task_id, author, text) VALUES ($1, $2, $3) RETURNING id, author, text, created_at`, [taskId, author, text]);
+      await this.audit.record({ actor: author, action: 'task.commented', subjectType: 'task', subjectId: taskId, after: { commentId: String(row.id) } }, m);
+      return { id: String(row.id), taskId, author: row.author, text: row.text, createdAt: new Date(row.created_at).toISOString() };
+    });
+  }
+
+  /** Closes a resolved task with its summary; the workflow's last step. */
+  async close(taskId: string): Promise<Record<string, unknown>> {
+    return this.dataSource.transaction(async (m) => {
+      const [task] = await m.query(`SELECT * FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
+      if (task.closing_summary) return task.closing_summary;
+      const [facts] = await m.query(
+        `SELECT (SELECT count(*)::int FROM task_assignments WHERE task_id = $1 AND analyst_id IS NOT NULL) AS assignments,
+                (SELECT coalesce(array_agg(kind ORDER BY kind), '{}') FROM sla_breaches WHERE task_id = $1) AS breaches,
+                (SELECT coalesce(array_agg(key ORDER BY id), '{}') FROM notifications WHERE task_id = $1) AS notifications,
+                (SELECT alert_count FROM incidents WHERE id = $2) AS alert_count`,
+        [taskId, task.incident_id],
+      );
+      const seconds = (from: Date | null, to: Date | null) => (from && to ? Math.round((new Date(to).getTime() - new Date(from).getTime()) / 1000) : null);
+      const summary = {
+        disposition: task.disposition,
+        resolution: task.resolution,
+        priority: task.priority,
+        assignee: task.assignee_id,
+        assignments: facts.assignments,
+        alertCount: facts.alert_count,
+        timeToAcknowledgeSeconds: seconds(task.opened_at, task.acknowledged_at),
+        timeToResolveSeconds: seconds(task.opened_at, task.resolved_at),
+        slaBreaches: facts.breaches,
+        notifications: facts.notifications,
+      };
+      await m.query(`UPDATE tasks SET status = 'closed', closing_summary = $2, updated_at = now() WHERE id = $1`, [taskId, summary]);
+      if (task.incident_id) await m.query(`UPDATE incidents SET status = 'closed', updated_at = now() WHERE id = $1`, [task.incident_id]);
+      await this.audit.record({ actor: 'workflow', action: 'task.closed', subjectType: 'task', subjectId: taskId, before: { status: task.status }, after: summary, idempotencyKey: `task-${taskId}:closed` }, m);
+      return summary;
+    });
+  }
+
+  private async lock(taskId: string, m: EntityManager): Promise<TaskView> {
+    const [row] = await m.query(`SELECT id FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
+    if (!row) throw new ProblemException(404, `No task ${taskId}.`, [{ path: 'path:id', message: 'no such task' }]);
+    return this.get(taskId, m);
+  }
+
+  private async changed(m: EntityManager, before: TaskView, after: TaskView, actor: string, action: string, kind: TaskSignalKind, payload: Record<string, unknown>) {
+    const pick = (t: TaskView) => ({ status: t.status, assignee: t.assignee?.id ?? null, disposition: t.disposition });
+    await this.audit.record({ actor, action, subjectType: 'task', subjectId: after.id, before: pick(before), after: pick(after) }, m);
+    await this.signal(m, after, kind, payload);
+  }
+
+  /** Digest tasks have no workflow waiting on them; incident tasks tell theirs. */
+  private async signal(m: EntityManager, task: TaskView, kind: TaskSignalKind, payload: Record<string, unknown>) {
+    if (!task.incidentId) return;
+    await m.query(`INSERT INTO outbox (incident_id, kind, payload) VALUES ($1, $2, $3)`, [task.incidentId, kind, { ...payload, taskId: task.id }]);
+  }
+}

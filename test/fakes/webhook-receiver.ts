@@ -1,0 +1,68 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { verifyWebhook } from '../../src/integrations/webhook/signature';
+
+export interface Delivery {
+  id: string;
+  signed: boolean;
+  body: { key: string; kind: string; recipients: string[]; taskId: string | null; incidentId: string | null; title: string; data: Record<string, unknown> };
+}
+
+/**
+ * A webhook receiver as a user would run one: it checks the signature and keeps every
+ * delivery, repeats included. `holdNext` keeps the next request waiting, to crash the
+ * sender in the middle of it.
+ */
+export class WebhookReceiver {
+  readonly deliveries: Delivery[] = [];
+  private server?: Server;
+  private hold?: { match: (d: Delivery) => boolean; arrived: (d: Delivery) => void };
+  private held: ServerResponse[] = [];
+
+  constructor(readonly secret: string) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as { port: number };
+    return `http://127.0.0.1:${port}/warden`;
+  }
+
+  /** Resolves with the first matching delivery, which gets no answer until `release()`. */
+  holdNext(match: (d: Delivery) => boolean): Promise<Delivery> {
+    return new Promise((arrived) => (this.hold = { match, arrived }));
+  }
+
+  release(): void {
+    for (const res of this.held.splice(0)) if (!res.destroyed) res.end();
+  }
+
+  keys(): string[] {
+    return this.deliveries.map((d) => d.id);
+  }
+
+  async stop(): Promise<void> {
+    this.release();
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve) ?? resolve(undefined));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    const delivery: Delivery = {
+      id: String(req.headers['x-warden-delivery']),
+      signed: verifyWebhook(raw, String(req.headers['x-warden-signature'] ?? ''), this.secret),
+      body: JSON.parse(raw),
+    };
+    this.deliveries.push(delivery);
+    if (this.hold?.match(delivery)) {
+      const { arrived } = this.hold;
+      this.hold = undefined;
+      this.held.push(res);
+      arrived(delivery);
+      return;
+    }
+    res.statusCode = delivery.signed ? 204 : 401;
+    res.end();
+  }
+}

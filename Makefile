@@ -41,9 +41,10 @@ typecheck: deps
 config-validate: deps
 	npm run --silent warden -- config validate
 
-## bench: ingest throughput and latency against a scratch database (prints figures; not a test)
-bench: build
+## bench: ingest throughput and latency, then alert-to-assignment latency, against scratch databases (prints figures; not a test)
+bench: build temporal
 	node -r ts-node/register bench/ingest.ts
+	node -r ts-node/register bench/assign-latency.ts
 
 clean:
 	rm -rf dist coverage

@@ -1,11 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
+import { Pool } from 'pg';
 import { ENV } from '../config/config.module';
 import type { Env } from '../config/env';
-import { pgPool } from '../database/pg';
 import { TEMPORAL_CONNECTION } from './temporal-client.module';
 import { incidentWorkflowId } from './workflow-ids';
 import { outboxBackoffSeconds, OutboxKind, signalFor } from './outbox';
@@ -37,15 +34,16 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   private again = false;
   private nextPrune = 0;
 
+  /** Its own connections: intake waiting on hot correlation keys must never hold up delivery. */
   private readonly pool: Pool;
 
   constructor(
-    @InjectDataSource() dataSource: DataSource,
     private readonly client: Client,
     @Inject(TEMPORAL_CONNECTION) private readonly connection: Connection,
     @Inject(ENV) private readonly env: Env,
   ) {
-    this.pool = pgPool(dataSource);
+    this.pool = new Pool({ connectionString: env.DATABASE_URL, max: 2, connectionTimeoutMillis: 5000 });
+    this.pool.on('error', (err) => this.logger.warn(`outbox pool: ${err.message}`));
   }
 
   onApplicationBootstrap(): void {
@@ -57,6 +55,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await this.pool.end();
   }
 
   /** Deliver soon: called after a commit that wrote outbox rows. Only latency depends on it. */

@@ -26,6 +26,8 @@ describe('incident workflow on the real Temporal server and the real worker', ()
     const handle = await client.workflow.start(incidentWorkflow, { taskQueue: env.TEMPORAL_TASK_QUEUE, workflowId: incidentWorkflowId(incidentId), args: [{ incidentId }] });
     const failure = await handle.result().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
-    expect(String((failure as WorkflowFailedError).cause?.cause)).toContain(`No incident ${incidentId}`);
+    const messages: string[] = [];
+    for (let e: any = failure; e; e = e.cause) messages.push(String(e.message));
+    expect(messages.join(' | ')).toContain(`No incident ${incidentId}`);
   });
 });

@@ -1,4 +1,4 @@
-import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 // One workflow per incident: open its task, assign it, notify, then wait under the SLA,
@@ -66,8 +66,15 @@ export const TASK_LIFECYCLE_PATCH = 'task-lifecycle';
 /** Far below Temporal's limits; an incident that lives long enough to reach it continues as new. */
 const HISTORY_LIMIT = 5000;
 
-const db = proxyActivities<Activities>({
+// Short, keyed Postgres steps run as local activities: no round trip through the
+// Temporal server, and a marker rather than three events in the history.
+const db = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+// The first release ran recordAudit as a normal activity; replays of it must too.
+const legacy = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 // Notifications may wait on a webhook (NOTIFY_WEBHOOK_TIMEOUT_SECONDS).
@@ -165,7 +172,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
 /** The first release's behaviour, kept for runs that began under it (see TASK_LIFECYCLE_PATCH). */
 async function placeholder(status: IncidentWorkflowStatus, resolvedBy: () => string | undefined): Promise<IncidentWorkflowStatus> {
-  await db.recordAudit({
+  await legacy.recordAudit({
     actor: 'workflow',
     action: 'incident.workflow_started',
     subjectType: 'incident',
@@ -174,7 +181,7 @@ async function placeholder(status: IncidentWorkflowStatus, resolvedBy: () => str
   });
   await condition(() => resolvedBy() !== undefined);
   status.state = 'resolved';
-  await db.recordAudit({
+  await legacy.recordAudit({
     actor: resolvedBy()!,
     action: 'incident.workflow_closed',
     subjectType: 'incident',

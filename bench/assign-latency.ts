@@ -12,13 +12,10 @@
 import 'reflect-metadata';
 import { randomInt } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source-options';
-import { dropDatabase, ensureDatabase, migrate } from '../src/database/database';
-import { createApiKey } from '../src/ingest/api-keys/api-keys.service';
+import { dropDatabase } from '../src/database/database';
 import { testConfigDir } from '../test/support/isolated';
 import { startTemporal, stopProcess } from '../test/support/temporal-server';
-import { poster, root, startNode, summarize, waitFor } from './support';
+import { poster, scratchDatabase, root, startNode, summarize, waitFor } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const NEW_PER_SECOND = 10;
@@ -28,14 +25,7 @@ const NOISE_EVERY_MS = (NOISE_BATCH * 1000) / Number(process.env.BENCH_NOISE_PER
 const NOISE_IPS = Array.from({ length: 20 }, (_, i) => `172.16.${i}.${randomInt(1, 255)}`);
 
 async function main(): Promise<void> {
-  const base = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  base.pathname = `/warden_bench_${Date.now()}`;
-  const databaseUrl = base.toString();
-  await ensureDatabase(databaseUrl);
-  await migrate(databaseUrl, 'up');
-  const ds = await new DataSource(dataSourceOptions(databaseUrl, 1)).initialize();
-  const { key } = await createApiKey(ds, 'bench', ['ingest']);
-  await ds.destroy();
+  const { url: databaseUrl, key } = await scratchDatabase();
 
   // Capacity high enough that no task waits for a free analyst: this measures the pipeline.
   const config = testConfigDir({ assignment: (doc) => doc.analysts.forEach((a: { capacity: number }) => (a.capacity = a.capacity === 0 ? 0 : 100_000)) });

@@ -8,11 +8,8 @@
 import 'reflect-metadata';
 import { randomBytes, randomInt } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source-options';
-import { dropDatabase, ensureDatabase, migrate } from '../src/database/database';
-import { createApiKey } from '../src/ingest/api-keys/api-keys.service';
-import { poster, startNode, summarize, waitFor } from './support';
+import { dropDatabase } from '../src/database/database';
+import { poster, scratchDatabase, startNode, summarize, waitFor } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TYPES = ['port_scan', 'recon', 'web_attack', 'misc_attack', 'malware', 'dns_tunneling'];
@@ -99,14 +96,8 @@ async function plainInsertReference(url: string, rows: number, batch: number) {
 }
 
 async function main(): Promise<void> {
-  const base = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  base.pathname = `/warden_bench_${Date.now()}`;
-  const databaseUrl = base.toString();
-  await ensureDatabase(databaseUrl);
-  await migrate(databaseUrl, 'up');
-  const ds = await new DataSource(dataSourceOptions(databaseUrl, 1)).initialize();
-  const { key } = await createApiKey(ds, 'bench', ['ingest']);
-  await ds.destroy();
+  const { url: databaseUrl, key } = await scratchDatabase();
+  const base = new URL(databaseUrl);
 
   const port = 3900 + randomInt(0, 90);
   // The dispatcher is off: this measures intake; delivery to Temporal is asynchronous to it.

@@ -1,6 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { ensureDatabase, migrate } from '../src/database/database';
+import { createApiKey } from '../src/ingest/api-keys/api-keys.service';
 
 export const root = join(__dirname, '..');
 
@@ -57,4 +61,17 @@ export async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+/** A migrated database of the bench's own (on BENCH_DATABASE_URL's server) and an `ingest` key for it. */
+export async function scratchDatabase(): Promise<{ url: string; key: string }> {
+  const base = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  base.pathname = `/warden_bench_${Date.now()}`;
+  const url = base.toString();
+  await ensureDatabase(url);
+  await migrate(url, 'up');
+  const ds = await new DataSource(dataSourceOptions(url, 1)).initialize();
+  const { key } = await createApiKey(ds, 'bench', ['ingest']);
+  await ds.destroy();
+  return { url, key };
 }

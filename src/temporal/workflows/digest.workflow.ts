@@ -1,14 +1,5 @@
-import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-
-const db = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
-const notify = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
-});
+import { workflowInfo } from '@temporalio/workflow';
+import { db, notify } from './activity-profiles';
 
 /**
  * Started by the digest schedule once per interval: gathers the waiting `batch` incidents

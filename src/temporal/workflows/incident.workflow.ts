@@ -1,5 +1,6 @@
-import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { db, notify } from './activity-profiles';
 
 // One workflow per incident: open its task, assign it, notify, then wait under the SLA,
 // escalating step by step, until the task is resolved; then close it with a summary.
@@ -66,21 +67,10 @@ export const TASK_LIFECYCLE_PATCH = 'task-lifecycle';
 /** Far below Temporal's limits; an incident that lives long enough to reach it continues as new. */
 const HISTORY_LIMIT = 5000;
 
-// Short, keyed Postgres steps run as local activities: no round trip through the
-// Temporal server, and a marker rather than three events in the history.
-const db = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
 // The first release ran recordAudit as a normal activity; replays of it must too.
 const legacy = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
-// Notifications may wait on a webhook (NOTIFY_WEBHOOK_TIMEOUT_SECONDS).
-const notify = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
 
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentWorkflowStatus> {

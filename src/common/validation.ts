@@ -1,3 +1,4 @@
+import { ParseUUIDPipe } from '@nestjs/common';
 import { z } from 'zod';
 import { jsonPointer, ProblemException } from './problem';
 
@@ -35,3 +36,10 @@ export function decodeCursor(cursor: string, length: number): unknown[] {
   }
   throw new ProblemException(400, 'The cursor is not one this API gave out.', [{ path: 'query:cursor', message: 'invalid cursor' }]);
 }
+
+/** A `:id` path parameter that must be a UUID; anything else is a 400 naming `path:id`. */
+export const uuidParam = (what: string) =>
+  new ParseUUIDPipe({ exceptionFactory: () => new ProblemException(400, `The ${what} id must be a UUID.`, [{ path: 'path:id', message: 'must be a UUID' }]) });
+
+/** `limit` of a list: at most 1,000, 100 when omitted. */
+export const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);

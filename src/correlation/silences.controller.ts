@@ -1,14 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { ProblemException } from '../common/problem';
 import { AuthenticatedRequest, AuthGuard, RequireScope } from '../ingest/api-keys/auth.guard';
-import { parseBody } from '../common/validation';
+import { parseBody, uuidParam } from '../common/validation';
 import { matcherSchema } from './silences';
 import { SilencesService } from './silences.service';
-
-const uuidParam = new ParseUUIDPipe({
-  exceptionFactory: () => new ProblemException(400, 'The silence id must be a UUID.', [{ path: 'path:id', message: 'must be a UUID' }]),
-});
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp' });
 
@@ -46,13 +42,13 @@ export class SilencesController {
   }
 
   @Get(':id')
-  async get(@Param('id', uuidParam) id: string) {
+  async get(@Param('id', uuidParam('silence')) id: string) {
     return (await this.silences.get(id)) ?? notFound(id);
   }
 
   /** Expires the silence now; the record stays for the audit trail. */
   @Delete(':id')
-  async expire(@Param('id', uuidParam) id: string) {
+  async expire(@Param('id', uuidParam('silence')) id: string) {
     return (await this.silences.expire(id)) ?? notFound(id);
   }
 }

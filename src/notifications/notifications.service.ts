@@ -17,11 +17,12 @@ export class NotificationsService {
 
   /** Returns false when this key was already sent. */
   async send(n: OutgoingNotification): Promise<boolean> {
-    await this.dataSource.query(
-      `INSERT INTO notifications (key, kind, task_id, incident_id, recipients, payload) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING`,
+    // The no-op update makes RETURNING answer for an existing row too: one round trip either way.
+    const [row] = await this.dataSource.query(
+      `INSERT INTO notifications (key, kind, task_id, incident_id, recipients, payload) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING sent_at`,
       [n.key, n.kind, n.taskId, n.incidentId, n.recipients, { title: n.title, text: n.text, data: n.data }],
     );
-    const [row] = await this.dataSource.query(`SELECT sent_at FROM notifications WHERE key = $1`, [n.key]);
     if (row.sent_at) return false;
     try {
       for (const notifier of this.notifiers) await notifier.send(n);

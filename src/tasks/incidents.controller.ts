@@ -1,11 +1,10 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseQuery } from '../common/validation';
+import { limitSchema, parseQuery, uuidParam } from '../common/validation';
 import { PRIORITIES } from '../correlation/rules.schema';
 import { SEVERITIES } from '../ingest/security-alert';
 import { AuthGuard, RequireScope } from '../ingest/api-keys/auth.guard';
-import { limitSchema, uuidParam } from './tasks.controller';
 import { TaskQueriesService } from './task-queries.service';
 
 const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp with an offset' });

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
 import { OPEN_TASK_STATUSES, TaskStatus } from './task.entity';
-import { TASK_VIEW_SELECT, TaskView, toTaskView } from './task-view';
+import { readTask, taskViewSelect, TaskView, toTaskView } from './task-view';
 
 export interface TaskFilter {
   /** An analyst id, or null for unassigned tasks; undefined: anyone. */
@@ -56,7 +56,7 @@ export class TaskQueriesService {
     }
     params.push(f.limit + 1);
     const rows = await this.dataSource.query(
-      `${TASK_VIEW_SELECT.replace('SELECT t.*', `SELECT t.*, ${DUE} AS due_at`)} WHERE ${where.join(' AND ')}
+      `${taskViewSelect(`, ${DUE} AS due_at`)} WHERE ${where.join(' AND ')}
         ORDER BY t.priority, ${DUE}, t.id LIMIT $${params.length}`,
       params,
     );
@@ -69,8 +69,7 @@ export class TaskQueriesService {
   }
 
   async taskDetail(taskId: string) {
-    const [row] = await this.dataSource.query(`${TASK_VIEW_SELECT} WHERE t.id = $1`, [taskId]);
-    if (!row) throw new ProblemException(404, `No task ${taskId}.`, [{ path: 'path:id', message: 'no such task' }]);
+    const row = await readTask(this.dataSource, taskId);
     const [assignments, comments, breaches] = await Promise.all([
       this.dataSource.query(`SELECT id, analyst_id, role, via, reason, actor, assigned_at FROM task_assignments WHERE task_id = $1 ORDER BY id`, [taskId]),
       this.dataSource.query(`SELECT id, author, text, created_at FROM task_comments WHERE task_id = $1 ORDER BY id`, [taskId]),
@@ -128,7 +127,7 @@ export class TaskQueriesService {
            FROM alerts WHERE incident_id = $1 ORDER BY received_at DESC LIMIT $2`,
         [incidentId, alertLimit],
       ),
-      this.dataSource.query(`${TASK_VIEW_SELECT} WHERE t.incident_id = $1 OR t.id = $2 ORDER BY t.created_at`, [incidentId, row.digest_task_id]),
+      this.dataSource.query(`${taskViewSelect()} WHERE t.incident_id = $1 OR t.id = $2 ORDER BY t.created_at`, [incidentId, row.digest_task_id]),
     ]);
     const timeline = await this.dataSource.query(
       `SELECT id, occurred_at, actor, action, subject_type, subject_id, before, after FROM audit_log

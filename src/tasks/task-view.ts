@@ -1,3 +1,5 @@
+import { ProblemException } from '../common/problem';
+import type { Priority } from '../correlation/rules.schema';
 import type { ChecklistStep } from './checklists';
 
 /** A task as the API and the workflow see it. */
@@ -7,7 +9,7 @@ export interface TaskView {
   incidentId: string | null;
   title: string;
   status: string;
-  priority: string;
+  priority: Priority;
   assignRole: string;
   assignee: { id: string; name: string; role: string } | null;
   openedAt: string;
@@ -21,8 +23,16 @@ export interface TaskView {
   checklist: ChecklistStep[];
 }
 
-/** Selects what `toTaskView` reads; `t` is tasks, `a` the assignee. */
-export const TASK_VIEW_SELECT = `SELECT t.*, a.name AS assignee_name, a.role AS assignee_role FROM tasks t LEFT JOIN analysts a ON a.id = t.assignee_id`;
+/** Selects what `toTaskView` reads, plus `extra` columns; `t` is tasks, `a` the assignee. */
+export const taskViewSelect = (extra = '') =>
+  `SELECT t.*${extra}, a.name AS assignee_name, a.role AS assignee_role FROM tasks t LEFT JOIN analysts a ON a.id = t.assignee_id`;
+
+/** One task's row for `toTaskView`, locked for the transaction when asked; a missing task is a 404. */
+export async function readTask(db: { query(sql: string, params: unknown[]): Promise<any[]> }, taskId: string, lock = false): Promise<Record<string, any>> {
+  const [row] = await db.query(`${taskViewSelect()} WHERE t.id = $1${lock ? ' FOR UPDATE OF t' : ''}`, [taskId]);
+  if (!row) throw new ProblemException(404, `No task ${taskId}.`, [{ path: 'path:id', message: 'no such task' }]);
+  return row;
+}
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { ProblemException } from '../common/problem';
-import { parseBody, parseQuery } from '../common/validation';
+import { limitSchema, parseBody, parseQuery, uuidParam } from '../common/validation';
 import { PRIORITIES } from '../correlation/rules.schema';
 import { actorOf } from '../ingest/api-keys/api-keys.service';
 import { AuthenticatedRequest, AuthGuard, RequireScope } from '../ingest/api-keys/auth.guard';
@@ -9,11 +9,6 @@ import { OutboxDispatcher } from '../temporal/outbox-dispatcher.service';
 import { DISPOSITIONS, OPEN_TASK_STATUSES, TASK_STATUSES, TaskStatus } from './task.entity';
 import { TaskQueriesService } from './task-queries.service';
 import { TasksService } from './tasks.service';
-
-export const uuidParam = (what: string) =>
-  new ParseUUIDPipe({ exceptionFactory: () => new ProblemException(400, `The ${what} id must be a UUID.`, [{ path: 'path:id', message: 'must be a UUID' }]) });
-
-export const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
 
 const listSchema = z
   .object({

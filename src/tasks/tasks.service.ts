@@ -12,7 +12,7 @@ import { advisoryLockKey } from '../database/pg';
 import { checklistFor } from './checklists';
 import { reprioritize, slaDeadlines } from './sla';
 import { Disposition, OPEN_TASK_STATUSES } from './task.entity';
-import { TASK_VIEW_SELECT, TaskView, toTaskView } from './task-view';
+import { readTask, TaskView, toTaskView } from './task-view';
 
 /** The outbox kinds that carry an analyst's action to the incident's workflow. */
 export type TaskSignalKind = 'acknowledged' | 'resolved' | 'reassigned';
@@ -34,9 +34,7 @@ export class TasksService {
   ) {}
 
   async get(taskId: string, m: EntityManager = this.dataSource.manager): Promise<TaskView> {
-    const [row] = await m.query(`${TASK_VIEW_SELECT} WHERE t.id = $1`, [taskId]);
-    if (!row) throw new ProblemException(404, `No task ${taskId}.`, [{ path: 'path:id', message: 'no such task' }]);
-    return toTaskView(row);
+    return toTaskView(await readTask(m, taskId));
   }
 
   /** The incident's one task, created on the first call: checklist from its alert types, deadlines from its priority. */
@@ -189,9 +187,7 @@ export class TasksService {
   }
 
   private async lock(taskId: string, m: EntityManager): Promise<TaskView> {
-    const [row] = await m.query(`SELECT id FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
-    if (!row) throw new ProblemException(404, `No task ${taskId}.`, [{ path: 'path:id', message: 'no such task' }]);
-    return this.get(taskId, m);
+    return toTaskView(await readTask(m, taskId, true));
   }
 
   private async changed(m: EntityManager, before: TaskView, after: TaskView, actor: string, action: string, kind: TaskSignalKind, payload: Record<string, unknown>) {

@@ -1,4 +1,5 @@
 import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Priority } from '../../correlation/rules.schema';
 import type { Activities } from '../activities';
 import { db, notify } from './activity-profiles';
 
@@ -14,7 +15,6 @@ export interface IncidentWorkflowInput {
 
 interface ResumeState {
   taskId: string;
-  sent: string[];
   lastOutboxId: number;
   status: IncidentWorkflowStatus;
 }
@@ -24,7 +24,7 @@ export interface AlertsChanged {
   outboxId: number;
   kind: string;
   severity: string;
-  priority: string;
+  priority: Priority;
   types: string[];
   alertCount: number;
 }
@@ -46,12 +46,12 @@ export interface IncidentWorkflowStatus {
   taskId?: string;
   assignee?: string | null;
   severity?: string;
-  priority?: string;
+  priority?: Priority;
   types: string[];
   alertCount: number;
   /** Distinct alertsChanged signals applied. */
   changes: number;
-  /** SLA notices sent, by step key. */
+  /** SLA notices sent, by step key: what nextStep leaves out. */
   escalations: string[];
   summary?: Record<string, unknown>;
 }
@@ -78,7 +78,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const status: IncidentWorkflowStatus = resume?.status ?? { incidentId, state: 'open', types: [], alertCount: 0, changes: 0, escalations: [] };
   let lastOutboxId = resume?.lastOutboxId ?? 0;
   let resolvedBy: string | undefined;
-  let newPriority: string | undefined;
+  let newPriority: Priority | undefined;
   const assignments: number[] = [];
   // Every signal bumps this, so a wait wakes up to look again.
   let wake = 0;
@@ -111,7 +111,6 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   if (!patched(TASK_LIFECYCLE_PATCH)) return placeholder(status, () => resolvedBy);
 
   let taskId: string;
-  const sent = new Set(resume?.sent ?? []);
   if (resume) {
     taskId = resume.taskId;
   } else {
@@ -130,17 +129,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     if (newPriority) {
       const priority = newPriority;
       newPriority = undefined;
-      await db.reprioritizeTask({ taskId, priority: priority as never });
+      await db.reprioritizeTask({ taskId, priority });
     }
     while (assignments.length > 0) await notify.notifyAssignment({ taskId, assignmentId: String(assignments.shift()) });
     if (resolvedBy) break;
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
-      status.escalations = [...sent];
-      await continueAsNew<typeof incidentWorkflow>({ incidentId, resume: { taskId, sent: [...sent], lastOutboxId, status } });
+      await continueAsNew<typeof incidentWorkflow>({ incidentId, resume: { taskId, lastOutboxId, status } });
     }
 
-    const next = await db.nextStep({ taskId, sent: [...sent] });
+    const next = await db.nextStep({ taskId, sent: status.escalations });
     if (next.status === 'resolved' || next.status === 'closed') break;
     if (next.status !== 'new' && next.status !== 'assigned') status.state = 'acknowledged';
     if (!next.step) {
@@ -148,10 +146,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       continue;
     }
     const woken = next.step.dueInMs > 0 && (await condition(() => wake !== seen, next.step.dueInMs));
-    if (!woken && (await notify.fireStep({ taskId, key: next.step.key }))) {
-      sent.add(next.step.key);
-      status.escalations = [...sent];
-    }
+    if (!woken && (await notify.fireStep({ taskId, key: next.step.key }))) status.escalations.push(next.step.key);
   }
 
   status.state = 'resolved';

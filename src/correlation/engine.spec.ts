@@ -140,6 +140,23 @@ describe(CorrelationEngine.name, () => {
       ]);
     });
 
+    it('lets a repeat raise the priority (a threshold now met) and the severity, like any joining alert', () => {
+      const e = engine();
+      const login = alert({ type: 'failed_login', title: 'ssh', user: 'root' });
+      const first = e.apply(login, decision({ rule: 'failed-logins' }), T0);
+      // The tenth attempt on the same account meets the burst rule: still a repeat, but now P2.
+      const burst = e.apply(login, decision({ rule: 'failed-login-burst', priority: 'P2' }), at(1));
+      expect(burst).toMatchObject({ status: 'duplicate', incidentId: first.incidentId, priority: 'P2' });
+      const louder = e.apply({ ...login, severity: 'high' }, decision({ rule: 'failed-login-burst', priority: 'P2' }), at(2));
+      expect(louder.status).toBe('duplicate');
+      expect(e.changes.created.get(first.incidentId!)).toMatchObject({ rule: 'failed-login-burst', priority: 'P2', severity: 'high', alertCount: 3 });
+      expect(e.changes.outbox.map((o) => [o.kind, o.payload.priority, o.payload.severity])).toEqual([
+        ['incident_opened', 'P3', 'medium'],
+        ['alerts_changed', 'P2', 'medium'],
+        ['alerts_changed', 'P2', 'high'],
+      ]);
+    });
+
     it('hands the incident to the rule of an alert that raises its priority', () => {
       const e = engine();
       const low = e.apply(alert({ severity: 'low' }), decision({ rule: 'low', action: 'batch', priority: 'P4', assignRole: 'junior_analyst' }), T0);

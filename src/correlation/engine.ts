@@ -1,5 +1,5 @@
 import type { SecurityAlert, Severity } from '../ingest/security-alert';
-import { COUNT_MILESTONES, correlationKey, isWithinDedupWindow, OpenIncident, planCorrelation } from './correlation';
+import { CorrelationPlan, correlationKey, isWithinDedupWindow, OpenIncident, planCorrelation } from './correlation';
 import { fingerprint } from './fingerprint';
 import type { RuleDecision } from './rules';
 import type { Priority, RuleAction } from './rules.schema';
@@ -151,32 +151,23 @@ export class CorrelationEngine {
     const open = this.state.open.get(key) ?? null;
     const first = this.state.firsts.get(fp);
     // A repeat joins only the incident its key holds the lock on, so a closed or foreign one is never touched.
-    if (first && open && first.incidentId === open.id && isWithinDedupWindow(first.lastSeenAt, decision, now)) {
-      const next = { ...open, alertCount: open.alertCount + 1, lastSeenAt: now };
-      this.join(next);
-      if (COUNT_MILESTONES.includes(next.alertCount)) this.notify(next, { countMilestone: true });
-      first.lastSeenAt = now;
-      const inRun = this.inRun.get(first.alertId);
+    // A repeat still counts for the incident like any joining alert: a higher severity or
+    // a rule with a higher priority (a threshold now met) raises it.
+    const repeatPlan = first && open && first.incidentId === open.id && isWithinDedupWindow(first.lastSeenAt, decision, now) ? planCorrelation(open, alert, decision, now) : null;
+    if (repeatPlan?.kind === 'join') {
+      this.joinIncident(open!, repeatPlan, decision, now);
+      first!.lastSeenAt = now;
+      const inRun = this.inRun.get(first!.alertId);
       if (inRun) inRun.occurrenceCount++;
-      else this.changes.bumped.set(first.alertId, (this.changes.bumped.get(first.alertId) ?? 0) + 1);
-      return record('duplicate', open.id, { duplicateOf: first.alertId });
+      else this.changes.bumped.set(first!.alertId, (this.changes.bumped.get(first!.alertId) ?? 0) + 1);
+      return record('duplicate', open!.id, { duplicateOf: first!.alertId });
     }
 
     const plan = planCorrelation(open, alert, decision, now);
     let incidentId: string;
     if (plan.kind === 'join') {
       incidentId = plan.incidentId;
-      const next: TrackedIncident = {
-        ...open!,
-        ...(plan.changes.priorityRose ? policyOf(decision) : {}),
-        severity: plan.severity,
-        priority: plan.priority,
-        types: plan.types,
-        alertCount: open!.alertCount + 1,
-        lastSeenAt: now,
-      };
-      this.join(next);
-      if (plan.notify) this.notify(next, plan.changes);
+      this.joinIncident(open!, plan, decision, now);
     } else {
       if (plan.closeStale) {
         const createdInRun = this.changes.created.get(plan.closeStale);
@@ -219,11 +210,22 @@ export class CorrelationEngine {
     });
   }
 
-  /** Records the incident's new state, in memory and in the change set. */
-  private join(next: TrackedIncident): void {
+  /** Adds the alert to the open incident as planned, in memory and in the change set; tells the workflow when the plan says so. */
+  private joinIncident(open: TrackedIncident, plan: Extract<CorrelationPlan, { kind: 'join' }>, decision: RuleDecision, now: Date): void {
+    const next: TrackedIncident = {
+      ...open,
+      // A priority rise hands the incident to the rule that raised it.
+      ...(plan.changes.priorityRose ? policyOf(decision) : {}),
+      severity: plan.severity,
+      priority: plan.priority,
+      types: plan.types,
+      alertCount: open.alertCount + 1,
+      lastSeenAt: now,
+    };
     this.state.open.set(next.correlationKey, next);
     const created = this.changes.created.get(next.id);
     if (created) Object.assign(created, next);
     else this.changes.updated.set(next.id, { incident: next, added: (this.changes.updated.get(next.id)?.added ?? 0) + 1 });
+    if (plan.notify) this.notify(next, plan.changes);
   }
 }

@@ -69,7 +69,8 @@ export const rulesFileSchema = z
         assign_role: z.string().min(1).default('analyst'),
       })
       .strict()
-      .default({ dedup_window: 300, correlation_window: 3600, dedup_fields: ['source', 'type', 'sourceIp', 'destinationIp', 'user', 'host', 'title'], correlate_by: ['sourceIp'], assign_role: 'analyst' }),
+      // prefault runs the field defaults above, so they are written once.
+      .prefault({}),
     rules: z.array(ruleSchema).default([]),
   })
   .strict()

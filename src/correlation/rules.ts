@@ -30,15 +30,21 @@ export const NO_RULE = '(default)';
 
 const asList = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
 
-function inRanges(ip: string | undefined, ranges: string[]): boolean {
+// Built once per rule's list of ranges (the config's own arrays), not once per alert.
+const blockLists = new WeakMap<readonly string[], BlockList>();
+
+function inRanges(ip: string | undefined, ranges: readonly string[]): boolean {
   if (!ip) return false;
-  const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-  const list = new BlockList();
-  for (const range of ranges) {
-    const [addr, bits] = range.split('/');
-    list.addSubnet(addr, Number(bits), isIP(addr) === 6 ? 'ipv6' : 'ipv4');
+  let list = blockLists.get(ranges);
+  if (!list) {
+    list = new BlockList();
+    for (const range of ranges) {
+      const [addr, bits] = range.split('/');
+      list.addSubnet(addr, Number(bits), isIP(addr) === 6 ? 'ipv6' : 'ipv4');
+    }
+    blockLists.set(ranges, list);
   }
-  return list.check(ip, family);
+  return list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
 }
 
 /** Every condition except the threshold, which needs a count from storage. */

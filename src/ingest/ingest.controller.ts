@@ -82,7 +82,7 @@ export class IngestController {
       suppressed: count('suppressed'),
       resolved: count('resolved'),
       rejected: count('rejected'),
-      results: results.map(({ repeat, ...r }) => (repeat ? { ...r, repeat } : r)),
+      results,
     };
     if (summary.rejected === results.length) {
       // Nothing was stored: answer as a problem, still listing every item's errors.

@@ -74,9 +74,16 @@ export class IngestService {
   async ingest(items: IntakeItem[], options: { idempotencyKey?: string; caller: string; batch: boolean }): Promise<ItemResult[]> {
     const results: ItemResult[] = new Array(items.length);
     const pending: Pending[] = [];
-    // Thresholds count stored alerts plus the earlier alerts of this same request.
-    const countRecent: RecentAlertCounter = async (q) =>
-      (await this.countStored(q)) + pending.filter((p) => p.alert.type === q.type && Object.entries(q.by).every(([f, v]) => p.alert[f as CorrelationField] === v)).length;
+    // Thresholds count stored alerts plus the earlier alerts of this same request. The
+    // stored count is a rate read outside any transaction, so one read per question and
+    // request is enough: a batch of a thousand failed logins asks once, not a thousand times.
+    const stored = new Map<string, Promise<number>>();
+    const countRecent: RecentAlertCounter = async (q) => {
+      const key = JSON.stringify([q.type, q.by, q.withinSeconds]);
+      if (!stored.has(key)) stored.set(key, this.countStored(q));
+      const earlier = pending.filter((p) => p.alert.type === q.type && Object.entries(q.by).every(([f, v]) => p.alert[f as CorrelationField] === v)).length;
+      return (await stored.get(key)!) + earlier;
+    };
     for (const [index, item] of items.entries()) {
       const prefix = item.pointer;
       if (item.errors?.length) {

@@ -137,13 +137,17 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
 
   /** Backs off `rows`; only the one that was tried counts an attempt. */
   private async retryLater(rows: PendingRow[], triedId: string, message: string): Promise<void> {
-    for (const r of rows) {
-      const attempts = r.attempts + (r.id === triedId ? 1 : 0);
-      await this.pool.query(
-        `UPDATE outbox SET attempts = $2, last_error = $3, available_at = now() + make_interval(secs => $4) WHERE id = $1`,
-        [r.id, attempts, message.slice(0, 1000), outboxBackoffSeconds(Math.max(attempts, 1), this.env.OUTBOX_MAX_BACKOFF_SECONDS)],
-      );
-    }
+    const attempts = rows.map((r) => r.attempts + (r.id === triedId ? 1 : 0));
+    await this.pool.query(
+      `UPDATE outbox o SET attempts = v.attempts, last_error = $4, available_at = now() + make_interval(secs => v.delay)
+         FROM unnest($1::bigint[], $2::int[], $3::float8[]) AS v(id, attempts, delay) WHERE o.id = v.id`,
+      [
+        rows.map((r) => r.id),
+        attempts,
+        attempts.map((n) => outboxBackoffSeconds(Math.max(n, 1), this.env.OUTBOX_MAX_BACKOFF_SECONDS)),
+        message.slice(0, 1000),
+      ],
+    );
     this.logger.warn(`outbox: ${rows.length} row(s) wait for a retry: ${message}`);
   }
 

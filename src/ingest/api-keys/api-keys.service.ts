@@ -27,11 +27,6 @@ export class ApiKeysService {
     @Inject(ENV) private readonly env: Env,
   ) {}
 
-  /** Returns the key in clear text once; only its hash is stored. */
-  async create(name: string, scopes: Scope[], analystId?: string): Promise<{ id: string; key: string }> {
-    return createApiKey(this.dataSource, name, scopes, analystId);
-  }
-
   async authenticate(key: string): Promise<Principal | null> {
     const hash = hashApiKey(key);
     const cached = this.cache.get(hash);
@@ -47,7 +42,7 @@ export class ApiKeysService {
   }
 }
 
-/** Shared by the service and the `warden keys create` command. */
+/** Returns the key in clear text once; only its hash is stored. Used by `warden keys create`. */
 export async function createApiKey(dataSource: DataSource, name: string, scopes: Scope[], analystId?: string): Promise<{ id: string; key: string }> {
   const key = generateApiKey();
   const saved = await dataSource.getRepository(ApiKey).save({ name, scopes, keyHash: hashApiKey(key), analystId: analystId ?? null });

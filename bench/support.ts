@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { ensureDatabase, migrate } from '../src/database/database';
-import { createApiKey } from '../src/ingest/api-keys/api-keys.service';
+import { createApiKey } from '../src/auth/api-keys.service';
 
 export const root = join(__dirname, '..');
 

@@ -4,7 +4,7 @@ import { ConfigModule } from './config/config.module';
 import { Env } from './config/env';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
-import { AuthModule } from './ingest/api-keys/auth.module';
+import { AuthModule } from './auth/auth.module';
 import { IngestModule } from './ingest/ingest.module';
 import { CorrelationModule } from './correlation/correlation.module';
 import { TemporalClientModule } from './temporal/temporal-client.module';

@@ -1,15 +1,9 @@
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { MAX_BODY_BYTES, registerBodyParsers } from './ingest/body-parsers';
 import { ProblemFilter } from './common/problem';
-import { Env } from './config/env';
-
-export const logLevels = (level: Env['LOG_LEVEL']): LogLevel[] => {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  return order.slice(0, order.indexOf(level) + 1);
-};
+import { Env, logLevels } from './config/env';
 
 /** Builds the api application; main.ts and the e2e tests share it. */
 export async function createApp(env: Env): Promise<NestFastifyApplication> {

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { loadYamlFile } from '../config/config-files';
 import { evaluateRules } from '../correlation/rules';
 import { rulesFileSchema } from '../correlation/rules.schema';
-import type { SecurityAlert } from '../ingest/security-alert';
+import type { SecurityAlert } from '../domain';
 import { type AssignmentDecision, type AssignmentInput, chooseAssignee, isOutOfOffice, isWorkingHours, localTime, onCallAt } from './assign';
 import { type AssignmentConfig, assignmentFileSchema } from './assignment.schema';
 

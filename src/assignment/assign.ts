@@ -18,11 +18,15 @@ export interface AssignmentInput {
   exclude?: readonly string[];
 }
 
-/** `role`: someone in the rule's role; `fallback`: someone higher up the chain; `on_call`: out of hours, the on-call analyst. */
-export type AssignmentVia = 'role' | 'fallback' | 'on_call';
+/**
+ * How a task got its analyst. `role`: someone in the rule's role; `fallback`: someone
+ * higher up the chain; `on_call`: out of hours, the on-call analyst; `manual`: a person
+ * chose the analyst on reassignment.
+ */
+export type AssignmentVia = 'role' | 'fallback' | 'on_call' | 'manual';
 
 export type AssignmentDecision =
-  | { analystId: string; role: string; via: AssignmentVia; reason: string; cursor: RoundRobinCursor }
+  | { analystId: string; role: string; via: Exclude<AssignmentVia, 'manual'>; reason: string; cursor: RoundRobinCursor }
   | { analystId: null; role: null; reason: string };
 
 interface LocalTime {
@@ -175,7 +179,7 @@ function pickInRole(candidates: AnalystConfig[], roster: AnalystConfig[], { aler
   return { analyst: chosen, why: parts.join('; ') };
 }
 
-function assigned(pick: Pick, role: string, via: AssignmentVia, reason: string, input: AssignmentInput): AssignmentDecision {
+function assigned(pick: Pick, role: string, via: Exclude<AssignmentVia, 'manual'>, reason: string, input: AssignmentInput): AssignmentDecision {
   return { analystId: pick.analyst.id, role, via, reason, cursor: { ...input.cursor, [role]: pick.analyst.id } };
 }
 

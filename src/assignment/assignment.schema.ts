@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../correlation/duration';
+import { durationSchema } from '../common/duration';
 
 /** The escalation chain, lowest first: assignment falls back up it when a role has nobody free. */
 export const DEFAULT_ROLES = ['junior_analyst', 'analyst', 'senior_analyst', 'team_lead', 'executive'];

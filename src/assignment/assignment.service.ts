@@ -5,9 +5,8 @@ import { AuditService } from '../audit/audit.service';
 import { WARDEN_CONFIG } from '../config/config.module';
 import type { WardenConfig } from '../config/warden-config';
 import { advisoryLockKey } from '../database/pg';
-import { AssignmentVia } from '../tasks/task-assignment.entity';
-import { OPEN_TASK_STATUSES } from '../tasks/task.entity';
-import { chooseAssignee, isOutOfOffice } from './assign';
+import { OPEN_TASK_STATUSES } from '../domain';
+import { AssignmentVia, chooseAssignee, isOutOfOffice } from './assign';
 
 const ASSIGNMENT_LOCK = advisoryLockKey('warden:assignment');
 

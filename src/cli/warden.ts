@@ -8,10 +8,10 @@ import { loadDotEnv, loadEnv } from '../config/env';
 import { loadWardenConfig } from '../config/warden-config';
 import { backtest, formatBacktest } from '../correlation/backtest';
 import { dataSourceOptions } from '../database/data-source-options';
-import { SCOPES, Scope } from '../ingest/api-keys/api-key.entity';
-import { createApiKey } from '../ingest/api-keys/api-keys.service';
+import { SCOPES, Scope } from '../auth/api-key.entity';
+import { createApiKey } from '../auth/api-keys.service';
 import { parseNdjson } from '../ingest/body-parsers';
-import { formatIntake, nativeIntake } from '../ingest/intake';
+import { formatIntake, nativeIntake, validateItems } from '../ingest/intake';
 import { FormatName, FORMATS, isFormatName, normalizers } from '../ingest/normalizers';
 
 loadDotEnv();
@@ -84,7 +84,7 @@ rules
       body = parseNdjson(text);
     }
     const { items } = opts.format === 'native' ? nativeIntake(body) : formatIntake(body, normalizers[opts.format as FormatName], cfg.formats);
-    const report = await backtest(items, cfg.rules);
+    const report = await backtest(validateItems(items), cfg.rules);
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatBacktest(report));
   });
 

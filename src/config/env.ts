@@ -1,3 +1,4 @@
+import type { LogLevel } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -72,3 +73,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   return result.data;
 }
+
+/** Nest's log levels up to and including LOG_LEVEL. */
+export const logLevels = (level: Env['LOG_LEVEL']): LogLevel[] => {
+  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+  return order.slice(0, order.indexOf(level) + 1);
+};

@@ -2,7 +2,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { assignmentFileSchema } from '../assignment/assignment.schema';
-import { roleReferenceProblems } from '../assignment/role-references';
+import { roleReferenceProblems } from './role-references';
 import { rulesFileSchema } from '../correlation/rules.schema';
 import { formatTablesSchema } from '../ingest/normalizers';
 import { slaFileSchema } from '../tasks/sla.schema';

@@ -1,16 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadWardenConfig } from '../config/warden-config';
+import { validateItems } from '../ingest/intake';
 import { normalizers } from '../ingest/normalizers';
 import { backtest, formatBacktest } from './backtest';
+
+// Ingest validates before correlation sees anything; so does the CLI's backtest.
+const validated = (items: Parameters<typeof validateItems>[0]) => validateItems(items);
 
 const config = loadWardenConfig(join(__dirname, '..', '..', 'config'));
 const sample = JSON.parse(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', 'suricata', 'sample.json'), 'utf8')) as unknown[];
 
 describe(backtest.name, () => {
   it('replays real Suricata alerts with the shipped rules, without touching any storage', async () => {
-    const items = sample.flatMap((r) => normalizers.suricata(r, config.formats));
-    const report = await backtest(items, config.rules);
+    const items = sample.flatMap((r) => normalizers.suricata(r, config.formats).map((item) => ({ ...item, pointer: '' })));
+    const report = await backtest(validated(items), config.rules);
     expect(report.alerts).toBe(sample.length);
     expect(report.rejected).toEqual([]);
     expect(report.new + report.duplicates + report.suppressed).toBe(sample.length);
@@ -20,8 +24,11 @@ describe(backtest.name, () => {
 
   it('collapses repeats and correlates by source IP, like ingest', async () => {
     const a = { source: 'ids', type: 'failed_login', severity: 'medium', title: 'ssh', sourceIp: '203.0.113.9', occurredAt: '2025-01-01T00:00:00Z' };
-    const items = [a, a, { ...a, title: 'ftp', occurredAt: '2025-01-01T00:01:00Z' }, { ...a, severity: 'nope' }].map((alert) => ({ alert: alert as never }));
-    const report = await backtest(items, config.rules);
+    const items = [a, a, { ...a, title: 'ftp', occurredAt: '2025-01-01T00:01:00Z' }, { ...a, severity: 'nope' }].map((alert) => ({
+      alert: alert as never,
+      pointer: '',
+    }));
+    const report = await backtest(validated(items), config.rules);
     expect(report).toMatchObject({ new: 2, duplicates: 1, suppressed: 0 });
     expect(report.rejected.map((r) => r.index)).toEqual([3]);
     expect(report.incidents).toEqual([expect.objectContaining({ correlationKey: 'sourceIp=203.0.113.9', alerts: 3, rule: 'failed-logins', notifications: 1 })]);

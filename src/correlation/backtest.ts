@@ -1,5 +1,5 @@
-import type { NormalizedItem } from '../ingest/normalizers/types';
-import { SecurityAlert, validateAlert } from '../ingest/security-alert';
+import type { SecurityAlert } from '../domain';
+import type { AcceptedAlert, ItemResult } from './items';
 import { CorrelationEngine, emptySnapshot } from './engine';
 import { evaluateRules, ThresholdQuery } from './rules';
 import type { RulesFile } from './rules.schema';
@@ -27,24 +27,25 @@ export interface BacktestReport {
 }
 
 /**
- * Replays alerts through the rules, dedup and correlation with no side effects: the
- * same CorrelationEngine as ingest, over an empty snapshot. The clock is each alert's
+ * Replays validated alerts through the rules, dedup and correlation with no side effects:
+ * the same CorrelationEngine as ingest, over an empty snapshot. The clock is each alert's
  * `occurredAt` (replays are about when things happened), never running backwards.
  */
-export async function backtest(items: NormalizedItem[], rules: RulesFile): Promise<BacktestReport> {
-  const report: BacktestReport = { alerts: items.length, new: 0, duplicates: 0, suppressed: 0, rejected: [], incidents: [] };
+export async function backtest(items: { accepted: AcceptedAlert[]; rejected: ItemResult[] }, rules: RulesFile): Promise<BacktestReport> {
+  const report: BacktestReport = {
+    alerts: items.accepted.length + items.rejected.length,
+    new: 0,
+    duplicates: 0,
+    suppressed: 0,
+    rejected: items.rejected.map((r) => ({ index: r.index, errors: r.errors ?? [] })),
+    incidents: [],
+  };
   let nextId = 0;
   const engine = new CorrelationEngine(emptySnapshot(), () => String(++nextId));
   const seen: { alert: SecurityAlert; at: number }[] = [];
   let clock = 0;
 
-  for (const [index, item] of items.entries()) {
-    const validation = item.errors?.length ? { ok: false as const, errors: item.errors } : validateAlert(item.alert);
-    if (!validation.ok) {
-      report.rejected.push({ index, errors: validation.errors });
-      continue;
-    }
-    const alert = validation.alert;
+  for (const { alert } of items.accepted) {
     clock = Math.max(clock, alert.occurredAt?.getTime() ?? clock);
     const counter = async (q: ThresholdQuery) =>
       seen.filter(

@@ -1,6 +1,15 @@
 import { Module } from '@nestjs/common';
+import { OutboxModule } from '../outbox/outbox.module';
+import { CorrelationService } from './correlation.service';
+import { IncidentsModule } from './incidents.module';
 import { SilencesController } from './silences.controller';
 import { SilencesService } from './silences.service';
 
-@Module({ controllers: [SilencesController], providers: [SilencesService], exports: [SilencesService] })
+/** The api side of alerts and incidents: the ingest transaction and silences. */
+@Module({
+  imports: [OutboxModule, IncidentsModule],
+  controllers: [SilencesController],
+  providers: [CorrelationService, SilencesService],
+  exports: [CorrelationService],
+})
 export class CorrelationModule {}

@@ -1,9 +1,7 @@
-import type { SecurityAlert } from '../ingest/security-alert';
+import type { SecurityAlert } from '../domain';
 import {
   COUNT_MILESTONES,
   correlationKey,
-  higherPriority,
-  higherSeverity,
   isWithinDedupWindow,
   type OpenIncident,
   planCorrelation,
@@ -178,29 +176,6 @@ describe('isWithinDedupWindow', () => {
 
   it('is false beyond the window', () => {
     expect(isWithinDedupWindow(secondsAgo(301), decision({ dedupWindowSeconds: 300 }), NOW)).toBe(false);
-  });
-});
-
-describe('higherSeverity', () => {
-  it.each([
-    ['low', 'medium', 'medium'],
-    ['medium', 'low', 'medium'],
-    ['high', 'critical', 'critical'],
-    ['critical', 'high', 'critical'],
-    ['high', 'high', 'high'],
-  ] as const)('of %s and %s is %s', (a, b, expected) => {
-    expect(higherSeverity(a, b)).toBe(expected);
-  });
-});
-
-describe('higherPriority', () => {
-  it.each([
-    ['P1', 'P2', 'P1'],
-    ['P2', 'P1', 'P1'],
-    ['P4', 'P3', 'P3'],
-    ['P3', 'P3', 'P3'],
-  ] as const)('of %s and %s is %s', (a, b, expected) => {
-    expect(higherPriority(a, b)).toBe(expected);
   });
 });
 

@@ -1,6 +1,4 @@
-import type { SecurityAlert, Severity } from '../ingest/security-alert';
-import { severityRank } from '../ingest/security-alert';
-import type { Priority } from './rules.schema';
+import { higherSeverity, raisePriority, type Priority, type SecurityAlert, type Severity } from '../domain';
 import type { RuleDecision } from './rules';
 
 /**
@@ -42,9 +40,6 @@ export type CorrelationPlan =
 /** Alert counts at which the workflow hears about an incident again, even with nothing else new. */
 export const COUNT_MILESTONES = [10, 100, 1000, 10_000, 100_000, 1_000_000];
 
-export const higherSeverity = (a: Severity, b: Severity): Severity => (severityRank(a) >= severityRank(b) ? a : b);
-export const higherPriority = (a: Priority, b: Priority): Priority => (a <= b ? a : b);
-
 /**
  * Joins the open incident if it saw an alert within the correlation window; else opens
  * a new one (closing the stale one for correlation). Only a meaningful change notifies
@@ -56,7 +51,7 @@ export function planCorrelation(open: OpenIncident | null, alert: SecurityAlert,
   if (open.lastSeenAt.getTime() < windowStart) return { kind: 'create', closeStale: open.id };
 
   const severity = higherSeverity(open.severity, alert.severity);
-  const priority = higherPriority(open.priority, decision.priority);
+  const priority = raisePriority(open.priority, decision.priority);
   const newType = !open.types.includes(alert.type);
   const changes: IncidentChanges = {
     severityRose: severity !== open.severity,

@@ -1,4 +1,4 @@
-import type { SecurityAlert } from '../ingest/security-alert';
+import type { SecurityAlert } from '../domain';
 import { CorrelationEngine, emptySnapshot, externalKey, IncidentPolicy, Snapshot } from './engine';
 import type { RuleDecision } from './rules';
 

@@ -1,8 +1,8 @@
-import type { SecurityAlert, Severity } from '../ingest/security-alert';
+import type { AlertStatus, OutboxKind, Priority, SecurityAlert, Severity } from '../domain';
 import { CorrelationPlan, correlationKey, isWithinDedupWindow, OpenIncident, planCorrelation } from './correlation';
 import { fingerprint } from './fingerprint';
 import type { RuleDecision } from './rules';
-import type { Priority, RuleAction } from './rules.schema';
+import type { RuleAction } from './rules.schema';
 import { Matcher, silenceMatches } from './silences';
 
 /**
@@ -24,11 +24,6 @@ export interface IncidentPolicy {
 export type TrackedIncident = OpenIncident & IncidentPolicy & { correlationKey: string };
 
 const policyOf = (d: RuleDecision): IncidentPolicy => ({ rule: d.rule, action: d.action, assignRole: d.assignRole, playbooks: d.playbooks });
-
-import type { AlertStatus } from '../ingest/alert.entity';
-import type { OutboxKind } from '../temporal/outbox';
-
-export type { AlertStatus };
 
 export interface StoredRepeat {
   alertId: string;

@@ -1,4 +1,4 @@
-import type { SecurityAlert } from '../ingest/security-alert';
+import type { SecurityAlert } from '../domain';
 import { fingerprint } from './fingerprint';
 import type { AlertKeyField } from './rules.schema';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SecurityAlert } from '../ingest/security-alert';
+import type { SecurityAlert } from '../domain';
 import type { AlertKeyField } from './rules.schema';
 
 /** Hash of the identity fields the rule chose (Alertmanager-style): equal fingerprints are the same alert repeated. */

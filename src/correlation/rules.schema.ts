@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { SEVERITIES } from '../ingest/security-alert';
-import { durationSchema } from './duration';
+import { durationSchema } from '../common/duration';
+import { PRIORITIES, SEVERITIES } from '../domain';
 
 /** Alert fields that identify, correlate or count alerts. */
 export const ALERT_KEY_FIELDS = ['source', 'type', 'severity', 'title', 'sourceIp', 'destinationIp', 'user', 'host'] as const;
@@ -11,8 +11,6 @@ export type CorrelationField = (typeof CORRELATION_FIELDS)[number];
 
 export const ACTIONS = ['immediate', 'correlate', 'batch', 'suppress'] as const;
 export type RuleAction = (typeof ACTIONS)[number];
-export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
-export type Priority = (typeof PRIORITIES)[number];
 
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
 

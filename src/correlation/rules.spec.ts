@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { loadWardenConfig } from '../config/warden-config';
-import type { SecurityAlert } from '../ingest/security-alert';
+import type { SecurityAlert } from '../domain';
 import { evaluateRules, matchesStatically, NO_RULE, type ThresholdQuery, thresholdQuery, toDecision } from './rules';
 import { matchSchema, type RuleMatch, type RulesFile, rulesFileSchema } from './rules.schema';
 

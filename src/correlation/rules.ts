@@ -1,7 +1,6 @@
 import { BlockList, isIP } from 'node:net';
-import type { SecurityAlert, Severity } from '../ingest/security-alert';
-import { severityRank } from '../ingest/security-alert';
-import type { AlertKeyField, CorrelationField, Priority, Rule, RuleAction, RuleMatch, RulesFile } from './rules.schema';
+import { priorityForSeverity, severityRank, type Priority, type SecurityAlert } from '../domain';
+import type { AlertKeyField, CorrelationField, Rule, RuleAction, RuleMatch, RulesFile } from './rules.schema';
 
 /** What the AnomalyToAction rules decided for one alert. */
 export interface RuleDecision {
@@ -25,7 +24,6 @@ export interface ThresholdQuery {
 /** Counts stored alerts matching the query (the current alert not yet included). */
 export type RecentAlertCounter = (query: ThresholdQuery) => Promise<number>;
 
-export const priorityForSeverity: Record<Severity, Priority> = { critical: 'P1', high: 'P2', medium: 'P3', low: 'P4' };
 export const NO_RULE = '(default)';
 
 const asList = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { ProblemException } from '../common/problem';
-import { AuthenticatedRequest, AuthGuard, RequireScope } from '../ingest/api-keys/auth.guard';
+import { AuthenticatedRequest, AuthGuard, RequireScope } from '../auth/auth.guard';
 import { parseBody, uuidParam } from '../common/validation';
 import { matcherSchema } from './silences';
 import { SilencesService } from './silences.service';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { SecurityAlert } from '../ingest/security-alert';
+import type { SecurityAlert } from '../domain';
 import { type Matcher, matcherSchema, silenceMatches } from './silences';
 
 const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({

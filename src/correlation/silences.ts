@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SecurityAlert } from '../ingest/security-alert';
+import type { SecurityAlert } from '../domain';
 
 export const SILENCE_FIELDS = ['source', 'type', 'severity', 'title', 'sourceIp', 'destinationIp', 'user', 'host', 'tag'] as const;
 

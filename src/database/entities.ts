@@ -1,15 +1,15 @@
 import { Analyst, AssignmentCursor, Role, Team } from '../assignment/analyst.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Silence } from '../correlation/silence.entity';
-import { Alert } from '../ingest/alert.entity';
-import { ApiKey } from '../ingest/api-keys/api-key.entity';
+import { Alert } from '../correlation/alert.entity';
+import { ApiKey } from '../auth/api-key.entity';
 import { Notification } from '../notifications/notification.entity';
-import { Incident } from '../tasks/incident.entity';
+import { Incident } from '../correlation/incident.entity';
 import { SlaBreach } from '../tasks/sla-breach.entity';
-import { TaskAssignment } from '../tasks/task-assignment.entity';
+import { TaskAssignment } from '../assignment/task-assignment.entity';
 import { TaskComment } from '../tasks/task-comment.entity';
 import { Task } from '../tasks/task.entity';
-import { OutboxMessage } from '../temporal/outbox-message.entity';
+import { OutboxMessage } from '../outbox/outbox-message.entity';
 
 /** Every entity, for the DataSource used by the api, the worker and the migration CLI. */
 export const entities = [

@@ -3,9 +3,11 @@ import type { FastifyReply } from 'fastify';
 import { ProblemException, problem } from '../common/problem';
 import { WARDEN_CONFIG } from '../config/config.module';
 import type { WardenConfig } from '../config/warden-config';
-import type { Principal } from './api-keys/api-keys.service';
-import { AuthenticatedRequest, AuthGuard, RequireScope } from './api-keys/auth.guard';
-import { IngestInterrupted, IngestService, ItemResult } from './ingest.service';
+import type { Principal } from '../auth/principal';
+import { AuthenticatedRequest, AuthGuard, RequireScope } from '../auth/auth.guard';
+import { IngestInterrupted } from '../correlation/correlation.service';
+import type { ItemResult } from '../correlation/items';
+import { IngestService } from './ingest.service';
 import { formatIntake, Intake, MAX_BATCH_ALERTS, nativeIntake } from './intake';
 import { FORMATS, isFormatName, normalizers } from './normalizers';
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { OutboxModule } from '../temporal/outbox.module';
+import { CorrelationModule } from '../correlation/correlation.module';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
 
-@Module({ imports: [OutboxModule], controllers: [IngestController], providers: [IngestService] })
+@Module({ imports: [CorrelationModule], controllers: [IngestController], providers: [IngestService] })
 export class IngestModule {}

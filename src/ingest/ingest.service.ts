@@ -1,199 +1,27 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
-import type { Pool, QueryResult } from 'pg';
-import { DataSource } from 'typeorm';
-import type { FieldError } from '../common/problem';
-import { WARDEN_CONFIG } from '../config/config.module';
-import type { WardenConfig } from '../config/warden-config';
-import { CorrelationEngine, EngineResult } from '../correlation/engine';
-import { evaluateRules, RecentAlertCounter, RuleDecision } from '../correlation/rules';
-import type { CorrelationField, Priority } from '../correlation/rules.schema';
-import { pgPool } from '../database/pg';
-import { OutboxDispatcher } from '../temporal/outbox-dispatcher.service';
-import { beginAndReadSql, toSnapshot, writeAndCommitSql } from './ingest-sql';
-import type { IntakeItem } from './intake';
-import { SecurityAlert, validateAlert } from './security-alert';
-
-export type ItemStatus = 'new' | 'duplicate' | 'suppressed' | 'resolved' | 'rejected';
-
-export interface ItemResult {
-  index: number;
-  status: ItemStatus;
-  alertId?: string;
-  incidentId?: string | null;
-  priority?: Priority;
-  errors?: FieldError[];
-  /** True when this repeats an earlier request (same Idempotency-Key, or same source and externalId). */
-  repeat?: boolean;
-}
-
-/** Storage failed at `index`; other items of the request may or may not be committed (retries are idempotent). */
-export class IngestInterrupted extends Error {
-  constructor(readonly index: number, readonly cause: Error) {
-    super(`storage failed at item ${index}: ${cause.message}`);
-  }
-}
-
-interface Pending {
-  index: number;
-  prefix: string;
-  alert: SecurityAlert;
-  decision: RuleDecision;
-  idempotencyKey?: string;
-}
-
-const COLUMN: Record<CorrelationField, string> = { sourceIp: 'source_ip', destinationIp: 'destination_ip', user: '"user"', host: 'host' };
-/** Alerts per transaction: large enough to amortize round trips, small enough to keep locks short. */
-const CHUNK = 100;
-const isDataError = (err: unknown) => /^2[23]/.test((err as { code?: string }).code ?? '');
+import { Injectable } from '@nestjs/common';
+import { CorrelationService } from '../correlation/correlation.service';
+import type { AcceptedAlert, ItemResult } from '../correlation/items';
+import { validateItems, type IntakeItem } from './intake';
 
 /**
- * The AnomalyToAction engine's write path. Alerts are stored in chunks, each one
- * transaction of two round trips: BEGIN with advisory locks on every fingerprint and
- * correlation key of the chunk (serializing racing replicas in PostgreSQL itself) and a
- * snapshot read; then the pure CorrelationEngine decides, and every write plus COMMIT
- * goes in the second round trip. Nothing is acknowledged before that COMMIT.
+ * Validates each item of a request, scopes its Idempotency-Key, and hands the valid
+ * alerts to correlation; a rejected item never blocks the others. Results come back in
+ * input order.
  */
 @Injectable()
 export class IngestService {
-  private readonly pool: Pool;
+  constructor(private readonly correlation: CorrelationService) {}
 
-  constructor(
-    @InjectDataSource() dataSource: DataSource,
-    @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
-    private readonly outbox: OutboxDispatcher,
-  ) {
-    this.pool = pgPool(dataSource);
-  }
-
-  /**
-   * Validates and stores each item in input order; a rejected item never blocks the others.
-   * An Idempotency-Key belongs to the API key that sent it; in a batch each item gets its own.
-   */
+  /** An Idempotency-Key belongs to the API key that sent it; in a batch each item gets its own. */
   async ingest(items: IntakeItem[], options: { idempotencyKey?: string; caller: string; batch: boolean }): Promise<ItemResult[]> {
-    const results: ItemResult[] = new Array(items.length);
-    const pending: Pending[] = [];
-    // Thresholds count stored alerts plus the earlier alerts of this same request. The
-    // stored count is a rate read outside any transaction, so one read per question and
-    // request is enough: a batch of a thousand failed logins asks once, not a thousand times.
-    const stored = new Map<string, Promise<number>>();
-    const countRecent: RecentAlertCounter = async (q) => {
-      const key = JSON.stringify([q.type, q.by, q.withinSeconds]);
-      if (!stored.has(key)) stored.set(key, this.countStored(q));
-      const earlier = pending.filter((p) => p.alert.type === q.type && Object.entries(q.by).every(([f, v]) => p.alert[f as CorrelationField] === v)).length;
-      return (await stored.get(key)!) + earlier;
-    };
-    for (const [index, item] of items.entries()) {
-      const prefix = item.pointer;
-      if (item.errors?.length) {
-        results[index] = { index, status: 'rejected', errors: item.errors.map((e) => ({ ...e, path: joinPath(prefix, e.path) })) };
-        continue;
-      }
-      const validation = validateAlert(item.alert, prefix);
-      if (!validation.ok) {
-        results[index] = { index, status: 'rejected', errors: validation.errors };
-        continue;
-      }
-      if (item.resolves) {
-        results[index] = { index, ...(await this.resolve(validation.alert)) };
-        continue;
-      }
-      const decision = await evaluateRules(this.config.rules, validation.alert, countRecent);
-      const key = options.idempotencyKey
-        ? JSON.stringify(options.batch ? [options.caller, options.idempotencyKey, index] : [options.caller, options.idempotencyKey])
-        : undefined;
-      pending.push({ index, prefix, alert: validation.alert, decision, idempotencyKey: key });
-    }
-
-    let wroteOutbox = false;
-    try {
-      for (let i = 0; i < pending.length; i += CHUNK) {
-        wroteOutbox = (await this.storeChunkIsolating(pending.slice(i, i + CHUNK), results)) || wroteOutbox;
-      }
-    } finally {
-      if (wroteOutbox) this.outbox.nudge();
-    }
-    return results;
-  }
-
-  /**
-   * Stores a chunk; if the database refuses some item's data, retries the items one by one
-   * so only that item is rejected. A racing insert of the same idempotency key (23505)
-   * is simply retried: the second attempt finds the winner's result.
-   */
-  private async storeChunkIsolating(chunk: Pending[], results: ItemResult[]): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.storeChunk(chunk, results);
-      } catch (err) {
-        if ((err as { code?: string }).code === '23505' && attempt < 3) continue;
-        if (!isDataError(err)) throw new IngestInterrupted(chunk[0].index, err as Error);
-        if (chunk.length === 1) {
-          const { index, prefix } = chunk[0];
-          results[index] = { index, status: 'rejected', errors: [{ path: prefix || '/', message: `the database refused this alert: ${(err as Error).message}` }] };
-          return false;
-        }
-        let wrote = false;
-        for (const item of chunk) wrote = (await this.storeChunkIsolating([item], results)) || wrote;
-        return wrote;
-      }
-    }
-  }
-
-  private async storeChunk(chunk: Pending[], results: ItemResult[]): Promise<boolean> {
-    const keys = chunk.map((p) => CorrelationEngine.keys(p.alert, p.decision));
-    const client = await this.pool.connect();
-    let released = false;
-    try {
-      const read = (await client.query(
-        beginAndReadSql({
-          lockNames: keys.flatMap((k) => [`fingerprint:${k.fingerprint}`, `correlation:${k.correlationKey}`]),
-          fingerprints: keys.map((k) => k.fingerprint),
-          correlationKeys: keys.map((k) => k.correlationKey),
-          idempotencyKeys: chunk.flatMap((p) => (p.idempotencyKey ? [p.idempotencyKey] : [])),
-          externalIds: chunk.flatMap((p) => (p.alert.externalId ? [{ source: p.alert.source, externalId: p.alert.externalId }] : [])),
-        }),
-      )) as unknown as QueryResult[];
-      const { now, snapshot } = toSnapshot(read[read.length - 1].rows[0]);
-      const engine = new CorrelationEngine(snapshot, randomUUID);
-      const outcomes: EngineResult[] = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey));
-      await client.query(writeAndCommitSql(engine.changes, now));
-      chunk.forEach((p, i) => (results[p.index] = { index: p.index, ...outcomes[i] }));
-      return engine.changes.outbox.length > 0;
-    } catch (err) {
-      // A connection that cannot even roll back is destroyed rather than returned to the pool.
-      const broken = await client.query('ROLLBACK').then(() => undefined, (e: Error) => e);
-      client.release(broken);
-      released = true;
-      throw err;
-    } finally {
-      if (!released) client.release();
-    }
-  }
-
-  /** Stored alerts of the type with the same fields inside the window; a threshold is a rate, so this reads outside the transaction. */
-  private readonly countStored: RecentAlertCounter = async ({ type, by, withinSeconds }) => {
-    const fields = Object.keys(by) as CorrelationField[];
-    const { rows } = await this.pool.query(
-      `SELECT count(*)::int AS count FROM alerts
-        WHERE type = $1 AND received_at > now() - make_interval(secs => $2) AND ${fields.map((f, i) => `${COLUMN[f]} = $${i + 3}`).join(' AND ')}`,
-      [type, withinSeconds, ...fields.map((f) => by[f])],
-    );
-    return rows[0].count;
-  };
-
-  /** Alertmanager's `resolved`: marks the firing alert with the same source and externalId. */
-  private async resolve(alert: SecurityAlert): Promise<Omit<ItemResult, 'index'>> {
-    const { rows } = await this.pool.query(
-      `UPDATE alerts SET resolved_at = coalesce(resolved_at, now())
-        WHERE source = $1 AND external_id = $2 RETURNING id, incident_id, priority`,
-      [alert.source, alert.externalId ?? null],
-    );
-    const r = rows[0];
-    return r ? { status: 'resolved', alertId: r.id, incidentId: r.incident_id, priority: r.priority } : { status: 'resolved' };
+    const { accepted, rejected } = validateItems(items);
+    const keyed: AcceptedAlert[] = accepted.map((a) => ({
+      ...a,
+      idempotencyKey: options.idempotencyKey
+        ? JSON.stringify(options.batch ? [options.caller, options.idempotencyKey, a.index] : [options.caller, options.idempotencyKey])
+        : undefined,
+    }));
+    const stored = await this.correlation.store(keyed);
+    return [...rejected, ...stored].sort((a, b) => a.index - b.index);
   }
 }
-
-/** `/3` + `/alert/severity`; a record-level error (`/` or empty) names the item itself. */
-const joinPath = (prefix: string, path: string) => (path === '/' || path === '' ? prefix || '/' : `${prefix}${path}`);

@@ -1,6 +1,8 @@
+import type { AcceptedAlert, ItemResult } from '../correlation/items';
 import { NdjsonBody } from './body-parsers';
 import type { FormatTables } from './normalizers';
 import type { NormalizedItem, Normalizer } from './normalizers/types';
+import { validateAlert } from './security-alert';
 
 export const MAX_BATCH_ALERTS = 1000;
 
@@ -48,3 +50,27 @@ export function formatIntake(body: unknown, normalize: Normalizer<FormatTables>,
   });
   return { items, batch: true, pathPrefix: '' };
 }
+
+/**
+ * Splits a request's items into valid alerts (for correlation) and rejected ones, each
+ * error path prefixed with the pointer of the record it came from. The API and
+ * `warden rules backtest` both go through here.
+ */
+export function validateItems(items: readonly IntakeItem[]): { accepted: AcceptedAlert[]; rejected: ItemResult[] } {
+  const accepted: AcceptedAlert[] = [];
+  const rejected: ItemResult[] = [];
+  for (const [index, item] of items.entries()) {
+    const pointer = item.pointer;
+    if (item.errors?.length) {
+      rejected.push({ index, status: 'rejected', errors: item.errors.map((e) => ({ ...e, path: joinPath(pointer, e.path) })) });
+      continue;
+    }
+    const validation = validateAlert(item.alert, pointer);
+    if (!validation.ok) rejected.push({ index, status: 'rejected', errors: validation.errors });
+    else accepted.push({ index, pointer, alert: validation.alert, ...(item.resolves ? { resolves: true } : {}) });
+  }
+  return { accepted, rejected };
+}
+
+/** `/3` + `/alert/severity`; a record-level error (`/` or empty) names the item itself. */
+const joinPath = (prefix: string, path: string) => (path === '/' || path === '' ? prefix || '/' : `${prefix}${path}`);

@@ -1,10 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { jsonPointer, type FieldError } from '../common/problem';
-
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+import { SEVERITIES, type SecurityAlert } from '../domain';
 
 /** How far ahead of the server clock an `occurredAt` may be (clock skew), in ms. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
@@ -99,9 +96,6 @@ export const securityAlertSchema = z
 
 export type SecurityAlertInput = z.input<typeof securityAlertSchema>;
 
-/** A validated alert, with `occurredAt` parsed. */
-export type SecurityAlert = Omit<z.output<typeof securityAlertSchema>, 'occurredAt'> & { occurredAt?: Date };
-
 export type Validation = { ok: true; alert: SecurityAlert } | { ok: false; errors: FieldError[] };
 
 /** Validates one alert; errors name each bad field with a JSON-pointer-like path. */
@@ -121,5 +115,6 @@ export function validateAlert(input: unknown, pathPrefix = ''): Validation {
     };
   }
   const { occurredAt, ...rest } = result.data;
-  return { ok: true, alert: { ...rest, ...(occurredAt ? { occurredAt: new Date(occurredAt) } : {}) } };
+  const alert: SecurityAlert = { ...rest, ...(occurredAt ? { occurredAt: new Date(occurredAt) } : {}) };
+  return { ok: true, alert };
 }

@@ -4,8 +4,9 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { WARDEN_CONFIG } from '../config/config.module';
 import type { WardenConfig } from '../config/warden-config';
-import { PRIORITIES, Priority } from '../correlation/rules.schema';
+import { IncidentsService } from '../correlation/incidents.service';
 import { advisoryLockKey } from '../database/pg';
+import { isMoreUrgent } from '../domain';
 import { checklistFor } from './checklists';
 import { slaDeadlines } from './sla';
 import { TaskView } from './task-view';
@@ -21,6 +22,7 @@ export class DigestService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
     private readonly tasks: TasksService,
+    private readonly incidents: IncidentsService,
     private readonly audit: AuditService,
   ) {}
 
@@ -31,15 +33,10 @@ export class DigestService {
       const [existing] = await m.query(`SELECT id FROM tasks WHERE digest_key = $1`, [digestKey]);
       if (existing) return this.tasks.get(existing.id, m);
 
-      const incidents: { id: string; priority: Priority; assign_role: string; types: string[]; alert_count: number }[] = await m.query(
-        `SELECT id, priority, assign_role, types, alert_count FROM incidents
-          WHERE action = 'batch' AND digest_task_id IS NULL AND status = 'open'
-          ORDER BY created_at LIMIT $1`,
-        [DIGEST_LIMIT],
-      );
+      const incidents = await this.incidents.awaitingDigest(m, DIGEST_LIMIT);
       if (incidents.length === 0) return null;
       // The most urgent incident sets the digest's priority and role.
-      const lead = incidents.reduce((a, b) => (PRIORITIES.indexOf(b.priority) < PRIORITIES.indexOf(a.priority) ? b : a));
+      const lead = incidents.reduce((a, b) => (isMoreUrgent(b.priority, a.priority) ? b : a));
       const types = [...new Set(incidents.flatMap((i) => i.types))].sort();
       const alerts = incidents.reduce((n, i) => n + i.alert_count, 0);
       const [{ now }] = await m.query(`SELECT now()`);
@@ -49,7 +46,11 @@ export class DigestService {
          VALUES ('digest', $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
         [digestKey, `Digest: ${incidents.length} low-priority incidents, ${alerts} alerts (${types.join(', ')})`, lead.priority, lead.assign_role, JSON.stringify(checklistFor(types)), now, deadlines.ackBy, deadlines.resolveBy],
       );
-      await m.query(`UPDATE incidents SET digest_task_id = $1, updated_at = now() WHERE id = ANY($2::uuid[])`, [id, incidents.map((i) => i.id)]);
+      await this.incidents.attachToDigest(
+        m,
+        incidents.map((i) => i.id),
+        id,
+      );
       await this.audit.record({ actor: 'workflow', action: 'task.created', subjectType: 'task', subjectId: id, after: { kind: 'digest', digestKey, incidents: incidents.length }, idempotencyKey: `task-${id}:created` }, m);
       return this.tasks.get(id, m);
     });

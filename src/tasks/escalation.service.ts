@@ -5,6 +5,7 @@ import { AssignmentService } from '../assignment/assignment.service';
 import { AuditService } from '../audit/audit.service';
 import { WARDEN_CONFIG } from '../config/config.module';
 import type { WardenConfig } from '../config/warden-config';
+import { isFinishedTask, isUnacknowledgedTask } from '../domain';
 import { NotificationsService } from '../notifications/notifications.service';
 import { DueStep, pendingSteps, RESOLVE_BREACH_ROLE, TaskClock } from './sla';
 
@@ -95,8 +96,8 @@ export class EscalationService {
       priority: row.priority,
       openedAt: row.opened_at,
       deadlines: { ackBy: row.ack_deadline, resolveBy: row.resolve_deadline },
-      acknowledged: row.acknowledged_at !== null || !['new', 'assigned'].includes(row.status),
-      resolved: ['resolved', 'closed'].includes(row.status),
+      acknowledged: row.acknowledged_at !== null || !isUnacknowledgedTask(row.status),
+      resolved: isFinishedTask(row.status),
     };
     return { row, now: new Date(row.now), steps: pendingSteps(clock, this.config.sla, new Set(sent)) };
   }

@@ -2,16 +2,15 @@ import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { limitSchema, parseQuery, uuidParam } from '../common/validation';
-import { PRIORITIES } from '../correlation/rules.schema';
-import { SEVERITIES } from '../ingest/security-alert';
-import { AuthGuard, RequireScope } from '../ingest/api-keys/auth.guard';
+import { INCIDENT_STATUSES, PRIORITIES, SEVERITIES } from '../domain';
+import { AuthGuard, RequireScope } from '../auth/auth.guard';
 import { TaskQueriesService } from './task-queries.service';
 
 const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp with an offset' });
 
 const listSchema = z
   .object({
-    status: z.enum(['open', 'acknowledged', 'resolved', 'closed']).optional(),
+    status: z.enum(INCIDENT_STATUSES).optional(),
     severity: z.enum(SEVERITIES).optional(),
     priority: z.enum(PRIORITIES).optional(),
     type: z.string().min(1).optional(),

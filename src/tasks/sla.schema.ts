@@ -1,7 +1,11 @@
 import { z } from 'zod';
-import { durationSchema } from '../correlation/duration';
-import { PRIORITIES } from '../correlation/rules.schema';
-import { ASSIGNEE_TIER, EXECUTIVE_TIER } from './sla';
+import { durationSchema } from '../common/duration';
+import { PRIORITIES } from '../domain';
+
+/** The tier that notifies the task's own assignee rather than a role. */
+export const ASSIGNEE_TIER = 'assignee';
+/** The tier that `critical_notifies_executives` notifies at once. */
+export const EXECUTIVE_TIER = 'executive';
 
 /** The classic SOC targets, in seconds. */
 export const DEFAULT_DEADLINES = {

@@ -1,12 +1,6 @@
-// Pure SLA arithmetic. Workflow code may import this file: it imports only types,
-// so no zod or Node module reaches the workflow bundle.
-import type { Priority } from '../correlation/rules.schema';
-import type { SlaConfig } from './sla.schema';
-
-/** The tier that notifies the task's own assignee rather than a role. */
-export const ASSIGNEE_TIER = 'assignee';
-/** The tier that `critical_notifies_executives` notifies at once. */
-export const EXECUTIVE_TIER = 'executive';
+// Pure SLA arithmetic: deadlines, the escalation plan and the steps still due.
+import { isMoreUrgent, type Priority } from '../domain';
+import { ASSIGNEE_TIER, EXECUTIVE_TIER, type SlaConfig } from './sla.schema';
 
 export interface SlaDeadlines {
   ackBy: Date;
@@ -81,7 +75,7 @@ export function escalationSchedule(priority: Priority, deadlines: SlaDeadlines, 
  * a fall keeps them.
  */
 export function reprioritize(deadlines: SlaDeadlines, oldPriority: Priority, newPriority: Priority, openedAt: Date, config: SlaConfig): SlaDeadlines {
-  if (newPriority >= oldPriority) return { ...deadlines };
+  if (!isMoreUrgent(newPriority, oldPriority)) return { ...deadlines };
   const fresh = slaDeadlines(newPriority, openedAt, config);
   return { ackBy: earlier(deadlines.ackBy, fresh.ackBy), resolveBy: earlier(deadlines.resolveBy, fresh.resolveBy) };
 }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
-import { OPEN_TASK_STATUSES, TaskStatus } from './task.entity';
+import type { TaskStatus } from '../domain';
 import { readTask, taskViewSelect, TaskView, toTaskView } from './task-view';
 
 export interface TaskFilter {

@@ -1,5 +1,5 @@
 import { ProblemException } from '../common/problem';
-import type { Priority } from '../correlation/rules.schema';
+import type { Priority } from '../domain';
 import type { ChecklistStep } from './checklists';
 
 /** A task as the API and the workflow see it. */

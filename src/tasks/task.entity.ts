@@ -1,16 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { Disposition, TaskKind, TaskStatus } from '../domain';
 import type { ChecklistStep } from './checklists';
-
-export const TASK_STATUSES = ['new', 'assigned', 'acknowledged', 'in_progress', 'resolved', 'closed'] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-/** Statuses that still count against an analyst's capacity and show in "my queue". */
-export const OPEN_TASK_STATUSES: readonly TaskStatus[] = ['new', 'assigned', 'acknowledged', 'in_progress'];
-
-export const DISPOSITIONS = ['true_positive', 'false_positive', 'benign'] as const;
-export type Disposition = (typeof DISPOSITIONS)[number];
-
-/** `incident`: one per incident, made by its workflow; `digest`: low-priority incidents gathered per interval. */
-export type TaskKind = 'incident' | 'digest';
 
 /** The unit of work an analyst acknowledges and resolves. */
 @Entity({ name: 'tasks' })

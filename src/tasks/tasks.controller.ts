@@ -2,11 +2,10 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, UseG
 import { z } from 'zod';
 import { ProblemException } from '../common/problem';
 import { limitSchema, parseBody, parseQuery, uuidParam } from '../common/validation';
-import { PRIORITIES } from '../correlation/rules.schema';
-import { actorOf } from '../ingest/api-keys/api-keys.service';
-import { AuthenticatedRequest, AuthGuard, RequireScope } from '../ingest/api-keys/auth.guard';
-import { OutboxDispatcher } from '../temporal/outbox-dispatcher.service';
-import { DISPOSITIONS, OPEN_TASK_STATUSES, TASK_STATUSES, TaskStatus } from './task.entity';
+import { DISPOSITIONS, OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, TaskStatus } from '../domain';
+import { actorOf } from '../auth/principal';
+import { AuthenticatedRequest, AuthGuard, RequireScope } from '../auth/auth.guard';
+import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
 import { TaskQueriesService } from './task-queries.service';
 import { TasksService } from './tasks.service';
 

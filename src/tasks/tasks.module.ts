@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AssignmentModule } from '../assignment/assignment.module';
 import { AuditModule } from '../audit/audit.module';
-import { AuthModule } from '../ingest/api-keys/auth.module';
+import { AuthModule } from '../auth/auth.module';
+import { IncidentsModule } from '../correlation/incidents.module';
 import { NotificationsModule } from '../notifications/notifications.module';
-import { OutboxModule } from '../temporal/outbox.module';
+import { OutboxModule } from '../outbox/outbox.module';
 import { DigestService } from './digest.service';
 import { EscalationService } from './escalation.service';
 import { IncidentsController } from './incidents.controller';
@@ -13,7 +14,7 @@ import { TasksService } from './tasks.service';
 
 /** Task state and the services the worker's activities adapt. */
 @Module({
-  imports: [AuditModule, AssignmentModule, NotificationsModule],
+  imports: [AuditModule, AssignmentModule, IncidentsModule, NotificationsModule],
   providers: [TasksService, EscalationService, DigestService, TaskQueriesService],
   exports: [TasksService, EscalationService, DigestService, TaskQueriesService, AssignmentModule],
 })

@@ -7,15 +7,15 @@ import { AuditService } from '../audit/audit.service';
 import { ProblemException } from '../common/problem';
 import { WARDEN_CONFIG } from '../config/config.module';
 import type { WardenConfig } from '../config/warden-config';
-import type { Priority } from '../correlation/rules.schema';
-import { advisoryLockKey } from '../database/pg';
+import { IncidentsService } from '../correlation/incidents.service';
+import { isMoreUrgent, isOpenTask, isUnacknowledgedTask, type Disposition, type OutboxKind, type Priority } from '../domain';
+import { enqueue } from '../outbox/outbox';
 import { checklistFor } from './checklists';
 import { reprioritize, slaDeadlines } from './sla';
-import { Disposition, OPEN_TASK_STATUSES } from './task.entity';
 import { readTask, TaskView, toTaskView } from './task-view';
 
 /** The outbox kinds that carry an analyst's action to the incident's workflow. */
-export type TaskSignalKind = 'acknowledged' | 'resolved' | 'reassigned';
+export type TaskSignalKind = Extract<OutboxKind, 'acknowledged' | 'resolved' | 'reassigned'>;
 
 const conflict = (detail: string, path = '/status') => new ProblemException(409, detail, [{ path, message: detail }]);
 
@@ -30,6 +30,7 @@ export class TasksService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
     private readonly assignment: AssignmentService,
+    private readonly incidents: IncidentsService,
     private readonly audit: AuditService,
   ) {}
 
@@ -40,7 +41,7 @@ export class TasksService {
   /** The incident's one task, created on the first call: checklist from its alert types, deadlines from its priority. */
   async openIncidentTask(incidentId: string): Promise<TaskView> {
     return this.dataSource.transaction(async (m) => {
-      const [incident] = await m.query(`SELECT id, title, priority, assign_role, types FROM incidents WHERE id = $1`, [incidentId]);
+      const incident = await this.incidents.forTask(m, incidentId);
       if (!incident) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: '/incidentId', message: 'no such incident' }]);
       const [{ now }] = await m.query(`SELECT now()`);
       const deadlines = slaDeadlines(incident.priority, now, this.config.sla);
@@ -66,7 +67,7 @@ export class TasksService {
   async reprioritize(taskId: string, priority: Priority): Promise<TaskView> {
     return this.dataSource.transaction(async (m) => {
       const [row] = await m.query(`SELECT * FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
-      if (!row || priority >= row.priority || !OPEN_TASK_STATUSES.includes(row.status)) return this.get(taskId, m);
+      if (!row || !isMoreUrgent(priority, row.priority) || !isOpenTask(row.status)) return this.get(taskId, m);
       const next = reprioritize({ ackBy: row.ack_deadline, resolveBy: row.resolve_deadline }, row.priority, priority, row.opened_at, this.config.sla);
       await m.query(`UPDATE tasks SET priority = $2, ack_deadline = $3, resolve_deadline = $4, updated_at = now() WHERE id = $1`, [taskId, priority, next.ackBy, next.resolveBy]);
       await this.audit.record(
@@ -88,10 +89,10 @@ export class TasksService {
   async acknowledge(taskId: string, actor: string): Promise<TaskView> {
     return this.dataSource.transaction(async (m) => {
       const before = await this.lock(taskId, m);
-      if (['acknowledged', 'in_progress'].includes(before.status)) return before; // a repeat changes nothing
-      if (!['new', 'assigned'].includes(before.status)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be acknowledged.`);
+      if (isOpenTask(before.status) && !isUnacknowledgedTask(before.status)) return before; // a repeat changes nothing
+      if (!isUnacknowledgedTask(before.status)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be acknowledged.`);
       await m.query(`UPDATE tasks SET status = 'acknowledged', acknowledged_at = now(), updated_at = now() WHERE id = $1`, [taskId]);
-      if (before.incidentId) await m.query(`UPDATE incidents SET status = 'acknowledged', updated_at = now() WHERE id = $1 AND status = 'open'`, [before.incidentId]);
+      if (before.incidentId) await this.incidents.acknowledge(m, before.incidentId);
       const after = await this.get(taskId, m);
       await this.changed(m, before, after, actor, 'task.acknowledged', 'acknowledged', { by: actor });
       return after;
@@ -101,21 +102,9 @@ export class TasksService {
   async resolve(taskId: string, actor: string, disposition: Disposition, resolution: string | null): Promise<TaskView> {
     return this.dataSource.transaction(async (m) => {
       const before = await this.lock(taskId, m);
-      if (!OPEN_TASK_STATUSES.includes(before.status as never)) throw conflict(`Task ${taskId} is already ${before.status}.`);
+      if (!isOpenTask(before.status)) throw conflict(`Task ${taskId} is already ${before.status}.`);
       await m.query(`UPDATE tasks SET status = 'resolved', resolved_at = now(), disposition = $2, resolution = $3, updated_at = now() WHERE id = $1`, [taskId, disposition, resolution]);
-      // A resolved incident takes no more alerts: the next one opens a new incident. The
-      // correlation lock keeps a concurrent ingest from joining it meanwhile.
-      const incidents: { id: string; correlation_key: string }[] = await m.query(
-        `SELECT id, correlation_key FROM incidents WHERE id = $1 OR digest_task_id = $2 ORDER BY correlation_key`,
-        [before.incidentId, taskId],
-      );
-      for (const i of incidents) {
-        await m.query(`SELECT pg_advisory_xact_lock(${advisoryLockKey(`correlation:${i.correlation_key}`)})`);
-        await m.query(
-          `UPDATE incidents SET status = 'resolved', resolved_at = now(), correlation_closed_at = coalesce(correlation_closed_at, now()), updated_at = now() WHERE id = $1`,
-          [i.id],
-        );
-      }
+      await this.incidents.resolve(m, before.incidentId, taskId);
       const after = await this.get(taskId, m);
       await this.changed(m, before, after, actor, 'task.resolved', 'resolved', { by: actor, disposition });
       return after;
@@ -126,7 +115,7 @@ export class TasksService {
   async reassign(taskId: string, actor: string, request: { to?: string; reason?: string; idempotencyKey?: string }): Promise<TaskView> {
     return this.dataSource.transaction(async (m) => {
       const before = await this.lock(taskId, m);
-      if (!OPEN_TASK_STATUSES.includes(before.status as never)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be reassigned.`);
+      if (!isOpenTask(before.status)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be reassigned.`);
       if (request.to !== undefined && request.to === before.assignee?.id) throw conflict(`Task ${taskId} is already assigned to ${request.to}.`, '/to');
       let assignment;
       try {
@@ -180,7 +169,7 @@ export class TasksService {
         notifications: facts.notifications,
       };
       await m.query(`UPDATE tasks SET status = 'closed', closing_summary = $2, updated_at = now() WHERE id = $1`, [taskId, summary]);
-      if (task.incident_id) await m.query(`UPDATE incidents SET status = 'closed', updated_at = now() WHERE id = $1`, [task.incident_id]);
+      if (task.incident_id) await this.incidents.close(m, task.incident_id);
       await this.audit.record({ actor: 'workflow', action: 'task.closed', subjectType: 'task', subjectId: taskId, before: { status: task.status }, after: summary, idempotencyKey: `task-${taskId}:closed` }, m);
       return summary;
     });
@@ -199,6 +188,6 @@ export class TasksService {
   /** Digest tasks have no workflow waiting on them; incident tasks tell theirs. */
   private async signal(m: EntityManager, task: TaskView, kind: TaskSignalKind, payload: Record<string, unknown>) {
     if (!task.incidentId) return;
-    await m.query(`INSERT INTO outbox (incident_id, kind, payload) VALUES ($1, $2, $3)`, [task.incidentId, kind, { ...payload, taskId: task.id }]);
+    await enqueue(m, [{ incidentId: task.incidentId, kind, payload: { ...payload, taskId: task.id } }]);
   }
 }

@@ -4,15 +4,13 @@ import { DefaultLogger, LogLevel, NativeConnection, Runtime, Worker, WorkerOptio
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssignmentService } from '../assignment/assignment.service';
-import { AuditService } from '../audit/audit.service';
 import { WARDEN_CONFIG } from '../config/config.module';
 import type { WardenConfig } from '../config/warden-config';
 import { DigestService } from '../tasks/digest.service';
 import { EscalationService } from '../tasks/escalation.service';
 import { TasksService } from '../tasks/tasks.service';
 import { ensureDigestSchedule } from './digest-schedule';
-import { Env } from '../config/env';
-import { logLevels } from '../app';
+import { Env, logLevels } from '../config/env';
 import { createActivities } from './activities';
 import { WorkerModule } from './worker.module';
 
@@ -44,7 +42,6 @@ export async function createWorker(app: INestApplicationContext, connection: Nat
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     ...workflowSource(env),
     activities: createActivities({
-      audit: app.get(AuditService),
       tasks: app.get(TasksService),
       assignment: app.get(AssignmentService),
       escalation: app.get(EscalationService),

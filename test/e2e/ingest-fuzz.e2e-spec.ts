@@ -3,7 +3,8 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { DataSource } from 'typeorm';
-import { canonicalIp, SEVERITIES, validateAlert } from '../../src/ingest/security-alert';
+import { SEVERITIES } from '../../src/domain';
+import { canonicalIp, validateAlert } from '../../src/ingest/security-alert';
 import { Answer, IngestApi, openIngestApi, RunningApi, send } from '../support/harness';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import { OutboxDispatcher } from '../../src/temporal/outbox-dispatcher.service';
-import { incidentWorkflowId } from '../../src/temporal/workflow-ids';
+import { OutboxDispatcher } from '../../src/outbox/outbox-dispatcher.service';
+import { incidentWorkflowId } from '../../src/domain';
 import { client, createKey, pollUntil, RunningApi, RunningWorker, startApi, startWorker, testEnv, uniqueTaskQueue } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { isolatedDatabase } from '../support/isolated';

@@ -2,7 +2,7 @@ import { alert, startStack, Stack } from '../support/stack';
 import { pollUntil } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { recordHistory } from '../support/histories';
-import { incidentWorkflowId } from '../../src/temporal/workflow-ids';
+import { incidentWorkflowId } from '../../src/domain';
 
 // SLA in seconds: P1 must be acknowledged within 2 s. Unacknowledged, the assignee hears
 // at 2 s and 3 s, senior analysts at 3 s, the team lead at 4 s, executives at 5 s; with

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { incidentWorkflowId } from '../../src/temporal/workflow-ids';
+import { incidentWorkflowId } from '../../src/domain';
 import { pollUntil } from '../support/harness';
 import { recordHistory } from '../support/histories';
 import { uniqueIp } from '../support/ips';

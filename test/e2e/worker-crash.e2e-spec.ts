@@ -1,4 +1,4 @@
-import { incidentWorkflowId } from '../../src/temporal/workflow-ids';
+import { incidentWorkflowId } from '../../src/domain';
 import { pollUntil } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { kill, launch, Launched } from '../support/processes';

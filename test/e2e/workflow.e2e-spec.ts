@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { incidentWorkflowId } from '../../src/temporal/workflow-ids';
+import { incidentWorkflowId } from '../../src/domain';
 import { incidentWorkflow } from '../../src/temporal/workflows';
 import { RunningWorker, startWorker, testEnv, uniqueTaskQueue } from '../support/harness';
 

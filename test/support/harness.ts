@@ -5,8 +5,8 @@ import { Env, loadEnv } from '../../src/config/env';
 import { BootedWorker, bootWorker } from '../../src/temporal/run-worker';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import type { Scope } from '../../src/ingest/api-keys/api-key.entity';
-import { createApiKey } from '../../src/ingest/api-keys/api-keys.service';
+import type { Scope } from '../../src/auth/api-key.entity';
+import { createApiKey } from '../../src/auth/api-keys.service';
 
 /**
  * The test run's environment (set by global-setup) with per-suite overrides. The outbox

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEVERITIES, type Severity } from '../security-alert';
+import { SEVERITIES, type Severity } from '../../domain';
 import {
   FieldReader,
   alertTypeSchema,

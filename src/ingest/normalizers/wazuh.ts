@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Severity } from '../security-alert';
+import type { Severity } from '../../domain';
 import { FieldReader, alertTypeSchema, clip, finish, isObject, notAnObject, snakeCase, tagList } from './helpers';
 import type { NormalizedItem } from './types';
 

@@ -1,15 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { AssignmentService } from '../../assignment/assignment.service';
-import type { AuditRecord, AuditService } from '../../audit/audit.service';
 import { Problem, ProblemException } from '../../common/problem';
-import type { Priority } from '../../correlation/rules.schema';
+import type { Priority } from '../../domain';
 import type { DigestService } from '../../tasks/digest.service';
 import type { EscalationService, NextStep } from '../../tasks/escalation.service';
 import type { TaskView } from '../../tasks/task-view';
 import type { TasksService } from '../../tasks/tasks.service';
 
 export interface ActivityDeps {
-  audit: AuditService;
   tasks: TasksService;
   assignment: AssignmentService;
   escalation: EscalationService;
@@ -28,10 +26,6 @@ export interface AssignmentResult {
  */
 export function createActivities(deps: ActivityDeps) {
   return {
-    async recordAudit(event: AuditRecord): Promise<void> {
-      await deps.audit.record(event);
-    },
-
     async openTask({ incidentId }: { incidentId: string }): Promise<TaskView> {
       try {
         return await deps.tasks.openIncidentTask(incidentId);

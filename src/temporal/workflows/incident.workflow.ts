@@ -1,6 +1,5 @@
-import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Priority } from '../../correlation/rules.schema';
-import type { Activities } from '../activities';
+import { condition, continueAsNew, defineQuery, defineSignal, deprecatePatch, setHandler, workflowInfo } from '@temporalio/workflow';
+import { INCIDENT_SIGNALS, isFinishedTask, isMoreUrgent, isUnacknowledgedTask, type Priority } from '../../domain';
 import { db, notify } from './activity-profiles';
 
 // One workflow per incident: open its task, assign it, notify, then wait under the SLA,
@@ -56,22 +55,14 @@ export interface IncidentWorkflowStatus {
   summary?: Record<string, unknown>;
 }
 
-export const alertsChangedSignal = defineSignal<[AlertsChanged]>('alertsChanged');
-export const acknowledgeSignal = defineSignal<[TaskAction]>('acknowledge');
-export const resolveSignal = defineSignal<[TaskAction]>('resolve');
-export const reassignSignal = defineSignal<[Reassigned]>('reassign');
+export const alertsChangedSignal = defineSignal<[AlertsChanged]>(INCIDENT_SIGNALS.alertsChanged);
+export const acknowledgeSignal = defineSignal<[TaskAction]>(INCIDENT_SIGNALS.acknowledge);
+export const resolveSignal = defineSignal<[TaskAction]>(INCIDENT_SIGNALS.resolve);
+export const reassignSignal = defineSignal<[Reassigned]>(INCIDENT_SIGNALS.reassign);
 export const statusQuery = defineQuery<IncidentWorkflowStatus>('status');
 
-/** The first version only recorded its start and waited for `resolve`; runs begun then keep that path. */
-export const TASK_LIFECYCLE_PATCH = 'task-lifecycle';
 /** Far below Temporal's limits; an incident that lives long enough to reach it continues as new. */
 const HISTORY_LIMIT = 5000;
-
-// The first release ran recordAudit as a normal activity; replays of it must too.
-const legacy = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
 
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentWorkflowStatus> {
   const { incidentId, resume } = input;
@@ -88,7 +79,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     // A redelivered or late signal carries an older outbox id: ignore it.
     if (change.outboxId <= lastOutboxId) return;
     lastOutboxId = change.outboxId;
-    if (status.priority && change.priority < status.priority) newPriority = change.priority;
+    if (status.priority && isMoreUrgent(change.priority, status.priority)) newPriority = change.priority;
     Object.assign(status, { severity: change.severity, priority: change.priority, types: change.types, alertCount: change.alertCount });
     status.changes++;
     wake++;
@@ -108,7 +99,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     wake++;
   });
 
-  if (!patched(TASK_LIFECYCLE_PATCH)) return placeholder(status, () => resolvedBy);
+  // The first release's placeholder path (behind this patch) is gone, but committed histories
+  // still carry its marker; without this, replaying them fails (TMPRL1100).
+  deprecatePatch('task-lifecycle');
 
   let taskId: string;
   if (resume) {
@@ -139,8 +132,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
 
     const next = await db.nextStep({ taskId, sent: status.escalations });
-    if (next.status === 'resolved' || next.status === 'closed') break;
-    if (next.status !== 'new' && next.status !== 'assigned') status.state = 'acknowledged';
+    if (isFinishedTask(next.status)) break;
+    if (!isUnacknowledgedTask(next.status)) status.state = 'acknowledged';
     if (!next.step) {
       await condition(() => wake !== seen);
       continue;
@@ -152,26 +145,5 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   status.state = 'resolved';
   status.summary = await db.closeTask({ taskId });
   status.state = 'closed';
-  return status;
-}
-
-/** The first release's behaviour, kept for runs that began under it (see TASK_LIFECYCLE_PATCH). */
-async function placeholder(status: IncidentWorkflowStatus, resolvedBy: () => string | undefined): Promise<IncidentWorkflowStatus> {
-  await legacy.recordAudit({
-    actor: 'workflow',
-    action: 'incident.workflow_started',
-    subjectType: 'incident',
-    subjectId: status.incidentId,
-    idempotencyKey: `incident-${status.incidentId}:workflow_started`,
-  });
-  await condition(() => resolvedBy() !== undefined);
-  status.state = 'resolved';
-  await legacy.recordAudit({
-    actor: resolvedBy()!,
-    action: 'incident.workflow_closed',
-    subjectType: 'incident',
-    subjectId: status.incidentId,
-    idempotencyKey: `incident-${status.incidentId}:workflow_closed`,
-  });
   return status;
 }

@@ -1,30 +1,16 @@
-import { escapeLiteral } from 'pg';
-import type { ChangeSet, Snapshot, TrackedIncident } from '../correlation/engine';
-import type { Priority } from '../correlation/rules.schema';
-import type { Severity } from './security-alert';
-import { externalKey } from '../correlation/engine';
+import type { Priority, Severity } from '../domain';
 import { advisoryLockKey } from '../database/pg';
+import { lit, textArray } from '../database/sql-literal';
+import { enqueueSql } from '../outbox/outbox';
+import type { ChangeSet, Snapshot, StoredRepeat, TrackedIncident } from './engine';
+import { externalKey } from './engine';
 
 /**
  * SQL for one ingest transaction in two round trips: (1) BEGIN, the advisory locks and
  * the snapshot read; (2) every write and COMMIT. Values are inlined as escaped literals
  * because the simple protocol, which allows several statements per round trip, takes no
- * parameters. Text that reaches here has been validated (no NUL, no lone surrogates).
+ * parameters.
  */
-
-type Value = string | number | boolean | Date | null | undefined;
-
-export function lit(value: Value, cast?: string): string {
-  let sql: string;
-  if (value === null || value === undefined) sql = 'NULL';
-  else if (typeof value === 'number') sql = Number.isFinite(value) ? String(value) : 'NULL';
-  else if (typeof value === 'boolean') sql = value ? 'TRUE' : 'FALSE';
-  else if (value instanceof Date) sql = escapeLiteral(value.toISOString());
-  else sql = escapeLiteral(value);
-  return cast ? `${sql}::${cast}` : sql;
-}
-
-const textArray = (values: string[]) => (values.length ? `ARRAY[${values.map((v) => lit(v)).join(', ')}]::text[]` : `'{}'::text[]`);
 
 export interface SnapshotRequest {
   lockNames: string[];
@@ -73,9 +59,17 @@ function repeatsSql(idempotencyKeys: string[], sources: string[], externalIds: s
   return lookups.length ? `(SELECT coalesce(json_agg(x), '[]') FROM (${lookups.join(' UNION ALL ')}) x)` : `'[]'::json`;
 }
 
-interface SnapshotRow {
+export interface SnapshotRow {
   now: Date;
-  repeats: { id: string; incident_id: string | null; status: 'new' | 'duplicate' | 'suppressed'; priority: Priority; idempotency_key: string | null; source: string; external_id: string | null }[];
+  repeats: {
+    id: string;
+    incident_id: string | null;
+    status: StoredRepeat['status'];
+    priority: Priority;
+    idempotency_key: string | null;
+    source: string;
+    external_id: string | null;
+  }[];
   firsts: { fingerprint: string; id: string; incident_id: string; last_seen_at: string }[];
   open: {
     id: string;
@@ -165,10 +159,7 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
     statements.push(`UPDATE alerts AS a SET occurrence_count = a.occurrence_count + v.n, last_seen_at = greatest(a.last_seen_at, ${at})
       FROM (VALUES ${rows.join(', ')}) AS v(id, n) WHERE a.id = v.id`);
   }
-  if (c.outbox.length) {
-    const rows = c.outbox.map((o) => `(${lit(o.incidentId, 'uuid')}, ${lit(o.kind)}, ${lit(JSON.stringify(o.payload), 'jsonb')})`);
-    statements.push(`INSERT INTO outbox (incident_id, kind, payload) VALUES ${rows.join(', ')}`);
-  }
+  if (c.outbox.length) statements.push(enqueueSql(c.outbox));
   statements.push('COMMIT');
   return statements.join(';\n');
 }

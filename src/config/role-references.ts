@@ -1,7 +1,6 @@
+import type { AssignmentConfig } from '../assignment/assignment.schema';
 import type { RulesFile } from '../correlation/rules.schema';
-import type { SlaConfig } from '../tasks/sla.schema';
-import { ASSIGNEE_TIER } from '../tasks/sla';
-import type { AssignmentConfig } from './assignment.schema';
+import { ASSIGNEE_TIER, type SlaConfig } from '../tasks/sla.schema';
 
 export interface RoleReferenceProblem {
   file: 'rules.yaml' | 'sla.yaml';

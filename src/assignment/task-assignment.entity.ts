@@ -1,7 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-
-/** `manual`: a person chose the analyst on reassignment. */
-export type AssignmentVia = 'role' | 'fallback' | 'on_call' | 'manual';
+import type { AssignmentVia } from './assign';
 
 /** Every assignment of a task, in order; the newest is the current one. Reassignment adds a row. */
 @Entity({ name: 'task_assignments' })

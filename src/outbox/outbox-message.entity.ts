@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { OutboxKind } from './outbox';
+import type { OutboxKind } from '../domain';
 
 /** Written in the ingest transaction (or an analyst's action); delivered to the incident's workflow by the dispatcher. */
 @Entity({ name: 'outbox' })

@@ -1,6 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-
-export type AlertStatus = 'new' | 'duplicate' | 'suppressed';
+import type { AlertStatus } from '../domain';
 
 /** Every raw alert, as received and normalized; repeats and suppressed ones included. */
 @Entity({ name: 'alerts' })

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { loadYamlFile } from '../config/config-files';
+import { loadYamlFile } from './config-files';
 import { rulesFileSchema } from '../correlation/rules.schema';
 import { slaFileSchema } from '../tasks/sla.schema';
-import { assignmentFileSchema } from './assignment.schema';
+import { assignmentFileSchema } from '../assignment/assignment.schema';
 import { roleReferenceProblems } from './role-references';
 
 const configDir = join(__dirname, '..', '..', 'config');

@@ -1,6 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-
-export type IncidentStatus = 'open' | 'acknowledged' | 'resolved' | 'closed';
+import type { IncidentStatus } from '../domain';
 
 /**
  * Correlated alerts. At most one incident per correlation key accepts alerts at a time:

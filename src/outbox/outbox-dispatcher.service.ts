@@ -1,16 +1,15 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Pool } from 'pg';
 import { ENV } from '../config/config.module';
 import type { Env } from '../config/env';
-import { TEMPORAL_CONNECTION } from './temporal-client.module';
-import { incidentWorkflowId } from './workflow-ids';
-import { outboxBackoffSeconds, OutboxKind, signalFor } from './outbox';
+import { incidentWorkflowId, OutboxKind, signalFor } from '../domain';
+import { outboxBackoffSeconds } from './outbox';
 
 interface PendingRow {
   id: string;
   incident_id: string;
-  kind: string;
+  kind: OutboxKind;
   payload: Record<string, unknown>;
   attempts: number;
 }
@@ -39,7 +38,6 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
 
   constructor(
     private readonly client: Client,
-    @Inject(TEMPORAL_CONNECTION) private readonly connection: Connection,
     @Inject(ENV) private readonly env: Env,
   ) {
     this.pool = new Pool({ connectionString: env.DATABASE_URL, max: 2, connectionTimeoutMillis: 5000 });
@@ -153,14 +151,14 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
 
   private async deliver(row: PendingRow): Promise<void> {
     const payload = { ...row.payload, outboxId: Number(row.id), kind: row.kind };
-    await this.connection.withDeadline(Date.now() + this.env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000, () =>
+    await this.client.withDeadline(Date.now() + this.env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000, () =>
       this.client.workflow.signalWithStart('incidentWorkflow', {
         workflowId: incidentWorkflowId(row.incident_id),
         // A finished incident workflow is never started again by a late or redelivered signal.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         taskQueue: this.env.TEMPORAL_TASK_QUEUE,
         args: [{ incidentId: row.incident_id }],
-        signal: signalFor(row.kind as OutboxKind),
+        signal: signalFor(row.kind),
         signalArgs: [payload],
       }),
     );

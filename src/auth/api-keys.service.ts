@@ -1,21 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ENV } from '../../config/config.module';
-import type { Env } from '../../config/env';
+import { ENV } from '../config/config.module';
+import type { Env } from '../config/env';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiKey, Scope } from './api-key.entity';
 import { generateApiKey, hashApiKey } from './api-keys';
-
-export interface Principal {
-  keyId: string;
-  name: string;
-  scopes: Scope[];
-  /** The analyst this key acts for, if any. */
-  analystId: string | null;
-}
-
-/** Who did it, for the audit log and task history: the analyst when the key names one. */
-export const actorOf = (p: Principal): string => (p.analystId ? `analyst:${p.analystId}` : `key:${p.name}`);
+import type { Principal } from './principal';
 
 @Injectable()
 export class ApiKeysService {

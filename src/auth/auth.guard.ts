@@ -1,10 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { ProblemException } from '../../common/problem';
+import { ProblemException } from '../common/problem';
 import type { Scope } from './api-key.entity';
 import { grants } from './api-keys';
-import { ApiKeysService, Principal } from './api-keys.service';
+import { ApiKeysService } from './api-keys.service';
+import type { Principal } from './principal';
 
 const SCOPE = 'warden:scope';
 /** The scope a route needs; see `grants` for which scopes include which. */

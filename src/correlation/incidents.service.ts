@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { advisoryLockKey } from '../database/pg';
+import type { Priority } from '../domain';
+
+/** What a task is made from. */
+export interface IncidentForTask {
+  id: string;
+  title: string;
+  priority: Priority;
+  assign_role: string;
+  types: string[];
+}
+
+/** A `batch` incident waiting for the next digest. */
+export interface DigestCandidate {
+  id: string;
+  priority: Priority;
+  assign_role: string;
+  types: string[];
+  alert_count: number;
+}
+
+/**
+ * Changes to incidents that come from their tasks. Each runs inside the caller's
+ * transaction (`m`), so the task and its incident change together.
+ */
+@Injectable()
+export class IncidentsService {
+  async forTask(m: EntityManager, incidentId: string): Promise<IncidentForTask | undefined> {
+    const [row] = await m.query<IncidentForTask[]>(`SELECT id, title, priority, assign_role, types FROM incidents WHERE id = $1`, [incidentId]);
+    return row;
+  }
+
+  async acknowledge(m: EntityManager, incidentId: string): Promise<void> {
+    await m.query(`UPDATE incidents SET status = 'acknowledged', updated_at = now() WHERE id = $1 AND status = 'open'`, [incidentId]);
+  }
+
+  /**
+   * Resolves the task's incident, or the incidents of a digest task. A resolved incident
+   * takes no more alerts: the next one opens a new incident. The correlation lock keeps a
+   * concurrent ingest from joining it meanwhile.
+   */
+  async resolve(m: EntityManager, incidentId: string | null, digestTaskId: string): Promise<void> {
+    const incidents = await m.query<{ id: string; correlation_key: string }[]>(
+      `SELECT id, correlation_key FROM incidents WHERE id = $1 OR digest_task_id = $2 ORDER BY correlation_key`,
+      [incidentId, digestTaskId],
+    );
+    for (const i of incidents) {
+      await m.query(`SELECT pg_advisory_xact_lock(${advisoryLockKey(`correlation:${i.correlation_key}`)})`);
+      await m.query(
+        `UPDATE incidents SET status = 'resolved', resolved_at = now(), correlation_closed_at = coalesce(correlation_closed_at, now()), updated_at = now() WHERE id = $1`,
+        [i.id],
+      );
+    }
+  }
+
+  async close(m: EntityManager, incidentId: string): Promise<void> {
+    await m.query(`UPDATE incidents SET status = 'closed', updated_at = now() WHERE id = $1`, [incidentId]);
+  }
+
+  /** The oldest open `batch` incidents not yet in a digest. */
+  async awaitingDigest(m: EntityManager, limit: number): Promise<DigestCandidate[]> {
+    return m.query<DigestCandidate[]>(
+      `SELECT id, priority, assign_role, types, alert_count FROM incidents
+        WHERE action = 'batch' AND digest_task_id IS NULL AND status = 'open'
+        ORDER BY created_at LIMIT $1`,
+      [limit],
+    );
+  }
+
+  async attachToDigest(m: EntityManager, incidentIds: string[], taskId: string): Promise<void> {
+    await m.query(`UPDATE incidents SET digest_task_id = $1, updated_at = now() WHERE id = ANY($2::uuid[])`, [taskId, incidentIds]);
+  }
+}

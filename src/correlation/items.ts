@@ -1,0 +1,26 @@
+import type { FieldError } from '../common/problem';
+import type { AlertStatus, Priority, SecurityAlert } from '../domain';
+
+/** A validated alert handed over by ingest; `pointer` names its place in the request, for errors. */
+export interface AcceptedAlert {
+  index: number;
+  pointer: string;
+  alert: SecurityAlert;
+  /** Alertmanager's `resolved`: resolves the firing alert with the same source and externalId. */
+  resolves?: boolean;
+  /** Scoped by ingest to the API key (and, in a batch, the item). */
+  idempotencyKey?: string;
+}
+
+export type ItemStatus = AlertStatus | 'resolved' | 'rejected';
+
+export interface ItemResult {
+  index: number;
+  status: ItemStatus;
+  alertId?: string;
+  incidentId?: string | null;
+  priority?: Priority;
+  errors?: FieldError[];
+  /** True when this repeats an earlier request (same Idempotency-Key, or same source and externalId). */
+  repeat?: boolean;
+}

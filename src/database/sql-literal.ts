@@ -1,0 +1,21 @@
+import { escapeLiteral } from 'pg';
+
+/**
+ * Values inlined as escaped literals, for multi-statement strings sent over PostgreSQL's
+ * simple protocol (one round trip, no parameters). Text that reaches here has been
+ * validated (no NUL, no lone surrogates).
+ */
+export type SqlValue = string | number | boolean | Date | null | undefined;
+
+export function lit(value: SqlValue, cast?: string): string {
+  let sql: string;
+  if (value === null || value === undefined) sql = 'NULL';
+  else if (typeof value === 'number') sql = Number.isFinite(value) ? String(value) : 'NULL';
+  else if (typeof value === 'boolean') sql = value ? 'TRUE' : 'FALSE';
+  else if (value instanceof Date) sql = escapeLiteral(value.toISOString());
+  else sql = escapeLiteral(value);
+  return cast ? `${sql}::${cast}` : sql;
+}
+
+export const textArray = (values: readonly string[]): string =>
+  values.length ? `ARRAY[${values.map((v) => lit(v)).join(', ')}]::text[]` : `'{}'::text[]`;

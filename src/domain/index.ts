@@ -1,0 +1,6 @@
+// The shared vocabulary. It imports nothing outside this folder, so workflow code may import its values.
+export * from './alert';
+export * from './outbox';
+export * from './priority';
+export * from './severity';
+export * from './task';

@@ -1,14 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
 import { ConfigModule } from './config/config.module';
-import { Env } from './config/env';
+import { Env } from './common/env';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
 import { IngestModule } from './ingest/ingest.module';
+import { IntegrationsModule } from './integrations/integrations.module';
 import { CorrelationModule } from './correlation/correlation.module';
 import { TemporalClientModule } from './temporal/temporal-client.module';
-import { TasksApiModule } from './tasks/tasks.module';
+import { TasksApiModule } from './tasks/tasks-api.module';
 
 @Module({})
 export class AppModule {
@@ -22,6 +23,7 @@ export class AppModule {
         AuditModule,
         AuthModule,
         HealthModule,
+        IntegrationsModule,
         IngestModule,
         CorrelationModule,
         TasksApiModule,

@@ -3,7 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module';
 import { MAX_BODY_BYTES, registerBodyParsers } from './ingest/body-parsers';
 import { ProblemFilter } from './common/problem';
-import { Env, logLevels } from './config/env';
+import { Env, logLevels } from './common/env';
 
 /** Builds the api application; main.ts and the e2e tests share it. */
 export async function createApp(env: Env): Promise<NestFastifyApplication> {

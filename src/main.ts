@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app';
-import { loadDotEnv, loadEnv } from './config/env';
+import { loadDotEnv, loadEnv } from './common/env';
 
 async function main(): Promise<void> {
   loadDotEnv();

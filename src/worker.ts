@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { loadDotEnv, loadEnv } from './config/env';
+import { loadDotEnv, loadEnv } from './common/env';
 import { bootWorker } from './temporal/run-worker';
 
 // The Temporal runtime turns SIGINT/SIGTERM into worker.shutdown(): in-flight

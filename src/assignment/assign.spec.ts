@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { loadYamlFile } from '../config/config-files';
+import { loadYamlFile } from '../common/config-files';
 import { evaluateRules } from '../correlation/rules';
 import { rulesFileSchema } from '../correlation/rules.schema';
 import type { SecurityAlert } from '../domain';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { loadYamlFile } from '../config/config-files';
+import { loadYamlFile } from '../common/config-files';
 import { assignmentFileSchema, DEFAULT_ROLES } from './assignment.schema';
 
 type FileInput = z.input<typeof assignmentFileSchema>;

@@ -3,6 +3,8 @@ import { durationSchema } from '../common/duration';
 
 /** The escalation chain, lowest first: assignment falls back up it when a role has nobody free. */
 export const DEFAULT_ROLES = ['junior_analyst', 'analyst', 'senior_analyst', 'team_lead', 'executive'];
+/** The role told when nobody is free to take a task, and when a resolve deadline passes. */
+export const LEAD_ROLE = 'team_lead';
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
@@ -158,6 +160,8 @@ export const assignmentFileSchema = z
   });
 
 export type AssignmentConfig = z.output<typeof assignmentFileSchema>;
+/** Nest injection token of config/assignment.yaml. */
+export const ASSIGNMENT_CONFIG = Symbol('ASSIGNMENT_CONFIG');
 export type AnalystConfig = AssignmentConfig['analysts'][number];
 export type Absence = AnalystConfig['out_of_office'][number];
 export type OnCallConfig = AssignmentConfig['on_call'];

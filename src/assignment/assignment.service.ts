@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { WARDEN_CONFIG } from '../config/config.module';
-import type { WardenConfig } from '../config/warden-config';
 import { advisoryLockKey } from '../database/pg';
-import { OPEN_TASK_STATUSES } from '../domain';
+import { OPEN_TASK_STATUSES, type TaskStatus } from '../domain';
+import { NotificationsService } from '../notifications/notifications.service';
 import { AssignmentVia, chooseAssignee, isOutOfOffice } from './assign';
+import { ASSIGNMENT_CONFIG, LEAD_ROLE, type AssignmentConfig } from './assignment.schema';
 
 const ASSIGNMENT_LOCK = advisoryLockKey('warden:assignment');
 
@@ -53,7 +53,8 @@ export class AssignmentService implements OnApplicationBootstrap {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
+    @Inject(ASSIGNMENT_CONFIG) private readonly config: AssignmentConfig,
+    private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
   ) {}
 
@@ -63,7 +64,7 @@ export class AssignmentService implements OnApplicationBootstrap {
 
   /** Mirrors assignment.yaml into roles, teams and analysts; analysts gone from the file stay, out of the roster. */
   async syncRoster(): Promise<void> {
-    const { roles, teams, analysts } = this.config.assignment;
+    const { roles, teams, analysts } = this.config;
     await this.dataSource.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(${advisoryLockKey('warden:roster')})`);
       await m.query(
@@ -91,14 +92,35 @@ export class AssignmentService implements OnApplicationBootstrap {
 
   /** Analysts of `role` who can be reached now; everyone in the role when nobody can. */
   reachable(role: string, now = new Date()): string[] {
-    const { analysts, working_hours } = this.config.assignment;
+    const { analysts, working_hours } = this.config;
     const inRole = analysts.filter((a) => a.role === role);
     const present = inRole.filter((a) => a.available && !isOutOfOffice(a, now, working_hours.timezone));
     return (present.length > 0 ? present : inRole).map((a) => a.id);
   }
 
   analyst(id: string) {
-    return this.config.assignment.analysts.find((a) => a.id === id);
+    return this.config.analysts.find((a) => a.id === id);
+  }
+
+  /** Tells the assignee (or, when nobody was free, the leads) about an assignment. */
+  async notify(taskId: string, assignmentId: string): Promise<void> {
+    const [row] = await this.dataSource.query<AssignmentNoticeRow[]>(
+      `SELECT t.title, t.priority, t.incident_id, t.kind, t.ack_deadline, a.analyst_id, a.reason, a.via
+         FROM task_assignments a JOIN tasks t ON t.id = a.task_id WHERE a.id = $1 AND a.task_id = $2`,
+      [assignmentId, taskId],
+    );
+    if (!row) return;
+    const assignee = row.analyst_id;
+    await this.notifications.send({
+      key: `task-${taskId}:assignment:${assignmentId}`,
+      kind: row.kind === 'digest' ? 'digest' : assignee !== null ? 'assigned' : 'unassigned',
+      recipients: assignee !== null ? [assignee] : this.reachable(LEAD_ROLE),
+      taskId,
+      incidentId: row.incident_id,
+      title: assignee !== null ? `${row.priority} task assigned to you: ${row.title}` : `${row.priority} task has nobody free to take it: ${row.title}`,
+      text: row.reason,
+      data: { assignmentId, via: row.via, ackDeadline: row.ack_deadline },
+    });
   }
 
   /** Assigns within `manager`'s transaction when given, so a caller's state change and the assignment commit together. */
@@ -106,10 +128,10 @@ export class AssignmentService implements OnApplicationBootstrap {
     if (!manager) return this.dataSource.transaction((m) => this.assign(request, m));
     const m = manager;
     await m.query(`SELECT pg_advisory_xact_lock(${ASSIGNMENT_LOCK})`);
-    const [earlier] = await m.query(`SELECT * FROM task_assignments WHERE idempotency_key = $1`, [request.idempotencyKey]);
+    const [earlier] = await m.query<AssignmentRow[]>(`SELECT * FROM task_assignments WHERE idempotency_key = $1`, [request.idempotencyKey]);
     if (earlier) return { ...record(earlier), created: false };
 
-    const [task] = await m.query(
+    const [task] = await m.query<{ id: string; status: TaskStatus; assign_role: string; assignee_id: string | null; types: string[] }[]>(
       `SELECT t.id, t.status, t.assign_role, t.assignee_id, coalesce(i.types, '{}') AS types
          FROM tasks t LEFT JOIN incidents i ON i.id = t.incident_id WHERE t.id = $1 FOR UPDATE OF t`,
       [request.taskId],
@@ -122,13 +144,13 @@ export class AssignmentService implements OnApplicationBootstrap {
       if (!chosen) throw new AssignmentRejected('/to', `no analyst "${request.to}" in assignment.yaml`);
       decision = { analystId: chosen.id, role: chosen.role, via: 'manual', reason: request.reason ?? `assigned by ${request.actor}` };
     } else {
-      const workload: { assignee_id: string; open: number }[] = await m.query(
+      const workload = await m.query<{ assignee_id: string; open: number }[]>(
         `SELECT assignee_id, count(*)::int AS open FROM tasks WHERE assignee_id IS NOT NULL AND status = ANY($1::text[]) AND id <> $2 GROUP BY assignee_id`,
         [OPEN_TASK_STATUSES, task.id],
       );
-      const cursorRows: { role: string; analyst_id: string }[] = await m.query(`SELECT role, analyst_id FROM assignment_cursors`);
+      const cursorRows = await m.query<{ role: string; analyst_id: string }[]>(`SELECT role, analyst_id FROM assignment_cursors`);
       const choice = chooseAssignee({
-        config: this.config.assignment,
+        config: this.config,
         role: task.assign_role,
         alertTypes: task.types,
         openTasks: Object.fromEntries(workload.map((w) => [w.assignee_id, w.open])),
@@ -146,7 +168,7 @@ export class AssignmentService implements OnApplicationBootstrap {
       }
     }
 
-    const [row] = await m.query(
+    const [row] = await m.query<AssignmentRow[]>(
       `INSERT INTO task_assignments (task_id, analyst_id, role, via, reason, actor, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
       [task.id, decision.analystId, decision.role, decision.via, decision.reason, request.actor, request.idempotencyKey],
     );
@@ -174,6 +196,28 @@ export class AssignmentService implements OnApplicationBootstrap {
   }
 }
 
-function record(row: Record<string, any>): Omit<AssignmentRecord, 'created'> {
+/** An assignment with the task facts its notice names. */
+interface AssignmentNoticeRow {
+  title: string;
+  priority: string;
+  incident_id: string | null;
+  kind: string;
+  ack_deadline: Date;
+  analyst_id: string | null;
+  reason: string;
+  via: string | null;
+}
+
+/** A `task_assignments` row as PostgreSQL returns it. */
+interface AssignmentRow {
+  id: string;
+  task_id: string;
+  analyst_id: string | null;
+  role: string | null;
+  via: AssignmentVia | null;
+  reason: string;
+}
+
+function record(row: AssignmentRow): Omit<AssignmentRecord, 'created'> {
   return { id: String(row.id), taskId: row.task_id, analystId: row.analyst_id, role: row.role, via: row.via, reason: row.reason };
 }

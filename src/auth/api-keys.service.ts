@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ENV } from '../config/config.module';
-import type { Env } from '../config/env';
+import { ENV } from '../common/env';
+import type { Env } from '../common/env';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiKey, Scope } from './api-key.entity';
@@ -21,7 +21,8 @@ export class ApiKeysService {
     const hash = hashApiKey(key);
     const cached = this.cache.get(hash);
     if (cached && cached.expires > Date.now()) return cached.principal;
-    const [row] = await this.dataSource.query(`SELECT id, name, scopes, analyst_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
+    const [row] = await this.dataSource.query<{ id: string; name: string; scopes: Scope[]; analyst_id: string | null }[]>(
+      `SELECT id, name, scopes, analyst_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
     const principal: Principal | null = row ? { keyId: row.id, name: row.name, scopes: row.scopes, analystId: row.analyst_id } : null;
     // Only known keys are cached: unknown ones must not let a flood of random keys grow the map.
     if (principal && this.env.API_KEY_CACHE_SECONDS > 0) {

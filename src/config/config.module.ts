@@ -1,13 +1,18 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { Env } from './env';
-import { loadWardenConfig, WardenConfig } from './warden-config';
+import { ASSIGNMENT_CONFIG } from '../assignment/assignment.schema';
+import { ENV, Env } from '../common/env';
+import { RULES } from '../correlation/rules.schema';
+import { FORMAT_TABLES } from '../ingest/normalizers';
+import { SLA_CONFIG } from '../tasks/sla.schema';
+import { loadWardenConfig } from './warden-config';
 
-export const ENV = Symbol('ENV');
-export const WARDEN_CONFIG = Symbol('WARDEN_CONFIG');
+const WARDEN_CONFIG = Symbol('WARDEN_CONFIG');
 
 /**
- * The environment (parsed once by the entry point) and config/*.yaml, validated
- * at start-up: a bad file stops the process with the file, the path and the reason.
+ * The environment (parsed once by the entry point) and config/*.yaml, validated at
+ * start-up: a bad file stops the process with the file, the path and the reason. Each
+ * folder injects only its own part, by the token its schema file exports, so no folder
+ * depends on this one.
  */
 @Global()
 @Module({})
@@ -17,9 +22,13 @@ export class ConfigModule {
       module: ConfigModule,
       providers: [
         { provide: ENV, useValue: env },
-        { provide: WARDEN_CONFIG, useFactory: (): WardenConfig => loadWardenConfig(env.WARDEN_CONFIG_DIR) },
+        { provide: WARDEN_CONFIG, useFactory: () => loadWardenConfig(env.WARDEN_CONFIG_DIR) },
+        { provide: RULES, inject: [WARDEN_CONFIG], useFactory: (c: ReturnType<typeof loadWardenConfig>) => c.rules },
+        { provide: FORMAT_TABLES, inject: [WARDEN_CONFIG], useFactory: (c: ReturnType<typeof loadWardenConfig>) => c.formats },
+        { provide: ASSIGNMENT_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: ReturnType<typeof loadWardenConfig>) => c.assignment },
+        { provide: SLA_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: ReturnType<typeof loadWardenConfig>) => c.sla },
       ],
-      exports: [ENV, WARDEN_CONFIG],
+      exports: [ENV, RULES, FORMAT_TABLES, ASSIGNMENT_CONFIG, SLA_CONFIG],
     };
   }
 }

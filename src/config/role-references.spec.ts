@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadYamlFile } from './config-files';
+import { loadYamlFile } from '../common/config-files';
 import { rulesFileSchema } from '../correlation/rules.schema';
 import { slaFileSchema } from '../tasks/sla.schema';
 import { assignmentFileSchema } from '../assignment/assignment.schema';

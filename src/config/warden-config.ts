@@ -6,7 +6,7 @@ import { roleReferenceProblems } from './role-references';
 import { rulesFileSchema } from '../correlation/rules.schema';
 import { formatTablesSchema } from '../ingest/normalizers';
 import { slaFileSchema } from '../tasks/sla.schema';
-import { ConfigError, ConfigProblem, formatPath, loadYamlFile } from './config-files';
+import { ConfigError, ConfigProblem, formatPath, loadYamlFile } from '../common/config-files';
 
 // A later issue gives playbooks their full schema.
 export const playbookFileSchema = z.object({}).catchall(z.unknown());

@@ -3,8 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { Pool, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
-import { WARDEN_CONFIG } from '../config/config.module';
-import type { WardenConfig } from '../config/warden-config';
 import { pgPool } from '../database/pg';
 import type { Priority, SecurityAlert } from '../domain';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
@@ -12,7 +10,7 @@ import { CorrelationEngine, EngineResult } from './engine';
 import { beginAndReadSql, SnapshotRow, toSnapshot, writeAndCommitSql } from './ingest-sql';
 import type { AcceptedAlert, ItemResult } from './items';
 import { evaluateRules, RecentAlertCounter, RuleDecision } from './rules';
-import type { CorrelationField } from './rules.schema';
+import { RULES, type CorrelationField, type RulesFile } from './rules.schema';
 
 /** Storage failed at `index`; other items of the request may or may not be committed (retries are idempotent). */
 export class IngestInterrupted extends Error {
@@ -46,7 +44,7 @@ export class CorrelationService {
 
   constructor(
     @InjectDataSource() dataSource: DataSource,
-    @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
+    @Inject(RULES) private readonly rules: RulesFile,
     private readonly outbox: OutboxDispatcher,
   ) {
     this.pool = pgPool(dataSource);
@@ -73,7 +71,7 @@ export class CorrelationService {
         results.push({ index: accepted.index, ...(await this.resolve(accepted.alert)) });
         continue;
       }
-      pending.push({ ...accepted, decision: await evaluateRules(this.config.rules, accepted.alert, countRecent) });
+      pending.push({ ...accepted, decision: await evaluateRules(this.rules, accepted.alert, countRecent) });
     }
 
     let wroteOutbox = false;
@@ -120,7 +118,7 @@ export class CorrelationService {
     const client = await this.pool.connect();
     let released = false;
     try {
-      const read = (await client.query(
+      const read = (await client.query<SnapshotRow>(
         beginAndReadSql({
           lockNames: keys.flatMap((k) => [`fingerprint:${k.fingerprint}`, `correlation:${k.correlationKey}`]),
           fingerprints: keys.map((k) => k.fingerprint),

@@ -81,5 +81,7 @@ export const rulesFileSchema = z
   });
 
 export type RulesFile = z.output<typeof rulesFileSchema>;
+/** Nest injection token of config/rules.yaml. */
+export const RULES = Symbol('RULES');
 export type Rule = RulesFile['rules'][number];
 export type RuleMatch = z.output<typeof matchSchema>;

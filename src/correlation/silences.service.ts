@@ -16,6 +16,18 @@ export interface SilenceView {
   suppressedCount: number;
 }
 
+interface SilenceRow {
+  id: string;
+  matchers: Matcher[];
+  comment: string;
+  created_by: string;
+  starts_at: Date;
+  ends_at: Date;
+  created_at: Date;
+  now: Date;
+  suppressed_count: number;
+}
+
 @Injectable()
 export class SilencesService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -26,11 +38,11 @@ export class SilencesService {
   }
 
   async list(includeExpired: boolean): Promise<SilenceView[]> {
-    return this.query(includeExpired ? '' : 'WHERE s.ends_at > now()');
+    return this.views(includeExpired ? '' : 'WHERE s.ends_at > now()');
   }
 
   async get(id: string): Promise<SilenceView | null> {
-    const [view] = await this.query('WHERE s.id = $1', [id]);
+    const [view] = await this.views('WHERE s.id = $1', [id]);
     return view ?? null;
   }
 
@@ -40,13 +52,13 @@ export class SilencesService {
     return this.get(id);
   }
 
-  private async query(where: string, params: unknown[] = []): Promise<SilenceView[]> {
-    const rows = await this.dataSource.query(
+  private async views(where: string, params: unknown[] = []): Promise<SilenceView[]> {
+    const rows = await this.dataSource.query<SilenceRow[]>(
       `SELECT s.*, now() AS now, (SELECT count(*)::int FROM alerts a WHERE a.silence_id = s.id) AS suppressed_count
          FROM silences s ${where} ORDER BY s.created_at DESC`,
       params,
     );
-    return rows.map((r: Record<string, any>) => ({
+    return rows.map((r) => ({
       id: r.id,
       matchers: r.matchers,
       comment: r.comment,

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { loadEnv } from '../config/env';
+import { loadEnv } from '../common/env';
 import { dataSourceOptions } from './data-source-options';
 
 // For the TypeORM CLI (migration:generate); the app builds its own through Nest.

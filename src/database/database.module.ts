@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Env } from '../config/env';
-import { ENV } from '../config/config.module';
+import { Env } from '../common/env';
+import { ENV } from '../common/env';
 import { dataSourceOptions } from './data-source-options';
 
 @Module({

@@ -12,7 +12,7 @@ export async function ensureDatabase(url: string): Promise<{ created: boolean; n
   const client = new Client({ connectionString: admin.toString() });
   await client.connect();
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    const { rowCount } = await client.query<{ found: number }>('SELECT 1 AS found FROM pg_database WHERE datname = $1', [name]);
     if (rowCount) return { created: false, name };
     await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
     return { created: true, name };
@@ -44,9 +44,9 @@ export async function migrate(url: string, direction: 'up' | 'down'): Promise<st
   await ds.initialize();
   try {
     if (direction === 'up') return (await ds.runMigrations({ transaction: 'each' })).map((m) => m.name);
-    const before = await ds.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`).catch(() => []);
+    const before = await ds.query<{ name: string }[]>(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`).catch(() => []);
     await ds.undoLastMigration({ transaction: 'each' });
-    return before.map((r: { name: string }) => r.name);
+    return before.map((r) => r.name);
   } finally {
     await ds.destroy();
   }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadDotEnv, loadEnv } from '../config/env';
+import { loadDotEnv, loadEnv } from '../common/env';
 import { ensureDatabase, migrate } from './database';
 
 // `migrate.ts up` creates the database if needed and applies pending migrations; `down` reverts the newest.

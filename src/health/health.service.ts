@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Connection } from '@temporalio/client';
 import { DataSource } from 'typeorm';
-import { Env } from '../config/env';
-import { ENV } from '../config/config.module';
+import { Env } from '../common/env';
+import { ENV } from '../common/env';
 import { TEMPORAL_CONNECTION } from '../temporal/temporal-client.module';
 
 export interface PartHealth {
@@ -29,7 +29,7 @@ export class HealthService {
   async check(): Promise<HealthReport> {
     const timeoutMs = this.env.HEALTH_CHECK_TIMEOUT_SECONDS * 1000;
     const [database, temporal] = await Promise.all([
-      probe(timeoutMs, () => this.dataSource.query('SELECT 1')),
+      probe(timeoutMs, () => this.dataSource.query<{ up: number }[]>('SELECT 1 AS up')),
       probe(timeoutMs, () =>
         this.temporal.withDeadline(Date.now() + timeoutMs, () => this.temporal.healthService.check({})),
       ),

@@ -1,15 +1,13 @@
 import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ProblemException, problem } from '../common/problem';
-import { WARDEN_CONFIG } from '../config/config.module';
-import type { WardenConfig } from '../config/warden-config';
 import type { Principal } from '../auth/principal';
 import { AuthenticatedRequest, AuthGuard, RequireScope } from '../auth/auth.guard';
 import { IngestInterrupted } from '../correlation/correlation.service';
 import type { ItemResult } from '../correlation/items';
 import { IngestService } from './ingest.service';
 import { formatIntake, Intake, MAX_BATCH_ALERTS, nativeIntake } from './intake';
-import { FORMATS, isFormatName, normalizers } from './normalizers';
+import { FORMAT_TABLES, FORMATS, isFormatName, normalizers, type FormatTables } from './normalizers';
 
 @Controller('v1/alerts')
 @UseGuards(AuthGuard)
@@ -17,7 +15,7 @@ import { FORMATS, isFormatName, normalizers } from './normalizers';
 export class IngestController {
   constructor(
     private readonly ingest: IngestService,
-    @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
+    @Inject(FORMAT_TABLES) private readonly formats: FormatTables,
   ) {}
 
   @Post()
@@ -43,7 +41,7 @@ export class IngestController {
     if (!isFormatName(format)) {
       throw new ProblemException(404, `Unknown alert format "${format}". Known formats: ${FORMATS.join(', ')}.`, [{ path: 'path:format', message: `must be one of ${FORMATS.join(', ')}` }]);
     }
-    return this.answer(formatIntake(body, normalizers[format], this.config.formats), key, req.principal, reply);
+    return this.answer(formatIntake(body, normalizers[format], this.formats), key, req.principal, reply);
   }
 
   private async answer(intake: Intake, idempotencyKey: string | undefined, caller: Principal, reply: FastifyReply) {

@@ -18,7 +18,7 @@ export class NotificationsService {
   /** Returns false when this key was already sent. */
   async send(n: OutgoingNotification): Promise<boolean> {
     // The no-op update makes RETURNING answer for an existing row too: one round trip either way.
-    const [row] = await this.dataSource.query(
+    const [row] = await this.dataSource.query<{ sent_at: Date | null }[]>(
       `INSERT INTO notifications (key, kind, task_id, incident_id, recipients, payload) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING sent_at`,
       [n.key, n.kind, n.taskId, n.incidentId, n.recipients, { title: n.title, text: n.text, data: n.data }],

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Pool } from 'pg';
-import { ENV } from '../config/config.module';
-import type { Env } from '../config/env';
+import { ENV } from '../common/env';
+import type { Env } from '../common/env';
 import { incidentWorkflowId, OutboxKind, signalFor } from '../domain';
 import { outboxBackoffSeconds } from './outbox';
 
@@ -88,7 +88,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   /** Delivered rows are kept for OUTBOX_RETENTION_HOURS (to trace what a workflow was told), then deleted. */
   async prune(): Promise<number> {
     this.nextPrune = Date.now() + PRUNE_EVERY_MS;
-    const { rowCount } = await this.pool.query(
+    // No RETURNING: only the count is read.
+    const { rowCount } = await this.pool.query<Record<string, never>>(
       `DELETE FROM outbox WHERE delivered_at < now() - make_interval(hours => $1)`,
       [this.env.OUTBOX_RETENTION_HOURS],
     );

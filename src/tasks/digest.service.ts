@@ -2,12 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { WARDEN_CONFIG } from '../config/config.module';
-import type { WardenConfig } from '../config/warden-config';
 import { IncidentsService } from '../correlation/incidents.service';
 import { advisoryLockKey } from '../database/pg';
 import { isMoreUrgent } from '../domain';
 import { checklistFor } from './checklists';
+import { SLA_CONFIG, type SlaConfig } from './sla.schema';
 import { slaDeadlines } from './sla';
 import { TaskView } from './task-view';
 import { TasksService } from './tasks.service';
@@ -20,7 +19,7 @@ export const DIGEST_LIMIT = 500;
 export class DigestService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
+    @Inject(SLA_CONFIG) private readonly sla: SlaConfig,
     private readonly tasks: TasksService,
     private readonly incidents: IncidentsService,
     private readonly audit: AuditService,
@@ -30,7 +29,7 @@ export class DigestService {
   async gather(digestKey: string): Promise<TaskView | null> {
     return this.dataSource.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(${advisoryLockKey('warden:digest')})`);
-      const [existing] = await m.query(`SELECT id FROM tasks WHERE digest_key = $1`, [digestKey]);
+      const [existing] = await m.query<{ id: string }[]>(`SELECT id FROM tasks WHERE digest_key = $1`, [digestKey]);
       if (existing) return this.tasks.get(existing.id, m);
 
       const incidents = await this.incidents.awaitingDigest(m, DIGEST_LIMIT);
@@ -39,9 +38,9 @@ export class DigestService {
       const lead = incidents.reduce((a, b) => (isMoreUrgent(b.priority, a.priority) ? b : a));
       const types = [...new Set(incidents.flatMap((i) => i.types))].sort();
       const alerts = incidents.reduce((n, i) => n + i.alert_count, 0);
-      const [{ now }] = await m.query(`SELECT now()`);
-      const deadlines = slaDeadlines(lead.priority, now, this.config.sla);
-      const [{ id }] = await m.query(
+      const [{ now }] = await m.query<{ now: Date }[]>(`SELECT now()`);
+      const deadlines = slaDeadlines(lead.priority, now, this.sla);
+      const [{ id }] = await m.query<{ id: string }[]>(
         `INSERT INTO tasks (kind, digest_key, title, priority, assign_role, checklist, opened_at, ack_deadline, resolve_deadline)
          VALUES ('digest', $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
         [digestKey, `Digest: ${incidents.length} low-priority incidents, ${alerts} alerts (${types.join(', ')})`, lead.priority, lead.assign_role, JSON.stringify(checklistFor(types)), now, deadlines.ackBy, deadlines.resolveBy],

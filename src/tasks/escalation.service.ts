@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { LEAD_ROLE } from '../assignment/assignment.schema';
 import { AssignmentService } from '../assignment/assignment.service';
 import { AuditService } from '../audit/audit.service';
-import { WARDEN_CONFIG } from '../config/config.module';
-import type { WardenConfig } from '../config/warden-config';
 import { isFinishedTask, isUnacknowledgedTask } from '../domain';
 import { NotificationsService } from '../notifications/notifications.service';
-import { DueStep, pendingSteps, RESOLVE_BREACH_ROLE, TaskClock } from './sla';
+import { DueStep, pendingSteps, TaskClock } from './sla';
+import { SLA_CONFIG, type SlaConfig } from './sla.schema';
+import type { TaskRow } from './task-view';
 
 export interface NextStep {
   status: string;
@@ -24,7 +25,7 @@ export interface NextStep {
 export class EscalationService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
+    @Inject(SLA_CONFIG) private readonly sla: SlaConfig,
     private readonly assignment: AssignmentService,
     private readonly notifications: NotificationsService,
     private readonly audit: AuditService,
@@ -45,7 +46,7 @@ export class EscalationService {
     const breach = step.kind === 'breach' ? 'ack' : step.kind === 'resolve_breach' ? 'resolve' : null;
     if (breach) {
       const deadline = breach === 'ack' ? row.ack_deadline : row.resolve_deadline;
-      const inserted = await this.dataSource.query(
+      const inserted = await this.dataSource.query<{ id: string }[]>(
         `INSERT INTO sla_breaches (task_id, kind, priority, deadline) VALUES ($1, $2, $3, $4) ON CONFLICT (task_id, kind) DO NOTHING RETURNING id`,
         [taskId, breach, row.priority, deadline],
       );
@@ -68,29 +69,8 @@ export class EscalationService {
     return true;
   }
 
-  /** Tells the assignee (or, when nobody was free, the leads) about an assignment. */
-  async notifyAssignment(taskId: string, assignmentId: string): Promise<void> {
-    const [row] = await this.dataSource.query(
-      `SELECT t.id, t.title, t.priority, t.incident_id, t.kind, t.ack_deadline, a.analyst_id, a.reason, a.via
-         FROM task_assignments a JOIN tasks t ON t.id = a.task_id WHERE a.id = $1 AND a.task_id = $2`,
-      [assignmentId, taskId],
-    );
-    if (!row) return;
-    const assigned = row.analyst_id !== null;
-    await this.notifications.send({
-      key: `task-${taskId}:assignment:${assignmentId}`,
-      kind: row.kind === 'digest' ? 'digest' : assigned ? 'assigned' : 'unassigned',
-      recipients: assigned ? [row.analyst_id] : this.assignment.reachable(RESOLVE_BREACH_ROLE),
-      taskId,
-      incidentId: row.incident_id,
-      title: assigned ? `${row.priority} task assigned to you: ${row.title}` : `${row.priority} task has nobody free to take it: ${row.title}`,
-      text: row.reason,
-      data: { assignmentId, via: row.via, ackDeadline: row.ack_deadline },
-    });
-  }
-
   private async pending(taskId: string, sent: string[]) {
-    const [row] = await this.dataSource.query(`SELECT t.*, now() AS now FROM tasks t WHERE t.id = $1`, [taskId]);
+    const [row] = await this.dataSource.query<(TaskRow & { now: Date })[]>(`SELECT t.*, now() AS now FROM tasks t WHERE t.id = $1`, [taskId]);
     if (!row) throw new Error(`task ${taskId} does not exist`);
     const clock: TaskClock = {
       priority: row.priority,
@@ -99,18 +79,18 @@ export class EscalationService {
       acknowledged: row.acknowledged_at !== null || !isUnacknowledgedTask(row.status),
       resolved: isFinishedTask(row.status),
     };
-    return { row, now: new Date(row.now), steps: pendingSteps(clock, this.config.sla, new Set(sent)) };
+    return { row, now: new Date(row.now), steps: pendingSteps(clock, this.sla, new Set(sent)) };
   }
 
-  private recipients(step: DueStep, row: Record<string, any>): string[] {
+  private recipients(step: DueStep, row: TaskRow): string[] {
     const assignee = row.assignee_id ? [row.assignee_id] : [];
-    if (step.kind === 'resolve_breach') return [...new Set([...assignee, ...this.assignment.reachable(RESOLVE_BREACH_ROLE)])];
-    if (step.role === null) return assignee.length ? assignee : this.assignment.reachable(RESOLVE_BREACH_ROLE);
+    if (step.kind === 'resolve_breach') return [...new Set([...assignee, ...this.assignment.reachable(LEAD_ROLE)])];
+    if (step.role === null) return assignee.length ? assignee : this.assignment.reachable(LEAD_ROLE);
     return this.assignment.reachable(step.role);
   }
 }
 
-function describe(step: DueStep, row: Record<string, any>): string {
+function describe(step: DueStep, row: TaskRow): string {
   switch (step.kind) {
     case 'critical':
       return `Critical incident opened: ${row.title}`;

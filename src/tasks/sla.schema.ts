@@ -97,4 +97,6 @@ export const slaFileSchema = z
   });
 
 export type SlaConfig = z.output<typeof slaFileSchema>;
+/** Nest injection token of config/sla.yaml. */
+export const SLA_CONFIG = Symbol('SLA_CONFIG');
 export type EscalationTier = SlaConfig['escalation']['tiers'][number];

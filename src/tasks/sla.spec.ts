@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { loadYamlFile } from '../config/config-files';
+import { loadYamlFile } from '../common/config-files';
 import type { Priority } from '../domain';
 import { escalationPlan, escalationSchedule, pendingSteps, reprioritize, slaBreaches, type SlaDeadlines, slaDeadlines, type TaskClock } from './sla';
 import { DEFAULT_DEADLINES, type SlaConfig, slaFileSchema } from './sla.schema';

@@ -89,15 +89,12 @@ export function slaBreaches(deadlines: SlaDeadlines, state: { acknowledgedAt?: D
   return breaches;
 }
 
-/** The team-lead role notified when a resolve deadline passes. */
-export const RESOLVE_BREACH_ROLE = 'team_lead';
-
 export interface DueStep {
   /** Stable across priority changes, so a step is sent once: `breach:senior_analyst:0`, `resolve_breach`. */
   key: string;
   kind: EscalationKind | 'resolve_breach';
   tier: string | null;
-  /** null: the task's assignee (and, for `resolve_breach`, RESOLVE_BREACH_ROLE too). */
+  /** null: the task's assignee (and, for `resolve_breach`, the leads too). */
   role: string | null;
   notifyAt: Date;
 }

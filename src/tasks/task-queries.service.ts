@@ -3,8 +3,83 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
-import type { TaskStatus } from '../domain';
-import { readTask, taskViewSelect, TaskView, toTaskView } from './task-view';
+import type { AlertStatus, IncidentStatus, Priority, Severity, TaskStatus } from '../domain';
+import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
+
+/** An `incidents` row as PostgreSQL returns it (read here for the analyst API; correlation owns the table). */
+interface IncidentRow {
+  id: string;
+  correlation_key: string;
+  status: IncidentStatus;
+  title: string;
+  severity: Severity;
+  priority: Priority;
+  action: string;
+  rule: string;
+  playbooks: string[];
+  assign_role: string;
+  types: string[];
+  source_ip: string | null;
+  user: string | null;
+  host: string | null;
+  alert_count: number;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  digest_task_id: string | null;
+  resolved_at: Date | null;
+  created_at: Date;
+}
+
+interface AssignmentRow {
+  id: string;
+  analyst_id: string | null;
+  role: string | null;
+  via: string | null;
+  reason: string;
+  actor: string;
+  assigned_at: Date;
+}
+
+interface CommentRow {
+  id: string;
+  author: string;
+  text: string;
+  created_at: Date;
+}
+
+interface BreachRow {
+  kind: string;
+  deadline: Date;
+  recorded_at: Date;
+}
+
+interface AlertSummaryRow {
+  id: string;
+  source: string;
+  type: string;
+  severity: string;
+  title: string;
+  source_ip: string | null;
+  destination_ip: string | null;
+  user: string | null;
+  host: string | null;
+  status: AlertStatus;
+  occurrence_count: number;
+  occurred_at: Date | null;
+  received_at: Date;
+  last_seen_at: Date;
+}
+
+interface AuditRow {
+  id: string;
+  occurred_at: Date;
+  actor: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  before: object | null;
+  after: object | null;
+}
 
 export interface TaskFilter {
   /** An analyst id, or null for unassigned tasks; undefined: anyone. */
@@ -55,7 +130,7 @@ export class TaskQueriesService {
       where.push(`(t.priority, ${DUE}, t.id) > ($${n - 2}, $${n - 1}::timestamptz, $${n}::uuid)`);
     }
     params.push(f.limit + 1);
-    const rows = await this.dataSource.query(
+    const rows = await this.dataSource.query<(TaskViewRow & { due_at: Date })[]>(
       `${taskViewSelect(`, ${DUE} AS due_at`)} WHERE ${where.join(' AND ')}
         ORDER BY t.priority, ${DUE}, t.id LIMIT $${params.length}`,
       params,
@@ -63,7 +138,7 @@ export class TaskQueriesService {
     const page = rows.slice(0, f.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map((r: any) => ({ ...toTaskView(r), dueAt: new Date(r.due_at).toISOString() })),
+      items: page.map((r) => ({ ...toTaskView(r), dueAt: new Date(r.due_at).toISOString() })),
       nextCursor: rows.length > f.limit ? encodeCursor([last.priority, new Date(last.due_at).toISOString(), last.id]) : null,
     };
   }
@@ -71,16 +146,19 @@ export class TaskQueriesService {
   async taskDetail(taskId: string) {
     const row = await readTask(this.dataSource, taskId);
     const [assignments, comments, breaches] = await Promise.all([
-      this.dataSource.query(`SELECT id, analyst_id, role, via, reason, actor, assigned_at FROM task_assignments WHERE task_id = $1 ORDER BY id`, [taskId]),
-      this.dataSource.query(`SELECT id, author, text, created_at FROM task_comments WHERE task_id = $1 ORDER BY id`, [taskId]),
-      this.dataSource.query(`SELECT kind, deadline, recorded_at FROM sla_breaches WHERE task_id = $1 ORDER BY id`, [taskId]),
+      this.dataSource.query<AssignmentRow[]>(
+        `SELECT id, analyst_id, role, via, reason, actor, assigned_at FROM task_assignments WHERE task_id = $1 ORDER BY id`,
+        [taskId],
+      ),
+      this.dataSource.query<CommentRow[]>(`SELECT id, author, text, created_at FROM task_comments WHERE task_id = $1 ORDER BY id`, [taskId]),
+      this.dataSource.query<BreachRow[]>(`SELECT kind, deadline, recorded_at FROM sla_breaches WHERE task_id = $1 ORDER BY id`, [taskId]),
     ]);
     return {
       ...toTaskView(row),
       closingSummary: row.closing_summary,
-      assignments: assignments.map((a: any) => ({ id: String(a.id), analystId: a.analyst_id, role: a.role, via: a.via, reason: a.reason, actor: a.actor, assignedAt: a.assigned_at })),
-      comments: comments.map((c: any) => ({ id: String(c.id), author: c.author, text: c.text, createdAt: c.created_at })),
-      slaBreaches: breaches.map((b: any) => ({ kind: b.kind, deadline: b.deadline, recordedAt: b.recorded_at })),
+      assignments: assignments.map((a) => ({ id: String(a.id), analystId: a.analyst_id, role: a.role, via: a.via, reason: a.reason, actor: a.actor, assignedAt: a.assigned_at })),
+      comments: comments.map((c) => ({ id: String(c.id), author: c.author, text: c.text, createdAt: c.created_at })),
+      slaBreaches: breaches.map((b) => ({ kind: b.kind, deadline: b.deadline, recordedAt: b.recorded_at })),
     };
   }
 
@@ -107,7 +185,7 @@ export class TaskQueriesService {
       where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(f.limit + 1);
-    const rows = await this.dataSource.query(
+    const rows = await this.dataSource.query<(IncidentRow & { created_at_exact: string })[]>(
       `SELECT *, created_at::text AS created_at_exact FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
@@ -119,24 +197,27 @@ export class TaskQueriesService {
 
   /** The incident with its latest alerts, its tasks and every recorded change to either. */
   async incidentDetail(incidentId: string, alertLimit = 100) {
-    const [row] = await this.dataSource.query(`SELECT * FROM incidents WHERE id = $1`, [incidentId]);
+    const [row] = await this.dataSource.query<IncidentRow[]>(`SELECT * FROM incidents WHERE id = $1`, [incidentId]);
     if (!row) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: 'path:id', message: 'no such incident' }]);
     const [alerts, tasks] = await Promise.all([
-      this.dataSource.query(
+      this.dataSource.query<AlertSummaryRow[]>(
         `SELECT id, source, type, severity, title, source_ip, destination_ip, "user", host, status, occurrence_count, occurred_at, received_at, last_seen_at
            FROM alerts WHERE incident_id = $1 ORDER BY received_at DESC LIMIT $2`,
         [incidentId, alertLimit],
       ),
-      this.dataSource.query(`${taskViewSelect()} WHERE t.incident_id = $1 OR t.id = $2 ORDER BY t.created_at`, [incidentId, row.digest_task_id]),
+      this.dataSource.query<TaskViewRow[]>(`${taskViewSelect()} WHERE t.incident_id = $1 OR t.id = $2 ORDER BY t.created_at`, [
+        incidentId,
+        row.digest_task_id,
+      ]),
     ]);
-    const timeline = await this.dataSource.query(
+    const timeline = await this.dataSource.query<AuditRow[]>(
       `SELECT id, occurred_at, actor, action, subject_type, subject_id, before, after FROM audit_log
         WHERE subject_id = ANY($1::text[]) ORDER BY occurred_at, id`,
-      [[incidentId, ...tasks.map((t: any) => t.id)]],
+      [[incidentId, ...tasks.map((t) => t.id)]],
     );
     return {
       ...incidentView(row),
-      alerts: alerts.map((a: any) => ({
+      alerts: alerts.map((a) => ({
         id: a.id,
         source: a.source,
         type: a.type,
@@ -153,7 +234,7 @@ export class TaskQueriesService {
         lastSeenAt: a.last_seen_at,
       })),
       tasks: tasks.map(toTaskView),
-      timeline: timeline.map((e: any) => ({
+      timeline: timeline.map((e) => ({
         id: String(e.id),
         at: e.occurred_at,
         actor: e.actor,
@@ -167,7 +248,7 @@ export class TaskQueriesService {
 }
 
 
-function incidentView(r: any) {
+function incidentView(r: IncidentRow) {
   return {
     id: r.id,
     title: r.title,

@@ -1,24 +1,56 @@
+import type { EntityManager } from 'typeorm';
 import { ProblemException } from '../common/problem';
-import type { Priority } from '../domain';
+import type { Disposition, Priority, TaskKind, TaskStatus } from '../domain';
 import type { ChecklistStep } from './checklists';
+
+/** A `tasks` row as PostgreSQL returns it. */
+export interface TaskRow {
+  id: string;
+  kind: TaskKind;
+  incident_id: string | null;
+  digest_key: string | null;
+  title: string;
+  priority: Priority;
+  status: TaskStatus;
+  assign_role: string;
+  assignee_id: string | null;
+  checklist: ChecklistStep[];
+  opened_at: Date;
+  ack_deadline: Date;
+  resolve_deadline: Date;
+  assigned_at: Date | null;
+  acknowledged_at: Date | null;
+  resolved_at: Date | null;
+  disposition: Disposition | null;
+  resolution: string | null;
+  closing_summary: Record<string, unknown> | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** What `taskViewSelect` adds: the assignee's name and role from the roster. */
+export interface TaskViewRow extends TaskRow {
+  assignee_name: string | null;
+  assignee_role: string | null;
+}
 
 /** A task as the API and the workflow see it. */
 export interface TaskView {
   id: string;
-  kind: 'incident' | 'digest';
+  kind: TaskKind;
   incidentId: string | null;
   title: string;
-  status: string;
+  status: TaskStatus;
   priority: Priority;
   assignRole: string;
-  assignee: { id: string; name: string; role: string } | null;
+  assignee: { id: string; name: string; role: string | null } | null;
   openedAt: string;
   ackDeadline: string;
   resolveDeadline: string;
   assignedAt: string | null;
   acknowledgedAt: string | null;
   resolvedAt: string | null;
-  disposition: string | null;
+  disposition: Disposition | null;
   resolution: string | null;
   checklist: ChecklistStep[];
 }
@@ -28,15 +60,15 @@ export const taskViewSelect = (extra = '') =>
   `SELECT t.*${extra}, a.name AS assignee_name, a.role AS assignee_role FROM tasks t LEFT JOIN analysts a ON a.id = t.assignee_id`;
 
 /** One task's row for `toTaskView`, locked for the transaction when asked; a missing task is a 404. */
-export async function readTask(db: { query(sql: string, params: unknown[]): Promise<any[]> }, taskId: string, lock = false): Promise<Record<string, any>> {
-  const [row] = await db.query(`${taskViewSelect()} WHERE t.id = $1${lock ? ' FOR UPDATE OF t' : ''}`, [taskId]);
+export async function readTask(db: Pick<EntityManager, 'query'>, taskId: string, lock = false): Promise<TaskViewRow> {
+  const [row] = await db.query<TaskViewRow[]>(`${taskViewSelect()} WHERE t.id = $1${lock ? ' FOR UPDATE OF t' : ''}`, [taskId]);
   if (!row) throw new ProblemException(404, `No task ${taskId}.`, [{ path: 'path:id', message: 'no such task' }]);
   return row;
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
-export function toTaskView(row: Record<string, any>): TaskView {
+export function toTaskView(row: TaskViewRow): TaskView {
   return {
     id: row.id,
     kind: row.kind,
@@ -45,7 +77,7 @@ export function toTaskView(row: Record<string, any>): TaskView {
     status: row.status,
     priority: row.priority,
     assignRole: row.assign_role,
-    assignee: row.assignee_id ? { id: row.assignee_id, name: row.assignee_name ?? row.assignee_id, role: row.assignee_role ?? null } : null,
+    assignee: row.assignee_id ? { id: row.assignee_id, name: row.assignee_name ?? row.assignee_id, role: row.assignee_role } : null,
     openedAt: iso(row.opened_at)!,
     ackDeadline: iso(row.ack_deadline)!,
     resolveDeadline: iso(row.resolve_deadline)!,

@@ -1,15 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AssignmentModule } from '../assignment/assignment.module';
 import { AuditModule } from '../audit/audit.module';
-import { AuthModule } from '../auth/auth.module';
 import { IncidentsModule } from '../correlation/incidents.module';
 import { NotificationsModule } from '../notifications/notifications.module';
-import { OutboxModule } from '../outbox/outbox.module';
 import { DigestService } from './digest.service';
 import { EscalationService } from './escalation.service';
-import { IncidentsController } from './incidents.controller';
 import { TaskQueriesService } from './task-queries.service';
-import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
 /** Task state and the services the worker's activities adapt. */
@@ -19,10 +15,3 @@ import { TasksService } from './tasks.service';
   exports: [TasksService, EscalationService, DigestService, TaskQueriesService, AssignmentModule],
 })
 export class TasksModule {}
-
-/** The analyst-facing REST, in the api only. */
-@Module({
-  imports: [TasksModule, AuthModule, OutboxModule],
-  controllers: [TasksController, IncidentsController],
-})
-export class TasksApiModule {}

@@ -5,14 +5,13 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AssignmentRejected, AssignmentService } from '../assignment/assignment.service';
 import { AuditService } from '../audit/audit.service';
 import { ProblemException } from '../common/problem';
-import { WARDEN_CONFIG } from '../config/config.module';
-import type { WardenConfig } from '../config/warden-config';
 import { IncidentsService } from '../correlation/incidents.service';
 import { isMoreUrgent, isOpenTask, isUnacknowledgedTask, type Disposition, type OutboxKind, type Priority } from '../domain';
 import { enqueue } from '../outbox/outbox';
 import { checklistFor } from './checklists';
+import { SLA_CONFIG, type SlaConfig } from './sla.schema';
 import { reprioritize, slaDeadlines } from './sla';
-import { readTask, TaskView, toTaskView } from './task-view';
+import { readTask, TaskRow, TaskView, toTaskView } from './task-view';
 
 /** The outbox kinds that carry an analyst's action to the incident's workflow. */
 export type TaskSignalKind = Extract<OutboxKind, 'acknowledged' | 'resolved' | 'reassigned'>;
@@ -28,7 +27,7 @@ const conflict = (detail: string, path = '/status') => new ProblemException(409,
 export class TasksService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(WARDEN_CONFIG) private readonly config: WardenConfig,
+    @Inject(SLA_CONFIG) private readonly sla: SlaConfig,
     private readonly assignment: AssignmentService,
     private readonly incidents: IncidentsService,
     private readonly audit: AuditService,
@@ -43,15 +42,17 @@ export class TasksService {
     return this.dataSource.transaction(async (m) => {
       const incident = await this.incidents.forTask(m, incidentId);
       if (!incident) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: '/incidentId', message: 'no such incident' }]);
-      const [{ now }] = await m.query(`SELECT now()`);
-      const deadlines = slaDeadlines(incident.priority, now, this.config.sla);
-      const created = await m.query(
+      const [{ now }] = await m.query<{ now: Date }[]>(`SELECT now()`);
+      const deadlines = slaDeadlines(incident.priority, now, this.sla);
+      const created = await m.query<{ id: string }[]>(
         `INSERT INTO tasks (kind, incident_id, title, priority, assign_role, checklist, opened_at, ack_deadline, resolve_deadline)
          VALUES ('incident', $1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (incident_id) WHERE kind = 'incident' DO NOTHING RETURNING id`,
         [incident.id, incident.title, incident.priority, incident.assign_role, JSON.stringify(checklistFor(incident.types)), now, deadlines.ackBy, deadlines.resolveBy],
       );
-      const [{ id }] = created.length ? created : await m.query(`SELECT id FROM tasks WHERE incident_id = $1 AND kind = 'incident'`, [incidentId]);
+      const [{ id }] = created.length
+        ? created
+        : await m.query<{ id: string }[]>(`SELECT id FROM tasks WHERE incident_id = $1 AND kind = 'incident'`, [incidentId]);
       const task = await this.get(id, m);
       if (created.length) {
         await this.audit.record(
@@ -66,9 +67,9 @@ export class TasksService {
   /** Brings deadlines forward when the incident's priority rose; a fall changes nothing. */
   async reprioritize(taskId: string, priority: Priority): Promise<TaskView> {
     return this.dataSource.transaction(async (m) => {
-      const [row] = await m.query(`SELECT * FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
+      const [row] = await m.query<TaskRow[]>(`SELECT * FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
       if (!row || !isMoreUrgent(priority, row.priority) || !isOpenTask(row.status)) return this.get(taskId, m);
-      const next = reprioritize({ ackBy: row.ack_deadline, resolveBy: row.resolve_deadline }, row.priority, priority, row.opened_at, this.config.sla);
+      const next = reprioritize({ ackBy: row.ack_deadline, resolveBy: row.resolve_deadline }, row.priority, priority, row.opened_at, this.sla);
       await m.query(`UPDATE tasks SET priority = $2, ack_deadline = $3, resolve_deadline = $4, updated_at = now() WHERE id = $1`, [taskId, priority, next.ackBy, next.resolveBy]);
       await this.audit.record(
         {
@@ -137,7 +138,7 @@ export class TasksService {
   async comment(taskId: string, author: string, text: string) {
     return this.dataSource.transaction(async (m) => {
       await this.lock(taskId, m);
-      const [row] = await m.query(`INSERT INTO task_comments (task_id, author, text) VALUES ($1, $2, $3) RETURNING id, author, text, created_at`, [taskId, author, text]);
+      const [row] = await m.query<{ id: string; author: string; text: string; created_at: Date }[]>(`INSERT INTO task_comments (task_id, author, text) VALUES ($1, $2, $3) RETURNING id, author, text, created_at`, [taskId, author, text]);
       await this.audit.record({ actor: author, action: 'task.commented', subjectType: 'task', subjectId: taskId, after: { commentId: String(row.id) } }, m);
       return { id: String(row.id), taskId, author: row.author, text: row.text, createdAt: new Date(row.created_at).toISOString() };
     });
@@ -146,9 +147,9 @@ export class TasksService {
   /** Closes a resolved task with its summary; the workflow's last step. */
   async close(taskId: string): Promise<Record<string, unknown>> {
     return this.dataSource.transaction(async (m) => {
-      const [task] = await m.query(`SELECT * FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
+      const [task] = await m.query<TaskRow[]>(`SELECT * FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
       if (task.closing_summary) return task.closing_summary;
-      const [facts] = await m.query(
+      const [facts] = await m.query<{ assignments: number; breaches: string[]; notifications: string[]; alert_count: number | null }[]>(
         `SELECT (SELECT count(*)::int FROM task_assignments WHERE task_id = $1 AND analyst_id IS NOT NULL) AS assignments,
                 (SELECT coalesce(array_agg(kind ORDER BY kind), '{}') FROM sla_breaches WHERE task_id = $1) AS breaches,
                 (SELECT coalesce(array_agg(key ORDER BY id), '{}') FROM notifications WHERE task_id = $1) AS notifications,

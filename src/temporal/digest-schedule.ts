@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
-import type { Env } from '../config/env';
+import type { Env } from '../common/env';
 
 /** One digest schedule per task queue, so separate deployments on one namespace keep theirs apart. */
 export const digestScheduleId = (taskQueue: string) => `warden-digest-${taskQueue}`;

@@ -4,13 +4,12 @@ import { DefaultLogger, LogLevel, NativeConnection, Runtime, Worker, WorkerOptio
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssignmentService } from '../assignment/assignment.service';
-import { WARDEN_CONFIG } from '../config/config.module';
-import type { WardenConfig } from '../config/warden-config';
 import { DigestService } from '../tasks/digest.service';
 import { EscalationService } from '../tasks/escalation.service';
+import { SLA_CONFIG, type SlaConfig } from '../tasks/sla.schema';
 import { TasksService } from '../tasks/tasks.service';
 import { ensureDigestSchedule } from './digest-schedule';
-import { Env, logLevels } from '../config/env';
+import { Env, logLevels } from '../common/env';
 import { createActivities } from './activities';
 import { WorkerModule } from './worker.module';
 
@@ -70,7 +69,7 @@ export async function bootWorker(env: Env, logger = new Logger('worker')): Promi
   try {
     const connection = await connectWithRetry(env.TEMPORAL_ADDRESS, logger);
     const worker = await createWorker(app, connection, env);
-    await ensureDigestSchedule(env, app.get<WardenConfig>(WARDEN_CONFIG).sla.digest.every, logger);
+    await ensureDigestSchedule(env, app.get<SlaConfig>(SLA_CONFIG).digest.every, logger);
     return {
       worker,
       async run() {

@@ -1,7 +1,7 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
-import { Env } from '../config/env';
-import { ENV } from '../config/config.module';
+import { Env } from '../common/env';
+import { ENV } from '../common/env';
 
 export const TEMPORAL_CONNECTION = Symbol('TEMPORAL_CONNECTION');
 

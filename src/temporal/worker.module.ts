@@ -1,14 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { ConfigModule } from '../config/config.module';
-import { Env } from '../config/env';
+import { Env } from '../common/env';
 import { DatabaseModule } from '../database/database.module';
+import { IntegrationsModule } from '../integrations/integrations.module';
 import { TasksModule } from '../tasks/tasks.module';
 
 /** The Nest application context inside the worker: the services activities adapt. */
 @Module({})
 export class WorkerModule {
   static forRoot(env: Env): DynamicModule {
-    return { module: WorkerModule, imports: [ConfigModule.forRoot(env), DatabaseModule, AuditModule, TasksModule] };
+    return { module: WorkerModule, imports: [ConfigModule.forRoot(env), DatabaseModule, AuditModule, IntegrationsModule, TasksModule] };
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { client, createKey, IngestApi, openIngestApi, RunningApi } from '../support/harness';
-import type { Env } from '../../src/config/env';
+import type { Env } from '../../src/common/env';
 import { uniqueIp } from '../support/ips';
 
 describe('POST /v1/alerts', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app';
-import { Env, loadEnv } from '../../src/config/env';
+import { Env, loadEnv } from '../../src/common/env';
 import { BootedWorker, bootWorker } from '../../src/temporal/run-worker';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';

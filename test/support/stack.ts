@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { DataSource } from 'typeorm';
-import type { Env } from '../../src/config/env';
+import type { Env } from '../../src/common/env';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import type { Scope } from '../../src/auth/api-key.entity';
 import { createApiKey } from '../../src/auth/api-keys.service';

@@ -30,7 +30,7 @@ export async function waitForTemporal(address: string, deadlineMs: number): Prom
       await connection.close();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not answer within ${deadlineMs} ms: ${(err as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not answer within ${deadlineMs} ms: ${(err as Error).message}`, { cause: err });
       await new Promise((r) => setTimeout(r, 200));
     }
   }

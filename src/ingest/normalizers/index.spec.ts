@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadYamlFile } from '../../config/config-files';
+import { ConfigError, loadYamlFile } from '../../common/config-files';
 import { FORMATS, formatTablesSchema, isFormatName, normalizers, type FormatName } from './index';
 import type { NormalizedItem } from './types';
 

@@ -23,6 +23,8 @@ export const formatTablesSchema = z
   .prefault({});
 
 export type FormatTables = z.output<typeof formatTablesSchema>;
+/** Nest injection token of config/formats.yaml. */
+export const FORMAT_TABLES = Symbol('FORMAT_TABLES');
 
 export const FORMATS = ['suricata', 'alertmanager', 'wazuh', 'falco', 'ecs'] as const;
 export type FormatName = (typeof FORMATS)[number];

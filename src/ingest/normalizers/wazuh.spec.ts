@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadYamlFile } from '../../config/config-files';
+import { loadYamlFile } from '../../common/config-files';
 import { validateAlert } from '../security-alert';
 import { formatTablesSchema } from './index';
 import { normalizeWazuh, wazuhType } from './wazuh';

@@ -42,7 +42,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async notifyAssignment({ taskId, assignmentId }: { taskId: string; assignmentId: string }): Promise<void> {
-      await deps.escalation.notifyAssignment(taskId, assignmentId);
+      await deps.assignment.notify(taskId, assignmentId);
     },
 
     async nextStep({ taskId, sent }: { taskId: string; sent: string[] }): Promise<NextStep> {

@@ -49,6 +49,9 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+/** Nest injection token of the parsed environment (provided by ConfigModule). */
+export const ENV = Symbol('ENV');
+
 export class EnvError extends Error {
   constructor(readonly problems: { variable: string; message: string }[]) {
     super(`Invalid environment:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);

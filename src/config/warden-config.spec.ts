@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, formatPath, loadYamlFile } from './config-files';
+import { ConfigError, formatPath, loadYamlFile } from '../common/config-files';
 import { loadWardenConfig } from './warden-config';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'warden-config-'));

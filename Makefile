@@ -4,22 +4,33 @@ export SCARF_ANALYTICS := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: start test deps temporal migrate build typecheck config-validate bench clean
+.PHONY: start test lint format deps temporal migrate build typecheck config-validate bench clean
 
 ## start: install, build Temporal CLI if missing, create and migrate the database, run Temporal + api + worker
 start: deps build migrate
 	@scripts/start.sh
 
-## test: type-check, then every jest suite against real PostgreSQL and an ephemeral Temporal server
-test: deps temporal
+## test: lint, type-check, then every jest suite against real PostgreSQL and an ephemeral Temporal server
+test: deps lint temporal
 	npx tsc --noEmit -p tsconfig.json
 	npx jest --ci
 
-## deps: npm packages, reinstalled only when package.json or the lockfile changed
+## lint: eslint (eslint.config.mjs), prettier --check (.prettierrc.json), dependency-cruiser (cycles and layering, .dependency-cruiser.cjs)
+lint: deps
+	npx eslint --cache --cache-location node_modules/.cache/eslint/ .
+	npx prettier --check --cache .
+	npx depcruise src --config .dependency-cruiser.cjs
+
+## format: rewrite files in place with prettier, then apply eslint's autofixes (what remains is printed and fails)
+format: deps
+	npx prettier --write --cache .
+	npx eslint --fix --cache --cache-location node_modules/.cache/eslint/ .
+
+## deps: npm packages exactly as package-lock.json pins them (npm ci), reinstalled only when package.json or the lockfile changed
 deps: node_modules/.installed
 
 node_modules/.installed: package.json package-lock.json
-	npm install --no-audit --no-fund
+	npm ci --no-audit --no-fund
 	@touch $@
 
 ## temporal: the Temporal CLI (PATH, or built from source into .tools/bin)

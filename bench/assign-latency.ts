@@ -28,12 +28,20 @@ async function main(): Promise<void> {
   const { url: databaseUrl, key } = await scratchDatabase();
 
   // Capacity high enough that no task waits for a free analyst: this measures the pipeline.
-  const config = testConfigDir({ assignment: (doc) => doc.analysts.forEach((a: { capacity: number }) => (a.capacity = a.capacity === 0 ? 0 : 100_000)) });
+  const config = testConfigDir({
+    assignment: (doc) => doc.analysts.forEach((a: { capacity: number }) => (a.capacity = a.capacity === 0 ? 0 : 100_000)),
+  });
   const temporal = process.env.TEMPORAL_ADDRESS ? undefined : await startTemporal();
   const temporalAddress = process.env.TEMPORAL_ADDRESS ?? temporal!.address;
   const taskQueue = `bench-${Date.now()}`;
   const port = 3900 + randomInt(0, 90);
-  const common = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue, WARDEN_CONFIG_DIR: config.dir, LOG_LEVEL: 'warn' };
+  const common = {
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    WARDEN_CONFIG_DIR: config.dir,
+    LOG_LEVEL: 'warn',
+  };
   const api = startNode('dist/src/main.js', { ...common, PORT: String(port), HOST: '127.0.0.1' });
   const worker = startNode('dist/src/worker.js', { ...common, WORKFLOW_BUNDLE_PATH: `${root}/dist/workflow-bundle.js` });
   const pg = new Client({ connectionString: databaseUrl });
@@ -41,7 +49,9 @@ async function main(): Promise<void> {
     await waitFor(`http://127.0.0.1:${port}/health`);
     await pg.connect();
     const post = poster(`http://127.0.0.1:${port}`, key, 32);
-    console.log(`warden assignment bench: ${SECONDS}s, ${NEW_PER_SECOND} new incidents/s + ${Number.isFinite(NOISE_EVERY_MS) ? (NOISE_BATCH * 1000) / NOISE_EVERY_MS : 0} correlated alerts/s`);
+    console.log(
+      `warden assignment bench: ${SECONDS}s, ${NEW_PER_SECOND} new incidents/s + ${Number.isFinite(NOISE_EVERY_MS) ? (NOISE_BATCH * 1000) / NOISE_EVERY_MS : 0} correlated alerts/s`,
+    );
 
     const statuses = new Map<number, number>();
     const count = (s: number) => statuses.set(s, (statuses.get(s) ?? 0) + 1);
@@ -58,7 +68,10 @@ async function main(): Promise<void> {
         at: started + (i * 1000) / NEW_PER_SECOND,
         send: async () => {
           const ip = `10.${randomInt(0, 256)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
-          const r = await post('/v1/alerts', JSON.stringify({ source: 'bench-new', type: 'sql_injection', severity: 'high', title: 'SQL injection attempt', sourceIp: ip }));
+          const r = await post(
+            '/v1/alerts',
+            JSON.stringify({ source: 'bench-new', type: 'sql_injection', severity: 'high', title: 'SQL injection attempt', sourceIp: ip }),
+          );
           count(r.status);
           newAck.push(r.ms);
           newSent++;
@@ -92,7 +105,9 @@ async function main(): Promise<void> {
     const elapsed = (performance.now() - started) / 1000;
     const ack = summarize(newAck);
     console.log(`new-incident alerts answered 202 in p50 ${ack.p50.toFixed(0)} ms  p99 ${ack.p99.toFixed(0)} ms`);
-    console.log(`sent ${newSent} new-incident alerts and ${noiseSent} noise alerts in ${elapsed.toFixed(1)} s; answers ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.log(
+      `sent ${newSent} new-incident alerts and ${noiseSent} noise alerts in ${elapsed.toFixed(1)} s; answers ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
 
     // Wait (bounded) for every new incident's task to be assigned, then read both times from Postgres.
     const query = `SELECT extract(epoch FROM (ta.assigned_at - a.received_at)) * 1000 AS ms
@@ -107,7 +122,9 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 250));
     }
     const s = summarize(rows.map((r) => Number(r.ms)));
-    console.log(`alert accepted -> task assigned: ${rows.length}/${newSent} assigned  p50 ${s.p50.toFixed(0)} ms  p99 ${s.p99.toFixed(0)} ms  max ${s.max.toFixed(0)} ms`);
+    console.log(
+      `alert accepted -> task assigned: ${rows.length}/${newSent} assigned  p50 ${s.p50.toFixed(0)} ms  p99 ${s.p99.toFixed(0)} ms  max ${s.max.toFixed(0)} ms`,
+    );
     // Where the time goes: accepted -> outbox delivered (signalWithStart) -> task opened -> assigned.
     const stages = (
       await pg.query(`SELECT extract(epoch FROM (o.delivered_at - a.received_at)) * 1000 AS delivered,

@@ -77,14 +77,42 @@ async function plainInsertReference(url: string, rows: number, batch: number) {
   const pg = new Client({ connectionString: url });
   await pg.connect();
   await pg.query('CREATE TABLE alerts_reference (LIKE alerts INCLUDING DEFAULTS)');
-  const cols = ['source', 'type', 'severity', 'title', 'source_ip', 'destination_ip', 'occurred_at', 'raw', 'fingerprint', 'status', 'rule', 'action', 'priority'];
+  const cols = [
+    'source',
+    'type',
+    'severity',
+    'title',
+    'source_ip',
+    'destination_ip',
+    'occurred_at',
+    'raw',
+    'fingerprint',
+    'status',
+    'rule',
+    'action',
+    'priority',
+  ];
   const started = performance.now();
   for (let done = 0; done < rows; done += batch) {
     const values: unknown[] = [];
     const tuples: string[] = [];
     for (let i = 0; i < batch; i++) {
       const a = alert(done + i);
-      const row = [a.source, a.type, a.severity, a.title, a.sourceIp, a.destinationIp, a.occurredAt, JSON.stringify(a.raw), randomBytes(16).toString('hex'), 'new', 'medium', 'correlate', 'P3'];
+      const row = [
+        a.source,
+        a.type,
+        a.severity,
+        a.title,
+        a.sourceIp,
+        a.destinationIp,
+        a.occurredAt,
+        JSON.stringify(a.raw),
+        randomBytes(16).toString('hex'),
+        'new',
+        'medium',
+        'correlate',
+        'P3',
+      ];
       tuples.push(`(${row.map((_, j) => `$${values.length + j + 1}`).join(',')})`);
       values.push(...row);
     }
@@ -119,18 +147,30 @@ async function main(): Promise<void> {
     await closedLoop(8, (i) => post('/v1/alerts', JSON.stringify(alert(i))), 1); // warm-up
 
     const single = await closedLoop(32, (i) => post('/v1/alerts', JSON.stringify(alert(i))), 1);
-    console.log(`single-alert requests, 32 clients: ${single.rate.toFixed(0)} alerts/s  p50 ${single.p50.toFixed(1)} ms  p99 ${single.p99.toFixed(1)} ms  (${single.calls} requests, ${single.errors} non-202)`);
+    console.log(
+      `single-alert requests, 32 clients: ${single.rate.toFixed(0)} alerts/s  p50 ${single.p50.toFixed(1)} ms  p99 ${single.p99.toFixed(1)} ms  (${single.calls} requests, ${single.errors} non-202)`,
+    );
 
     const batchSize = 500;
-    const batch = await closedLoop(4, (i) => post('/v1/alerts', JSON.stringify({ alerts: Array.from({ length: batchSize }, (_, j) => alert(i * batchSize + j)) })), batchSize);
-    console.log(`batch requests of ${batchSize}, 4 clients: ${batch.rate.toFixed(0)} alerts/s  p50 ${batch.p50.toFixed(0)} ms  p99 ${batch.p99.toFixed(0)} ms per batch  (${batch.calls} batches, ${batch.errors} non-202)`);
+    const batch = await closedLoop(
+      4,
+      (i) => post('/v1/alerts', JSON.stringify({ alerts: Array.from({ length: batchSize }, (_, j) => alert(i * batchSize + j)) })),
+      batchSize,
+    );
+    console.log(
+      `batch requests of ${batchSize}, 4 clients: ${batch.rate.toFixed(0)} alerts/s  p50 ${batch.p50.toFixed(0)} ms  p99 ${batch.p99.toFixed(0)} ms per batch  (${batch.calls} batches, ${batch.errors} non-202)`,
+    );
 
     const paced = await openLoop(500, (i) => post('/v1/alerts', JSON.stringify(alert(i))));
-    console.log(`paced single alerts at ${paced.offered}/s: achieved ${paced.achieved.toFixed(0)}/s  ack p50 ${paced.p50.toFixed(1)} ms  p99 ${paced.p99.toFixed(1)} ms  max ${paced.max.toFixed(1)} ms  (${paced.errors} non-202)`);
+    console.log(
+      `paced single alerts at ${paced.offered}/s: achieved ${paced.achieved.toFixed(0)}/s  ack p50 ${paced.p50.toFixed(1)} ms  p99 ${paced.p99.toFixed(1)} ms  max ${paced.max.toFixed(1)} ms  (${paced.errors} non-202)`,
+    );
 
     const reference = await plainInsertReference(databaseUrl, 100_000, batchSize);
     console.log(`reference: plain batched INSERT (${batchSize} rows/statement, 1 connection): ${reference.toFixed(0)} rows/s`);
-    console.log(`ratio: batch ingest / plain INSERT = ${(batch.rate / reference).toFixed(3)}; single / plain INSERT = ${(single.rate / reference).toFixed(3)}`);
+    console.log(
+      `ratio: batch ingest / plain INSERT = ${(batch.rate / reference).toFixed(3)}; single / plain INSERT = ${(single.rate / reference).toFixed(3)}`,
+    );
   } finally {
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));

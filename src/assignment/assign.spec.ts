@@ -4,13 +4,27 @@ import { loadYamlFile } from '../common/config-files';
 import { evaluateRules } from '../correlation/rules';
 import { rulesFileSchema } from '../correlation/rules.schema';
 import type { SecurityAlert } from '../domain';
-import { type AssignmentDecision, type AssignmentInput, chooseAssignee, isOutOfOffice, isWorkingHours, localTime, onCallAt } from './assign';
+import {
+  type AssignmentDecision,
+  type AssignmentInput,
+  chooseAssignee,
+  isOutOfOffice,
+  isWorkingHours,
+  localTime,
+  onCallAt,
+} from './assign';
 import { type AssignmentConfig, assignmentFileSchema } from './assignment.schema';
 
 type FileInput = z.input<typeof assignmentFileSchema>;
 type AnalystInput = NonNullable<FileInput['analysts']>[number];
 
-const analyst = (id: string, role: string, over: Partial<AnalystInput> = {}): AnalystInput => ({ id, name: id, role, capacity: 5, ...over });
+const analyst = (id: string, role: string, over: Partial<AnalystInput> = {}): AnalystInput => ({
+  id,
+  name: id,
+  role,
+  capacity: 5,
+  ...over,
+});
 
 /** A small team: two juniors, three analysts, one senior, one lead, one executive. */
 const TEAM: AnalystInput[] = [
@@ -77,7 +91,11 @@ describe(chooseAssignee.name, () => {
     });
 
     it('answers null for a role that is not in the chain', () => {
-      expect(chooseAssignee(input({ role: 'intern' }))).toEqual({ analystId: null, role: null, reason: expect.stringMatching(/unknown role "intern"/) });
+      expect(chooseAssignee(input({ role: 'intern' }))).toEqual({
+        analystId: null,
+        role: null,
+        reason: expect.stringMatching(/unknown role "intern"/),
+      });
     });
   });
 
@@ -85,7 +103,10 @@ describe(chooseAssignee.name, () => {
     const experts = config({ analysts: team({ a3: { expertise: ['sql_injection', 'port_scan'] } }) });
 
     it('puts analysts who know the alert type first', () => {
-      expect(chooseAssignee(input({ config: experts }))).toMatchObject({ analystId: 'a3', reason: expect.stringContaining('expertise in port_scan') });
+      expect(chooseAssignee(input({ config: experts }))).toMatchObject({
+        analystId: 'a3',
+        reason: expect.stringContaining('expertise in port_scan'),
+      });
     });
 
     it('prefers expertise over a lighter load', () => {
@@ -151,7 +172,11 @@ describe(chooseAssignee.name, () => {
 
     it('returns the advanced cursor and keeps the other roles', () => {
       const decision = chooseAssignee(input({ cursor: { analyst: 'a1', senior_analyst: 's1' } }));
-      expect(decision).toMatchObject({ analystId: 'a2', cursor: { analyst: 'a2', senior_analyst: 's1' }, reason: expect.stringContaining('round robin among 3') });
+      expect(decision).toMatchObject({
+        analystId: 'a2',
+        cursor: { analyst: 'a2', senior_analyst: 's1' },
+        reason: expect.stringContaining('round robin among 3'),
+      });
     });
 
     it('is deterministic for the same input', () => {
@@ -195,7 +220,10 @@ describe(chooseAssignee.name, () => {
     });
 
     it('treats the weekend as out of hours', () => {
-      expect(chooseAssignee(input({ config: withRotations(), now: SATURDAY_10, cursor: { analyst: 'a1' } }))).toMatchObject({ analystId: 'a1', via: 'on_call' });
+      expect(chooseAssignee(input({ config: withRotations(), now: SATURDAY_10, cursor: { analyst: 'a1' } }))).toMatchObject({
+        analystId: 'a1',
+        via: 'on_call',
+      });
     });
 
     it('ignores on call during working hours', () => {
@@ -203,11 +231,19 @@ describe(chooseAssignee.name, () => {
     });
 
     it('takes an on-call analyst higher up the chain before anyone off duty', () => {
-      expect(chooseAssignee(input({ config: withRotations(), role: 'junior_analyst', now: WEDNESDAY_22 }))).toMatchObject({ analystId: 'a1', role: 'analyst', via: 'on_call' });
+      expect(chooseAssignee(input({ config: withRotations(), role: 'junior_analyst', now: WEDNESDAY_22 }))).toMatchObject({
+        analystId: 'a1',
+        role: 'analyst',
+        via: 'on_call',
+      });
     });
 
     it('never hands a task to an on-call analyst below the rule role', () => {
-      expect(chooseAssignee(input({ config: withRotations(), role: 'senior_analyst', now: WEDNESDAY_22 }))).toMatchObject({ analystId: 'l1', role: 'team_lead', via: 'on_call' });
+      expect(chooseAssignee(input({ config: withRotations(), role: 'senior_analyst', now: WEDNESDAY_22 }))).toMatchObject({
+        analystId: 'l1',
+        role: 'team_lead',
+        via: 'on_call',
+      });
     });
 
     it('falls back to the normal order when the on-call analyst cannot take it', () => {
@@ -305,7 +341,14 @@ describe(chooseAssignee.name, () => {
     async function assign(alert: Partial<SecurityAlert>, recent = 0): Promise<AssignmentDecision & { ruleRole: string }> {
       const full: SecurityAlert = { source: 'ids', type: 'port_scan', severity: 'medium', title: 't', sourceIp: '203.0.113.9', ...alert };
       const decision = await evaluateRules(rules, full, async () => recent);
-      const chosen = chooseAssignee({ config: shipped, role: decision.assignRole, alertTypes: [full.type], openTasks: {}, cursor: {}, now: WEDNESDAY_10 });
+      const chosen = chooseAssignee({
+        config: shipped,
+        role: decision.assignRole,
+        alertTypes: [full.type],
+        openTasks: {},
+        cursor: {},
+        now: WEDNESDAY_10,
+      });
       return { ...chosen, ruleRole: decision.assignRole };
     }
 
@@ -316,17 +359,29 @@ describe(chooseAssignee.name, () => {
 
     it('gives SQL injection to a senior analyst who knows it', async () => {
       const decision = await assign({ type: 'sql_injection', severity: 'high' });
-      expect(decision).toMatchObject({ ruleRole: 'senior_analyst', role: 'senior_analyst', via: 'role', reason: expect.stringContaining('expertise in sql_injection') });
+      expect(decision).toMatchObject({
+        ruleRole: 'senior_analyst',
+        role: 'senior_analyst',
+        via: 'role',
+        reason: expect.stringContaining('expertise in sql_injection'),
+      });
     });
 
     it('gives privilege escalation to a senior analyst', async () => {
-      expect(await assign({ type: 'privilege_escalation', severity: 'high', host: 'db-1' })).toMatchObject({ role: 'senior_analyst', analystId: 'sara.lindqvist' });
+      expect(await assign({ type: 'privilege_escalation', severity: 'high', host: 'db-1' })).toMatchObject({
+        role: 'senior_analyst',
+        analystId: 'sara.lindqvist',
+      });
     });
 
     it('gives failed logins to an analyst who knows them, below and above the burst threshold', async () => {
       for (const recent of [0, 20]) {
         const decision = await assign({ type: 'failed_login', severity: 'medium' }, recent);
-        expect(decision).toMatchObject({ ruleRole: 'analyst', role: 'analyst', reason: expect.stringContaining('expertise in failed_login') });
+        expect(decision).toMatchObject({
+          ruleRole: 'analyst',
+          role: 'analyst',
+          reason: expect.stringContaining('expertise in failed_login'),
+        });
       }
     });
 
@@ -340,7 +395,9 @@ describe(chooseAssignee.name, () => {
     });
 
     it('covers a critical alert at night with the on-call lead', () => {
-      expect(chooseAssignee({ config: shipped, role: 'team_lead', alertTypes: ['malware'], openTasks: {}, cursor: {}, now: WEDNESDAY_22 })).toMatchObject({
+      expect(
+        chooseAssignee({ config: shipped, role: 'team_lead', alertTypes: ['malware'], openTasks: {}, cursor: {}, now: WEDNESDAY_22 }),
+      ).toMatchObject({
         analystId: 'marta.reyes',
         via: 'on_call',
       });
@@ -436,7 +493,9 @@ describe(onCallAt.name, () => {
   });
 
   it('supports short shifts', () => {
-    const quick = config({ on_call: { rotations: [{ name: 'r', analysts: ['a1', 'a2'], start: '2025-06-02T00:00:00Z', shift: '30s' }] } }).on_call;
+    const quick = config({
+      on_call: { rotations: [{ name: 'r', analysts: ['a1', 'a2'], start: '2025-06-02T00:00:00Z', shift: '30s' }] },
+    }).on_call;
     expect(onCallAt(quick, new Date('2025-06-02T00:00:45Z'))).toEqual([{ rotation: 'r', analystId: 'a2' }]);
   });
 
@@ -446,7 +505,12 @@ describe(onCallAt.name, () => {
       { rotation: 'analyst-nights', analyst: 'a3', from: '2025-06-03T12:00:00Z', to: '2025-06-03T13:00:00Z' },
     ];
     const at = (iso: string) => onCallAt(onCall({ overrides }), new Date(iso))[0].analystId;
-    expect([at('2025-06-03T11:00:00Z'), at('2025-06-03T12:30:00Z'), at('2025-06-03T13:00:00Z'), at('2025-06-04T00:00:00Z')]).toEqual(['a2', 'a3', 'a2', 'a1']);
+    expect([at('2025-06-03T11:00:00Z'), at('2025-06-03T12:30:00Z'), at('2025-06-03T13:00:00Z'), at('2025-06-04T00:00:00Z')]).toEqual([
+      'a2',
+      'a3',
+      'a2',
+      'a1',
+    ]);
   });
 });
 

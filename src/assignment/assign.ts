@@ -56,7 +56,11 @@ export function localTime(now: Date, timeZone: string): LocalTime {
     formatters.set(timeZone, format);
   }
   const part = Object.fromEntries(format.formatToParts(now).map((p) => [p.type, p.value]));
-  return { day: WEEKDAY[part.weekday], date: `${part.year}-${part.month}-${part.day}`, minutes: Number(part.hour) * 60 + Number(part.minute) };
+  return {
+    day: WEEKDAY[part.weekday],
+    date: `${part.year}-${part.month}-${part.day}`,
+    minutes: Number(part.hour) * 60 + Number(part.minute),
+  };
 }
 
 export function isWorkingHours(now: Date, hours: WorkingHours): boolean {
@@ -79,7 +83,9 @@ export function onCallAt(onCall: OnCallConfig, now: Date): { rotation: string; a
   const t = now.getTime();
   const result: { rotation: string; analystId: string }[] = [];
   for (const rotation of onCall.rotations) {
-    const override = [...onCall.overrides].reverse().find((o) => o.rotation === rotation.name && t >= Date.parse(o.from) && t < Date.parse(o.to));
+    const override = [...onCall.overrides]
+      .reverse()
+      .find((o) => o.rotation === rotation.name && t >= Date.parse(o.from) && t < Date.parse(o.to));
     const elapsed = t - Date.parse(rotation.start);
     if (override) result.push({ rotation: rotation.name, analystId: override.analyst });
     else if (elapsed >= 0) {
@@ -179,7 +185,13 @@ function pickInRole(candidates: AnalystConfig[], roster: AnalystConfig[], { aler
   return { analyst: chosen, why: parts.join('; ') };
 }
 
-function assigned(pick: Pick, role: string, via: Exclude<AssignmentVia, 'manual'>, reason: string, input: AssignmentInput): AssignmentDecision {
+function assigned(
+  pick: Pick,
+  role: string,
+  via: Exclude<AssignmentVia, 'manual'>,
+  reason: string,
+  input: AssignmentInput,
+): AssignmentDecision {
   return { analystId: pick.analyst.id, role, via, reason, cursor: { ...input.cursor, [role]: pick.analyst.id } };
 }
 

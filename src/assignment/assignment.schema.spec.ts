@@ -39,7 +39,10 @@ describe('assignmentFileSchema', () => {
     });
 
     it('gives a rotation a weekly shift', () => {
-      const file = assignmentFileSchema.parse({ analysts: [analyst('a')], on_call: { rotations: [{ name: 'r', analysts: ['a'], start: '2025-01-06T18:00:00Z' }] } });
+      const file = assignmentFileSchema.parse({
+        analysts: [analyst('a')],
+        on_call: { rotations: [{ name: 'r', analysts: ['a'], start: '2025-01-06T18:00:00Z' }] },
+      });
       expect(file.on_call.rotations[0].shift).toBe(7 * 86_400);
     });
   });
@@ -48,14 +51,18 @@ describe('assignmentFileSchema', () => {
     const file = loadYamlFile(join(__dirname, '..', '..', 'config', 'assignment.yaml'), assignmentFileSchema);
     const count = (role: string) => file.analysts.filter((a) => a.role === role).length;
     expect(file.roles).toEqual(DEFAULT_ROLES);
-    expect([count('junior_analyst'), count('analyst'), count('senior_analyst'), count('team_lead'), count('executive')]).toEqual([2, 3, 2, 1, 1]);
+    expect([count('junior_analyst'), count('analyst'), count('senior_analyst'), count('team_lead'), count('executive')]).toEqual([
+      2, 3, 2, 1, 1,
+    ]);
     expect(file.analysts.filter((a) => a.role === 'executive').every((a) => a.capacity === 0)).toBe(true);
   });
 
   describe('references', () => {
     it('rejects an analyst with an unknown role, naming the path', () => {
       const file = { analysts: [analyst('a'), analyst('b'), analyst('c', { role: 'intern' })] };
-      expect(problems(file)).toEqual([{ path: 'analysts.2.role', message: expect.stringMatching(/unknown role "intern".*junior_analyst/) }]);
+      expect(problems(file)).toEqual([
+        { path: 'analysts.2.role', message: expect.stringMatching(/unknown role "intern".*junior_analyst/) },
+      ]);
     });
 
     it('checks roles against a custom chain', () => {
@@ -80,12 +87,18 @@ describe('assignmentFileSchema', () => {
     });
 
     it('rejects an unknown analyst in a rotation', () => {
-      const file = { analysts: [analyst('a')], on_call: { rotations: [{ name: 'r', analysts: ['a', 'ghost'], start: '2025-01-06T18:00:00Z' }] } };
+      const file = {
+        analysts: [analyst('a')],
+        on_call: { rotations: [{ name: 'r', analysts: ['a', 'ghost'], start: '2025-01-06T18:00:00Z' }] },
+      };
       expect(problems(file)).toEqual([{ path: 'on_call.rotations.0.analysts.1', message: 'unknown analyst "ghost"' }]);
     });
 
     it('rejects an override of an unknown rotation or analyst', () => {
-      const file = { analysts: [analyst('a')], on_call: { overrides: [{ rotation: 'r', analyst: 'ghost', from: '2025-06-01T00:00:00Z', to: '2025-06-02T00:00:00Z' }] } };
+      const file = {
+        analysts: [analyst('a')],
+        on_call: { overrides: [{ rotation: 'r', analyst: 'ghost', from: '2025-06-01T00:00:00Z', to: '2025-06-02T00:00:00Z' }] },
+      };
       expect(problems(file).map((p) => p.path)).toEqual(['on_call.overrides.0.rotation', 'on_call.overrides.0.analyst']);
     });
   });
@@ -95,7 +108,14 @@ describe('assignmentFileSchema', () => {
       ['roles', { roles: ['a', 'b', 'a'] }, 'roles.2'],
       ['teams', { teams: [{ name: 't' }, { name: 't' }] }, 'teams.1.name'],
       ['analyst ids', { analysts: [analyst('a'), analyst('a')] }, 'analysts.1.id'],
-      ['rotations', { analysts: [analyst('a')], on_call: { rotations: [1, 2].map(() => ({ name: 'r', analysts: ['a'], start: '2025-01-06T00:00:00Z' })) } }, 'on_call.rotations.1.name'],
+      [
+        'rotations',
+        {
+          analysts: [analyst('a')],
+          on_call: { rotations: [1, 2].map(() => ({ name: 'r', analysts: ['a'], start: '2025-01-06T00:00:00Z' })) },
+        },
+        'on_call.rotations.1.name',
+      ],
     ] as [string, FileInput, string][])('rejects duplicate %s', (_what, file, path) => {
       expect(problems(file)).toEqual([{ path, message: expect.stringMatching(/^duplicate/) }]);
     });
@@ -103,7 +123,9 @@ describe('assignmentFileSchema', () => {
 
   describe('times', () => {
     it('rejects an unknown time zone', () => {
-      expect(problems({ working_hours: { timezone: 'Mars/Olympus' } })).toEqual([{ path: 'working_hours.timezone', message: expect.stringMatching(/IANA/) }]);
+      expect(problems({ working_hours: { timezone: 'Mars/Olympus' } })).toEqual([
+        { path: 'working_hours.timezone', message: expect.stringMatching(/IANA/) },
+      ]);
     });
 
     it('rejects a malformed time of day', () => {
@@ -111,7 +133,9 @@ describe('assignmentFileSchema', () => {
     });
 
     it('rejects working hours that end before they start', () => {
-      expect(problems({ working_hours: { start: '18:00', end: '08:00' } })).toEqual([{ path: 'working_hours.end', message: expect.stringMatching(/after start/) }]);
+      expect(problems({ working_hours: { start: '18:00', end: '08:00' } })).toEqual([
+        { path: 'working_hours.end', message: expect.stringMatching(/after start/) },
+      ]);
     });
 
     it('accepts 24:00 as the end of the day', () => {

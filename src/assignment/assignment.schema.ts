@@ -35,7 +35,10 @@ const instant = z.iso.datetime({ offset: true, error: 'must be a date-time with 
 /** A whole local day (`2025-12-24`) or an exact instant (`2025-12-24T13:00:00+01:00`). */
 const dayOrInstant = z
   .string()
-  .refine((v) => z.iso.date().safeParse(v).success || instant.safeParse(v).success, 'must be a date (2025-12-24) or a date-time with an offset (2025-12-24T13:00:00Z)');
+  .refine(
+    (v) => z.iso.date().safeParse(v).success || instant.safeParse(v).success,
+    'must be a date (2025-12-24) or a date-time with an offset (2025-12-24T13:00:00Z)',
+  );
 
 /** Start of a bound for ordering checks: a date-only bound starts at its UTC midnight, close enough to catch reversed ranges. */
 const boundMs = (v: string) => Date.parse(isDateOnly(v) ? `${v}T00:00:00Z` : v);
@@ -104,7 +107,10 @@ const workingHoursSchema = z
 
 export const assignmentFileSchema = z
   .object({
-    roles: z.array(name).min(1).default(() => [...DEFAULT_ROLES]),
+    roles: z
+      .array(name)
+      .min(1)
+      .default(() => [...DEFAULT_ROLES]),
     teams: z.array(teamSchema).default([]),
     analysts: z.array(analystSchema).default([]),
     on_call: onCallSchema.prefault({}),
@@ -120,10 +126,30 @@ export const assignmentFileSchema = z
         seen.add(key(item));
       });
     };
-    duplicates(file.roles, (r) => r, (i) => ['roles', i], 'role');
-    duplicates(file.teams, (t) => t.name, (i) => ['teams', i, 'name'], 'team');
-    duplicates(file.analysts, (a) => a.id, (i) => ['analysts', i, 'id'], 'analyst id');
-    duplicates(file.on_call.rotations, (r) => r.name, (i) => ['on_call', 'rotations', i, 'name'], 'rotation');
+    duplicates(
+      file.roles,
+      (r) => r,
+      (i) => ['roles', i],
+      'role',
+    );
+    duplicates(
+      file.teams,
+      (t) => t.name,
+      (i) => ['teams', i, 'name'],
+      'team',
+    );
+    duplicates(
+      file.analysts,
+      (a) => a.id,
+      (i) => ['analysts', i, 'id'],
+      'analyst id',
+    );
+    duplicates(
+      file.on_call.rotations,
+      (r) => r.name,
+      (i) => ['on_call', 'rotations', i, 'name'],
+      'rotation',
+    );
 
     const roles = new Set(file.roles);
     const teams = new Set(file.teams.map((t) => t.name));
@@ -142,7 +168,8 @@ export const assignmentFileSchema = z
       t.members.forEach((id, j) => {
         const member = analysts.get(id);
         if (!member) issue(['teams', i, 'members', j], unknownAnalyst(id));
-        else if (member.team !== undefined && member.team !== t.name) issue(['teams', i, 'members', j], `analyst "${id}" belongs to team "${member.team}"`);
+        else if (member.team !== undefined && member.team !== t.name)
+          issue(['teams', i, 'members', j], `analyst "${id}" belongs to team "${member.team}"`);
       }),
     );
     file.on_call.rotations.forEach((r, i) =>
@@ -156,7 +183,8 @@ export const assignmentFileSchema = z
       if (Date.parse(o.to) <= Date.parse(o.from)) issue(['on_call', 'overrides', i, 'to'], 'must be after from');
     });
     const hours = file.working_hours;
-    if (clockMinutes(hours.end) <= clockMinutes(hours.start)) issue(['working_hours', 'end'], 'must be after start (on-call covers nights)');
+    if (clockMinutes(hours.end) <= clockMinutes(hours.start))
+      issue(['working_hours', 'end'], 'must be after start (on-call covers nights)');
   });
 
 export type AssignmentConfig = z.output<typeof assignmentFileSchema>;

@@ -74,7 +74,10 @@ export class AssignmentService implements OnApplicationBootstrap {
       );
       await m.query(`DELETE FROM teams WHERE NOT (name = ANY($1::text[]))`, [teams.map((t) => t.name)]);
       for (const t of teams) {
-        await m.query(`INSERT INTO teams (name, members) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET members = excluded.members`, [t.name, t.members]);
+        await m.query(`INSERT INTO teams (name, members) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET members = excluded.members`, [
+          t.name,
+          t.members,
+        ]);
       }
       for (const a of analysts) {
         await m.query(
@@ -117,7 +120,10 @@ export class AssignmentService implements OnApplicationBootstrap {
       recipients: assignee !== null ? [assignee] : this.reachable(LEAD_ROLE),
       taskId,
       incidentId: row.incident_id,
-      title: assignee !== null ? `${row.priority} task assigned to you: ${row.title}` : `${row.priority} task has nobody free to take it: ${row.title}`,
+      title:
+        assignee !== null
+          ? `${row.priority} task assigned to you: ${row.title}`
+          : `${row.priority} task has nobody free to take it: ${row.title}`,
       text: row.reason,
       data: { assignmentId, via: row.via, ackDeadline: row.ack_deadline },
     });
@@ -161,10 +167,10 @@ export class AssignmentService implements OnApplicationBootstrap {
       decision = { ...choice, via: choice.analystId ? choice.via : null };
       if (request.reason) decision.reason = `${request.reason}; ${decision.reason}`;
       if (choice.analystId) {
-        await m.query(`INSERT INTO assignment_cursors (role, analyst_id) VALUES ($1, $2) ON CONFLICT (role) DO UPDATE SET analyst_id = excluded.analyst_id`, [
-          choice.role,
-          choice.analystId,
-        ]);
+        await m.query(
+          `INSERT INTO assignment_cursors (role, analyst_id) VALUES ($1, $2) ON CONFLICT (role) DO UPDATE SET analyst_id = excluded.analyst_id`,
+          [choice.role, choice.analystId],
+        );
       }
     }
 
@@ -187,7 +193,9 @@ export class AssignmentService implements OnApplicationBootstrap {
         subjectType: 'task',
         subjectId: task.id,
         before: { assignee: task.assignee_id, status: task.status },
-        after: decision.analystId ? { assignee: decision.analystId, status: 'assigned', role: decision.role, via: decision.via, reason: decision.reason } : { reason: decision.reason },
+        after: decision.analystId
+          ? { assignee: decision.analystId, status: 'assigned', role: decision.role, via: decision.via, reason: decision.reason }
+          : { reason: decision.reason },
         idempotencyKey: `assignment:${request.idempotencyKey}`,
       },
       m,

@@ -22,7 +22,9 @@ export class ApiKeysService {
     const cached = this.cache.get(hash);
     if (cached && cached.expires > Date.now()) return cached.principal;
     const [row] = await this.dataSource.query<{ id: string; name: string; scopes: Scope[]; analyst_id: string | null }[]>(
-      `SELECT id, name, scopes, analyst_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
+      `SELECT id, name, scopes, analyst_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      [hash],
+    );
     const principal: Principal | null = row ? { keyId: row.id, name: row.name, scopes: row.scopes, analystId: row.analyst_id } : null;
     // Only known keys are cached: unknown ones must not let a flood of random keys grow the map.
     if (principal && this.env.API_KEY_CACHE_SECONDS > 0) {
@@ -34,7 +36,12 @@ export class ApiKeysService {
 }
 
 /** Returns the key in clear text once; only its hash is stored. Used by `warden keys create`. */
-export async function createApiKey(dataSource: DataSource, name: string, scopes: Scope[], analystId?: string): Promise<{ id: string; key: string }> {
+export async function createApiKey(
+  dataSource: DataSource,
+  name: string,
+  scopes: Scope[],
+  analystId?: string,
+): Promise<{ id: string; key: string }> {
   const key = generateApiKey();
   const saved = await dataSource.getRepository(ApiKey).save({ name, scopes, keyHash: hashApiKey(key), analystId: analystId ?? null });
   return { id: saved.id, key };

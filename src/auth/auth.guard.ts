@@ -27,12 +27,19 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!match) {
-      throw new ProblemException(401, 'Send an API key as "Authorization: Bearer <key>".', [{ path: 'header:authorization', message: 'missing or not a Bearer token' }]);
+      throw new ProblemException(401, 'Send an API key as "Authorization: Bearer <key>".', [
+        { path: 'header:authorization', message: 'missing or not a Bearer token' },
+      ]);
     }
     const principal = await this.keys.authenticate(match[1]);
-    if (!principal) throw new ProblemException(401, 'The API key is unknown or revoked.', [{ path: 'header:authorization', message: 'unknown or revoked key' }]);
+    if (!principal)
+      throw new ProblemException(401, 'The API key is unknown or revoked.', [
+        { path: 'header:authorization', message: 'unknown or revoked key' },
+      ]);
     if (!grants(principal.scopes, needed)) {
-      throw new ProblemException(403, `This API key lacks the "${needed}" scope.`, [{ path: 'header:authorization', message: `needs scope ${needed}` }]);
+      throw new ProblemException(403, `This API key lacks the "${needed}" scope.`, [
+        { path: 'header:authorization', message: `needs scope ${needed}` },
+      ]);
     }
     request.principal = principal;
     return true;

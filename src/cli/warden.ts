@@ -83,7 +83,8 @@ rules
     } catch {
       body = parseNdjson(text);
     }
-    const { items } = opts.format === 'native' ? nativeIntake(body) : formatIntake(body, normalizers[opts.format as FormatName], cfg.formats);
+    const { items } =
+      opts.format === 'native' ? nativeIntake(body) : formatIntake(body, normalizers[opts.format as FormatName], cfg.formats);
     const report = await backtest(validateItems(items), cfg.rules);
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatBacktest(report));
   });

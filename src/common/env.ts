@@ -5,47 +5,49 @@ import { z } from 'zod';
 const durationSeconds = z.coerce.number().positive();
 
 /** Every environment variable Warden reads. `.env.example` lists the same names. */
-export const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-    .default('postgres://postgres@127.0.0.1:5432/warden'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(20),
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('warden'),
-  /** A prebuilt workflow bundle (npm run build writes dist/workflow-bundle.js); unset means bundle from source. */
-  WORKFLOW_BUNDLE_PATH: z.string().optional(),
-  /** How long a verified API key is trusted without asking the database again (0 disables the cache). */
-  API_KEY_CACHE_SECONDS: z.coerce.number().min(0).default(10),
-  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(500),
-  OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),
-  OUTBOX_MAX_BACKOFF_SECONDS: durationSeconds.default(60),
-  /** How long a replica owns the rows it took; a crashed replica's rows come back after it. */
-  OUTBOX_LEASE_SECONDS: durationSeconds.default(60),
-  OUTBOX_SIGNAL_TIMEOUT_SECONDS: durationSeconds.default(5),
-  OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(168),
-  /** Set to false on api replicas that should not deliver the outbox (at least one must). */
-  OUTBOX_DISPATCHER_ENABLED: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true'),
-  /** Notifications are logged; with a URL they are also POSTed there, signed with the secret. */
-  NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-  NOTIFY_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  NOTIFY_WEBHOOK_TIMEOUT_SECONDS: durationSeconds.default(5),
-  WARDEN_CONFIG_DIR: z.string().min(1).default('config'),
-  HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
-  SHUTDOWN_TIMEOUT_SECONDS: durationSeconds.default(10),
-}).superRefine((env, ctx) => {
-  if (env.NOTIFY_WEBHOOK_URL && !env.NOTIFY_WEBHOOK_SECRET) {
-    ctx.addIssue({ code: 'custom', path: ['NOTIFY_WEBHOOK_SECRET'], message: 'is required when NOTIFY_WEBHOOK_URL is set' });
-  }
-});
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .default('postgres://postgres@127.0.0.1:5432/warden'),
+    DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(20),
+    TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('warden'),
+    /** A prebuilt workflow bundle (npm run build writes dist/workflow-bundle.js); unset means bundle from source. */
+    WORKFLOW_BUNDLE_PATH: z.string().optional(),
+    /** How long a verified API key is trusted without asking the database again (0 disables the cache). */
+    API_KEY_CACHE_SECONDS: z.coerce.number().min(0).default(10),
+    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(500),
+    OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),
+    OUTBOX_MAX_BACKOFF_SECONDS: durationSeconds.default(60),
+    /** How long a replica owns the rows it took; a crashed replica's rows come back after it. */
+    OUTBOX_LEASE_SECONDS: durationSeconds.default(60),
+    OUTBOX_SIGNAL_TIMEOUT_SECONDS: durationSeconds.default(5),
+    OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(168),
+    /** Set to false on api replicas that should not deliver the outbox (at least one must). */
+    OUTBOX_DISPATCHER_ENABLED: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
+    /** Notifications are logged; with a URL they are also POSTed there, signed with the secret. */
+    NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    NOTIFY_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    NOTIFY_WEBHOOK_TIMEOUT_SECONDS: durationSeconds.default(5),
+    WARDEN_CONFIG_DIR: z.string().min(1).default('config'),
+    HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
+    SHUTDOWN_TIMEOUT_SECONDS: durationSeconds.default(10),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NOTIFY_WEBHOOK_URL && !env.NOTIFY_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['NOTIFY_WEBHOOK_SECRET'], message: 'is required when NOTIFY_WEBHOOK_URL is set' });
+    }
+  });
 
 export type Env = z.infer<typeof envSchema>;
 

@@ -74,8 +74,7 @@ export class ProblemFilter implements ExceptionFilter {
       if (typeof response === 'object' && response && 'type' in response && 'errors' in response) {
         return { ...(response as Problem) };
       }
-      const message =
-        typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
+      const message = typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
       // Fastify's own rejections (too large, wrong content type, malformed JSON) arrive here as plain HttpExceptions.
       const field = BODY_FIELD_ERRORS[status] ?? (status === 400 ? { path: '/', message } : undefined);
       return problem(status, message, field ? [field] : []);

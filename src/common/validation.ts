@@ -39,7 +39,9 @@ export function decodeCursor(cursor: string, length: number): unknown[] {
 
 /** A `:id` path parameter that must be a UUID; anything else is a 400 naming `path:id`. */
 export const uuidParam = (what: string) =>
-  new ParseUUIDPipe({ exceptionFactory: () => new ProblemException(400, `The ${what} id must be a UUID.`, [{ path: 'path:id', message: 'must be a UUID' }]) });
+  new ParseUUIDPipe({
+    exceptionFactory: () => new ProblemException(400, `The ${what} id must be a UUID.`, [{ path: 'path:id', message: 'must be a UUID' }]),
+  });
 
 /** `limit` of a list: at most 1,000, 100 when omitted. */
 export const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);

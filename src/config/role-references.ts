@@ -17,14 +17,21 @@ export function roleReferenceProblems(assignment: AssignmentConfig, rules: Rules
   const roles = new Set(assignment.roles);
   const unknown = (role: string) => `unknown role "${role}"; assignment.yaml defines ${assignment.roles.join(', ')}`;
   const problems: RoleReferenceProblem[] = [];
-  if (!roles.has(rules.defaults.assign_role)) problems.push({ file: 'rules.yaml', path: ['defaults', 'assign_role'], message: unknown(rules.defaults.assign_role) });
+  if (!roles.has(rules.defaults.assign_role))
+    problems.push({ file: 'rules.yaml', path: ['defaults', 'assign_role'], message: unknown(rules.defaults.assign_role) });
   rules.rules.forEach((rule, i) => {
-    if (rule.assign_role !== undefined && !roles.has(rule.assign_role)) problems.push({ file: 'rules.yaml', path: ['rules', i, 'assign_role'], message: unknown(rule.assign_role) });
+    if (rule.assign_role !== undefined && !roles.has(rule.assign_role))
+      problems.push({ file: 'rules.yaml', path: ['rules', i, 'assign_role'], message: unknown(rule.assign_role) });
   });
   sla.escalation.tiers.forEach((tier, i) => {
     if (tier.tier === ASSIGNEE_TIER) return;
     const role = tier.role ?? tier.tier;
-    if (!roles.has(role)) problems.push({ file: 'sla.yaml', path: ['escalation', 'tiers', i, tier.role === undefined ? 'tier' : 'role'], message: unknown(role) });
+    if (!roles.has(role))
+      problems.push({
+        file: 'sla.yaml',
+        path: ['escalation', 'tiers', i, tier.role === undefined ? 'tier' : 'role'],
+        message: unknown(role),
+      });
   });
   return problems;
 }

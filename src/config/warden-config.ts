@@ -41,7 +41,11 @@ export function loadWardenConfig(dir: string): WardenConfig {
     playbooks: {},
   };
   const playbookDir = join(dir, 'playbooks');
-  const playbookFiles = existsSync(playbookDir) ? readdirSync(playbookDir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+  const playbookFiles = existsSync(playbookDir)
+    ? readdirSync(playbookDir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+    : [];
   for (const name of playbookFiles) {
     config.playbooks[name.replace(/\.ya?ml$/, '')] = attempt(() => loadYamlFile(join(playbookDir, name), playbookFileSchema), {});
   }

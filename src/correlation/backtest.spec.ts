@@ -23,7 +23,14 @@ describe(backtest.name, () => {
   });
 
   it('collapses repeats and correlates by source IP, like ingest', async () => {
-    const a = { source: 'ids', type: 'failed_login', severity: 'medium', title: 'ssh', sourceIp: '203.0.113.9', occurredAt: '2025-01-01T00:00:00Z' };
+    const a = {
+      source: 'ids',
+      type: 'failed_login',
+      severity: 'medium',
+      title: 'ssh',
+      sourceIp: '203.0.113.9',
+      occurredAt: '2025-01-01T00:00:00Z',
+    };
     const items = [a, a, { ...a, title: 'ftp', occurredAt: '2025-01-01T00:01:00Z' }, { ...a, severity: 'nope' }].map((alert) => ({
       alert: alert as never,
       pointer: '',
@@ -31,7 +38,9 @@ describe(backtest.name, () => {
     const report = await backtest(validated(items), config.rules);
     expect(report).toMatchObject({ new: 2, duplicates: 1, suppressed: 0 });
     expect(report.rejected.map((r) => r.index)).toEqual([3]);
-    expect(report.incidents).toEqual([expect.objectContaining({ correlationKey: 'sourceIp=203.0.113.9', alerts: 3, rule: 'failed-logins', notifications: 1 })]);
+    expect(report.incidents).toEqual([
+      expect.objectContaining({ correlationKey: 'sourceIp=203.0.113.9', alerts: 3, rule: 'failed-logins', notifications: 1 }),
+    ]);
     expect(formatBacktest(report)).toContain('incidents by priority: P3=1');
   });
 });

@@ -49,7 +49,10 @@ export async function backtest(items: { accepted: AcceptedAlert[]; rejected: Ite
     clock = Math.max(clock, alert.occurredAt?.getTime() ?? clock);
     const counter = async (q: ThresholdQuery) =>
       seen.filter(
-        (s) => s.alert.type === q.type && s.at > clock - q.withinSeconds * 1000 && Object.entries(q.by).every(([f, v]) => s.alert[f as keyof SecurityAlert] === v),
+        (s) =>
+          s.alert.type === q.type &&
+          s.at > clock - q.withinSeconds * 1000 &&
+          Object.entries(q.by).every(([f, v]) => s.alert[f as keyof SecurityAlert] === v),
       ).length;
     const decision = await evaluateRules(rules, alert, counter);
     seen.push({ alert, at: clock });
@@ -81,11 +84,21 @@ export function formatBacktest(report: BacktestReport): string {
     `alerts: ${report.alerts}  new: ${report.new}  duplicates: ${report.duplicates}  suppressed: ${report.suppressed}  rejected: ${report.rejected.length}  incidents: ${report.incidents.length}`,
     '',
     ['#', 'priority', 'severity', 'action', 'rule', 'alerts', 'signals', 'correlation key', 'types'].join('\t'),
-    ...report.incidents.map((i) => [i.number, i.priority, i.severity, i.action, i.rule, i.alerts, i.notifications, i.correlationKey, i.types.join(',')].join('\t')),
+    ...report.incidents.map((i) =>
+      [i.number, i.priority, i.severity, i.action, i.rule, i.alerts, i.notifications, i.correlationKey, i.types.join(',')].join('\t'),
+    ),
   ];
   for (const r of report.rejected) lines.push(`rejected #${r.index}: ${r.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
   const byPriority = new Map<string, number>();
   for (const i of report.incidents) byPriority.set(i.priority, (byPriority.get(i.priority) ?? 0) + 1);
-  lines.push('', `incidents by priority: ${[...byPriority].sort().map(([p, n]) => `${p}=${n}`).join(' ') || 'none'}`);
+  lines.push(
+    '',
+    `incidents by priority: ${
+      [...byPriority]
+        .sort()
+        .map(([p, n]) => `${p}=${n}`)
+        .join(' ') || 'none'
+    }`,
+  );
   return lines.join('\n');
 }

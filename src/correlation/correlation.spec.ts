@@ -1,11 +1,5 @@
 import type { SecurityAlert } from '../domain';
-import {
-  COUNT_MILESTONES,
-  correlationKey,
-  isWithinDedupWindow,
-  type OpenIncident,
-  planCorrelation,
-} from './correlation';
+import { COUNT_MILESTONES, correlationKey, isWithinDedupWindow, type OpenIncident, planCorrelation } from './correlation';
 import type { RuleDecision } from './rules';
 
 const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({
@@ -58,7 +52,9 @@ describe('correlationKey', () => {
   });
 
   it('joins several fields in order with |', () => {
-    expect(correlationKey(decision({ correlateBy: ['user', 'host'] }), alert({ user: 'alice', host: 'web-1' }), FP)).toBe('user=alice|host=web-1');
+    expect(correlationKey(decision({ correlateBy: ['user', 'host'] }), alert({ user: 'alice', host: 'web-1' }), FP)).toBe(
+      'user=alice|host=web-1',
+    );
   });
 
   it('falls back to the fingerprint when only some of several fields are present', () => {
@@ -84,7 +80,10 @@ describe('planCorrelation', () => {
   describe('with a stale incident', () => {
     it('creates a new one and closes the stale one', () => {
       const open = incident({ lastSeenAt: secondsAgo(3601) });
-      expect(planCorrelation(open, alert(), decision({ correlationWindowSeconds: 3600 }), NOW)).toEqual({ kind: 'create', closeStale: 'inc-1' });
+      expect(planCorrelation(open, alert(), decision({ correlationWindowSeconds: 3600 }), NOW)).toEqual({
+        kind: 'create',
+        closeStale: 'inc-1',
+      });
     });
 
     it('still joins one last seen exactly at the window start', () => {
@@ -94,7 +93,10 @@ describe('planCorrelation', () => {
 
     it('uses the decision window', () => {
       const open = incident({ lastSeenAt: secondsAgo(120) });
-      expect(planCorrelation(open, alert(), decision({ correlationWindowSeconds: 60 }), NOW)).toEqual({ kind: 'create', closeStale: 'inc-1' });
+      expect(planCorrelation(open, alert(), decision({ correlationWindowSeconds: 60 }), NOW)).toEqual({
+        kind: 'create',
+        closeStale: 'inc-1',
+      });
     });
   });
 

@@ -35,7 +35,15 @@ export interface IncidentChanges {
 
 export type CorrelationPlan =
   | { kind: 'create'; closeStale?: string }
-  | { kind: 'join'; incidentId: string; severity: Severity; priority: Priority; types: string[]; changes: IncidentChanges; notify: boolean };
+  | {
+      kind: 'join';
+      incidentId: string;
+      severity: Severity;
+      priority: Priority;
+      types: string[];
+      changes: IncidentChanges;
+      notify: boolean;
+    };
 
 /** Alert counts at which the workflow hears about an incident again, even with nothing else new. */
 export const COUNT_MILESTONES = [10, 100, 1000, 10_000, 100_000, 1_000_000];

@@ -2,7 +2,14 @@ import type { SecurityAlert } from '../domain';
 import { CorrelationEngine, emptySnapshot, externalKey, IncidentPolicy, Snapshot } from './engine';
 import type { RuleDecision } from './rules';
 
-const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({ source: 'ids', type: 'port_scan', severity: 'medium', title: 'scan', sourceIp: '10.0.0.1', ...over });
+const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({
+  source: 'ids',
+  type: 'port_scan',
+  severity: 'medium',
+  title: 'scan',
+  sourceIp: '10.0.0.1',
+  ...over,
+});
 const decision = (over: Partial<RuleDecision> = {}): RuleDecision => ({
   rule: 'medium',
   action: 'correlate',
@@ -31,7 +38,13 @@ describe(CorrelationEngine.name, () => {
       const r = e.apply(alert(), decision(), T0);
       expect(r).toEqual({ status: 'new', alertId: 'id-2', incidentId: 'id-1', priority: 'P3' });
       expect([...e.changes.created.values()][0]).toMatchObject({ id: 'id-1', correlationKey: 'sourceIp=10.0.0.1', alertCount: 1 });
-      expect(e.changes.outbox).toEqual([{ incidentId: 'id-1', kind: 'incident_opened', payload: { severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 1 } }]);
+      expect(e.changes.outbox).toEqual([
+        {
+          incidentId: 'id-1',
+          kind: 'incident_opened',
+          payload: { severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 1 },
+        },
+      ]);
     });
 
     it('counts a repeat inside the dedup window on the first alert, without a signal', () => {
@@ -76,7 +89,13 @@ describe(CorrelationEngine.name, () => {
       const snapshot = emptySnapshot();
       snapshot.repeats.set(externalKey('ids', 'x-1'), { alertId: 'a-old', incidentId: 'i-old', status: 'new', priority: 'P2' });
       const e = engine(snapshot);
-      expect(e.apply(alert({ externalId: 'x-1' }), decision(), T0)).toEqual({ status: 'new', alertId: 'a-old', incidentId: 'i-old', priority: 'P2', repeat: true });
+      expect(e.apply(alert({ externalId: 'x-1' }), decision(), T0)).toEqual({
+        status: 'new',
+        alertId: 'a-old',
+        incidentId: 'i-old',
+        priority: 'P2',
+        repeat: true,
+      });
       expect(e.changes.alerts).toEqual([]);
     });
 
@@ -89,7 +108,16 @@ describe(CorrelationEngine.name, () => {
 
     it('updates a stored open incident and bumps a stored first alert', () => {
       const snapshot = emptySnapshot();
-      snapshot.open.set('sourceIp=10.0.0.1', { id: 'i-1', correlationKey: 'sourceIp=10.0.0.1', severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 4, lastSeenAt: T0, ...POLICY });
+      snapshot.open.set('sourceIp=10.0.0.1', {
+        id: 'i-1',
+        correlationKey: 'sourceIp=10.0.0.1',
+        severity: 'medium',
+        priority: 'P3',
+        types: ['port_scan'],
+        alertCount: 4,
+        lastSeenAt: T0,
+        ...POLICY,
+      });
       const { fingerprint } = CorrelationEngine.keys(alert(), decision());
       snapshot.firsts.set(fingerprint, { alertId: 'a-1', incidentId: 'i-1', lastSeenAt: T0 });
       const e = engine(snapshot);
@@ -109,7 +137,16 @@ describe(CorrelationEngine.name, () => {
 
     it('closes a stale stored incident and opens its successor', () => {
       const snapshot = emptySnapshot();
-      snapshot.open.set('sourceIp=10.0.0.1', { id: 'i-old', correlationKey: 'sourceIp=10.0.0.1', severity: 'medium', priority: 'P3', types: ['port_scan'], alertCount: 1, lastSeenAt: T0, ...POLICY });
+      snapshot.open.set('sourceIp=10.0.0.1', {
+        id: 'i-old',
+        correlationKey: 'sourceIp=10.0.0.1',
+        severity: 'medium',
+        priority: 'P3',
+        types: ['port_scan'],
+        alertCount: 1,
+        lastSeenAt: T0,
+        ...POLICY,
+      });
       const e = engine(snapshot);
       const r = e.apply(alert({ title: 'later' }), decision(), at(7200));
       expect(r.incidentId).not.toBe('i-old');
@@ -149,7 +186,12 @@ describe(CorrelationEngine.name, () => {
       expect(burst).toMatchObject({ status: 'duplicate', incidentId: first.incidentId, priority: 'P2' });
       const louder = e.apply({ ...login, severity: 'high' }, decision({ rule: 'failed-login-burst', priority: 'P2' }), at(2));
       expect(louder.status).toBe('duplicate');
-      expect(e.changes.created.get(first.incidentId!)).toMatchObject({ rule: 'failed-login-burst', priority: 'P2', severity: 'high', alertCount: 3 });
+      expect(e.changes.created.get(first.incidentId!)).toMatchObject({
+        rule: 'failed-login-burst',
+        priority: 'P2',
+        severity: 'high',
+        alertCount: 3,
+      });
       expect(e.changes.outbox.map((o) => [o.kind, o.payload.priority, o.payload.severity])).toEqual([
         ['incident_opened', 'P3', 'medium'],
         ['alerts_changed', 'P2', 'medium'],
@@ -159,10 +201,24 @@ describe(CorrelationEngine.name, () => {
 
     it('hands the incident to the rule of an alert that raises its priority', () => {
       const e = engine();
-      const low = e.apply(alert({ severity: 'low' }), decision({ rule: 'low', action: 'batch', priority: 'P4', assignRole: 'junior_analyst' }), T0);
+      const low = e.apply(
+        alert({ severity: 'low' }),
+        decision({ rule: 'low', action: 'batch', priority: 'P4', assignRole: 'junior_analyst' }),
+        T0,
+      );
       expect(e.changes.outbox).toEqual([]);
-      e.apply(alert({ type: 'sql_injection', title: 'sqli' }), decision({ rule: 'sql-injection', priority: 'P2', assignRole: 'senior_analyst', playbooks: ['block-ip'] }), at(1));
-      expect(e.changes.created.get(low.incidentId!)).toMatchObject({ rule: 'sql-injection', action: 'correlate', assignRole: 'senior_analyst', playbooks: ['block-ip'], priority: 'P2' });
+      e.apply(
+        alert({ type: 'sql_injection', title: 'sqli' }),
+        decision({ rule: 'sql-injection', priority: 'P2', assignRole: 'senior_analyst', playbooks: ['block-ip'] }),
+        at(1),
+      );
+      expect(e.changes.created.get(low.incidentId!)).toMatchObject({
+        rule: 'sql-injection',
+        action: 'correlate',
+        assignRole: 'senior_analyst',
+        playbooks: ['block-ip'],
+        priority: 'P2',
+      });
       expect(e.changes.outbox.map((o) => o.kind)).toEqual(['alerts_changed']);
     });
 

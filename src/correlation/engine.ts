@@ -23,7 +23,12 @@ export interface IncidentPolicy {
 
 export type TrackedIncident = OpenIncident & IncidentPolicy & { correlationKey: string };
 
-const policyOf = (d: RuleDecision): IncidentPolicy => ({ rule: d.rule, action: d.action, assignRole: d.assignRole, playbooks: d.playbooks });
+const policyOf = (d: RuleDecision): IncidentPolicy => ({
+  rule: d.rule,
+  action: d.action,
+  assignRole: d.assignRole,
+  playbooks: d.playbooks,
+});
 
 export interface StoredRepeat {
   alertId: string;
@@ -127,12 +132,26 @@ export class CorrelationEngine {
   apply(alert: SecurityAlert, decision: RuleDecision, now: Date, idempotencyKey?: string): EngineResult {
     const repeatOf = repeatKeys(alert, idempotencyKey);
     const repeat = repeatOf.map((k) => this.state.repeats.get(k)).find(Boolean);
-    if (repeat) return { status: repeat.status, alertId: repeat.alertId, incidentId: repeat.incidentId, priority: repeat.priority, repeat: true };
+    if (repeat)
+      return { status: repeat.status, alertId: repeat.alertId, incidentId: repeat.incidentId, priority: repeat.priority, repeat: true };
 
     const { fingerprint: fp, correlationKey: key } = CorrelationEngine.keys(alert, decision);
     const record = (status: AlertStatus, incidentId: string | null, extra: Partial<AlertRecord> = {}): EngineResult => {
       const priority = incidentId ? this.state.open.get(key)!.priority : decision.priority;
-      const row: AlertRecord = { id: this.newId(), alert, idempotencyKey, decision, priority, fingerprint: fp, status, incidentId, duplicateOf: null, silenceId: null, occurrenceCount: 1, ...extra };
+      const row: AlertRecord = {
+        id: this.newId(),
+        alert,
+        idempotencyKey,
+        decision,
+        priority,
+        fingerprint: fp,
+        status,
+        incidentId,
+        duplicateOf: null,
+        silenceId: null,
+        occurrenceCount: 1,
+        ...extra,
+      };
       this.changes.alerts.push(row);
       this.inRun.set(row.id, row);
       const result = { status, alertId: row.id, incidentId, priority };
@@ -148,7 +167,10 @@ export class CorrelationEngine {
     // A repeat joins only the incident its key holds the lock on, so a closed or foreign one is never touched.
     // A repeat still counts for the incident like any joining alert: a higher severity or
     // a rule with a higher priority (a threshold now met) raises it.
-    const repeatPlan = first && open && first.incidentId === open.id && isWithinDedupWindow(first.lastSeenAt, decision, now) ? planCorrelation(open, alert, decision, now) : null;
+    const repeatPlan =
+      first && open && first.incidentId === open.id && isWithinDedupWindow(first.lastSeenAt, decision, now)
+        ? planCorrelation(open, alert, decision, now)
+        : null;
     if (repeatPlan?.kind === 'join') {
       this.joinIncident(open!, repeatPlan, decision, now);
       first!.lastSeenAt = now;

@@ -28,7 +28,9 @@ export interface DigestCandidate {
 @Injectable()
 export class IncidentsService {
   async forTask(m: EntityManager, incidentId: string): Promise<IncidentForTask | undefined> {
-    const [row] = await m.query<IncidentForTask[]>(`SELECT id, title, priority, assign_role, types FROM incidents WHERE id = $1`, [incidentId]);
+    const [row] = await m.query<IncidentForTask[]>(`SELECT id, title, priority, assign_role, types FROM incidents WHERE id = $1`, [
+      incidentId,
+    ]);
     return row;
   }
 

@@ -28,7 +28,10 @@ export interface SnapshotRequest {
  * the locks, is the run's clock, so times never run backwards across lock holders.
  */
 export function beginAndReadSql(r: SnapshotRequest): string {
-  const locks = [...new Set(r.lockNames)].map(advisoryLockKey).sort().map((k) => `pg_advisory_xact_lock(${k})`);
+  const locks = [...new Set(r.lockNames)]
+    .map(advisoryLockKey)
+    .sort()
+    .map((k) => `pg_advisory_xact_lock(${k})`);
   const sources = r.externalIds.map((e) => e.source);
   const externalIds = r.externalIds.map((e) => e.externalId);
   return `BEGIN ISOLATION LEVEL READ COMMITTED;
@@ -94,7 +97,8 @@ export function toSnapshot(row: SnapshotRow): { now: Date; snapshot: Snapshot } 
     if (r.idempotency_key) snapshot.repeats.set(`idem:${r.idempotency_key}`, result);
     if (r.external_id) snapshot.repeats.set(externalKey(r.source, r.external_id), result);
   }
-  for (const f of row.firsts) snapshot.firsts.set(f.fingerprint, { alertId: f.id, incidentId: f.incident_id, lastSeenAt: new Date(f.last_seen_at) });
+  for (const f of row.firsts)
+    snapshot.firsts.set(f.fingerprint, { alertId: f.id, incidentId: f.incident_id, lastSeenAt: new Date(f.last_seen_at) });
   for (const o of row.open) {
     snapshot.open.set(o.correlation_key, {
       id: o.id,
@@ -121,7 +125,9 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
   const at = lit(now, 'timestamptz');
   const statements: string[] = [];
   if (c.closed.size) {
-    statements.push(`UPDATE incidents SET correlation_closed_at = ${at}, updated_at = ${at} WHERE id IN (${[...c.closed].map((id) => lit(id, 'uuid')).join(', ')})`);
+    statements.push(
+      `UPDATE incidents SET correlation_closed_at = ${at}, updated_at = ${at} WHERE id IN (${[...c.closed].map((id) => lit(id, 'uuid')).join(', ')})`,
+    );
   }
   if (c.updated.size) {
     const rows = [...c.updated.values()].map(
@@ -135,19 +141,60 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
   }
   if (c.created.size) {
     const rows = [...c.created.values()].map((i) =>
-      [lit(i.id, 'uuid'), lit(i.correlationKey), i.closed ? at : 'NULL', lit(i.title), lit(i.severity), lit(i.priority), lit(i.action),
-        lit(i.rule), textArray(i.playbooks), lit(i.assignRole), textArray(i.types), lit(i.sourceIp, 'inet'),
-        lit(i.user), lit(i.host), i.alertCount, lit(i.firstSeenAt, 'timestamptz'), lit(i.lastSeenAt, 'timestamptz')].join(', '),
+      [
+        lit(i.id, 'uuid'),
+        lit(i.correlationKey),
+        i.closed ? at : 'NULL',
+        lit(i.title),
+        lit(i.severity),
+        lit(i.priority),
+        lit(i.action),
+        lit(i.rule),
+        textArray(i.playbooks),
+        lit(i.assignRole),
+        textArray(i.types),
+        lit(i.sourceIp, 'inet'),
+        lit(i.user),
+        lit(i.host),
+        i.alertCount,
+        lit(i.firstSeenAt, 'timestamptz'),
+        lit(i.lastSeenAt, 'timestamptz'),
+      ].join(', '),
     );
     statements.push(`INSERT INTO incidents (id, correlation_key, correlation_closed_at, title, severity, priority, action, rule, playbooks,
         assign_role, types, source_ip, "user", host, alert_count, first_seen_at, last_seen_at) VALUES (${rows.join('), (')})`);
   }
   if (c.alerts.length) {
-    const rows = c.alerts.map(({ id, alert: a, idempotencyKey, decision: d, priority, fingerprint, status, incidentId, duplicateOf, silenceId, occurrenceCount }) =>
-      [lit(id, 'uuid'), lit(a.source), lit(a.externalId), lit(idempotencyKey), lit(a.type), lit(a.severity), lit(a.title), lit(a.description),
-        lit(a.sourceIp, 'inet'), lit(a.destinationIp, 'inet'), lit(a.user), lit(a.host), lit(a.occurredAt, 'timestamptz'), textArray(a.tags ?? []),
-        a.raw === undefined ? 'NULL' : lit(JSON.stringify(a.raw), 'jsonb'), lit(fingerprint), lit(status), lit(duplicateOf, 'uuid'), lit(incidentId, 'uuid'),
-        lit(d.rule), lit(d.action), lit(priority), lit(silenceId, 'uuid'), occurrenceCount, at, at].join(', '),
+    const rows = c.alerts.map(
+      ({ id, alert: a, idempotencyKey, decision: d, priority, fingerprint, status, incidentId, duplicateOf, silenceId, occurrenceCount }) =>
+        [
+          lit(id, 'uuid'),
+          lit(a.source),
+          lit(a.externalId),
+          lit(idempotencyKey),
+          lit(a.type),
+          lit(a.severity),
+          lit(a.title),
+          lit(a.description),
+          lit(a.sourceIp, 'inet'),
+          lit(a.destinationIp, 'inet'),
+          lit(a.user),
+          lit(a.host),
+          lit(a.occurredAt, 'timestamptz'),
+          textArray(a.tags ?? []),
+          a.raw === undefined ? 'NULL' : lit(JSON.stringify(a.raw), 'jsonb'),
+          lit(fingerprint),
+          lit(status),
+          lit(duplicateOf, 'uuid'),
+          lit(incidentId, 'uuid'),
+          lit(d.rule),
+          lit(d.action),
+          lit(priority),
+          lit(silenceId, 'uuid'),
+          occurrenceCount,
+          at,
+          at,
+        ].join(', '),
     );
     statements.push(`INSERT INTO alerts (id, source, external_id, idempotency_key, type, severity, title, description, source_ip, destination_ip,
         "user", host, occurred_at, tags, raw, fingerprint, status, duplicate_of, incident_id, rule, action, priority, silence_id, occurrence_count,

@@ -12,7 +12,8 @@ export type CorrelationField = (typeof CORRELATION_FIELDS)[number];
 export const ACTIONS = ['immediate', 'correlate', 'batch', 'suppress'] as const;
 export type RuleAction = (typeof ACTIONS)[number];
 
-const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
+const oneOrMany = <T extends z.ZodType>(item: T) =>
+  z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
 
 const cidr = z.string().refine((v) => {
   const [addr, bits, extra] = v.split('/');
@@ -54,7 +55,9 @@ const decisionFields = {
   assign_role: z.string().min(1).optional(),
 };
 
-export const ruleSchema = z.object({ name: z.string().min(1), description: z.string().optional(), match: matchSchema.default({}), ...decisionFields }).strict();
+export const ruleSchema = z
+  .object({ name: z.string().min(1), description: z.string().optional(), match: matchSchema.default({}), ...decisionFields })
+  .strict();
 
 export const rulesFileSchema = z
   .object({
@@ -62,7 +65,10 @@ export const rulesFileSchema = z
       .object({
         dedup_window: durationSchema.default(300),
         correlation_window: durationSchema.default(3600),
-        dedup_fields: z.array(z.enum(ALERT_KEY_FIELDS)).min(1).default(['source', 'type', 'sourceIp', 'destinationIp', 'user', 'host', 'title']),
+        dedup_fields: z
+          .array(z.enum(ALERT_KEY_FIELDS))
+          .min(1)
+          .default(['source', 'type', 'sourceIp', 'destinationIp', 'user', 'host', 'title']),
         correlate_by: z.array(z.enum(CORRELATION_FIELDS)).default(['sourceIp']),
         assign_role: z.string().min(1).default('analyst'),
       })

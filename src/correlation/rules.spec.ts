@@ -138,7 +138,9 @@ describe('matchesStatically', () => {
     });
 
     it('looks only at the source IP', () => {
-      expect(matchesStatically(match({ source_ip_cidr: '10.0.0.0/8' }), alert({ sourceIp: '8.8.8.8', destinationIp: '10.0.0.1' }))).toBe(false);
+      expect(matchesStatically(match({ source_ip_cidr: '10.0.0.0/8' }), alert({ sourceIp: '8.8.8.8', destinationIp: '10.0.0.1' }))).toBe(
+        false,
+      );
     });
   });
 
@@ -219,7 +221,13 @@ describe('thresholdQuery', () => {
 });
 
 describe('toDecision', () => {
-  const file = rulesFile([], { dedup_window: '10m', correlation_window: '2h', dedup_fields: ['type'], correlate_by: ['host'], assign_role: 'triage' });
+  const file = rulesFile([], {
+    dedup_window: '10m',
+    correlation_window: '2h',
+    dedup_fields: ['type'],
+    correlate_by: ['host'],
+    assign_role: 'triage',
+  });
 
   it('takes the defaults without a rule', () => {
     expect(toDecision(null, file, alert({ severity: 'high' }))).toEqual({
@@ -394,7 +402,12 @@ describe('rulesFileSchema', () => {
   });
 
   it('rejects a duplicate rule name at the second rule', () => {
-    const issues = issuesOf({ rules: [{ name: 'a', action: 'batch' }, { name: 'a', action: 'correlate' }] });
+    const issues = issuesOf({
+      rules: [
+        { name: 'a', action: 'batch' },
+        { name: 'a', action: 'correlate' },
+      ],
+    });
     expect(issues).toEqual([expect.objectContaining({ path: ['rules', 1, 'name'], message: 'duplicate rule name "a"' })]);
   });
 
@@ -405,7 +418,9 @@ describe('rulesFileSchema', () => {
   });
 
   it.each(['10.0.0.0/8', '0.0.0.0/0', '2001:db8::/32', '::/0'])('accepts the CIDR %j', (range) => {
-    expect(rulesFileSchema.safeParse({ rules: [{ name: 'a', action: 'batch', match: { destination_ip_cidr: range } }] }).success).toBe(true);
+    expect(rulesFileSchema.safeParse({ rules: [{ name: 'a', action: 'batch', match: { destination_ip_cidr: range } }] }).success).toBe(
+      true,
+    );
   });
 
   it('rejects an unknown action', () => {
@@ -440,14 +455,28 @@ describe('rulesFileSchema', () => {
 
 describe('the shipped config/rules.yaml', () => {
   const file = loadWardenConfig(join(__dirname, '..', '..', 'config')).rules;
-  const decide = (over: Partial<SecurityAlert>, stored = 0) => evaluateRules(file, alert({ sourceIp: '203.0.113.7', host: 'web-1', ...over }), counter(stored).countRecent);
+  const decide = (over: Partial<SecurityAlert>, stored = 0) =>
+    evaluateRules(file, alert({ sourceIp: '203.0.113.7', host: 'web-1', ...over }), counter(stored).countRecent);
 
-  it.each(['port_scan', 'sql_injection', 'failed_login', 'privilege_escalation', 'malware'])('sends a critical %s straight to the team lead', async (type) => {
-    expect(await decide({ type, severity: 'critical' })).toMatchObject({ rule: 'critical', action: 'immediate', priority: 'P1', assignRole: 'team_lead' });
-  });
+  it.each(['port_scan', 'sql_injection', 'failed_login', 'privilege_escalation', 'malware'])(
+    'sends a critical %s straight to the team lead',
+    async (type) => {
+      expect(await decide({ type, severity: 'critical' })).toMatchObject({
+        rule: 'critical',
+        action: 'immediate',
+        priority: 'P1',
+        assignRole: 'team_lead',
+      });
+    },
+  );
 
   it('gives a high sql_injection to a senior analyst', async () => {
-    expect(await decide({ type: 'sql_injection', severity: 'high' })).toMatchObject({ rule: 'sql-injection', action: 'correlate', priority: 'P2', assignRole: 'senior_analyst' });
+    expect(await decide({ type: 'sql_injection', severity: 'high' })).toMatchObject({
+      rule: 'sql-injection',
+      action: 'correlate',
+      priority: 'P2',
+      assignRole: 'senior_analyst',
+    });
   });
 
   it('correlates failed logins by source IP for an analyst at P3', async () => {
@@ -481,15 +510,30 @@ describe('the shipped config/rules.yaml', () => {
   });
 
   it('gives other high alerts to a senior analyst', async () => {
-    expect(await decide({ type: 'port_scan', severity: 'high' })).toMatchObject({ rule: 'other-high', action: 'correlate', priority: 'P2', assignRole: 'senior_analyst' });
+    expect(await decide({ type: 'port_scan', severity: 'high' })).toMatchObject({
+      rule: 'other-high',
+      action: 'correlate',
+      priority: 'P2',
+      assignRole: 'senior_analyst',
+    });
   });
 
   it('gives medium alerts to an analyst', async () => {
-    expect(await decide({ type: 'port_scan', severity: 'medium' })).toMatchObject({ rule: 'medium', action: 'correlate', priority: 'P3', assignRole: 'analyst' });
+    expect(await decide({ type: 'port_scan', severity: 'medium' })).toMatchObject({
+      rule: 'medium',
+      action: 'correlate',
+      priority: 'P3',
+      assignRole: 'analyst',
+    });
   });
 
   it('batches low alerts for a junior analyst', async () => {
-    expect(await decide({ type: 'port_scan', severity: 'low' })).toMatchObject({ rule: 'low', action: 'batch', priority: 'P4', assignRole: 'junior_analyst' });
+    expect(await decide({ type: 'port_scan', severity: 'low' })).toMatchObject({
+      rule: 'low',
+      action: 'batch',
+      priority: 'P4',
+      assignRole: 'junior_analyst',
+    });
   });
 
   it('uses the file defaults for windows', async () => {

@@ -15,10 +15,18 @@ const createSilenceSchema = z
     startsAt: isoDate.optional(),
     endsAt: isoDate.optional(),
     /** Alternative to endsAt, in seconds. */
-    durationSeconds: z.number().int().positive().max(365 * 86400).optional(),
+    durationSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(365 * 86400)
+      .optional(),
   })
   .strict()
-  .refine((s) => (s.endsAt === undefined) !== (s.durationSeconds === undefined), { message: 'give exactly one of endsAt or durationSeconds', path: ['endsAt'] });
+  .refine((s) => (s.endsAt === undefined) !== (s.durationSeconds === undefined), {
+    message: 'give exactly one of endsAt or durationSeconds',
+    path: ['endsAt'],
+  });
 
 @Controller('v1/silences')
 @UseGuards(AuthGuard)
@@ -32,8 +40,15 @@ export class SilencesController {
     const input = parseBody(createSilenceSchema, body);
     const startsAt = input.startsAt ? new Date(input.startsAt) : new Date();
     const endsAt = input.endsAt ? new Date(input.endsAt) : new Date(startsAt.getTime() + input.durationSeconds! * 1000);
-    if (endsAt <= startsAt) throw new ProblemException(422, 'The silence ends before it starts.', [{ path: '/endsAt', message: 'must be after startsAt' }]);
-    return this.silences.create({ matchers: input.matchers, comment: input.comment, createdBy: `key:${req.principal.name}`, startsAt, endsAt });
+    if (endsAt <= startsAt)
+      throw new ProblemException(422, 'The silence ends before it starts.', [{ path: '/endsAt', message: 'must be after startsAt' }]);
+    return this.silences.create({
+      matchers: input.matchers,
+      comment: input.comment,
+      createdBy: `key:${req.principal.name}`,
+      startsAt,
+      endsAt,
+    });
   }
 
   @Get()

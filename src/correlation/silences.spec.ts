@@ -11,7 +11,8 @@ const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({
   ...over,
 });
 
-const matcher = (over: Partial<z.input<typeof matcherSchema>> = {}): Matcher => matcherSchema.parse({ name: 'type', value: 'port_scan', ...over });
+const matcher = (over: Partial<z.input<typeof matcherSchema>> = {}): Matcher =>
+  matcherSchema.parse({ name: 'type', value: 'port_scan', ...over });
 
 describe('matcherSchema', () => {
   it('defaults isRegex to false and isEqual to true', () => {
@@ -25,7 +26,9 @@ describe('matcherSchema', () => {
   it('rejects an invalid regular expression with a message on value', () => {
     const result = matcherSchema.safeParse({ name: 'host', value: '(unclosed', isRegex: true });
     expect(result.success).toBe(false);
-    expect(result.error?.issues).toEqual([expect.objectContaining({ path: ['value'], message: expect.stringMatching(/^is not a valid regular expression: .+/) })]);
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ path: ['value'], message: expect.stringMatching(/^is not a valid regular expression: .+/) }),
+    ]);
   });
 
   it('accepts the same text as a literal value', () => {
@@ -75,7 +78,9 @@ describe('silenceMatches', () => {
 
   describe('regex matchers', () => {
     it('matches the whole value', () => {
-      expect(silenceMatches([matcher({ name: 'sourceIp', value: '10\\.0\\..*', isRegex: true })], alert({ sourceIp: '10.0.1.2' }))).toBe(true);
+      expect(silenceMatches([matcher({ name: 'sourceIp', value: '10\\.0\\..*', isRegex: true })], alert({ sourceIp: '10.0.1.2' }))).toBe(
+        true,
+      );
     });
 
     it('is anchored at both ends', () => {
@@ -100,8 +105,12 @@ describe('silenceMatches', () => {
     });
 
     it('negates a regex', () => {
-      expect(silenceMatches([matcher({ name: 'sourceIp', value: '10\\..*', isRegex: true, isEqual: false })], alert({ sourceIp: '10.0.1.2' }))).toBe(false);
-      expect(silenceMatches([matcher({ name: 'sourceIp', value: '192\\..*', isRegex: true, isEqual: false })], alert({ sourceIp: '10.0.1.2' }))).toBe(true);
+      expect(
+        silenceMatches([matcher({ name: 'sourceIp', value: '10\\..*', isRegex: true, isEqual: false })], alert({ sourceIp: '10.0.1.2' })),
+      ).toBe(false);
+      expect(
+        silenceMatches([matcher({ name: 'sourceIp', value: '192\\..*', isRegex: true, isEqual: false })], alert({ sourceIp: '10.0.1.2' })),
+      ).toBe(true);
     });
   });
 
@@ -119,7 +128,9 @@ describe('silenceMatches', () => {
     });
 
     it('negated, match only when no tag matches', () => {
-      expect(silenceMatches([matcher({ name: 'tag', value: 'scanner', isEqual: false })], alert({ tags: ['prod', 'scanner'] }))).toBe(false);
+      expect(silenceMatches([matcher({ name: 'tag', value: 'scanner', isEqual: false })], alert({ tags: ['prod', 'scanner'] }))).toBe(
+        false,
+      );
       expect(silenceMatches([matcher({ name: 'tag', value: 'scanner', isEqual: false })], alert({ tags: ['prod'] }))).toBe(true);
     });
 

@@ -30,9 +30,7 @@ export class HealthService {
     const timeoutMs = this.env.HEALTH_CHECK_TIMEOUT_SECONDS * 1000;
     const [database, temporal] = await Promise.all([
       probe(timeoutMs, () => this.dataSource.query<{ up: number }[]>('SELECT 1 AS up')),
-      probe(timeoutMs, () =>
-        this.temporal.withDeadline(Date.now() + timeoutMs, () => this.temporal.healthService.check({})),
-      ),
+      probe(timeoutMs, () => this.temporal.withDeadline(Date.now() + timeoutMs, () => this.temporal.healthService.check({}))),
     ]);
     const parts = { database, temporal };
     const down = Object.entries(parts)

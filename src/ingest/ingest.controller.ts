@@ -39,18 +39,27 @@ export class IngestController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     if (!isFormatName(format)) {
-      throw new ProblemException(404, `Unknown alert format "${format}". Known formats: ${FORMATS.join(', ')}.`, [{ path: 'path:format', message: `must be one of ${FORMATS.join(', ')}` }]);
+      throw new ProblemException(404, `Unknown alert format "${format}". Known formats: ${FORMATS.join(', ')}.`, [
+        { path: 'path:format', message: `must be one of ${FORMATS.join(', ')}` },
+      ]);
     }
     return this.answer(formatIntake(body, normalizers[format], this.formats), key, req.principal, reply);
   }
 
   private async answer(intake: Intake, idempotencyKey: string | undefined, caller: Principal, reply: FastifyReply) {
-    if (intake.items.length === 0) throw new ProblemException(422, 'The request contains no alerts.', [{ path: intake.pathPrefix || '/', message: 'must contain at least one alert' }]);
+    if (intake.items.length === 0)
+      throw new ProblemException(422, 'The request contains no alerts.', [
+        { path: intake.pathPrefix || '/', message: 'must contain at least one alert' },
+      ]);
     if (intake.items.length > MAX_BATCH_ALERTS) {
-      throw new ProblemException(413, `A request may carry at most ${MAX_BATCH_ALERTS} alerts; this one has ${intake.items.length}.`, [{ path: intake.pathPrefix || '/', message: `must contain at most ${MAX_BATCH_ALERTS} alerts` }]);
+      throw new ProblemException(413, `A request may carry at most ${MAX_BATCH_ALERTS} alerts; this one has ${intake.items.length}.`, [
+        { path: intake.pathPrefix || '/', message: `must contain at most ${MAX_BATCH_ALERTS} alerts` },
+      ]);
     }
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
-      throw new ProblemException(400, 'The Idempotency-Key header must be 1 to 200 characters.', [{ path: 'header:idempotency-key', message: 'must be 1 to 200 characters' }]);
+      throw new ProblemException(400, 'The Idempotency-Key header must be 1 to 200 characters.', [
+        { path: 'header:idempotency-key', message: 'must be 1 to 200 characters' },
+      ]);
     }
     let results: ItemResult[];
     try {
@@ -86,7 +95,14 @@ export class IngestController {
     };
     if (summary.rejected === results.length) {
       // Nothing was stored: answer as a problem, still listing every item's errors.
-      const body = { ...problem(422, 'Every alert in the batch is invalid.', results.flatMap((r) => r.errors ?? [])), ...summary };
+      const body = {
+        ...problem(
+          422,
+          'Every alert in the batch is invalid.',
+          results.flatMap((r) => r.errors ?? []),
+        ),
+        ...summary,
+      };
       reply.status(422).header('content-type', 'application/problem+json; charset=utf-8');
       return body;
     }

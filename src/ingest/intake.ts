@@ -46,7 +46,9 @@ export function formatIntake(body: unknown, normalize: Normalizer<FormatTables>,
   const { values, batch } = records(body);
   const items = values.flatMap((v, i): IntakeItem[] => {
     const pointer = batch ? `/${i}` : '';
-    return 'error' in v ? [{ pointer, errors: [{ path: '', message: v.error }] }] : normalize(v.value, tables).map((item) => ({ ...item, pointer }));
+    return 'error' in v
+      ? [{ pointer, errors: [{ path: '', message: v.error }] }]
+      : normalize(v.value, tables).map((item) => ({ ...item, pointer }));
   });
   return { items, batch: true, pathPrefix: '' };
 }

@@ -95,7 +95,9 @@ describe('validateAlert', () => {
     it.each(['yesterday', '2024-13-45T00:00:00Z', '2024-02-30T00:00:00Z', '2024-03-01T10:00:00'])(
       'rejects the occurredAt %j with one error: not ISO 8601 with a zone',
       (occurredAt) => {
-        expect(errorsOf(alert({ occurredAt }))).toEqual([{ path: '/occurredAt', message: 'must be an ISO 8601 timestamp with a time zone' }]);
+        expect(errorsOf(alert({ occurredAt }))).toEqual([
+          { path: '/occurredAt', message: 'must be an ISO 8601 timestamp with a time zone' },
+        ]);
       },
     );
 

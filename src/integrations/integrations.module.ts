@@ -19,7 +19,11 @@ import { WebhookNotifier } from './webhook/webhook.notifier';
         const notifiers: Notifier[] = [new LogNotifier()];
         if (env.NOTIFY_WEBHOOK_URL) {
           notifiers.push(
-            new WebhookNotifier({ url: env.NOTIFY_WEBHOOK_URL, secret: env.NOTIFY_WEBHOOK_SECRET!, timeoutMs: env.NOTIFY_WEBHOOK_TIMEOUT_SECONDS * 1000 }),
+            new WebhookNotifier({
+              url: env.NOTIFY_WEBHOOK_URL,
+              secret: env.NOTIFY_WEBHOOK_SECRET!,
+              timeoutMs: env.NOTIFY_WEBHOOK_TIMEOUT_SECONDS * 1000,
+            }),
           );
         }
         return notifiers;

@@ -27,10 +27,15 @@ export class NotificationsService {
     try {
       for (const notifier of this.notifiers) await notifier.send(n);
     } catch (err) {
-      await this.dataSource.query(`UPDATE notifications SET attempts = attempts + 1, last_error = $2 WHERE key = $1`, [n.key, String((err as Error).message).slice(0, 1000)]);
+      await this.dataSource.query(`UPDATE notifications SET attempts = attempts + 1, last_error = $2 WHERE key = $1`, [
+        n.key,
+        String((err as Error).message).slice(0, 1000),
+      ]);
       throw err;
     }
-    await this.dataSource.query(`UPDATE notifications SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE key = $1`, [n.key]);
+    await this.dataSource.query(`UPDATE notifications SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE key = $1`, [
+      n.key,
+    ]);
     return true;
   }
 }

@@ -17,7 +17,8 @@ interface PendingRow {
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
 /** gRPC UNAVAILABLE or DEADLINE_EXCEEDED: Temporal itself is out of reach, not this row. */
-const isUnreachable = (err: unknown) => [14, 4].includes((err as { code?: number }).code ?? (err as { cause?: { code?: number } }).cause?.code ?? -1);
+const isUnreachable = (err: unknown) =>
+  [14, 4].includes((err as { code?: number }).code ?? (err as { cause?: { code?: number } }).cause?.code ?? -1);
 
 /**
  * Delivers outbox rows to `incident-<id>` with signalWithStart, each kind as its signal. Rows are leased with

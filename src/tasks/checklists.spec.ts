@@ -45,7 +45,14 @@ describe(checklistFor.name, () => {
 
   describe('default', () => {
     it('covers an unknown type', () => {
-      expect(ids(['dns_tunneling'])).toEqual(['review-alerts', 'scope-hosts-accounts', 'source-ip-history', 'assess-impact', 'document-findings', 'record-disposition']);
+      expect(ids(['dns_tunneling'])).toEqual([
+        'review-alerts',
+        'scope-hosts-accounts',
+        'source-ip-history',
+        'assess-impact',
+        'document-findings',
+        'record-disposition',
+      ]);
     });
 
     it('covers no types at all', () => {

@@ -8,13 +8,16 @@ export interface ChecklistStep {
 
 const STEPS = {
   'review-alerts': 'Review the correlated alerts and their raw payloads; rule out a false positive.',
-  'source-ip-history': 'Look up the source IP in threat intelligence and in Warden (GET /v1/investigations/ip/{ip}): earlier alerts, incidents and actions.',
+  'source-ip-history':
+    'Look up the source IP in threat intelligence and in Warden (GET /v1/investigations/ip/{ip}): earlier alerts, incidents and actions.',
   'scope-hosts-accounts': 'List every host and account involved, and check them for related alerts.',
   'contain-source-ip': 'If the activity is malicious and ongoing, block the source IP (containment playbook; needs approval).',
 
   'login-targets': 'List the targeted accounts: many accounts suggests password spraying, one account brute force.',
-  'login-success': 'Look for a successful login from the same source after the failures; if there is one, treat the account as compromised.',
-  'login-credentials': 'Check MFA and lockout on the targeted accounts; reset the credentials of any compromised account and end its sessions.',
+  'login-success':
+    'Look for a successful login from the same source after the failures; if there is one, treat the account as compromised.',
+  'login-credentials':
+    'Check MFA and lockout on the targeted accounts; reset the credentials of any compromised account and end its sessions.',
 
   'sqli-requests': 'Pull the web server and WAF logs for the requests; identify the endpoint and the injected parameter.',
   'sqli-success': 'Decide whether the injection worked: database errors, unusual response sizes, database query logs.',

@@ -43,14 +43,33 @@ export class DigestService {
       const [{ id }] = await m.query<{ id: string }[]>(
         `INSERT INTO tasks (kind, digest_key, title, priority, assign_role, checklist, opened_at, ack_deadline, resolve_deadline)
          VALUES ('digest', $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-        [digestKey, `Digest: ${incidents.length} low-priority incidents, ${alerts} alerts (${types.join(', ')})`, lead.priority, lead.assign_role, JSON.stringify(checklistFor(types)), now, deadlines.ackBy, deadlines.resolveBy],
+        [
+          digestKey,
+          `Digest: ${incidents.length} low-priority incidents, ${alerts} alerts (${types.join(', ')})`,
+          lead.priority,
+          lead.assign_role,
+          JSON.stringify(checklistFor(types)),
+          now,
+          deadlines.ackBy,
+          deadlines.resolveBy,
+        ],
       );
       await this.incidents.attachToDigest(
         m,
         incidents.map((i) => i.id),
         id,
       );
-      await this.audit.record({ actor: 'workflow', action: 'task.created', subjectType: 'task', subjectId: id, after: { kind: 'digest', digestKey, incidents: incidents.length }, idempotencyKey: `task-${id}:created` }, m);
+      await this.audit.record(
+        {
+          actor: 'workflow',
+          action: 'task.created',
+          subjectType: 'task',
+          subjectId: id,
+          after: { kind: 'digest', digestKey, incidents: incidents.length },
+          idempotencyKey: `task-${id}:created`,
+        },
+        m,
+      );
       return this.tasks.get(id, m);
     });
   }

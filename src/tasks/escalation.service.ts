@@ -51,7 +51,14 @@ export class EscalationService {
         [taskId, breach, row.priority, deadline],
       );
       if (inserted.length) {
-        await this.audit.record({ actor: 'workflow', action: 'sla.breached', subjectType: 'task', subjectId: taskId, after: { kind: breach, priority: row.priority, deadline }, idempotencyKey: `task-${taskId}:breach:${breach}` });
+        await this.audit.record({
+          actor: 'workflow',
+          action: 'sla.breached',
+          subjectType: 'task',
+          subjectId: taskId,
+          after: { kind: breach, priority: row.priority, deadline },
+          idempotencyKey: `task-${taskId}:breach:${breach}`,
+        });
       }
     }
     const recipients = this.recipients(step, row);
@@ -63,14 +70,29 @@ export class EscalationService {
       incidentId: row.incident_id,
       title: describe(step, row),
       text: `${row.title} (${row.priority}, ${row.status}${row.assignee_id ? `, assigned to ${row.assignee_id}` : ', unassigned'})`,
-      data: { step: step.key, tier: step.tier, priority: row.priority, ackDeadline: row.ack_deadline, resolveDeadline: row.resolve_deadline },
+      data: {
+        step: step.key,
+        tier: step.tier,
+        priority: row.priority,
+        ackDeadline: row.ack_deadline,
+        resolveDeadline: row.resolve_deadline,
+      },
     });
-    await this.audit.record({ actor: 'workflow', action: 'task.escalated', subjectType: 'task', subjectId: taskId, after: { step: step.key, tier: step.tier, recipients }, idempotencyKey: `task-${taskId}:escalated:${step.key}` });
+    await this.audit.record({
+      actor: 'workflow',
+      action: 'task.escalated',
+      subjectType: 'task',
+      subjectId: taskId,
+      after: { step: step.key, tier: step.tier, recipients },
+      idempotencyKey: `task-${taskId}:escalated:${step.key}`,
+    });
     return true;
   }
 
   private async pending(taskId: string, sent: string[]) {
-    const [row] = await this.dataSource.query<(TaskRow & { now: Date })[]>(`SELECT t.*, now() AS now FROM tasks t WHERE t.id = $1`, [taskId]);
+    const [row] = await this.dataSource.query<(TaskRow & { now: Date })[]>(`SELECT t.*, now() AS now FROM tasks t WHERE t.id = $1`, [
+      taskId,
+    ]);
     if (!row) throw new Error(`task ${taskId} does not exist`);
     const clock: TaskClock = {
       priority: row.priority,

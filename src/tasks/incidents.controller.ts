@@ -14,7 +14,10 @@ const listSchema = z
     severity: z.enum(SEVERITIES).optional(),
     priority: z.enum(PRIORITIES).optional(),
     type: z.string().min(1).optional(),
-    sourceIp: z.string().refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address').optional(),
+    sourceIp: z
+      .string()
+      .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')
+      .optional(),
     user: z.string().min(1).optional(),
     host: z.string().min(1).optional(),
     from: instant.optional(),

@@ -87,9 +87,11 @@ export const slaFileSchema = z
     tiers.forEach((t, i) => {
       if (seen.has(t.tier)) issue(['escalation', 'tiers', i, 'tier'], `duplicate tier "${t.tier}"`);
       seen.add(t.tier);
-      if (t.tier === ASSIGNEE_TIER && t.role !== undefined) issue(['escalation', 'tiers', i, 'role'], 'the assignee tier notifies the assignee and takes no role');
+      if (t.tier === ASSIGNEE_TIER && t.role !== undefined)
+        issue(['escalation', 'tiers', i, 'role'], 'the assignee tier notifies the assignee and takes no role');
       if (t.repeat > 0 && t.every === undefined) issue(['escalation', 'tiers', i, 'every'], 'is required when repeat is above 0');
-      if (i > 0 && (t.after ?? 0) < (tiers[i - 1].after ?? 0)) issue(['escalation', 'tiers', i, 'after'], `must not be earlier than tier "${tiers[i - 1].tier}"`);
+      if (i > 0 && (t.after ?? 0) < (tiers[i - 1].after ?? 0))
+        issue(['escalation', 'tiers', i, 'after'], `must not be earlier than tier "${tiers[i - 1].tier}"`);
     });
     if (file.escalation.critical_notifies_executives && !seen.has(EXECUTIVE_TIER)) {
       issue(['escalation', 'critical_notifies_executives'], `needs a tier named "${EXECUTIVE_TIER}"`);

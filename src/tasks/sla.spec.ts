@@ -2,7 +2,16 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { loadYamlFile } from '../common/config-files';
 import type { Priority } from '../domain';
-import { escalationPlan, escalationSchedule, pendingSteps, reprioritize, slaBreaches, type SlaDeadlines, slaDeadlines, type TaskClock } from './sla';
+import {
+  escalationPlan,
+  escalationSchedule,
+  pendingSteps,
+  reprioritize,
+  slaBreaches,
+  type SlaDeadlines,
+  slaDeadlines,
+  type TaskClock,
+} from './sla';
 import { DEFAULT_DEADLINES, type SlaConfig, slaFileSchema } from './sla.schema';
 
 type FileInput = z.input<typeof slaFileSchema>;
@@ -13,7 +22,12 @@ const DEFAULTS = sla();
 
 /** Deadlines and tiers in seconds, as the workflow tests run them. */
 const FAST = sla({
-  priorities: { P1: { ack: '2s', resolve: '10s' }, P2: { ack: '4s', resolve: '20s' }, P3: { ack: '8s', resolve: '40s' }, P4: { ack: '16s', resolve: '80s' } },
+  priorities: {
+    P1: { ack: '2s', resolve: '10s' },
+    P2: { ack: '4s', resolve: '20s' },
+    P3: { ack: '8s', resolve: '40s' },
+    P4: { ack: '16s', resolve: '80s' },
+  },
   escalation: {
     tiers: [
       { tier: 'assignee', repeat: 1, every: '1s' },
@@ -58,10 +72,26 @@ describe('slaFileSchema', () => {
 
   describe('rejects', () => {
     it.each([
-      ['a resolve shorter than the ack', { priorities: { P4: { ack: '8d', resolve: '7d' } } }, 'priorities.P4.resolve: must not be shorter than ack'],
-      ['a lower priority with a tighter ack', { priorities: { P3: { ack: '30m', resolve: '3d' } } }, "priorities.P3.ack: must not be shorter than P2's"],
-      ['a lower priority with a tighter resolve', { priorities: { P4: { ack: '1d', resolve: '2d' } } }, "priorities.P4.resolve: must not be shorter than P3's"],
-      ['a bad duration', { priorities: { P1: { ack: 'soon', resolve: '4h' } } }, 'priorities.P1.ack: "soon" is not a duration (examples: 30s, 5m, 1h, 2d)'],
+      [
+        'a resolve shorter than the ack',
+        { priorities: { P4: { ack: '8d', resolve: '7d' } } },
+        'priorities.P4.resolve: must not be shorter than ack',
+      ],
+      [
+        'a lower priority with a tighter ack',
+        { priorities: { P3: { ack: '30m', resolve: '3d' } } },
+        "priorities.P3.ack: must not be shorter than P2's",
+      ],
+      [
+        'a lower priority with a tighter resolve',
+        { priorities: { P4: { ack: '1d', resolve: '2d' } } },
+        "priorities.P4.resolve: must not be shorter than P3's",
+      ],
+      [
+        'a bad duration',
+        { priorities: { P1: { ack: 'soon', resolve: '4h' } } },
+        'priorities.P1.ack: "soon" is not a duration (examples: 30s, 5m, 1h, 2d)',
+      ],
       ['an unknown priority', { priorities: { P5: { ack: '1h', resolve: '1d' } } } as FileInput, 'priorities: Unrecognized key: "P5"'],
     ] as [string, FileInput, string][])('%s', (_what, file, problem) => {
       expect(problems(file)).toEqual([problem]);
@@ -80,17 +110,26 @@ describe('slaFileSchema', () => {
     });
 
     it('a repeat without an interval', () => {
-      expect(problems(tiersFile([{ tier: 'assignee', repeat: 2 }], false))).toEqual(['escalation.tiers.0.every: is required when repeat is above 0']);
-    });
-
-    it('a tier earlier than the one before it', () => {
-      expect(problems(tiersFile([{ tier: 'team_lead', after: '30m' }, { tier: 'executive', after: '10m' }]))).toEqual([
-        'escalation.tiers.1.after: must not be earlier than tier "team_lead"',
+      expect(problems(tiersFile([{ tier: 'assignee', repeat: 2 }], false))).toEqual([
+        'escalation.tiers.0.every: is required when repeat is above 0',
       ]);
     });
 
+    it('a tier earlier than the one before it', () => {
+      expect(
+        problems(
+          tiersFile([
+            { tier: 'team_lead', after: '30m' },
+            { tier: 'executive', after: '10m' },
+          ]),
+        ),
+      ).toEqual(['escalation.tiers.1.after: must not be earlier than tier "team_lead"']);
+    });
+
     it('critical_notifies_executives without an executive tier', () => {
-      expect(problems(tiersFile([{ tier: 'team_lead' }]))).toEqual(['escalation.critical_notifies_executives: needs a tier named "executive"']);
+      expect(problems(tiersFile([{ tier: 'team_lead' }]))).toEqual([
+        'escalation.critical_notifies_executives: needs a tier named "executive"',
+      ]);
     });
 
     it('a negative repeat', () => {
@@ -114,7 +153,10 @@ describe(slaDeadlines.name, () => {
   });
 
   it('works in seconds', () => {
-    expect(slaDeadlines('P1', OPENED, FAST)).toEqual({ ackBy: new Date('2025-06-04T10:00:02Z'), resolveBy: new Date('2025-06-04T10:00:10Z') });
+    expect(slaDeadlines('P1', OPENED, FAST)).toEqual({
+      ackBy: new Date('2025-06-04T10:00:02Z'),
+      resolveBy: new Date('2025-06-04T10:00:10Z'),
+    });
   });
 
   it('keeps fractions of a second', () => {
@@ -142,11 +184,18 @@ describe(escalationPlan.name, () => {
 
   it('gives roles, with null for the assignee', () => {
     const roles = new Map(escalationPlan('P1', DEFAULTS).map((s) => [s.tier, s.role]));
-    expect(Object.fromEntries(roles)).toEqual({ executive: 'executive', assignee: null, senior_analyst: 'senior_analyst', team_lead: 'team_lead' });
+    expect(Object.fromEntries(roles)).toEqual({
+      executive: 'executive',
+      assignee: null,
+      senior_analyst: 'senior_analyst',
+      team_lead: 'team_lead',
+    });
   });
 
   it('notifies the role a tier names', () => {
-    expect(escalationPlan('P2', withTiers([{ tier: 'leads', role: 'team_lead' }], false))).toEqual([{ tier: 'leads', role: 'team_lead', kind: 'breach', at: 3600 }]);
+    expect(escalationPlan('P2', withTiers([{ tier: 'leads', role: 'team_lead' }], false))).toEqual([
+      { tier: 'leads', role: 'team_lead', kind: 'breach', at: 3600 },
+    ]);
   });
 
   it('does not notify executives at once below P1', () => {
@@ -327,7 +376,11 @@ describe('pendingSteps', () => {
 
   it('keeps the keys of steps already sent when a priority rise moves the deadlines', () => {
     const p3 = clock({ priority: 'P3', deadlines: slaDeadlines('P3', OPENED, FAST) });
-    const sentAtP3 = new Set(pendingSteps(p3, FAST, new Set()).slice(0, 1).map((s) => s.key));
+    const sentAtP3 = new Set(
+      pendingSteps(p3, FAST, new Set())
+        .slice(0, 1)
+        .map((s) => s.key),
+    );
     expect([...sentAtP3]).toEqual(['breach:assignee:0']);
     const p1 = clock({ priority: 'P1', deadlines: reprioritize(p3.deadlines, 'P3', 'P1', OPENED, FAST) });
     const keys = pendingSteps(p1, FAST, sentAtP3).map((s) => s.key);

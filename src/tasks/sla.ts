@@ -45,7 +45,8 @@ export function escalationPlan(priority: Priority, config: SlaConfig): Escalatio
 
   const steps: EscalationStep[] = [];
   const executives = tiers.find((t) => t.tier === EXECUTIVE_TIER);
-  if (priority === 'P1' && critical_notifies_executives && executives) steps.push({ tier: executives.tier, role: roleOf(executives), kind: 'critical', at: 0 });
+  if (priority === 'P1' && critical_notifies_executives && executives)
+    steps.push({ tier: executives.tier, role: roleOf(executives), kind: 'critical', at: 0 });
   for (const tier of tiers) {
     if (tier.priorities && !tier.priorities.includes(priority)) continue;
     const first = ack + (tier.after ?? 0);
@@ -74,14 +75,24 @@ export function escalationSchedule(priority: Priority, deadlines: SlaDeadlines, 
  * them forward (the earlier of old and new wins, so an earlier deadline is never lost);
  * a fall keeps them.
  */
-export function reprioritize(deadlines: SlaDeadlines, oldPriority: Priority, newPriority: Priority, openedAt: Date, config: SlaConfig): SlaDeadlines {
+export function reprioritize(
+  deadlines: SlaDeadlines,
+  oldPriority: Priority,
+  newPriority: Priority,
+  openedAt: Date,
+  config: SlaConfig,
+): SlaDeadlines {
   if (!isMoreUrgent(newPriority, oldPriority)) return { ...deadlines };
   const fresh = slaDeadlines(newPriority, openedAt, config);
   return { ackBy: earlier(deadlines.ackBy, fresh.ackBy), resolveBy: earlier(deadlines.resolveBy, fresh.resolveBy) };
 }
 
 /** The deadlines missed by `now`; a deadline met in time (acknowledged or resolved by it) is not a breach. */
-export function slaBreaches(deadlines: SlaDeadlines, state: { acknowledgedAt?: Date | null; resolvedAt?: Date | null }, now: Date): SlaBreach[] {
+export function slaBreaches(
+  deadlines: SlaDeadlines,
+  state: { acknowledgedAt?: Date | null; resolvedAt?: Date | null },
+  now: Date,
+): SlaBreach[] {
   const missed = (done: Date | null | undefined, deadline: Date) => (done ?? now).getTime() > deadline.getTime();
   const breaches: SlaBreach[] = [];
   if (missed(state.acknowledgedAt ?? state.resolvedAt, deadlines.ackBy)) breaches.push('ack');

@@ -150,13 +150,23 @@ export class TaskQueriesService {
         `SELECT id, analyst_id, role, via, reason, actor, assigned_at FROM task_assignments WHERE task_id = $1 ORDER BY id`,
         [taskId],
       ),
-      this.dataSource.query<CommentRow[]>(`SELECT id, author, text, created_at FROM task_comments WHERE task_id = $1 ORDER BY id`, [taskId]),
+      this.dataSource.query<CommentRow[]>(`SELECT id, author, text, created_at FROM task_comments WHERE task_id = $1 ORDER BY id`, [
+        taskId,
+      ]),
       this.dataSource.query<BreachRow[]>(`SELECT kind, deadline, recorded_at FROM sla_breaches WHERE task_id = $1 ORDER BY id`, [taskId]),
     ]);
     return {
       ...toTaskView(row),
       closingSummary: row.closing_summary,
-      assignments: assignments.map((a) => ({ id: String(a.id), analystId: a.analyst_id, role: a.role, via: a.via, reason: a.reason, actor: a.actor, assignedAt: a.assigned_at })),
+      assignments: assignments.map((a) => ({
+        id: String(a.id),
+        analystId: a.analyst_id,
+        role: a.role,
+        via: a.via,
+        reason: a.reason,
+        actor: a.actor,
+        assignedAt: a.assigned_at,
+      })),
       comments: comments.map((c) => ({ id: String(c.id), author: c.author, text: c.text, createdAt: c.created_at })),
       slaBreaches: breaches.map((b) => ({ kind: b.kind, deadline: b.deadline, recordedAt: b.recorded_at })),
     };
@@ -246,7 +256,6 @@ export class TaskQueriesService {
     };
   }
 }
-
 
 function incidentView(r: IncidentRow) {
   return {

@@ -55,7 +55,10 @@ export class TasksController {
     let assignee: string | null | undefined = q.assignee;
     if (q.assignee === 'me') {
       assignee = req.principal.analystId;
-      if (!assignee) throw new ProblemException(400, 'This API key acts for no analyst, so it has no "me".', [{ path: 'query:assignee', message: 'the key names no analyst (warden keys create --analyst)' }]);
+      if (!assignee)
+        throw new ProblemException(400, 'This API key acts for no analyst, so it has no "me".', [
+          { path: 'query:assignee', message: 'the key names no analyst (warden keys create --analyst)' },
+        ]);
     } else if (q.assignee === 'none') assignee = null;
     const statuses: readonly TaskStatus[] = q.status === 'open' ? OPEN_TASK_STATUSES : q.status === 'all' ? TASK_STATUSES : [q.status];
     return this.queries.listTasks({ assignee, statuses, priority: q.priority, limit: q.limit, cursor: q.cursor });
@@ -81,7 +84,12 @@ export class TasksController {
 
   @Post(':id/reassign')
   @HttpCode(200)
-  async reassign(@Param('id', uuidParam('task')) id: string, @Body() body: unknown, @Req() req: AuthenticatedRequest, @Headers('idempotency-key') idempotencyKey?: string) {
+  async reassign(
+    @Param('id', uuidParam('task')) id: string,
+    @Body() body: unknown,
+    @Req() req: AuthenticatedRequest,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
     const input = parseBody(reassignSchema, body ?? {});
     return this.told(await this.tasks.reassign(id, actorOf(req.principal), { ...input, idempotencyKey }));
   }

@@ -48,7 +48,16 @@ export class TasksService {
         `INSERT INTO tasks (kind, incident_id, title, priority, assign_role, checklist, opened_at, ack_deadline, resolve_deadline)
          VALUES ('incident', $1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (incident_id) WHERE kind = 'incident' DO NOTHING RETURNING id`,
-        [incident.id, incident.title, incident.priority, incident.assign_role, JSON.stringify(checklistFor(incident.types)), now, deadlines.ackBy, deadlines.resolveBy],
+        [
+          incident.id,
+          incident.title,
+          incident.priority,
+          incident.assign_role,
+          JSON.stringify(checklistFor(incident.types)),
+          now,
+          deadlines.ackBy,
+          deadlines.resolveBy,
+        ],
       );
       const [{ id }] = created.length
         ? created
@@ -56,7 +65,14 @@ export class TasksService {
       const task = await this.get(id, m);
       if (created.length) {
         await this.audit.record(
-          { actor: 'workflow', action: 'task.created', subjectType: 'task', subjectId: id, after: { incidentId, priority: task.priority, ackDeadline: task.ackDeadline, resolveDeadline: task.resolveDeadline }, idempotencyKey: `task-${id}:created` },
+          {
+            actor: 'workflow',
+            action: 'task.created',
+            subjectType: 'task',
+            subjectId: id,
+            after: { incidentId, priority: task.priority, ackDeadline: task.ackDeadline, resolveDeadline: task.resolveDeadline },
+            idempotencyKey: `task-${id}:created`,
+          },
           m,
         );
       }
@@ -69,8 +85,19 @@ export class TasksService {
     return this.dataSource.transaction(async (m) => {
       const [row] = await m.query<TaskRow[]>(`SELECT * FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
       if (!row || !isMoreUrgent(priority, row.priority) || !isOpenTask(row.status)) return this.get(taskId, m);
-      const next = reprioritize({ ackBy: row.ack_deadline, resolveBy: row.resolve_deadline }, row.priority, priority, row.opened_at, this.sla);
-      await m.query(`UPDATE tasks SET priority = $2, ack_deadline = $3, resolve_deadline = $4, updated_at = now() WHERE id = $1`, [taskId, priority, next.ackBy, next.resolveBy]);
+      const next = reprioritize(
+        { ackBy: row.ack_deadline, resolveBy: row.resolve_deadline },
+        row.priority,
+        priority,
+        row.opened_at,
+        this.sla,
+      );
+      await m.query(`UPDATE tasks SET priority = $2, ack_deadline = $3, resolve_deadline = $4, updated_at = now() WHERE id = $1`, [
+        taskId,
+        priority,
+        next.ackBy,
+        next.resolveBy,
+      ]);
       await this.audit.record(
         {
           actor: 'workflow',
@@ -91,7 +118,8 @@ export class TasksService {
     return this.dataSource.transaction(async (m) => {
       const before = await this.lock(taskId, m);
       if (isOpenTask(before.status) && !isUnacknowledgedTask(before.status)) return before; // a repeat changes nothing
-      if (!isUnacknowledgedTask(before.status)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be acknowledged.`);
+      if (!isUnacknowledgedTask(before.status))
+        throw conflict(`Task ${taskId} is ${before.status}; only an open task can be acknowledged.`);
       await m.query(`UPDATE tasks SET status = 'acknowledged', acknowledged_at = now(), updated_at = now() WHERE id = $1`, [taskId]);
       if (before.incidentId) await this.incidents.acknowledge(m, before.incidentId);
       const after = await this.get(taskId, m);
@@ -104,7 +132,10 @@ export class TasksService {
     return this.dataSource.transaction(async (m) => {
       const before = await this.lock(taskId, m);
       if (!isOpenTask(before.status)) throw conflict(`Task ${taskId} is already ${before.status}.`);
-      await m.query(`UPDATE tasks SET status = 'resolved', resolved_at = now(), disposition = $2, resolution = $3, updated_at = now() WHERE id = $1`, [taskId, disposition, resolution]);
+      await m.query(
+        `UPDATE tasks SET status = 'resolved', resolved_at = now(), disposition = $2, resolution = $3, updated_at = now() WHERE id = $1`,
+        [taskId, disposition, resolution],
+      );
       await this.incidents.resolve(m, before.incidentId, taskId);
       const after = await this.get(taskId, m);
       await this.changed(m, before, after, actor, 'task.resolved', 'resolved', { by: actor, disposition });
@@ -117,11 +148,19 @@ export class TasksService {
     return this.dataSource.transaction(async (m) => {
       const before = await this.lock(taskId, m);
       if (!isOpenTask(before.status)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be reassigned.`);
-      if (request.to !== undefined && request.to === before.assignee?.id) throw conflict(`Task ${taskId} is already assigned to ${request.to}.`, '/to');
+      if (request.to !== undefined && request.to === before.assignee?.id)
+        throw conflict(`Task ${taskId} is already assigned to ${request.to}.`, '/to');
       let assignment;
       try {
         assignment = await this.assignment.assign(
-          { taskId, idempotencyKey: `reassign:${taskId}:${request.idempotencyKey ?? randomUUID()}`, actor, to: request.to, excludeCurrent: true, reason: request.reason },
+          {
+            taskId,
+            idempotencyKey: `reassign:${taskId}:${request.idempotencyKey ?? randomUUID()}`,
+            actor,
+            to: request.to,
+            excludeCurrent: true,
+            reason: request.reason,
+          },
           m,
         );
       } catch (err) {
@@ -130,7 +169,8 @@ export class TasksService {
       }
       if (!assignment.analystId) throw conflict(`Nobody else can take task ${taskId}: ${assignment.reason}`, '/to');
       const after = await this.get(taskId, m);
-      if (assignment.created) await this.signal(m, after, 'reassigned', { assignmentId: Number(assignment.id), analystId: assignment.analystId, by: actor });
+      if (assignment.created)
+        await this.signal(m, after, 'reassigned', { assignmentId: Number(assignment.id), analystId: assignment.analystId, by: actor });
       return after;
     });
   }
@@ -138,8 +178,14 @@ export class TasksService {
   async comment(taskId: string, author: string, text: string) {
     return this.dataSource.transaction(async (m) => {
       await this.lock(taskId, m);
-      const [row] = await m.query<{ id: string; author: string; text: string; created_at: Date }[]>(`INSERT INTO task_comments (task_id, author, text) VALUES ($1, $2, $3) RETURNING id, author, text, created_at`, [taskId, author, text]);
-      await this.audit.record({ actor: author, action: 'task.commented', subjectType: 'task', subjectId: taskId, after: { commentId: String(row.id) } }, m);
+      const [row] = await m.query<{ id: string; author: string; text: string; created_at: Date }[]>(
+        `INSERT INTO task_comments (task_id, author, text) VALUES ($1, $2, $3) RETURNING id, author, text, created_at`,
+        [taskId, author, text],
+      );
+      await this.audit.record(
+        { actor: author, action: 'task.commented', subjectType: 'task', subjectId: taskId, after: { commentId: String(row.id) } },
+        m,
+      );
       return { id: String(row.id), taskId, author: row.author, text: row.text, createdAt: new Date(row.created_at).toISOString() };
     });
   }
@@ -156,7 +202,8 @@ export class TasksService {
                 (SELECT alert_count FROM incidents WHERE id = $2) AS alert_count`,
         [taskId, task.incident_id],
       );
-      const seconds = (from: Date | null, to: Date | null) => (from && to ? Math.round((new Date(to).getTime() - new Date(from).getTime()) / 1000) : null);
+      const seconds = (from: Date | null, to: Date | null) =>
+        from && to ? Math.round((new Date(to).getTime() - new Date(from).getTime()) / 1000) : null;
       const summary = {
         disposition: task.disposition,
         resolution: task.resolution,
@@ -171,7 +218,18 @@ export class TasksService {
       };
       await m.query(`UPDATE tasks SET status = 'closed', closing_summary = $2, updated_at = now() WHERE id = $1`, [taskId, summary]);
       if (task.incident_id) await this.incidents.close(m, task.incident_id);
-      await this.audit.record({ actor: 'workflow', action: 'task.closed', subjectType: 'task', subjectId: taskId, before: { status: task.status }, after: summary, idempotencyKey: `task-${taskId}:closed` }, m);
+      await this.audit.record(
+        {
+          actor: 'workflow',
+          action: 'task.closed',
+          subjectType: 'task',
+          subjectId: taskId,
+          before: { status: task.status },
+          after: summary,
+          idempotencyKey: `task-${taskId}:closed`,
+        },
+        m,
+      );
       return summary;
     });
   }
@@ -180,7 +238,15 @@ export class TasksService {
     return toTaskView(await readTask(m, taskId, true));
   }
 
-  private async changed(m: EntityManager, before: TaskView, after: TaskView, actor: string, action: string, kind: TaskSignalKind, payload: Record<string, unknown>) {
+  private async changed(
+    m: EntityManager,
+    before: TaskView,
+    after: TaskView,
+    actor: string,
+    action: string,
+    kind: TaskSignalKind,
+    payload: Record<string, unknown>,
+  ) {
     const pick = (t: TaskView) => ({ status: t.status, assignee: t.assignee?.id ?? null, disposition: t.disposition });
     await this.audit.record({ actor, action, subjectType: 'task', subjectId: after.id, before: pick(before), after: pick(after) }, m);
     await this.signal(m, after, kind, payload);

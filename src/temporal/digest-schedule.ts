@@ -16,7 +16,13 @@ export async function ensureDigestSchedule(env: Env, everySeconds: number, logge
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
     const scheduleId = digestScheduleId(env.TEMPORAL_TASK_QUEUE);
     const spec = { intervals: [{ every: `${everySeconds}s` as const }] };
-    const action = { type: 'startWorkflow' as const, workflowType: 'digestWorkflow', taskQueue: env.TEMPORAL_TASK_QUEUE, workflowId: scheduleId, args: [] };
+    const action = {
+      type: 'startWorkflow' as const,
+      workflowType: 'digestWorkflow',
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      workflowId: scheduleId,
+      args: [],
+    };
     try {
       await client.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
       logger.log(`digest schedule ${scheduleId}: every ${everySeconds} s`);

@@ -47,7 +47,8 @@ describe('bad input to POST /v1/alerts', () => {
 
   /** Fails with the answer's own text, so a 500 shows what the server said. */
   function expectStatus(res: Answer, ...allowed: number[]): void {
-    if (!allowed.includes(res.status)) throw new Error(`expected status ${allowed.join(' or ')}; got ${res.status} ${res.text.slice(0, 500)}`);
+    if (!allowed.includes(res.status))
+      throw new Error(`expected status ${allowed.join(' or ')}; got ${res.status} ${res.text.slice(0, 500)}`);
   }
 
   /** The answer is an RFC 9457 problem with the given status and, when named, an error at `path`. */
@@ -143,7 +144,11 @@ describe('bad input to POST /v1/alerts', () => {
     });
 
     it('accepts the valid edge of each format', async () => {
-      const res = await http('POST', '/v1/alerts', alert({ sourceIp: '::ffff:192.0.2.1', destinationIp: '2001:db8::1', occurredAt: '2024-02-29T23:59:59.999+05:30' }));
+      const res = await http(
+        'POST',
+        '/v1/alerts',
+        alert({ sourceIp: '::ffff:192.0.2.1', destinationIp: '2001:db8::1', occurredAt: '2024-02-29T23:59:59.999+05:30' }),
+      );
       expectStatus(res, 202);
     });
   });
@@ -187,9 +192,12 @@ describe('bad input to POST /v1/alerts', () => {
   describe('content types', () => {
     const body = () => JSON.stringify(alert());
 
-    it.each(['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])('answers %s with 415', async (type) => {
-      expectProblem(await post('/v1/alerts', body(), { 'content-type': type }), 415);
-    });
+    it.each(['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])(
+      'answers %s with 415',
+      async (type) => {
+        expectProblem(await post('/v1/alerts', body(), { 'content-type': type }), 415);
+      },
+    );
 
     it('answers a JSON body without a content type with 415', async () => {
       expectProblem(await post('/v1/alerts', Buffer.from(body())), 415);
@@ -238,7 +246,8 @@ describe('bad input to POST /v1/alerts', () => {
     it('answers a body of 100,000 nested objects with a 4xx and keeps serving', async () => {
       const text = '{"a":'.repeat(100_000) + 'null' + '}'.repeat(100_000);
       expectClientError(await postJson('/v1/alerts', text));
-      for (const format of ['suricata', 'alertmanager', 'wazuh', 'falco', 'ecs']) expectClientError(await postJson(`/v1/alerts/${format}`, text));
+      for (const format of ['suricata', 'alertmanager', 'wazuh', 'falco', 'ecs'])
+        expectClientError(await postJson(`/v1/alerts/${format}`, text));
       expect(await healthy()).toBe(200);
     });
   });
@@ -285,14 +294,16 @@ describe('bad input to POST /v1/alerts', () => {
       const title = `'; DROP TABLE alerts; -- ${++serial}`;
       const user = "Robert'); DROP TABLE incidents;--";
       const description = '<script>alert(1)</script><img src=x onerror=alert(1)>';
-      const raw = { q: "1' OR '1'='1", html: '</script><svg onload=alert(1)>', '$where': '1=1; --' };
+      const raw = { q: "1' OR '1'='1", html: '</script><svg onload=alert(1)>', $where: '1=1; --' };
       const tags = ["'; DELETE FROM alerts; --", '{"a":1}', 'a,b', '\\', '"quoted"', 'NULL'];
       const res = await http('POST', '/v1/alerts', alert({ title, user, description, raw, tags, host: '"; DROP TABLE outbox; --' }));
       expectStatus(res, 202);
 
       const row = await storedAlert(res.body.alertId);
       expect(row).toEqual({ title, description, user, raw, tags });
-      const [tables] = await db.query(`SELECT to_regclass('public.alerts') AS alerts, to_regclass('public.incidents') AS incidents, to_regclass('public.outbox') AS outbox`);
+      const [tables] = await db.query(
+        `SELECT to_regclass('public.alerts') AS alerts, to_regclass('public.incidents') AS incidents, to_regclass('public.outbox') AS outbox`,
+      );
       expect(tables).toEqual({ alerts: 'alerts', incidents: 'incidents', outbox: 'outbox' });
       const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM incidents WHERE id = $1`, [res.body.incidentId]);
       expect(n).toBe(1);
@@ -302,7 +313,15 @@ describe('bad input to POST /v1/alerts', () => {
   describe('batches mixing good and bad items', () => {
     it('keeps the good items of a wrapped batch and names each bad one', async () => {
       const res = await http('POST', '/v1/alerts', {
-        alerts: [alert(), alert({ severity: 3 }), alert(), alert({ sourceIp: '1.2.3' }), 'not an alert', null, alert({ title: 'x'.repeat(1001) })],
+        alerts: [
+          alert(),
+          alert({ severity: 3 }),
+          alert(),
+          alert({ sourceIp: '1.2.3' }),
+          'not an alert',
+          null,
+          alert({ title: 'x'.repeat(1001) }),
+        ],
       });
       expectStatus(res, 202);
       expect(res.body).toMatchObject({ accepted: 2, rejected: 5 });
@@ -325,7 +344,13 @@ describe('bad input to POST /v1/alerts', () => {
       expect(paths(array.body.results[0].errors)).toEqual(['/0/tags']);
       expect(array.body.results[1]).toMatchObject({ status: 'new', alertId: expect.any(String) });
 
-      const ndjson = [JSON.stringify(alert()), '{"source":', '42', JSON.stringify(alert({ severity: 'nope' })), JSON.stringify(alert())].join('\n');
+      const ndjson = [
+        JSON.stringify(alert()),
+        '{"source":',
+        '42',
+        JSON.stringify(alert({ severity: 'nope' })),
+        JSON.stringify(alert()),
+      ].join('\n');
       const res = await post('/v1/alerts', ndjson, { 'content-type': 'application/x-ndjson' });
       expectStatus(res, 202);
       expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['new', 'rejected', 'rejected', 'rejected', 'new']);
@@ -378,9 +403,23 @@ describe('bad input to POST /v1/alerts', () => {
 
   describe('format endpoints', () => {
     it('rejects non-object records and a string alert.severity per item, keeping the good record', async () => {
-      const res = await http('POST', '/v1/alerts/suricata', [suricata(), 42, suricata({}, { severity: 'high' }), null, 'eve', [suricata()]]);
+      const res = await http('POST', '/v1/alerts/suricata', [
+        suricata(),
+        42,
+        suricata({}, { severity: 'high' }),
+        null,
+        'eve',
+        [suricata()],
+      ]);
       expectStatus(res, 202);
-      expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['new', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected']);
+      expect(res.body.results.map((r: { status: string }) => r.status)).toEqual([
+        'new',
+        'rejected',
+        'rejected',
+        'rejected',
+        'rejected',
+        'rejected',
+      ]);
       expect(paths(res.body.results[2].errors)).toEqual(['/2/alert/severity']);
       for (const i of [1, 3, 4, 5]) expect(paths(res.body.results[i].errors)).toEqual([expect.stringMatching(new RegExp(`^/${i}/?$`))]);
       expect(await db.query(`SELECT count(*)::int AS n FROM alerts WHERE id = $1`, [res.body.results[0].alertId])).toEqual([{ n: 1 }]);
@@ -405,15 +444,30 @@ describe('bad input to POST /v1/alerts', () => {
       }
     });
 
-    it.each(['suricata', 'alertmanager', 'wazuh', 'falco', 'ecs'])('answers malformed JSON, text/plain and 1,001 records on %s with problems', async (format) => {
-      expectProblem(await postJson(`/v1/alerts/${format}`, '{"source":'), 400, '/');
-      expectProblem(await http('POST', `/v1/alerts/${format}`, Array.from({ length: 1001 }, () => 1)), 413, '/');
-      expectProblem(await post(`/v1/alerts/${format}`, '{}', { 'content-type': 'text/plain' }), 415);
-    });
+    it.each(['suricata', 'alertmanager', 'wazuh', 'falco', 'ecs'])(
+      'answers malformed JSON, text/plain and 1,001 records on %s with problems',
+      async (format) => {
+        expectProblem(await postJson(`/v1/alerts/${format}`, '{"source":'), 400, '/');
+        expectProblem(
+          await http(
+            'POST',
+            `/v1/alerts/${format}`,
+            Array.from({ length: 1001 }, () => 1),
+          ),
+          413,
+          '/',
+        );
+        expectProblem(await post(`/v1/alerts/${format}`, '{}', { 'content-type': 'text/plain' }), 415);
+      },
+    );
 
     it('answers wrong types inside Alertmanager, Wazuh, Falco and ECS records with their paths', async () => {
       const cases: [string, unknown, string][] = [
-        ['alertmanager', { version: '4', alerts: [{ labels: { alertname: 'X', severity: 'critical' }, startsAt: 7 }] }, '/alerts/0/startsAt'],
+        [
+          'alertmanager',
+          { version: '4', alerts: [{ labels: { alertname: 'X', severity: 'critical' }, startsAt: 7 }] },
+          '/alerts/0/startsAt',
+        ],
         ['alertmanager', { version: '4', alerts: 'x' }, '/alerts'],
         ['wazuh', { rule: { id: '1', description: 'd', level: 'high' } }, '/rule/level'],
         ['falco', { rule: 'r', priority: 'Notice', tags: [1] }, '/tags/0'],

@@ -52,7 +52,14 @@ describe('warden CLI', () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^alerts: 9 {2}new: \d+/);
     expect(res.stdout).toContain('incidents by priority:');
-    const json = await warden('rules', 'backtest', join(root, 'test', 'fixtures', 'suricata', 'sample.json'), '--format', 'suricata', '--json');
+    const json = await warden(
+      'rules',
+      'backtest',
+      join(root, 'test', 'fixtures', 'suricata', 'sample.json'),
+      '--format',
+      'suricata',
+      '--json',
+    );
     expect(JSON.parse(json.stdout).incidents.length).toBeGreaterThan(0);
   });
 });

@@ -22,7 +22,10 @@ describe('dedup and correlation (default rules)', () => {
   };
   const incident = async (id: string) => (await db.query('SELECT * FROM incidents WHERE id = $1', [id]))[0];
   const outbox = async (incidentId: string) =>
-    (await db.query('SELECT kind, payload FROM outbox WHERE incident_id = $1 ORDER BY id', [incidentId])) as { kind: string; payload: any }[];
+    (await db.query('SELECT kind, payload FROM outbox WHERE incident_id = $1 ORDER BY id', [incidentId])) as {
+      kind: string;
+      payload: any;
+    }[];
 
   it('collapses repeats inside the dedup window into the first alert, storing every raw alert and signalling only at a count milestone', async () => {
     const sourceIp = uniqueIp();
@@ -59,7 +62,13 @@ describe('dedup and correlation (default rules)', () => {
     expect([a, b, c, d].map((r) => r.priority)).toEqual(['P3', 'P3', 'P2', 'P2']);
 
     const row = await incident(a.incidentId!);
-    expect(row).toMatchObject({ severity: 'high', priority: 'P2', alert_count: 4, types: ['port_scan', 'recon', 'web_attack'], source_ip: sourceIp });
+    expect(row).toMatchObject({
+      severity: 'high',
+      priority: 'P2',
+      alert_count: 4,
+      types: ['port_scan', 'recon', 'web_attack'],
+      source_ip: sourceIp,
+    });
     expect(row.first_seen_at.getTime()).toBeLessThanOrEqual(row.last_seen_at.getTime());
     // New types and the severity rise notify the workflow; the repeat of a known type does not.
     const changes = await outbox(a.incidentId!);
@@ -89,7 +98,10 @@ describe('dedup and correlation (default rules)', () => {
   it('raises the priority when failed logins from one IP reach the burst threshold', async () => {
     const sourceIp = uniqueIp();
     const results = [];
-    for (let i = 0; i < 10; i++) results.push(await post({ sourceIp, type: 'failed_login', severity: 'medium', title: `login failed for user${i}`, user: `user${i}` }));
+    for (let i = 0; i < 10; i++)
+      results.push(
+        await post({ sourceIp, type: 'failed_login', severity: 'medium', title: `login failed for user${i}`, user: `user${i}` }),
+      );
     expect(results.slice(0, 9).every((r) => r.priority === 'P3')).toBe(true);
     expect(results[9].priority).toBe('P2');
     const row = await incident(results[0].incidentId!);
@@ -109,7 +121,10 @@ describe('dedup and correlation (default rules)', () => {
     it('suppress matching alerts until expired, counting them', async () => {
       const sourceIp = uniqueIp();
       const created = await lead('POST', '/v1/silences', {
-        matchers: [{ name: 'sourceIp', value: sourceIp }, { name: 'type', value: 'port_.*', isRegex: true }],
+        matchers: [
+          { name: 'sourceIp', value: sourceIp },
+          { name: 'type', value: 'port_.*', isRegex: true },
+        ],
         comment: 'pen test',
         durationSeconds: 3600,
       });

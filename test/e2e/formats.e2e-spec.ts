@@ -33,7 +33,9 @@ describe('POST /v1/alerts/{format}', () => {
 
   describe.each(['wrccdc-2018.json', 'honeypot-2018.json'])('suricata %s (real captures)', (file) => {
     it('accepts every record and stores it with its source IP, severity and mapped type', async () => {
-      const records = (readJson(join(shared, file)) as { src_ip: string; flow_id?: number; alert: { severity: 1 | 2 | 3; category: string } }[]).map(freshSuricata);
+      const records = (
+        readJson(join(shared, file)) as { src_ip: string; flow_id?: number; alert: { severity: 1 | 2 | 3; category: string } }[]
+      ).map(freshSuricata);
       const res = await http('POST', '/v1/alerts/suricata', records);
       expect(res.status).toBe(202);
       expect(res.body.rejected).toBe(0);

@@ -32,13 +32,21 @@ describe('GET /health', () => {
       expect((await getHealth(api)).status).toBe(200);
 
       await proxy.stop();
-      const down = await pollUntil(() => getHealth(api), (h) => h.status === 503, { what: 'health 503' });
+      const down = await pollUntil(
+        () => getHealth(api),
+        (h) => h.status === 503,
+        { what: 'health 503' },
+      );
       expect(down.body.down).toEqual(['database']);
       expect(down.body.parts.database.status).toBe('down');
       expect(down.body.parts.temporal.status).toBe('up');
 
       await proxy.start();
-      const up = await pollUntil(() => getHealth(api), (h) => h.status === 200, { what: 'health 200' });
+      const up = await pollUntil(
+        () => getHealth(api),
+        (h) => h.status === 200,
+        { what: 'health 200' },
+      );
       expect(up.body.down).toEqual([]);
     } finally {
       await api.close();

@@ -20,7 +20,13 @@ describe('workflow history under a flood of correlated alerts', () => {
       // Severity rises halfway; users repeat, so many alerts are duplicates of earlier ones.
       const high = batch >= 5;
       const alerts = Array.from({ length: 1000 }, (_, i) =>
-        alert({ type: 'failed_login', severity: high ? 'high' : 'medium', sourceIp: ip, user: high ? `h${(batch * 1000 + i) % 2000}` : `m${i % 500}`, title: 'SSH login failed' }),
+        alert({
+          type: 'failed_login',
+          severity: high ? 'high' : 'medium',
+          sourceIp: ip,
+          user: high ? `h${(batch * 1000 + i) % 2000}` : `m${i % 500}`,
+          title: 'SSH login failed',
+        }),
       );
       const res = await stack.ingest('POST', '/v1/alerts', alerts);
       expect(res.status).toBe(202);
@@ -32,7 +38,11 @@ describe('workflow history under a flood of correlated alerts', () => {
     const [incident] = await stack.db.query(`SELECT alert_count, priority FROM incidents WHERE id = $1`, [incidentId]);
     expect(incident.alert_count).toBe(10_000);
 
-    const status = await pollUntil(() => stack.status(incidentId!), (s) => s.alertCount === 10_000, { what: 'the 10,000 milestone signal', timeoutMs: 30_000 });
+    const status = await pollUntil(
+      () => stack.status(incidentId!),
+      (s) => s.alertCount === 10_000,
+      { what: 'the 10,000 milestone signal', timeoutMs: 30_000 },
+    );
     expect(status).toMatchObject({ severity: 'high', priority: 'P2' });
     const handle = stack.temporal.workflow.getHandle(incidentWorkflowId(incidentId!));
     const during = (await handle.describe()).historyLength;
@@ -42,7 +52,9 @@ describe('workflow history under a flood of correlated alerts', () => {
     expect((await analyst('POST', `/v1/tasks/${task.id}/resolve`, { disposition: 'true_positive' })).status).toBe(200);
     await handle.result();
     const after = (await handle.describe()).historyLength;
-    console.log(`10,000 alerts in one incident: ${status.changes} alertsChanged signals; history ${during} events while open, ${after} when closed`);
+    console.log(
+      `10,000 alerts in one incident: ${status.changes} alertsChanged signals; history ${during} events while open, ${after} when closed`,
+    );
     expect(after).toBeLessThan(1000);
   }, 120_000);
 });

@@ -34,18 +34,15 @@ const noNul = (s: string) => !s.includes('\u0000');
 /** Well-formed Unicode text of at most `max` UTF-16 code units (the unit zod's max counts). */
 const text = (min: number, max: number) =>
   fc
-    .oneof(fc.string({ minLength: min, maxLength: Math.min(max, 40) }), fc.string({ unit: 'binary', minLength: min, maxLength: Math.min(max, 40) }))
+    .oneof(
+      fc.string({ minLength: min, maxLength: Math.min(max, 40) }),
+      fc.string({ unit: 'binary', minLength: min, maxLength: Math.min(max, 40) }),
+    )
     .filter((s) => s.length >= min && s.length <= max && noNul(s));
 
 const isoNotInFuture = fc
   .date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date(), noInvalidDate: true })
-  .chain((d) =>
-    fc.constantFrom(
-      d.toISOString(),
-      d.toISOString().replace('Z', '+00:00'),
-      d.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    ),
-  );
+  .chain((d) => fc.constantFrom(d.toISOString(), d.toISOString().replace('Z', '+00:00'), d.toISOString().replace(/\.\d{3}Z$/, 'Z')));
 
 /** A valid native alert: every field within its rules. */
 const validAlert = fc.record(
@@ -101,7 +98,21 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   ),
 );
 
-const FIELDS = ['source', 'type', 'severity', 'title', 'externalId', 'description', 'sourceIp', 'destinationIp', 'user', 'host', 'occurredAt', 'tags', 'raw'];
+const FIELDS = [
+  'source',
+  'type',
+  'severity',
+  'title',
+  'externalId',
+  'description',
+  'sourceIp',
+  'destinationIp',
+  'user',
+  'host',
+  'occurredAt',
+  'tags',
+  'raw',
+];
 
 /** A valid alert with some fields replaced, removed, or added (unknown names included). */
 const mutatedAlert: fc.Arbitrary<Record<string, unknown>> = fc
@@ -146,10 +157,13 @@ const mutatedRecord = (records: Json[]) =>
   fc
     .tuple(
       fc.constantFrom(...records),
-      fc.array(fc.record({ pick: fc.nat(), op: fc.constantFrom('replace', 'replace', 'delete', 'add'), key: fc.string(), value: hostileValue }), {
-        minLength: 1,
-        maxLength: 3,
-      }),
+      fc.array(
+        fc.record({ pick: fc.nat(), op: fc.constantFrom('replace', 'replace', 'delete', 'add'), key: fc.string(), value: hostileValue }),
+        {
+          minLength: 1,
+          maxLength: 3,
+        },
+      ),
     )
     .map(([record, mutations]) => {
       let root = structuredClone(record) as unknown;
@@ -222,7 +236,11 @@ describe('validateAlert (property-based)', () => {
     const { alert } = result;
     const { occurredAt, sourceIp, destinationIp, ...rest } = input;
     // Addresses come back in their one canonical spelling; everything else verbatim.
-    const ips = Object.fromEntries(Object.entries({ sourceIp, destinationIp }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, canonicalIp(v as string)]));
+    const ips = Object.fromEntries(
+      Object.entries({ sourceIp, destinationIp })
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, canonicalIp(v as string)]),
+    );
     expect(alert).toEqual({ ...rest, ...ips, ...(occurredAt !== undefined ? { occurredAt: new Date(occurredAt as string) } : {}) });
     if (occurredAt !== undefined) expect(alert.occurredAt!.getTime()).toBe(Date.parse(occurredAt as string));
     for (const field of ['source', 'title', 'externalId', 'description', 'user', 'host'] as const) {
@@ -307,7 +325,12 @@ describe('POST /v1/alerts and /v1/alerts/{format} (property-based, real HTTP)', 
     if (res.status >= 500) throw new Error(`answered ${res.status}: ${res.text.slice(0, 500)}`);
     if (res.status >= 400) {
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect(res.body).toMatchObject({ type: expect.any(String), title: expect.any(String), status: res.status, errors: expect.any(Array) });
+      expect(res.body).toMatchObject({
+        type: expect.any(String),
+        title: expect.any(String),
+        status: res.status,
+        errors: expect.any(Array),
+      });
       return;
     }
     expect([200, 202]).toContain(res.status);
@@ -332,7 +355,16 @@ describe('POST /v1/alerts and /v1/alerts/{format} (property-based, real HTTP)', 
 
   it('keeps the contract for any serializable value on every endpoint', async () => {
     const body = fc
-      .anything({ maxDepth: 4, withBoxedValues: true, withSparseArray: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, withNullPrototype: true })
+      .anything({
+        maxDepth: 4,
+        withBoxedValues: true,
+        withSparseArray: true,
+        withMap: true,
+        withSet: true,
+        withDate: true,
+        withTypedArray: true,
+        withNullPrototype: true,
+      })
       .map(serialize)
       .filter((s): s is string => s !== undefined);
     await run(fc.asyncProperty(endpoint, body, async (path, text) => expectContract(await post(path, text))));
@@ -343,7 +375,9 @@ describe('POST /v1/alerts and /v1/alerts/{format} (property-based, real HTTP)', 
       mutatedAlert.map((a) => ({ text: serialize(a)!, type: 'application/json' })),
       fc.array(mutatedAlert, { maxLength: 6 }).map((list) => ({ text: serialize({ alerts: list })!, type: 'application/json' })),
       fc.array(mutatedAlert, { maxLength: 6 }).map((list) => ({ text: serialize(list)!, type: 'application/json' })),
-      fc.array(mutatedAlert, { maxLength: 6 }).map((list) => ({ text: list.map((a) => serialize(a)).join('\n'), type: 'application/x-ndjson' })),
+      fc
+        .array(mutatedAlert, { maxLength: 6 })
+        .map((list) => ({ text: list.map((a) => serialize(a)).join('\n'), type: 'application/x-ndjson' })),
     );
     const mostlyNative = fc.oneof({ arbitrary: fc.constant('/v1/alerts'), weight: 5 }, { arbitrary: endpoint, weight: 1 });
     await run(fc.asyncProperty(mostlyNative, shaped, async (path, { text, type }) => expectContract(await post(path, text, type))));
@@ -359,8 +393,12 @@ describe('POST /v1/alerts and /v1/alerts/{format} (property-based, real HTTP)', 
     );
     const [suricataRecord] = fixtureRecords('suricata') as Record<string, Json>[];
     const case_ = fc.oneof(
-      fc.tuple(validAlert, address, fc.constantFrom('sourceIp', 'destinationIp')).map(([a, ip, field]) => ({ path: '/v1/alerts', body: { ...a, [field]: ip } })),
-      fc.tuple(address, fc.constantFrom('src_ip', 'dest_ip')).map(([ip, field]) => ({ path: '/v1/alerts/suricata', body: { ...suricataRecord, [field]: ip } })),
+      fc
+        .tuple(validAlert, address, fc.constantFrom('sourceIp', 'destinationIp'))
+        .map(([a, ip, field]) => ({ path: '/v1/alerts', body: { ...a, [field]: ip } })),
+      fc
+        .tuple(address, fc.constantFrom('src_ip', 'dest_ip'))
+        .map(([ip, field]) => ({ path: '/v1/alerts/suricata', body: { ...suricataRecord, [field]: ip } })),
     );
     await run(fc.asyncProperty(case_, async ({ path, body }) => expectContract(await post(path, JSON.stringify(body)))));
   }, 120_000);
@@ -371,12 +409,16 @@ describe('POST /v1/alerts and /v1/alerts/{format} (property-based, real HTTP)', 
       fc.string({ unit: 'binary', maxLength: 200 }),
       fc.string({ unit: anyCodeUnit, maxLength: 200 }),
       // Nearly JSON: a valid alert's text with a few characters flipped.
-      fc.tuple(validAlert, fc.array(fc.tuple(fc.nat(), fc.string({ unit: 'binary', maxLength: 2 })), { maxLength: 3 })).map(([a, edits]) =>
-        edits.reduce((s, [at, ch]) => s.slice(0, at % (s.length + 1)) + ch + s.slice((at % (s.length + 1)) + 1), JSON.stringify(a)),
-      ),
+      fc
+        .tuple(validAlert, fc.array(fc.tuple(fc.nat(), fc.string({ unit: 'binary', maxLength: 2 })), { maxLength: 3 }))
+        .map(([a, edits]) =>
+          edits.reduce((s, [at, ch]) => s.slice(0, at % (s.length + 1)) + ch + s.slice((at % (s.length + 1)) + 1), JSON.stringify(a)),
+        ),
     );
     const type = fc.constantFrom('application/json', 'application/x-ndjson', 'application/json; charset=utf-8');
-    await run(fc.asyncProperty(endpoint, body, type, async (path, bytes, contentType) => expectContract(await post(path, bytes, contentType))));
+    await run(
+      fc.asyncProperty(endpoint, body, type, async (path, bytes, contentType) => expectContract(await post(path, bytes, contentType))),
+    );
   }, 120_000);
 
   it('keeps the contract for arrays mixing valid alerts, mutated alerts, records of every format and junk', async () => {
@@ -392,7 +434,11 @@ describe('POST /v1/alerts and /v1/alerts/{format} (property-based, real HTTP)', 
       fc.array(item, { maxLength: 12 }).map((list) => serialize({ alerts: list })),
     );
     await run(
-      fc.asyncProperty(endpoint, body.filter((s): s is string => s !== undefined), async (path, text) => expectContract(await post(path, text))),
+      fc.asyncProperty(
+        endpoint,
+        body.filter((s): s is string => s !== undefined),
+        async (path, text) => expectContract(await post(path, text)),
+      ),
     );
   }, 120_000);
 
@@ -404,7 +450,10 @@ describe('POST /v1/alerts and /v1/alerts/{format} (property-based, real HTTP)', 
         fc.array(mutatedRecord(records), { minLength: 1, maxLength: 4 }).map((list) => serialize(list)),
       );
       await fc.assert(
-        fc.asyncProperty(body.filter((s): s is string => s !== undefined), async (text) => expectContract(await post(`/v1/alerts/${format}`, text))),
+        fc.asyncProperty(
+          body.filter((s): s is string => s !== undefined),
+          async (text) => expectContract(await post(`/v1/alerts/${format}`, text)),
+        ),
         { numRuns: 100 },
       );
     }, 120_000);

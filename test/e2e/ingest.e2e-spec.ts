@@ -85,7 +85,9 @@ describe('POST /v1/alerts', () => {
   describe('batches', () => {
     it('answers per item in input order and keeps the valid items', async () => {
       const ip = uniqueIp();
-      const res = await http('POST', '/v1/alerts', { alerts: [alert({ sourceIp: ip }), alert({ severity: 'nope' }), alert({ sourceIp: ip })] });
+      const res = await http('POST', '/v1/alerts', {
+        alerts: [alert({ sourceIp: ip }), alert({ severity: 'nope' }), alert({ sourceIp: ip })],
+      });
       expect(res.status).toBe(202);
       expect(res.body).toMatchObject({ accepted: 1, duplicates: 1, rejected: 1, suppressed: 0 });
       expect(res.body.results.map((r: { index: number; status: string }) => [r.index, r.status])).toEqual([
@@ -93,7 +95,9 @@ describe('POST /v1/alerts', () => {
         [1, 'rejected'],
         [2, 'duplicate'],
       ]);
-      expect(res.body.results[1].errors).toEqual([{ path: '/alerts/1/severity', message: expect.stringContaining('low, medium, high, critical') }]);
+      expect(res.body.results[1].errors).toEqual([
+        { path: '/alerts/1/severity', message: expect.stringContaining('low, medium, high, critical') },
+      ]);
     });
 
     it('accepts NDJSON, rejecting only the malformed line', async () => {
@@ -105,7 +109,11 @@ describe('POST /v1/alerts', () => {
     });
 
     it('answers 413 past 1,000 alerts', async () => {
-      const res = await http('POST', '/v1/alerts', Array.from({ length: 1001 }, () => alert()));
+      const res = await http(
+        'POST',
+        '/v1/alerts',
+        Array.from({ length: 1001 }, () => alert()),
+      );
       expect(res.status).toBe(413);
       expect(res.body.errors[0].path).toBe('/');
     });

@@ -3,7 +3,17 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { OutboxDispatcher } from '../../src/outbox/outbox-dispatcher.service';
 import { incidentWorkflowId } from '../../src/domain';
-import { client, createKey, pollUntil, RunningApi, RunningWorker, startApi, startWorker, testEnv, uniqueTaskQueue } from '../support/harness';
+import {
+  client,
+  createKey,
+  pollUntil,
+  RunningApi,
+  RunningWorker,
+  startApi,
+  startWorker,
+  testEnv,
+  uniqueTaskQueue,
+} from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { isolatedDatabase } from '../support/isolated';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -54,18 +64,35 @@ describe('outbox delivery to incident workflows', () => {
     expect(res.status).toBe(202);
     return res.body as { alertId: string; incidentId: string; status: string };
   };
-  const status = (incidentId: string) => temporal.workflow.getHandle(incidentWorkflowId(incidentId)).query<{ changes: number; severity: string; alertCount: number }>('status');
+  const status = (incidentId: string) =>
+    temporal.workflow.getHandle(incidentWorkflowId(incidentId)).query<{ changes: number; severity: string; alertCount: number }>('status');
 
   it('starts the workflow for a new incident and signals only meaningful changes, never once per duplicate', async () => {
     const sourceIp = uniqueIp();
     const { incidentId } = await post({ sourceIp });
-    expect(await pollUntil(() => status(incidentId), (s) => s.changes === 1, { what: 'workflow started' })).toMatchObject({ severity: 'medium' });
+    expect(
+      await pollUntil(
+        () => status(incidentId),
+        (s) => s.changes === 1,
+        { what: 'workflow started' },
+      ),
+    ).toMatchObject({ severity: 'medium' });
 
     // 25 repeats signal once, when the count reaches the milestone of 10.
     for (let i = 0; i < 25; i++) expect((await post({ sourceIp })).status).toBe('duplicate');
-    expect(await pollUntil(() => status(incidentId), (s) => s.changes === 2, { what: 'count milestone signalled' })).toMatchObject({ alertCount: 10 });
+    expect(
+      await pollUntil(
+        () => status(incidentId),
+        (s) => s.changes === 2,
+        { what: 'count milestone signalled' },
+      ),
+    ).toMatchObject({ alertCount: 10 });
     await post({ sourceIp, severity: 'high', type: 'web_attack', title: 'XSS' });
-    const after = await pollUntil(() => status(incidentId), (s) => s.changes === 3, { what: 'severity rise signalled' });
+    const after = await pollUntil(
+      () => status(incidentId),
+      (s) => s.changes === 3,
+      { what: 'severity rise signalled' },
+    );
     expect(after).toMatchObject({ severity: 'high', alertCount: 27 });
 
     const history = await temporal.workflow.getHandle(incidentWorkflowId(incidentId)).fetchHistory();
@@ -77,9 +104,18 @@ describe('outbox delivery to incident workflows', () => {
 
   it('prunes delivered rows past the retention, and only those', async () => {
     const { incidentId } = await post({ sourceIp: uniqueIp(), title: 'to prune' });
-    await pollUntil(() => db.query('SELECT delivered_at FROM outbox WHERE incident_id = $1', [incidentId]), ([r]) => !!r?.delivered_at, { what: 'delivered' });
-    const [{ id: pending }] = await db.query(`INSERT INTO outbox (incident_id, kind, available_at) VALUES ($1, 'alerts_changed', now() + interval '1 day') RETURNING id`, [incidentId]);
-    await db.query(`UPDATE outbox SET delivered_at = now() - interval '400 hours' WHERE incident_id = $1 AND delivered_at IS NOT NULL`, [incidentId]);
+    await pollUntil(
+      () => db.query('SELECT delivered_at FROM outbox WHERE incident_id = $1', [incidentId]),
+      ([r]) => !!r?.delivered_at,
+      { what: 'delivered' },
+    );
+    const [{ id: pending }] = await db.query(
+      `INSERT INTO outbox (incident_id, kind, available_at) VALUES ($1, 'alerts_changed', now() + interval '1 day') RETURNING id`,
+      [incidentId],
+    );
+    await db.query(`UPDATE outbox SET delivered_at = now() - interval '400 hours' WHERE incident_id = $1 AND delivered_at IS NOT NULL`, [
+      incidentId,
+    ]);
     const dispatcher = api.app.get(OutboxDispatcher);
     expect(await dispatcher.prune()).toBeGreaterThanOrEqual(1);
     expect(await db.query('SELECT id FROM outbox WHERE incident_id = $1', [incidentId])).toEqual([{ id: pending }]);
@@ -93,11 +129,17 @@ describe('outbox delivery to incident workflows', () => {
     const ids = accepted.map((a) => a.incidentId);
     // The dispatcher tried, failed and backed off every row; nothing was lost.
     await pollUntil(
-      () => db.query('SELECT count(*)::int AS n, max(attempts)::int AS attempts FROM outbox WHERE incident_id = ANY($1::uuid[]) AND delivered_at IS NULL AND last_error IS NOT NULL', [ids]),
+      () =>
+        db.query(
+          'SELECT count(*)::int AS n, max(attempts)::int AS attempts FROM outbox WHERE incident_id = ANY($1::uuid[]) AND delivered_at IS NULL AND last_error IS NOT NULL',
+          [ids],
+        ),
       ([r]) => r.n === 5 && r.attempts >= 1,
       { what: 'failed delivery attempts recorded' },
     );
-    expect(await db.query('SELECT count(*)::int AS n FROM alerts WHERE id = ANY($1::uuid[])', [accepted.map((a) => a.alertId)])).toEqual([{ n: 5 }]);
+    expect(await db.query('SELECT count(*)::int AS n FROM alerts WHERE id = ANY($1::uuid[])', [accepted.map((a) => a.alertId)])).toEqual([
+      { n: 5 },
+    ]);
 
     await proxy.start();
     await pollUntil(
@@ -105,6 +147,13 @@ describe('outbox delivery to incident workflows', () => {
       ([r]) => r.n === 5,
       { timeoutMs: 30_000, what: 'outbox drained after Temporal came back' },
     );
-    for (const id of ids) expect(await pollUntil(() => status(id), (s) => s.changes === 1, { what: `workflow ${id}` })).toBeTruthy();
+    for (const id of ids)
+      expect(
+        await pollUntil(
+          () => status(id),
+          (s) => s.changes === 1,
+          { what: `workflow ${id}` },
+        ),
+      ).toBeTruthy();
   });
 });

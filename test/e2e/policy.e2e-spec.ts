@@ -33,7 +33,9 @@ describe('default policy table, end to end', () => {
 
   it('repeated failed logins from one IP become one correlated task for an analyst', async () => {
     const ip = uniqueIp();
-    const logins = Array.from({ length: 5 }, (_, i) => alert({ type: 'failed_login', severity: 'medium', sourceIp: ip, user: `admin${i}`, title: 'SSH login failed' }));
+    const logins = Array.from({ length: 5 }, (_, i) =>
+      alert({ type: 'failed_login', severity: 'medium', sourceIp: ip, user: `admin${i}`, title: 'SSH login failed' }),
+    );
     const res = await stack.ingest('POST', '/v1/alerts', logins);
     const incidents = new Set(res.body.results.map((r: { incidentId: string }) => r.incidentId));
     expect(incidents.size).toBe(1);
@@ -49,7 +51,10 @@ describe('default policy table, end to end', () => {
   });
 
   it('low severity goes into a digest task for a junior analyst', async () => {
-    const res = await stack.ingest('POST', '/v1/alerts', [alert({ type: 'port_scan', severity: 'low', sourceIp: uniqueIp() }), alert({ type: 'dns_tunneling', severity: 'low', sourceIp: uniqueIp() })]);
+    const res = await stack.ingest('POST', '/v1/alerts', [
+      alert({ type: 'port_scan', severity: 'low', sourceIp: uniqueIp() }),
+      alert({ type: 'dns_tunneling', severity: 'low', sourceIp: uniqueIp() }),
+    ]);
     const ids = res.body.results.map((r: { incidentId: string }) => r.incidentId);
     expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['new', 'new']);
     // No task of its own: the digest schedule gathers it.
@@ -60,14 +65,29 @@ describe('default policy table, end to end', () => {
     );
     const digestIds = new Set(incidents.map((r: { digest_task_id: string }) => r.digest_task_id));
     for (const id of digestIds) {
-      const digest = await pollUntil(() => stack.db.query(`SELECT t.*, a.role FROM tasks t LEFT JOIN analysts a ON a.id = t.assignee_id WHERE t.id = $1`, [id]), ([t]) => t?.assignee_id !== null, {
-        what: 'the digest assigned',
+      const digest = await pollUntil(
+        () => stack.db.query(`SELECT t.*, a.role FROM tasks t LEFT JOIN analysts a ON a.id = t.assignee_id WHERE t.id = $1`, [id]),
+        ([t]) => t?.assignee_id !== null,
+        {
+          what: 'the digest assigned',
+        },
+      );
+      expect(digest[0]).toMatchObject({
+        kind: 'digest',
+        incident_id: null,
+        priority: 'P4',
+        assign_role: 'junior_analyst',
+        role: 'junior_analyst',
+        status: 'assigned',
       });
-      expect(digest[0]).toMatchObject({ kind: 'digest', incident_id: null, priority: 'P4', assign_role: 'junior_analyst', role: 'junior_analyst', status: 'assigned' });
       recordHistory(stack.env.TEMPORAL_ADDRESS, digest[0].digest_key, 'digest');
     }
     expect(await stack.db.query(`SELECT count(*)::int AS n FROM tasks WHERE incident_id = ANY($1::uuid[])`, [ids])).toEqual([{ n: 0 }]);
-    const notices = await pollUntil(() => stack.notifications([...digestIds][0] as string), (n) => n.length === 1 && n[0].sent, { what: 'the digest notice' });
+    const notices = await pollUntil(
+      () => stack.notifications([...digestIds][0] as string),
+      (n) => n.length === 1 && n[0].sent,
+      { what: 'the digest notice' },
+    );
     expect(notices[0].kind).toBe('digest');
   });
 });

@@ -6,7 +6,13 @@ import { kill, launch } from '../support/processes';
 describe('api and worker processes', () => {
   it('start, serve /health, and exit 0 on SIGTERM and SIGINT after draining', async () => {
     const port = await freePort();
-    const env = { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'log', TEMPORAL_TASK_QUEUE: uniqueTaskQueue('proc'), OUTBOX_DISPATCHER_ENABLED: 'false' };
+    const env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'log',
+      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('proc'),
+      OUTBOX_DISPATCHER_ENABLED: 'false',
+    };
     const api = launch('main.ts', env);
     const worker = launch('worker.ts', env);
     try {
@@ -16,10 +22,14 @@ describe('api and worker processes', () => {
         { timeoutMs: 45_000, what: 'api /health 200' },
       );
       expect(health).toBe(200);
-      await pollUntil(async () => worker.output(), (o) => o.includes('polling task queue'), {
-        timeoutMs: 45_000,
-        what: 'worker polling',
-      });
+      await pollUntil(
+        async () => worker.output(),
+        (o) => o.includes('polling task queue'),
+        {
+          timeoutMs: 45_000,
+          what: 'worker polling',
+        },
+      );
 
       api.child.kill('SIGTERM');
       worker.child.kill('SIGINT');

@@ -21,7 +21,11 @@ describe('two api replicas racing on one source IP', () => {
       launched.push(launch('main.ts', { PORT: String(port), HOST: '127.0.0.1', OUTBOX_DISPATCHER_ENABLED: 'false' }));
     }
     for (const port of ports) {
-      await pollUntil(() => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status), (s) => s === 200, { timeoutMs: 45_000, what: `api on ${port}` });
+      await pollUntil(
+        () => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status),
+        (s) => s === 200,
+        { timeoutMs: 45_000, what: `api on ${port}` },
+      );
     }
     db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
     const key = await createKey(env, ['ingest']);
@@ -46,11 +50,16 @@ describe('two api replicas racing on one source IP', () => {
     expect(incidents).toHaveLength(1);
     expect(incidents[0].alert_count).toBe(50);
     expect(new Set(results.map((r) => r.body.incidentId))).toEqual(new Set([incidents[0].id]));
-    expect(await db.query(`SELECT status, count(*)::int AS n FROM alerts WHERE source_ip = $1 GROUP BY status ORDER BY status`, [sourceIp])).toEqual([
+    expect(
+      await db.query(`SELECT status, count(*)::int AS n FROM alerts WHERE source_ip = $1 GROUP BY status ORDER BY status`, [sourceIp]),
+    ).toEqual([
       { status: 'duplicate', n: 24 },
       { status: 'new', n: 26 },
     ]);
-    const [{ occurrence_count }] = await db.query(`SELECT occurrence_count FROM alerts WHERE source_ip = $1 AND status = 'new' AND type = 'port_scan'`, [sourceIp]);
+    const [{ occurrence_count }] = await db.query(
+      `SELECT occurrence_count FROM alerts WHERE source_ip = $1 AND status = 'new' AND type = 'port_scan'`,
+      [sourceIp],
+    );
     expect(occurrence_count).toBe(25);
   });
 });

@@ -8,7 +8,12 @@ import { incidentWorkflowId } from '../../src/domain';
 // at 2 s and 3 s, senior analysts at 3 s, the team lead at 4 s, executives at 5 s; with
 // critical_notifies_executives they also hear at once.
 const fastSla = (doc: Record<string, any>) => {
-  doc.priorities = { P1: { ack: '2s', resolve: '60s' }, P2: { ack: '60s', resolve: '120s' }, P3: { ack: '120s', resolve: '240s' }, P4: { ack: '240s', resolve: '480s' } };
+  doc.priorities = {
+    P1: { ack: '2s', resolve: '60s' },
+    P2: { ack: '60s', resolve: '120s' },
+    P3: { ack: '120s', resolve: '240s' },
+    P4: { ack: '240s', resolve: '480s' },
+  };
   doc.escalation = {
     critical_notifies_executives: true,
     tiers: [
@@ -29,7 +34,11 @@ describe('SLA timers and escalation (real worker, Temporal and Postgres; SLA in 
   afterAll(async () => stack?.close());
 
   const critical = async () => {
-    const res = await stack.ingest('POST', '/v1/alerts', alert({ type: 'malware', severity: 'critical', sourceIp: uniqueIp(), host: 'ws-17' }));
+    const res = await stack.ingest(
+      'POST',
+      '/v1/alerts',
+      alert({ type: 'malware', severity: 'critical', sourceIp: uniqueIp(), host: 'ws-17' }),
+    );
     expect(res.status).toBe(202);
     return res.body as { incidentId: string; priority: string };
   };
@@ -40,10 +49,14 @@ describe('SLA timers and escalation (real worker, Temporal and Postgres; SLA in 
     const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment');
     expect(task).toMatchObject({ priority: 'P1', assign_role: 'team_lead', assignee_id: 'marta.reyes', status: 'assigned' });
 
-    const sent = await pollUntil(() => stack.notifications(task.id), (n) => n.some((x) => x.key === 'breach:executive:0' && x.sent), {
-      what: 'the executive tier',
-      timeoutMs: 30_000,
-    });
+    const sent = await pollUntil(
+      () => stack.notifications(task.id),
+      (n) => n.some((x) => x.key === 'breach:executive:0' && x.sent),
+      {
+        what: 'the executive tier',
+        timeoutMs: 30_000,
+      },
+    );
     const [assignment] = await stack.db.query(`SELECT id FROM task_assignments WHERE task_id = $1`, [task.id]);
     expect(sent.map((n) => [n.key, n.kind, n.recipients])).toEqual([
       [`assignment:${assignment.id}`, 'assigned', ['marta.reyes']],
@@ -66,9 +79,16 @@ describe('SLA timers and escalation (real worker, Temporal and Postgres; SLA in 
 
     // Resolving ends the workflow, which closes the task with its summary.
     const lead = await stack.as('marta.reyes');
-    expect((await lead('POST', `/v1/tasks/${task.id}/resolve`, { disposition: 'true_positive', resolution: 'Reimaged ws-17.' })).status).toBe(200);
+    expect(
+      (await lead('POST', `/v1/tasks/${task.id}/resolve`, { disposition: 'true_positive', resolution: 'Reimaged ws-17.' })).status,
+    ).toBe(200);
     const closed = await stack.task(incidentId, (t) => t.status === 'closed', 'closing');
-    expect(closed.closing_summary).toMatchObject({ disposition: 'true_positive', slaBreaches: ['ack'], assignments: 1, timeToAcknowledgeSeconds: null });
+    expect(closed.closing_summary).toMatchObject({
+      disposition: 'true_positive',
+      slaBreaches: ['ack'],
+      assignments: 1,
+      timeToAcknowledgeSeconds: null,
+    });
     expect(await stack.status(incidentId)).toMatchObject({ state: 'closed' });
     recordHistory(stack.env.TEMPORAL_ADDRESS, incidentWorkflowId(incidentId), 'incident-escalated');
   });
@@ -79,7 +99,11 @@ describe('SLA timers and escalation (real worker, Temporal and Postgres; SLA in 
     const lead = await stack.as(task.assignee_id);
     const ack = await lead('POST', `/v1/tasks/${task.id}/ack`);
     expect(ack.status).toBe(200);
-    expect(ack.body).toMatchObject({ id: task.id, status: 'acknowledged', assignee: { id: 'marta.reyes', name: 'Marta Reyes', role: 'team_lead' } });
+    expect(ack.body).toMatchObject({
+      id: task.id,
+      status: 'acknowledged',
+      assignee: { id: 'marta.reyes', name: 'Marta Reyes', role: 'team_lead' },
+    });
     expect(ack.body.acknowledgedAt).not.toBeNull();
 
     // Wait, by the database's clock, until every escalation step would have fired.
@@ -88,7 +112,11 @@ describe('SLA timers and escalation (real worker, Temporal and Postgres; SLA in 
       ([r]) => r.past === true,
       { what: 'the last escalation time to pass', timeoutMs: 20_000 },
     );
-    await pollUntil(() => stack.status(incidentId), (s) => s.state === 'acknowledged', { what: 'the workflow to hear of the ack' });
+    await pollUntil(
+      () => stack.status(incidentId),
+      (s) => s.state === 'acknowledged',
+      { what: 'the workflow to hear of the ack' },
+    );
     const keys = (await stack.notifications(task.id)).map((n) => n.key);
     expect(keys.filter((k) => /^(breach|repeat)/.test(k))).toEqual([]);
     expect(await stack.db.query(`SELECT * FROM sla_breaches WHERE task_id = $1`, [task.id])).toEqual([]);
@@ -101,19 +129,26 @@ describe('SLA timers and escalation (real worker, Temporal and Postgres; SLA in 
 
   it('brings deadlines forward when correlated alerts raise the priority', async () => {
     const ip = uniqueIp();
-    const login = (i: number) => alert({ type: 'failed_login', severity: 'medium', sourceIp: ip, user: `user${i}`, title: 'SSH login failed' });
+    const login = (i: number) =>
+      alert({ type: 'failed_login', severity: 'medium', sourceIp: ip, user: `user${i}`, title: 'SSH login failed' });
     const first = await stack.ingest('POST', '/v1/alerts', login(0));
     expect(first.body).toMatchObject({ priority: 'P3' });
     const before = await stack.task(first.body.incidentId, (t) => t.assignee_id !== null);
     expect(before.priority).toBe('P3');
 
     // The tenth failed login in five minutes is a burst: P2.
-    const burst = await stack.ingest('POST', '/v1/alerts', Array.from({ length: 9 }, (_, i) => login(i + 1)));
+    const burst = await stack.ingest(
+      'POST',
+      '/v1/alerts',
+      Array.from({ length: 9 }, (_, i) => login(i + 1)),
+    );
     expect(burst.body.results.every((r: { incidentId: string }) => r.incidentId === first.body.incidentId)).toBe(true);
     const after = await stack.task(first.body.incidentId, (t) => t.priority === 'P2', 'reprioritized task');
     expect(new Date(after.ack_deadline).getTime()).toBe(new Date(before.opened_at).getTime() + 60_000);
     expect(new Date(after.ack_deadline).getTime()).toBeLessThan(new Date(before.ack_deadline).getTime());
-    const [audit] = await stack.db.query(`SELECT before, after FROM audit_log WHERE subject_id = $1 AND action = 'task.reprioritized'`, [after.id]);
+    const [audit] = await stack.db.query(`SELECT before, after FROM audit_log WHERE subject_id = $1 AND action = 'task.reprioritized'`, [
+      after.id,
+    ]);
     expect(audit).toMatchObject({ before: { priority: 'P3' }, after: { priority: 'P2' } });
   });
 });

@@ -27,14 +27,19 @@ describe('analyst API: queue, acknowledge, reassign, comment, resolve, incidents
     const lead = await stack.as(null, ['lead']);
     // Give all three to one analyst, whatever the rules chose.
     for (const t of [medium, high, mediumLater]) {
-      if (t.task.assignee_id !== 'lucia.garcia') expect((await lead('POST', `/v1/tasks/${t.task.id}/reassign`, { to: 'lucia.garcia', reason: 'queue test' })).status).toBe(200);
+      if (t.task.assignee_id !== 'lucia.garcia')
+        expect((await lead('POST', `/v1/tasks/${t.task.id}/reassign`, { to: 'lucia.garcia', reason: 'queue test' })).status).toBe(200);
     }
     const lucia = await stack.as('lucia.garcia');
     const queue = await lucia('GET', '/v1/tasks?assignee=me&status=open');
     expect(queue.status).toBe(200);
     const mine = queue.body.items.filter((t: { id: string }) => [medium, high, mediumLater].some((x) => x.task.id === t.id));
     expect(mine.map((t: { id: string }) => t.id)).toEqual([high.task.id, medium.task.id, mediumLater.task.id]);
-    expect(mine[0]).toMatchObject({ priority: 'P2', status: 'assigned', assignee: { id: 'lucia.garcia', name: 'Lucia Garcia', role: 'analyst' } });
+    expect(mine[0]).toMatchObject({
+      priority: 'P2',
+      status: 'assigned',
+      assignee: { id: 'lucia.garcia', name: 'Lucia Garcia', role: 'analyst' },
+    });
 
     const page = await lucia('GET', '/v1/tasks?assignee=me&limit=1');
     expect(page.body.items).toHaveLength(1);
@@ -51,21 +56,33 @@ describe('analyst API: queue, acknowledge, reassign, comment, resolve, incidents
     expect(ack.body).toMatchObject({ status: 'acknowledged', assignee: { id: first } });
     expect((await analyst('POST', `/v1/tasks/${task.id}/ack`)).body.status).toBe('acknowledged');
 
-    const moved = await analyst('POST', `/v1/tasks/${task.id}/reassign`, { reason: 'going off shift' }, { 'idempotency-key': 'handover-1' });
+    const moved = await analyst(
+      'POST',
+      `/v1/tasks/${task.id}/reassign`,
+      { reason: 'going off shift' },
+      { 'idempotency-key': 'handover-1' },
+    );
     expect(moved.status).toBe(200);
     const second = moved.body.assignee.id;
     expect(second).not.toBe(first);
     // A new assignee acknowledges afresh.
     expect(moved.body).toMatchObject({ status: 'assigned', acknowledgedAt: null, assignee: { role: 'analyst' } });
     // Retrying the same request does not reassign again.
-    expect((await analyst('POST', `/v1/tasks/${task.id}/reassign`, { reason: 'going off shift' }, { 'idempotency-key': 'handover-1' })).body.assignee.id).toBe(second);
+    expect(
+      (await analyst('POST', `/v1/tasks/${task.id}/reassign`, { reason: 'going off shift' }, { 'idempotency-key': 'handover-1' })).body
+        .assignee.id,
+    ).toBe(second);
 
     const comment = await analyst('POST', `/v1/tasks/${task.id}/comments`, { text: 'Scanner is the new vulnerability appliance.' });
     expect(comment.status).toBe(201);
     expect(comment.body).toMatchObject({ author: `analyst:${first}`, text: 'Scanner is the new vulnerability appliance.' });
 
     // The workflow heard of the reassignment and told the new assignee.
-    const notices = await pollUntil(() => stack.notifications(task.id), (n) => n.filter((x) => x.kind === 'assigned').length === 2, { what: 'the new assignee to be told' });
+    const notices = await pollUntil(
+      () => stack.notifications(task.id),
+      (n) => n.filter((x) => x.kind === 'assigned').length === 2,
+      { what: 'the new assignee to be told' },
+    );
     expect(notices.filter((x) => x.kind === 'assigned').map((x) => x.recipients)).toEqual([[first], [second]]);
 
     const detail = await analyst('GET', `/v1/tasks/${task.id}`);
@@ -73,7 +90,9 @@ describe('analyst API: queue, acknowledge, reassign, comment, resolve, incidents
       [first, 'role', 'workflow'],
       [second, 'role', `analyst:${first}`],
     ]);
-    expect(detail.body.checklist.map((s: { id: string }) => s.id)).toEqual(expect.arrayContaining(['review-alerts', 'scan-origin', 'record-disposition']));
+    expect(detail.body.checklist.map((s: { id: string }) => s.id)).toEqual(
+      expect.arrayContaining(['review-alerts', 'scan-origin', 'record-disposition']),
+    );
 
     const resolver = await stack.as(second);
     const resolved = await resolver('POST', `/v1/tasks/${task.id}/resolve`, { disposition: 'benign', resolution: 'Authorized scanner.' });
@@ -87,9 +106,19 @@ describe('analyst API: queue, acknowledge, reassign, comment, resolve, incidents
     const incident = await analyst('GET', `/v1/incidents/${incidentId}`);
     expect(incident.status).toBe(200);
     expect(incident.body).toMatchObject({ id: incidentId, status: 'closed', host: 'web-1', alerts: [{ type: 'port_scan' }] });
-    expect(incident.body.tasks).toEqual([expect.objectContaining({ id: task.id, status: 'closed', assignee: expect.objectContaining({ id: second }) })]);
+    expect(incident.body.tasks).toEqual([
+      expect.objectContaining({ id: task.id, status: 'closed', assignee: expect.objectContaining({ id: second }) }),
+    ]);
     const actions = incident.body.timeline.map((e: { action: string }) => e.action);
-    expect(actions).toEqual(['task.created', 'task.assigned', 'task.acknowledged', 'task.assigned', 'task.commented', 'task.resolved', 'task.closed']);
+    expect(actions).toEqual([
+      'task.created',
+      'task.assigned',
+      'task.acknowledged',
+      'task.assigned',
+      'task.commented',
+      'task.resolved',
+      'task.closed',
+    ]);
     recordHistory(stack.env.TEMPORAL_ADDRESS, incidentWorkflowId(incidentId), 'incident-reassigned');
   });
 
@@ -98,7 +127,10 @@ describe('analyst API: queue, acknowledge, reassign, comment, resolve, incidents
     const a = await stack.ingest('POST', '/v1/alerts', alert({ type: 'sql_injection', severity: 'high', sourceIp: ip }));
     const analyst = await stack.as('lucia.garcia');
     const list = await analyst('GET', `/v1/incidents?sourceIp=${ip}&type=sql_injection&priority=P2`);
-    expect(list.body).toEqual({ items: [expect.objectContaining({ id: a.body.incidentId, sourceIp: ip, types: ['sql_injection'] })], nextCursor: null });
+    expect(list.body).toEqual({
+      items: [expect.objectContaining({ id: a.body.incidentId, sourceIp: ip, types: ['sql_injection'] })],
+      nextCursor: null,
+    });
     expect((await analyst('GET', `/v1/incidents?sourceIp=${ip}&severity=low`)).body.items).toEqual([]);
 
     const first = await analyst('GET', '/v1/incidents?limit=2');
@@ -128,7 +160,11 @@ describe('analyst API: queue, acknowledge, reassign, comment, resolve, incidents
     ];
     for (const [method, path, body, status, field] of cases) {
       const res = await robot(method, path, body);
-      expect({ path, status: res.status, type: res.headers.get('content-type') }).toEqual({ path, status, type: expect.stringContaining('application/problem+json') });
+      expect({ path, status: res.status, type: res.headers.get('content-type') }).toEqual({
+        path,
+        status,
+        type: expect.stringContaining('application/problem+json'),
+      });
       expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
     }
     // Ingest keys cannot work tasks.

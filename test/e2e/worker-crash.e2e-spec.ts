@@ -7,7 +7,12 @@ import { alert, startStack, Stack } from '../support/stack';
 // P1 must be acknowledged within 4 s; then the assignee, senior analysts, the team lead
 // and executives hear, two seconds apart.
 const sla = (doc: Record<string, any>) => {
-  doc.priorities = { P1: { ack: '4s', resolve: '5m' }, P2: { ack: '5m', resolve: '10m' }, P3: { ack: '10m', resolve: '20m' }, P4: { ack: '20m', resolve: '40m' } };
+  doc.priorities = {
+    P1: { ack: '4s', resolve: '5m' },
+    P2: { ack: '5m', resolve: '10m' },
+    P3: { ack: '10m', resolve: '20m' },
+    P4: { ack: '20m', resolve: '40m' },
+  };
   doc.escalation = {
     critical_notifies_executives: true,
     tiers: [
@@ -54,11 +59,19 @@ describe('a worker process killed in the middle of an incident workflow', () => 
   it('still makes exactly one task, one assignment and one notification per step', async () => {
     // First crash: while the workflow waits on the ack-deadline timer.
     worker = startWorkerProcess();
-    const res = await stack.ingest('POST', '/v1/alerts', alert({ type: 'malware', severity: 'critical', sourceIp: uniqueIp(), host: 'ws-crash' }));
+    const res = await stack.ingest(
+      'POST',
+      '/v1/alerts',
+      alert({ type: 'malware', severity: 'critical', sourceIp: uniqueIp(), host: 'ws-crash' }),
+    );
     expect(res.status).toBe(202);
     const { incidentId } = res.body;
     const taskRow = await stack.task(incidentId, (t) => t.assignee_id !== null);
-    await pollUntil(() => stack.notifications(taskRow.id), (n) => n.some((x) => x.key === 'critical:executive:0' && x.sent), { what: 'the executives told at once', timeoutMs: 30_000 });
+    await pollUntil(
+      () => stack.notifications(taskRow.id),
+      (n) => n.some((x) => x.key === 'critical:executive:0' && x.sent),
+      { what: 'the executives told at once', timeoutMs: 30_000 },
+    );
     const held = stack.webhook.holdNext((d) => d.id.endsWith(':breach:senior_analyst:0'));
     await killWorker();
 
@@ -69,15 +82,23 @@ describe('a worker process killed in the middle of an incident workflow', () => 
     stack.webhook.release();
     worker = startWorkerProcess();
 
-    const sent = await pollUntil(() => stack.notifications(taskRow.id), (n) => n.some((x) => x.key === 'breach:executive:0' && x.sent), {
-      what: 'the executive tier after the second restart',
-      timeoutMs: 90_000,
-    });
+    const sent = await pollUntil(
+      () => stack.notifications(taskRow.id),
+      (n) => n.some((x) => x.key === 'breach:executive:0' && x.sent),
+      {
+        what: 'the executive tier after the second restart',
+        timeoutMs: 90_000,
+      },
+    );
 
     const count = async (sql: string) => (await stack.db.query(sql, [incidentId, taskRow.id]))[0].n;
     expect(await count(`SELECT count(*)::int AS n FROM tasks WHERE incident_id = $1 AND $2::uuid IS NOT NULL`)).toBe(1);
     expect(await count(`SELECT count(*)::int AS n FROM task_assignments WHERE task_id = $2 AND $1::uuid IS NOT NULL`)).toBe(1);
-    expect(await count(`SELECT count(*)::int AS n FROM audit_log WHERE subject_id = $2::text AND action = 'task.assigned' AND $1::uuid IS NOT NULL`)).toBe(1);
+    expect(
+      await count(
+        `SELECT count(*)::int AS n FROM audit_log WHERE subject_id = $2::text AND action = 'task.assigned' AND $1::uuid IS NOT NULL`,
+      ),
+    ).toBe(1);
     expect(await count(`SELECT count(*)::int AS n FROM sla_breaches WHERE task_id = $2 AND $1::uuid IS NOT NULL`)).toBe(1);
     const [assignment] = await stack.db.query(`SELECT id FROM task_assignments WHERE task_id = $1`, [taskRow.id]);
     expect(sent.map((n) => n.key)).toEqual([

@@ -23,7 +23,11 @@ describe('incident workflow on the real Temporal server and the real worker', ()
 
   it('fails at once, without retrying, for an incident that is not in the database', async () => {
     const incidentId = randomUUID();
-    const handle = await client.workflow.start(incidentWorkflow, { taskQueue: env.TEMPORAL_TASK_QUEUE, workflowId: incidentWorkflowId(incidentId), args: [{ incidentId }] });
+    const handle = await client.workflow.start(incidentWorkflow, {
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      workflowId: incidentWorkflowId(incidentId),
+      args: [{ incidentId }],
+    });
     const failure = await handle.result().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const messages: string[] = [];

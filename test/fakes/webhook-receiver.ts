@@ -4,7 +4,15 @@ import { verifyWebhook } from '../../src/integrations/webhook/signature';
 export interface Delivery {
   id: string;
   signed: boolean;
-  body: { key: string; kind: string; recipients: string[]; taskId: string | null; incidentId: string | null; title: string; data: Record<string, unknown> };
+  body: {
+    key: string;
+    kind: string;
+    recipients: string[];
+    taskId: string | null;
+    incidentId: string | null;
+    title: string;
+    data: Record<string, unknown>;
+  };
 }
 
 /**

@@ -11,7 +11,9 @@ export default async function globalTeardown(): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   const admin = new Client({ connectionString: url });
   await admin.connect();
-  const rows = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${name}\\_%`]).finally(() => admin.end());
+  const rows = await admin
+    .query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${name}\\_%`])
+    .finally(() => admin.end());
   for (const { datname } of rows.rows) {
     const other = new URL(url);
     other.pathname = `/${datname}`;

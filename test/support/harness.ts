@@ -92,8 +92,15 @@ export interface Answer {
 }
 
 /** Sends exactly the given body and headers; the answer's JSON is parsed when it is JSON. */
-export async function send(url: string, init: { method: string; headers?: Record<string, string>; body?: string | Uint8Array }): Promise<Answer> {
-  const res = await fetch(url, { method: init.method, headers: init.headers, body: typeof init.body === 'string' || init.body === undefined ? init.body : new Uint8Array(init.body) });
+export async function send(
+  url: string,
+  init: { method: string; headers?: Record<string, string>; body?: string | Uint8Array },
+): Promise<Answer> {
+  const res = await fetch(url, {
+    method: init.method,
+    headers: init.headers,
+    body: typeof init.body === 'string' || init.body === undefined ? init.body : new Uint8Array(init.body),
+  });
   const text = await res.text();
   let body: any;
   try {

@@ -28,7 +28,10 @@ type Doc = Record<string, any>;
  * Working hours always cover the test's clock unless the edit says otherwise, so the
  * outcome never depends on the day the suite runs.
  */
-export function testConfigDir(edit: { sla?: (doc: Doc) => void; assignment?: (doc: Doc) => void; rules?: (doc: Doc) => void } = {}): { dir: string; remove(): void } {
+export function testConfigDir(edit: { sla?: (doc: Doc) => void; assignment?: (doc: Doc) => void; rules?: (doc: Doc) => void } = {}): {
+  dir: string;
+  remove(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'warden-config-'));
   cpSync(join(root, 'config'), dir, { recursive: true });
   const rewrite = (file: string, change?: (doc: Doc) => void) => {

@@ -85,7 +85,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
     async notifications(taskId) {
       const rows = await db.query(`SELECT key, kind, recipients, sent_at FROM notifications WHERE task_id = $1 ORDER BY id`, [taskId]);
-      return rows.map((r: any) => ({ key: r.key.replace(`task-${taskId}:`, ''), kind: r.kind, recipients: r.recipients, sent: r.sent_at !== null }));
+      return rows.map((r: any) => ({
+        key: r.key.replace(`task-${taskId}:`, ''),
+        kind: r.kind,
+        recipients: r.recipients,
+        sent: r.sent_at !== null,
+      }));
     },
     async close() {
       await api.close();

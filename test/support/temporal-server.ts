@@ -30,7 +30,8 @@ export async function waitForTemporal(address: string, deadlineMs: number): Prom
       await connection.close();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not answer within ${deadlineMs} ms: ${(err as Error).message}`, { cause: err });
+      if (Date.now() > deadline)
+        throw new Error(`Temporal at ${address} did not answer within ${deadlineMs} ms: ${(err as Error).message}`, { cause: err });
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -48,11 +49,25 @@ export async function startTemporal(): Promise<RunningTemporal> {
   const child = spawn(
     cli,
     [
-      'server', 'start-dev', '--headless', '--ip', '127.0.0.1',
-      '--port', String(port), '--ui-port', String(uiPort), '--http-port', String(httpPort), '--metrics-port', String(metricsPort),
-      '--log-level', 'error',
-      '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
-      '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+      'server',
+      'start-dev',
+      '--headless',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--http-port',
+      String(httpPort),
+      '--metrics-port',
+      String(metricsPort),
+      '--log-level',
+      'error',
+      '--dynamic-config-value',
+      'frontend.enableUpdateWorkflowExecution=true',
+      '--dynamic-config-value',
+      'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
     ],
     { stdio: ['ignore', 'ignore', 'inherit'], detached: false },
   );

@@ -118,7 +118,12 @@ describe('normalizeAlertmanager', () => {
       webhook.alerts[2].labels.source_ip = 'ws-042.corp';
       const items = normalizeAlertmanager(webhook, tables);
       expect(items.map((i) => i.errors)).toEqual([
-        [{ path: '/alerts/0/labels/severity', message: expect.stringMatching(/^unknown severity 'urgent'; expected one of critical, page/) }],
+        [
+          {
+            path: '/alerts/0/labels/severity',
+            message: expect.stringMatching(/^unknown severity 'urgent'; expected one of critical, page/),
+          },
+        ],
         [
           { path: '/alerts/1/labels/alertname', message: 'is required' },
           { path: '/alerts/1/startsAt', message: expect.stringMatching(/ISO 8601/) },

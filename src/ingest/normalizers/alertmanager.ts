@@ -7,19 +7,18 @@ import type { NormalizedItem } from './types';
 export const alertmanagerTablesSchema = z
   .strictObject({
     /** Value of the `severity` label (matched lower-cased) to Warden severity. */
-    severity: table(z.string().regex(/^[a-z0-9_.-]+$/, 'must be a lower-case label value'), z.enum(SEVERITIES))
-      .default({
-        critical: 'critical',
-        page: 'critical',
-        high: 'high',
-        error: 'high',
-        warning: 'medium',
-        warn: 'medium',
-        medium: 'medium',
-        info: 'low',
-        low: 'low',
-        none: 'low',
-      }),
+    severity: table(z.string().regex(/^[a-z0-9_.-]+$/, 'must be a lower-case label value'), z.enum(SEVERITIES)).default({
+      critical: 'critical',
+      page: 'critical',
+      high: 'high',
+      error: 'high',
+      warning: 'medium',
+      warn: 'medium',
+      medium: 'medium',
+      info: 'low',
+      low: 'low',
+      none: 'low',
+    }),
   })
   .prefault({});
 
@@ -80,11 +79,7 @@ function normalizeAlert(alert: unknown, index: number, webhook: WebhookContext, 
       user: r.string(firstPresent(r, ['labels.user', 'labels.username'])),
       host: r.string('labels.host') ?? hostOf(r.string('labels.instance')),
       occurredAt,
-      tags: tagList([
-        alertname && `alertname:${alertname}`,
-        job && `job:${job}`,
-        webhook.receiver && `receiver:${webhook.receiver}`,
-      ]),
+      tags: tagList([alertname && `alertname:${alertname}`, job && `job:${job}`, webhook.receiver && `receiver:${webhook.receiver}`]),
       raw: { ...webhook.envelope, alerts: [alert] },
     },
     status === 'resolved' ? { resolves: true } : {},

@@ -1,17 +1,6 @@
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../../domain';
-import {
-  FieldReader,
-  clip,
-  finish,
-  isObject,
-  notAnObject,
-  severityFromLabel,
-  snakeCase,
-  table,
-  tagList,
-  type JsonObject,
-} from './helpers';
+import { FieldReader, clip, finish, isObject, notAnObject, severityFromLabel, snakeCase, table, tagList, type JsonObject } from './helpers';
 import type { NormalizedItem } from './types';
 
 const score = z.number().min(0).max(100);
@@ -28,16 +17,15 @@ export const ecsTablesSchema = z
       .refine((t) => t.critical > t.high && t.high > t.medium, 'scores must rise: medium < high < critical')
       .prefault({}),
     /** Severity words (`kibana.alert.severity`, `event.severity_label`), matched lower-cased. */
-    severity_labels: table(z.string().regex(/^[a-z_-]+$/, 'must be a lower-case severity word'), z.enum(SEVERITIES))
-      .default({
-        critical: 'critical',
-        high: 'high',
-        medium: 'medium',
-        moderate: 'medium',
-        low: 'low',
-        informational: 'low',
-        info: 'low',
-      }),
+    severity_labels: table(z.string().regex(/^[a-z_-]+$/, 'must be a lower-case severity word'), z.enum(SEVERITIES)).default({
+      critical: 'critical',
+      high: 'high',
+      medium: 'medium',
+      moderate: 'medium',
+      low: 'low',
+      informational: 'low',
+      info: 'low',
+    }),
   })
   .prefault({});
 

@@ -1,35 +1,23 @@
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../../domain';
-import {
-  FieldReader,
-  alertTypeSchema,
-  clip,
-  finish,
-  isObject,
-  notAnObject,
-  severityFromLabel,
-  snakeCase,
-  table,
-  tagList,
-} from './helpers';
+import { FieldReader, alertTypeSchema, clip, finish, isObject, notAnObject, severityFromLabel, snakeCase, table, tagList } from './helpers';
 import type { NormalizedItem } from './types';
 
 /** `falco:` in config/formats.yaml. */
 export const falcoTablesSchema = z
   .strictObject({
     /** Falco priority (matched lower-cased) to Warden severity. */
-    priority: table(z.string().regex(/^[a-z]+$/, 'must be a lower-case priority name'), z.enum(SEVERITIES))
-      .default({
-        emergency: 'critical',
-        alert: 'critical',
-        critical: 'critical',
-        error: 'high',
-        warning: 'medium',
-        notice: 'low',
-        informational: 'low',
-        info: 'low',
-        debug: 'low',
-      }),
+    priority: table(z.string().regex(/^[a-z]+$/, 'must be a lower-case priority name'), z.enum(SEVERITIES)).default({
+      emergency: 'critical',
+      alert: 'critical',
+      critical: 'critical',
+      error: 'high',
+      warning: 'medium',
+      notice: 'low',
+      informational: 'low',
+      info: 'low',
+      debug: 'low',
+    }),
     /** Rule tag to alert type; the first entry of this table found in the rule's tags wins. */
     tags: z.record(z.string(), alertTypeSchema).default({}),
   })

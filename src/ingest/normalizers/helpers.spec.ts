@@ -14,12 +14,17 @@ describe('normalizer helpers', () => {
       expect(toIsoTimestamp(input)).toBe(expected);
     });
 
-    it.each(['yesterday', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', '2024-03-01T24:00:00Z', '2024-03-01', '2024-03-01T10:00:00+2500', ''])(
-      'rejects %j',
-      (input) => {
-        expect(toIsoTimestamp(input)).toBeUndefined();
-      },
-    );
+    it.each([
+      'yesterday',
+      '2024-02-30T00:00:00Z',
+      '2024-13-01T00:00:00Z',
+      '2024-03-01T24:00:00Z',
+      '2024-03-01',
+      '2024-03-01T10:00:00+2500',
+      '',
+    ])('rejects %j', (input) => {
+      expect(toIsoTimestamp(input)).toBeUndefined();
+    });
   });
 
   describe('snakeCase', () => {

@@ -7,8 +7,7 @@ import type { NormalizedItem } from './types';
 export type JsonObject = Record<string, unknown>;
 type Segment = string | number;
 
-export const isObject = (value: unknown): value is JsonObject =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+export const isObject = (value: unknown): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** The alert `type` schema, reused so config tables can only name valid types. */
 export const alertTypeSchema = securityAlertSchema.shape.type;
@@ -94,8 +93,7 @@ export function snakeCase(text: string, max = 64): string | undefined {
 /** Shortens text to `max` characters; the full text stays in `raw`. */
 export const clip = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max - 1) + '…');
 
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
  * Parses the ISO 8601 variants monitors write and returns a full UTC ISO string:
@@ -219,13 +217,10 @@ export class FieldReader {
 }
 
 /** Error for a record that is not an object at all. */
-export const notAnObject = (what: string): NormalizedItem[] => [
-  { errors: [{ path: '/', message: `must be a JSON object (${what})` }] },
-];
+export const notAnObject = (what: string): NormalizedItem[] => [{ errors: [{ path: '/', message: `must be a JSON object (${what})` }] }];
 
 /** A table entry by key; own keys only, so `constructor` or `__proto__` in input finds nothing. */
-export const entry = <V>(map: Record<string, V>, key: string): V | undefined =>
-  Object.hasOwn(map, key) ? map[key] : undefined;
+export const entry = <V>(map: Record<string, V>, key: string): V | undefined => (Object.hasOwn(map, key) ? map[key] : undefined);
 
 /** Tags for the alert: trimmed, clipped to the schema's 100 characters, deduplicated, at most 50. */
 export function tagList(tags: Array<string | undefined | false>): string[] | undefined {

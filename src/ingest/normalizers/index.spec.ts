@@ -125,7 +125,11 @@ describe('normalizers index', () => {
       [{ suricata: { categorys: {} } }, 'suricata', /categorys/],
       [{ suricata: { categories: { 'Misc Attack': 'Misc Attack' } } }, 'suricata.categories.Misc Attack', /lower-case/],
       [{ suricata: { severity: { 1: 'urgent' } } }, 'suricata.severity.1', /low|critical/],
-      [{ suricata: { signature_overrides: [{ pattern: '(unclosed', type: 'x' }] } }, 'suricata.signature_overrides.0.pattern', /regular expression/],
+      [
+        { suricata: { signature_overrides: [{ pattern: '(unclosed', type: 'x' }] } },
+        'suricata.signature_overrides.0.pattern',
+        /regular expression/,
+      ],
       [{ wazuh: { severity_min_level: { critical: 8, high: 12 } } }, 'wazuh.severity_min_level', /rise/],
       [{ wazuh: { groups: [{ groups: [], type: 'x' }] } }, 'wazuh.groups.0.groups', /.+/],
       [{ ecs: { severity_min_score: { critical: 120 } } }, 'ecs.severity_min_score.critical', /.+/],

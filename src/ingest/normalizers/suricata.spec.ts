@@ -132,7 +132,9 @@ describe('normalizeSuricata', () => {
 
   describe('suricataType', () => {
     it('lets a signature override beat the category', () => {
-      expect(suricataType(tables, 'Web Application Attack', 'ET WEB_SERVER Possible SQL Injection Attempt UNION SELECT')).toBe('sql_injection');
+      expect(suricataType(tables, 'Web Application Attack', 'ET WEB_SERVER Possible SQL Injection Attempt UNION SELECT')).toBe(
+        'sql_injection',
+      );
       expect(suricataType(tables, 'Web Application Attack', 'ET WEB_SERVER ColdFusion adminapi access')).toBe('web_attack');
     });
 

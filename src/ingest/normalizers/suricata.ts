@@ -20,8 +20,11 @@ const signatureRule = z.strictObject({ pattern: patternSchema, type: alertTypeSc
 export const suricataTablesSchema = z
   .strictObject({
     /** `alert.severity` (1 is the most severe) to Warden severity. */
-    severity: table(z.string().regex(/^\d+$/, 'must be an alert.severity number such as 1'), z.enum(SEVERITIES))
-      .default({ '1': 'high', '2': 'medium', '3': 'low' }),
+    severity: table(z.string().regex(/^\d+$/, 'must be an alert.severity number such as 1'), z.enum(SEVERITIES)).default({
+      '1': 'high',
+      '2': 'medium',
+      '3': 'low',
+    }),
     /** `alert.category` (classification.config description, any case) to alert type. */
     categories: z.record(z.string(), alertTypeSchema).default({}),
     /** Signature patterns more specific than any category (SQL injection inside "Web Application Attack"). */

@@ -14,9 +14,7 @@ export const wazuhTablesSchema = z
       .refine((t) => t.critical > t.high && t.high > t.medium, 'levels must rise: medium < high < critical')
       .prefault({}),
     /** First entry whose groups all appear in `rule.groups` names the type; else `wazuh_rule_<id>`. */
-    groups: z
-      .array(z.strictObject({ groups: z.array(z.string().min(1)).min(1), type: alertTypeSchema }))
-      .default([]),
+    groups: z.array(z.strictObject({ groups: z.array(z.string().min(1)).min(1), type: alertTypeSchema })).default([]),
   })
   .prefault({});
 
@@ -49,11 +47,7 @@ export function normalizeWazuh(record: unknown, tables: WazuhTables): Normalized
       user: r.string('data.srcuser') ?? r.string('data.dstuser'),
       host: r.string('agent.name'),
       occurredAt: r.timestamp('timestamp'),
-      tags: tagList([
-        ruleId && `wazuh:rule:${ruleId}`,
-        ...groups.map((g) => `wazuh:group:${g}`),
-        ...mitreIds.map((id) => `mitre:${id}`),
-      ]),
+      tags: tagList([ruleId && `wazuh:rule:${ruleId}`, ...groups.map((g) => `wazuh:group:${g}`), ...mitreIds.map((id) => `mitre:${id}`)]),
       raw: record,
     }),
   ];

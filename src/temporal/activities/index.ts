@@ -31,7 +31,8 @@ export function createActivities(deps: ActivityDeps) {
         return await deps.tasks.openIncidentTask(incidentId);
       } catch (err) {
         // Retrying cannot make a missing incident appear.
-        if (err instanceof ProblemException && err.getStatus() === 404) throw ApplicationFailure.nonRetryable((err.getResponse() as Problem).detail, 'IncidentNotFound');
+        if (err instanceof ProblemException && err.getStatus() === 404)
+          throw ApplicationFailure.nonRetryable((err.getResponse() as Problem).detail, 'IncidentNotFound');
         throw err;
       }
     },

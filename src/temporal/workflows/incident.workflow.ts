@@ -66,7 +66,14 @@ const HISTORY_LIMIT = 5000;
 
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentWorkflowStatus> {
   const { incidentId, resume } = input;
-  const status: IncidentWorkflowStatus = resume?.status ?? { incidentId, state: 'open', types: [], alertCount: 0, changes: 0, escalations: [] };
+  const status: IncidentWorkflowStatus = resume?.status ?? {
+    incidentId,
+    state: 'open',
+    types: [],
+    alertCount: 0,
+    changes: 0,
+    escalations: [],
+  };
   let lastOutboxId = resume?.lastOutboxId ?? 0;
   let resolvedBy: string | undefined;
   let newPriority: Priority | undefined;

@@ -81,7 +81,8 @@ export async function backtest(items: { accepted: AcceptedAlert[]; rejected: Ite
 /** A plain-text table of the report, for the CLI. */
 export function formatBacktest(report: BacktestReport): string {
   const lines = [
-    `alerts: ${report.alerts}  new: ${report.new}  duplicates: ${report.duplicates}  suppressed: ${report.suppressed}  rejected: ${report.rejected.length}  incidents: ${report.incidents.length}`,
+    `alerts: ${report.alerts}  new: ${report.new}  duplicates: ${report.duplicates}  suppressed: ${report.suppressed}  ` +
+      `rejected: ${report.rejected.length}  incidents: ${report.incidents.length}`,
     '',
     ['#', 'priority', 'severity', 'action', 'rule', 'alerts', 'signals', 'correlation key', 'types'].join('\t'),
     ...report.incidents.map((i) =>

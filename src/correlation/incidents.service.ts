@@ -51,7 +51,9 @@ export class IncidentsService {
     for (const i of incidents) {
       await m.query(`SELECT pg_advisory_xact_lock(${advisoryLockKey(`correlation:${i.correlation_key}`)})`);
       await m.query(
-        `UPDATE incidents SET status = 'resolved', resolved_at = now(), correlation_closed_at = coalesce(correlation_closed_at, now()), updated_at = now() WHERE id = $1`,
+        `UPDATE incidents SET status = 'resolved', resolved_at = now(),
+           correlation_closed_at = coalesce(correlation_closed_at, now()), updated_at = now()
+         WHERE id = $1`,
         [i.id],
       );
     }

@@ -132,7 +132,17 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
   if (c.updated.size) {
     const rows = [...c.updated.values()].map(
       ({ incident: i, added }) =>
-        `(${[lit(i.id, 'uuid'), lit(i.severity), lit(i.priority), textArray(i.types), added, lit(i.rule), lit(i.action), lit(i.assignRole), textArray(i.playbooks)].join(', ')})`,
+        `(${[
+          lit(i.id, 'uuid'),
+          lit(i.severity),
+          lit(i.priority),
+          textArray(i.types),
+          added,
+          lit(i.rule),
+          lit(i.action),
+          lit(i.assignRole),
+          textArray(i.playbooks),
+        ].join(', ')})`,
     );
     statements.push(`UPDATE incidents AS i SET severity = v.severity, priority = v.priority, types = v.types,
         alert_count = i.alert_count + v.added, last_seen_at = greatest(i.last_seen_at, ${at}), updated_at = ${at},

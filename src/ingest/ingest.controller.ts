@@ -68,7 +68,8 @@ export class IngestController {
       if (!(err instanceof IngestInterrupted)) throw err;
       throw new ProblemException(
         503,
-        `Storage is unavailable; some items may have been stored. Retry with the same Idempotency-Key (or externalIds): stored items are answered with their first result.`,
+        'Storage is unavailable; some items may have been stored. ' +
+          'Retry with the same Idempotency-Key (or externalIds): stored items are answered with their first result.',
         [{ path: intake.items[err.index]?.pointer || '/', message: 'not stored' }],
       );
     }

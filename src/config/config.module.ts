@@ -4,7 +4,7 @@ import { ENV, Env } from '../common/env';
 import { RULES } from '../correlation/rules.schema';
 import { FORMAT_TABLES } from '../ingest/normalizers';
 import { SLA_CONFIG } from '../tasks/sla.schema';
-import { loadWardenConfig } from './warden-config';
+import { loadWardenConfig, type WardenConfig } from './warden-config';
 
 const WARDEN_CONFIG = Symbol('WARDEN_CONFIG');
 
@@ -23,10 +23,10 @@ export class ConfigModule {
       providers: [
         { provide: ENV, useValue: env },
         { provide: WARDEN_CONFIG, useFactory: () => loadWardenConfig(env.WARDEN_CONFIG_DIR) },
-        { provide: RULES, inject: [WARDEN_CONFIG], useFactory: (c: ReturnType<typeof loadWardenConfig>) => c.rules },
-        { provide: FORMAT_TABLES, inject: [WARDEN_CONFIG], useFactory: (c: ReturnType<typeof loadWardenConfig>) => c.formats },
-        { provide: ASSIGNMENT_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: ReturnType<typeof loadWardenConfig>) => c.assignment },
-        { provide: SLA_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: ReturnType<typeof loadWardenConfig>) => c.sla },
+        { provide: RULES, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.rules },
+        { provide: FORMAT_TABLES, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.formats },
+        { provide: ASSIGNMENT_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.assignment },
+        { provide: SLA_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.sla },
       ],
       exports: [ENV, RULES, FORMAT_TABLES, ASSIGNMENT_CONFIG, SLA_CONFIG],
     };

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { advisoryLockKey } from '../database/pg';
-import { OPEN_TASK_STATUSES, type TaskStatus } from '../domain';
+import { OPEN_TASK_STATUSES, type Priority, type TaskKind, type TaskStatus } from '../domain';
 import { NotificationsService } from '../notifications/notifications.service';
 import { AssignmentVia, chooseAssignee, isOutOfOffice } from './assign';
 import { ASSIGNMENT_CONFIG, LEAD_ROLE, type AssignmentConfig } from './assignment.schema';
@@ -207,9 +207,9 @@ export class AssignmentService implements OnApplicationBootstrap {
 /** An assignment with the task facts its notice names. */
 interface AssignmentNoticeRow {
   title: string;
-  priority: string;
+  priority: Priority;
   incident_id: string | null;
-  kind: string;
+  kind: TaskKind;
   ack_deadline: Date;
   analyst_id: string | null;
   reason: string;

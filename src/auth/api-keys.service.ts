@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ENV } from '../common/env';
-import type { Env } from '../common/env';
+import { ENV, type Env } from '../common/env';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ApiKey, Scope } from './api-key.entity';

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Env } from '../common/env';
-import { ENV } from '../common/env';
+import { ENV, Env } from '../common/env';
 import { dataSourceOptions } from './data-source-options';
 
 @Module({

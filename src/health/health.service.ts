@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Connection } from '@temporalio/client';
 import { DataSource } from 'typeorm';
-import { Env } from '../common/env';
-import { ENV } from '../common/env';
+import { ENV, Env } from '../common/env';
 import { TEMPORAL_CONNECTION } from '../temporal/temporal-client.module';
 
 export interface PartHealth {

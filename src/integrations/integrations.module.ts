@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { ENV } from '../common/env';
-import type { Env } from '../common/env';
+import { ENV, type Env } from '../common/env';
 import { LogNotifier } from '../notifications/log.notifier';
 import { NOTIFIERS, Notifier } from '../notifications/notifier';
 import { WebhookNotifier } from './webhook/webhook.notifier';

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Pool } from 'pg';
-import { ENV } from '../common/env';
-import type { Env } from '../common/env';
+import { ENV, type Env } from '../common/env';
 import { incidentWorkflowId, OutboxKind, signalFor } from '../domain';
 import { outboxBackoffSeconds } from './outbox';
 

@@ -4,6 +4,7 @@ import { loadWardenConfig } from '../config/warden-config';
 import { validateItems } from '../ingest/intake';
 import { normalizers } from '../ingest/normalizers';
 import { backtest, formatBacktest } from './backtest';
+import { rulesFileSchema } from './rules.schema';
 
 // Ingest validates before correlation sees anything; so does the CLI's backtest.
 const validated = (items: Parameters<typeof validateItems>[0]) => validateItems(items);
@@ -42,5 +43,30 @@ describe(backtest.name, () => {
       expect.objectContaining({ correlationKey: 'sourceIp=203.0.113.9', alerts: 3, rule: 'failed-logins', notifications: 1 }),
     ]);
     expect(formatBacktest(report)).toContain('incidents by priority: P3=1');
+  });
+
+  it('shows where a storm would fold, with its sources', async () => {
+    const rules = rulesFileSchema.parse({
+      rules: [{ name: 'scan', match: { type: 'port_scan' }, action: 'correlate', storm: { threshold: 2, key_by: ['destinationIp'] } }],
+    });
+    const items = Array.from({ length: 6 }, (_, i) => ({
+      alert: {
+        source: 'ids',
+        type: 'port_scan',
+        severity: 'medium',
+        title: 'scan',
+        sourceIp: `198.51.100.${i + 1}`,
+        destinationIp: '192.0.2.10',
+        occurredAt: `2025-01-01T00:00:0${i}Z`,
+      } as never,
+      pointer: '',
+    }));
+    const report = await backtest(validated(items), rules);
+    expect(report.incidents.map((i) => [i.correlationKey, i.alerts, i.stormSources])).toEqual([
+      ['sourceIp=198.51.100.1', 1, undefined],
+      ['sourceIp=198.51.100.2', 1, undefined],
+      ['storm=scan|destinationIp=192.0.2.10', 4, 4],
+    ]);
+    expect(formatBacktest(report)).toContain('#3 rule scan: 4 alerts from 4 sources (storm=scan|destinationIp=192.0.2.10)');
   });
 });

@@ -15,6 +15,8 @@ export interface BacktestIncident {
   alerts: number;
   /** Signals the workflow would receive, opening included; batched incidents get none. */
   notifications: number;
+  /** A storm incident: how many distinct sources it folded; absent for an ordinary incident. */
+  stormSources?: number;
 }
 
 export interface BacktestReport {
@@ -74,6 +76,7 @@ export async function backtest(items: { accepted: AcceptedAlert[]; rejected: Ite
     types: i.types,
     alerts: i.alertCount,
     notifications: notifications.get(i.id) ?? 0,
+    ...(i.storm ? { stormSources: engine.changes.stormSources.get(i.id)?.size ?? 0 } : {}),
   }));
   return report;
 }
@@ -84,14 +87,31 @@ export function formatBacktest(report: BacktestReport): string {
     `alerts: ${report.alerts}  new: ${report.new}  duplicates: ${report.duplicates}  suppressed: ${report.suppressed}  ` +
       `rejected: ${report.rejected.length}  incidents: ${report.incidents.length}`,
     '',
-    ['#', 'priority', 'severity', 'action', 'rule', 'alerts', 'signals', 'correlation key', 'types'].join('\t'),
+    ['#', 'priority', 'severity', 'action', 'rule', 'alerts', 'signals', 'storm', 'correlation key', 'types'].join('\t'),
     ...report.incidents.map((i) =>
-      [i.number, i.priority, i.severity, i.action, i.rule, i.alerts, i.notifications, i.correlationKey, i.types.join(',')].join('\t'),
+      [
+        i.number,
+        i.priority,
+        i.severity,
+        i.action,
+        i.rule,
+        i.alerts,
+        i.notifications,
+        i.stormSources === undefined ? '-' : `${i.stormSources} sources`,
+        i.correlationKey,
+        i.types.join(','),
+      ].join('\t'),
     ),
   ];
   for (const r of report.rejected) lines.push(`rejected #${r.index}: ${r.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
   const byPriority = new Map<string, number>();
   for (const i of report.incidents) byPriority.set(i.priority, (byPriority.get(i.priority) ?? 0) + 1);
+  const storms = report.incidents.filter((i) => i.stormSources !== undefined);
+  if (storms.length > 0) {
+    lines.push('', `storms: ${storms.length} storm incident(s) folded ${storms.reduce((n, i) => n + i.alerts, 0)} alerts:`);
+    for (const i of storms)
+      lines.push(`  #${i.number} rule ${i.rule}: ${i.alerts} alerts from ${i.stormSources} sources (${i.correlationKey})`);
+  }
   lines.push(
     '',
     `incidents by priority: ${

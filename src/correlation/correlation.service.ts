@@ -27,6 +27,9 @@ interface Pending extends AcceptedAlert {
 }
 
 const COLUMN: Record<CorrelationField, string> = { sourceIp: 'source_ip', destinationIp: 'destination_ip', user: '"user"', host: 'host' };
+/** Held while a chunk opens incidents for a storm-folding rule, so its threshold counts exactly across replicas. */
+const ruleLock = (rule: string) => `storm-rule:${rule}`;
+
 /** Alerts per transaction: large enough to amortize round trips, small enough to keep locks short. */
 const CHUNK = 100;
 const isDataError = (err: unknown) => /^2[23]/.test((err as { code?: string }).code ?? '');
@@ -41,6 +44,8 @@ const isDataError = (err: unknown) => /^2[23]/.test((err as { code?: string }).c
 @Injectable()
 export class CorrelationService {
   private readonly pool: Pool;
+  /** Storm-folding rules that opened incidents within their window, until when (ms): their chunks lock the rule up front. */
+  private readonly openingRules = new Map<string, number>();
 
   constructor(
     @InjectDataSource() dataSource: DataSource,
@@ -113,26 +118,61 @@ export class CorrelationService {
     }
   }
 
+  /**
+   * Storm state is read without its locks, so alerts of a rule that is not storming never
+   * contend on it. When the engine routes alerts to a storm key, or opens incidents for a
+   * storm-folding rule (whose threshold counts them), the chunk runs again holding those
+   * locks; rules that opened incidents lately take theirs up front.
+   */
   private async storeChunk(chunk: Pending[], results: ItemResult[]): Promise<boolean> {
+    const now = Date.now();
+    let stormLocks = [
+      ...new Set(chunk.flatMap((p) => ((this.openingRules.get(p.decision.rule) ?? 0) > now ? [ruleLock(p.decision.rule)] : []))),
+    ];
+    for (;;) {
+      const outcome = await this.runChunk(chunk, stormLocks);
+      if ('relockWith' in outcome) {
+        stormLocks = outcome.relockWith;
+        continue;
+      }
+      chunk.forEach((p, i) => results.push({ index: p.index, ...outcome.results[i] }));
+      for (const p of chunk) {
+        if (outcome.openingRules.has(p.decision.rule)) this.openingRules.set(p.decision.rule, now + p.decision.storm!.withinSeconds * 1000);
+      }
+      return outcome.wroteOutbox;
+    }
+  }
+
+  private async runChunk(
+    chunk: Pending[],
+    stormLocks: string[],
+  ): Promise<{ results: EngineResult[]; wroteOutbox: boolean; openingRules: Set<string> } | { relockWith: string[] }> {
     const keys = chunk.map((p) => CorrelationEngine.keys(p.alert, p.decision));
+    const stormRules = new Map(chunk.flatMap((p) => (p.decision.storm ? [[p.decision.rule, p.decision.storm] as const] : [])));
     const client = await this.pool.connect();
     let released = false;
     try {
       const read = (await client.query<SnapshotRow>(
         beginAndReadSql({
-          lockNames: keys.flatMap((k) => [`fingerprint:${k.fingerprint}`, `correlation:${k.correlationKey}`]),
+          lockNames: [...keys.flatMap((k) => [`fingerprint:${k.fingerprint}`, `correlation:${k.correlationKey}`]), ...stormLocks],
           fingerprints: keys.map((k) => k.fingerprint),
-          correlationKeys: keys.map((k) => k.correlationKey),
+          correlationKeys: keys.flatMap((k) => (k.stormKey ? [k.correlationKey, k.stormKey] : [k.correlationKey])),
           idempotencyKeys: chunk.flatMap((p) => (p.idempotencyKey ? [p.idempotencyKey] : [])),
           externalIds: chunk.flatMap((p) => (p.alert.externalId ? [{ source: p.alert.source, externalId: p.alert.externalId }] : [])),
+          stormRules: [...stormRules].map(([rule, s]) => ({ rule, withinSeconds: s.withinSeconds, threshold: s.threshold })),
         }),
       )) as unknown as QueryResult<SnapshotRow>[];
       const { now, snapshot } = toSnapshot(read[read.length - 1].rows[0]);
       const engine = new CorrelationEngine(snapshot, randomUUID);
-      const outcomes: EngineResult[] = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey));
+      const results: EngineResult[] = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey));
+      const needed = [...[...engine.stormKeys].map((k) => `correlation:${k}`), ...[...engine.openingRules].map(ruleLock)];
+      const unlocked = needed.filter((k) => !stormLocks.includes(k));
+      if (unlocked.length > 0) {
+        await client.query('ROLLBACK');
+        return { relockWith: [...stormLocks, ...unlocked] };
+      }
       await client.query(writeAndCommitSql(engine.changes, now));
-      chunk.forEach((p, i) => results.push({ index: p.index, ...outcomes[i] }));
-      return engine.changes.outbox.length > 0;
+      return { results, wroteOutbox: engine.changes.outbox.length > 0, openingRules: engine.openingRules };
     } catch (err) {
       // A connection that cannot even roll back is destroyed rather than returned to the pool.
       const broken = await client.query('ROLLBACK').then(

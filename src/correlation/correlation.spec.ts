@@ -20,6 +20,7 @@ const decision = (over: Partial<RuleDecision> = {}): RuleDecision => ({
   dedupWindowSeconds: 300,
   playbooks: [],
   assignRole: 'analyst',
+  storm: null,
   ...over,
 });
 

@@ -15,6 +15,23 @@ export function correlationKey(decision: RuleDecision, alert: SecurityAlert, ale
   return `fingerprint=${alertFingerprint}`;
 }
 
+/**
+ * A storm incident's key: the rule and the values of its `key_by` fields. The `storm=`
+ * prefix cannot collide with a field key, so a storm never takes over an ordinary incident.
+ */
+export function stormKey(decision: RuleDecision, alert: SecurityAlert): string {
+  const fields = decision.storm?.keyBy ?? [];
+  return [`storm=${encodeURIComponent(decision.rule)}`, ...fields.map((f) => `${f}=${encodeURIComponent(alert[f] ?? '')}`)].join('|');
+}
+
+/** What a storm incident counts an alert under: the values its own incident would have been keyed by. */
+export function stormSource(decision: RuleDecision, alert: SecurityAlert): string {
+  const fields = decision.correlateBy.filter((f) => alert[f]);
+  if (fields.length === 1) return alert[fields[0]]!;
+  if (fields.length > 1) return fields.map((f) => `${f}=${alert[f]}`).join(' ');
+  return alert.sourceIp ?? alert.user ?? alert.host ?? '(none)';
+}
+
 /** What correlation needs to know about the open incident for a key. */
 export interface OpenIncident {
   id: string;

@@ -20,6 +20,7 @@ const decision = (over: Partial<RuleDecision> = {}): RuleDecision => ({
   dedupWindowSeconds: 300,
   playbooks: [],
   assignRole: 'analyst',
+  storm: null,
   ...over,
 });
 const POLICY: IncidentPolicy = { rule: 'medium', action: 'correlate', assignRole: 'analyst', playbooks: [] };
@@ -236,6 +237,105 @@ describe(CorrelationEngine.name, () => {
       const joined = e.apply(alert({ title: 'm' }), decision({ priority: 'P3' }), at(1));
       expect(joined.priority).toBe('P1');
       expect(e.changes.alerts[1].priority).toBe('P1');
+    });
+  });
+
+  describe('storm folding', () => {
+    const storm = (over: Partial<NonNullable<RuleDecision['storm']>> = {}) =>
+      decision({ rule: 'scan', storm: { threshold: 3, withinSeconds: 60, quietSeconds: 300, keyBy: [], ...over } });
+    const fromIp = (n: number, over: Partial<SecurityAlert> = {}) => alert({ sourceIp: `10.0.1.${n}`, ...over });
+    const created = (e: CorrelationEngine) => [...e.changes.created.values()];
+
+    it('folds what the rule opens past its threshold into one storm incident, counted per source', () => {
+      const e = engine();
+      for (let i = 1; i <= 10; i++) e.apply(fromIp(i), storm(), at(i));
+      expect(created(e).map((i) => [i.correlationKey, i.storm, i.alertCount])).toEqual([
+        ['sourceIp=10.0.1.1', false, 1],
+        ['sourceIp=10.0.1.2', false, 1],
+        ['sourceIp=10.0.1.3', false, 1],
+        ['storm=scan', true, 7],
+      ]);
+      const stormId = created(e)[3].id;
+      expect([...e.changes.stormSources.get(stormId)!]).toEqual([4, 5, 6, 7, 8, 9, 10].map((n) => [`10.0.1.${n}`, 1]));
+      expect(created(e)[3].sourceIp).toBeUndefined();
+      expect(created(e)[3]).toMatchObject({ title: 'Alert storm: rule scan (first: scan)', openingRule: 'scan' });
+      expect(e.stormKeys).toEqual(new Set(['storm=scan']));
+    });
+
+    it('keeps joining an incident opened before the threshold by its own key', () => {
+      const e = engine();
+      for (let i = 1; i <= 5; i++) e.apply(fromIp(i), storm(), at(i));
+      const r = e.apply(fromIp(1, { title: 'again' }), storm(), at(6));
+      expect(r.incidentId).toBe(created(e)[0].id);
+      expect(created(e)[0].alertCount).toBe(2);
+    });
+
+    it('counts a repeat inside the storm as a duplicate of its first alert there', () => {
+      const e = engine();
+      for (let i = 1; i <= 4; i++) e.apply(fromIp(i), storm(), at(i));
+      const dup = e.apply(fromIp(4), storm(), at(5));
+      expect(dup).toMatchObject({ status: 'duplicate', incidentId: created(e)[3].id });
+      expect(e.changes.stormSources.get(created(e)[3].id)!.get('10.0.1.4')).toBe(2);
+    });
+
+    it('keys storms by the key_by fields', () => {
+      const e = engine();
+      const d = storm({ threshold: 1, keyBy: ['destinationIp'] });
+      e.apply(fromIp(1, { destinationIp: '192.0.2.1' }), d, at(1));
+      e.apply(fromIp(2, { destinationIp: '192.0.2.1' }), d, at(2));
+      e.apply(fromIp(3, { destinationIp: '192.0.2.2' }), d, at(3));
+      e.apply(fromIp(4, { destinationIp: '192.0.2.1' }), d, at(4));
+      expect(created(e).map((i) => [i.correlationKey, i.alertCount])).toEqual([
+        ['sourceIp=10.0.1.1', 1],
+        ['storm=scan|destinationIp=192.0.2.1', 2],
+        ['storm=scan|destinationIp=192.0.2.2', 1],
+      ]);
+    });
+
+    it('takes the priority and severity of its worst alert', () => {
+      const e = engine();
+      for (let i = 1; i <= 4; i++) e.apply(fromIp(i), storm(), at(i));
+      e.apply(fromIp(5, { severity: 'high' }), { ...storm(), priority: 'P2' }, at(5));
+      expect(created(e)[3]).toMatchObject({ storm: true, severity: 'high', priority: 'P2' });
+    });
+
+    it('ends when the rule has been quiet for `quiet`, and starts again only at the threshold', () => {
+      const e = engine();
+      for (let i = 1; i <= 4; i++) e.apply(fromIp(i), storm(), at(i));
+      // 400 s later: the storm is quiet and the openings are out of the 60 s window.
+      e.apply(fromIp(50), storm(), at(404));
+      expect(created(e).map((i) => [i.correlationKey, i.storm])).toEqual([
+        ['sourceIp=10.0.1.1', false],
+        ['sourceIp=10.0.1.2', false],
+        ['sourceIp=10.0.1.3', false],
+        ['storm=scan', true],
+        ['sourceIp=10.0.1.50', false],
+      ]);
+      for (let i = 51; i <= 53; i++) e.apply(fromIp(i), storm(), at(400 + i - 46));
+      // The quiet storm incident is closed for correlation; a new one takes its key.
+      expect(
+        created(e)
+          .filter((i) => i.storm)
+          .map((i) => [i.correlationKey, i.closed ?? false, i.alertCount]),
+      ).toEqual([
+        ['storm=scan', true, 1],
+        ['storm=scan', false, 1],
+      ]);
+    });
+
+    it('counts the openings stored before this run against the threshold', () => {
+      const snapshot = emptySnapshot();
+      snapshot.openings.set('scan', [at(-30).getTime(), at(-20).getTime(), at(-10).getTime()]);
+      const e = engine(snapshot);
+      expect(e.apply(fromIp(1), storm(), T0).incidentId).toBe(created(e)[0].id);
+      expect(created(e)[0]).toMatchObject({ correlationKey: 'storm=scan', storm: true });
+    });
+
+    it('never folds a rule without a storm policy', () => {
+      const e = engine();
+      for (let i = 1; i <= 10; i++) e.apply(fromIp(i), decision(), at(i));
+      expect(created(e).every((i) => !i.storm)).toBe(true);
+      expect(created(e)).toHaveLength(10);
     });
   });
 });

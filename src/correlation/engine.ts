@@ -1,5 +1,5 @@
 import type { AlertStatus, OutboxKind, Priority, SecurityAlert, Severity } from '../domain';
-import { CorrelationPlan, correlationKey, isWithinDedupWindow, OpenIncident, planCorrelation } from './correlation';
+import { CorrelationPlan, correlationKey, isWithinDedupWindow, OpenIncident, planCorrelation, stormKey, stormSource } from './correlation';
 import { fingerprint } from './fingerprint';
 import type { RuleDecision } from './rules';
 import type { RuleAction } from './rules.schema';
@@ -51,9 +51,17 @@ export interface Snapshot {
   /** The incident accepting alerts, per correlation key. */
   open: Map<string, TrackedIncident>;
   silences: { id: string; matchers: Matcher[] }[];
+  /** Per storm-folding rule, when (ms) it opened its recent ordinary incidents: what its threshold counts. */
+  openings: Map<string, number[]>;
 }
 
-export const emptySnapshot = (): Snapshot => ({ repeats: new Map(), firsts: new Map(), open: new Map(), silences: [] });
+export const emptySnapshot = (): Snapshot => ({
+  repeats: new Map(),
+  firsts: new Map(),
+  open: new Map(),
+  silences: [],
+  openings: new Map(),
+});
 
 export const externalKey = (source: string, externalId: string) => `ext:${JSON.stringify([source, externalId])}`;
 
@@ -85,6 +93,10 @@ export interface IncidentRecord extends TrackedIncident {
   firstSeenAt: Date;
   /** Opened and already past its window within the same run. */
   closed?: boolean;
+  /** A storm incident: it gathers a storming rule's alerts across keys. */
+  storm: boolean;
+  /** The rule that opened it (`rule` follows priority rises); storm thresholds count by it. */
+  openingRule: string;
 }
 
 export interface OutboxRecord {
@@ -103,7 +115,16 @@ export interface ChangeSet {
   alerts: AlertRecord[];
   /** Stored first alerts that gained repeats, and how many. */
   bumped: Map<string, number>;
+  /** Alerts that joined storm incidents, per incident and source. */
+  stormSources: Map<string, Map<string, number>>;
   outbox: OutboxRecord[];
+}
+
+const isWithin = (lastSeenAt: Date, windowSeconds: number, now: Date) => lastSeenAt.getTime() >= now.getTime() - windowSeconds * 1000;
+
+function stormTitle(decision: RuleDecision, alert: SecurityAlert): string {
+  const on = (decision.storm?.keyBy ?? []).map((f) => `${f} ${alert[f] ?? 'unset'}`).join(', ');
+  return `Alert storm: rule ${decision.rule}${on ? ` on ${on}` : ''} (first: ${alert.title})`;
 }
 
 export interface EngineResult {
@@ -115,7 +136,21 @@ export interface EngineResult {
 }
 
 export class CorrelationEngine {
-  readonly changes: ChangeSet = { closed: new Set(), updated: new Map(), created: new Map(), alerts: [], bumped: new Map(), outbox: [] };
+  readonly changes: ChangeSet = {
+    closed: new Set(),
+    updated: new Map(),
+    created: new Map(),
+    alerts: [],
+    bumped: new Map(),
+    stormSources: new Map(),
+    outbox: [],
+  };
+  /**
+   * What ingest must hold locks on for this run to count (it takes them only when needed):
+   * the storm keys it routed alerts to, and the storm-folding rules it opened incidents for.
+   */
+  readonly stormKeys = new Set<string>();
+  readonly openingRules = new Set<string>();
   private readonly inRun = new Map<string, AlertRecord>();
 
   constructor(
@@ -123,10 +158,17 @@ export class CorrelationEngine {
     private readonly newId: () => string,
   ) {}
 
-  /** The fingerprint and correlation key of an alert: what ingest locks before reading the snapshot. */
-  static keys(alert: SecurityAlert, decision: RuleDecision): { fingerprint: string; correlationKey: string } {
+  /**
+   * The fingerprint and correlation key of an alert, which ingest locks before reading the
+   * snapshot, and the storm key it may fold into, which ingest reads too.
+   */
+  static keys(alert: SecurityAlert, decision: RuleDecision): { fingerprint: string; correlationKey: string; stormKey?: string } {
     const fp = fingerprint(alert, decision.dedupFields);
-    return { fingerprint: fp, correlationKey: correlationKey(decision, alert, fp) };
+    return {
+      fingerprint: fp,
+      correlationKey: correlationKey(decision, alert, fp),
+      ...(decision.storm ? { stormKey: stormKey(decision, alert) } : {}),
+    };
   }
 
   apply(alert: SecurityAlert, decision: RuleDecision, now: Date, idempotencyKey?: string): EngineResult {
@@ -135,7 +177,8 @@ export class CorrelationEngine {
     if (repeat)
       return { status: repeat.status, alertId: repeat.alertId, incidentId: repeat.incidentId, priority: repeat.priority, repeat: true };
 
-    const { fingerprint: fp, correlationKey: key } = CorrelationEngine.keys(alert, decision);
+    const { fingerprint: fp, correlationKey: ownKey } = CorrelationEngine.keys(alert, decision);
+    let key = ownKey;
     const record = (status: AlertStatus, incidentId: string | null, extra: Partial<AlertRecord> = {}): EngineResult => {
       const priority = incidentId ? this.state.open.get(key)!.priority : decision.priority;
       const row: AlertRecord = {
@@ -162,6 +205,10 @@ export class CorrelationEngine {
     const silence = this.state.silences.find((s) => silenceMatches(s.matchers, alert));
     if (silence || decision.action === 'suppress') return record('suppressed', null, { silenceId: silence?.id ?? null });
 
+    const route = this.route(alert, decision, ownKey, now);
+    key = route.key;
+    // A storm incident accepts alerts until its rule has been quiet for the storm's `quiet`.
+    const policy = route.storm ? { ...decision, correlationWindowSeconds: decision.storm!.quietSeconds } : decision;
     const open = this.state.open.get(key) ?? null;
     const first = this.state.firsts.get(fp);
     // A repeat joins only the incident its key holds the lock on, so a closed or foreign one is never touched.
@@ -169,7 +216,7 @@ export class CorrelationEngine {
     // a rule with a higher priority (a threshold now met) raises it.
     const repeatPlan =
       first && open && first.incidentId === open.id && isWithinDedupWindow(first.lastSeenAt, decision, now)
-        ? planCorrelation(open, alert, decision, now)
+        ? planCorrelation(open, alert, policy, now)
         : null;
     if (repeatPlan?.kind === 'join') {
       this.joinIncident(open!, repeatPlan, decision, now);
@@ -177,10 +224,11 @@ export class CorrelationEngine {
       const inRun = this.inRun.get(first!.alertId);
       if (inRun) inRun.occurrenceCount++;
       else this.changes.bumped.set(first!.alertId, (this.changes.bumped.get(first!.alertId) ?? 0) + 1);
+      if (route.storm) this.countSource(open!.id, stormSource(decision, alert));
       return record('duplicate', open!.id, { duplicateOf: first!.alertId });
     }
 
-    const plan = planCorrelation(open, alert, decision, now);
+    const plan = planCorrelation(open, alert, policy, now);
     let incidentId: string;
     if (plan.kind === 'join') {
       incidentId = plan.incidentId;
@@ -196,24 +244,61 @@ export class CorrelationEngine {
         id: incidentId,
         correlationKey: key,
         ...policyOf(decision),
-        title: alert.title,
+        title: route.storm ? stormTitle(decision, alert) : alert.title,
         severity: alert.severity,
         priority: decision.priority,
         types: [alert.type],
         alertCount: 1,
-        sourceIp: alert.sourceIp,
-        user: alert.user,
-        host: alert.host,
+        // A storm spans sources, users and hosts: its per-source counts hold them.
+        ...(route.storm ? {} : { sourceIp: alert.sourceIp, user: alert.user, host: alert.host }),
         firstSeenAt: now,
         lastSeenAt: now,
+        storm: route.storm,
+        openingRule: decision.rule,
       };
+      if (!route.storm && decision.storm) this.opened(decision.rule, decision.storm.withinSeconds, now);
       this.changes.created.set(incidentId, created);
       this.state.open.set(key, { ...created });
       this.notify(created);
     }
+    if (route.storm) this.countSource(incidentId, stormSource(decision, alert));
     const result = record('new', incidentId);
     this.state.firsts.set(fp, { alertId: result.alertId, incidentId, lastSeenAt: now });
     return result;
+  }
+
+  /**
+   * Where an alert goes: the incident its own key holds while that accepts alerts; else,
+   * while its rule storms (a storm incident still active, or the rule at its threshold of
+   * incidents opened within the window), the storm incident; else a new incident of its own.
+   */
+  private route(alert: SecurityAlert, decision: RuleDecision, ownKey: string, now: Date): { key: string; storm: boolean } {
+    const storm = decision.storm;
+    const own = this.state.open.get(ownKey);
+    if (!storm || (own && isWithin(own.lastSeenAt, decision.correlationWindowSeconds, now))) return { key: ownKey, storm: false };
+    const key = stormKey(decision, alert);
+    const current = this.state.open.get(key);
+    const raging = current !== undefined && isWithin(current.lastSeenAt, storm.quietSeconds, now);
+    if (!raging && this.openedWithin(decision.rule, storm.withinSeconds, now) < storm.threshold) return { key: ownKey, storm: false };
+    this.stormKeys.add(key);
+    return { key, storm: true };
+  }
+
+  private openedWithin(rule: string, withinSeconds: number, now: Date): number {
+    const since = now.getTime() - withinSeconds * 1000;
+    return (this.state.openings.get(rule) ?? []).filter((t) => t > since).length;
+  }
+
+  private opened(rule: string, withinSeconds: number, now: Date): void {
+    this.openingRules.add(rule);
+    const since = now.getTime() - withinSeconds * 1000;
+    this.state.openings.set(rule, [...(this.state.openings.get(rule) ?? []).filter((t) => t > since), now.getTime()]);
+  }
+
+  private countSource(incidentId: string, source: string): void {
+    let sources = this.changes.stormSources.get(incidentId);
+    if (!sources) this.changes.stormSources.set(incidentId, (sources = new Map()));
+    sources.set(source, (sources.get(source) ?? 0) + 1);
   }
 
   /** Tells the incident's workflow; batched incidents have none (the digest gathers them). */

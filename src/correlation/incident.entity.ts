@@ -8,6 +8,7 @@ import type { IncidentStatus } from '../domain';
 @Entity({ name: 'incidents' })
 @Index('IDX_incidents_digest_pending', ['createdAt'], { where: "action = 'batch' AND digest_task_id IS NULL" })
 @Index('UQ_incidents_open_correlation_key', ['correlationKey'], { unique: true, where: 'correlation_closed_at IS NULL' })
+@Index('IDX_incidents_openings', ['openingRule', 'firstSeenAt'], { where: 'NOT storm' })
 export class Incident {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -37,6 +38,14 @@ export class Incident {
 
   @Column({ type: 'text' })
   rule: string;
+
+  /** The rule that opened it (`rule` follows priority rises): storm thresholds count incidents by it. */
+  @Column({ name: 'opening_rule', type: 'text' })
+  openingRule: string;
+
+  /** A storm incident: a storming rule's alerts across correlation keys, counted per source in storm_sources. */
+  @Column({ type: 'boolean', default: false })
+  storm: boolean;
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   playbooks: string[];

@@ -10,6 +10,8 @@ export interface IncidentForTask {
   priority: Priority;
   assign_role: string;
   types: string[];
+  /** A storm incident gets the storm checklist. */
+  storm: boolean;
 }
 
 /** A `batch` incident waiting for the next digest. */
@@ -28,7 +30,7 @@ export interface DigestCandidate {
 @Injectable()
 export class IncidentsService {
   async forTask(m: EntityManager, incidentId: string): Promise<IncidentForTask | undefined> {
-    const [row] = await m.query<IncidentForTask[]>(`SELECT id, title, priority, assign_role, types FROM incidents WHERE id = $1`, [
+    const [row] = await m.query<IncidentForTask[]>(`SELECT id, title, priority, assign_role, types, storm FROM incidents WHERE id = $1`, [
       incidentId,
     ]);
     return row;

@@ -18,6 +18,8 @@ export interface SnapshotRequest {
   correlationKeys: string[];
   idempotencyKeys: string[];
   externalIds: { source: string; externalId: string }[];
+  /** Rules that may fold into storms: their recent openings are read, up to the threshold. */
+  stormRules: { rule: string; withinSeconds: number; threshold: number }[];
 }
 
 /**
@@ -47,7 +49,19 @@ SELECT clock_timestamp() AS now,
      SELECT id, correlation_key, severity, priority, types, alert_count, last_seen_at, rule, action, assign_role, playbooks FROM incidents
       WHERE correlation_key = ANY(${textArray(r.correlationKeys)}) AND correlation_closed_at IS NULL) x) AS open,
   (SELECT coalesce(json_agg(json_build_object('id', id, 'matchers', matchers)), '[]')
-     FROM silences WHERE starts_at <= now() AND ends_at > now()) AS silences`;
+     FROM silences WHERE starts_at <= now() AND ends_at > now()) AS silences,
+  ${openingsSql(r.stormRules)} AS openings`;
+}
+
+/** When each storm-folding rule opened its latest ordinary incidents within its window: no more than its threshold needs. */
+function openingsSql(rules: SnapshotRequest['stormRules']): string {
+  if (rules.length === 0) return `'{}'::json`;
+  const perRule = rules.map(
+    (r) => `SELECT ${lit(r.rule)} AS rule, ARRAY(SELECT first_seen_at FROM incidents
+       WHERE opening_rule = ${lit(r.rule)} AND NOT storm AND first_seen_at > clock_timestamp() - make_interval(secs => ${r.withinSeconds})
+       ORDER BY first_seen_at DESC LIMIT ${r.threshold}) AS times`,
+  );
+  return `(SELECT coalesce(json_object_agg(rule, times), '{}') FROM (${perRule.join(' UNION ALL ')}) x)`;
 }
 
 /** Each lookup on its own index; an OR across them would scan the table. */
@@ -88,10 +102,17 @@ export interface SnapshotRow {
     playbooks: string[];
   }[];
   silences: Snapshot['silences'];
+  openings: Record<string, string[]>;
 }
 
 export function toSnapshot(row: SnapshotRow): { now: Date; snapshot: Snapshot } {
-  const snapshot: Snapshot = { repeats: new Map(), firsts: new Map(), open: new Map(), silences: row.silences };
+  const snapshot: Snapshot = {
+    repeats: new Map(),
+    firsts: new Map(),
+    open: new Map(),
+    silences: row.silences,
+    openings: new Map(Object.entries(row.openings).map(([rule, times]) => [rule, times.map((t) => Date.parse(t)).reverse()])),
+  };
   for (const r of row.repeats) {
     const result = { alertId: r.id, incidentId: r.incident_id, status: r.status, priority: r.priority };
     if (r.idempotency_key) snapshot.repeats.set(`idem:${r.idempotency_key}`, result);
@@ -169,10 +190,20 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
         i.alertCount,
         lit(i.firstSeenAt, 'timestamptz'),
         lit(i.lastSeenAt, 'timestamptz'),
+        i.storm,
+        lit(i.openingRule),
       ].join(', '),
     );
     statements.push(`INSERT INTO incidents (id, correlation_key, correlation_closed_at, title, severity, priority, action, rule, playbooks,
-        assign_role, types, source_ip, "user", host, alert_count, first_seen_at, last_seen_at) VALUES (${rows.join('), (')})`);
+        assign_role, types, source_ip, "user", host, alert_count, first_seen_at, last_seen_at, storm, opening_rule) VALUES (${rows.join('), (')})`);
+  }
+  if (c.stormSources.size) {
+    const rows = [...c.stormSources].flatMap(([id, sources]) =>
+      [...sources].map(([source, n]) => `(${lit(id, 'uuid')}, ${lit(source)}, ${n})`),
+    );
+    statements.push(`INSERT INTO storm_sources (incident_id, source, alerts, first_seen_at, last_seen_at)
+        SELECT v.id, v.source, v.n, ${at}, ${at} FROM (VALUES ${rows.join(', ')}) AS v(id, source, n)
+      ON CONFLICT (incident_id, source) DO UPDATE SET alerts = storm_sources.alerts + excluded.alerts, last_seen_at = excluded.last_seen_at`);
   }
   if (c.alerts.length) {
     const rows = c.alerts.map(

@@ -44,6 +44,35 @@ export const matchSchema = z
   })
   .strict();
 
+/**
+ * Storm folding: once a rule has opened `threshold` incidents within `within`, its further
+ * alerts that would open an incident join one storm incident per rule (and `key_by`
+ * values) instead, until the rule has been quiet for `quiet`.
+ */
+export const STORM_DEFAULTS = { threshold: 50, within: 60, quiet: 300, key_by: [] as CorrelationField[] };
+const stormFields = {
+  threshold: z.number().int().min(1),
+  within: durationSchema,
+  quiet: durationSchema,
+  key_by: z.array(z.enum(CORRELATION_FIELDS)),
+};
+/** A rule's storm settings: `false` turns folding off; an object overrides some of the defaults. */
+const stormSchema = z.union([z.literal(false), z.object(stormFields).partial().strict()]);
+/** The file's storm defaults, filled in from STORM_DEFAULTS. */
+const stormDefaultsSchema = z
+  .union([
+    z.literal(false),
+    z
+      .object({
+        threshold: stormFields.threshold.default(STORM_DEFAULTS.threshold),
+        within: stormFields.within.default(STORM_DEFAULTS.within),
+        quiet: stormFields.quiet.default(STORM_DEFAULTS.quiet),
+        key_by: stormFields.key_by.default(STORM_DEFAULTS.key_by),
+      })
+      .strict(),
+  ])
+  .prefault({});
+
 const decisionFields = {
   action: z.enum(ACTIONS),
   priority: z.enum(PRIORITIES).optional(),
@@ -53,6 +82,7 @@ const decisionFields = {
   dedup_window: durationSchema.optional(),
   playbooks: z.array(z.string().min(1)).optional(),
   assign_role: z.string().min(1).optional(),
+  storm: stormSchema.optional(),
 };
 
 export const ruleSchema = z
@@ -71,6 +101,7 @@ export const rulesFileSchema = z
           .default(['source', 'type', 'sourceIp', 'destinationIp', 'user', 'host', 'title']),
         correlate_by: z.array(z.enum(CORRELATION_FIELDS)).default(['sourceIp']),
         assign_role: z.string().min(1).default('analyst'),
+        storm: stormDefaultsSchema,
       })
       .strict()
       // prefault runs the field defaults above, so they are written once.

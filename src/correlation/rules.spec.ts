@@ -240,6 +240,7 @@ describe('toDecision', () => {
       dedupWindowSeconds: 600,
       playbooks: [],
       assignRole: 'triage',
+      storm: { threshold: 50, withinSeconds: 60, quietSeconds: 300, keyBy: [] },
     });
   });
 
@@ -267,6 +268,7 @@ describe('toDecision', () => {
       dedupWindowSeconds: 30,
       playbooks: ['contain-source'],
       assignRole: 'team_lead',
+      storm: { threshold: 50, withinSeconds: 60, quietSeconds: 300, keyBy: [] },
     });
   });
 
@@ -282,7 +284,47 @@ describe('toDecision', () => {
       dedupWindowSeconds: 600,
       playbooks: [],
       assignRole: 'triage',
+      storm: null,
     });
+  });
+});
+
+describe('stormPolicy', () => {
+  const decide = (r: RuleInput, defaults?: z.input<typeof rulesFileSchema>['defaults']) => {
+    const file = rulesFile([r], defaults);
+    return toDecision(file.rules[0], file, alert()).storm;
+  };
+
+  it('takes the rule over the file defaults over the built-in ones', () => {
+    expect(decide(rule({ storm: { threshold: 5, key_by: ['destinationIp'] } }), { storm: { quiet: '10m' } })).toEqual({
+      threshold: 5,
+      withinSeconds: 60,
+      quietSeconds: 600,
+      keyBy: ['destinationIp'],
+    });
+  });
+
+  it('is off for a rule that says storm: false', () => {
+    expect(decide(rule({ storm: false }))).toBeNull();
+  });
+
+  it('is off by default when the file defaults say false, unless the rule turns it on', () => {
+    expect(decide(rule(), { storm: false })).toBeNull();
+    expect(decide(rule({ storm: { threshold: 7 } }), { storm: false })).toEqual({
+      threshold: 7,
+      withinSeconds: 60,
+      quietSeconds: 300,
+      keyBy: [],
+    });
+  });
+
+  it('never folds suppressed or batched alerts, which open no incident workflow', () => {
+    expect(decide(rule({ action: 'batch', storm: { threshold: 2 } }))).toBeNull();
+    expect(decide(rule({ action: 'suppress' }))).toBeNull();
+  });
+
+  it('refuses a threshold below one, naming the field', () => {
+    expect(() => rulesFile([rule({ storm: { threshold: 0 } })])).toThrow(/threshold/);
   });
 });
 
@@ -361,6 +403,7 @@ describe('evaluateRules', () => {
         dedupWindowSeconds: 300,
         playbooks: [],
         assignRole: 'analyst',
+        storm: { threshold: 50, withinSeconds: 60, quietSeconds: 300, keyBy: [] },
       });
     });
 
@@ -386,6 +429,7 @@ describe('rulesFileSchema', () => {
     expect(rulesFileSchema.parse({})).toEqual({
       defaults: {
         dedup_window: 300,
+        storm: { threshold: 50, within: 60, quiet: 300, key_by: [] },
         correlation_window: 3600,
         dedup_fields: ['source', 'type', 'sourceIp', 'destinationIp', 'user', 'host', 'title'],
         correlate_by: ['sourceIp'],

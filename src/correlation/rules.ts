@@ -1,6 +1,22 @@
 import { BlockList, isIP } from 'node:net';
 import { priorityForSeverity, severityRank, type Priority, type SecurityAlert } from '../domain';
-import type { AlertKeyField, CorrelationField, Rule, RuleAction, RuleMatch, RulesFile } from './rules.schema';
+import {
+  STORM_DEFAULTS,
+  type AlertKeyField,
+  type CorrelationField,
+  type Rule,
+  type RuleAction,
+  type RuleMatch,
+  type RulesFile,
+} from './rules.schema';
+
+/** When a rule's further alerts fold into a storm incident (rules.schema.ts, `storm`). */
+export interface StormPolicy {
+  threshold: number;
+  withinSeconds: number;
+  quietSeconds: number;
+  keyBy: CorrelationField[];
+}
 
 /** What the AnomalyToAction rules decided for one alert. */
 export interface RuleDecision {
@@ -13,6 +29,8 @@ export interface RuleDecision {
   dedupWindowSeconds: number;
   playbooks: string[];
   assignRole: string;
+  /** Null when the rule never folds: turned off, or its action opens no incident workflow. */
+  storm: StormPolicy | null;
 }
 
 export interface ThresholdQuery {
@@ -69,11 +87,21 @@ export function thresholdQuery(match: RuleMatch, alert: SecurityAlert): Threshol
   return { type: alert.type, by, withinSeconds: match.threshold.within };
 }
 
+/** The rule's storm settings over the file's defaults over the built-in ones; batch and suppress never fold. */
+export function stormPolicy(rule: Rule | null, file: RulesFile, action: RuleAction): StormPolicy | null {
+  const own = rule?.storm;
+  const defaults = file.defaults.storm;
+  if (action === 'batch' || action === 'suppress' || own === false || (own === undefined && defaults === false)) return null;
+  const s = { ...STORM_DEFAULTS, ...(defaults || {}), ...own };
+  return { threshold: s.threshold, withinSeconds: s.within, quietSeconds: s.quiet, keyBy: s.key_by };
+}
+
 export function toDecision(rule: Rule | null, file: RulesFile, alert: SecurityAlert): RuleDecision {
   const d = file.defaults;
+  const action = rule?.action ?? 'correlate';
   return {
     rule: rule?.name ?? NO_RULE,
-    action: rule?.action ?? 'correlate',
+    action,
     priority: rule?.priority ?? priorityForSeverity[alert.severity],
     correlateBy: rule?.correlate_by ?? d.correlate_by,
     correlationWindowSeconds: rule?.correlation_window ?? d.correlation_window,
@@ -81,6 +109,7 @@ export function toDecision(rule: Rule | null, file: RulesFile, alert: SecurityAl
     dedupWindowSeconds: rule?.dedup_window ?? d.dedup_window,
     playbooks: rule?.playbooks ?? [],
     assignRole: rule?.assign_role ?? d.assign_role,
+    storm: stormPolicy(rule, file, action),
   };
 }
 

@@ -102,4 +102,17 @@ describe(checklistFor.name, () => {
     first[0].text = 'changed';
     expect(checklistFor(['malware'])[0].text).not.toBe('changed');
   });
+
+  it('gives a storm incident the storm steps in place of the per-type ones', () => {
+    expect(checklistFor(['port_scan'], true).map((s) => s.id)).toEqual([
+      'review-alerts',
+      'storm-scope',
+      'storm-cause',
+      'storm-sources',
+      'storm-contain',
+      'storm-tune',
+      'document-findings',
+      'record-disposition',
+    ]);
+  });
 });

@@ -47,6 +47,15 @@ const STEPS = {
 
   'assess-impact': 'Assess the impact and decide whether to contain or escalate.',
 
+  'storm-scope':
+    'This is an alert storm: one rule opened too many incidents at once. Read the top sources and their counts on the incident.',
+  'storm-cause':
+    'Decide what caused it: one campaign (a distributed scan or spray), a monitor or rule misfiring, or a change such as a new scanner.',
+  'storm-sources':
+    'Check the top sources against threat intelligence; open incidents of their own for any source that needs one (its later alerts stay here).',
+  'storm-contain': 'If it is an attack, contain at the edge (block the ranges or the targeted service) rather than source by source.',
+  'storm-tune': 'If it is noise, add a silence or tune the rule, so the next storm does not page.',
+
   'document-findings': 'Write the findings, evidence and actions taken on the task.',
   'record-disposition': 'Resolve with a disposition: true_positive, false_positive or benign.',
 } as const satisfies Record<string, string>;
@@ -69,14 +78,19 @@ const BY_TYPE: Record<string, StepId[]> = {
 /** Alert types with their own checklist; any other type gets the default steps. */
 export const CHECKLIST_TYPES = Object.keys(BY_TYPE);
 
+const STORM: StepId[] = ['storm-scope', 'storm-cause', 'storm-sources', 'storm-contain', 'storm-tune'];
+
 /**
  * The investigation steps for an incident's alert types, in the order the types are
  * given: a common opening, each type's steps, then the default steps once if any type
  * (or none at all) has no checklist of its own, then the common closing. Each step once.
+ * A storm incident gets the storm steps in place of the per-type ones.
  */
-export function checklistFor(alertTypes: readonly string[]): ChecklistStep[] {
+export function checklistFor(alertTypes: readonly string[], storm = false): ChecklistStep[] {
   const known = alertTypes.filter((t) => Object.hasOwn(BY_TYPE, t));
   const needsDefault = known.length < alertTypes.length || alertTypes.length === 0;
-  const ids = new Set<StepId>([...OPENING, ...known.flatMap((t) => BY_TYPE[t]), ...(needsDefault ? DEFAULT : []), ...CLOSING]);
+  // A storm's own steps come first: it is worked as one event, not source by source.
+  const steps = storm ? STORM : [...known.flatMap((t) => BY_TYPE[t]), ...(needsDefault ? DEFAULT : [])];
+  const ids = new Set<StepId>([...OPENING, ...steps, ...CLOSING]);
   return [...ids].map((id) => ({ id, text: STEPS[id] }));
 }

@@ -16,6 +16,8 @@ interface IncidentRow {
   priority: Priority;
   action: string;
   rule: string;
+  opening_rule: string;
+  storm: boolean;
   playbooks: string[];
   assign_role: string;
   types: string[];
@@ -29,6 +31,18 @@ interface IncidentRow {
   resolved_at: Date | null;
   created_at: Date;
 }
+
+/** A storm incident's source, with how many distinct sources the storm holds in all. */
+interface StormSourceRow {
+  source: string;
+  alerts: number;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  sources: number;
+}
+
+/** How many of a storm's sources its detail lists, busiest first. */
+const TOP_STORM_SOURCES = 10;
 
 interface AssignmentRow {
   id: string;
@@ -209,7 +223,7 @@ export class TaskQueriesService {
   async incidentDetail(incidentId: string, alertLimit = 100) {
     const [row] = await this.dataSource.query<IncidentRow[]>(`SELECT * FROM incidents WHERE id = $1`, [incidentId]);
     if (!row) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: 'path:id', message: 'no such incident' }]);
-    const [alerts, tasks] = await Promise.all([
+    const [alerts, tasks, stormSources] = await Promise.all([
       this.dataSource.query<AlertSummaryRow[]>(
         `SELECT id, source, type, severity, title, source_ip, destination_ip, "user", host, status, occurrence_count, occurred_at, received_at, last_seen_at
            FROM alerts WHERE incident_id = $1 ORDER BY received_at DESC LIMIT $2`,
@@ -219,6 +233,13 @@ export class TaskQueriesService {
         incidentId,
         row.digest_task_id,
       ]),
+      row.storm
+        ? this.dataSource.query<StormSourceRow[]>(
+            `SELECT source, alerts, first_seen_at, last_seen_at, count(*) OVER ()::int AS sources FROM storm_sources
+              WHERE incident_id = $1 ORDER BY alerts DESC, source LIMIT $2`,
+            [incidentId, TOP_STORM_SOURCES],
+          )
+        : [],
     ]);
     const timeline = await this.dataSource.query<AuditRow[]>(
       `SELECT id, occurred_at, actor, action, subject_type, subject_id, before, after FROM audit_log
@@ -227,6 +248,19 @@ export class TaskQueriesService {
     );
     return {
       ...incidentView(row),
+      ...(row.storm
+        ? {
+            stormSources: {
+              distinct: stormSources[0]?.sources ?? 0,
+              top: stormSources.map((s) => ({
+                source: s.source,
+                alerts: s.alerts,
+                firstSeenAt: s.first_seen_at,
+                lastSeenAt: s.last_seen_at,
+              })),
+            },
+          }
+        : {}),
       alerts: alerts.map((a) => ({
         id: a.id,
         source: a.source,
@@ -266,6 +300,8 @@ function incidentView(r: IncidentRow) {
     priority: r.priority,
     action: r.action,
     rule: r.rule,
+    openingRule: r.opening_rule,
+    storm: r.storm,
     assignRole: r.assign_role,
     playbooks: r.playbooks,
     types: r.types,

@@ -1,24 +1,40 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { parse, stringify } from 'yaml';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { client, createKey, pollUntil, testEnv } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { kill, launch, Launched } from '../support/processes';
 import { freePort } from '../support/temporal-server';
 
-describe('two api replicas racing on one source IP', () => {
+describe('two api replicas racing', () => {
   const env = testEnv();
   const launched: Launched[] = [];
   let db: DataSource;
+  let replicas: ReturnType<typeof client>[];
+  // The run's config plus one storm-folding rule of the suite's own (folding is off for the rest of the shared database).
+  const configDir = mkdtempSync(join(tmpdir(), 'warden-replicas-'));
+  const STORM_THRESHOLD = 10;
 
-  afterAll(async () => {
-    kill(...launched);
-    await db?.destroy();
-  });
+  beforeAll(async () => {
+    cpSync(env.WARDEN_CONFIG_DIR, configDir, { recursive: true });
+    const rules = parse(readFileSync(join(configDir, 'rules.yaml'), 'utf8'));
+    rules.rules.unshift({
+      name: 'race-storm',
+      match: { type: 'race_scan' },
+      action: 'correlate',
+      correlate_by: ['sourceIp'],
+      storm: { threshold: STORM_THRESHOLD, within: '10m', quiet: '10m' },
+    });
+    writeFileSync(join(configDir, 'rules.yaml'), stringify(rules));
 
-  it('produce exactly one incident with the right count from 50 parallel clients', async () => {
     const ports = [await freePort(), await freePort()];
     for (const port of ports) {
-      launched.push(launch('main.ts', { PORT: String(port), HOST: '127.0.0.1', OUTBOX_DISPATCHER_ENABLED: 'false' }));
+      launched.push(
+        launch('main.ts', { PORT: String(port), HOST: '127.0.0.1', OUTBOX_DISPATCHER_ENABLED: 'false', WARDEN_CONFIG_DIR: configDir }),
+      );
     }
     for (const port of ports) {
       await pollUntil(
@@ -29,8 +45,16 @@ describe('two api replicas racing on one source IP', () => {
     }
     db = await new DataSource(dataSourceOptions(env.DATABASE_URL, 2)).initialize();
     const key = await createKey(env, ['ingest']);
-    const replicas = ports.map((port) => client(`http://127.0.0.1:${port}`, key));
+    replicas = ports.map((port) => client(`http://127.0.0.1:${port}`, key));
+  });
 
+  afterAll(async () => {
+    kill(...launched);
+    await db?.destroy();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  it('on one source IP produce exactly one incident with the right count from 50 parallel clients', async () => {
     const sourceIp = uniqueIp();
     // Half the clients repeat one alert (dedup races), half send distinct ones (correlation races).
     const results = await Promise.all(
@@ -61,5 +85,29 @@ describe('two api replicas racing on one source IP', () => {
       [sourceIp],
     );
     expect(occurrence_count).toBe(25);
+  });
+
+  it('in one storm open exactly the threshold of incidents and one storm incident, from 80 parallel clients', async () => {
+    // Single alerts, so most requests open an incident rather than join the storm: the threshold count is what races.
+    const results = await Promise.all(
+      Array.from({ length: 80 }, (_, i) =>
+        replicas[i % 2]('POST', '/v1/alerts', {
+          source: 'ids-race',
+          type: 'race_scan',
+          severity: 'medium',
+          title: 'Distributed scan',
+          sourceIp: `10.77.${i >> 8}.${i & 255}`,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(80).fill(202));
+    const incidents = await db.query(
+      `SELECT storm, count(*)::int AS incidents, sum(alert_count)::int AS alerts FROM incidents
+        WHERE opening_rule = 'race-storm' GROUP BY storm ORDER BY storm`,
+    );
+    expect(incidents).toEqual([
+      { storm: false, incidents: STORM_THRESHOLD, alerts: STORM_THRESHOLD },
+      { storm: true, incidents: 1, alerts: 80 - STORM_THRESHOLD },
+    ]);
   });
 });

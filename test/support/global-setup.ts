@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { dropDatabase, ensureDatabase, migrate } from '../../src/database/database';
 import { startTemporal } from './temporal-server';
 
@@ -19,6 +23,21 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as Record<string, unknown>).__wardenTemporal = temporal;
   process.env.DATABASE_URL = databaseUrl;
   process.env.TEMPORAL_ADDRESS = temporal.address;
+  process.env.WARDEN_CONFIG_DIR = sharedConfigDir();
   process.env.NODE_ENV = 'test';
   process.env.LOG_LEVEL ??= 'warn';
+}
+
+/**
+ * The shipped config/ with storm folding off. Suites on the shared database see each
+ * other's incidents, so a storm threshold would count them all; suites about storms run
+ * on a database of their own (startStack) with the shipped setting.
+ */
+function sharedConfigDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-shared-config-'));
+  cpSync(join(__dirname, '..', '..', 'config'), dir, { recursive: true });
+  const rules = parse(readFileSync(join(dir, 'rules.yaml'), 'utf8')) as { defaults: Record<string, unknown> };
+  rules.defaults.storm = false;
+  writeFileSync(join(dir, 'rules.yaml'), stringify(rules));
+  return dir;
 }

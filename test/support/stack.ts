@@ -33,6 +33,7 @@ export interface StackOptions {
   name: string;
   sla?: (doc: Doc) => void;
   assignment?: (doc: Doc) => void;
+  rules?: (doc: Doc) => void;
   /** false: the suite runs its own worker (e.g. as a child process). */
   worker?: boolean;
   env?: Partial<Record<keyof Env, string>>;
@@ -44,7 +45,7 @@ export interface StackOptions {
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const database = await isolatedDatabase();
-  const config = testConfigDir({ sla: options.sla, assignment: options.assignment });
+  const config = testConfigDir({ sla: options.sla, assignment: options.assignment, rules: options.rules });
   const webhook = new WebhookReceiver('test-webhook-secret-0123456789');
   const webhookUrl = await webhook.start();
   const env = testEnv({

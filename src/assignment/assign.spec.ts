@@ -332,6 +332,95 @@ describe(chooseAssignee.name, () => {
     });
   });
 
+  describe('overflow', () => {
+    const busy = (ids: string[]) => Object.fromEntries(ids.map((id) => [id, 5]));
+    const full = busy(['j1', 'j2', 'a1', 'a2', 'a3', 's1', 'l1']);
+
+    it('sends a P1 above capacity when everyone is full', () => {
+      expect(chooseAssignee(input({ priority: 'P1', openTasks: full }))).toMatchObject({
+        analystId: 'a1',
+        role: 'analyst',
+        via: 'overflow',
+        reason: expect.stringMatching(
+          /^overflow: P1 never waits for capacity \(nobody free from analyst up to executive: .*5 of 5 open tasks/,
+        ),
+      });
+    });
+
+    it('lets other priorities wait', () => {
+      expect(pick({ priority: 'P2', openTasks: full })).toBeNull();
+    });
+
+    it('follows the overflow priorities of the file', () => {
+      const both = config({ overflow: { priorities: ['P1', 'P2'] } });
+      const none = config({ overflow: { priorities: [] } });
+      expect([
+        pick({ config: both, priority: 'P2', openTasks: full }),
+        pick({ config: both, priority: 'P3', openTasks: full }),
+        pick({ config: none, priority: 'P1', openTasks: full }),
+      ]).toEqual(['a1', null, null]);
+    });
+
+    it('is not needed while someone is free', () => {
+      expect(chooseAssignee(input({ priority: 'P1', openTasks: busy(['a1', 'a2']) }))).toMatchObject({ analystId: 'a3', via: 'role' });
+    });
+
+    it('takes the on-call analyst first out of working hours', () => {
+      const c = config({ on_call: { rotations: ROTATIONS } });
+      // Second week: a2 is on call, and busier than a1.
+      const nextWeek = new Date(WEDNESDAY_22.getTime() + 7 * 86_400_000);
+      const decision = chooseAssignee(input({ config: c, now: nextWeek, priority: 'P1', openTasks: { ...full, a2: 7 } }));
+      expect(decision).toMatchObject({ analystId: 'a2', via: 'overflow', reason: expect.stringContaining('on call in analyst-nights') });
+    });
+
+    it('ranks by expertise ignoring capacity', () => {
+      const c = config({ analysts: team({ a3: { expertise: ['malware'] } }) });
+      expect(pick({ config: c, priority: 'P1', alertTypes: ['malware'], openTasks: { ...full, a3: 9 } })).toBe('a3');
+    });
+
+    it('ranks by the fewest open tasks ignoring capacity', () => {
+      expect(pick({ priority: 'P1', openTasks: { ...full, a1: 7, a2: 6 } })).toBe('a3');
+    });
+
+    it('climbs the chain when nobody in the rule role is present', () => {
+      const c = config({
+        analysts: team({
+          a1: { available: false },
+          a2: { available: false },
+          a3: { out_of_office: [{ from: '2025-06-04', to: '2025-06-04' }] },
+        }),
+      });
+      expect(chooseAssignee(input({ config: c, priority: 'P1', openTasks: full }))).toMatchObject({
+        analystId: 's1',
+        role: 'senior_analyst',
+        via: 'overflow',
+      });
+    });
+
+    it('never chooses an unavailable, out-of-office, excluded or capacity-0 analyst', () => {
+      const c = config({
+        analysts: team({
+          a1: { available: false },
+          a2: { out_of_office: [{ from: '2025-06-01', to: '2025-06-30' }] },
+          l1: { capacity: 0 },
+        }),
+      });
+      const decision = chooseAssignee(input({ config: c, role: 'analyst', priority: 'P1', openTasks: full, exclude: ['a3', 's1'] }));
+      expect(decision).toEqual({
+        analystId: null,
+        role: null,
+        reason: 'nobody free from analyst up to executive: 1 unavailable, 1 out of office, 2 excluded, 2 takes no tasks',
+      });
+    });
+
+    it('advances the round-robin cursor of the role that took it', () => {
+      expect(chooseAssignee(input({ priority: 'P1', openTasks: full, cursor: { analyst: 'a1' } }))).toMatchObject({
+        analystId: 'a2',
+        cursor: { analyst: 'a2' },
+      });
+    });
+  });
+
   describe('default policy table (config/rules.yaml and config/assignment.yaml)', () => {
     const configDir = join(__dirname, '..', '..', 'config');
     const rules = loadYamlFile(join(configDir, 'rules.yaml'), rulesFileSchema);

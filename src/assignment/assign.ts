@@ -1,3 +1,4 @@
+import type { Priority } from '../domain';
 import type { AnalystConfig, AssignmentConfig, OnCallConfig, Weekday, WorkingHours } from './assignment.schema';
 import { clockMinutes, isDateOnly } from './assignment.schema';
 
@@ -16,14 +17,17 @@ export interface AssignmentInput {
   now: Date;
   /** Never chosen, e.g. the current assignee on reassignment. */
   exclude?: readonly string[];
+  /** The task's priority; one listed under `overflow` goes above capacity rather than wait. */
+  priority?: Priority;
 }
 
 /**
  * How a task got its analyst. `role`: someone in the rule's role; `fallback`: someone
- * higher up the chain; `on_call`: out of hours, the on-call analyst; `manual`: a person
- * chose the analyst on reassignment.
+ * higher up the chain; `on_call`: out of hours, the on-call analyst; `overflow`: nobody
+ * was free and the priority never waits, so the best candidate took it above capacity;
+ * `manual`: a person chose the analyst on reassignment.
  */
-export type AssignmentVia = 'role' | 'fallback' | 'on_call' | 'manual';
+export type AssignmentVia = 'role' | 'fallback' | 'on_call' | 'overflow' | 'manual';
 
 export type AssignmentDecision =
   | { analystId: string; role: string; via: Exclude<AssignmentVia, 'manual'>; reason: string; cursor: RoundRobinCursor }
@@ -98,6 +102,10 @@ export function onCallAt(onCall: OnCallConfig, now: Date): { rotation: string; a
 
 type Skip = 'excluded' | 'unavailable' | 'out of office' | 'at capacity' | 'takes no tasks';
 
+/** Whether a task of this priority goes above capacity rather than wait in the queue. */
+export const overflows = (config: AssignmentConfig, priority: Priority | undefined): boolean =>
+  priority !== undefined && config.overflow.priorities.includes(priority);
+
 /**
  * Picks the analyst for a new task:
  * 1. out of working hours, the on-call analysts in the rule's role or above, lowest role first;
@@ -105,8 +113,18 @@ type Skip = 'excluded' | 'unavailable' | 'out of office' | 'at capacity' | 'take
  * within a role: expertise in the alert types first, then the fewest open tasks, then
  * round robin after the cursor among equals. Unavailable, out-of-office, excluded and
  * full analysts are skipped.
+ * 3. When nobody is free and the priority is one that overflows, the same order again with
+ * capacity ignored (never an unavailable, out-of-office, excluded or capacity-0 analyst).
  */
 export function chooseAssignee(input: AssignmentInput): AssignmentDecision {
+  const normal = decide(input, false);
+  if (normal.analystId !== null || !overflows(input.config, input.priority) || !input.config.roles.includes(input.role)) return normal;
+  const over = decide(input, true);
+  if (over.analystId === null) return normal;
+  return { ...over, via: 'overflow', reason: `overflow: ${input.priority} never waits for capacity (${normal.reason}); ${over.reason}` };
+}
+
+function decide(input: AssignmentInput, ignoreCapacity: boolean): AssignmentDecision {
   const { config, role, now } = input;
   const start = config.roles.indexOf(role);
   if (start < 0) return { analystId: null, role: null, reason: `unknown role "${role}"; roles are ${config.roles.join(', ')}` };
@@ -114,7 +132,7 @@ export function chooseAssignee(input: AssignmentInput): AssignmentDecision {
 
   const skipped = new Map<string, Skip>();
   const eligible = (a: AnalystConfig): boolean => {
-    const skip = skipReason(a, input);
+    const skip = skipReason(a, input, ignoreCapacity);
     if (skip) skipped.set(a.id, skip);
     return skip === null;
   };
@@ -143,12 +161,12 @@ export function chooseAssignee(input: AssignmentInput): AssignmentDecision {
   return { analystId: null, role: null, reason: `nobody free from ${role} up to ${chain[chain.length - 1]}: ${summarize(skipped)}` };
 }
 
-function skipReason(a: AnalystConfig, { config, openTasks, now, exclude }: AssignmentInput): Skip | null {
+function skipReason(a: AnalystConfig, { config, openTasks, now, exclude }: AssignmentInput, ignoreCapacity: boolean): Skip | null {
   if (exclude?.includes(a.id)) return 'excluded';
   if (!a.available) return 'unavailable';
   if (isOutOfOffice(a, now, config.working_hours.timezone)) return 'out of office';
   if (a.capacity === 0) return 'takes no tasks';
-  if ((openTasks[a.id] ?? 0) >= a.capacity) return 'at capacity';
+  if (!ignoreCapacity && (openTasks[a.id] ?? 0) >= a.capacity) return 'at capacity';
   return null;
 }
 
@@ -188,7 +206,7 @@ function pickInRole(candidates: AnalystConfig[], roster: AnalystConfig[], { aler
 function assigned(
   pick: Pick,
   role: string,
-  via: Exclude<AssignmentVia, 'manual'>,
+  via: Exclude<AssignmentVia, 'manual' | 'overflow'>,
   reason: string,
   input: AssignmentInput,
 ): AssignmentDecision {

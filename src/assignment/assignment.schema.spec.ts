@@ -16,14 +16,26 @@ const problems = (file: FileInput) => {
 
 describe('assignmentFileSchema', () => {
   describe('defaults', () => {
-    it('reads an empty file as the default chain, no analysts and weekday office hours in UTC', () => {
+    it('reads an empty file as the default chain, no analysts, weekday office hours in UTC and P1 overflow', () => {
       expect(assignmentFileSchema.parse({})).toEqual({
         roles: DEFAULT_ROLES,
         teams: [],
         analysts: [],
         on_call: { rotations: [], overrides: [] },
         working_hours: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '08:00', end: '18:00', timezone: 'UTC' },
+        overflow: { priorities: ['P1'] },
+        queue: { sweep_every: 30 },
       });
+    });
+
+    it('reads overflow priorities and the queue sweep interval', () => {
+      const file = assignmentFileSchema.parse({ overflow: { priorities: [] }, queue: { sweep_every: '2s' } });
+      expect([file.overflow, file.queue]).toEqual([{ priorities: [] }, { sweep_every: 2 }]);
+    });
+
+    it('rejects an unknown overflow priority and a bad sweep interval, naming the path', () => {
+      const file = { overflow: { priorities: ['P0'] }, queue: { sweep_every: 'soon' } } as unknown as FileInput;
+      expect(problems(file).map((p) => p.path)).toEqual(['overflow.priorities.0', 'queue.sweep_every']);
     });
 
     it('fills analyst defaults', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from '../common/duration';
+import { PRIORITIES, type Priority } from '../domain';
 
 /** The escalation chain, lowest first: assignment falls back up it when a role has nobody free. */
 export const DEFAULT_ROLES = ['junior_analyst', 'analyst', 'senior_analyst', 'team_lead', 'executive'];
@@ -105,6 +106,21 @@ const workingHoursSchema = z
   })
   .strict();
 
+/** Priorities that never wait for capacity: they go above it to the best candidate, and the leads are told. */
+const overflowSchema = z
+  .object({
+    priorities: z.array(z.enum(PRIORITIES)).default((): Priority[] => ['P1']),
+  })
+  .strict();
+
+/** The capacity queue: tasks nobody could take wait here, most urgent and oldest first. */
+const queueSchema = z
+  .object({
+    /** How often the worker looks again, for what no event announces (an out-of-office that ends). */
+    sweep_every: durationSchema.default(30),
+  })
+  .strict();
+
 export const assignmentFileSchema = z
   .object({
     roles: z
@@ -115,6 +131,8 @@ export const assignmentFileSchema = z
     analysts: z.array(analystSchema).default([]),
     on_call: onCallSchema.prefault({}),
     working_hours: workingHoursSchema.prefault({}),
+    overflow: overflowSchema.prefault({}),
+    queue: queueSchema.prefault({}),
   })
   .strict()
   .superRefine((file, ctx) => {

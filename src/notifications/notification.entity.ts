@@ -2,6 +2,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 
 /** One notice per workflow step, keyed so a retried step never notifies twice. */
 @Entity({ name: 'notifications' })
+@Index('IDX_notifications_pending', ['availableAt'], { where: 'sent_at IS NULL AND failed_at IS NULL' })
 export class Notification {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
@@ -39,4 +40,12 @@ export class Notification {
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError: string | null;
+
+  /** When the dispatcher may take it next: after its lease runs out, or its backoff. */
+  @Column({ name: 'available_at', type: 'timestamptz', default: () => 'now()' })
+  availableAt: Date;
+
+  /** Still failing NOTIFY_MAX_AGE_SECONDS after it was recorded: delivered no more. */
+  @Column({ name: 'failed_at', type: 'timestamptz', nullable: true })
+  failedAt: Date | null;
 }

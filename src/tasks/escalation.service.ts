@@ -62,7 +62,7 @@ export class EscalationService {
       }
     }
     const recipients = this.recipients(step, row);
-    await this.notifications.send({
+    await this.notifications.record({
       key: `task-${taskId}:${step.key}`,
       kind: step.kind === 'critical' ? 'critical' : step.kind === 'resolve_breach' ? 'sla_breach' : 'escalation',
       recipients,

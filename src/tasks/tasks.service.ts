@@ -53,7 +53,7 @@ export class TasksService {
           incident.title,
           incident.priority,
           incident.assign_role,
-          JSON.stringify(checklistFor(incident.types)),
+          JSON.stringify(checklistFor(incident.types, incident.storm)),
           now,
           deadlines.ackBy,
           deadlines.resolveBy,
@@ -128,8 +128,10 @@ export class TasksService {
     });
   }
 
+  /** Resolves the task and, in the same transaction, gives the slot it frees to the head of the capacity queue. */
   async resolve(taskId: string, actor: string, disposition: Disposition, resolution: string | null): Promise<TaskView> {
-    return this.dataSource.transaction(async (m) => {
+    const { after, drained } = await this.dataSource.transaction(async (m) => {
+      await this.assignment.lock(m);
       const before = await this.lock(taskId, m);
       if (!isOpenTask(before.status)) throw conflict(`Task ${taskId} is already ${before.status}.`);
       await m.query(
@@ -139,13 +141,19 @@ export class TasksService {
       await this.incidents.resolve(m, before.incidentId, taskId);
       const after = await this.get(taskId, m);
       await this.changed(m, before, after, actor, 'task.resolved', 'resolved', { by: actor, disposition });
-      return after;
+      return { after, drained: await this.assignment.drain(m) };
     });
+    this.assignment.notifyDigests(drained);
+    return after;
   }
 
-  /** To the analyst named, or by the assignment rules to anyone but the current assignee. */
+  /**
+   * To the analyst named, or by the assignment rules to anyone but the current assignee; the
+   * slot the previous assignee frees goes to the head of the capacity queue in the same transaction.
+   */
   async reassign(taskId: string, actor: string, request: { to?: string; reason?: string; idempotencyKey?: string }): Promise<TaskView> {
-    return this.dataSource.transaction(async (m) => {
+    const { after, drained } = await this.dataSource.transaction(async (m) => {
+      await this.assignment.lock(m);
       const before = await this.lock(taskId, m);
       if (!isOpenTask(before.status)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be reassigned.`);
       if (request.to !== undefined && request.to === before.assignee?.id)
@@ -169,10 +177,12 @@ export class TasksService {
       }
       if (!assignment.analystId) throw conflict(`Nobody else can take task ${taskId}: ${assignment.reason}`, '/to');
       const after = await this.get(taskId, m);
-      if (assignment.created)
-        await this.signal(m, after, 'reassigned', { assignmentId: Number(assignment.id), analystId: assignment.analystId, by: actor });
-      return after;
+      if (!assignment.created) return { after, drained: [] };
+      await this.signal(m, after, 'reassigned', { assignmentId: Number(assignment.id), analystId: assignment.analystId, by: actor });
+      return { after, drained: await this.assignment.drain(m) };
     });
+    this.assignment.notifyDigests(drained);
+    return after;
   }
 
   async comment(taskId: string, author: string, text: string) {

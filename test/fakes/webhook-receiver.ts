@@ -18,13 +18,15 @@ export interface Delivery {
 /**
  * A webhook receiver as a user would run one: it checks the signature and keeps every
  * delivery, repeats included. `holdNext` keeps the next request waiting, to crash the
- * sender in the middle of it.
+ * sender in the middle of it; `failWith` answers every request with an error, as a
+ * receiver that is down.
  */
 export class WebhookReceiver {
   readonly deliveries: Delivery[] = [];
   private server?: Server;
   private hold?: { match: (d: Delivery) => boolean; arrived: (d: Delivery) => void };
   private held: ServerResponse[] = [];
+  private failing: number | null = null;
 
   constructor(readonly secret: string) {}
 
@@ -42,6 +44,11 @@ export class WebhookReceiver {
 
   release(): void {
     for (const res of this.held.splice(0)) if (!res.destroyed) res.end();
+  }
+
+  /** Answers every delivery with `status` (kept, as tried) until called with null. */
+  failWith(status: number | null): void {
+    this.failing = status;
   }
 
   keys(): string[] {
@@ -70,7 +77,7 @@ export class WebhookReceiver {
       arrived(delivery);
       return;
     }
-    res.statusCode = delivery.signed ? 204 : 401;
+    res.statusCode = this.failing ?? (delivery.signed ? 204 : 401);
     res.end();
   }
 }

@@ -1,4 +1,4 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 // Named timeout profiles, shared by the workflows.
@@ -12,8 +12,18 @@ export const db = proxyLocalActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-/** Notifications may wait on a webhook (NOTIFY_WEBHOOK_TIMEOUT_SECONDS). */
+/**
+ * Histories recorded before notices were delivered beside the workflow (NotificationDispatcher)
+ * sent them in activities that waited on the channel; replaying those takes this profile.
+ */
 export const notify = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
+
+/**
+ * Notices are recorded in Postgres and delivered by the NotificationDispatcher beside the
+ * workflow, so recording one is a short local step: no activity task, no extra workflow
+ * task, and a dead channel never holds the workflow up.
+ */
+export const notices = (): Pick<Activities, 'notifyAssignment' | 'fireStep'> => (patched('notices-beside-workflow') ? db : notify);

@@ -1,5 +1,5 @@
 import { workflowInfo } from '@temporalio/workflow';
-import { db, notify } from './activity-profiles';
+import { db, notices } from './activity-profiles';
 
 /**
  * Started by the digest schedule once per interval: gathers the waiting `batch` incidents
@@ -10,6 +10,6 @@ export async function digestWorkflow(): Promise<{ taskId: string | null; assigne
   const task = await db.gatherDigest({ digestKey: workflowInfo().workflowId });
   if (!task) return { taskId: null, assignee: null };
   const assignment = await db.assignTask({ taskId: task.id, key: `task-${task.id}:assign` });
-  await notify.notifyAssignment({ taskId: task.id, assignmentId: assignment.assignmentId });
+  await notices().notifyAssignment({ taskId: task.id, assignmentId: assignment.assignmentId });
   return { taskId: task.id, assignee: assignment.analystId };
 }

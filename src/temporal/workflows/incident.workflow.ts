@@ -1,6 +1,6 @@
 import { condition, continueAsNew, defineQuery, defineSignal, deprecatePatch, setHandler, workflowInfo } from '@temporalio/workflow';
 import { INCIDENT_SIGNALS, isFinishedTask, isMoreUrgent, isUnacknowledgedTask, type Priority } from '../../domain';
-import { db, notify } from './activity-profiles';
+import { db, notices } from './activity-profiles';
 
 // One workflow per incident: open its task, assign it, notify, then wait under the SLA,
 // escalating step by step, until the task is resolved; then close it with a summary.
@@ -120,7 +120,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     status.priority ??= task.priority;
     const assignment = await db.assignTask({ taskId, key: `task-${taskId}:assign` });
     status.assignee = assignment.analystId;
-    await notify.notifyAssignment({ taskId, assignmentId: assignment.assignmentId });
+    await notices().notifyAssignment({ taskId, assignmentId: assignment.assignmentId });
   }
 
   for (;;) {
@@ -131,7 +131,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       newPriority = undefined;
       await db.reprioritizeTask({ taskId, priority });
     }
-    while (assignments.length > 0) await notify.notifyAssignment({ taskId, assignmentId: String(assignments.shift()) });
+    while (assignments.length > 0) await notices().notifyAssignment({ taskId, assignmentId: String(assignments.shift()) });
     if (resolvedBy) break;
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
@@ -146,7 +146,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       continue;
     }
     const woken = next.step.dueInMs > 0 && (await condition(() => wake !== seen, next.step.dueInMs));
-    if (!woken && (await notify.fireStep({ taskId, key: next.step.key }))) status.escalations.push(next.step.key);
+    if (!woken && (await notices().fireStep({ taskId, key: next.step.key }))) status.escalations.push(next.step.key);
   }
 
   status.state = 'resolved';

@@ -1,0 +1,148 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { ENV, type Env } from '../common/env';
+import { pgPool } from '../database/pg';
+import { NOTIFIERS, Notifier, OutgoingNotification } from './notifier';
+import { NotificationsService } from './notifications.service';
+
+interface LeasedRow {
+  id: string;
+  key: string;
+  kind: string;
+  task_id: string | null;
+  incident_id: string | null;
+  recipients: string[];
+  payload: { title: string; text: string; data: Record<string, unknown> };
+}
+
+const BATCH = 50;
+/** Tasks whose notices go out at once; one task's notices always go in the order they were recorded. */
+const CONCURRENCY = 8;
+
+/** Delay before the next attempt: exponential from 2 s, capped. */
+export const noticeBackoffSeconds = (attempts: number, maxSeconds: number): number => Math.min(maxSeconds, 2 ** Math.max(1, attempts));
+
+/**
+ * Delivers recorded notices to every channel, in the worker, beside the incident workflows:
+ * a slow or dead channel delays its own notices and never a workflow. Notices are leased
+ * with FOR UPDATE SKIP LOCKED, so any number of workers share them; a failure backs off,
+ * and a notice still failing NOTIFY_MAX_AGE_SECONDS after it was recorded is marked failed.
+ */
+@Injectable()
+export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(NotificationDispatcher.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private again = false;
+  /** The driver's pool: an UPDATE … RETURNING answers its rows (TypeORM's query wraps them). */
+  private readonly pool: Pool;
+
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    @Inject(NOTIFIERS) private readonly notifiers: Notifier[],
+    @Inject(ENV) private readonly env: Env,
+    notifications: NotificationsService,
+  ) {
+    this.pool = pgPool(dataSource);
+    notifications.onRecorded(() => this.nudge());
+  }
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.tick().finally(() => {
+        this.running = undefined;
+        const more = this.again;
+        this.again = false;
+        this.schedule(more ? 0 : this.env.NOTIFY_POLL_INTERVAL_MS);
+      });
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      while (!this.stopped && (await this.deliverBatch()) === BATCH);
+    } catch (err) {
+      this.logger.warn(`notice delivery paused: ${(err as Error).message}`);
+    }
+  }
+
+  /** Leases a batch, delivers it task by task, and returns how many it leased. */
+  async deliverBatch(): Promise<number> {
+    const { rows } = await this.pool.query<LeasedRow>(
+      `UPDATE notifications SET available_at = now() + make_interval(secs => $2)
+        WHERE id IN (SELECT id FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL AND available_at <= now()
+                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING id, key, kind, task_id, incident_id, recipients, payload`,
+      [BATCH, this.env.NOTIFY_LEASE_SECONDS],
+    );
+    const byTask = new Map<string, LeasedRow[]>();
+    for (const row of rows.sort((a, b) => Number(a.id) - Number(b.id))) {
+      const group = row.task_id ?? `notice-${row.id}`;
+      byTask.set(group, [...(byTask.get(group) ?? []), row]);
+    }
+    const groups = [...byTask.values()];
+    const lanes = Array.from({ length: Math.min(CONCURRENCY, groups.length) }, async () => {
+      for (let group = groups.shift(); group && !this.stopped; group = groups.shift()) {
+        for (const [i, row] of group.entries()) {
+          if (await this.deliver(row)) continue;
+          // The task's later notices wait behind the failed one: their lease is handed back, so they go next time.
+          const rest = group.slice(i + 1).map((r) => r.id);
+          if (rest.length) await this.pool.query(`UPDATE notifications SET available_at = now() WHERE id = ANY($1::bigint[])`, [rest]);
+          break;
+        }
+      }
+    });
+    await Promise.all(lanes);
+    return rows.length;
+  }
+
+  private async deliver(row: LeasedRow): Promise<boolean> {
+    const notice: OutgoingNotification = {
+      key: row.key,
+      kind: row.kind,
+      recipients: row.recipients,
+      taskId: row.task_id,
+      incidentId: row.incident_id,
+      ...row.payload,
+    };
+    try {
+      for (const notifier of this.notifiers) await notifier.send(notice);
+    } catch (err) {
+      const message = String((err as Error).message).slice(0, 1000);
+      const {
+        rows: [failed],
+      } = await this.pool.query<{ failed: boolean }>(
+        `UPDATE notifications SET attempts = attempts + 1, last_error = $2,
+            available_at = now() + make_interval(secs => least($4::float8, 2 ^ greatest(1, attempts + 1))),
+            failed_at = CASE WHEN created_at < now() - make_interval(secs => $3) THEN now() END
+          WHERE id = $1 RETURNING failed_at IS NOT NULL AS failed`,
+        [row.id, message, this.env.NOTIFY_MAX_AGE_SECONDS, this.env.NOTIFY_MAX_BACKOFF_SECONDS],
+      );
+      this.logger.warn(`notice ${row.key} ${failed?.failed ? 'failed for good' : 'will be retried'}: ${message}`);
+      return false;
+    }
+    await this.pool.query(`UPDATE notifications SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE id = $1`, [row.id]);
+    return true;
+  }
+}

@@ -52,10 +52,12 @@ typecheck: deps
 config-validate: deps
 	npm run --silent warden -- config validate
 
-## bench: ingest throughput and latency, then alert-to-assignment latency, against scratch databases (prints figures; not a test)
+## bench: ingest throughput and latency, alert-to-assignment latency, then the 20,000-alert storm on each Temporal server (dev server on SQLite, the real server on PostgreSQL), against scratch databases (prints figures; not a test)
 bench: build temporal
+	@scripts/ensure-temporal-server.sh >/dev/null
 	node -r ts-node/register bench/ingest.ts
 	node -r ts-node/register bench/assign-latency.ts
+	node -r ts-node/register bench/storm.ts
 
 clean:
 	rm -rf dist coverage

@@ -31,9 +31,14 @@ if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
   mkdir -p .data
   ui_flag=(--headless)
   [[ "${TEMPORAL_UI:-false}" == "true" ]] && ui_flag=(--ui-port "${TEMPORAL_UI_PORT:-8233}")
+  # Task priority (P1 incidents first) needs the new matcher, one partition keeps it strict
+  # (test/support/temporal-server.ts DEV_SERVER_DYNAMIC_CONFIG, config/temporal/dynamicconfig.yaml).
   echo "starting Temporal dev server on 127.0.0.1:${TEMPORAL_PORT:-7233} (state in .data/temporal.db)"
   "$temporal" server start-dev "${ui_flag[@]}" --ip 127.0.0.1 --port "${TEMPORAL_PORT:-7233}" \
-    --db-filename .data/temporal.db --log-level error &
+    --db-filename .data/temporal.db --log-level error \
+    --dynamic-config-value matching.useNewMatcher=true \
+    --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+    --dynamic-config-value matching.numTaskqueueWritePartitions=1 &
   temporal_pid=$!
   export TEMPORAL_ADDRESS="127.0.0.1:${TEMPORAL_PORT:-7233}"
   for _ in $(seq 1 120); do

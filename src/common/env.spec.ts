@@ -26,4 +26,21 @@ describe('loadEnv', () => {
   it('treats empty strings as unset', () => {
     expect(loadEnv({ PORT: '' }).PORT).toBe(3000);
   });
+
+  it('tunes the worker for many open workflows by default', () => {
+    expect(loadEnv({})).toMatchObject({
+      WORKER_MAX_CACHED_WORKFLOWS: 100,
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: 40,
+      WORKER_MAX_CONCURRENT_ACTIVITIES: 100,
+      WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: 100,
+      OUTBOX_CONCURRENCY: 16,
+    });
+  });
+
+  it('refuses a sticky cache smaller than the workflow task slots, unless it is off', () => {
+    expect(() => loadEnv({ WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '40' })).toThrow(
+      /WORKER_MAX_CACHED_WORKFLOWS: must be 0 \(no cache\) or at least WORKER_MAX_CONCURRENT_WORKFLOW_TASKS/,
+    );
+    expect(loadEnv({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).WORKER_MAX_CACHED_WORKFLOWS).toBe(0);
+  });
 });

@@ -23,10 +23,12 @@ export const envSchema = z
     WORKFLOW_BUNDLE_PATH: z.string().optional(),
     /**
      * Worker tuning. The sticky cache keeps this many workflows in memory (0 turns it off); the
-     * rest are replayed from history when they next wake. The default holds the worker's RSS far
-     * below 500 MB with 20,000 open incident workflows.
+     * rest are replayed from history when they next wake (an incident's history is short). Each
+     * cached workflow costs about 1 MB of RSS (bench/temporal-worker-memory.ts): 100 keeps the
+     * worker under 500 MB with 20,000 open incident workflows, where the SDK's default (from the
+     * heap limit, ~2,300 here) would not.
      */
-    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
     WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(100),
     WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().positive().default(100),

@@ -3,6 +3,7 @@ import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client
 import { Pool } from 'pg';
 import { ENV, type Env } from '../common/env';
 import { incidentWorkflowId, OutboxKind, signalFor } from '../domain';
+import { incidentGroups, runBounded, temporalPriority } from './lanes';
 import { outboxBackoffSeconds } from './outbox';
 
 interface PendingRow {
@@ -11,6 +12,7 @@ interface PendingRow {
   kind: OutboxKind;
   payload: Record<string, unknown>;
   attempts: number;
+  priority: string;
 }
 
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
@@ -97,57 +99,78 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Leases one batch (other replicas skip leased rows; a crashed replica's lease runs out),
-   * then signals outside any transaction. Returns how many rows it leased, or 0 when
-   * Temporal is unreachable so the loop waits for the next poll.
+   * Leases one batch, P1 first, then by age (other replicas skip leased rows; a crashed
+   * replica's lease runs out). A row waits while an older row of its incident is leased
+   * elsewhere or backing off, so an incident's rows reach its workflow in id order.
+   * Then signals outside any transaction: up to OUTBOX_CONCURRENCY incidents at a time, each
+   * incident's rows one after the other. Returns how many rows it leased, or 0 when Temporal
+   * is unreachable so the loop waits for the next poll.
    */
   async deliverBatch(): Promise<number> {
     const { rows } = await this.pool.query<PendingRow>(
-      `UPDATE outbox SET available_at = now() + make_interval(secs => $2)
-        WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL AND available_at <= now()
-                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, incident_id, kind, payload, attempts`,
+      `UPDATE outbox o SET available_at = now() + make_interval(secs => $2)
+         FROM (SELECT c.id FROM outbox c
+                WHERE c.delivered_at IS NULL AND c.available_at <= now()
+                  AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.incident_id = c.incident_id AND p.delivered_at IS NULL
+                                     AND p.id < c.id AND p.available_at > now())
+                ORDER BY c.priority, c.id LIMIT $1 FOR UPDATE OF c SKIP LOCKED) AS leased
+        WHERE o.id = leased.id
+        RETURNING o.id, o.incident_id, o.kind, o.payload, o.attempts, o.priority`,
       [this.env.OUTBOX_BATCH_SIZE, this.env.OUTBOX_LEASE_SECONDS],
     );
-    rows.sort((a, b) => Number(a.id) - Number(b.id));
     const delivered: string[] = [];
-    let unreachable = false;
-    for (const [i, row] of rows.entries()) {
-      if (this.stopped) break; // the lease returns the rest
-      try {
-        await this.deliver(row);
-        delivered.push(row.id);
-      } catch (err) {
-        // The incident's workflow has finished: nothing is left to tell it.
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    let unreachable: string | undefined;
+    const deliverIncident = async (group: PendingRow[]) => {
+      for (const [i, row] of group.entries()) {
+        try {
+          await this.deliver(row);
           delivered.push(row.id);
-          continue;
+        } catch (err) {
+          // The incident's workflow has finished: nothing is left to tell it.
+          if (err instanceof WorkflowExecutionAlreadyStartedError) {
+            delivered.push(row.id);
+            continue;
+          }
+          const message = (err as Error).message;
+          // Temporal out of reach is logged once per batch, not once per incident in flight.
+          const logged = isUnreachable(err) && !!unreachable;
+          if (isUnreachable(err)) unreachable ??= message;
+          // The incident's later rows wait with it, so they never overtake it.
+          await this.retryLater(group.slice(i), row.id, message, !logged);
+          return;
         }
-        unreachable = isUnreachable(err);
-        await this.retryLater(unreachable ? rows.slice(i) : [row], row.id, (err as Error).message);
-        if (unreachable) break;
       }
-    }
+    };
+    // Once stopping, groups not started keep their lease until it runs out.
+    const notStarted = await runBounded(
+      incidentGroups(rows),
+      this.env.OUTBOX_CONCURRENCY,
+      deliverIncident,
+      () => this.stopped || !!unreachable,
+    );
+    if (unreachable && notStarted.length) await this.retryLater(notStarted.flat(), undefined, unreachable, false);
     if (delivered.length) {
-      await this.pool.query(`UPDATE outbox SET delivered_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`, [delivered]);
+      // Locked in id order, like every writer of outbox rows.
+      await this.pool.query(
+        `UPDATE outbox SET delivered_at = now(), attempts = attempts + 1
+          WHERE id IN (SELECT id FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE)`,
+        [delivered],
+      );
     }
     return unreachable ? 0 : rows.length;
   }
 
-  /** Backs off `rows`; only the one that was tried counts an attempt. */
-  private async retryLater(rows: PendingRow[], triedId: string, message: string): Promise<void> {
+  /** Backs off `rows` together, by the attempts of the one that was tried; only that one counts an attempt. */
+  private async retryLater(rows: PendingRow[], triedId: string | undefined, message: string, log = true): Promise<void> {
     const attempts = rows.map((r) => r.attempts + (r.id === triedId ? 1 : 0));
+    const delay = outboxBackoffSeconds(Math.max(1, ...attempts), this.env.OUTBOX_MAX_BACKOFF_SECONDS);
     await this.pool.query(
-      `UPDATE outbox o SET attempts = v.attempts, last_error = $4, available_at = now() + make_interval(secs => v.delay)
-         FROM unnest($1::bigint[], $2::int[], $3::float8[]) AS v(id, attempts, delay) WHERE o.id = v.id`,
-      [
-        rows.map((r) => r.id),
-        attempts,
-        attempts.map((n) => outboxBackoffSeconds(Math.max(n, 1), this.env.OUTBOX_MAX_BACKOFF_SECONDS)),
-        message.slice(0, 1000),
-      ],
+      `UPDATE outbox o SET attempts = v.attempts, last_error = $3, available_at = now() + make_interval(secs => $4)
+         FROM unnest($1::bigint[], $2::int[]) AS v(id, attempts)
+        WHERE o.id = v.id AND o.id IN (SELECT id FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE)`,
+      [rows.map((r) => r.id), attempts, message.slice(0, 1000), delay],
     );
-    this.logger.warn(`outbox: ${rows.length} row(s) wait for a retry: ${message}`);
+    if (log) this.logger.warn(`outbox: ${rows.length} row(s) wait for a retry: ${message}`);
   }
 
   private async deliver(row: PendingRow): Promise<void> {
@@ -158,6 +181,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
         // A finished incident workflow is never started again by a late or redelivered signal.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         taskQueue: this.env.TEMPORAL_TASK_QUEUE,
+        // Its workflow and activity tasks run ahead of less urgent incidents' (a new workflow only).
+        priority: temporalPriority(row.priority),
         args: [{ incidentId: row.incident_id }],
         signal: signalFor(row.kind),
         signalArgs: [payload],

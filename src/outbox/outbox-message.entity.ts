@@ -4,6 +4,8 @@ import type { OutboxKind } from '../domain';
 /** Written in the ingest transaction (or an analyst's action); delivered to the incident's workflow by the dispatcher. */
 @Entity({ name: 'outbox' })
 @Index('IDX_outbox_pending', ['availableAt'], { where: 'delivered_at IS NULL' })
+/** The dispatcher's lease walks this: P1 first, then age. */
+@Index('IDX_outbox_lanes', ['priority', 'id'], { where: 'delivered_at IS NULL' })
 export class OutboxMessage {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
@@ -17,6 +19,10 @@ export class OutboxMessage {
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   payload: Record<string, unknown>;
+
+  /** Its lane: the incident's priority ('P1'…'P4', text order is urgency order), raised with the incident. */
+  @Column({ type: 'text', default: 'P4' })
+  priority: string;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,4 +1,4 @@
-import type { OutboxKind } from '../domain';
+import type { OutboxKind, Priority } from '../domain';
 import { lit } from '../database/sql-literal';
 
 /** One message for an incident's workflow, written in the same transaction as the change it reports. */
@@ -6,15 +6,31 @@ export interface OutboxEntry {
   incidentId: string;
   kind: OutboxKind;
   payload: Record<string, unknown>;
+  /** Its lane; by default the incident's priority as the same transaction sees it (P4 without an incident row). */
+  priority?: Priority;
 }
 
 /**
  * The one writer of outbox rows, as a statement for the caller's own transaction: the
  * ingest transaction appends it to its single round trip; `enqueue` runs it on a manager.
+ *
+ * Each row takes its incident's priority as its lane. An incident's priority only rises, so
+ * its still-pending older rows are raised to the new lane in the same statement: all pending
+ * rows of an incident share one lane, and leasing by (priority, id) keeps them in id order.
+ * Rows are locked in id order, as the dispatcher locks them, so the two never deadlock.
  */
 export function enqueueSql(entries: readonly OutboxEntry[]): string {
-  const rows = entries.map((e) => `(${lit(e.incidentId, 'uuid')}, ${lit(e.kind)}, ${lit(JSON.stringify(e.payload), 'jsonb')})`);
-  return `INSERT INTO outbox (incident_id, kind, payload) VALUES ${rows.join(', ')}`;
+  const rows = entries.map(
+    (e, n) => `(${n}, ${lit(e.incidentId, 'uuid')}, ${lit(e.kind)}, ${lit(JSON.stringify(e.payload), 'jsonb')}, ${lit(e.priority)})`,
+  );
+  return `WITH v (n, incident_id, kind, payload, priority) AS (VALUES ${rows.join(', ')}),
+  e AS (SELECT v.n, v.incident_id, v.kind, v.payload, coalesce(v.priority::text, i.priority, 'P4') AS priority
+          FROM v LEFT JOIN incidents i ON i.id = v.incident_id),
+  lane AS (SELECT incident_id, min(priority) AS priority FROM e GROUP BY incident_id),
+  raise AS (SELECT o.id, lane.priority FROM outbox o JOIN lane ON lane.incident_id = o.incident_id
+             WHERE o.delivered_at IS NULL AND o.priority > lane.priority ORDER BY o.id FOR UPDATE OF o),
+  raised AS (UPDATE outbox o SET priority = raise.priority FROM raise WHERE o.id = raise.id)
+INSERT INTO outbox (incident_id, kind, payload, priority) SELECT incident_id, kind, payload, priority FROM e ORDER BY n`;
 }
 
 /** Writes the entries inside the transaction `db` belongs to; they are delivered only if it commits. */

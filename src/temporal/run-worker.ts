@@ -34,6 +34,29 @@ export function workflowSource(env: Env): Pick<WorkerOptions, 'workflowBundle' |
   return { workflowsPath: require.resolve(join(__dirname, 'workflows')) };
 }
 
+/**
+ * The worker's slots and sticky cache, from WORKER_*. The V8 context is shared by all cached
+ * workflows (`reuseV8Context`, the SDK's default since 1.9), so each costs little memory.
+ */
+export function workerTuning(
+  env: Env,
+): Required<
+  Pick<
+    WorkerOptions,
+    | 'maxCachedWorkflows'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentLocalActivityExecutions'
+  >
+> {
+  return {
+    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentLocalActivityExecutions: env.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+  };
+}
+
 export async function createWorker(app: INestApplicationContext, connection: NativeConnection, env: Env): Promise<Worker> {
   return Worker.create({
     connection,
@@ -47,6 +70,7 @@ export async function createWorker(app: INestApplicationContext, connection: Nat
       digests: app.get(DigestService),
     }),
     shutdownGraceTime: `${env.SHUTDOWN_TIMEOUT_SECONDS}s`,
+    ...workerTuning(env),
   });
 }
 

@@ -177,7 +177,7 @@ export class CorrelationEngine {
     if (repeat)
       return { status: repeat.status, alertId: repeat.alertId, incidentId: repeat.incidentId, priority: repeat.priority, repeat: true };
 
-    const { fingerprint: fp, correlationKey: ownKey } = CorrelationEngine.keys(alert, decision);
+    const { fingerprint: fp, correlationKey: ownKey, stormKey: foldKey } = CorrelationEngine.keys(alert, decision);
     let key = ownKey;
     const record = (status: AlertStatus, incidentId: string | null, extra: Partial<AlertRecord> = {}): EngineResult => {
       const priority = incidentId ? this.state.open.get(key)!.priority : decision.priority;
@@ -205,7 +205,7 @@ export class CorrelationEngine {
     const silence = this.state.silences.find((s) => silenceMatches(s.matchers, alert));
     if (silence || decision.action === 'suppress') return record('suppressed', null, { silenceId: silence?.id ?? null });
 
-    const route = this.route(alert, decision, ownKey, now);
+    const route = this.route(decision, ownKey, foldKey, now);
     key = route.key;
     // A storm incident accepts alerts until its rule has been quiet for the storm's `quiet`.
     const policy = route.storm ? { ...decision, correlationWindowSeconds: decision.storm!.quietSeconds } : decision;
@@ -272,11 +272,10 @@ export class CorrelationEngine {
    * while its rule storms (a storm incident still active, or the rule at its threshold of
    * incidents opened within the window), the storm incident; else a new incident of its own.
    */
-  private route(alert: SecurityAlert, decision: RuleDecision, ownKey: string, now: Date): { key: string; storm: boolean } {
+  private route(decision: RuleDecision, ownKey: string, key: string | undefined, now: Date): { key: string; storm: boolean } {
     const storm = decision.storm;
     const own = this.state.open.get(ownKey);
-    if (!storm || (own && isWithin(own.lastSeenAt, decision.correlationWindowSeconds, now))) return { key: ownKey, storm: false };
-    const key = stormKey(decision, alert);
+    if (!storm || !key || (own && isWithin(own.lastSeenAt, decision.correlationWindowSeconds, now))) return { key: ownKey, storm: false };
     const current = this.state.open.get(key);
     const raging = current !== undefined && isWithin(current.lastSeenAt, storm.quietSeconds, now);
     if (!raging && this.openedWithin(decision.rule, storm.withinSeconds, now) < storm.threshold) return { key: ownKey, storm: false };

@@ -14,7 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Env, loadEnv } from '../src/common/env';
 import { workerTuning } from '../src/temporal/run-worker';
-import { runBounded } from '../src/outbox/lanes';
+import { runBounded } from '../src/common/run-bounded';
 import { startTemporalServer, TEMPORAL_SERVER_KINDS, TemporalServerKind } from './temporal-servers';
 
 export interface Ceiling {

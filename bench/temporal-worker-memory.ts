@@ -20,7 +20,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, InjectedSinks, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadEnv } from '../src/common/env';
 import { dropDatabase, ensureDatabase, migrate } from '../src/database/database';
-import { runBounded } from '../src/outbox/lanes';
+import { runBounded } from '../src/common/run-bounded';
 import { bootWorker, workerTuning } from '../src/temporal/run-worker';
 import { startTemporalServer } from './temporal-servers';
 import type { BenchSinks } from './workflows';

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { PollLoop } from '../common/poll-loop';
 import { ASSIGNMENT_CONFIG, type AssignmentConfig } from './assignment.schema';
 import { AssignmentService } from './assignment.service';
 
@@ -11,24 +12,22 @@ import { AssignmentService } from './assignment.service';
 @Injectable()
 export class QueueSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(QueueSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly assignment: AssignmentService,
     @Inject(ASSIGNMENT_CONFIG) private readonly config: AssignmentConfig,
-  ) {}
+  ) {
+    this.loop = new PollLoop(async () => void (await this.sweep()), config.queue.sweep_every * 1000);
+  }
 
   onApplicationBootstrap(): void {
-    this.schedule();
+    this.loop.start();
   }
 
   /** Waits for a sweep in progress, so the database outlives it. */
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** One pass; the number of waiting tasks it assigned. */
@@ -41,15 +40,5 @@ export class QueueSweeper implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn(`capacity queue sweep failed, next in ${this.config.queue.sweep_every}s: ${(err as Error).message}`);
       return 0;
     }
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.sweep().then(() => {
-        this.running = undefined;
-        this.schedule();
-      });
-    }, this.config.queue.sweep_every * 1000);
   }
 }

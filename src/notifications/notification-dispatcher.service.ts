@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENV, type Env } from '../common/env';
+import { PollLoop } from '../common/poll-loop';
+import { runBounded } from '../common/run-bounded';
 import { pgPool } from '../database/pg';
 import { NOTIFIERS, Notifier, OutgoingNotification } from './notifier';
 import { NotificationsService } from './notifications.service';
@@ -33,10 +35,7 @@ export const noticeBackoffSeconds = (attempts: number, maxSeconds: number): numb
 @Injectable()
 export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(NotificationDispatcher.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
-  private again = false;
+  private readonly loop: PollLoop;
   /** The driver's pool: an UPDATE … RETURNING answers its rows (TypeORM's query wraps them). */
   private readonly pool: Pool;
 
@@ -47,41 +46,21 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     notifications: NotificationsService,
   ) {
     this.pool = pgPool(dataSource);
-    notifications.onRecorded(() => this.nudge());
+    this.loop = new PollLoop(() => this.tick(), env.NOTIFY_POLL_INTERVAL_MS);
+    notifications.onRecorded(() => this.loop.nudge());
   }
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
+    this.loop.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  nudge(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = undefined;
-        const more = this.again;
-        this.again = false;
-        this.schedule(more ? 0 : this.env.NOTIFY_POLL_INTERVAL_MS);
-      });
-    }, delayMs);
+    await this.loop.stop();
   }
 
   private async tick(): Promise<void> {
     try {
-      while (!this.stopped && (await this.deliverBatch()) === BATCH);
+      while (!this.loop.stopped && (await this.deliverBatch()) === BATCH);
     } catch (err) {
       this.logger.warn(`notice delivery paused: ${(err as Error).message}`);
     }
@@ -99,22 +78,26 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     const byTask = new Map<string, LeasedRow[]>();
     for (const row of rows.sort((a, b) => Number(a.id) - Number(b.id))) {
       const group = row.task_id ?? `notice-${row.id}`;
-      byTask.set(group, [...(byTask.get(group) ?? []), row]);
+      if (!byTask.has(group)) byTask.set(group, []);
+      byTask.get(group)!.push(row);
     }
-    const groups = [...byTask.values()];
-    const lanes = Array.from({ length: Math.min(CONCURRENCY, groups.length) }, async () => {
-      for (let group = groups.shift(); group && !this.stopped; group = groups.shift()) {
-        for (const [i, row] of group.entries()) {
-          if (await this.deliver(row)) continue;
-          // The task's later notices wait behind the failed one: their lease is handed back, so they go next time.
-          const rest = group.slice(i + 1).map((r) => r.id);
-          if (rest.length) await this.pool.query(`UPDATE notifications SET available_at = now() WHERE id = ANY($1::bigint[])`, [rest]);
-          break;
-        }
-      }
-    });
-    await Promise.all(lanes);
+    await runBounded(
+      [...byTask.values()],
+      CONCURRENCY,
+      (group) => this.deliverInOrder(group),
+      () => this.loop.stopped,
+    );
     return rows.length;
+  }
+
+  /** One task's notices in order; after a failure the later ones wait, their lease handed back so they go next time. */
+  private async deliverInOrder(group: LeasedRow[]): Promise<void> {
+    for (const [i, row] of group.entries()) {
+      if (await this.deliver(row)) continue;
+      const rest = group.slice(i + 1).map((r) => r.id);
+      if (rest.length) await this.pool.query(`UPDATE notifications SET available_at = now() WHERE id = ANY($1::bigint[])`, [rest]);
+      return;
+    }
   }
 
   private async deliver(row: LeasedRow): Promise<boolean> {

@@ -2,8 +2,10 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Pool } from 'pg';
 import { ENV, type Env } from '../common/env';
+import { PollLoop } from '../common/poll-loop';
 import { incidentWorkflowId, OutboxKind, signalFor } from '../domain';
-import { incidentGroups, runBounded, temporalPriority } from './lanes';
+import { runBounded } from '../common/run-bounded';
+import { incidentGroups, temporalPriority } from './lanes';
 import { outboxBackoffSeconds } from './outbox';
 
 interface PendingRow {
@@ -29,10 +31,7 @@ const isUnreachable = (err: unknown) =>
 @Injectable()
 export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxDispatcher.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
-  private again = false;
+  private readonly loop: PollLoop;
   private nextPrune = 0;
 
   /** Its own connections: intake waiting on hot correlation keys must never hold up delivery. */
@@ -44,43 +43,27 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   ) {
     this.pool = new Pool({ connectionString: env.DATABASE_URL, max: 2, connectionTimeoutMillis: 5000 });
     this.pool.on('error', (err) => this.logger.warn(`outbox pool: ${err.message}`));
+    this.loop = new PollLoop(() => this.tick(), env.OUTBOX_POLL_INTERVAL_MS);
   }
 
   onApplicationBootstrap(): void {
-    if (this.env.OUTBOX_DISPATCHER_ENABLED) this.schedule(0);
+    if (this.env.OUTBOX_DISPATCHER_ENABLED) this.loop.start();
   }
 
   /** Runs before any application-shutdown hook, so the pool and the Temporal connection outlive the last delivery. */
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     await this.pool.end();
   }
 
   /** Deliver soon: called after a commit that wrote outbox rows. Only latency depends on it. */
   nudge(): void {
-    if (!this.env.OUTBOX_DISPATCHER_ENABLED || this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = undefined;
-        const more = this.again;
-        this.again = false;
-        this.schedule(more ? 0 : this.env.OUTBOX_POLL_INTERVAL_MS);
-      });
-    }, delayMs);
+    this.loop.nudge();
   }
 
   private async tick(): Promise<void> {
     try {
-      while (!this.stopped && (await this.deliverBatch()) === this.env.OUTBOX_BATCH_SIZE);
+      while (!this.loop.stopped && (await this.deliverBatch()) === this.env.OUTBOX_BATCH_SIZE);
       if (Date.now() >= this.nextPrune) await this.prune();
     } catch (err) {
       this.logger.warn(`outbox delivery paused: ${(err as Error).message}`);
@@ -146,7 +129,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
       incidentGroups(rows),
       this.env.OUTBOX_CONCURRENCY,
       deliverIncident,
-      () => this.stopped || !!unreachable,
+      () => this.loop.stopped || !!unreachable,
     );
     if (unreachable && notStarted.length) await this.retryLater(notStarted.flat(), undefined, unreachable, false);
     if (delivered.length) {

@@ -47,8 +47,13 @@ export function poster(baseUrl: string, key: string, connections: number) {
     });
 }
 
+/** BENCH_CPU_PROF_DIR: each api and worker writes a V8 CPU profile there when it exits (open in Chrome DevTools). */
 export function startNode(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [join(root, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  return spawn(process.execPath, [...profile, join(root, script)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 export async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {

@@ -1,20 +1,32 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
-import { advisoryLockKey } from '../database/pg';
-import { OPEN_TASK_STATUSES, type Priority, type TaskKind, type TaskStatus } from '../domain';
+import { advisoryLockKey, pgPool } from '../database/pg';
+import { Batcher } from '../common/batcher';
+import { RoundTrips } from '../database/round-trips';
+import type { Priority, TaskKind } from '../domain';
 import { NotificationsService } from '../notifications/notifications.service';
-import { enqueue } from '../outbox/outbox';
-import { type AssignmentDecision, type AssignmentVia, chooseAssignee, isOutOfOffice } from './assign';
+import { enqueueSql, type OutboxEntry } from '../outbox/outbox';
+import { type AssignmentDecision, type AssignmentVia, chooseAssignee, isOutOfOffice, type RoundRobinCursor } from './assign';
+import {
+  ASSIGNMENT_LOCK_SQL,
+  type AssignableTaskRow,
+  type AssignmentRow,
+  type AssignmentSnapshot,
+  type Placement,
+  placementsSql,
+  type SnapshotRequest,
+  snapshotSql,
+  type WaitingTaskRow,
+} from './assignment-sql';
 import { ASSIGNMENT_CONFIG, LEAD_ROLE, type AssignmentConfig } from './assignment.schema';
 import { planQueue, type QueuedTask } from './queue';
 
-const ASSIGNMENT_LOCK = advisoryLockKey('warden:assignment');
 /** The actor of assignments the capacity queue makes. */
 export const QUEUE_ACTOR = 'queue';
-/** Most waiting tasks one drain looks at, head of the queue first. */
-const QUEUE_BATCH = 1000;
+/** Most new tasks one assignment transaction takes. */
+const NEW_TASK_BATCH = 100;
 
 export interface AssignRequest {
   taskId: string;
@@ -66,13 +78,15 @@ export class AssignmentRejected extends Error {
 @Injectable()
 export class AssignmentService implements OnApplicationBootstrap {
   private readonly logger = new Logger(AssignmentService.name);
+  private readonly pool: Pool;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(ASSIGNMENT_CONFIG) private readonly config: AssignmentConfig,
     private readonly notifications: NotificationsService,
-    private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.pool = pgPool(dataSource);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.syncRoster();
@@ -156,71 +170,103 @@ export class AssignmentService implements OnApplicationBootstrap {
    * first, so every path holds these locks in the same order and none deadlocks.
    */
   async lock(m: EntityManager): Promise<void> {
-    await m.query(`SELECT pg_advisory_xact_lock(${ASSIGNMENT_LOCK})`);
+    await m.query(ASSIGNMENT_LOCK_SQL);
   }
 
   /**
    * Assigns within `manager`'s transaction when given, so a caller's state change and the assignment commit together.
    * A new task takes its place in the capacity queue: waiting tasks ahead of it are placed first, in the same transaction.
+   * New tasks assigned on their own (the workflows' step) are batched: concurrent ones share a transaction, so a storm
+   * pays for the assignment lock once per batch rather than once per task.
    */
   async assign(request: AssignRequest, manager?: EntityManager): Promise<AssignmentRecord> {
-    if (!manager) {
-      const result = await this.dataSource.transaction((m) => this.assign(request, m));
-      this.notifyDigests(result.drained);
-      return result;
-    }
-    const m = manager;
-    await this.lock(m);
-    const [earlier] = await m.query<AssignmentRow[]>(`SELECT * FROM task_assignments WHERE idempotency_key = $1`, [request.idempotencyKey]);
-    if (earlier) return { ...record(earlier), created: false, drained: [] };
+    if (request.to !== undefined || request.excludeCurrent) return RoundTrips.run(this.pool, manager, (tx) => this.reassignIn(tx, request));
+    if (!manager) return this.newTasks.submit(request);
+    const { results, drained } = await RoundTrips.run(this.pool, manager, (tx) => this.assignNew(tx, [request]));
+    if (results[0] instanceof Error) throw results[0];
+    return { ...results[0], drained };
+  }
 
-    const [task] = await m.query<AssignableTaskRow[]>(
-      `SELECT t.id, t.kind, t.incident_id, t.status, t.priority, t.opened_at, t.assign_role, t.assignee_id, coalesce(i.types, '{}') AS types
-         FROM tasks t LEFT JOIN incidents i ON i.id = t.incident_id WHERE t.id = $1 FOR UPDATE OF t`,
-      [request.taskId],
-    );
+  /** One transaction per batch of new tasks; the digest tasks it drained from the queue are told after commit. */
+  private readonly newTasks = new Batcher<AssignRequest, AssignmentRecord>(
+    async (requests) => {
+      const { results, drained } = await RoundTrips.run(this.pool, undefined, (tx) => this.assignNew(tx, requests));
+      this.notifyDigests(drained);
+      return results;
+    },
+    NEW_TASK_BATCH,
+    (a, b) => a.taskId === b.taskId || a.idempotencyKey === b.idempotencyKey,
+  );
+
+  /** A person's choice, or a reassignment decided away from the current assignee. */
+  private async reassignIn(tx: RoundTrips, request: AssignRequest): Promise<AssignmentRecord> {
+    const snapshot = await this.snapshot(tx, { taskIds: [request.taskId], idempotencyKeys: [request.idempotencyKey], queue: 'ahead' });
+    if (snapshot.earlier[0]) return { ...record(snapshot.earlier[0]), created: false, drained: [] };
+    const task = snapshot.tasks[0];
     if (!task) throw new AssignmentRejected('taskId', `task ${request.taskId} does not exist`);
-
+    let decision: Decision;
     if (request.to !== undefined) {
       const chosen = this.analyst(request.to);
       if (!chosen) throw new AssignmentRejected('/to', `no analyst "${request.to}" in assignment.yaml`);
-      const decision = {
-        analystId: chosen.id,
-        role: chosen.role,
-        via: 'manual' as const,
-        reason: request.reason ?? `assigned by ${request.actor}`,
-      };
-      return { ...(await this.record(m, task, decision, request.actor, request.idempotencyKey)), drained: [] };
-    }
-
-    const now = new Date();
-    const { openTasks, cursor } = await this.workload(m, task.id);
-    const withReason = <D extends { reason: string }>(d: D): D => (request.reason ? { ...d, reason: `${request.reason}; ${d.reason}` } : d);
-    if (request.excludeCurrent) {
-      // A reassignment is decided on its own, away from the current assignee.
-      const decision = chooseAssignee({
+      decision = { analystId: chosen.id, role: chosen.role, via: 'manual', reason: request.reason ?? `assigned by ${request.actor}` };
+    } else {
+      decision = chooseAssignee({
         config: this.config,
         role: task.assign_role,
         alertTypes: task.types,
         priority: task.priority,
-        openTasks,
-        cursor,
-        now,
+        openTasks: snapshot.open_tasks,
+        cursor: snapshot.cursor,
+        now: new Date(),
         exclude: task.assignee_id ? [task.assignee_id] : [],
       });
-      return { ...(await this.record(m, task, withReason(decision), request.actor, request.idempotencyKey)), drained: [] };
     }
+    const { rows } = await this.store(tx, [placement(task, decision, request)], cursorMoves(snapshot.cursor, decision));
+    return { ...record(rows.get(request.idempotencyKey)!), created: true, drained: [] };
+  }
 
-    // A new task takes its place in the queue: waiting tasks ahead of it get free capacity first.
-    const waiting = (await this.waiting(m)).filter((w) => w.id !== task.id);
-    const plan = planQueue({ config: this.config, tasks: [...waiting, task].map(queued), openTasks, cursor, now });
-    let own: Omit<AssignmentRecord, 'drained'> | undefined;
-    const drained: QueuedAssignment[] = [];
-    for (const { task: planned, decision } of plan.placements) {
-      if (planned.row === task) own = await this.record(m, task, withReason(decision), request.actor, request.idempotencyKey);
-      else if (decision.analystId !== null) drained.push(await this.placeWaiting(m, planned.row as WaitingTaskRow, decision));
+  /**
+   * New tasks take their places in the capacity queue, most urgent and oldest first, each
+   * decided over the workload the ones before it left. Only when a task could be placed and
+   * tasks wait ahead of it is the head of the queue read, so waiting tasks get free capacity
+   * first; a roster that is full costs no more than one that is not.
+   */
+  private async assignNew(
+    tx: RoundTrips,
+    requests: readonly AssignRequest[],
+  ): Promise<{ results: (AssignmentRecord | Error)[]; drained: QueuedAssignment[] }> {
+    const taskIds = requests.map((r) => r.taskId);
+    const snapshot = await this.snapshot(tx, { taskIds, idempotencyKeys: requests.map((r) => r.idempotencyKey), queue: 'ahead' });
+    const earlier = new Map(snapshot.earlier.map((a) => [a.idempotency_key, a]));
+    const tasks = new Map(snapshot.tasks.map((t) => [t.id, t]));
+    const fresh = requests.filter((r) => !earlier.has(r.idempotencyKey) && tasks.has(r.taskId));
+    const requestOf = new Map(fresh.map((r) => [r.taskId, r]));
+    const now = new Date();
+
+    let { open_tasks: openTasks, cursor } = snapshot;
+    let waiting: WaitingTaskRow[] = [];
+    let plan = planQueue({ config: this.config, tasks: fresh.map((r) => queued(tasks.get(r.taskId)!)), openTasks, cursor, now });
+    if (snapshot.waiting_ahead && plan.placements.some((p) => p.decision.analystId !== null)) {
+      ({ waiting, open_tasks: openTasks, cursor } = await this.snapshot(tx, { taskIds, idempotencyKeys: [], queue: 'head' }));
+      const candidates = [...waiting, ...fresh.map((r) => tasks.get(r.taskId)!)].map(queued);
+      plan = planQueue({ config: this.config, tasks: candidates, openTasks, cursor, now });
     }
-    return { ...own!, drained };
+    const placements = plan.placements.flatMap(({ task, decision }) => {
+      const request = requestOf.get(task.id);
+      if (request) return [placement(task.row, decision, request)];
+      return decision.analystId !== null ? [this.fromQueue(task.row as WaitingTaskRow, decision)] : [];
+    });
+    const { rows, drained } = await this.store(tx, placements, cursorMoves(cursor, plan));
+    if (waiting.length > 0 && drained.length > 0)
+      this.logger.log(`capacity queue: ${drained.length} of ${waiting.length} waiting tasks assigned`);
+
+    const results = requests.map((r) => {
+      const before = earlier.get(r.idempotencyKey);
+      if (before) return { ...record(before), created: false, drained: [] };
+      if (!tasks.has(r.taskId)) return new AssignmentRejected('taskId', `task ${r.taskId} does not exist`);
+      return { ...record(rows.get(r.idempotencyKey)!), created: true, drained: [] };
+    });
+    return { results, drained };
   }
 
   /**
@@ -230,22 +276,25 @@ export class AssignmentService implements OnApplicationBootstrap {
    * no workflow, so the caller passes the result to `notifyDigests` after commit.
    */
   async drain(m: EntityManager): Promise<QueuedAssignment[]> {
-    await this.lock(m);
-    const waiting = await this.waiting(m);
-    if (waiting.length === 0) return [];
-    const plan = planQueue({ ...(await this.workload(m)), config: this.config, tasks: waiting.map(queued), now: new Date() });
-    const drained: QueuedAssignment[] = [];
-    for (const { task, decision } of plan.placements) {
-      if (decision.analystId !== null) drained.push(await this.placeWaiting(m, task.row, decision));
-    }
-    if (drained.length > 0) this.logger.log(`capacity queue: ${drained.length} of ${waiting.length} waiting tasks assigned`);
-    return drained;
+    return RoundTrips.run(this.pool, m, (tx) => this.drainIn(tx));
   }
 
   /** `drain` in a transaction of its own, then the digest notices: for the roster sync and the periodic sweep. */
   async drainNow(): Promise<QueuedAssignment[]> {
-    const drained = await this.dataSource.transaction((m) => this.drain(m));
+    const drained = await RoundTrips.run(this.pool, undefined, (tx) => this.drainIn(tx));
     await this.sendDigestNotices(drained);
+    return drained;
+  }
+
+  private async drainIn(tx: RoundTrips): Promise<QueuedAssignment[]> {
+    const { waiting, open_tasks, cursor } = await this.snapshot(tx, { taskIds: [], idempotencyKeys: [], queue: 'head' });
+    if (waiting.length === 0) return [];
+    const plan = planQueue({ config: this.config, tasks: waiting.map(queued), openTasks: open_tasks, cursor, now: new Date() });
+    const placements = plan.placements.flatMap(({ task, decision }) =>
+      decision.analystId !== null ? [this.fromQueue(task.row, decision)] : [],
+    );
+    const { drained } = await this.store(tx, placements, cursorMoves(cursor, plan));
+    if (drained.length > 0) this.logger.log(`capacity queue: ${drained.length} of ${waiting.length} waiting tasks assigned`);
     return drained;
   }
 
@@ -280,96 +329,77 @@ export class AssignmentService implements OnApplicationBootstrap {
     }
   }
 
-  /** Open tasks per analyst (leaving out `except`) and the round-robin cursor, as the assignment lock holder sees them. */
-  private async workload(m: EntityManager, except?: string) {
-    const rows = await m.query<{ assignee_id: string; open: number }[]>(
-      `SELECT assignee_id, count(*)::int AS open FROM tasks
-        WHERE assignee_id IS NOT NULL AND status = ANY($1::text[]) AND id IS DISTINCT FROM $2::uuid GROUP BY assignee_id`,
-      [OPEN_TASK_STATUSES, except ?? null],
-    );
-    const cursor = await m.query<{ role: string; analyst_id: string }[]>(`SELECT role, analyst_id FROM assignment_cursors`);
+  /** The assignment lock and, in the same round trip, what the decision needs. */
+  private async snapshot(tx: RoundTrips, request: SnapshotRequest): Promise<AssignmentSnapshot> {
+    const [row] = await tx.query<AssignmentSnapshot>([ASSIGNMENT_LOCK_SQL, snapshotSql(request)]);
+    return row;
+  }
+
+  /** A waiting task's placement, keyed by the assignment that left it waiting: a task leaves the queue once per wait. */
+  private fromQueue(task: WaitingTaskRow, decision: Decision): Placement {
     return {
-      openTasks: Object.fromEntries(rows.map((w) => [w.assignee_id, w.open])),
-      cursor: Object.fromEntries(cursor.map((c) => [c.role, c.analyst_id])),
+      task,
+      ...placed(decision),
+      reason: decision.reason,
+      actor: QUEUE_ACTOR,
+      idempotencyKey: `queue:${task.id}:${task.last_assignment_id}`,
+      fromQueue: true,
     };
   }
 
   /**
-   * The capacity queue: open tasks still `new` with nobody assigned after their first
-   * assignment (a task without one is about to get it from its workflow). Rows another
-   * transaction holds (a reassignment, a resolve) are skipped; the next drain sees them.
+   * Stores the placements in one round trip; then, for tasks taken from the queue, the
+   * outbox rows that tell their workflows (they name the new assignment ids). The last
+   * round trip commits when this service owns the transaction. Answers the stored
+   * assignments by idempotency key, and the queued tasks placed.
    */
-  private async waiting(m: EntityManager): Promise<WaitingTaskRow[]> {
-    return m.query<WaitingTaskRow[]>(
-      `SELECT t.id, t.kind, t.incident_id, t.status, t.priority, t.opened_at, t.assign_role, t.assignee_id, coalesce(i.types, '{}') AS types,
-              (SELECT max(a.id) FROM task_assignments a WHERE a.task_id = t.id) AS last_assignment_id
-         FROM tasks t LEFT JOIN incidents i ON i.id = t.incident_id
-        WHERE t.status = 'new' AND t.assignee_id IS NULL AND EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id)
-        ORDER BY t.priority, t.opened_at, t.id
-        LIMIT ${QUEUE_BATCH}
-          FOR UPDATE OF t SKIP LOCKED`,
-    );
-  }
-
-  private async placeWaiting(m: EntityManager, task: WaitingTaskRow, decision: AssignmentDecision): Promise<QueuedAssignment> {
-    // Keyed by the assignment that left it waiting: a task leaves the queue once per wait.
-    const row = await this.record(m, task, decision, QUEUE_ACTOR, `queue:${task.id}:${task.last_assignment_id}`);
-    const analystId = row.analystId!;
-    if (task.incident_id) {
-      await enqueue(m, [
-        {
-          incidentId: task.incident_id,
+  private async store(
+    tx: RoundTrips,
+    placements: readonly Placement[],
+    moves: Readonly<Record<string, string>>,
+  ): Promise<{ rows: Map<string, AssignmentRow>; drained: QueuedAssignment[] }> {
+    const signals = placements.some((p) => p.fromQueue && p.task.incident_id);
+    // The last statement returns the stored assignments (with no placements, the cursor's upsert returns none).
+    const stored = await tx.query<AssignmentRow>(placementsSql(placements, moves), { commit: !signals });
+    const rows = new Map(stored.map((r) => [r.idempotency_key, r]));
+    const drained: QueuedAssignment[] = [];
+    const entries: OutboxEntry[] = [];
+    for (const p of placements.filter((x) => x.fromQueue)) {
+      const row = rows.get(p.idempotencyKey);
+      if (!row) continue; // acknowledged or closed since it was read
+      drained.push({ taskId: p.task.id, assignmentId: row.id, analystId: row.analyst_id!, kind: p.task.kind });
+      if (p.task.incident_id) {
+        entries.push({
+          incidentId: p.task.incident_id,
           kind: 'reassigned',
-          payload: { assignmentId: Number(row.id), analystId, by: QUEUE_ACTOR, taskId: task.id },
-        },
-      ]);
+          payload: { assignmentId: Number(row.id), analystId: row.analyst_id, by: QUEUE_ACTOR, taskId: p.task.id },
+        });
+      }
     }
-    return { taskId: task.id, assignmentId: row.id, analystId, kind: task.kind };
+    if (signals) await tx.query<never>(entries.length > 0 ? [enqueueSql(entries)] : [], { commit: true });
+    return { rows, drained };
   }
+}
 
-  /** Stores a decision: the assignment row, the task's assignee, the round-robin cursor and the audit entry. */
-  private async record(
-    m: EntityManager,
-    task: AssignableTaskRow,
-    decision: { analystId: string | null; role: string | null; via?: AssignmentVia; reason: string },
-    actor: string,
-    idempotencyKey: string,
-  ): Promise<Omit<AssignmentRecord, 'drained'>> {
-    const via = decision.analystId ? (decision.via ?? null) : null;
-    if (decision.analystId && via !== 'manual') {
-      await m.query(
-        `INSERT INTO assignment_cursors (role, analyst_id) VALUES ($1, $2) ON CONFLICT (role) DO UPDATE SET analyst_id = excluded.analyst_id`,
-        [decision.role, decision.analystId],
-      );
-    }
-    const [row] = await m.query<AssignmentRow[]>(
-      `INSERT INTO task_assignments (task_id, analyst_id, role, via, reason, actor, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-      [task.id, decision.analystId, decision.role, via, decision.reason, actor, idempotencyKey],
-    );
-    if (decision.analystId) {
-      // A new assignee acknowledges afresh; the deadlines stay those of the task.
-      await m.query(
-        `UPDATE tasks SET assignee_id = $2, status = 'assigned', assigned_at = now(), acknowledged_at = NULL, updated_at = now()
-          WHERE id = $1 AND status = ANY($3::text[])`,
-        [task.id, decision.analystId, OPEN_TASK_STATUSES],
-      );
-    }
-    await this.audit.record(
-      {
-        actor,
-        action: decision.analystId ? 'task.assigned' : 'task.unassigned',
-        subjectType: 'task',
-        subjectId: task.id,
-        before: { assignee: task.assignee_id, status: task.status },
-        after: decision.analystId
-          ? { assignee: decision.analystId, status: 'assigned', role: decision.role, via, reason: decision.reason }
-          : { reason: decision.reason },
-        idempotencyKey: `assignment:${idempotencyKey}`,
-      },
-      m,
-    );
-    return { ...record(row), created: true };
-  }
+type Decision = Pick<AssignmentDecision, 'analystId' | 'reason'> & { role: string | null; via?: AssignmentVia; cursor?: RoundRobinCursor };
+
+/** The stored shape of a decision: an unassigned one has no role or via. */
+const placed = (d: Decision) => ({ analystId: d.analystId, role: d.analystId ? d.role : null, via: d.analystId ? (d.via ?? null) : null });
+
+/** A requested task's placement; the request's reason leads a decision the rules made. */
+const placement = (task: AssignableTaskRow, decision: Decision, request: AssignRequest): Placement => ({
+  task,
+  ...placed(decision),
+  reason: request.reason && decision.via !== 'manual' ? `${request.reason}; ${decision.reason}` : decision.reason,
+  actor: request.actor,
+  idempotencyKey: request.idempotencyKey,
+  fromQueue: false,
+});
+
+/** The round-robin cursor entries a decision or plan moved; a person's choice moves none. */
+function cursorMoves(before: RoundRobinCursor, after: Decision | { cursor: RoundRobinCursor }): Record<string, string> {
+  const moved = 'cursor' in after && after.cursor ? after.cursor : {};
+  return Object.fromEntries(Object.entries(moved).filter(([role, analyst]) => before[role] !== analyst));
 }
 
 /** An assignment with the task facts its notice names. */
@@ -384,24 +414,6 @@ interface AssignmentNoticeRow {
   via: string | null;
 }
 
-/** A task as assignment reads it, locked. */
-interface AssignableTaskRow {
-  id: string;
-  kind: TaskKind;
-  incident_id: string | null;
-  status: TaskStatus;
-  priority: Priority;
-  opened_at: Date;
-  assign_role: string;
-  assignee_id: string | null;
-  types: string[];
-}
-
-/** A task in the capacity queue, with the assignment that left it waiting. */
-interface WaitingTaskRow extends AssignableTaskRow {
-  last_assignment_id: string;
-}
-
 /** The queue's view of a task row, keeping the row. */
 const queued = <R extends AssignableTaskRow>(row: R): QueuedTask & { row: R } => ({
   id: row.id,
@@ -411,16 +423,6 @@ const queued = <R extends AssignableTaskRow>(row: R): QueuedTask & { row: R } =>
   alertTypes: row.types,
   row,
 });
-
-/** A `task_assignments` row as PostgreSQL returns it. */
-interface AssignmentRow {
-  id: string;
-  task_id: string;
-  analyst_id: string | null;
-  role: string | null;
-  via: AssignmentVia | null;
-  reason: string;
-}
 
 function record(row: AssignmentRow): Omit<AssignmentRecord, 'created' | 'drained'> {
   return { id: String(row.id), taskId: row.task_id, analystId: row.analyst_id, role: row.role, via: row.via, reason: row.reason };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { lit } from '../database/sql-literal';
 import { AuditEvent } from './audit-event.entity';
 
 export interface AuditRecord {
@@ -35,4 +36,21 @@ export class AuditService {
       .orIgnore()
       .execute();
   }
+}
+
+/** The columns `auditValuesSql` fills, for writers that append audit rows inside a statement of their own. */
+export const AUDIT_COLUMNS = 'actor, action, subject_type, subject_id, before, after, idempotency_key';
+
+/** One audit row's values as literals in `AUDIT_COLUMNS` order, for the caller's VALUES tuple. */
+export function auditValuesSql(e: AuditRecord): string {
+  const json = (v: object | undefined) => (v === undefined ? 'NULL::jsonb' : lit(JSON.stringify(v), 'jsonb'));
+  return [
+    lit(e.actor),
+    lit(e.action),
+    lit(e.subjectType),
+    lit(e.subjectId),
+    json(e.before),
+    json(e.after),
+    lit(e.idempotencyKey, 'text'),
+  ].join(', ');
 }

@@ -1,0 +1,174 @@
+import { AUDIT_COLUMNS, auditValuesSql } from '../audit/audit.service';
+import { OPEN_TASK_STATUSES, type Priority, type TaskKind, type TaskStatus } from '../domain';
+import { advisoryLockKey } from '../database/pg';
+import { lit, textArray } from '../database/sql-literal';
+import type { AssignmentVia, RoundRobinCursor } from './assign';
+
+/**
+ * SQL for assignment transactions. Every assignment holds the one assignment lock, so the
+ * time it is held bounds how many tasks per second the system assigns. The holder is often
+ * a busy worker whose event loop answers late, so the lock spans as few round trips as
+ * possible: the lock and one snapshot read, then every write (and COMMIT when this service
+ * owns the transaction). Values are inlined as escaped literals, as in ingest.
+ */
+
+export const ASSIGNMENT_LOCK_SQL = `SELECT pg_advisory_xact_lock(${advisoryLockKey('warden:assignment')})`;
+
+/** Most waiting tasks one read takes from the head of the capacity queue. */
+export const QUEUE_BATCH = 1000;
+
+/** A task as assignment reads it. */
+export interface AssignableTaskRow {
+  id: string;
+  kind: TaskKind;
+  incident_id: string | null;
+  status: TaskStatus;
+  priority: Priority;
+  opened_at: string;
+  assign_role: string;
+  assignee_id: string | null;
+  types: string[];
+}
+
+/** A task in the capacity queue, with the assignment that left it waiting. */
+export interface WaitingTaskRow extends AssignableTaskRow {
+  last_assignment_id: string;
+}
+
+/** A `task_assignments` row. */
+export interface AssignmentRow {
+  id: string;
+  task_id: string;
+  analyst_id: string | null;
+  role: string | null;
+  via: AssignmentVia | null;
+  reason: string;
+  idempotency_key: string;
+}
+
+export interface AssignmentSnapshot {
+  /** Assignments earlier attempts with the same keys made. */
+  earlier: AssignmentRow[];
+  /** The tasks to assign, row-locked. */
+  tasks: AssignableTaskRow[];
+  /** Open tasks per analyst, leaving out the tasks being assigned. */
+  open_tasks: Record<string, number>;
+  cursor: RoundRobinCursor;
+  /** `queue: 'head'`: the head of the capacity queue. */
+  waiting: WaitingTaskRow[];
+  /** `queue: 'ahead'`: whether any waiting task comes before one of the tasks in queue order. */
+  waiting_ahead: boolean;
+}
+
+export interface SnapshotRequest {
+  /** The tasks to assign; none when only draining the queue. */
+  taskIds: readonly string[];
+  idempotencyKeys: readonly string[];
+  /** `head`: read the head of the queue (leaving out `taskIds`); `ahead`: only whether anything waits ahead of them. */
+  queue: 'head' | 'ahead';
+}
+
+const TASK_COLUMNS = `t.id, t.kind, t.incident_id, t.status, t.priority, t.opened_at, t.assign_role, t.assignee_id, coalesce(i.types, '{}') AS types`;
+/** Still `new`, nobody assigned, after a first assignment (a task without one is about to get it from its workflow). */
+const WAITING = `t.status = 'new' AND t.assignee_id IS NULL AND EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id)`;
+
+/** One statement, after the lock, so READ COMMITTED gives it a snapshot with all the previous holder committed. */
+export function snapshotSql(r: SnapshotRequest): string {
+  const taskIds = r.taskIds.length ? `ARRAY[${r.taskIds.map((id) => lit(id, 'uuid')).join(', ')}]` : `'{}'::uuid[]`;
+  return `WITH task AS (SELECT ${TASK_COLUMNS} FROM tasks t LEFT JOIN incidents i ON i.id = t.incident_id
+                 WHERE t.id = ANY(${taskIds}) ORDER BY t.id FOR UPDATE OF t)
+SELECT
+  (SELECT coalesce(json_agg(a), '[]') FROM (
+     SELECT id::text, task_id, analyst_id, role, via, reason, idempotency_key FROM task_assignments
+      WHERE idempotency_key = ANY(${textArray(r.idempotencyKeys)})) a) AS earlier,
+  (SELECT coalesce(json_agg(task), '[]') FROM task) AS tasks,
+  (SELECT coalesce(json_object_agg(assignee_id, open), '{}') FROM (
+     SELECT assignee_id, count(*)::int AS open FROM tasks
+      WHERE assignee_id IS NOT NULL AND status = ANY(${textArray(OPEN_TASK_STATUSES)}) AND id <> ALL(${taskIds})
+      GROUP BY assignee_id) w) AS open_tasks,
+  (SELECT coalesce(json_object_agg(role, analyst_id), '{}') FROM assignment_cursors) AS cursor,
+  ${
+    r.queue === 'head'
+      ? `(SELECT coalesce(json_agg(w), '[]') FROM (
+     SELECT ${TASK_COLUMNS}, (SELECT max(a.id) FROM task_assignments a WHERE a.task_id = t.id)::text AS last_assignment_id
+       FROM tasks t LEFT JOIN incidents i ON i.id = t.incident_id
+      WHERE ${WAITING} AND t.id <> ALL(${taskIds})
+      ORDER BY t.priority, t.opened_at, t.id LIMIT ${QUEUE_BATCH}) w) AS waiting, false AS waiting_ahead`
+      : `'[]'::json AS waiting,
+  EXISTS (SELECT 1 FROM tasks t, task x WHERE ${WAITING} AND (t.priority, t.opened_at, t.id) < (x.priority, x.opened_at, x.id)) AS waiting_ahead`
+  }`;
+}
+
+/** One assignment to store. */
+export interface Placement {
+  task: AssignableTaskRow;
+  analystId: string | null;
+  role: string | null;
+  via: AssignmentVia | null;
+  reason: string;
+  actor: string;
+  idempotencyKey: string;
+  /**
+   * A task taken from the queue: assigned only if it still waits. Its row was read without
+   * a lock, so an acknowledgement or a close that got there first wins, and nothing is stored.
+   */
+  fromQueue: boolean;
+}
+
+/**
+ * The round-robin cursor's moves, then one statement for every placement: the task's new
+ * assignee (a new assignee acknowledges afresh; the deadlines stay those of the task), the
+ * assignment row and its audit entry. It returns the assignment rows stored.
+ */
+export function placementsSql(placements: readonly Placement[], cursorMoves: Readonly<Record<string, string>>): string[] {
+  const statements: string[] = [];
+  const moves = Object.entries(cursorMoves);
+  if (moves.length > 0) {
+    statements.push(
+      `INSERT INTO assignment_cursors (role, analyst_id) VALUES ${moves.map(([role, analyst]) => `(${lit(role)}, ${lit(analyst)})`).join(', ')}
+        ON CONFLICT (role) DO UPDATE SET analyst_id = excluded.analyst_id`,
+    );
+  }
+  if (placements.length === 0) return statements;
+  const values = placements.map((p, n) =>
+    [
+      n,
+      lit(p.task.id, 'uuid'),
+      lit(p.analystId, 'text'),
+      lit(p.role, 'text'),
+      lit(p.via, 'text'),
+      lit(p.reason),
+      lit(p.actor),
+      lit(p.idempotencyKey),
+      p.fromQueue,
+    ].join(', '),
+  );
+  const audits = placements.map(
+    (p, n) =>
+      `(${n}, ${auditValuesSql({
+        actor: p.actor,
+        action: p.analystId ? 'task.assigned' : 'task.unassigned',
+        subjectType: 'task',
+        subjectId: p.task.id,
+        before: { assignee: p.task.assignee_id, status: p.task.status },
+        after: p.analystId
+          ? { assignee: p.analystId, status: 'assigned', role: p.role, via: p.via, reason: p.reason }
+          : { reason: p.reason },
+        idempotencyKey: `assignment:${p.idempotencyKey}`,
+      })})`,
+  );
+  statements.push(`WITH p (n, task_id, analyst_id, role, via, reason, actor, idempotency_key, from_queue) AS (VALUES (${values.join('), (')})),
+  u AS (UPDATE tasks t SET assignee_id = p.analyst_id, status = 'assigned', assigned_at = now(), acknowledged_at = NULL, updated_at = now()
+          FROM p WHERE t.id = p.task_id AND p.analyst_id IS NOT NULL AND t.status = ANY(${textArray(OPEN_TASK_STATUSES)})
+           AND (NOT p.from_queue OR (t.status = 'new' AND t.assignee_id IS NULL))
+        RETURNING p.n),
+  kept AS (SELECT n FROM p WHERE NOT p.from_queue OR p.n IN (SELECT n FROM u)),
+  a AS (INSERT INTO task_assignments (task_id, analyst_id, role, via, reason, actor, idempotency_key)
+          SELECT task_id, analyst_id, role, via, reason, actor, idempotency_key FROM p WHERE p.n IN (SELECT n FROM kept) ORDER BY p.n
+        RETURNING id::text, task_id, analyst_id, role, via, reason, idempotency_key),
+  audit AS (INSERT INTO audit_log (${AUDIT_COLUMNS})
+          SELECT ${AUDIT_COLUMNS} FROM (VALUES ${audits.join(', ')}) e (n, ${AUDIT_COLUMNS}) WHERE e.n IN (SELECT n FROM kept)
+        ON CONFLICT DO NOTHING)
+SELECT * FROM a`);
+  return statements;
+}

@@ -12,6 +12,8 @@ export interface IncidentForTask {
   types: string[];
   /** A storm incident gets the storm checklist. */
   storm: boolean;
+  /** The database's clock as it read the incident: the task opens then. */
+  now: Date;
 }
 
 /** A `batch` incident waiting for the next digest. */
@@ -30,9 +32,10 @@ export interface DigestCandidate {
 @Injectable()
 export class IncidentsService {
   async forTask(m: EntityManager, incidentId: string): Promise<IncidentForTask | undefined> {
-    const [row] = await m.query<IncidentForTask[]>(`SELECT id, title, priority, assign_role, types, storm FROM incidents WHERE id = $1`, [
-      incidentId,
-    ]);
+    const [row] = await m.query<IncidentForTask[]>(
+      `SELECT id, title, priority, assign_role, types, storm, now() FROM incidents WHERE id = $1`,
+      [incidentId],
+    );
     return row;
   }
 

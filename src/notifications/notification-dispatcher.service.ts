@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { Batcher } from '../common/batcher';
 import { ENV, type Env } from '../common/env';
 import { PollLoop } from '../common/poll-loop';
 import { runBounded } from '../common/run-bounded';
@@ -125,7 +126,16 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       this.logger.warn(`notice ${row.key} ${failed?.failed ? 'failed for good' : 'will be retried'}: ${message}`);
       return false;
     }
-    await this.pool.query(`UPDATE notifications SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE id = $1`, [row.id]);
+    await this.sent.submit(row.id);
     return true;
   }
+
+  /** Deliveries that finish together are marked sent in one statement. */
+  private readonly sent = new Batcher<string, void>(async (ids) => {
+    await this.pool.query(
+      `UPDATE notifications SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE id = ANY($1::bigint[])`,
+      [ids],
+    );
+    return ids.map(() => undefined);
+  }, BATCH);
 }

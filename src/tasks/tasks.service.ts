@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AssignmentRejected, AssignmentService } from '../assignment/assignment.service';
-import { AuditService } from '../audit/audit.service';
+import { AUDIT_COLUMNS, AuditService } from '../audit/audit.service';
 import { ProblemException } from '../common/problem';
 import { IncidentsService } from '../correlation/incidents.service';
 import { isMoreUrgent, isOpenTask, isUnacknowledgedTask, type Disposition, type OutboxKind, type Priority } from '../domain';
@@ -11,7 +11,7 @@ import { enqueue } from '../outbox/outbox';
 import { checklistFor } from './checklists';
 import { SLA_CONFIG, type SlaConfig } from './sla.schema';
 import { reprioritize, slaDeadlines } from './sla';
-import { readTask, TaskRow, TaskView, toTaskView } from './task-view';
+import { readTask, TaskRow, TaskView, TaskViewRow, toTaskView } from './task-view';
 
 /** The outbox kinds that carry an analyst's action to the incident's workflow. */
 export type TaskSignalKind = Extract<OutboxKind, 'acknowledged' | 'resolved' | 'reassigned'>;
@@ -37,47 +37,44 @@ export class TasksService {
     return toTaskView(await readTask(m, taskId));
   }
 
-  /** The incident's one task, created on the first call: checklist from its alert types, deadlines from its priority. */
+  /**
+   * The incident's one task, created on the first call: checklist from its alert types,
+   * deadlines from its priority. Every workflow's first step, so it takes two round trips
+   * and no transaction: a read, then one statement that creates the task and its audit
+   * entry together (a repeat creates neither and reads the task).
+   */
   async openIncidentTask(incidentId: string): Promise<TaskView> {
-    return this.dataSource.transaction(async (m) => {
-      const incident = await this.incidents.forTask(m, incidentId);
-      if (!incident) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: '/incidentId', message: 'no such incident' }]);
-      const [{ now }] = await m.query<{ now: Date }[]>(`SELECT now()`);
-      const deadlines = slaDeadlines(incident.priority, now, this.sla);
-      const created = await m.query<{ id: string }[]>(
-        `INSERT INTO tasks (kind, incident_id, title, priority, assign_role, checklist, opened_at, ack_deadline, resolve_deadline)
+    const incident = await this.incidents.forTask(this.dataSource.manager, incidentId);
+    if (!incident) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: '/incidentId', message: 'no such incident' }]);
+    const deadlines = slaDeadlines(incident.priority, incident.now, this.sla);
+    const [created] = await this.dataSource.query<TaskViewRow[]>(
+      `WITH task AS (
+         INSERT INTO tasks (kind, incident_id, title, priority, assign_role, checklist, opened_at, ack_deadline, resolve_deadline)
          VALUES ('incident', $1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (incident_id) WHERE kind = 'incident' DO NOTHING RETURNING id`,
-        [
-          incident.id,
-          incident.title,
-          incident.priority,
-          incident.assign_role,
-          JSON.stringify(checklistFor(incident.types, incident.storm)),
-          now,
-          deadlines.ackBy,
-          deadlines.resolveBy,
-        ],
-      );
-      const [{ id }] = created.length
-        ? created
-        : await m.query<{ id: string }[]>(`SELECT id FROM tasks WHERE incident_id = $1 AND kind = 'incident'`, [incidentId]);
-      const task = await this.get(id, m);
-      if (created.length) {
-        await this.audit.record(
-          {
-            actor: 'workflow',
-            action: 'task.created',
-            subjectType: 'task',
-            subjectId: id,
-            after: { incidentId, priority: task.priority, ackDeadline: task.ackDeadline, resolveDeadline: task.resolveDeadline },
-            idempotencyKey: `task-${id}:created`,
-          },
-          m,
-        );
-      }
-      return task;
-    });
+         ON CONFLICT (incident_id) WHERE kind = 'incident' DO NOTHING RETURNING *),
+       audit AS (
+         INSERT INTO audit_log (${AUDIT_COLUMNS})
+         SELECT 'workflow', 'task.created', 'task', id::text, NULL,
+                jsonb_build_object('incidentId', incident_id, 'priority', priority, 'ackDeadline', ack_deadline, 'resolveDeadline', resolve_deadline),
+                'task-' || id || ':created' FROM task
+         ON CONFLICT DO NOTHING)
+       SELECT task.*, NULL AS assignee_name, NULL AS assignee_role FROM task`,
+      [
+        incident.id,
+        incident.title,
+        incident.priority,
+        incident.assign_role,
+        JSON.stringify(checklistFor(incident.types, incident.storm)),
+        incident.now,
+        deadlines.ackBy,
+        deadlines.resolveBy,
+      ],
+    );
+    if (created) return toTaskView(created);
+    const [{ id }] = await this.dataSource.query<{ id: string }[]>(`SELECT id FROM tasks WHERE incident_id = $1 AND kind = 'incident'`, [
+      incidentId,
+    ]);
+    return this.get(id);
   }
 
   /** Brings deadlines forward when the incident's priority rose; a fall changes nothing. */

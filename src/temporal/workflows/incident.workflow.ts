@@ -1,5 +1,15 @@
-import { condition, continueAsNew, defineQuery, defineSignal, deprecatePatch, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  deprecatePatch,
+  patched,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { INCIDENT_SIGNALS, isFinishedTask, isMoreUrgent, isUnacknowledgedTask, type Priority } from '../../domain';
+import type { StartedIncident } from '../activities';
 import { db, notices } from './activity-profiles';
 
 // One workflow per incident: open its task, assign it, notify, then wait under the SLA,
@@ -111,8 +121,18 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   deprecatePatch('task-lifecycle');
 
   let taskId: string;
+  /** The first SLA step, read by the start step; stale once a signal has arrived. */
+  let prefetched: StartedIncident['next'] | undefined;
   if (resume) {
     taskId = resume.taskId;
+  } else if (patched('start-in-one-step')) {
+    const before = wake;
+    const started = await db.startIncident({ incidentId });
+    taskId = started.taskId;
+    status.taskId = taskId;
+    status.priority ??= started.priority;
+    status.assignee = started.assignment.analystId;
+    if (wake === before) prefetched = started.next;
   } else {
     const task = await db.openTask({ incidentId });
     taskId = task.id;
@@ -138,7 +158,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       await continueAsNew<typeof incidentWorkflow>({ incidentId, resume: { taskId, lastOutboxId, status } });
     }
 
-    const next = await db.nextStep({ taskId, sent: status.escalations });
+    const next = prefetched ?? (await db.nextStep({ taskId, sent: status.escalations }));
+    prefetched = undefined;
     if (isFinishedTask(next.status)) break;
     if (!isUnacknowledgedTask(next.status)) status.state = 'acknowledged';
     if (!next.step) {

@@ -8,11 +8,14 @@ import { loadDotEnv, loadEnv } from '../common/env';
 import { loadWardenConfig } from '../config/warden-config';
 import { backtest, formatBacktest } from '../correlation/backtest';
 import { dataSourceOptions } from '../database/data-source-options';
+import { pgPool } from '../database/pg';
 import { SCOPES, Scope } from '../auth/api-key.entity';
 import { createApiKey } from '../auth/api-keys.service';
 import { parseNdjson } from '../ingest/body-parsers';
 import { formatIntake, nativeIntake, validateItems } from '../ingest/intake';
 import { FormatName, FORMATS, isFormatName, normalizers } from '../ingest/normalizers';
+import { NotificationsService } from '../notifications/notifications.service';
+import { redriveDeadLetters } from '../outbox/outbox';
 
 loadDotEnv();
 const program = new Command('warden').description('Warden operator commands');
@@ -73,7 +76,8 @@ rules
   .option('-f, --format <format>', `native or one of ${FORMATS.join(', ')}`, 'native')
   .option('-d, --dir <dir>', 'configuration directory')
   .option('--json', 'print the report as JSON')
-  .action(async (file: string, opts: { format: string; dir?: string; json?: boolean }) => {
+  .option('--at-once', 'take the file as one request sent now, as the api would (default: each alert arrives at its occurredAt)')
+  .action(async (file: string, opts: { format: string; dir?: string; json?: boolean; atOnce?: boolean }) => {
     if (opts.format !== 'native' && !isFormatName(opts.format)) throw new InvalidArgumentError(`unknown format ${opts.format}`);
     const cfg = loadConfig(opts.dir);
     const text = readFileSync(file, 'utf8');
@@ -85,8 +89,49 @@ rules
     }
     const { items } =
       opts.format === 'native' ? nativeIntake(body) : formatIntake(body, normalizers[opts.format as FormatName], cfg.formats);
-    const report = await backtest(validateItems(items), cfg.rules);
+    const report = await backtest(validateItems(items), cfg.rules, { arrival: opts.atOnce ? 'at-once' : 'as-occurred' });
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatBacktest(report));
+  });
+
+/** Runs `work` on a database connection of its own, closed after. */
+async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T> {
+  const ds = await new DataSource(dataSourceOptions(loadEnv().DATABASE_URL, 1)).initialize();
+  try {
+    return await work(ds);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+const notices = program.command('notices').description('notices to analysts (webhook and other channels)');
+notices
+  .command('redrive')
+  .description('put failed notices back in line: the worker tries each once more, with its full maximum age, and delivers it once')
+  .option('--incident <id>', "the failed notices of this incident's tasks")
+  .option('--all', 'every failed notice')
+  .action(async (opts: { incident?: string; all?: boolean }) => {
+    if (!opts.incident === !opts.all) program.error('give either --incident <id> or --all');
+    if (opts.incident && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(opts.incident)) {
+      program.error('--incident: must be an incident id (a UUID)');
+    }
+    const keys = await withDatabase((ds) => new NotificationsService(ds).redrive({ incidentId: opts.incident }));
+    for (const key of keys) console.log(key);
+    console.error(`re-driven ${keys.length} failed notice(s)`);
+  });
+
+const outbox = program.command('outbox').description('the outbox of changes for incident workflows');
+outbox
+  .command('redrive')
+  .description('put dead-lettered outbox rows back in line: the dispatcher signals each again')
+  .option('--id <id>', 'the dead-lettered row with this id')
+  .option('--all', 'every dead-lettered row')
+  .action(async (opts: { id?: string; all?: boolean }) => {
+    if (!opts.id === !opts.all) program.error('give either --id <id> or --all');
+    if (opts.id && !/^[1-9]\d{0,17}$/.test(opts.id)) program.error('--id: must be an outbox row id (a positive integer)');
+    const ids = await withDatabase((ds) => redriveDeadLetters(pgPool(ds), { id: opts.id }));
+    if (opts.id && ids.length === 0) program.error(`--id: no dead-lettered outbox row ${opts.id}`);
+    for (const id of ids) console.log(id);
+    console.error(`re-driven ${ids.length} dead-lettered outbox row(s)`);
   });
 
 program.parseAsync().catch((err) => {

@@ -40,6 +40,8 @@ export const envSchema = z
     /** How long a replica owns the rows it took; a crashed replica's rows come back after it. */
     OUTBOX_LEASE_SECONDS: durationSeconds.default(60),
     OUTBOX_SIGNAL_TIMEOUT_SECONDS: durationSeconds.default(5),
+    /** Signals Temporal refuses (anything but being out of reach) are retried this many times, then dead-lettered. */
+    OUTBOX_MAX_FAILURES: z.coerce.number().int().positive().default(10),
     /** Incidents signalled at once per replica; one incident's rows always go one after the other. */
     OUTBOX_CONCURRENCY: z.coerce.number().int().positive().max(256).default(16),
     OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(168),

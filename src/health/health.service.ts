@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Connection } from '@temporalio/client';
 import { DataSource } from 'typeorm';
@@ -11,10 +11,25 @@ export interface PartHealth {
   error?: string;
 }
 
+/** What failed for good and waits for an operator (`warden notices redrive`, `warden outbox redrive`). */
+export interface HealthDetails {
+  notices: { failed: number; oldestFailedAt: Date | null };
+  outbox: { deadLettered: number; oldestDeadLetteredAt: Date | null };
+}
+
 export interface HealthReport {
   status: 'ok' | 'down';
   down: string[];
   parts: { database: PartHealth; temporal: PartHealth };
+  /** null while the database does not answer. Never part of readiness: a replica with dead letters still serves. */
+  details: HealthDetails | null;
+}
+
+interface DetailsRow {
+  failed_notices: number;
+  oldest_failed_notice: Date | null;
+  dead_letters: number;
+  oldest_dead_letter: Date | null;
 }
 
 @Injectable()
@@ -27,31 +42,52 @@ export class HealthService {
 
   async check(): Promise<HealthReport> {
     const timeoutMs = this.env.HEALTH_CHECK_TIMEOUT_SECONDS * 1000;
+    let details: HealthDetails | null = null;
     const [database, temporal] = await Promise.all([
-      probe(timeoutMs, () => this.dataSource.query<{ up: number }[]>('SELECT 1 AS up')),
-      probe(timeoutMs, () => this.temporal.withDeadline(Date.now() + timeoutMs, () => this.temporal.healthService.check({}))),
+      probe('database', timeoutMs, async () => (details = await this.details())),
+      probe('temporal', timeoutMs, () => this.temporal.withDeadline(Date.now() + timeoutMs, () => this.temporal.healthService.check({}))),
     ]);
     const parts = { database, temporal };
     const down = Object.entries(parts)
       .filter(([, p]) => p.status === 'down')
       .map(([name]) => name);
-    return { status: down.length ? 'down' : 'ok', down, parts };
+    return { status: down.length ? 'down' : 'ok', down, parts, details: database.status === 'up' ? details : null };
+  }
+
+  /** One round trip, which is also the database's probe; partial indexes keep both counts cheap. */
+  private async details(): Promise<HealthDetails> {
+    const [row] = await this.dataSource.query<DetailsRow[]>(
+      `SELECT (SELECT count(*)::int FROM notifications WHERE failed_at IS NOT NULL) AS failed_notices,
+              (SELECT min(failed_at) FROM notifications WHERE failed_at IS NOT NULL) AS oldest_failed_notice,
+              (SELECT count(*)::int FROM outbox WHERE dead_lettered_at IS NOT NULL) AS dead_letters,
+              (SELECT min(dead_lettered_at) FROM outbox WHERE dead_lettered_at IS NOT NULL) AS oldest_dead_letter`,
+    );
+    return {
+      notices: { failed: row.failed_notices, oldestFailedAt: row.oldest_failed_notice },
+      outbox: { deadLettered: row.dead_letters, oldestDeadLetteredAt: row.oldest_dead_letter },
+    };
   }
 }
 
-async function probe(timeoutMs: number, fn: () => Promise<unknown>): Promise<PartHealth> {
+const logger = new Logger('Health');
+
+/** `/health` is open to anyone: a part that is down says only how, and the driver's own text goes to the log. */
+async function probe(part: string, timeoutMs: number, fn: () => Promise<unknown>): Promise<PartHealth> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  const timedOut = `no answer within ${timeoutMs} ms`;
   try {
     await Promise.race([
       fn(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(timedOut)), timeoutMs);
       }),
     ]);
     return { status: 'up', latencyMs: Math.round(performance.now() - started) };
   } catch (err) {
-    return { status: 'down', latencyMs: Math.round(performance.now() - started), error: (err as Error).message };
+    const message = (err as Error).message;
+    if (message !== timedOut) logger.warn(`${part} is down: ${message}`);
+    return { status: 'down', latencyMs: Math.round(performance.now() - started), error: message === timedOut ? timedOut : 'unreachable' };
   } finally {
     clearTimeout(timer);
   }

@@ -7,7 +7,7 @@ import { ENV, type Env } from '../common/env';
 import { PollLoop } from '../common/poll-loop';
 import { runBounded } from '../common/run-bounded';
 import { pgPool } from '../database/pg';
-import { NOTIFIERS, Notifier, OutgoingNotification } from './notifier';
+import { deliveryFailure, NOTIFIERS, Notifier, OutgoingNotification } from './notifier';
 import { NotificationsService } from './notifications.service';
 
 interface LeasedRow {
@@ -30,8 +30,10 @@ export const noticeBackoffSeconds = (attempts: number, maxSeconds: number): numb
 /**
  * Delivers recorded notices to every channel, in the worker, beside the incident workflows:
  * a slow or dead channel delays its own notices and never a workflow. Notices are leased
- * with FOR UPDATE SKIP LOCKED, so any number of workers share them; a failure backs off,
- * and a notice still failing NOTIFY_MAX_AGE_SECONDS after it was recorded is marked failed.
+ * with FOR UPDATE SKIP LOCKED, so any number of workers share them; a failure backs off
+ * (no sooner than the channel's Retry-After), and a notice still failing NOTIFY_MAX_AGE_SECONDS
+ * after it was recorded (or re-driven) is marked failed. A permanent failure (the channel
+ * refused the notice itself, e.g. a 400) is marked failed at once and never retried.
  */
 @Injectable()
 export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -91,17 +93,20 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     return rows.length;
   }
 
-  /** One task's notices in order; after a failure the later ones wait, their lease handed back so they go next time. */
+  /**
+   * One task's notices in order; after a failure the later ones wait, their lease handed back so they
+   * go next time. A notice that failed for good is out of the line: the later ones go on.
+   */
   private async deliverInOrder(group: LeasedRow[]): Promise<void> {
     for (const [i, row] of group.entries()) {
-      if (await this.deliver(row)) continue;
+      if ((await this.deliver(row)) !== 'retry') continue;
       const rest = group.slice(i + 1).map((r) => r.id);
       if (rest.length) await this.pool.query(`UPDATE notifications SET available_at = now() WHERE id = ANY($1::bigint[])`, [rest]);
       return;
     }
   }
 
-  private async deliver(row: LeasedRow): Promise<boolean> {
+  private async deliver(row: LeasedRow): Promise<'sent' | 'retry' | 'failed'> {
     const notice: OutgoingNotification = {
       key: row.key,
       kind: row.kind,
@@ -113,21 +118,23 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     try {
       for (const notifier of this.notifiers) await notifier.send(notice);
     } catch (err) {
-      const message = String((err as Error).message).slice(0, 1000);
+      const { message, permanent, retryAfterSeconds } = deliveryFailure(err);
+      // The age counts from the last re-drive, so a re-driven notice gets its full time again.
       const {
         rows: [failed],
       } = await this.pool.query<{ failed: boolean }>(
         `UPDATE notifications SET attempts = attempts + 1, last_error = $2,
-            available_at = now() + make_interval(secs => least($4::float8, 2 ^ greatest(1, attempts + 1))),
-            failed_at = CASE WHEN created_at < now() - make_interval(secs => $3) THEN now() END
+            available_at = now() + make_interval(secs => greatest(least($6::float8, $3::float8), least($4::float8, 2 ^ greatest(1, attempts + 1)))),
+            failed_at = CASE WHEN $5 OR coalesce(redriven_at, created_at) < now() - make_interval(secs => $3) THEN now() END
           WHERE id = $1 RETURNING failed_at IS NOT NULL AS failed`,
-        [row.id, message, this.env.NOTIFY_MAX_AGE_SECONDS, this.env.NOTIFY_MAX_BACKOFF_SECONDS],
+        [row.id, message, this.env.NOTIFY_MAX_AGE_SECONDS, this.env.NOTIFY_MAX_BACKOFF_SECONDS, permanent, retryAfterSeconds],
       );
-      this.logger.warn(`notice ${row.key} ${failed?.failed ? 'failed for good' : 'will be retried'}: ${message}`);
-      return false;
+      const verdict = failed?.failed ? 'failed' : 'retry';
+      this.logger.warn(`notice ${row.key} ${verdict === 'failed' ? 'failed for good' : 'will be retried'}: ${message}`);
+      return verdict;
     }
     await this.sent.submit(row.id);
-    return true;
+    return 'sent';
   }
 
   /** Deliveries that finish together are marked sent in one statement. */

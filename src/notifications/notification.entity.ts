@@ -3,6 +3,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 /** One notice per workflow step, keyed so a retried step never notifies twice. */
 @Entity({ name: 'notifications' })
 @Index('IDX_notifications_pending', ['availableAt'], { where: 'sent_at IS NULL AND failed_at IS NULL' })
+/** Failed notices are few: /health counts them and `warden notices redrive` finds them through this. */
+@Index('IDX_notifications_failed', ['failedAt'], { where: 'failed_at IS NOT NULL' })
 export class Notification {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
@@ -45,7 +47,11 @@ export class Notification {
   @Column({ name: 'available_at', type: 'timestamptz', default: () => 'now()' })
   availableAt: Date;
 
-  /** Still failing NOTIFY_MAX_AGE_SECONDS after it was recorded: delivered no more. */
+  /** Refused by a channel, or still failing NOTIFY_MAX_AGE_SECONDS after it was recorded (or re-driven): delivered no more. */
   @Column({ name: 'failed_at', type: 'timestamptz', nullable: true })
   failedAt: Date | null;
+
+  /** When `warden notices redrive` last put it back; its maximum age counts from here. */
+  @Column({ name: 'redriven_at', type: 'timestamptz', nullable: true })
+  redrivenAt: Date | null;
 }

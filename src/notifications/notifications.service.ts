@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { pgPool } from '../database/pg';
 import { OutgoingNotification } from './notifier';
 
 /**
@@ -24,6 +25,21 @@ export class NotificationsService {
     );
     if (inserted.length > 0) for (const listener of this.listeners) listener();
     return inserted.length > 0;
+  }
+
+  /**
+   * Puts failed notices back in line (all of them, or an incident's): the dispatcher tries each
+   * again at once, with its full maximum age again, and delivers it once. Returns their keys.
+   */
+  async redrive(scope: { incidentId?: string }): Promise<string[]> {
+    const { rows } = await pgPool(this.dataSource).query<{ key: string }>(
+      `UPDATE notifications SET failed_at = NULL, redriven_at = now(), available_at = now()
+        WHERE failed_at IS NOT NULL
+          AND ($1::uuid IS NULL OR incident_id = $1)
+        RETURNING key`,
+      [scope.incidentId ?? null],
+    );
+    return rows.map((r) => r.key).sort();
   }
 
   /** Called after a new notice is recorded in this process: the dispatcher delivers at once instead of at its next poll. */

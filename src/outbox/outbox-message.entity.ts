@@ -6,6 +6,8 @@ import type { OutboxKind } from '../domain';
 @Index('IDX_outbox_pending', ['availableAt'], { where: 'delivered_at IS NULL' })
 /** The dispatcher's lease walks this: P1 first, then age. */
 @Index('IDX_outbox_lanes', ['priority', 'id'], { where: 'delivered_at IS NULL' })
+/** Dead letters are few: /health counts them and `warden outbox redrive` finds them through this. */
+@Index('IDX_outbox_dead_lettered', ['deadLetteredAt'], { where: 'dead_lettered_at IS NOT NULL' })
 export class OutboxMessage {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
@@ -39,4 +41,15 @@ export class OutboxMessage {
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError: string | null;
+
+  /** Attempts Temporal refused (not counting those it could not be reached for); OUTBOX_MAX_FAILURES of them dead-letter the row. */
+  @Column({ type: 'integer', default: 0 })
+  failures: number;
+
+  /**
+   * Refused OUTBOX_MAX_FAILURES times: out of the line (available_at 'infinity') until
+   * `warden outbox redrive`; the incident's later rows go on without it.
+   */
+  @Column({ name: 'dead_lettered_at', type: 'timestamptz', nullable: true })
+  deadLetteredAt: Date | null;
 }

@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { OutboxKind, Priority } from '../domain';
 import { lit } from '../database/sql-literal';
 
@@ -38,7 +39,41 @@ export async function enqueue(db: { query(sql: string): Promise<unknown> }, entr
   if (entries.length > 0) await db.query(enqueueSql(entries));
 }
 
+/**
+ * Puts dead-lettered rows (all, or the one with `id`) back in line with a fresh count of
+ * failures: the dispatcher delivers them at once, each incident's in id order. Returns their ids.
+ */
+export async function redriveDeadLetters(db: Pick<Pool, 'query'>, scope: { id?: string }): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE outbox SET dead_lettered_at = NULL, failures = 0, available_at = now()
+      WHERE id IN (SELECT id FROM outbox WHERE dead_lettered_at IS NOT NULL AND ($1::bigint IS NULL OR id = $1) ORDER BY id FOR UPDATE)
+      RETURNING id`,
+    [scope.id ?? null],
+  );
+  return rows.map((r) => String(r.id)).sort((a, b) => Number(BigInt(a) - BigInt(b)));
+}
+
 /** Delay before the next delivery attempt: exponential from 1 s, capped. */
 export function outboxBackoffSeconds(attempts: number, maxSeconds: number): number {
   return Math.min(maxSeconds, 2 ** Math.max(0, attempts - 1));
+}
+
+/** Time kept after the last signal a lease allows, to record what was delivered before the lease runs out. */
+export const LEASE_MARGIN_MS = 1000;
+
+/**
+ * Whether one more signal may start with `leaseLeftMs` of the batch's lease left: only if it
+ * ends (by its timeout) with the margin to spare, so a lease never runs out mid-batch and no
+ * other replica can take a row while this one may still be signalling it.
+ */
+export function mayStartSignal(leaseLeftMs: number, signalTimeoutMs: number): boolean {
+  return leaseLeftMs >= signalTimeoutMs + LEASE_MARGIN_MS;
+}
+
+/**
+ * After a failure that was not Temporal being out of reach: a row refused `failures` times
+ * (this one included) is dead-lettered once it reaches `maxFailures`, else retried.
+ */
+export function isDeadLetter(failures: number, maxFailures: number): boolean {
+  return failures >= maxFailures;
 }

@@ -95,6 +95,19 @@ interface AuditRow {
   after: object | null;
 }
 
+/** A notice of one of the incident's tasks (read here for the incident detail; notifications owns the table). */
+interface NoticeRow {
+  key: string;
+  kind: string;
+  task_id: string | null;
+  recipients: string[];
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  sent_at: Date | null;
+  failed_at: Date | null;
+}
+
 export interface TaskFilter {
   /** An analyst id, or null for unassigned tasks; undefined: anyone. */
   assignee?: string | null;
@@ -241,11 +254,18 @@ export class TaskQueriesService {
           )
         : [],
     ]);
-    const timeline = await this.dataSource.query<AuditRow[]>(
-      `SELECT id, occurred_at, actor, action, subject_type, subject_id, before, after FROM audit_log
-        WHERE subject_id = ANY($1::text[]) ORDER BY occurred_at, id`,
-      [[incidentId, ...tasks.map((t) => t.id)]],
-    );
+    const [timeline, notices] = await Promise.all([
+      this.dataSource.query<AuditRow[]>(
+        `SELECT id, occurred_at, actor, action, subject_type, subject_id, before, after FROM audit_log
+          WHERE subject_id = ANY($1::text[]) ORDER BY occurred_at, id`,
+        [[incidentId, ...tasks.map((t) => t.id)]],
+      ),
+      this.dataSource.query<NoticeRow[]>(
+        `SELECT key, kind, task_id, recipients, attempts, last_error, created_at, sent_at, failed_at FROM notifications
+          WHERE task_id = ANY($1::uuid[]) ORDER BY id`,
+        [tasks.map((t) => t.id)],
+      ),
+    ]);
     return {
       ...incidentView(row),
       ...(row.storm
@@ -278,6 +298,20 @@ export class TaskQueriesService {
         lastSeenAt: a.last_seen_at,
       })),
       tasks: tasks.map(toTaskView),
+      // What the channels were told; a failed one waits for `warden notices redrive`.
+      failedNotices: notices.filter((n) => n.failed_at !== null).length,
+      notices: notices.map((n) => ({
+        key: n.key,
+        kind: n.kind,
+        taskId: n.task_id,
+        recipients: n.recipients,
+        status: n.sent_at ? 'sent' : n.failed_at ? 'failed' : 'pending',
+        attempts: n.attempts,
+        error: n.last_error,
+        recordedAt: n.created_at,
+        sentAt: n.sent_at,
+        failedAt: n.failed_at,
+      })),
       timeline: timeline.map((e) => ({
         id: String(e.id),
         at: e.occurred_at,

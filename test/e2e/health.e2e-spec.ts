@@ -1,10 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import type { HealthReport } from '../../src/health/health.service';
 import { freePort } from '../support/temporal-server';
 import { pollUntil, RunningApi, startApi, testEnv } from '../support/harness';
+import { isolatedDatabase } from '../support/isolated';
 import { TcpProxy } from '../support/tcp-proxy';
+
+/** The report as JSON carries it: timestamps are ISO strings. */
+type HealthBody = Omit<HealthReport, 'details'> & {
+  details: {
+    notices: { failed: number; oldestFailedAt: string | null };
+    outbox: { deadLettered: number; oldestDeadLetteredAt: string | null };
+  } | null;
+};
 
 const getHealth = async (api: RunningApi) => {
   const res = await fetch(`${api.url}/health`);
-  return { status: res.status, body: (await res.json()) as { status: string; down: string[]; parts: Record<string, { status: string }> } };
+  return { status: res.status, body: (await res.json()) as HealthBody };
 };
 
 describe('GET /health', () => {
@@ -39,6 +52,7 @@ describe('GET /health', () => {
       );
       expect(down.body.down).toEqual(['database']);
       expect(down.body.parts.database.status).toBe('down');
+      expect(down.body.details).toBeNull();
       expect(down.body.parts.temporal.status).toBe('up');
 
       await proxy.start();
@@ -51,6 +65,42 @@ describe('GET /health', () => {
     } finally {
       await api.close();
       await proxy.stop();
+    }
+  });
+
+  it('counts failed notices and dead-lettered outbox rows, with the oldest of each, and stays ready with them', async () => {
+    const database = await isolatedDatabase();
+    const db = await new DataSource(dataSourceOptions(database.url, 1)).initialize();
+    const api = await startApi(testEnv({ DATABASE_URL: database.url }));
+    try {
+      const none = await getHealth(api);
+      expect(none.body.details).toEqual({
+        notices: { failed: 0, oldestFailedAt: null },
+        outbox: { deadLettered: 0, oldestDeadLetteredAt: null },
+      });
+
+      // Two failed notices and a pending one; a dead-lettered row, a pending row and a delivered row.
+      await db.query(
+        `INSERT INTO notifications (key, kind, failed_at) VALUES
+          ('failed-1', 'assigned', '2026-01-01T00:00:00Z'), ('failed-2', 'escalation', '2026-01-02T00:00:00Z'), ('pending', 'assigned', NULL)`,
+      );
+      await db.query(
+        `INSERT INTO outbox (incident_id, kind, failures, dead_lettered_at, available_at, delivered_at) VALUES
+          ($1, 'alerts_changed', 10, '2026-01-03T00:00:00Z', 'infinity', NULL), ($1, 'resolved', 0, NULL, now(), NULL),
+          ($1, 'acknowledged', 0, NULL, now(), now())`,
+        [randomUUID()],
+      );
+      const { status, body } = await getHealth(api);
+      expect(status).toBe(200);
+      expect(body.status).toBe('ok');
+      expect(body.details).toEqual({
+        notices: { failed: 2, oldestFailedAt: '2026-01-01T00:00:00.000Z' },
+        outbox: { deadLettered: 1, oldestDeadLetteredAt: '2026-01-03T00:00:00.000Z' },
+      });
+    } finally {
+      await api.close();
+      await db.destroy();
+      await database.drop();
     }
   });
 

@@ -1,12 +1,26 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { loadEnv } from '../../src/common/env';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { NotificationDispatcher } from '../../src/notifications/notification-dispatcher.service';
 import { NotificationsService } from '../../src/notifications/notifications.service';
+import { DeliveryError, OutgoingNotification } from '../../src/notifications/notifier';
 import { pollUntil } from '../support/harness';
 import { isolatedDatabase } from '../support/isolated';
 import { uniqueIp } from '../support/ips';
 import { alert, startStack, Stack } from '../support/stack';
+
+const root = join(__dirname, '..', '..');
+
+/** The CLI as an operator runs it, against `databaseUrl`. */
+const warden = (databaseUrl: string, ...args: string[]) =>
+  promisify(execFile)(process.execPath, ['-r', 'ts-node/register', join(root, 'src', 'cli', 'warden.ts'), ...args], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+  });
 
 // Notices are recorded by the workflow's steps and delivered beside it by the worker's
 // NotificationDispatcher: a channel that is down delays its own notices and nothing else.
@@ -66,6 +80,109 @@ describe('notices delivered beside the workflows', () => {
   });
 });
 
+describe('a notice the channel refuses', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    // Backoff of a second: a retry, were there one, would come at once.
+    stack = await startStack({ name: 'notices-refused', env: { NOTIFY_MAX_BACKOFF_SECONDS: '1', NOTIFY_POLL_INTERVAL_MS: '100' } });
+  });
+  afterAll(async () => stack?.close());
+
+  const noticeRow = async (taskId: string) =>
+    (
+      await stack.db.query(
+        `SELECT key, attempts, last_error, sent_at IS NOT NULL AS sent, failed_at IS NOT NULL AS failed FROM notifications WHERE task_id = $1`,
+        [taskId],
+      )
+    )[0];
+
+  it('is tried exactly once on a 400, marked failed with the error and shown on the incident; redrive delivers it once', async () => {
+    stack.webhook.failWith(400);
+    const res = await stack.ingest('POST', '/v1/alerts', alert({ type: 'port_scan', severity: 'medium', sourceIp: uniqueIp() }));
+    expect(res.status).toBe(202);
+    const incidentId: string = res.body.incidentId;
+    const task = await stack.task(incidentId, (t) => t.status !== 'new', 'assignment');
+
+    // Failed for good at its first answer: a failed notice is never leased again, so one attempt is all it gets.
+    const failed = await pollUntil(
+      () => noticeRow(task.id),
+      (n) => n?.failed === true,
+      { what: 'the refused notice marked failed' },
+    );
+    expect(failed).toEqual({
+      key: failed.key,
+      attempts: 1,
+      last_error: `webhook ${new URL(stack.env.NOTIFY_WEBHOOK_URL!).origin} answered 400`,
+      sent: false,
+      failed: true,
+    });
+    expect(stack.webhook.answers(failed.key)).toEqual([400]);
+
+    // The incident shows it, with its error, and counts it.
+    const analyst = await stack.as(null);
+    const detail = await analyst('GET', `/v1/incidents/${incidentId}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.failedNotices).toBe(1);
+    expect(detail.body.notices).toEqual([
+      expect.objectContaining({ key: failed.key, taskId: task.id, status: 'failed', attempts: 1, error: failed.last_error, sentAt: null }),
+    ]);
+    expect(typeof detail.body.notices[0].failedAt).toBe('string');
+
+    // The receiver is fixed; the operator re-drives the incident's failed notices.
+    stack.webhook.failWith(null);
+    const redriven = await warden(stack.env.DATABASE_URL, 'notices', 'redrive', '--incident', incidentId);
+    expect(redriven.stdout.trim().split('\n')).toEqual([failed.key]);
+    expect(redriven.stderr).toContain('re-driven 1 failed notice(s)');
+
+    const sent = await pollUntil(
+      () => noticeRow(task.id),
+      (n) => n.sent === true,
+      { what: 'the re-driven notice delivered' },
+    );
+    expect(sent).toEqual({ key: failed.key, attempts: 2, last_error: null, sent: true, failed: false });
+    // Sent notices are never leased again: one refusal and one delivery, and no more.
+    expect(stack.webhook.answers(failed.key)).toEqual([400, 204]);
+    expect((await analyst('GET', `/v1/incidents/${incidentId}`)).body).toMatchObject({
+      failedNotices: 0,
+      notices: [{ key: failed.key, status: 'sent', error: null, failedAt: null }],
+    });
+  });
+
+  it("backs off a 429 for at least the receiver's Retry-After", async () => {
+    stack.webhook.failWith(429, { 'retry-after': '120' });
+    try {
+      const res = await stack.ingest('POST', '/v1/alerts', alert({ type: 'port_scan', severity: 'medium', sourceIp: uniqueIp() }));
+      expect(res.status).toBe(202);
+      const task = await stack.task(res.body.incidentId, (t) => t.status !== 'new', 'assignment');
+      const [row] = await pollUntil(
+        () =>
+          stack.db.query(
+            `SELECT key, attempts, failed_at IS NOT NULL AS failed, available_at >= now() + interval '100 seconds' AS waits
+               FROM notifications WHERE task_id = $1`,
+            [task.id],
+          ),
+        ([n]) => n?.attempts === 1,
+        { what: 'the first attempt answered 429' },
+      );
+      expect(row).toEqual({ key: row.key, attempts: 1, failed: false, waits: true });
+    } finally {
+      stack.webhook.failWith(null);
+    }
+  });
+
+  it('refuses a redrive that names neither an incident nor --all', async () => {
+    await expect(warden(stack.env.DATABASE_URL, 'notices', 'redrive')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('give either --incident <id> or --all'),
+    });
+    await expect(warden(stack.env.DATABASE_URL, 'notices', 'redrive', '--incident', 'nope')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--incident: must be an incident id (a UUID)'),
+    });
+  });
+});
+
 describe('NotificationDispatcher', () => {
   let db: DataSource;
   let database: Awaited<ReturnType<typeof isolatedDatabase>>;
@@ -101,5 +218,72 @@ describe('NotificationDispatcher', () => {
       { key: `${key}:fresh`, attempts: 1, last_error: 'channel down', failed: false, backed_off: true, sent_at: null },
       { key: `${key}:old`, attempts: 1, last_error: 'channel down', failed: true, backed_off: true, sent_at: null },
     ]);
+  });
+
+  /** One task's notices, in order; returns the incident they belong to. */
+  const insert = async (keys: string[], createdAgo = '0 seconds') => {
+    const incidentId = randomUUID();
+    await db.query(
+      `INSERT INTO notifications (key, kind, task_id, incident_id, recipients, payload, created_at)
+       SELECT k, 'test', $2, $2, '{}', '{"title":"t","text":"t","data":{}}', now() - $3::interval
+         FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n`,
+      [keys, incidentId, createdAgo],
+    );
+    return incidentId;
+  };
+  const rowsOf = (prefix: string) =>
+    db.query(
+      `SELECT key, attempts, last_error, failed_at IS NOT NULL AS failed, sent_at IS NOT NULL AS sent FROM notifications WHERE key LIKE $1 || ':%' ORDER BY id`,
+      [prefix],
+    );
+
+  it("marks a refused notice failed at once, and delivers the task's next notice after it", async () => {
+    const sent: string[] = [];
+    const channel = {
+      name: 'picky',
+      send: async (n: OutgoingNotification) => {
+        if (n.key.endsWith(':refused')) throw new DeliveryError('answered 422', true);
+        sent.push(n.key);
+      },
+    };
+    const dispatcher = new NotificationDispatcher(db, [channel], loadEnv(process.env), new NotificationsService(db));
+    await insert(['picky:refused', 'picky:next']);
+    await dispatcher.deliverBatch();
+    expect(await rowsOf('picky')).toEqual([
+      { key: 'picky:refused', attempts: 1, last_error: 'answered 422', failed: true, sent: false },
+      { key: 'picky:next', attempts: 1, last_error: null, failed: false, sent: true },
+    ]);
+    expect(sent).toEqual(['picky:next']);
+    // Failed for good: nothing is left to take.
+    expect(await dispatcher.deliverBatch()).toBe(0);
+  });
+
+  it("waits at least the channel's Retry-After before the next attempt", async () => {
+    const channel = { name: 'busy', send: () => Promise.reject(new DeliveryError('answered 429', false, 120)) };
+    const dispatcher = new NotificationDispatcher(db, [channel], loadEnv(process.env), new NotificationsService(db));
+    await insert(['busy:one']);
+    await dispatcher.deliverBatch();
+    const [row] = await db.query(
+      `SELECT failed_at IS NOT NULL AS failed, available_at >= now() + interval '110 seconds' AS waits FROM notifications WHERE key = 'busy:one'`,
+    );
+    expect(row).toEqual({ failed: false, waits: true });
+  });
+
+  it('gives a re-driven notice its full maximum age again', async () => {
+    const env = loadEnv({ ...process.env, NOTIFY_MAX_AGE_SECONDS: '3600' });
+    const notifications = new NotificationsService(db);
+    const dispatcher = new NotificationDispatcher(
+      db,
+      [{ name: 'down', send: () => Promise.reject(new Error('still down')) }],
+      env,
+      notifications,
+    );
+    // Recorded two hours ago and failed for good since.
+    const incidentId = await insert(['aged:one'], '2 hours');
+    await db.query(`UPDATE notifications SET failed_at = now(), attempts = 5 WHERE key = 'aged:one'`);
+    expect(await notifications.redrive({ incidentId })).toEqual(['aged:one']);
+    await dispatcher.deliverBatch();
+    // Older than the maximum age, yet one failure after the re-drive only backs it off.
+    expect(await rowsOf('aged')).toEqual([{ key: 'aged:one', attempts: 6, last_error: 'still down', failed: false, sent: false }]);
   });
 });

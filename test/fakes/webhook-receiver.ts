@@ -4,6 +4,8 @@ import { verifyWebhook } from '../../src/integrations/webhook/signature';
 export interface Delivery {
   id: string;
   signed: boolean;
+  /** What the receiver answered; undefined while held (or dropped unanswered). */
+  status?: number;
   body: {
     key: string;
     kind: string;
@@ -25,8 +27,9 @@ export class WebhookReceiver {
   readonly deliveries: Delivery[] = [];
   private server?: Server;
   private hold?: { match: (d: Delivery) => boolean; arrived: (d: Delivery) => void };
-  private held: ServerResponse[] = [];
+  private held: { res: ServerResponse; delivery: Delivery }[] = [];
   private failing: number | null = null;
+  private failingHeaders: Record<string, string> = {};
 
   constructor(readonly secret: string) {}
 
@@ -43,16 +46,31 @@ export class WebhookReceiver {
   }
 
   release(): void {
-    for (const res of this.held.splice(0)) if (!res.destroyed) res.end();
+    for (const { res, delivery } of this.held.splice(0)) {
+      if (res.destroyed) continue;
+      delivery.status = res.statusCode;
+      res.end();
+    }
   }
 
-  /** Answers every delivery with `status` (kept, as tried) until called with null. */
-  failWith(status: number | null): void {
+  /** Answers every delivery with `status` (kept, as tried), and `headers` (e.g. Retry-After), until called with null. */
+  failWith(status: number | null, headers: Record<string, string> = {}): void {
     this.failing = status;
+    this.failingHeaders = status === null ? {} : headers;
   }
 
   keys(): string[] {
     return this.deliveries.map((d) => d.id);
+  }
+
+  /** The answers given for one delivery key, in order, e.g. [503, 503, 204]. */
+  answers(key: string): (number | undefined)[] {
+    return this.deliveries.filter((d) => d.id === key).map((d) => d.status);
+  }
+
+  /** Keys answered 2xx, once per answer: a key twice here was delivered twice. */
+  accepted(): string[] {
+    return this.deliveries.filter((d) => d.status !== undefined && d.status < 300).map((d) => d.id);
   }
 
   async stop(): Promise<void> {
@@ -73,11 +91,12 @@ export class WebhookReceiver {
     if (this.hold?.match(delivery)) {
       const { arrived } = this.hold;
       this.hold = undefined;
-      this.held.push(res);
+      this.held.push({ res, delivery });
       arrived(delivery);
       return;
     }
-    res.statusCode = this.failing ?? (delivery.signed ? 204 : 401);
+    res.statusCode = delivery.status = this.failing ?? (delivery.signed ? 204 : 401);
+    for (const [name, value] of Object.entries(this.failingHeaders)) res.setHeader(name, value);
     res.end();
   }
 }

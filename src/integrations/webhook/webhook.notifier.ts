@@ -1,4 +1,4 @@
-import type { Notifier, OutgoingNotification } from '../../notifications/notifier';
+import { classifyStatus, DeliveryError, parseRetryAfter, type Notifier, type OutgoingNotification } from '../../notifications/notifier';
 import { signWebhook } from './signature';
 
 export interface WebhookNotifierOptions {
@@ -10,11 +10,17 @@ export interface WebhookNotifierOptions {
 /**
  * POSTs each notification as JSON, signed in `X-Warden-Signature`. `X-Warden-Delivery`
  * carries the notification key: a retry after a crash repeats it, so receivers drop repeats.
+ * A refusal (4xx but 408, 425 and 429) is final; 5xx, 408, 425, 429 and network errors are
+ * retried, no sooner than the receiver's Retry-After.
  */
 export class WebhookNotifier implements Notifier {
   readonly name = 'webhook';
+  /** Errors name the receiver by origin only: the path of a webhook URL is often its secret, and errors are shown on incidents. */
+  private readonly origin: string;
 
-  constructor(private readonly options: WebhookNotifierOptions) {}
+  constructor(private readonly options: WebhookNotifierOptions) {
+    this.origin = new URL(options.url).origin;
+  }
 
   async send(n: OutgoingNotification): Promise<void> {
     const body = JSON.stringify({
@@ -27,19 +33,32 @@ export class WebhookNotifier implements Notifier {
       text: n.text,
       data: n.data,
     });
-    const res = await fetch(this.options.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Warden',
-        'x-warden-delivery': n.key,
-        'x-warden-signature': signWebhook(body, this.options.secret),
-      },
-      body,
-      signal: AbortSignal.timeout(this.options.timeoutMs),
-    });
+    let res: Response;
+    try {
+      res = await fetch(this.options.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Warden',
+          'x-warden-delivery': n.key,
+          'x-warden-signature': signWebhook(body, this.options.secret),
+        },
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+      throw new DeliveryError(`webhook ${this.origin} unreachable: ${cause}`, false);
+    }
     // Drain the body so the connection can be reused.
     await res.arrayBuffer().catch(() => undefined);
-    if (!res.ok) throw new Error(`webhook ${this.options.url} answered ${res.status}`);
+    const verdict = classifyStatus(res.status);
+    if (verdict !== 'ok') {
+      throw new DeliveryError(
+        `webhook ${this.origin} answered ${res.status}`,
+        verdict === 'permanent',
+        parseRetryAfter(res.headers.get('retry-after')),
+      );
+    }
   }
 }

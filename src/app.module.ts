@@ -10,6 +10,7 @@ import { IntegrationsModule } from './integrations/integrations.module';
 import { CorrelationModule } from './correlation/correlation.module';
 import { TemporalClientModule } from './temporal/temporal-client.module';
 import { TasksApiModule } from './tasks/tasks-api.module';
+import { AnalystsApiModule } from './assignment/analysts-api.module';
 
 @Module({})
 export class AppModule {
@@ -27,6 +28,7 @@ export class AppModule {
         IngestModule,
         CorrelationModule,
         TasksApiModule,
+        AnalystsApiModule,
       ],
     };
   }

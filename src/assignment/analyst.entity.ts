@@ -1,7 +1,8 @@
 import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 // Roles, teams and analysts are defined in config/assignment.yaml; these tables mirror it
-// (synced at start-up) so tasks, audit and the API can join on them.
+// (synced at start-up) so tasks, audit and the API can join on them. Analysts also carry
+// their run-time settings, which the sync leaves alone.
 
 @Entity({ name: 'roles' })
 export class Role {
@@ -44,6 +45,19 @@ export class Analyst {
 
   @Column({ type: 'boolean', default: true })
   available: boolean;
+
+  // Run-time settings (PATCH /v1/analysts/{id}): the roster sync never writes them; null means
+  // assignment.yaml's value holds. Every assignment decision applies them (roster.ts).
+
+  @Column({ name: 'available_override', type: 'boolean', nullable: true })
+  availableOverride: boolean | null;
+
+  @Column({ name: 'capacity_override', type: 'integer', nullable: true })
+  capacityOverride: number | null;
+
+  /** Out of office until then, on top of assignment.yaml's absences. */
+  @Column({ name: 'out_of_office_until', type: 'timestamptz', nullable: true })
+  outOfOfficeUntil: Date | null;
 
   /** false once the analyst leaves assignment.yaml; kept so old tasks still name them. */
   @Column({ name: 'in_roster', type: 'boolean', default: true })

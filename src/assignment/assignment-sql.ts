@@ -1,8 +1,9 @@
 import { AUDIT_COLUMNS, auditValuesSql } from '../audit/audit.service';
 import { OPEN_TASK_STATUSES, type Priority, type TaskKind, type TaskStatus } from '../domain';
-import { advisoryLockKey } from '../database/pg';
+import { advisoryLocksSql } from '../database/locks';
 import { lit, textArray } from '../database/sql-literal';
 import type { AssignmentVia, RoundRobinCursor } from './assign';
+import type { AnalystOverride } from './roster';
 
 /**
  * SQL for assignment transactions. Every assignment holds the one assignment lock, so the
@@ -12,7 +13,7 @@ import type { AssignmentVia, RoundRobinCursor } from './assign';
  * owns the transaction). Values are inlined as escaped literals, as in ingest.
  */
 
-export const ASSIGNMENT_LOCK_SQL = `SELECT pg_advisory_xact_lock(${advisoryLockKey('warden:assignment')})`;
+export const ASSIGNMENT_LOCK_SQL = advisoryLocksSql(['warden:assignment']);
 
 /** Most waiting tasks one read takes from the head of the capacity queue. */
 export const QUEUE_BATCH = 1000;
@@ -44,6 +45,8 @@ export interface AssignmentRow {
   via: AssignmentVia | null;
   reason: string;
   idempotency_key: string;
+  /** What identifies the request that made it (a reassignment's body); null for the workflow's and the queue's. */
+  request_hash: string | null;
 }
 
 export interface AssignmentSnapshot {
@@ -54,6 +57,8 @@ export interface AssignmentSnapshot {
   /** Open tasks per analyst, leaving out the tasks being assigned. */
   open_tasks: Record<string, number>;
   cursor: RoundRobinCursor;
+  /** The analysts' run-time settings, for `withOverrides`: only those that set one. */
+  overrides: AnalystOverride[];
   /** `queue: 'head'`: the head of the capacity queue. */
   waiting: WaitingTaskRow[];
   /** `queue: 'ahead'`: whether any waiting task comes before one of the tasks in queue order. */
@@ -72,6 +77,10 @@ const TASK_COLUMNS = `t.id, t.kind, t.incident_id, t.status, t.priority, t.opene
 /** Still `new`, nobody assigned, after a first assignment (a task without one is about to get it from its workflow). */
 const WAITING = `t.status = 'new' AND t.assignee_id IS NULL AND EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id)`;
 
+/** The analysts' run-time settings, as `AnalystOverride` rows: only analysts in the roster that set one. */
+export const OVERRIDES_SQL = `SELECT id, available_override AS available, capacity_override AS capacity, out_of_office_until
+  FROM analysts WHERE in_roster AND (available_override IS NOT NULL OR capacity_override IS NOT NULL OR out_of_office_until > now())`;
+
 /** One statement, after the lock, so READ COMMITTED gives it a snapshot with all the previous holder committed. */
 export function snapshotSql(r: SnapshotRequest): string {
   const taskIds = r.taskIds.length ? `ARRAY[${r.taskIds.map((id) => lit(id, 'uuid')).join(', ')}]` : `'{}'::uuid[]`;
@@ -79,7 +88,7 @@ export function snapshotSql(r: SnapshotRequest): string {
                  WHERE t.id = ANY(${taskIds}) ORDER BY t.id FOR UPDATE OF t)
 SELECT
   (SELECT coalesce(json_agg(a), '[]') FROM (
-     SELECT id::text, task_id, analyst_id, role, via, reason, idempotency_key FROM task_assignments
+     SELECT id::text, task_id, analyst_id, role, via, reason, idempotency_key, request_hash FROM task_assignments
       WHERE idempotency_key = ANY(${textArray(r.idempotencyKeys)})) a) AS earlier,
   (SELECT coalesce(json_agg(task), '[]') FROM task) AS tasks,
   (SELECT coalesce(json_object_agg(assignee_id, open), '{}') FROM (
@@ -87,6 +96,7 @@ SELECT
       WHERE assignee_id IS NOT NULL AND status = ANY(${textArray(OPEN_TASK_STATUSES)}) AND id <> ALL(${taskIds})
       GROUP BY assignee_id) w) AS open_tasks,
   (SELECT coalesce(json_object_agg(role, analyst_id), '{}') FROM assignment_cursors) AS cursor,
+  (SELECT coalesce(json_agg(o), '[]') FROM (${OVERRIDES_SQL}) o) AS overrides,
   ${
     r.queue === 'head'
       ? `(SELECT coalesce(json_agg(w), '[]') FROM (
@@ -108,6 +118,8 @@ export interface Placement {
   reason: string;
   actor: string;
   idempotencyKey: string;
+  /** See `AssignmentRow.request_hash`. */
+  requestHash: string | null;
   /**
    * A task taken from the queue: assigned only if it still waits. Its row was read without
    * a lock, so an acknowledgement or a close that got there first wins, and nothing is stored.
@@ -140,6 +152,7 @@ export function placementsSql(placements: readonly Placement[], cursorMoves: Rea
       lit(p.reason),
       lit(p.actor),
       lit(p.idempotencyKey),
+      lit(p.requestHash, 'text'),
       p.fromQueue,
     ].join(', '),
   );
@@ -157,15 +170,15 @@ export function placementsSql(placements: readonly Placement[], cursorMoves: Rea
         idempotencyKey: `assignment:${p.idempotencyKey}`,
       })})`,
   );
-  statements.push(`WITH p (n, task_id, analyst_id, role, via, reason, actor, idempotency_key, from_queue) AS (VALUES (${values.join('), (')})),
+  statements.push(`WITH p (n, task_id, analyst_id, role, via, reason, actor, idempotency_key, request_hash, from_queue) AS (VALUES (${values.join('), (')})),
   u AS (UPDATE tasks t SET assignee_id = p.analyst_id, status = 'assigned', assigned_at = now(), acknowledged_at = NULL, updated_at = now()
           FROM p WHERE t.id = p.task_id AND p.analyst_id IS NOT NULL AND t.status = ANY(${textArray(OPEN_TASK_STATUSES)})
            AND (NOT p.from_queue OR (t.status = 'new' AND t.assignee_id IS NULL))
         RETURNING p.n),
   kept AS (SELECT n FROM p WHERE NOT p.from_queue OR p.n IN (SELECT n FROM u)),
-  a AS (INSERT INTO task_assignments (task_id, analyst_id, role, via, reason, actor, idempotency_key)
-          SELECT task_id, analyst_id, role, via, reason, actor, idempotency_key FROM p WHERE p.n IN (SELECT n FROM kept) ORDER BY p.n
-        RETURNING id::text, task_id, analyst_id, role, via, reason, idempotency_key),
+  a AS (INSERT INTO task_assignments (task_id, analyst_id, role, via, reason, actor, idempotency_key, request_hash)
+          SELECT task_id, analyst_id, role, via, reason, actor, idempotency_key, request_hash FROM p WHERE p.n IN (SELECT n FROM kept) ORDER BY p.n
+        RETURNING id::text, task_id, analyst_id, role, via, reason, idempotency_key, request_hash),
   audit AS (INSERT INTO audit_log (${AUDIT_COLUMNS})
           SELECT ${AUDIT_COLUMNS} FROM (VALUES ${audits.join(', ')}) e (n, ${AUDIT_COLUMNS}) WHERE e.n IN (SELECT n FROM kept)
         ON CONFLICT DO NOTHING)

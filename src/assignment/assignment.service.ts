@@ -1,16 +1,19 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
-import { advisoryLockKey, pgPool } from '../database/pg';
+import { advisoryLocksSql } from '../database/locks';
+import { pgPool } from '../database/pg';
 import { Batcher } from '../common/batcher';
 import { RoundTrips } from '../database/round-trips';
 import type { Priority, TaskKind } from '../domain';
 import { NotificationsService } from '../notifications/notifications.service';
 import { enqueueSql, type OutboxEntry } from '../outbox/outbox';
-import { type AssignmentDecision, type AssignmentVia, chooseAssignee, isOutOfOffice, type RoundRobinCursor } from './assign';
+import { type AssignmentDecision, type AssignmentVia, chooseAssignee, type RoundRobinCursor } from './assign';
 import {
   ASSIGNMENT_LOCK_SQL,
+  OVERRIDES_SQL,
   type AssignableTaskRow,
   type AssignmentRow,
   type AssignmentSnapshot,
@@ -22,6 +25,7 @@ import {
 } from './assignment-sql';
 import { ASSIGNMENT_CONFIG, LEAD_ROLE, type AssignmentConfig } from './assignment.schema';
 import { planQueue, type QueuedTask } from './queue';
+import { type AnalystOverride, reachableIn, withOverrides } from './roster';
 
 /** The actor of assignments the capacity queue makes. */
 export const QUEUE_ACTOR = 'queue';
@@ -71,7 +75,8 @@ export class AssignmentRejected extends Error {
 }
 
 /**
- * Assigns tasks with the pure `chooseAssignee` over live workload. Every assignment, in
+ * Assigns tasks with the pure `chooseAssignee` over live workload and the roster of
+ * assignment.yaml with the analysts' run-time settings on top. Every assignment, in
  * every worker and api replica, runs under one advisory lock, so two tasks never both
  * take an analyst's last free slot and round robin advances once per task.
  */
@@ -98,7 +103,7 @@ export class AssignmentService implements OnApplicationBootstrap {
   async syncRoster(): Promise<void> {
     const { roles, teams, analysts } = this.config;
     await this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(${advisoryLockKey('warden:roster')})`);
+      await m.query(advisoryLocksSql(['warden:roster']));
       await m.query(
         `INSERT INTO roles (name, rank) SELECT * FROM unnest($1::text[], $2::int[])
          ON CONFLICT (name) DO UPDATE SET rank = excluded.rank`,
@@ -125,12 +130,14 @@ export class AssignmentService implements OnApplicationBootstrap {
     this.logger.log(`roster: ${analysts.length} analysts in ${roles.length} roles`);
   }
 
-  /** Analysts of `role` who can be reached now; everyone in the role when nobody can. */
-  reachable(role: string, now = new Date()): string[] {
-    const { analysts, working_hours } = this.config;
-    const inRole = analysts.filter((a) => a.role === role);
-    const present = inRole.filter((a) => a.available && !isOutOfOffice(a, now, working_hours.timezone));
-    return (present.length > 0 ? present : inRole).map((a) => a.id);
+  /** Analysts of `role` who can be reached now, run-time settings included; everyone in the role when nobody can. */
+  async reachable(role: string, now = new Date()): Promise<string[]> {
+    return reachableIn(await this.roster(), role, now);
+  }
+
+  /** assignment.yaml with the analysts' run-time settings on top, read now (assignment reads them in its snapshot instead). */
+  async roster(): Promise<AssignmentConfig> {
+    return withOverrides(this.config, await this.dataSource.query<AnalystOverride[]>(OVERRIDES_SQL));
   }
 
   analyst(id: string) {
@@ -147,11 +154,11 @@ export class AssignmentService implements OnApplicationBootstrap {
     if (!row) return;
     const assignee = row.analyst_id;
     const overflow = assignee !== null && row.via === 'overflow';
+    const leads = assignee === null || overflow ? await this.reachable(LEAD_ROLE) : [];
     await this.notifications.record({
       key: `task-${taskId}:assignment:${assignmentId}`,
       kind: row.kind === 'digest' ? 'digest' : assignee !== null ? 'assigned' : 'unassigned',
-      recipients:
-        assignee === null ? this.reachable(LEAD_ROLE) : overflow ? [...new Set([assignee, ...this.reachable(LEAD_ROLE)])] : [assignee],
+      recipients: assignee === null ? leads : overflow ? [...new Set([assignee, ...leads])] : [assignee],
       taskId,
       incidentId: row.incident_id,
       title:
@@ -201,7 +208,14 @@ export class AssignmentService implements OnApplicationBootstrap {
   /** A person's choice, or a reassignment decided away from the current assignee. */
   private async reassignIn(tx: RoundTrips, request: AssignRequest): Promise<AssignmentRecord> {
     const snapshot = await this.snapshot(tx, { taskIds: [request.taskId], idempotencyKeys: [request.idempotencyKey], queue: 'ahead' });
-    if (snapshot.earlier[0]) return { ...record(snapshot.earlier[0]), created: false, drained: [] };
+    const requestHash = fingerprint(request);
+    const earlier = snapshot.earlier[0];
+    if (earlier) {
+      // Rows stored before requests were fingerprinted carry none and are answered as before.
+      if (earlier.request_hash !== null && earlier.request_hash !== requestHash)
+        throw new AssignmentRejected('header:idempotency-key', 'this Idempotency-Key was already used with a different request body');
+      return { ...record(earlier), created: false, drained: [] };
+    }
     const task = snapshot.tasks[0];
     if (!task) throw new AssignmentRejected('taskId', `task ${request.taskId} does not exist`);
     let decision: Decision;
@@ -211,7 +225,7 @@ export class AssignmentService implements OnApplicationBootstrap {
       decision = { analystId: chosen.id, role: chosen.role, via: 'manual', reason: request.reason ?? `assigned by ${request.actor}` };
     } else {
       decision = chooseAssignee({
-        config: this.config,
+        config: withOverrides(this.config, snapshot.overrides),
         role: task.assign_role,
         alertTypes: task.types,
         priority: task.priority,
@@ -221,7 +235,7 @@ export class AssignmentService implements OnApplicationBootstrap {
         exclude: task.assignee_id ? [task.assignee_id] : [],
       });
     }
-    const { rows } = await this.store(tx, [placement(task, decision, request)], cursorMoves(snapshot.cursor, decision));
+    const { rows } = await this.store(tx, [{ ...placement(task, decision, request), requestHash }], cursorMoves(snapshot.cursor, decision));
     return { ...record(rows.get(request.idempotencyKey)!), created: true, drained: [] };
   }
 
@@ -243,13 +257,19 @@ export class AssignmentService implements OnApplicationBootstrap {
     const requestOf = new Map(fresh.map((r) => [r.taskId, r]));
     const now = new Date();
 
-    let { open_tasks: openTasks, cursor } = snapshot;
+    let { open_tasks: openTasks, cursor, overrides } = snapshot;
     let waiting: WaitingTaskRow[] = [];
-    let plan = planQueue({ config: this.config, tasks: fresh.map((r) => queued(tasks.get(r.taskId)!)), openTasks, cursor, now });
+    let plan = planQueue({
+      config: withOverrides(this.config, overrides),
+      tasks: fresh.map((r) => queued(tasks.get(r.taskId)!)),
+      openTasks,
+      cursor,
+      now,
+    });
     if (snapshot.waiting_ahead && plan.placements.some((p) => p.decision.analystId !== null)) {
-      ({ waiting, open_tasks: openTasks, cursor } = await this.snapshot(tx, { taskIds, idempotencyKeys: [], queue: 'head' }));
+      ({ waiting, open_tasks: openTasks, cursor, overrides } = await this.snapshot(tx, { taskIds, idempotencyKeys: [], queue: 'head' }));
       const candidates = [...waiting, ...fresh.map((r) => tasks.get(r.taskId)!)].map(queued);
-      plan = planQueue({ config: this.config, tasks: candidates, openTasks, cursor, now });
+      plan = planQueue({ config: withOverrides(this.config, overrides), tasks: candidates, openTasks, cursor, now });
     }
     const placements = plan.placements.flatMap(({ task, decision }) => {
       const request = requestOf.get(task.id);
@@ -287,9 +307,15 @@ export class AssignmentService implements OnApplicationBootstrap {
   }
 
   private async drainIn(tx: RoundTrips): Promise<QueuedAssignment[]> {
-    const { waiting, open_tasks, cursor } = await this.snapshot(tx, { taskIds: [], idempotencyKeys: [], queue: 'head' });
+    const { waiting, open_tasks, cursor, overrides } = await this.snapshot(tx, { taskIds: [], idempotencyKeys: [], queue: 'head' });
     if (waiting.length === 0) return [];
-    const plan = planQueue({ config: this.config, tasks: waiting.map(queued), openTasks: open_tasks, cursor, now: new Date() });
+    const plan = planQueue({
+      config: withOverrides(this.config, overrides),
+      tasks: waiting.map(queued),
+      openTasks: open_tasks,
+      cursor,
+      now: new Date(),
+    });
     const placements = plan.placements.flatMap(({ task, decision }) =>
       decision.analystId !== null ? [this.fromQueue(task.row, decision)] : [],
     );
@@ -343,6 +369,7 @@ export class AssignmentService implements OnApplicationBootstrap {
       reason: decision.reason,
       actor: QUEUE_ACTOR,
       idempotencyKey: `queue:${task.id}:${task.last_assignment_id}`,
+      requestHash: null,
       fromQueue: true,
     };
   }
@@ -393,8 +420,15 @@ const placement = (task: AssignableTaskRow, decision: Decision, request: AssignR
   reason: request.reason && decision.via !== 'manual' ? `${request.reason}; ${decision.reason}` : decision.reason,
   actor: request.actor,
   idempotencyKey: request.idempotencyKey,
+  requestHash: null,
   fromQueue: false,
 });
+
+/** What identifies a reassignment request: the body the caller sent (whom to, and why). */
+const fingerprint = (r: AssignRequest): string =>
+  createHash('sha256')
+    .update(JSON.stringify([r.to ?? null, r.reason ?? null, r.excludeCurrent ?? false]))
+    .digest('hex');
 
 /** The round-robin cursor entries a decision or plan moved; a person's choice moves none. */
 function cursorMoves(before: RoundRobinCursor, after: Decision | { cursor: RoundRobinCursor }): Record<string, string> {

@@ -32,6 +32,10 @@ export class TaskAssignment {
   @Column({ name: 'idempotency_key', type: 'text' })
   idempotencyKey: string;
 
+  /** What identifies the request behind a reassignment (its body), so a key reused with another body is refused. */
+  @Column({ name: 'request_hash', type: 'text', nullable: true })
+  requestHash: string | null;
+
   @CreateDateColumn({ name: 'assigned_at', type: 'timestamptz' })
   assignedAt: Date;
 }

@@ -28,6 +28,7 @@ const createSilenceSchema = z
     path: ['endsAt'],
   });
 
+/** Analysts read silences; creating or expiring one mutes or unmutes alerts for the whole team, so it takes a lead. */
 @Controller('v1/silences')
 @UseGuards(AuthGuard)
 @RequireScope('analyst')
@@ -35,6 +36,7 @@ export class SilencesController {
   constructor(private readonly silences: SilencesService) {}
 
   @Post()
+  @RequireScope('lead')
   @HttpCode(201)
   async create(@Body() body: unknown, @Req() req: AuthenticatedRequest) {
     const input = parseBody(createSilenceSchema, body);
@@ -63,6 +65,7 @@ export class SilencesController {
 
   /** Expires the silence now; the record stays for the audit trail. */
   @Delete(':id')
+  @RequireScope('lead')
   async expire(@Param('id', uuidParam('silence')) id: string) {
     return (await this.silences.expire(id)) ?? notFound(id);
   }

@@ -61,7 +61,7 @@ export class EscalationService {
         });
       }
     }
-    const recipients = this.recipients(step, row);
+    const recipients = await this.recipients(step, row);
     await this.notifications.record({
       key: `task-${taskId}:${step.key}`,
       kind: step.kind === 'critical' ? 'critical' : step.kind === 'resolve_breach' ? 'sla_breach' : 'escalation',
@@ -104,9 +104,9 @@ export class EscalationService {
     return { row, now: new Date(row.now), steps: pendingSteps(clock, this.sla, new Set(sent)) };
   }
 
-  private recipients(step: DueStep, row: TaskRow): string[] {
+  private async recipients(step: DueStep, row: TaskRow): Promise<string[]> {
     const assignee = row.assignee_id ? [row.assignee_id] : [];
-    if (step.kind === 'resolve_breach') return [...new Set([...assignee, ...this.assignment.reachable(LEAD_ROLE)])];
+    if (step.kind === 'resolve_breach') return [...new Set([...assignee, ...(await this.assignment.reachable(LEAD_ROLE))])];
     if (step.role === null) return assignee.length ? assignee : this.assignment.reachable(LEAD_ROLE);
     return this.assignment.reachable(step.role);
   }

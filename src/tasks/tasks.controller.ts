@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ProblemException } from '../common/problem';
 import { limitSchema, parseBody, parseQuery, uuidParam } from '../common/validation';
 import { DISPOSITIONS, OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, TaskStatus } from '../domain';
+import { AccessService } from '../auth/access.service';
 import { actorOf } from '../auth/principal';
 import { AuthenticatedRequest, AuthGuard, RequireScope } from '../auth/auth.guard';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
@@ -38,7 +39,15 @@ const reassignSchema = z
 
 const commentSchema = z.object({ text: z.string().trim().min(1, 'must not be empty').max(10_000) }).strict();
 
-/** The analyst's queue and actions. Each action is stored, then told to the incident's workflow. */
+/** The assignment idempotency key `TasksService.reassign` gives a request with this Idempotency-Key. */
+const reassignKey = (taskId: string, idempotencyKey: string | undefined) =>
+  idempotencyKey === undefined ? undefined : `reassign:${taskId}:${idempotencyKey}`;
+
+/**
+ * The analyst's queue and actions. Reading is open to the analyst scope; acting on a task
+ * (ack, resolve, reassign, comment) is for its assignee, an analyst of its role while it is
+ * unassigned, or a lead (`mayActOnTask`). Each action is stored, then told to the incident's workflow.
+ */
 @Controller('v1/tasks')
 @UseGuards(AuthGuard)
 @RequireScope('analyst')
@@ -47,6 +56,7 @@ export class TasksController {
     private readonly tasks: TasksService,
     private readonly queries: TaskQueriesService,
     private readonly outbox: OutboxDispatcher,
+    private readonly access: AccessService,
   ) {}
 
   @Get()
@@ -72,6 +82,7 @@ export class TasksController {
   @Post(':id/ack')
   @HttpCode(200)
   async acknowledge(@Param('id', uuidParam('task')) id: string, @Req() req: AuthenticatedRequest) {
+    await this.access.assertMayActOnTask(req.principal, id);
     return this.told(await this.tasks.acknowledge(id, actorOf(req.principal)));
   }
 
@@ -79,6 +90,7 @@ export class TasksController {
   @HttpCode(200)
   async resolve(@Param('id', uuidParam('task')) id: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
     const input = parseBody(resolveSchema, body);
+    await this.access.assertMayActOnTask(req.principal, id);
     return this.told(await this.tasks.resolve(id, actorOf(req.principal), input.disposition, input.resolution ?? null));
   }
 
@@ -91,13 +103,22 @@ export class TasksController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
     const input = parseBody(reassignSchema, body ?? {});
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 200)) {
+      throw new ProblemException(400, 'The Idempotency-Key header must be 1 to 200 characters.', [
+        { path: 'header:idempotency-key', message: 'must be 1 to 200 characters' },
+      ]);
+    }
+    await this.access.assertMayActOnTask(req.principal, id, reassignKey(id, idempotencyKey));
+    // A key reused with a different body is refused with 422 naming the header (AssignmentService).
     return this.told(await this.tasks.reassign(id, actorOf(req.principal), { ...input, idempotencyKey }));
   }
 
   @Post(':id/comments')
   @HttpCode(201)
   async comment(@Param('id', uuidParam('task')) id: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
-    return this.tasks.comment(id, actorOf(req.principal), parseBody(commentSchema, body).text);
+    const { text } = parseBody(commentSchema, body);
+    await this.access.assertMayActOnTask(req.principal, id);
+    return this.tasks.comment(id, actorOf(req.principal), text);
   }
 
   /** The outbox row is committed; deliver it now rather than at the next poll. */

@@ -74,5 +74,17 @@ export function validateItems(items: readonly IntakeItem[]): { accepted: Accepte
   return { accepted, rejected };
 }
 
+/**
+ * Each stored item's warnings (fields that took a configured default), their paths
+ * prefixed like errors. A rejected item answers with its errors alone.
+ */
+export function withWarnings(items: readonly IntakeItem[], results: ItemResult[]): ItemResult[] {
+  return results.map((result) => {
+    const item = items[result.index];
+    if (result.status === 'rejected' || !item?.warnings?.length) return result;
+    return { ...result, warnings: item.warnings.map((w) => ({ ...w, path: joinPath(item.pointer, w.path) })) };
+  });
+}
+
 /** `/3` + `/alert/severity`; a record-level error (`/` or empty) names the item itself. */
 const joinPath = (prefix: string, path: string) => (path === '/' || path === '' ? prefix || '/' : `${prefix}${path}`);

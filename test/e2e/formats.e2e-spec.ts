@@ -97,6 +97,106 @@ describe('POST /v1/alerts/{format}', () => {
     expect(row.raw).toEqual(records[0]);
   });
 
+  // Bodies taken from the tools' own repositories and receivers' fixtures (test/fixtures/README.md).
+  describe('real payloads', () => {
+    const medium = 'used the default "medium"';
+    const missingSeverity = (i: number) => ({ path: `/alerts/${i}/labels/severity`, message: `missing; ${medium}` });
+    const webhook = (file: string, index: number) => readJson(join(fixtures, 'alertmanager', file))[index];
+    // Other runs and cases post the same alerts: a fresh host label and fingerprint keep each one new, not a repeat.
+    const fresh = (body: any) => ({
+      ...body,
+      alerts: body.alerts.map((a: any) => ({
+        ...a,
+        labels: { ...a.labels, host: `real-${randomUUID()}` },
+        ...(a.fingerprint ? { fingerprint: `${a.fingerprint}-${randomUUID()}` } : {}),
+      })),
+    });
+
+    it.each([
+      [
+        'prometheus-am-executor integration test, version "3", no severity labels',
+        webhook('prometheus-am-executor.json', 0),
+        [0, 1].map((i) => [{ path: '/version', message: 'unknown webhook version "3"; read as version "4"' }, missingSeverity(i)]),
+      ],
+      [
+        'prometheus-am-executor example, no version, no severity labels',
+        webhook('prometheus-am-executor.json', 1),
+        [0, 1].map((i) => [missingSeverity(i)]),
+      ],
+      [
+        'calert mock payload, severity "deadman"',
+        webhook('calert.json', 0),
+        [0, 1].map((i) => [{ path: `/alerts/${i}/labels/severity`, message: `unknown severity "deadman"; ${medium}` }]),
+      ],
+      ['prometheus-msteams request, version 4, severity "warning"', webhook('prometheus-msteams.json', 0), [undefined]],
+      ['prometheus-msteams request, no severity labels', webhook('prometheus-msteams.json', 1), [0, 1].map((i) => [missingSeverity(i)])],
+      [
+        'calert mock payload sent as version 0',
+        { ...webhook('calert.json', 0), version: 0 },
+        [0, 1].map((i) => [
+          { path: '/version', message: 'unknown webhook version 0; read as version "4"' },
+          { path: `/alerts/${i}/labels/severity`, message: `unknown severity "deadman"; ${medium}` },
+        ]),
+      ],
+    ])('accepts the Alertmanager webhook: %s, warning on each defaulted field', async (_what, body, warnings) => {
+      const sent = fresh(body);
+      const res = await http('POST', '/v1/alerts/alertmanager', sent);
+      expect(res.status).toBe(202);
+      expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(sent.alerts.map(() => 'new'));
+      expect(res.body.results.map((r: { warnings?: unknown }) => r.warnings)).toEqual(warnings);
+
+      const ids = res.body.results.map((r: { alertId: string }) => r.alertId);
+      const rows: { id: string; severity: string; raw: any }[] = await db.query(
+        `SELECT id, severity, raw FROM alerts WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      sent.alerts.forEach((alert: { labels: { severity?: string } }, i: number) => {
+        const row = byId.get(ids[i])!;
+        // The original label, or its absence, stays in the stored payload.
+        expect(row.raw.alerts).toEqual([alert]);
+        expect(row.severity).toBe(warnings[i] ? 'medium' : tables.alertmanager.severity[alert.labels.severity!]);
+      });
+    });
+
+    it('accepts every Elastic system integration document, defaulting a missing event.severity and type', async () => {
+      const docs = readJson(join(fixtures, 'ecs', 'elastic-integrations-system.json')) as any[];
+      // Fresh hosts keep them from being repeats of other runs' (and of each other: the sudo lines match).
+      const sent = docs.map((d) => ({ ...d, host: { ...d.host, name: `real-${randomUUID()}` } }));
+      const res = await http('POST', '/v1/alerts/ecs', sent);
+      expect(res.status).toBe(202);
+      expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(sent.map(() => 'new'));
+
+      // The sudo lines, the dropped connection and the systemd sample name no category or action.
+      const untyped = new Set([4, 5, 6, 7, 11]);
+      const severity = 'missing, as are event.severity_label, kibana.alert.severity and kibana.alert.risk_score; used the default "medium"';
+      const type = 'missing, as are rule.name and event.action; used the default type "security_event"';
+      expect(res.body.results.map((r: { warnings?: unknown }) => r.warnings)).toEqual(
+        sent.map((_d, i) => [
+          ...(untyped.has(i) ? [{ path: `/${i}/event/category`, message: type }] : []),
+          { path: `/${i}/event/severity`, message: severity },
+        ]),
+      );
+      const ids = res.body.results.map((r: { alertId: string }) => r.alertId);
+      const rows: { id: string; severity: string; type: string; raw: unknown }[] = await db.query(
+        `SELECT id, severity, type, raw FROM alerts WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      sent.forEach((doc, i) => {
+        const row = byId.get(ids[i])!;
+        expect(row).toMatchObject({ severity: 'medium', raw: doc });
+        if (untyped.has(i)) expect(row.type).toBe('security_event');
+      });
+    });
+
+    it('keeps the native endpoint strict: an unknown severity is refused', async () => {
+      const res = await http('POST', '/v1/alerts', { source: 'x', type: 'y', severity: 'deadman', title: 't' });
+      expect(res.status).toBe(422);
+      expect(res.body.errors).toEqual([{ path: '/severity', message: expect.stringMatching(/must be one of/) }]);
+    });
+  });
+
   it('answers 404 naming the known formats for an unknown one', async () => {
     const res = await http('POST', '/v1/alerts/splunk', {});
     expect(res.status).toBe(404);

@@ -91,17 +91,12 @@ describe('normalizeAlertmanager', () => {
       expect(normalizeAlertmanager(record, tables)).toEqual([{ errors: [{ path: '/', message: expect.stringMatching(/JSON object/) }] }]);
     });
 
-    it('rejects an object without alerts, or a wrong version', () => {
+    it('rejects an object without alerts, or with alerts that are not an array', () => {
       expect(normalizeAlertmanager({ version: '4', status: 'firing' }, tables)).toEqual([
         { errors: [{ path: '/alerts', message: expect.stringMatching(/is required/) }] },
       ]);
       expect(normalizeAlertmanager({ ...fixture(), version: '3', alerts: {} }, tables)).toEqual([
-        {
-          errors: [
-            { path: '/version', message: "unsupported webhook version '3'; expected '4'" },
-            { path: '/alerts', message: 'must be an array' },
-          ],
-        },
+        { errors: [{ path: '/alerts', message: 'must be an array' }] },
       ]);
     });
 
@@ -111,19 +106,14 @@ describe('normalizeAlertmanager', () => {
 
     it('reports each bad alert at its own index', () => {
       const webhook = fixture();
-      webhook.alerts[0].labels.severity = 'urgent';
+      webhook.alerts[0].labels.severity = 7;
       delete webhook.alerts[1].labels.alertname;
       webhook.alerts[1].startsAt = 'soon';
       webhook.alerts.push('not an alert', { status: 'firing', startsAt: '2024-03-01T10:00:00Z' });
       webhook.alerts[2].labels.source_ip = 'ws-042.corp';
       const items = normalizeAlertmanager(webhook, tables);
       expect(items.map((i) => i.errors)).toEqual([
-        [
-          {
-            path: '/alerts/0/labels/severity',
-            message: expect.stringMatching(/^unknown severity 'urgent'; expected one of critical, page/),
-          },
-        ],
+        [{ path: '/alerts/0/labels/severity', message: 'must be a string' }],
         [
           { path: '/alerts/1/labels/alertname', message: 'is required' },
           { path: '/alerts/1/startsAt', message: expect.stringMatching(/ISO 8601/) },
@@ -135,16 +125,70 @@ describe('normalizeAlertmanager', () => {
       expect(items.every((i) => i.alert === undefined && i.resolves === undefined)).toBe(true);
     });
 
-    it('requires a severity label and rejects non-string labels and odd statuses', () => {
+    it('rejects non-string labels', () => {
       const webhook = fixture();
-      delete webhook.alerts[0].labels.severity;
       webhook.alerts[1].labels.job = 9100;
-      webhook.alerts[2].status = 'pending';
-      expect(normalizeAlertmanager(webhook, tables).map((i) => i.errors)).toEqual([
-        [{ path: '/alerts/0/labels/severity', message: 'is required' }],
-        [{ path: '/alerts/1/labels/job', message: 'must be a string' }],
-        [{ path: '/alerts/2/status', message: "must be 'firing' or 'resolved'" }],
+      expect(normalizeAlertmanager(webhook, tables)[1].errors).toEqual([{ path: '/alerts/1/labels/job', message: 'must be a string' }]);
+    });
+  });
+
+  describe('values the mapping does not know', () => {
+    const warningsOf = (webhook: Record<string, any>) => normalizeAlertmanager(webhook, tables).map((i) => i.warnings);
+
+    it('takes an unknown or missing severity label as the default, naming the field', () => {
+      const webhook = fixture();
+      webhook.alerts[0].labels.severity = 'deadman';
+      delete webhook.alerts[1].labels.severity;
+      const items = normalizeAlertmanager(webhook, tables);
+      expect(items.slice(0, 2).map((i) => i.alert?.severity)).toEqual(['medium', 'medium']);
+      expect(items.map((i) => i.warnings)).toEqual([
+        [{ path: '/alerts/0/labels/severity', message: 'unknown severity "deadman"; used the default "medium"' }],
+        [{ path: '/alerts/1/labels/severity', message: 'missing; used the default "medium"' }],
+        undefined,
       ]);
+      // The original label stays in the alert's raw payload.
+      expect(items[0].alert?.raw).toMatchObject({ alerts: [{ labels: { severity: 'deadman' } }] });
+    });
+
+    it('honours a configured default_severity', () => {
+      const custom = formatTablesSchema.parse({ alertmanager: { default_severity: 'high' } }).alertmanager;
+      const webhook = fixture();
+      webhook.alerts[0].labels.severity = 'p5';
+      expect(normalizeAlertmanager(webhook, custom)[0]).toMatchObject({
+        alert: { severity: 'high' },
+        warnings: [{ path: '/alerts/0/labels/severity', message: 'unknown severity "p5"; used the default "high"' }],
+      });
+    });
+
+    it.each([
+      ['3', 'unknown webhook version "3"; read as version "4"'],
+      [0, 'unknown webhook version 0; read as version "4"'],
+    ])('reads webhook version %j as version 4, warning on every alert', (version, message) => {
+      const items = normalizeAlertmanager({ ...fixture(), version }, tables);
+      expect(items.map((i) => i.errors)).toEqual([undefined, undefined, undefined]);
+      expect(items.map((i) => i.warnings)).toEqual([
+        [{ path: '/version', message }],
+        [{ path: '/version', message }],
+        [{ path: '/version', message }],
+      ]);
+    });
+
+    it('takes a missing version, or version 4 as a number, without a warning', () => {
+      const { version: _version, ...unversioned } = fixture();
+      expect(warningsOf(unversioned)).toEqual([undefined, undefined, undefined]);
+      expect(warningsOf({ ...fixture(), version: 4 })).toEqual([undefined, undefined, undefined]);
+    });
+
+    it('fires an alert whose status is unknown, naming where the status came from', () => {
+      const webhook = fixture();
+      webhook.alerts[0].status = 'pending';
+      const items = normalizeAlertmanager(webhook, tables);
+      expect(items[0]).toMatchObject({ warnings: [{ path: '/alerts/0/status', message: 'unknown status "pending"; read as "firing"' }] });
+      expect(items[0].resolves).toBeUndefined();
+
+      const { status: _status, ...alert } = fixture().alerts[0];
+      const [item] = normalizeAlertmanager({ ...fixture(), status: 'pending', alerts: [alert] }, tables);
+      expect(item.warnings).toEqual([{ path: '/status', message: 'unknown status "pending"; read as "firing"' }]);
     });
   });
 

@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../../domain';
-import { FieldReader, finish, isObject, notAnObject, severityFromLabel, snakeCase, table, tagList, type JsonObject } from './helpers';
+import {
+  FieldReader,
+  defaultSeveritySchema,
+  finish,
+  isObject,
+  notAnObject,
+  severityFromLabel,
+  shown,
+  snakeCase,
+  table,
+  tagList,
+  type JsonObject,
+} from './helpers';
+import type { FieldError } from '../../common/problem';
 import type { NormalizedItem } from './types';
 
 /** `alertmanager:` in config/formats.yaml. */
@@ -19,17 +32,23 @@ export const alertmanagerTablesSchema = z
       low: 'low',
       none: 'low',
     }),
+    /** A missing `severity` label, or a value not in `severity`, becomes this (with a warning). */
+    default_severity: defaultSeveritySchema,
   })
   .prefault({});
 
 export type AlertmanagerTables = z.output<typeof alertmanagerTablesSchema>;
 
-/** One Alertmanager webhook (version 4): one item per entry of `alerts`, in order. */
+/**
+ * One Alertmanager webhook: one item per entry of `alerts`, in order. Read as version 4;
+ * other versions (receivers' fixtures still carry "3", some senders 0) have the same fields.
+ */
 export function normalizeAlertmanager(record: unknown, tables: AlertmanagerTables): NormalizedItem[] {
   if (!isObject(record)) return notAnObject('an Alertmanager webhook');
   const r = new FieldReader(record);
-  const version = r.string('version');
-  if (version !== undefined && version !== '4') r.fail('version', `unsupported webhook version '${version}'; expected '4'`);
+  const version = r.value('version');
+  if (version !== undefined && version !== '4' && version !== 4)
+    r.warn('version', `unknown webhook version ${shown(version)}; read as version "4"`);
   const alerts = r.value('alerts');
   if (alerts === undefined) r.fail('alerts', 'is required (an Alertmanager webhook carries an alerts array)');
   else if (!Array.isArray(alerts)) r.fail('alerts', 'must be an array');
@@ -39,7 +58,7 @@ export function normalizeAlertmanager(record: unknown, tables: AlertmanagerTable
 
   // Each alert keeps the webhook around it but not its siblings, so a batch of N stays linear in size.
   const { alerts: _siblings, ...envelope } = record;
-  const context = { envelope, receiver, status };
+  const context = { envelope, receiver, status, warnings: r.warnings };
   return (alerts as unknown[]).map((alert, index) => normalizeAlert(alert, index, context, tables));
 }
 
@@ -47,18 +66,20 @@ interface WebhookContext {
   envelope: JsonObject;
   receiver?: string;
   status?: string;
+  /** The webhook's own warnings (its version), repeated on each of its alerts. */
+  warnings: FieldError[];
 }
 
 function normalizeAlert(alert: unknown, index: number, webhook: WebhookContext, tables: AlertmanagerTables): NormalizedItem {
   if (!isObject(alert)) return { errors: [{ path: `/alerts/${index}`, message: 'must be an object' }] };
   const r = new FieldReader(alert, ['alerts', index]);
+  r.warnings.push(...webhook.warnings);
   if (!r.object('labels', true)) return { errors: r.errors };
   r.object('annotations');
 
   const alertname = r.string('labels.alertname', true);
-  const severity = severityFromLabel(r, 'labels.severity', tables.severity);
-  const status = r.string('status') ?? webhook.status;
-  if (status !== undefined && status !== 'firing' && status !== 'resolved') r.fail('status', "must be 'firing' or 'resolved'");
+  const severity = severityFromLabel(r, 'labels.severity', tables.severity, tables.default_severity);
+  const status = alertStatus(r, webhook);
   const occurredAt = r.timestamp('startsAt', true);
   const fingerprint = r.string('fingerprint');
   const type = alertType(r, alertname);
@@ -84,6 +105,16 @@ function normalizeAlert(alert: unknown, index: number, webhook: WebhookContext, 
     },
     status === 'resolved' ? { resolves: true } : {},
   );
+}
+
+/** `firing` or `resolved`, the alert's own or else the webhook's; anything else fires, so no alert is lost. */
+function alertStatus(r: FieldReader, webhook: WebhookContext): 'firing' | 'resolved' | undefined {
+  const status = r.string('status') ?? webhook.status;
+  if (status === undefined || status === 'firing' || status === 'resolved') return status;
+  const message = `unknown status ${shown(status)}; read as "firing"`;
+  if (r.has('status')) r.warn('status', message);
+  else r.warnings.push({ path: '/status', message });
+  return 'firing';
 }
 
 /** `labels.type` when the rule author set one, else the alertname (`SSHBruteForce` → `ssh_brute_force`). */

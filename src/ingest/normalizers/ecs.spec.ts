@@ -131,22 +131,50 @@ describe('normalizeEcs', () => {
       expect(normalizeEcs(record, tables)).toEqual([{ errors: [{ path: '/', message: expect.stringMatching(/JSON object/) }] }]);
     });
 
-    it('requires a severity and something to name the type', () => {
-      expect(only({ '@timestamp': '2024-03-01T10:00:00Z', message: 'hello' }).errors).toEqual([
-        { path: '/event/category', message: expect.stringMatching(/is required/) },
-        { path: '/event/severity', message: expect.stringMatching(/is required/) },
-      ]);
+    it('takes the configured defaults when nothing names the severity or the type, naming both fields', () => {
+      expect(only({ '@timestamp': '2024-03-01T10:00:00Z', message: 'hello' })).toMatchObject({
+        alert: { type: 'security_event', severity: 'medium', title: 'hello' },
+        warnings: [
+          { path: '/event/category', message: 'missing, as are rule.name and event.action; used the default type "security_event"' },
+          {
+            path: '/event/severity',
+            message: 'missing, as are event.severity_label, kibana.alert.severity and kibana.alert.risk_score; used the default "medium"',
+          },
+        ],
+      });
+    });
+
+    it('refuses a document with neither @timestamp nor anything to name the type', () => {
+      expect(only({ message: 'hello' }).errors).toEqual([{ path: '/event/category', message: expect.stringMatching(/is required/) }]);
+    });
+
+    it('takes an unknown severity word as the default, naming the field', () => {
+      const record = copy(kibanaAlert);
+      record['kibana.alert.severity'] = 'severe';
+      expect(only(record)).toMatchObject({
+        alert: { severity: 'medium' },
+        warnings: [{ path: '/kibana.alert.severity', message: 'unknown severity "severe"; used the default "medium"' }],
+      });
+    });
+
+    it('points a warning inside _source for an Elasticsearch hit, and honours a configured default', () => {
+      const custom = formatTablesSchema.parse({ ecs: { default_severity: 'low' } }).ecs;
+      const record = copy(searchHit);
+      delete record._source.event.severity;
+      const [item] = normalizeEcs(record, custom);
+      expect(item.alert?.severity).toBe('low');
+      expect(item.warnings).toEqual([{ path: '/_source/event/severity', message: expect.stringMatching(/used the default "low"$/) }]);
     });
 
     it('names bad fields with their real path, flattened or nested', () => {
       const record = copy(kibanaAlert);
-      record['kibana.alert.severity'] = 'severe';
+      record['kibana.alert.severity'] = 4;
       record.source.ip = '203.0.113';
       record.event.category = ['authentication', 3];
       record['@timestamp'] = 'now';
       expect(only(record).errors).toEqual([
         { path: '/event/category/1', message: 'must be a string or a list of strings' },
-        { path: '/kibana.alert.severity', message: expect.stringMatching(/^unknown severity 'severe'; expected one of critical, high/) },
+        { path: '/kibana.alert.severity', message: 'must be a string' },
         { path: '/source/ip', message: 'must be an IPv4 or IPv6 address' },
         { path: '/@timestamp', message: expect.stringMatching(/ISO 8601/) },
       ]);

@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../../domain';
-import { FieldReader, clip, finish, isObject, notAnObject, severityFromLabel, snakeCase, table, tagList, type JsonObject } from './helpers';
+import {
+  FieldReader,
+  alertTypeSchema,
+  clip,
+  defaultSeveritySchema,
+  finish,
+  isObject,
+  notAnObject,
+  severityFromLabel,
+  snakeCase,
+  table,
+  tagList,
+  type JsonObject,
+} from './helpers';
 import type { NormalizedItem } from './types';
 
 const score = z.number().min(0).max(100);
@@ -26,6 +39,10 @@ export const ecsTablesSchema = z
       informational: 'low',
       info: 'low',
     }),
+    /** No severity at all (ECS does not require one), or a word not in `severity_labels`, becomes this (with a warning). */
+    default_severity: defaultSeveritySchema,
+    /** The type of a document with no `rule.name`, `event.category` or `event.action` (sudo lines of system.auth). */
+    default_type: alertTypeSchema.default('security_event'),
   })
   .prefault({});
 
@@ -43,7 +60,7 @@ export function normalizeEcs(record: unknown, tables: EcsTables): NormalizedItem
   const message = r.string('message');
   const details = message ?? r.string('kibana.alert.reason');
   const action = r.string('event.action');
-  const type = ecsType(r, categories, ruleName, action);
+  const type = ecsType(r, tables, categories, ruleName, action);
   const title = ruleName ?? firstLine(message) ?? action ?? type;
   const product = r.string('observer.product') ?? r.string('observer.name') ?? r.string('event.module');
   const kind = r.string('event.kind');
@@ -68,19 +85,30 @@ export function normalizeEcs(record: unknown, tables: EcsTables): NormalizedItem
   ];
 }
 
-function ecsType(r: FieldReader, categories: string[], ruleName?: string, action?: string): string | undefined {
+function ecsType(r: FieldReader, tables: EcsTables, categories: string[], ruleName?: string, action?: string): string | undefined {
   const outcome = r.string('event.outcome')?.toLowerCase();
   if (categories.some((c) => c.toLowerCase() === 'authentication') && outcome === 'failure') return 'failed_login';
   const type = [ruleName, categories[0], action].map((text) => text && snakeCase(text)).find(Boolean);
-  return type ?? r.fail('event.category', 'is required to name the alert type (or rule.name, or event.action)');
+  if (type) return type;
+  // @timestamp is the one field ECS requires of an event: without it, and without any of these, there is no alert.
+  if (!r.has('@timestamp')) return r.fail('event.category', 'is required to name the alert type (or rule.name, or event.action)');
+  r.warn('event.category', `missing, as are rule.name and event.action; used the default type "${tables.default_type}"`);
+  return tables.default_type;
 }
 
 /** A severity word wins over a number: the number's scale depends on the source, Kibana's word does not. */
 function ecsSeverity(r: FieldReader, tables: EcsTables): Severity | undefined {
   const labelPath = ['kibana.alert.severity', 'event.severity_label'].find((p) => r.has(p));
-  if (labelPath) return severityFromLabel(r, labelPath, tables.severity_labels);
+  if (labelPath) return severityFromLabel(r, labelPath, tables.severity_labels, tables.default_severity);
   const scorePath = ['event.severity', 'kibana.alert.risk_score'].find((p) => r.has(p));
-  if (!scorePath) return r.fail('event.severity', 'is required (or event.severity_label, or kibana.alert.severity)');
+  if (!scorePath) {
+    // Authentication events of Elastic's own integrations carry none.
+    r.warn(
+      'event.severity',
+      `missing, as are event.severity_label, kibana.alert.severity and kibana.alert.risk_score; used the default "${tables.default_severity}"`,
+    );
+    return tables.default_severity;
+  }
   const value = r.number(scorePath);
   if (value === undefined) return undefined;
   const { critical, high, medium } = tables.severity_min_score;

@@ -101,22 +101,30 @@ describe('normalizeFalco', () => {
       expect(normalizeFalco(record, tables)).toEqual([{ errors: [{ path: '/', message: expect.stringMatching(/JSON object/) }] }]);
     });
 
-    it('requires rule and priority', () => {
-      expect(only({ output: 'x', time: '2024-03-01T10:00:00Z' }).errors).toEqual([
-        { path: '/rule', message: 'is required' },
-        { path: '/priority', message: 'is required' },
-      ]);
+    it('requires a rule', () => {
+      expect(only({ output: 'x', time: '2024-03-01T10:00:00Z' }).errors).toEqual([{ path: '/rule', message: 'is required' }]);
+    });
+
+    it('takes an unknown or missing priority as the default, naming the field', () => {
+      const record = byRule('Outbound Connection to C2 Servers');
+      record.priority = 'Severe';
+      expect(only(record)).toMatchObject({
+        alert: { severity: 'medium' },
+        warnings: [{ path: '/priority', message: 'unknown priority "Severe"; used the default "medium"' }],
+      });
+      delete record.priority;
+      expect(only(record).warnings).toEqual([{ path: '/priority', message: 'missing; used the default "medium"' }]);
     });
 
     it('names every bad field at once', () => {
       const record = byRule('Outbound Connection to C2 Servers');
-      record.priority = 'Severe';
+      record.priority = 5;
       record.tags = 'network';
       record.output_fields['fd.cip'] = '10.0.5';
       record.output_fields['user.name'] = 0;
       record.time = 1709287770555;
       expect(only(record).errors).toEqual([
-        { path: '/priority', message: expect.stringMatching(/^unknown priority 'Severe'; expected one of emergency, alert/) },
+        { path: '/priority', message: 'must be a string' },
         { path: '/output_fields/fd.cip', message: 'must be an IPv4 or IPv6 address' },
         { path: '/output_fields/user.name', message: 'must be a string' },
         { path: '/time', message: 'must be a string' },

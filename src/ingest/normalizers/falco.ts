@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../../domain';
-import { FieldReader, alertTypeSchema, clip, finish, isObject, notAnObject, severityFromLabel, snakeCase, table, tagList } from './helpers';
+import {
+  FieldReader,
+  alertTypeSchema,
+  clip,
+  defaultSeveritySchema,
+  finish,
+  isObject,
+  notAnObject,
+  severityFromLabel,
+  snakeCase,
+  table,
+  tagList,
+} from './helpers';
 import type { NormalizedItem } from './types';
 
 /** `falco:` in config/formats.yaml. */
@@ -20,6 +32,8 @@ export const falcoTablesSchema = z
     }),
     /** Rule tag to alert type; the first entry of this table found in the rule's tags wins. */
     tags: z.record(z.string(), alertTypeSchema).default({}),
+    /** A missing priority, or one not in `priority`, becomes this (with a warning). */
+    default_severity: defaultSeveritySchema,
   })
   .prefault({});
 
@@ -30,7 +44,7 @@ export function normalizeFalco(record: unknown, tables: FalcoTables): Normalized
   if (!isObject(record)) return notAnObject('a Falco event');
   const r = new FieldReader(record);
   const rule = r.string('rule', true);
-  const severity = severityFromLabel(r, 'priority', tables.priority, 'priority');
+  const severity = severityFromLabel(r, 'priority', tables.priority, tables.default_severity, 'priority');
   const tags = r.strings('tags');
   r.object('output_fields');
   const output = r.string('output');

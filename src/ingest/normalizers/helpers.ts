@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { compilePattern, patternError, type Pattern } from '../../common/pattern';
 import type { FieldError } from '../../common/problem';
+import { SEVERITIES } from '../../domain';
 import { securityAlertSchema, type SecurityAlertInput } from '../security-alert';
 import type { NormalizedItem } from './types';
 
@@ -12,28 +14,17 @@ export const isObject = (value: unknown): value is JsonObject => value !== null 
 /** The alert `type` schema, reused so config tables can only name valid types. */
 export const alertTypeSchema = securityAlertSchema.shape.type;
 
-// Patterns come only from config, so the cache stays as small as the tables.
-const patterns = new Map<string, RegExp>();
-
-/** A config pattern compiled once, case-insensitive. */
-export function compiledPattern(source: string): RegExp {
-  let regex = patterns.get(source);
-  if (!regex) patterns.set(source, (regex = new RegExp(source, 'i')));
-  return regex;
-}
+/** A config pattern compiled once, case-insensitive, on the linear-time engine (common/pattern.ts). */
+export const compiledPattern = (source: string): Pattern => compilePattern(source, { ignoreCase: true });
 
 /** A regular expression in a config table, checked at load time so matching never throws. */
 export const patternSchema = z
   .string()
   .min(1, 'must not be empty')
-  .refine((source) => {
-    try {
-      compiledPattern(source);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be a valid regular expression');
+  .superRefine((source, ctx) => {
+    const problem = patternError(source);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** A record whose bad keys report the key schema's own message, not zod's generic "Invalid key in record". */
 export const table = <K extends z.ZodType<string>, V extends z.ZodType>(key: K, value: V) =>
@@ -131,6 +122,8 @@ const NO_ADDRESS = new Set(['-', 'any', 'unknown', 'none', 'n/a', '<na>']);
  */
 export class FieldReader {
   readonly errors: FieldError[] = [];
+  /** Values replaced with a configured default: the alert is still made, and the answer names the field. */
+  readonly warnings: FieldError[] = [];
 
   constructor(
     private readonly record: unknown,
@@ -144,6 +137,10 @@ export class FieldReader {
   fail(path: string, message: string): undefined {
     this.errors.push({ path: this.pointer(path), message });
     return undefined;
+  }
+
+  warn(path: string, message: string): void {
+    this.warnings.push({ path: this.pointer(path), message });
   }
 
   has(path: string): boolean {
@@ -235,19 +232,39 @@ export function tagList(tags: Array<string | undefined | false>): string[] | und
 export function finish(reader: FieldReader, alert: SecurityAlertInput, extra: Partial<NormalizedItem> = {}): NormalizedItem {
   if (reader.errors.length > 0) return { errors: reader.errors };
   const compact = Object.fromEntries(Object.entries(alert).filter(([, v]) => v !== undefined)) as SecurityAlertInput;
-  return { alert: compact, ...extra };
+  return { alert: compact, ...(reader.warnings.length > 0 ? { warnings: reader.warnings } : {}), ...extra };
 }
 
-/** Severity from a lower-cased label table, or an error listing the accepted labels. */
+/** A value as a warning quotes it: JSON, clipped, since it comes from the sender. */
+export const shown = (value: unknown): string => clip(JSON.stringify(value) ?? String(value), 100);
+
+/**
+ * The configured default for a value the mapping does not know (or a missing one). Monitors
+ * treat a 4xx as final, so the alert is kept (its raw payload holds the original value) and the
+ * warning names the field.
+ */
+export function defaulted<S extends string>(reader: FieldReader, path: string, fallback: S, unknown?: { what: string; value: unknown }): S {
+  const given = unknown ? `unknown ${unknown.what} ${shown(unknown.value)}` : 'missing';
+  reader.warn(path, `${given}; used the default "${fallback}"`);
+  return fallback;
+}
+
+/**
+ * Severity from a lower-cased label table; a missing or unknown label takes `fallback`
+ * with a warning. A label that is not a string at all is an error.
+ */
 export function severityFromLabel<S extends string>(
   reader: FieldReader,
   path: string,
   labels: Record<string, S>,
+  fallback: S,
   what = 'severity',
 ): S | undefined {
-  const label = reader.string(path, true);
+  if (!reader.has(path)) return defaulted(reader, path, fallback);
+  const label = reader.string(path);
   if (label === undefined) return undefined;
-  const severity = entry(labels, label.trim().toLowerCase());
-  if (severity) return severity;
-  return reader.fail(path, `unknown ${what} '${label}'; expected one of ${Object.keys(labels).join(', ')}`);
+  return entry(labels, label.trim().toLowerCase()) ?? defaulted(reader, path, fallback, { what, value: label });
 }
+
+/** `default_severity:` of every format's tables: what a missing or unknown severity becomes. */
+export const defaultSeveritySchema = z.enum(SEVERITIES).default('medium');

@@ -13,10 +13,15 @@ const readJson = (...path: string[]) => JSON.parse(readFileSync(join(root, 'test
 
 const samples: Record<FormatName, unknown[]> = {
   suricata: readJson('suricata', 'sample.json'),
-  alertmanager: [readJson('alertmanager', 'webhook.json')],
+  alertmanager: [
+    readJson('alertmanager', 'webhook.json'),
+    ...readJson('alertmanager', 'prometheus-am-executor.json'),
+    ...readJson('alertmanager', 'calert.json'),
+    ...readJson('alertmanager', 'prometheus-msteams.json'),
+  ],
   wazuh: readJson('wazuh', 'alerts.json'),
   falco: readJson('falco', 'events.json'),
-  ecs: readJson('ecs', 'events.json'),
+  ecs: [...readJson('ecs', 'events.json'), ...readJson('ecs', 'elastic-integrations-system.json')],
 };
 
 const issuesOf = (input: unknown) => {
@@ -49,7 +54,10 @@ const wellFormed = (items: NormalizedItem[]) =>
   items.every(
     (item) =>
       (item.alert === undefined) !== (item.errors === undefined) &&
-      (item.errors ?? []).every((e) => e.path.startsWith('/') && typeof e.message === 'string' && e.message.length > 0),
+      (item.warnings === undefined || item.alert !== undefined) &&
+      [...(item.errors ?? []), ...(item.warnings ?? [])].every(
+        (e) => e.path.startsWith('/') && typeof e.message === 'string' && e.message.length > 0,
+      ),
   );
 
 describe('normalizers index', () => {
@@ -112,6 +120,8 @@ describe('normalizers index', () => {
       expect(defaults.ecs.severity_min_score).toEqual({ critical: 74, high: 48, medium: 22 });
       expect(defaults.falco.priority.warning).toBe('medium');
       expect(defaults.alertmanager.severity.page).toBe('critical');
+      expect(FORMATS.map((format) => defaults[format].default_severity)).toEqual(['medium', 'medium', 'medium', 'medium', 'medium']);
+      expect(defaults.ecs.default_type).toBe('security_event');
       expect(formatTablesSchema.parse(undefined)).toEqual(defaults);
     });
 
@@ -134,6 +144,8 @@ describe('normalizers index', () => {
       [{ wazuh: { groups: [{ groups: [], type: 'x' }] } }, 'wazuh.groups.0.groups', /.+/],
       [{ ecs: { severity_min_score: { critical: 120 } } }, 'ecs.severity_min_score.critical', /.+/],
       [{ falco: { priority: { Warning: 'medium' } } }, 'falco.priority.Warning', /lower-case/],
+      [{ alertmanager: { default_severity: 'urgent' } }, 'alertmanager.default_severity', /low|critical/],
+      [{ ecs: { default_type: 'Security Event' } }, 'ecs.default_type', /lower-case/],
     ])('rejects %j at %s', (input, path, message) => {
       expect(issuesOf(input)).toEqual(expect.arrayContaining([{ path, message: expect.stringMatching(message) }]));
     });

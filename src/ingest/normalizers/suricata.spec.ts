@@ -174,14 +174,12 @@ describe('normalizeSuricata', () => {
 
     it('names every bad field at once', () => {
       const record = bySignature('Potential SSH Scan');
-      record.alert.severity = 4;
       delete record.alert.signature;
       record.src_ip = '8.42.77';
       record.src_port = '49678';
       record.timestamp = '02/01/2019 03:50';
       expect(errorsOf(record)).toEqual(
         expect.arrayContaining([
-          { path: '/alert/severity', message: 'unknown severity 4; expected one of 1, 2, 3' },
           { path: '/alert/signature', message: 'is required' },
           { path: '/src_ip', message: 'must be an IPv4 or IPv6 address' },
           { path: '/src_port', message: 'must be an integer' },
@@ -189,6 +187,17 @@ describe('normalizeSuricata', () => {
         ]),
       );
       expect(only(record).alert).toBeUndefined();
+    });
+
+    it('takes an unknown or missing alert.severity as the default, naming the field', () => {
+      const record = bySignature('Potential SSH Scan');
+      record.alert.severity = 4;
+      expect(only(record)).toMatchObject({
+        alert: { severity: 'medium' },
+        warnings: [{ path: '/alert/severity', message: 'unknown severity 4; used the default "medium"' }],
+      });
+      delete record.alert.severity;
+      expect(only(record).warnings).toEqual([{ path: '/alert/severity', message: 'missing; used the default "medium"' }]);
     });
 
     it('rejects a severity of the wrong type and a missing timestamp', () => {

@@ -4,6 +4,8 @@ import {
   FieldReader,
   alertTypeSchema,
   compiledPattern,
+  defaultSeveritySchema,
+  defaulted,
   entry,
   finish,
   isObject,
@@ -32,6 +34,8 @@ export const suricataTablesSchema = z
     /** Signature patterns for categories missing from `categories`. */
     signature_keywords: z.array(signatureRule).default([]),
     default_type: alertTypeSchema.default('suspicious_traffic'),
+    /** A missing `alert.severity`, or one not in `severity` (rules may set 1-255), becomes this (with a warning). */
+    default_severity: defaultSeveritySchema,
   })
   .prefault({});
 
@@ -91,11 +95,12 @@ export function normalizeSuricata(record: unknown, tables: SuricataTables): Norm
 }
 
 function severityOf(r: FieldReader, tables: SuricataTables): Severity | undefined {
-  const level = r.integer('alert.severity', true);
+  if (!r.has('alert.severity')) return defaulted(r, 'alert.severity', tables.default_severity);
+  const level = r.integer('alert.severity');
   if (level === undefined) return undefined;
-  const severity = entry(tables.severity, String(level));
-  if (severity) return severity;
-  return r.fail('alert.severity', `unknown severity ${level}; expected one of ${Object.keys(tables.severity).join(', ')}`);
+  return (
+    entry(tables.severity, String(level)) ?? defaulted(r, 'alert.severity', tables.default_severity, { what: 'severity', value: level })
+  );
 }
 
 /** Type by signature override, then category, then signature keywords, then the default. */

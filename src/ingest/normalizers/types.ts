@@ -7,6 +7,8 @@ export interface NormalizedItem {
   alert?: SecurityAlertInput;
   /** Problems found while mapping, with paths inside the original record (e.g. `/alert/severity`). */
   errors?: FieldError[];
+  /** Fields the mapping did not know or found missing and replaced with the configured default; only with `alert`. */
+  warnings?: FieldError[];
   /** Alertmanager `status: resolved`: resolves the firing alert with the same source and externalId. */
   resolves?: boolean;
 }

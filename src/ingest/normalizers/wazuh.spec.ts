@@ -113,7 +113,6 @@ describe('normalizeWazuh', () => {
 
     it('names every bad field at once', () => {
       const record = byRule('5710');
-      record.rule.level = 16;
       delete record.rule.description;
       record.rule.id = { value: 5710 };
       record.rule.groups = ['syslog', 5];
@@ -123,12 +122,22 @@ describe('normalizeWazuh', () => {
         errors: [
           { path: '/rule/id', message: 'must be a string or a number' },
           { path: '/rule/description', message: 'is required' },
-          { path: '/rule/level', message: 'must be between 0 and 15' },
           { path: '/rule/groups/1', message: 'must be a string or a list of strings' },
           { path: '/data/srcip', message: 'must be an IPv4 or IPv6 address' },
           { path: '/timestamp', message: expect.stringMatching(/ISO 8601/) },
         ],
       });
+    });
+
+    it('takes a level outside 0-15, or none, as the default, naming the field', () => {
+      const record = byRule('5710');
+      record.rule.level = 16;
+      expect(only(record)).toMatchObject({
+        alert: { severity: 'medium' },
+        warnings: [{ path: '/rule/level', message: 'unknown level 16; used the default "medium"' }],
+      });
+      delete record.rule.level;
+      expect(only(record).warnings).toEqual([{ path: '/rule/level', message: 'missing; used the default "medium"' }]);
     });
 
     it('rejects a level that is not an integer', () => {

@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import type { Severity } from '../../domain';
-import { FieldReader, alertTypeSchema, clip, finish, isObject, notAnObject, snakeCase, tagList } from './helpers';
+import {
+  FieldReader,
+  alertTypeSchema,
+  clip,
+  defaultSeveritySchema,
+  defaulted,
+  finish,
+  isObject,
+  notAnObject,
+  snakeCase,
+  tagList,
+} from './helpers';
 import type { NormalizedItem } from './types';
 
 const level = z.number().int().min(0).max(15);
@@ -15,6 +26,8 @@ export const wazuhTablesSchema = z
       .prefault({}),
     /** First entry whose groups all appear in `rule.groups` names the type; else `wazuh_rule_<id>`. */
     groups: z.array(z.strictObject({ groups: z.array(z.string().min(1)).min(1), type: alertTypeSchema })).default([]),
+    /** A missing `rule.level`, or one outside 0-15, becomes this (with a warning). */
+    default_severity: defaultSeveritySchema,
   })
   .prefault({});
 
@@ -54,9 +67,10 @@ export function normalizeWazuh(record: unknown, tables: WazuhTables): Normalized
 }
 
 function severityOf(r: FieldReader, tables: WazuhTables): Severity | undefined {
-  const value = r.integer('rule.level', true);
+  if (!r.has('rule.level')) return defaulted(r, 'rule.level', tables.default_severity);
+  const value = r.integer('rule.level');
   if (value === undefined) return undefined;
-  if (value < 0 || value > 15) return r.fail('rule.level', 'must be between 0 and 15');
+  if (value < 0 || value > 15) return defaulted(r, 'rule.level', tables.default_severity, { what: 'level', value });
   const { critical, high, medium } = tables.severity_min_level;
   return value >= critical ? 'critical' : value >= high ? 'high' : value >= medium ? 'medium' : 'low';
 }

@@ -22,6 +22,10 @@ export class Alert {
   @Column({ name: 'idempotency_key', type: 'text', nullable: true })
   idempotencyKey: string | null;
 
+  /** Identifies the request body stored under the Idempotency-Key: a reuse with another body is refused (422). */
+  @Column({ name: 'body_hash', type: 'text', nullable: true })
+  bodyHash: string | null;
+
   @Column({ type: 'text' })
   type: string;
 

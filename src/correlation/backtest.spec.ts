@@ -45,6 +45,32 @@ describe(backtest.name, () => {
     expect(formatBacktest(report)).toContain('incidents by priority: P3=1');
   });
 
+  it('answers an externalId repeat with the first result (not a new alert) and applies resolves, like ingest', async () => {
+    const firing = {
+      source: 'alertmanager',
+      type: 'port_scan',
+      severity: 'medium',
+      title: 'scan',
+      sourceIp: '203.0.113.20',
+      externalId: 'fp-9:2025-01-01T00:00:00Z',
+      occurredAt: '2025-01-01T00:00:00Z',
+    };
+    const items = validated([firing, firing].map((alert) => ({ alert: alert as never, pointer: '' })));
+    items.accepted.push({ ...items.accepted[0], index: 2, resolves: true });
+    const report = await backtest({ ...items, rejected: [] }, config.rules);
+    expect(report).toMatchObject({ alerts: 3, new: 1, duplicates: 0, suppressed: 0, repeats: 1, resolved: 1, resolvedAlerts: 1 });
+    expect(report.incidents.map((i) => i.alerts)).toEqual([1]);
+  });
+
+  it('takes a file as one request sent now with arrival at-once, so windows do not split it', async () => {
+    const spread = ['2025-01-01T00:00:00Z', '2025-01-01T03:00:00Z'].map((occurredAt) => ({
+      alert: { source: 'ids', type: 'port_scan', severity: 'medium', title: 'scan', sourceIp: '203.0.113.21', occurredAt } as never,
+      pointer: '',
+    }));
+    expect((await backtest(validated(spread), config.rules)).incidents.map((i) => i.alerts)).toEqual([1, 1]);
+    expect((await backtest(validated(spread), config.rules, { arrival: 'at-once' })).incidents.map((i) => i.alerts)).toEqual([2]);
+  });
+
   it('shows where a storm would fold, with its sources', async () => {
     const rules = rulesFileSchema.parse({
       rules: [{ name: 'scan', match: { type: 'port_scan' }, action: 'correlate', storm: { threshold: 2, key_by: ['destinationIp'] } }],

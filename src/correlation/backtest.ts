@@ -1,7 +1,6 @@
-import type { SecurityAlert } from '../domain';
+import { IngestPath } from './ingest-path';
 import type { AcceptedAlert, ItemResult } from './items';
-import { CorrelationEngine, emptySnapshot } from './engine';
-import { evaluateRules, ThresholdQuery } from './rules';
+import { MemoryIngestStore } from './memory-store';
 import type { RulesFile } from './rules.schema';
 
 export interface BacktestIncident {
@@ -21,71 +20,84 @@ export interface BacktestIncident {
 
 export interface BacktestReport {
   alerts: number;
+  /** Stored alerts by status, as the alerts table would count them. */
   new: number;
   duplicates: number;
   suppressed: number;
+  /** Items that repeat an earlier one (same source and externalId): answered with the first result, not stored again. */
+  repeats: number;
+  /** Alertmanager `resolved` items; `resolvedAlerts` of them found the firing alert they resolve. */
+  resolved: number;
+  resolvedAlerts: number;
   rejected: { index: number; errors: { path: string; message: string }[] }[];
   incidents: BacktestIncident[];
 }
 
-/**
- * Replays validated alerts through the rules, dedup and correlation with no side effects:
- * the same CorrelationEngine as ingest, over an empty snapshot. The clock is each alert's
- * `occurredAt` (replays are about when things happened), never running backwards.
- */
-export async function backtest(items: { accepted: AcceptedAlert[]; rejected: ItemResult[] }, rules: RulesFile): Promise<BacktestReport> {
-  const report: BacktestReport = {
-    alerts: items.accepted.length + items.rejected.length,
-    new: 0,
-    duplicates: 0,
-    suppressed: 0,
-    rejected: items.rejected.map((r) => ({ index: r.index, errors: r.errors ?? [] })),
-    incidents: [],
-  };
-  let nextId = 0;
-  const engine = new CorrelationEngine(emptySnapshot(), () => String(++nextId));
-  const seen: { alert: SecurityAlert; at: number }[] = [];
-  let clock = 0;
+export interface BacktestOptions {
+  /**
+   * `as-occurred` (the default): each alert arrives on its own at its `occurredAt` (replays
+   * are about when things happened; the clock never runs backwards). `at-once`: the file is
+   * one request sent now, as `POST /v1/alerts` would take it.
+   */
+  arrival?: 'as-occurred' | 'at-once';
+}
 
-  for (const { alert } of items.accepted) {
-    clock = Math.max(clock, alert.occurredAt?.getTime() ?? clock);
-    const counter = async (q: ThresholdQuery) =>
-      seen.filter(
-        (s) =>
-          s.alert.type === q.type &&
-          s.at > clock - q.withinSeconds * 1000 &&
-          Object.entries(q.by).every(([f, v]) => s.alert[f as keyof SecurityAlert] === v),
-      ).length;
-    const decision = await evaluateRules(rules, alert, counter);
-    seen.push({ alert, at: clock });
-    const result = engine.apply(alert, decision, new Date(clock));
-    if (result.status === 'new') report.new++;
-    else if (result.status === 'duplicate') report.duplicates++;
-    else report.suppressed++;
+/**
+ * Replays validated alerts through ingest's own path (rules, thresholds, dedup,
+ * correlation, repeats, resolves, storms) over a store in memory: no side effects.
+ */
+export async function backtest(
+  items: { accepted: AcceptedAlert[]; rejected: ItemResult[] },
+  rules: RulesFile,
+  options: BacktestOptions = {},
+): Promise<BacktestReport> {
+  const store = new MemoryIngestStore();
+  const path = new IngestPath(store, rules);
+  const results: ItemResult[] = [];
+  if (options.arrival === 'at-once') {
+    store.now = Date.now();
+    results.push(...(await path.ingest(items.accepted)));
+  } else {
+    for (const accepted of items.accepted) {
+      store.now = Math.max(store.now, accepted.alert.occurredAt?.getTime() ?? store.now);
+      results.push(...(await path.ingest([accepted])));
+    }
   }
 
+  const stored = (status: ItemResult['status']) => results.filter((r) => r.status === status && !r.repeat).length;
   const notifications = new Map<string, number>();
-  for (const o of engine.changes.outbox) notifications.set(o.incidentId, (notifications.get(o.incidentId) ?? 0) + 1);
-  report.incidents = [...engine.changes.created.values()].map((i, n) => ({
-    number: n + 1,
-    correlationKey: i.correlationKey,
-    rule: i.rule,
-    action: i.action,
-    priority: i.priority,
-    severity: i.severity,
-    types: i.types,
-    alerts: i.alertCount,
-    notifications: notifications.get(i.id) ?? 0,
-    ...(i.storm ? { stormSources: engine.changes.stormSources.get(i.id)?.size ?? 0 } : {}),
-  }));
-  return report;
+  for (const o of store.outbox) notifications.set(o.incidentId, (notifications.get(o.incidentId) ?? 0) + 1);
+  return {
+    alerts: items.accepted.length + items.rejected.length,
+    new: stored('new'),
+    duplicates: stored('duplicate'),
+    suppressed: stored('suppressed'),
+    repeats: results.filter((r) => r.repeat).length,
+    resolved: stored('resolved'),
+    resolvedAlerts: results.filter((r) => r.status === 'resolved' && r.alertId).length,
+    rejected: [...items.rejected, ...results.filter((r) => r.status === 'rejected')]
+      .sort((a, b) => a.index - b.index)
+      .map((r) => ({ index: r.index, errors: r.errors ?? [] })),
+    incidents: [...store.incidents.values()].map((i, n) => ({
+      number: n + 1,
+      correlationKey: i.correlationKey,
+      rule: i.rule,
+      action: i.action,
+      priority: i.priority,
+      severity: i.severity,
+      types: i.types,
+      alerts: i.alertCount,
+      notifications: notifications.get(i.id) ?? 0,
+      ...(i.storm ? { stormSources: store.stormSources.get(i.id)?.size ?? 0 } : {}),
+    })),
+  };
 }
 
 /** A plain-text table of the report, for the CLI. */
 export function formatBacktest(report: BacktestReport): string {
   const lines = [
     `alerts: ${report.alerts}  new: ${report.new}  duplicates: ${report.duplicates}  suppressed: ${report.suppressed}  ` +
-      `rejected: ${report.rejected.length}  incidents: ${report.incidents.length}`,
+      `repeats: ${report.repeats}  resolved: ${report.resolved}  rejected: ${report.rejected.length}  incidents: ${report.incidents.length}`,
     '',
     ['#', 'priority', 'severity', 'action', 'rule', 'alerts', 'signals', 'storm', 'correlation key', 'types'].join('\t'),
     ...report.incidents.map((i) =>

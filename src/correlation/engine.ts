@@ -10,7 +10,7 @@ import { Matcher, silenceMatches } from './silences';
  * correlation over a snapshot of the stored state (which it updates as it goes), with
  * every change collected so the caller can write it in one go. No I/O: ids and the clock
  * come from the caller. Ingest runs it over a locked snapshot read from PostgreSQL; the
- * backtest over an empty one.
+ * backtest runs the same ingest path over a store in memory.
  */
 
 /** What the deciding rule set for an incident; a later alert that raises the priority takes it over. */
@@ -35,6 +35,8 @@ export interface StoredRepeat {
   incidentId: string | null;
   status: AlertStatus;
   priority: Priority;
+  /** What identified the request body stored under an Idempotency-Key (null for alerts stored before it was kept). */
+  bodyHash?: string | null;
 }
 
 export interface StoredFirst {
@@ -65,15 +67,25 @@ export const emptySnapshot = (): Snapshot => ({
 
 export const externalKey = (source: string, externalId: string) => `ext:${JSON.stringify([source, externalId])}`;
 
+export const idempotencyRepeatKey = (idempotencyKey: string) => `idem:${idempotencyKey}`;
+
 export const repeatKeys = (alert: SecurityAlert, idempotencyKey?: string): string[] => [
-  ...(idempotencyKey ? [`idem:${idempotencyKey}`] : []),
+  ...(idempotencyKey ? [idempotencyRepeatKey(idempotencyKey)] : []),
   ...(alert.externalId ? [externalKey(alert.source, alert.externalId)] : []),
 ];
+
+/** An Idempotency-Key that stored a request with another body: answering the first result would hide the change. */
+export function reusedWithOtherBody(state: Snapshot, idempotencyKey?: string, bodyHash?: string): boolean {
+  if (!idempotencyKey || !bodyHash) return false;
+  const stored = state.repeats.get(idempotencyRepeatKey(idempotencyKey))?.bodyHash;
+  return !!stored && stored !== bodyHash;
+}
 
 export interface AlertRecord {
   id: string;
   alert: SecurityAlert;
   idempotencyKey?: string;
+  bodyHash?: string;
   decision: RuleDecision;
   /** The priority answered for this alert (its incident's), so a repeat answers the same. */
   priority: Priority;
@@ -171,7 +183,7 @@ export class CorrelationEngine {
     };
   }
 
-  apply(alert: SecurityAlert, decision: RuleDecision, now: Date, idempotencyKey?: string): EngineResult {
+  apply(alert: SecurityAlert, decision: RuleDecision, now: Date, idempotencyKey?: string, bodyHash?: string): EngineResult {
     const repeatOf = repeatKeys(alert, idempotencyKey);
     const repeat = repeatOf.map((k) => this.state.repeats.get(k)).find(Boolean);
     if (repeat)
@@ -185,6 +197,7 @@ export class CorrelationEngine {
         id: this.newId(),
         alert,
         idempotencyKey,
+        bodyHash,
         decision,
         priority,
         fingerprint: fp,
@@ -198,7 +211,7 @@ export class CorrelationEngine {
       this.changes.alerts.push(row);
       this.inRun.set(row.id, row);
       const result = { status, alertId: row.id, incidentId, priority };
-      for (const k of repeatOf) this.state.repeats.set(k, { ...result });
+      for (const k of repeatOf) this.state.repeats.set(k, { ...result, bodyHash });
       return result;
     };
 

@@ -3,11 +3,13 @@ import type { IncidentStatus } from '../domain';
 
 /**
  * Correlated alerts. At most one incident per correlation key accepts alerts at a time:
- * the unique partial index makes that hold across any number of api replicas.
+ * the unique partial index makes that hold across any number of api replicas. It covers
+ * md5(correlation_key), since a key can outgrow a btree entry (migration
+ * 1795500000004-HashedKeys; TypeORM cannot declare an expression index, so it leaves it be).
  */
 @Entity({ name: 'incidents' })
 @Index('IDX_incidents_digest_pending', ['createdAt'], { where: "action = 'batch' AND digest_task_id IS NULL" })
-@Index('UQ_incidents_open_correlation_key', ['correlationKey'], { unique: true, where: 'correlation_closed_at IS NULL' })
+@Index('UQ_incidents_open_correlation_key', { synchronize: false })
 @Index('IDX_incidents_openings', ['openingRule', 'firstSeenAt'], { where: 'NOT storm' })
 export class Incident {
   @PrimaryGeneratedColumn('uuid')

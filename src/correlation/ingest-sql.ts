@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Priority, Severity } from '../domain';
-import { advisoryLockKey } from '../database/pg';
+import { advisoryLocksSql } from '../database/locks';
 import { lit, textArray } from '../database/sql-literal';
 import { enqueueSql } from '../outbox/outbox';
 import type { ChangeSet, Snapshot, StoredRepeat, TrackedIncident } from './engine';
-import { externalKey } from './engine';
+import { externalKey, idempotencyRepeatKey } from './engine';
 
 /**
  * SQL for one ingest transaction in two round trips: (1) BEGIN, the advisory locks and
@@ -11,6 +12,13 @@ import { externalKey } from './engine';
  * because the simple protocol, which allows several statements per round trip, takes no
  * parameters.
  */
+
+/**
+ * What the unique index on open incidents covers: a correlation key can be longer than a
+ * btree entry may be (about 2,700 bytes), so the index holds its md5 and the row the key.
+ * Equal to PostgreSQL's md5(text) on a UTF-8 database.
+ */
+export const keyHash = (correlationKey: string): string => createHash('md5').update(correlationKey, 'utf8').digest('hex');
 
 export interface SnapshotRequest {
   lockNames: string[];
@@ -30,15 +38,11 @@ export interface SnapshotRequest {
  * the locks, is the run's clock, so times never run backwards across lock holders.
  */
 export function beginAndReadSql(r: SnapshotRequest): string {
-  const locks = [...new Set(r.lockNames)]
-    .map(advisoryLockKey)
-    .sort()
-    .map((k) => `pg_advisory_xact_lock(${k})`);
   const sources = r.externalIds.map((e) => e.source);
   const externalIds = r.externalIds.map((e) => e.externalId);
   return `BEGIN ISOLATION LEVEL READ COMMITTED;
 SET LOCAL lock_timeout = '10s';
-SELECT ${locks.join(', ')};
+${advisoryLocksSql(r.lockNames)};
 SELECT clock_timestamp() AS now,
   ${repeatsSql(r.idempotencyKeys, sources, externalIds)} AS repeats,
   (SELECT coalesce(json_agg(x), '[]') FROM (
@@ -47,7 +51,8 @@ SELECT clock_timestamp() AS now,
       ORDER BY fingerprint, last_seen_at DESC) x) AS firsts,
   (SELECT coalesce(json_agg(x), '[]') FROM (
      SELECT id, correlation_key, severity, priority, types, alert_count, last_seen_at, rule, action, assign_role, playbooks FROM incidents
-      WHERE correlation_key = ANY(${textArray(r.correlationKeys)}) AND correlation_closed_at IS NULL) x) AS open,
+      WHERE md5(correlation_key) = ANY(${textArray(r.correlationKeys.map(keyHash))}) AND correlation_key = ANY(${textArray(r.correlationKeys)})
+        AND correlation_closed_at IS NULL) x) AS open,
   (SELECT coalesce(json_agg(json_build_object('id', id, 'matchers', matchers)), '[]')
      FROM silences WHERE starts_at <= now() AND ends_at > now()) AS silences,
   ${openingsSql(r.stormRules)} AS openings`;
@@ -67,7 +72,7 @@ function openingsSql(rules: SnapshotRequest['stormRules']): string {
 /** Each lookup on its own index; an OR across them would scan the table. */
 function repeatsSql(idempotencyKeys: string[], sources: string[], externalIds: string[]): string {
   const lookups = [];
-  const columns = 'a.id, a.incident_id, a.status, a.priority, a.idempotency_key, a.source, a.external_id';
+  const columns = 'a.id, a.incident_id, a.status, a.priority, a.idempotency_key, a.body_hash, a.source, a.external_id';
   if (idempotencyKeys.length) lookups.push(`SELECT ${columns} FROM alerts a WHERE a.idempotency_key = ANY(${textArray(idempotencyKeys)})`);
   if (externalIds.length) {
     lookups.push(`SELECT ${columns} FROM alerts a JOIN unnest(${textArray(sources)}, ${textArray(externalIds)}) AS u(source, external_id)
@@ -84,6 +89,7 @@ export interface SnapshotRow {
     status: StoredRepeat['status'];
     priority: Priority;
     idempotency_key: string | null;
+    body_hash: string | null;
     source: string;
     external_id: string | null;
   }[];
@@ -114,8 +120,8 @@ export function toSnapshot(row: SnapshotRow): { now: Date; snapshot: Snapshot } 
     openings: new Map(Object.entries(row.openings).map(([rule, times]) => [rule, times.map((t) => Date.parse(t)).reverse()])),
   };
   for (const r of row.repeats) {
-    const result = { alertId: r.id, incidentId: r.incident_id, status: r.status, priority: r.priority };
-    if (r.idempotency_key) snapshot.repeats.set(`idem:${r.idempotency_key}`, result);
+    const result = { alertId: r.id, incidentId: r.incident_id, status: r.status, priority: r.priority, bodyHash: r.body_hash };
+    if (r.idempotency_key) snapshot.repeats.set(idempotencyRepeatKey(r.idempotency_key), result);
     if (r.external_id) snapshot.repeats.set(externalKey(r.source, r.external_id), result);
   }
   for (const f of row.firsts)
@@ -207,12 +213,26 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
   }
   if (c.alerts.length) {
     const rows = c.alerts.map(
-      ({ id, alert: a, idempotencyKey, decision: d, priority, fingerprint, status, incidentId, duplicateOf, silenceId, occurrenceCount }) =>
+      ({
+        id,
+        alert: a,
+        idempotencyKey,
+        bodyHash,
+        decision: d,
+        priority,
+        fingerprint,
+        status,
+        incidentId,
+        duplicateOf,
+        silenceId,
+        occurrenceCount,
+      }) =>
         [
           lit(id, 'uuid'),
           lit(a.source),
           lit(a.externalId),
           lit(idempotencyKey),
+          lit(bodyHash),
           lit(a.type),
           lit(a.severity),
           lit(a.title),
@@ -237,7 +257,7 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
           at,
         ].join(', '),
     );
-    statements.push(`INSERT INTO alerts (id, source, external_id, idempotency_key, type, severity, title, description, source_ip, destination_ip,
+    statements.push(`INSERT INTO alerts (id, source, external_id, idempotency_key, body_hash, type, severity, title, description, source_ip, destination_ip,
         "user", host, occurred_at, tags, raw, fingerprint, status, duplicate_of, incident_id, rule, action, priority, silence_id, occurrence_count,
         received_at, last_seen_at)
       VALUES (${rows.join('), (')})`);

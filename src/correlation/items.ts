@@ -10,6 +10,8 @@ export interface AcceptedAlert {
   resolves?: boolean;
   /** Scoped by ingest to the API key (and, in a batch, the item). */
   idempotencyKey?: string;
+  /** Identifies the request's body, kept with the Idempotency-Key: a reuse with another body is refused. */
+  bodyHash?: string;
 }
 
 export type ItemStatus = AlertStatus | 'resolved' | 'rejected';
@@ -21,6 +23,8 @@ export interface ItemResult {
   incidentId?: string | null;
   priority?: Priority;
   errors?: FieldError[];
+  /** Fields of a monitor's format that took a configured default (`/v1/alerts/{format}` only). */
+  warnings?: FieldError[];
   /** True when this repeats an earlier request (same Idempotency-Key, or same source and externalId). */
   repeat?: boolean;
 }

@@ -27,7 +27,24 @@ describe('matcherSchema', () => {
     const result = matcherSchema.safeParse({ name: 'host', value: '(unclosed', isRegex: true });
     expect(result.success).toBe(false);
     expect(result.error?.issues).toEqual([
-      expect.objectContaining({ path: ['value'], message: expect.stringMatching(/^is not a valid regular expression: .+/) }),
+      expect.objectContaining({
+        path: ['value'],
+        message: 'is not a supported regular expression (RE2 syntax: no backreferences or lookaround): missing closing ): `(unclosed`',
+      }),
+    ]);
+  });
+
+  it.each([
+    ['a backreference', '(a)\\1', 'invalid escape sequence: `\\1`'],
+    ['a lookahead', 'a(?=b)', 'invalid or unsupported Perl syntax: `(?=`'],
+    ['a negative lookahead', 'a(?!b)', 'invalid or unsupported Perl syntax: `(?!`'],
+  ])('refuses %s, which the linear-time engine cannot run, naming value', (_, value, why) => {
+    const result = matcherSchema.safeParse({ name: 'title', value, isRegex: true });
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['value'],
+        message: `is not a supported regular expression (RE2 syntax: no backreferences or lookaround): ${why}`,
+      }),
     ]);
   });
 
@@ -160,5 +177,23 @@ describe('silenceMatches', () => {
 
   it('never matches without matchers', () => {
     expect(silenceMatches([], alert())).toBe(false);
+  });
+
+  // A backtracking engine takes 2^n steps here and never returns; RE2 decides in one pass.
+  describe('a catastrophic pattern', () => {
+    const nested = matcher({ name: 'title', value: '(a+)+$', isRegex: true });
+
+    it('decides a near-miss title of the longest length at once', () => {
+      expect(silenceMatches([nested], alert({ title: 'a'.repeat(999) + '!' }))).toBe(false);
+    });
+
+    it('still silences what it matches', () => {
+      expect(silenceMatches([nested], alert({ title: 'a'.repeat(1000) }))).toBe(true);
+    });
+  });
+
+  it('lets everything through for a stored pattern RE2 refuses (saved before patterns were checked)', () => {
+    const legacy: Matcher = { name: 'title', value: '(?=t)t', isRegex: true, isEqual: true };
+    expect(silenceMatches([legacy], alert({ title: 't' }))).toBe(false);
   });
 });

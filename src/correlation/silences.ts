@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { compilePattern, patternError } from '../common/pattern';
 import type { SecurityAlert } from '../domain';
 
 export const SILENCE_FIELDS = ['source', 'type', 'severity', 'title', 'sourceIp', 'destinationIp', 'user', 'host', 'tag'] as const;
 
-/** Alertmanager-style matcher: `isRegex` values are fully anchored; `isEqual: false` negates. */
+/**
+ * Alertmanager-style matcher: `isRegex` values match the whole field, on RE2 (linear time,
+ * so a hostile pattern cannot stall ingest; no backreferences or lookaround); `isEqual: false` negates.
+ */
 export const matcherSchema = z
   .object({
     name: z.enum(SILENCE_FIELDS),
@@ -13,12 +17,8 @@ export const matcherSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
-    if (!m.isRegex) return;
-    try {
-      new RegExp(`^(?:${m.value})$`);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['value'], message: `is not a valid regular expression: ${(err as Error).message}` });
-    }
+    const problem = m.isRegex ? patternError(m.value) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });
   });
 
 export type Matcher = z.output<typeof matcherSchema>;
@@ -30,20 +30,15 @@ function fieldValues(alert: SecurityAlert, name: Matcher['name']): string[] {
   return v === undefined ? [''] : [v];
 }
 
-// Silences are checked for every alert; each pattern is compiled once.
-const compiled = new Map<string, RegExp>();
-function anchored(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (!re) {
-    if (compiled.size > 1000) compiled.clear();
-    re = new RegExp(`^(?:${pattern})$`);
-    compiled.set(pattern, re);
-  }
-  return re;
+/** A stored pattern RE2 refuses (saved before patterns were checked) matches nothing rather than failing ingest. */
+function wholeMatch(pattern: string): (v: string) => boolean {
+  if (patternError(pattern)) return () => false;
+  const re = compilePattern(pattern, { whole: true });
+  return (v) => re.test(v);
 }
 
 function matcherMatches(m: Matcher, alert: SecurityAlert): boolean {
-  const test = m.isRegex ? (v: string) => anchored(m.value).test(v) : (v: string) => v === m.value;
+  const test = m.isRegex ? wholeMatch(m.value) : (v: string) => v === m.value;
   const any = fieldValues(alert, m.name).some(test);
   return m.isEqual ? any : !any;
 }

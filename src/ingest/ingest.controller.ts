@@ -3,10 +3,10 @@ import type { FastifyReply } from 'fastify';
 import { ProblemException, problem } from '../common/problem';
 import type { Principal } from '../auth/principal';
 import { AuthenticatedRequest, AuthGuard, RequireScope } from '../auth/auth.guard';
-import { IngestInterrupted } from '../correlation/correlation.service';
+import { IdempotencyConflict, IngestInterrupted } from '../correlation/correlation.service';
 import type { ItemResult } from '../correlation/items';
 import { IngestService } from './ingest.service';
-import { formatIntake, Intake, MAX_BATCH_ALERTS, nativeIntake } from './intake';
+import { formatIntake, Intake, MAX_BATCH_ALERTS, nativeIntake, withWarnings } from './intake';
 import { FORMAT_TABLES, FORMATS, isFormatName, normalizers, type FormatTables } from './normalizers';
 
 @Controller('v1/alerts')
@@ -65,6 +65,13 @@ export class IngestController {
     try {
       results = await this.ingest.ingest(intake.items, { idempotencyKey, caller: caller.keyId, batch: intake.batch });
     } catch (err) {
+      if (err instanceof IdempotencyConflict) {
+        throw new ProblemException(
+          422,
+          'This Idempotency-Key was already used with a different request body; use a new key for a new request.',
+          [{ path: 'header:idempotency-key', message: 'was already used with a different body' }],
+        );
+      }
       if (!(err instanceof IngestInterrupted)) throw err;
       throw new ProblemException(
         503,
@@ -74,7 +81,7 @@ export class IngestController {
       );
     }
     if (!intake.batch) return this.single(results[0], reply);
-    return this.batch(results, reply);
+    return this.batch(withWarnings(intake.items, results), reply);
   }
 
   private single(result: ItemResult, reply: FastifyReply) {

@@ -1,7 +1,23 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { CorrelationService } from '../correlation/correlation.service';
 import type { AcceptedAlert, ItemResult } from '../correlation/items';
 import { validateItems, type IntakeItem } from './intake';
+
+/**
+ * What identifies a request's body: its items as mapped, so the same alerts sent again
+ * (whatever the whitespace or key order of the JSON) hash the same, and any change does not.
+ */
+export function bodyHash(items: readonly IntakeItem[]): string {
+  const identity = items.map((i) => [i.alert ?? null, i.errors ?? null, i.resolves ?? false]);
+  return createHash('sha256').update(JSON.stringify(identity, sortedKeys)).digest('hex');
+}
+
+/** JSON.stringify's replacer for one spelling per value: object keys in sorted order. */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
 
 /**
  * Validates each item of a request, scopes its Idempotency-Key, and hands the valid
@@ -12,14 +28,19 @@ import { validateItems, type IntakeItem } from './intake';
 export class IngestService {
   constructor(private readonly correlation: CorrelationService) {}
 
-  /** An Idempotency-Key belongs to the API key that sent it; in a batch each item gets its own. */
+  /**
+   * An Idempotency-Key belongs to the API key that sent it; in a batch each item gets its
+   * own. The body's hash goes with it: a reuse with another body is an IdempotencyConflict.
+   */
   async ingest(items: IntakeItem[], options: { idempotencyKey?: string; caller: string; batch: boolean }): Promise<ItemResult[]> {
     const { accepted, rejected } = validateItems(items);
+    const hash = options.idempotencyKey ? bodyHash(items) : undefined;
     const keyed: AcceptedAlert[] = accepted.map((a) => ({
       ...a,
       idempotencyKey: options.idempotencyKey
         ? JSON.stringify(options.batch ? [options.caller, options.idempotencyKey, a.index] : [options.caller, options.idempotencyKey])
         : undefined,
+      bodyHash: hash,
     }));
     const stored = await this.correlation.store(keyed);
     return [...rejected, ...stored].sort((a, b) => a.index - b.index);

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { IncidentsService } from '../correlation/incidents.service';
-import { advisoryLockKey } from '../database/pg';
+import { advisoryLocksSql } from '../database/locks';
 import { isMoreUrgent } from '../domain';
 import { checklistFor } from './checklists';
 import { SLA_CONFIG, type SlaConfig } from './sla.schema';
@@ -28,7 +28,7 @@ export class DigestService {
   /** `digestKey` names the interval (the scheduled run); a repeat returns the same task. Null when nothing waits. */
   async gather(digestKey: string): Promise<TaskView | null> {
     return this.dataSource.transaction(async (m) => {
-      await m.query(`SELECT pg_advisory_xact_lock(${advisoryLockKey('warden:digest')})`);
+      await m.query(advisoryLocksSql(['warden:digest']));
       const [existing] = await m.query<{ id: string }[]>(`SELECT id FROM tasks WHERE digest_key = $1`, [digestKey]);
       if (existing) return this.tasks.get(existing.id, m);
 

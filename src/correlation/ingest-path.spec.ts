@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { loadWardenConfig } from '../config/warden-config';
+import type { SecurityAlert } from '../domain';
+import { IdempotencyConflict, IngestPath } from './ingest-path';
+import type { AcceptedAlert } from './items';
+import { MemoryIngestStore } from './memory-store';
+
+const rules = loadWardenConfig(join(__dirname, '..', '..', 'config')).rules;
+
+const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({
+  source: 'alertmanager',
+  type: 'port_scan',
+  severity: 'medium',
+  title: 'scan',
+  sourceIp: '198.51.100.7',
+  externalId: 'fp-1:2025-01-01T00:00:00Z',
+  ...over,
+});
+const items = (...list: Omit<AcceptedAlert, 'index' | 'pointer'>[]): AcceptedAlert[] =>
+  list.map((item, index) => ({ index, pointer: `/${index}`, ...item }));
+
+function ingest() {
+  const store = new MemoryIngestStore();
+  store.now = Date.parse('2025-01-01T00:00:00Z');
+  return { store, path: new IngestPath(store, rules) };
+}
+
+describe(IngestPath.name, () => {
+  describe('Alertmanager order', () => {
+    it('resolves an alert fired earlier in the same request', async () => {
+      const { store, path } = ingest();
+      const [fired, resolved] = await path.ingest(items({ alert: alert() }, { alert: alert(), resolves: true }));
+      expect(fired).toMatchObject({ index: 0, status: 'new' });
+      expect(resolved).toEqual({ index: 1, status: 'resolved', alertId: fired.alertId, incidentId: fired.incidentId, priority: 'P3' });
+      expect(store.alerts.map((a) => a.resolvedAt)).toEqual([store.now]);
+    });
+
+    it('resolves nothing that fires only after the resolve', async () => {
+      const { store, path } = ingest();
+      const [resolved, fired] = await path.ingest(items({ alert: alert(), resolves: true }, { alert: alert() }));
+      expect(resolved).toEqual({ index: 0, status: 'resolved' });
+      expect(fired).toMatchObject({ index: 1, status: 'new' });
+      expect(store.alerts.map((a) => a.resolvedAt)).toEqual([undefined]);
+    });
+  });
+
+  describe('Idempotency-Key', () => {
+    const keyed = (bodyHash: string) => items({ alert: alert({ externalId: undefined }), idempotencyKey: 'k-1', bodyHash });
+
+    it('answers a repeat with the same body with the first result', async () => {
+      const { path } = ingest();
+      const [first] = await path.ingest(keyed('body-a'));
+      expect(await path.ingest(keyed('body-a'))).toEqual([{ ...first, repeat: true }]);
+    });
+
+    it('refuses the key reused with another body, storing nothing', async () => {
+      const { store, path } = ingest();
+      await path.ingest(keyed('body-a'));
+      await expect(path.ingest(keyed('body-b'))).rejects.toBeInstanceOf(IdempotencyConflict);
+      expect(store.alerts).toHaveLength(1);
+    });
+  });
+
+  it('answers a repeated source and externalId with the first result, storing it once', async () => {
+    const { store, path } = ingest();
+    const [first, again] = await path.ingest(items({ alert: alert() }, { alert: alert({ title: 'sent again' }) }));
+    expect(again).toEqual({ ...first, index: 1, repeat: true });
+    expect(store.alerts).toHaveLength(1);
+  });
+});

@@ -1,0 +1,200 @@
+import type { Priority, SecurityAlert } from '../domain';
+import { CorrelationEngine, reusedWithOtherBody, type ChangeSet, type EngineResult, type Snapshot } from './engine';
+import type { SnapshotRequest } from './ingest-sql';
+import type { AcceptedAlert, ItemResult } from './items';
+import { evaluateRules, type RecentAlertCounter, type RuleDecision } from './rules';
+import type { CorrelationField, RulesFile } from './rules.schema';
+
+/** Storage failed at `index`; other items of the request may or may not be committed (retries are idempotent). */
+export class IngestInterrupted extends Error {
+  constructor(
+    readonly index: number,
+    readonly cause: Error,
+  ) {
+    super(`storage failed at item ${index}: ${cause.message}`);
+  }
+}
+
+/** The request's Idempotency-Key was first used with another body: nothing of this request is stored. */
+export class IdempotencyConflict extends Error {
+  constructor() {
+    super('the Idempotency-Key was first used with another body');
+  }
+}
+
+/** A resolve's answer: the firing alert it marked, if any. */
+export type Resolved = { status: 'resolved'; alertId?: string; incidentId?: string | null; priority?: Priority };
+
+/**
+ * Where the ingest path keeps alerts and incidents: PostgreSQL for the api, memory for
+ * `warden rules backtest`. Everything else (rules, thresholds, the engine, repeats,
+ * resolves, storms, chunks) is this file's, so the two cannot drift.
+ */
+export interface IngestStore {
+  /**
+   * One transaction: reads the snapshot for `request` at the store's clock, and stores the
+   * changes `decide` returns (none: rolls back). An error thrown by `decide` rolls back.
+   */
+  transact<T>(request: SnapshotRequest, decide: (snapshot: Snapshot, now: Date) => { changes?: ChangeSet; value: T }): Promise<T>;
+  /** Stored alerts of the type with the same fields inside the window: a threshold is a rate, read outside any transaction. */
+  countStored: RecentAlertCounter;
+  /** Alertmanager's `resolved`: marks the alert with the same source and externalId. */
+  resolve(alert: SecurityAlert): Promise<Resolved>;
+  newId(): string;
+}
+
+interface Pending extends AcceptedAlert {
+  decision: RuleDecision;
+}
+
+/** A chunk's results, or the storm locks it must run again with. */
+type ChunkOutcome = { results: EngineResult[]; openingRules: Set<string> } | { relockWith: string[] };
+
+/** Held while a chunk opens incidents for a storm-folding rule, so its threshold counts exactly across replicas. */
+const ruleLock = (rule: string) => `storm-rule:${rule}`;
+
+/** Alerts per transaction: large enough to amortize round trips, small enough to keep locks short. */
+const CHUNK = 100;
+/** Data the database refuses for this item alone (classes 22, 23, and 54 such as an index row too large): retrying cannot help. */
+const isDataError = (err: unknown) => /^(2[23]|54)/.test((err as { code?: string }).code ?? '');
+
+/**
+ * Ingest's per-item path: rules (thresholds count stored alerts plus the request's earlier
+ * ones), then the CorrelationEngine over a snapshot, in chunks of one transaction each.
+ * A resolve applies after the request's firing alerts before it, in input order.
+ */
+export class IngestPath {
+  /** Storm-folding rules that opened incidents within their window, until when (ms): their chunks lock the rule up front. */
+  private readonly openingRules = new Map<string, number>();
+
+  constructor(
+    private readonly store: IngestStore,
+    private readonly rules: RulesFile,
+    /** Told why an item was refused by storage; the client only gets a stable message. */
+    private readonly onRefused: (index: number, err: Error) => void = () => {},
+  ) {}
+
+  /** Decides and stores each alert in input order; the results come back in that order too. */
+  async ingest(alerts: readonly AcceptedAlert[]): Promise<ItemResult[]> {
+    // Every firing alert is decided before anything of the request is stored, so a stored
+    // count never includes this request's own alerts and `earlier` counts each of them once.
+    const earlier: Pending[] = [];
+    // Thresholds count stored alerts plus the earlier alerts of this same request. The
+    // stored count is a rate read outside any transaction, so one read per question and
+    // request is enough: a batch of a thousand failed logins asks once, not a thousand times.
+    const stored = new Map<string, Promise<number>>();
+    const countRecent: RecentAlertCounter = async (q) => {
+      const key = JSON.stringify([q.type, q.by, q.withinSeconds]);
+      if (!stored.has(key)) stored.set(key, this.store.countStored(q));
+      const before = earlier.filter(
+        (p) => p.alert.type === q.type && Object.entries(q.by).every(([f, v]) => p.alert[f as CorrelationField] === v),
+      ).length;
+      return (await stored.get(key)!) + before;
+    };
+    const decided: (Pending | AcceptedAlert)[] = [];
+    for (const accepted of alerts) {
+      if (accepted.resolves) {
+        decided.push(accepted);
+        continue;
+      }
+      const pending = { ...accepted, decision: await evaluateRules(this.rules, accepted.alert, countRecent) };
+      earlier.push(pending);
+      decided.push(pending);
+    }
+
+    const results: ItemResult[] = [];
+    let run: Pending[] = [];
+    const flush = async () => {
+      for (let i = 0; i < run.length; i += CHUNK) await this.storeChunkIsolating(run.slice(i, i + CHUNK), results);
+      run = [];
+    };
+    for (const item of decided) {
+      if ('decision' in item) {
+        run.push(item);
+        continue;
+      }
+      // [firing X, resolved X] resolves X: the firing alerts before it are stored first.
+      await flush();
+      results.push({ index: item.index, ...(await this.store.resolve(item.alert)) });
+    }
+    await flush();
+    return results.sort((a, b) => a.index - b.index);
+  }
+
+  /**
+   * Stores a chunk; if the database refuses some item's data, retries the items one by one
+   * so only that item is rejected. A racing insert of the same idempotency key (23505)
+   * is simply retried: the second attempt finds the winner's result.
+   */
+  private async storeChunkIsolating(chunk: Pending[], results: ItemResult[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.storeChunk(chunk, results);
+      } catch (err) {
+        if (err instanceof IdempotencyConflict) throw err;
+        if ((err as { code?: string }).code === '23505' && attempt < 3) continue;
+        if (!isDataError(err)) throw new IngestInterrupted(chunk[0].index, err as Error);
+        if (chunk.length === 1) {
+          const { index, pointer } = chunk[0];
+          this.onRefused(index, err as Error);
+          // PostgreSQL's own text stays in the log: it names tables and indexes, not the client's fields.
+          results.push({
+            index,
+            status: 'rejected',
+            errors: [{ path: pointer || '/', message: 'could not be stored: a value does not fit' }],
+          });
+          return;
+        }
+        for (const item of chunk) await this.storeChunkIsolating([item], results);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Storm state is read without its locks, so alerts of a rule that is not storming never
+   * contend on it. When the engine routes alerts to a storm key, or opens incidents for a
+   * storm-folding rule (whose threshold counts them), the chunk runs again holding those
+   * locks; rules that opened incidents lately take theirs up front.
+   */
+  private async storeChunk(chunk: Pending[], results: ItemResult[]): Promise<void> {
+    const now = Date.now();
+    let stormLocks = [
+      ...new Set(chunk.flatMap((p) => ((this.openingRules.get(p.decision.rule) ?? 0) > now ? [ruleLock(p.decision.rule)] : []))),
+    ];
+    for (;;) {
+      const outcome = await this.runChunk(chunk, stormLocks);
+      if ('relockWith' in outcome) {
+        stormLocks = outcome.relockWith;
+        continue;
+      }
+      chunk.forEach((p, i) => results.push({ index: p.index, ...outcome.results[i] }));
+      for (const p of chunk) {
+        if (outcome.openingRules.has(p.decision.rule)) this.openingRules.set(p.decision.rule, now + p.decision.storm!.withinSeconds * 1000);
+      }
+      return;
+    }
+  }
+
+  private runChunk(chunk: Pending[], stormLocks: string[]): Promise<ChunkOutcome> {
+    const keys = chunk.map((p) => CorrelationEngine.keys(p.alert, p.decision));
+    const stormRules = new Map(chunk.flatMap((p) => (p.decision.storm ? [[p.decision.rule, p.decision.storm] as const] : [])));
+    const request: SnapshotRequest = {
+      lockNames: [...keys.flatMap((k) => [`fingerprint:${k.fingerprint}`, `correlation:${k.correlationKey}`]), ...stormLocks],
+      fingerprints: keys.map((k) => k.fingerprint),
+      correlationKeys: keys.flatMap((k) => (k.stormKey ? [k.correlationKey, k.stormKey] : [k.correlationKey])),
+      idempotencyKeys: chunk.flatMap((p) => (p.idempotencyKey ? [p.idempotencyKey] : [])),
+      externalIds: chunk.flatMap((p) => (p.alert.externalId ? [{ source: p.alert.source, externalId: p.alert.externalId }] : [])),
+      stormRules: [...stormRules].map(([rule, s]) => ({ rule, withinSeconds: s.withinSeconds, threshold: s.threshold })),
+    };
+    return this.store.transact<ChunkOutcome>(request, (snapshot, now) => {
+      if (chunk.some((p) => reusedWithOtherBody(snapshot, p.idempotencyKey, p.bodyHash))) throw new IdempotencyConflict();
+      const engine = new CorrelationEngine(snapshot, () => this.store.newId());
+      const results = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey, p.bodyHash));
+      const needed = [...[...engine.stormKeys].map((k) => `correlation:${k}`), ...[...engine.openingRules].map(ruleLock)];
+      const unlocked = needed.filter((k) => !stormLocks.includes(k));
+      if (unlocked.length > 0) return { value: { relockWith: [...stormLocks, ...unlocked] } };
+      return { changes: engine.changes, value: { results, openingRules: engine.openingRules } };
+    });
+  }
+}

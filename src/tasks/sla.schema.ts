@@ -59,6 +59,16 @@ export const slaFileSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * A reassigned task gives its new assignee a fresh ack deadline: `ack` after the
+     * reassignment (omitted: the priority's ack window), never past the resolve deadline.
+     */
+    reassignment: z
+      .object({
+        ack: durationSchema.optional(),
+      })
+      .strict()
+      .prefault({}),
     /** Incidents whose rule says `batch` are gathered into one digest task this often. */
     digest: z
       .object({

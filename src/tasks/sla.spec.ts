@@ -6,6 +6,7 @@ import {
   escalationPlan,
   escalationSchedule,
   pendingSteps,
+  reassignedAckDeadline,
   reprioritize,
   slaBreaches,
   type SlaDeadlines,
@@ -386,5 +387,30 @@ describe('pendingSteps', () => {
     const keys = pendingSteps(p1, FAST, sentAtP3).map((s) => s.key);
     expect(keys).not.toContain('breach:assignee:0');
     expect(keys).toContain('critical:executive:0');
+  });
+});
+
+describe(reassignedAckDeadline.name, () => {
+  const SIX_HOURS = after(6 * 3600);
+  const p3 = slaDeadlines('P3', OPENED, DEFAULTS);
+
+  it("gives the new assignee the priority's ack window from the reassignment", () => {
+    expect(reassignedAckDeadline('P3', p3, SIX_HOURS, DEFAULTS)).toEqual(after(4 * 3600, SIX_HOURS));
+  });
+
+  it('takes the window sla.yaml sets for reassignments', () => {
+    expect(reassignedAckDeadline('P3', p3, SIX_HOURS, sla({ reassignment: { ack: '30m' } }))).toEqual(after(30 * 60, SIX_HOURS));
+  });
+
+  it('never goes past the resolve deadline', () => {
+    const late = after(3 * 86_400 - 60);
+    expect(reassignedAckDeadline('P3', p3, late, DEFAULTS)).toEqual(p3.resolveBy);
+  });
+
+  it('leaves no escalation step of the old deadline due at the reassignment', () => {
+    const ackBy = reassignedAckDeadline('P3', p3, SIX_HOURS, DEFAULTS);
+    const clock: TaskClock = { priority: 'P3', openedAt: OPENED, deadlines: { ...p3, ackBy }, acknowledged: false, resolved: false };
+    const due = pendingSteps(clock, DEFAULTS, new Set()).filter((s) => s.notifyAt.getTime() <= SIX_HOURS.getTime());
+    expect(due).toEqual([]);
   });
 });

@@ -87,6 +87,16 @@ export function reprioritize(
   return { ackBy: earlier(deadlines.ackBy, fresh.ackBy), resolveBy: earlier(deadlines.resolveBy, fresh.resolveBy) };
 }
 
+/**
+ * The ack deadline a reassignment gives the new assignee: a fresh window from `now`, so
+ * escalation steps already overdue for the previous assignee do not all fire at once and
+ * no breach is recorded against someone who just got the task. Never past the resolve deadline.
+ */
+export function reassignedAckDeadline(priority: Priority, deadlines: SlaDeadlines, now: Date, config: SlaConfig): Date {
+  const window = config.reassignment.ack ?? config.priorities[priority].ack;
+  return earlier(plus(now, window), deadlines.resolveBy);
+}
+
 /** The deadlines missed by `now`; a deadline met in time (acknowledged or resolved by it) is not a breach. */
 export function slaBreaches(
   deadlines: SlaDeadlines,

@@ -10,7 +10,7 @@ import { isMoreUrgent, isOpenTask, isUnacknowledgedTask, type Disposition, type 
 import { enqueue } from '../outbox/outbox';
 import { checklistFor } from './checklists';
 import { SLA_CONFIG, type SlaConfig } from './sla.schema';
-import { reprioritize, slaDeadlines } from './sla';
+import { reassignedAckDeadline, reprioritize, slaDeadlines } from './sla';
 import { readTask, TaskRow, TaskView, TaskViewRow, toTaskView } from './task-view';
 
 /** The outbox kinds that carry an analyst's action to the incident's workflow. */
@@ -153,14 +153,17 @@ export class TasksService {
       await this.assignment.lock(m);
       const before = await this.lock(taskId, m);
       if (!isOpenTask(before.status)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be reassigned.`);
-      if (request.to !== undefined && request.to === before.assignee?.id)
+      const idempotencyKey = `reassign:${taskId}:${request.idempotencyKey ?? randomUUID()}`;
+      // A retry is answered by the assignment it made (or refused for another body) before the task's new state is judged.
+      const [retry] = await m.query<{ id: string }[]>(`SELECT id FROM task_assignments WHERE idempotency_key = $1`, [idempotencyKey]);
+      if (!retry && request.to !== undefined && request.to === before.assignee?.id)
         throw conflict(`Task ${taskId} is already assigned to ${request.to}.`, '/to');
       let assignment;
       try {
         assignment = await this.assignment.assign(
           {
             taskId,
-            idempotencyKey: `reassign:${taskId}:${request.idempotencyKey ?? randomUUID()}`,
+            idempotencyKey,
             actor,
             to: request.to,
             excludeCurrent: true,
@@ -173,8 +176,9 @@ export class TasksService {
         throw err;
       }
       if (!assignment.analystId) throw conflict(`Nobody else can take task ${taskId}: ${assignment.reason}`, '/to');
+      if (!assignment.created) return { after: await this.get(taskId, m), drained: [] };
+      await this.freshAckDeadline(m, before, actor);
       const after = await this.get(taskId, m);
-      if (!assignment.created) return { after, drained: [] };
       await this.signal(m, after, 'reassigned', { assignmentId: Number(assignment.id), analystId: assignment.analystId, by: actor });
       return { after, drained: await this.assignment.drain(m) };
     });
@@ -239,6 +243,25 @@ export class TasksService {
       );
       return summary;
     });
+  }
+
+  /** The new assignee's own ack window (sla.yaml `reassignment`), stamped with the database's clock and audited. */
+  private async freshAckDeadline(m: EntityManager, before: TaskView, actor: string): Promise<void> {
+    const [{ now }] = await m.query<{ now: Date }[]>(`SELECT now()`);
+    const deadlines = { ackBy: new Date(before.ackDeadline), resolveBy: new Date(before.resolveDeadline) };
+    const ackBy = reassignedAckDeadline(before.priority, deadlines, now, this.sla);
+    await m.query(`UPDATE tasks SET ack_deadline = $2, updated_at = now() WHERE id = $1`, [before.id, ackBy]);
+    await this.audit.record(
+      {
+        actor,
+        action: 'task.ack_deadline_reset',
+        subjectType: 'task',
+        subjectId: before.id,
+        before: { ackDeadline: before.ackDeadline },
+        after: { ackDeadline: ackBy.toISOString(), reason: 'reassigned' },
+      },
+      m,
+    );
   }
 
   private async lock(taskId: string, m: EntityManager): Promise<TaskView> {

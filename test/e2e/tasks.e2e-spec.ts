@@ -73,9 +73,12 @@ describe('analyst API: queue, acknowledge, reassign, comment, resolve, incidents
         .assignee.id,
     ).toBe(second);
 
-    const comment = await analyst('POST', `/v1/tasks/${task.id}/comments`, { text: 'Scanner is the new vulnerability appliance.' });
+    // The task is the new assignee's now: they comment, and the analyst who handed it over no longer may.
+    const resolver = await stack.as(second);
+    expect((await analyst('POST', `/v1/tasks/${task.id}/comments`, { text: 'one more thing' })).status).toBe(403);
+    const comment = await resolver('POST', `/v1/tasks/${task.id}/comments`, { text: 'Scanner is the new vulnerability appliance.' });
     expect(comment.status).toBe(201);
-    expect(comment.body).toMatchObject({ author: `analyst:${first}`, text: 'Scanner is the new vulnerability appliance.' });
+    expect(comment.body).toMatchObject({ author: `analyst:${second}`, text: 'Scanner is the new vulnerability appliance.' });
 
     // The workflow heard of the reassignment and told the new assignee.
     const notices = await pollUntil(
@@ -94,7 +97,6 @@ describe('analyst API: queue, acknowledge, reassign, comment, resolve, incidents
       expect.arrayContaining(['review-alerts', 'scan-origin', 'record-disposition']),
     );
 
-    const resolver = await stack.as(second);
     const resolved = await resolver('POST', `/v1/tasks/${task.id}/resolve`, { disposition: 'benign', resolution: 'Authorized scanner.' });
     expect(resolved.body).toMatchObject({ status: 'resolved', disposition: 'benign', resolution: 'Authorized scanner.' });
     expect((await resolver('POST', `/v1/tasks/${task.id}/resolve`, { disposition: 'benign' })).status).toBe(409);
@@ -115,6 +117,7 @@ describe('analyst API: queue, acknowledge, reassign, comment, resolve, incidents
       'task.assigned',
       'task.acknowledged',
       'task.assigned',
+      'task.ack_deadline_reset',
       'task.commented',
       'task.resolved',
       'task.closed',
@@ -141,7 +144,8 @@ describe('analyst API: queue, acknowledge, reassign, comment, resolve, incidents
 
   it('answers bad requests with problem+json naming the field', async () => {
     const { task } = await open({ type: 'port_scan', severity: 'medium' });
-    const robot = await stack.as(null);
+    // A lead key naming no analyst: it may act on any task, so each request reaches its validation.
+    const robot = await stack.as(null, ['lead']);
     const cases: [string, string, unknown, number, string][] = [
       ['GET', '/v1/tasks?assignee=me', undefined, 400, 'query:assignee'],
       ['GET', '/v1/tasks?status=sleeping', undefined, 400, 'query:status'],

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { DataSource } from 'typeorm';
 import type { Env } from '../../src/common/env';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -23,6 +24,11 @@ export interface Stack {
   /** A client acting as the analyst `id`, with the `analyst` scope (or those given). */
   as(analystId: string | null, scopes?: Scope[]): Promise<ReturnType<typeof client>>;
   status(incidentId: string): Promise<IncidentWorkflowStatus>;
+  /**
+   * When the workflow's first timer after the latest `signal` fires. Polls the history until
+   * that timer has started, so the workflow has decided its next SLA step: no wall-clock race.
+   */
+  waitAfterSignal(incidentId: string, signal: string): Promise<Date>;
   /** Polls the incident's task until `done` holds. */
   task(incidentId: string, done?: (t: Record<string, any>) => boolean, what?: string): Promise<Record<string, any>>;
   notifications(taskId: string): Promise<{ key: string; kind: string; recipients: string[]; sent: boolean }[]>;
@@ -77,6 +83,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return client(api.url, (await createApiKey(db, analystId ?? 'robot', scopes, analystId ?? undefined)).key);
     },
     status: (incidentId) => temporal.workflow.getHandle(incidentWorkflowId(incidentId)).query<IncidentWorkflowStatus>('status'),
+    async waitAfterSignal(incidentId, signal) {
+      const handle = temporal.workflow.getHandle(incidentWorkflowId(incidentId));
+      return pollUntil(
+        async () => {
+          const events = (await handle.fetchHistory()).events ?? [];
+          const from = events.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).lastIndexOf(signal);
+          const rest = from < 0 ? [] : events.slice(from + 1);
+          const started = rest.find((e) => e.timerStartedEventAttributes);
+          if (!started) return undefined;
+          return new Date(tsToMs(started.eventTime) + tsToMs(started.timerStartedEventAttributes!.startToFireTimeout));
+        },
+        (firesAt) => firesAt !== undefined,
+        { what: `the wait after the ${signal} signal of incident ${incidentId}`, timeoutMs: 30_000 },
+      ) as Promise<Date>;
+    },
     async task(incidentId, done = (t) => t.status !== 'new', what = 'task') {
       return pollUntil(
         async () => (await db.query(`SELECT * FROM tasks WHERE incident_id = $1`, [incidentId]))[0],

@@ -166,6 +166,33 @@ async function main(): Promise<void> {
       `paced single alerts at ${paced.offered}/s: achieved ${paced.achieved.toFixed(0)}/s  ack p50 ${paced.p50.toFixed(1)} ms  p99 ${paced.p99.toFixed(1)} ms  max ${paced.max.toFixed(1)} ms  (${paced.errors} non-202)`,
     );
 
+    // Hostile sizes (bad-input.e2e-spec.ts checks the answers): each must come back in milliseconds, not seconds.
+    const hostile = {
+      'falco, 60,000-letter rule name': () =>
+        post(
+          '/v1/alerts/falco',
+          JSON.stringify({ rule: 'A'.repeat(60_000), priority: 'Notice', output: 'x', time: new Date().toISOString() }),
+        ),
+      'suricata, 80,000-character signature': () =>
+        post(
+          '/v1/alerts/suricata',
+          JSON.stringify([
+            {
+              event_type: 'alert',
+              timestamp: new Date().toISOString(),
+              src_ip: '10.0.0.1',
+              alert: { signature: 'DNS '.repeat(20_000), severity: 2 },
+            },
+          ]),
+        ),
+      'native, 10 kB title of "a"s (a (a+)+$ pattern target)': () =>
+        post('/v1/alerts', JSON.stringify({ ...alert(0), title: 'a'.repeat(1000), description: 'a'.repeat(10_000) })),
+    };
+    for (const [name, send] of Object.entries(hostile)) {
+      const answer = await send();
+      console.log(`hostile input, ${name}: answered ${answer.status} in ${answer.ms.toFixed(1)} ms`);
+    }
+
     const reference = await plainInsertReference(databaseUrl, 100_000, batchSize);
     console.log(`reference: plain batched INSERT (${batchSize} rows/statement, 1 connection): ${reference.toFixed(0)} rows/s`);
     console.log(

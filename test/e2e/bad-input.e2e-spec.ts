@@ -499,42 +499,37 @@ describe('bad input to POST /v1/alerts', () => {
       expect(paths(res.body.results[1].errors)).toEqual(['/1']);
     });
 
-    it('answers an IPv6 address with a zone index (fe80::1%eth0) without a 500', async () => {
-      // node:net isIP accepts zone ids; PostgreSQL inet does not.
-      const res = await http('POST', '/v1/alerts', alert({ sourceIp: 'fe80::1%eth0' }));
-      expectStatus(res, 202, 422);
-      if (res.status === 422) expectProblem(res, 422, '/sourceIp');
+    it('refuses an IPv6 address with a zone index (fe80::1%eth0) with 422 naming /sourceIp', async () => {
+      // node:net isIP accepts zone ids; PostgreSQL inet does not, and a zone means nothing off its host.
+      expectProblem(await http('POST', '/v1/alerts', alert({ sourceIp: 'fe80::1%eth0' })), 422, '/sourceIp');
     });
 
-    it('answers a lone UTF-16 surrogate inside raw without a 500 and keeps the rest of the batch', async () => {
+    it('rejects the item with a lone UTF-16 surrogate inside raw, naming /1/raw, and keeps the rest of the batch', async () => {
       // JSON allows "\ud800"; PostgreSQL jsonb rejects it.
       const [first, last] = [alert(), alert()];
       const bad = JSON.stringify(alert({ raw: 'HOLE' })).replace('"HOLE"', '{"s":"\\ud800"}');
       const res = await postJson('/v1/alerts', `[${JSON.stringify(first)},${bad},${JSON.stringify(last)}]`);
       expectStatus(res, 202);
-      expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['new', expect.stringMatching(/^(new|rejected)$/), 'new']);
-      if (res.body.results[1].status === 'rejected') expect(paths(res.body.results[1].errors)).toEqual(['/1/raw']);
+      expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['new', 'rejected', 'new']);
+      expect(paths(res.body.results[1].errors)).toEqual(['/1/raw']);
       const ids = [res.body.results[0].alertId, res.body.results[2].alertId];
       expect(await db.query(`SELECT count(*)::int AS n FROM alerts WHERE id = ANY($1::uuid[])`, [ids])).toEqual([{ n: 2 }]);
     });
 
-    it('answers a lone surrogate anywhere in a Suricata record without a 500', async () => {
+    it('refuses a Suricata record with a lone surrogate anywhere with 422 naming its raw record', async () => {
       const text = JSON.stringify([suricata({ payload_printable: 'HOLE' })]).replace('"HOLE"', '"\\udc00"');
-      expectStatus(await postJson('/v1/alerts/suricata', text), 202, 422);
+      expectProblem(await postJson('/v1/alerts/suricata', text), 422, '/0/raw');
     });
 
-    it('answers a Falco event with a 60,000-letter rule name promptly (no quadratic regex)', async () => {
-      const started = Date.now();
+    // How fast hostile sizes are answered is measured in bench/ingest.ts, not timed here.
+    it('refuses a Falco event with a 60,000-letter rule name with 422 naming /title', async () => {
       const res = await http('POST', '/v1/alerts/falco', { rule: 'A'.repeat(60_000), priority: 'Notice', output: 'x' });
       expectProblem(res, 422, '/title');
-      expect(Date.now() - started).toBeLessThan(1500);
     });
 
-    it('answers a Suricata record with an 80,000-character signature promptly (no quadratic regex)', async () => {
-      const started = Date.now();
+    it('refuses a Suricata record with an 80,000-character signature with 422', async () => {
       const res = await http('POST', '/v1/alerts/suricata', [suricata({}, { signature: 'DNS '.repeat(20_000), category: undefined })]);
       expectProblem(res, 422);
-      expect(Date.now() - started).toBeLessThan(1500);
     });
 
     it('names multiple unknown fields each by its own JSON pointer, escaping "/" and "~"', async () => {

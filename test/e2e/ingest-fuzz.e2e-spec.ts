@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { SEVERITIES } from '../../src/domain';
 import { canonicalIp, validateAlert } from '../../src/ingest/security-alert';
 import { Answer, IngestApi, openIngestApi, RunningApi, send } from '../support/harness';
+import { uniqueIp } from '../support/ips';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -481,5 +483,66 @@ describe('POST /v1/alerts and /v1/alerts/{format} (property-based, real HTTP)', 
       return { path, text: JSON.stringify(clone) };
     });
     await run(fc.asyncProperty(case_, async ({ path, text }) => expectContract(await post(path, text))));
+  }, 120_000);
+  /** Text a database layer most often mangles: quotes, backslashes, escapes spelled out, control characters, astral and combining characters. */
+  const tricky = (max: number) =>
+    fc.oneof(
+      text(1, max),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }).filter((s) => s.length <= max),
+      fc.constantFrom(
+        `"double" and 'single' quotes`,
+        'back\\slash \\\\ and \\n spelled out',
+        '\\u0000 spelled out, not a NUL',
+        "O'Brien'; DROP TABLE alerts; --",
+        'line\nbreak\ttab\rreturn',
+        '𝕏 🧨 é (combining) ﷺ ‮rtl',
+      ),
+    );
+
+  it('stores exactly what it accepted: every text field and raw read back unchanged', async () => {
+    const fields = fc.record({
+      source: tricky(200),
+      title: tricky(1000),
+      user: tricky(200),
+      host: tricky(255),
+      description: fc.oneof(
+        tricky(10_000),
+        fc.string({ unit: 'grapheme', maxLength: 3000 }).filter((s) => s.length <= 10_000),
+      ),
+      tags: fc.array(tricky(100), { maxLength: 4 }),
+      raw: fc.jsonValue({ maxDepth: 3 }).filter((v) => !JSON.stringify(v).includes('\\u0000')),
+    });
+    await run(
+      fc.asyncProperty(fields, async (f) => {
+        const sent = { ...f, type: 'fuzz', severity: 'low', externalId: randomUUID(), sourceIp: uniqueIp() };
+        const res = await post('/v1/alerts', JSON.stringify(sent));
+        expect(res.status).toBe(202);
+        const [row] = await db.query(`SELECT source, title, "user", host, description, tags, raw FROM alerts WHERE id = $1`, [
+          res.body.alertId,
+        ]);
+        // jsonb keeps numbers as numbers and -0 as 0; JSON.parse(JSON.stringify()) is what a client could have meant.
+        expect(row).toEqual({ ...f, raw: JSON.parse(JSON.stringify(f.raw)) });
+      }),
+    );
+  }, 120_000);
+
+  it('refuses a NUL in any text field with 422 naming that field, and stores nothing', async () => {
+    const TEXT_FIELDS = ['source', 'title', 'user', 'host', 'description', 'externalId'] as const;
+    const withNul = fc
+      .tuple(fc.constantFrom(...TEXT_FIELDS), text(0, 50), text(0, 50))
+      .map(([field, before, after]) => ({ field, value: `${before}\u0000${after}` }));
+    await run(
+      fc.asyncProperty(withNul, async ({ field, value }) => {
+        const sourceIp = uniqueIp();
+        const sent = { source: 'fuzz', type: 'fuzz', severity: 'low', title: 'nul', externalId: randomUUID(), sourceIp, [field]: value };
+        const res = await post('/v1/alerts', JSON.stringify(sent));
+        const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM alerts WHERE source_ip = $1`, [sourceIp]);
+        expect({ status: res.status, paths: (res.body.errors ?? []).map((e: { path: string }) => e.path), stored: n }).toEqual({
+          status: 422,
+          paths: [`/${field}`],
+          stored: 0,
+        });
+      }),
+    );
   }, 120_000);
 });

@@ -4,6 +4,7 @@ import { DefaultLogger, LogLevel, NativeConnection, Runtime, Worker, WorkerOptio
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssignmentService } from '../assignment/assignment.service';
+import { AuditService } from '../audit/audit.service';
 import { DigestService } from '../tasks/digest.service';
 import { EscalationService } from '../tasks/escalation.service';
 import { SLA_CONFIG, type SlaConfig } from '../tasks/sla.schema';
@@ -64,6 +65,7 @@ export async function createWorker(app: INestApplicationContext, connection: Nat
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     ...workflowSource(env),
     activities: createActivities({
+      audit: app.get(AuditService),
       tasks: app.get(TasksService),
       assignment: app.get(AssignmentService),
       escalation: app.get(EscalationService),

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { AssignmentService } from '../../assignment/assignment.service';
+import type { AuditRecord, AuditService } from '../../audit/audit.service';
 import { Problem, ProblemException } from '../../common/problem';
 import type { Priority } from '../../domain';
 import type { DigestService } from '../../tasks/digest.service';
@@ -8,6 +9,7 @@ import type { TaskView } from '../../tasks/task-view';
 import type { TasksService } from '../../tasks/tasks.service';
 
 export interface ActivityDeps {
+  audit: AuditService;
   tasks: TasksService;
   assignment: AssignmentService;
   escalation: EscalationService;
@@ -51,6 +53,11 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return {
+    /** The first release's only step (keyed, so a retry records nothing twice). */
+    async recordAudit(event: AuditRecord): Promise<void> {
+      await deps.audit.record(event);
+    },
+
     openTask,
     assignTask,
 

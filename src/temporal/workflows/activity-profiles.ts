@@ -12,6 +12,12 @@ export const db = proxyLocalActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
+/** The first release ran its audit entries as ordinary activities; runs begun under it still do. */
+export const firstReleaseProfile = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
 /**
  * Histories recorded before notices were delivered beside the workflow (NotificationDispatcher)
  * sent them in activities that waited on the channel; replaying those takes this profile.

@@ -1,16 +1,7 @@
-import {
-  condition,
-  continueAsNew,
-  defineQuery,
-  defineSignal,
-  deprecatePatch,
-  patched,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { INCIDENT_SIGNALS, isFinishedTask, isMoreUrgent, isUnacknowledgedTask, type Priority } from '../../domain';
 import type { StartedIncident } from '../activities';
-import { db, notices } from './activity-profiles';
+import { db, firstReleaseProfile, notices } from './activity-profiles';
 
 // One workflow per incident: open its task, assign it, notify, then wait under the SLA,
 // escalating step by step, until the task is resolved; then close it with a summary.
@@ -116,9 +107,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     wake++;
   });
 
-  // The first release's placeholder path (behind this patch) is gone, but committed histories
-  // still carry its marker; without this, replaying them fails (TMPRL1100).
-  deprecatePatch('task-lifecycle');
+  // Runs that began under the first release (no task, two audit entries) finish as they began.
+  if (!patched('task-lifecycle')) return firstRelease(status, () => resolvedBy);
 
   let taskId: string;
   /** The first SLA step, read by the start step; stale once a signal has arrived. */
@@ -173,5 +163,22 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   status.state = 'resolved';
   status.summary = await db.closeTask({ taskId });
   status.state = 'closed';
+  return status;
+}
+
+/** The first release's incident workflow, kept for runs that began under it (`test/histories/incident-v0-placeholder.json`). */
+async function firstRelease(status: IncidentWorkflowStatus, resolvedBy: () => string | undefined): Promise<IncidentWorkflowStatus> {
+  const audit = (actor: string, action: string) =>
+    firstReleaseProfile.recordAudit({
+      actor,
+      action,
+      subjectType: 'incident',
+      subjectId: status.incidentId,
+      idempotencyKey: `incident-${status.incidentId}:${action.replace('incident.', '')}`,
+    });
+  await audit('workflow', 'incident.workflow_started');
+  await condition(() => resolvedBy() !== undefined);
+  status.state = 'resolved';
+  await audit(resolvedBy()!, 'incident.workflow_closed');
   return status;
 }

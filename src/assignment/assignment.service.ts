@@ -53,8 +53,6 @@ export interface AssignmentRecord {
   reason: string;
   /** false: the key had been used; this is the earlier assignment. */
   created: boolean;
-  /** Waiting tasks the capacity queue placed ahead of this one, in the same transaction. */
-  drained: QueuedAssignment[];
 }
 
 /** A waiting task the capacity queue assigned. */
@@ -189,9 +187,10 @@ export class AssignmentService implements OnApplicationBootstrap {
   async assign(request: AssignRequest, manager?: EntityManager): Promise<AssignmentRecord> {
     if (request.to !== undefined || request.excludeCurrent) return RoundTrips.run(this.pool, manager, (tx) => this.reassignIn(tx, request));
     if (!manager) return this.newTasks.submit(request);
-    const { results, drained } = await RoundTrips.run(this.pool, manager, (tx) => this.assignNew(tx, [request]));
+    // Digest tasks drained here are told by the sweep's `redriveDigestNotices`: the caller commits later.
+    const { results } = await RoundTrips.run(this.pool, manager, (tx) => this.assignNew(tx, [request]));
     if (results[0] instanceof Error) throw results[0];
-    return { ...results[0], drained };
+    return results[0];
   }
 
   /** One transaction per batch of new tasks; the digest tasks it drained from the queue are told after commit. */
@@ -214,7 +213,7 @@ export class AssignmentService implements OnApplicationBootstrap {
       // Rows stored before requests were fingerprinted carry none and are answered as before.
       if (earlier.request_hash !== null && earlier.request_hash !== requestHash)
         throw new AssignmentRejected('header:idempotency-key', 'this Idempotency-Key was already used with a different request body');
-      return { ...record(earlier), created: false, drained: [] };
+      return { ...record(earlier), created: false };
     }
     const task = snapshot.tasks[0];
     if (!task) throw new AssignmentRejected('taskId', `task ${request.taskId} does not exist`);
@@ -236,7 +235,7 @@ export class AssignmentService implements OnApplicationBootstrap {
       });
     }
     const { rows } = await this.store(tx, [{ ...placement(task, decision, request), requestHash }], cursorMoves(snapshot.cursor, decision));
-    return { ...record(rows.get(request.idempotencyKey)!), created: true, drained: [] };
+    return { ...record(rows.get(request.idempotencyKey)!), created: true };
   }
 
   /**
@@ -282,9 +281,9 @@ export class AssignmentService implements OnApplicationBootstrap {
 
     const results = requests.map((r) => {
       const before = earlier.get(r.idempotencyKey);
-      if (before) return { ...record(before), created: false, drained: [] };
+      if (before) return { ...record(before), created: false };
       if (!tasks.has(r.taskId)) return new AssignmentRejected('taskId', `task ${r.taskId} does not exist`);
-      return { ...record(rows.get(r.idempotencyKey)!), created: true, drained: [] };
+      return { ...record(rows.get(r.idempotencyKey)!), created: true };
     });
     return { results, drained };
   }

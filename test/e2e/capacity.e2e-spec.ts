@@ -5,7 +5,7 @@ import { createApiKey } from '../../src/auth/api-keys.service';
 import { client, pollUntil, RunningApi, startApi } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { testConfigDir } from '../support/isolated';
-import { alert, startStack, Stack } from '../support/stack';
+import { alert, FirstAssignment, startStack, Stack } from '../support/stack';
 
 // The capacity queue (DESIGN.md, Under fire: Capacity) on small rosters: a P1 goes above
 // capacity, a freed slot goes to the head of the queue, replicas never double-book, and
@@ -21,31 +21,13 @@ const roster =
     if (queue) doc.queue = queue;
   };
 
-interface TaskState {
-  id: string;
-  assignee_id: string | null;
-  priority: string;
-  assignments: number;
-}
+type TaskState = FirstAssignment;
 
 /** Sends one alert as a new incident and waits for its workflow's first assignment (someone, or nobody free). */
 async function openTask(stack: Stack, fields: Record<string, unknown>): Promise<TaskState> {
   const res = await stack.ingest('POST', '/v1/alerts', alert({ sourceIp: uniqueIp(), ...fields }));
   if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${res.text}`);
-  return firstAssignment(stack, [res.body.incidentId]).then(([t]) => t);
-}
-
-async function firstAssignment(stack: Stack, incidentIds: string[]): Promise<TaskState[]> {
-  return pollUntil(
-    () =>
-      stack.db.query<TaskState[]>(
-        `SELECT t.id, t.assignee_id, t.priority, (SELECT count(*)::int FROM task_assignments a WHERE a.task_id = t.id) AS assignments
-           FROM tasks t JOIN unnest($1::uuid[]) WITH ORDINALITY AS i(id, n) ON i.id = t.incident_id ORDER BY i.n`,
-        [incidentIds],
-      ),
-    (rows) => rows.length === incidentIds.length && rows.every((r) => r.assignments > 0),
-    { what: `the first assignment of ${incidentIds.length} tasks`, timeoutMs: 60_000 },
-  );
+  return stack.firstAssignments([res.body.incidentId]).then(([t]) => t);
 }
 
 const assigneeOf = async (stack: Stack, taskId: string): Promise<string | null> =>
@@ -208,10 +190,7 @@ describe('capacity queue', () => {
         '/v1/alerts',
         Array.from({ length: total }, () => alert({ ...MEDIUM, sourceIp: uniqueIp() })),
       );
-      const tasks = await firstAssignment(
-        stack,
-        res.body.results.map((r: { incidentId: string }) => r.incidentId),
-      );
+      const tasks = await stack.firstAssignments(res.body.results.map((r: { incidentId: string }) => r.incidentId));
       const waiting = tasks.filter((t) => t.assignee_id === null).map((t) => t.id);
 
       const leadKey = (await createApiKey(stack.db, 'lead', ['lead'])).key;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createApiKey } from '../../src/auth/api-keys.service';
-import { client, pollUntil } from '../support/harness';
+import { client } from '../support/harness';
 import { uniqueIp } from '../support/ips';
-import { alert, startStack, Stack } from '../support/stack';
+import { alert, FirstAssignment, startStack, Stack } from '../support/stack';
 
 // Who may call what (DESIGN.md, HTTP contract): every route of the api, called with no key,
 // a revoked key, each scope, and an analyst on their own task and on another's. Acting on a
@@ -59,12 +59,7 @@ const act = (ok: number) => ({
 const ingest = { none: 401, revoked: 401, ingest: 202, robot: 403, analyst: 403, lead: 403, admin: 202 };
 const leadOnly = (ok: number) => ({ none: 401, revoked: 401, ingest: 403, robot: 403, analyst: 403, lead: ok, admin: ok });
 
-interface TaskRow {
-  id: string;
-  incident_id: string;
-  assignee_id: string | null;
-  assignments: number;
-}
+type TaskRow = FirstAssignment;
 
 describe('RBAC matrix', () => {
   let stack: Stack;
@@ -82,16 +77,7 @@ describe('RBAC matrix', () => {
     );
     if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${res.text}`);
     const incidentIds: string[] = res.body.results.map((r: { incidentId: string }) => r.incidentId);
-    return pollUntil(
-      () =>
-        stack.db.query<TaskRow[]>(
-          `SELECT t.id, t.incident_id, t.assignee_id, (SELECT count(*)::int FROM task_assignments a WHERE a.task_id = t.id) AS assignments
-             FROM tasks t JOIN unnest($1::uuid[]) WITH ORDINALITY AS i(id, n) ON i.id = t.incident_id ORDER BY i.n`,
-          [incidentIds],
-        ),
-      (rows) => rows.length === incidentIds.length && rows.every((r) => r.assignments > 0),
-      { what: `the first assignment of ${incidentIds.length} tasks`, timeoutMs: 60_000 },
-    );
+    return stack.firstAssignments(incidentIds);
   };
 
   const silence = async (): Promise<string> => {

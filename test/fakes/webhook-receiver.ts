@@ -1,20 +1,14 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { verifyWebhook } from '../../src/integrations/webhook/signature';
+import type { OutgoingNotification } from '../../src/notifications/notifier';
 
 export interface Delivery {
   id: string;
   signed: boolean;
   /** What the receiver answered; undefined while held (or dropped unanswered). */
   status?: number;
-  body: {
-    key: string;
-    kind: string;
-    recipients: string[];
-    taskId: string | null;
-    incidentId: string | null;
-    title: string;
-    data: Record<string, unknown>;
-  };
+  /** The notice as the webhook notifier posts it. */
+  body: OutgoingNotification;
 }
 
 /**

@@ -29,10 +29,22 @@ export interface Stack {
    * that timer has started, so the workflow has decided its next SLA step: no wall-clock race.
    */
   waitAfterSignal(incidentId: string, signal: string): Promise<Date>;
+  /** The tasks of these incidents, in their order, once each workflow has made its first assignment (someone, or nobody free). */
+  firstAssignments(incidentIds: string[]): Promise<FirstAssignment[]>;
   /** Polls the incident's task until `done` holds. */
   task(incidentId: string, done?: (t: Record<string, any>) => boolean, what?: string): Promise<Record<string, any>>;
   notifications(taskId: string): Promise<{ key: string; kind: string; recipients: string[]; sent: boolean }[]>;
   close(): Promise<void>;
+}
+
+/** A task as its first assignment left it. */
+export interface FirstAssignment {
+  id: string;
+  incident_id: string;
+  assignee_id: string | null;
+  priority: string;
+  /** Assignment rows so far. */
+  assignments: number;
 }
 
 export interface StackOptions {
@@ -83,6 +95,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return client(api.url, (await createApiKey(db, analystId ?? 'robot', scopes, analystId ?? undefined)).key);
     },
     status: (incidentId) => temporal.workflow.getHandle(incidentWorkflowId(incidentId)).query<IncidentWorkflowStatus>('status'),
+    firstAssignments: (incidentIds) =>
+      pollUntil(
+        () =>
+          db.query<FirstAssignment[]>(
+            `SELECT t.id, t.incident_id, t.assignee_id, t.priority, (SELECT count(*)::int FROM task_assignments a WHERE a.task_id = t.id) AS assignments
+               FROM tasks t JOIN unnest($1::uuid[]) WITH ORDINALITY AS i(id, n) ON i.id = t.incident_id ORDER BY i.n`,
+            [incidentIds],
+          ),
+        (rows) => rows.length === incidentIds.length && rows.every((r) => r.assignments > 0),
+        { what: `the first assignment of ${incidentIds.length} tasks`, timeoutMs: 60_000 },
+      ),
     async waitAfterSignal(incidentId, signal) {
       const handle = temporal.workflow.getHandle(incidentWorkflowId(incidentId));
       return pollUntil(

@@ -4,14 +4,14 @@ export SCARF_ANALYTICS := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: start test lint format deps temporal migrate build typecheck config-validate bench clean
+.PHONY: start test lint format deps temporal nftables migrate build typecheck config-validate bench clean
 
 ## start: install, build Temporal CLI if missing, create and migrate the database, run Temporal + api + worker
 start: deps build migrate
 	@scripts/start.sh
 
 ## test: lint, type-check, then every jest suite against real PostgreSQL and an ephemeral Temporal server
-test: deps lint temporal
+test: deps lint temporal nftables
 	npx tsc --noEmit -p tsconfig.json
 	npx jest --ci
 
@@ -36,6 +36,10 @@ node_modules/.installed: package.json package-lock.json
 ## temporal: the Temporal CLI (PATH, or built from source into .tools/bin)
 temporal:
 	@scripts/ensure-temporal.sh >/dev/null
+
+## nftables: Debian's nftables (nft) for the nftables containment test, installed with apt-get when missing
+nftables:
+	@scripts/ensure-nftables.sh
 
 ## migrate: create the database if missing and apply pending migrations (DATABASE_URL)
 migrate: deps

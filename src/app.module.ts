@@ -11,6 +11,7 @@ import { CorrelationModule } from './correlation/correlation.module';
 import { TemporalClientModule } from './temporal/temporal-client.module';
 import { TasksApiModule } from './tasks/tasks-api.module';
 import { AnalystsApiModule } from './assignment/analysts-api.module';
+import { PlaybooksApiModule } from './playbooks/playbooks-api.module';
 
 @Module({})
 export class AppModule {
@@ -29,6 +30,7 @@ export class AppModule {
         CorrelationModule,
         TasksApiModule,
         AnalystsApiModule,
+        PlaybooksApiModule,
       ],
     };
   }

@@ -43,3 +43,18 @@ export function mayEditAnalyst(caller: Pick<Caller, 'scopes' | 'analystId'>, ana
   if (caller.analystId !== null && caller.analystId === analystId && grants(caller.scopes, 'analyst')) return ALLOWED;
   return denied(`only ${analystId} or a lead may change ${analystId}`);
 }
+
+/**
+ * Who may approve or deny a gated playbook step: a lead or admin; or an analyst whose role is
+ * the approval's role or above it in the roster's `roles` chain (a team lead may approve what
+ * a senior analyst may).
+ */
+export function mayDecideApproval(caller: Caller, approvalRole: string, roles: readonly string[]): Access {
+  if (grants(caller.scopes, 'lead')) return ALLOWED;
+  if (!grants(caller.scopes, 'analyst')) return denied('needs the analyst scope');
+  if (caller.analystId === null) return denied('the key names no analyst (warden keys create --analyst), so it decides no approval');
+  const needed = roles.indexOf(approvalRole);
+  const held = caller.role === null ? -1 : roles.indexOf(caller.role);
+  if (held >= 0 && needed >= 0 && held >= needed) return ALLOWED;
+  return denied(`the approval needs the ${approvalRole} role or above; ${caller.analystId} is ${caller.role ?? 'not in the roster'}`);
+}

@@ -16,8 +16,13 @@ import { formatIntake, nativeIntake, validateItems } from '../ingest/intake';
 import { FormatName, FORMATS, isFormatName, normalizers } from '../ingest/normalizers';
 import { NotificationsService } from '../notifications/notifications.service';
 import { redriveDeadLetters } from '../outbox/outbox';
+import { dryRun, formatDryRun } from '../playbooks/dry-run';
+import { EvidenceVerifyUsageError, verifyEvidenceCommand } from '../playbooks/evidence-verify';
+import { loadPlaybookFile } from '../playbooks/playbook.schema';
+import { containmentRefusal } from '../playbooks/refusal';
 
 loadDotEnv();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const program = new Command('warden').description('Warden operator commands');
 
 function loadConfig(dir?: string) {
@@ -111,7 +116,7 @@ notices
   .option('--all', 'every failed notice')
   .action(async (opts: { incident?: string; all?: boolean }) => {
     if (!opts.incident === !opts.all) program.error('give either --incident <id> or --all');
-    if (opts.incident && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(opts.incident)) {
+    if (opts.incident && !UUID.test(opts.incident)) {
       program.error('--incident: must be an incident id (a UUID)');
     }
     const keys = await withDatabase((ds) => new NotificationsService(ds).redrive({ incidentId: opts.incident }));
@@ -132,6 +137,48 @@ outbox
     if (opts.id && ids.length === 0) program.error(`--id: no dead-lettered outbox row ${opts.id}`);
     for (const id of ids) console.log(id);
     console.error(`re-driven ${ids.length} dead-lettered outbox row(s)`);
+  });
+
+const playbooks = program.command('playbooks').description('containment and evidence playbooks');
+playbooks
+  .command('dry-run')
+  .description('show which steps of a playbook file would run for an incident, with their rendered inputs; touches nothing')
+  .argument('<file>', 'a playbook file (config/playbooks/NAME.yaml or any other)')
+  .requiredOption('--incident <id>', 'the incident to render it against')
+  .option('--json', 'print the report as JSON')
+  .action(async (file: string, opts: { incident: string; json?: boolean }) => {
+    if (!UUID.test(opts.incident)) program.error('--incident: must be an incident id (a UUID)');
+    let loaded;
+    try {
+      loaded = loadPlaybookFile(file);
+    } catch (err) {
+      if (err instanceof ConfigError) program.error(err.message);
+      throw err;
+    }
+    const allow = loadConfig().containment.allow_list;
+    const report = await withDatabase((ds) =>
+      dryRun({ loaded, incidentId: opts.incident, db: ds, refuse: (action, input) => containmentRefusal(allow, action, input) }),
+    );
+    if (!report) return program.error(`--incident: no incident ${opts.incident}`);
+    console.log(opts.json ? JSON.stringify(report, null, 2) : formatDryRun(report));
+  });
+
+const evidence = program.command('evidence').description('evidence bundles and their hash chain');
+evidence
+  .command('verify')
+  .description("recompute every hash of an incident's evidence chain (or every incident's, or an exported file) and check the links")
+  .option('--incident <id>', "this incident's chain")
+  .option('--all', "every incident's chain")
+  .option('--file <file>', 'an export of GET /v1/incidents/{id}/evidence')
+  .action(async (opts: { incident?: string; all?: boolean; file?: string }) => {
+    try {
+      const result = await verifyEvidenceCommand({ incidentId: opts.incident, all: opts.all, file: opts.file }, { withDatabase });
+      for (const line of result.lines) console.log(line);
+      if (!result.ok) process.exit(1);
+    } catch (err) {
+      if (err instanceof EvidenceVerifyUsageError) program.error(err.message);
+      throw err;
+    }
   });
 
 program.parseAsync().catch((err) => {

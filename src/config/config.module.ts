@@ -2,6 +2,8 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ASSIGNMENT_CONFIG } from '../assignment/assignment.schema';
 import { ENV, Env } from '../common/env';
 import { RULES } from '../correlation/rules.schema';
+import { CONTAINMENT_CONFIG } from '../integrations/containment/containment.schema';
+import { PLAYBOOKS } from '../playbooks/playbook';
 import { FORMAT_TABLES } from '../ingest/normalizers';
 import { SLA_CONFIG } from '../tasks/sla.schema';
 import { loadWardenConfig, type WardenConfig } from './warden-config';
@@ -27,8 +29,10 @@ export class ConfigModule {
         { provide: FORMAT_TABLES, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.formats },
         { provide: ASSIGNMENT_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.assignment },
         { provide: SLA_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.sla },
+        { provide: PLAYBOOKS, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.playbooks },
+        { provide: CONTAINMENT_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.containment },
       ],
-      exports: [ENV, RULES, FORMAT_TABLES, ASSIGNMENT_CONFIG, SLA_CONFIG],
+      exports: [ENV, RULES, FORMAT_TABLES, ASSIGNMENT_CONFIG, SLA_CONFIG, PLAYBOOKS, CONTAINMENT_CONFIG],
     };
   }
 }

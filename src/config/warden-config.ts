@@ -2,21 +2,23 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { assignmentFileSchema } from '../assignment/assignment.schema';
-import { roleReferenceProblems } from './role-references';
+import { playbookReferenceProblems, roleReferenceProblems } from './role-references';
 import { rulesFileSchema } from '../correlation/rules.schema';
 import { formatTablesSchema } from '../ingest/normalizers';
 import { slaFileSchema } from '../tasks/sla.schema';
 import { ConfigError, ConfigProblem, formatPath, loadYamlFile } from '../common/config-files';
-
-// A later issue gives playbooks their full schema.
-export const playbookFileSchema = z.object({}).catchall(z.unknown());
+import { containmentFileSchema, type ContainmentConfig } from '../integrations/containment/containment.schema';
+import type { LoadedPlaybook } from '../playbooks/playbook';
+import { loadPlaybookFile, playbookNameOf } from '../playbooks/playbook.schema';
 
 export interface WardenConfig {
   rules: z.infer<typeof rulesFileSchema>;
   formats: z.infer<typeof formatTablesSchema>;
   assignment: z.infer<typeof assignmentFileSchema>;
   sla: z.infer<typeof slaFileSchema>;
-  playbooks: Record<string, z.infer<typeof playbookFileSchema>>;
+  /** By name (the file name without .yaml). */
+  playbooks: Record<string, LoadedPlaybook>;
+  containment: ContainmentConfig;
 }
 
 /** Loads and validates every file under the config directory, reporting all problems together. */
@@ -38,6 +40,7 @@ export function loadWardenConfig(dir: string): WardenConfig {
     formats: attempt(() => loadYamlFile(join(dir, 'formats.yaml'), formatTablesSchema), formatTablesSchema.parse({})),
     assignment: attempt(() => loadYamlFile(join(dir, 'assignment.yaml'), assignmentFileSchema), assignmentFileSchema.parse({})),
     sla: attempt(() => loadYamlFile(join(dir, 'sla.yaml'), slaFileSchema), slaFileSchema.parse({})),
+    containment: attempt(() => loadYamlFile(join(dir, 'containment.yaml'), containmentFileSchema), containmentFileSchema.parse({})),
     playbooks: {},
   };
   const playbookDir = join(dir, 'playbooks');
@@ -46,12 +49,24 @@ export function loadWardenConfig(dir: string): WardenConfig {
         .filter((f) => /\.ya?ml$/.test(f))
         .sort()
     : [];
-  for (const name of playbookFiles) {
-    config.playbooks[name.replace(/\.ya?ml$/, '')] = attempt(() => loadYamlFile(join(playbookDir, name), playbookFileSchema), {});
+  const seen = new Map<string, string>();
+  for (const fileName of playbookFiles) {
+    const file = join(playbookDir, fileName);
+    const name = playbookNameOf(fileName);
+    if (seen.has(name)) {
+      problems.push({ file, path: '', message: `a second file for playbook "${name}" (${seen.get(name)} is the first)` });
+      continue;
+    }
+    seen.set(name, fileName);
+    const loaded = attempt<LoadedPlaybook | null>(() => loadPlaybookFile(file), null);
+    if (loaded) config.playbooks[name] = loaded;
   }
-  // Roles cross files; only worth checking once each file is valid on its own.
+  // Roles, playbooks and adapters cross files; only worth checking once each file is valid on its own.
   if (problems.length === 0) {
     for (const p of roleReferenceProblems(config.assignment, config.rules, config.sla)) {
+      problems.push({ file: join(dir, p.file), path: formatPath(p.path), message: p.message });
+    }
+    for (const p of playbookReferenceProblems(config)) {
       problems.push({ file: join(dir, p.file), path: formatPath(p.path), message: p.message });
     }
   }

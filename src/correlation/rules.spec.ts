@@ -585,6 +585,12 @@ describe('the shipped config/rules.yaml', () => {
   });
 
   it('plays the critical playbooks', async () => {
-    expect((await decide({ severity: 'critical' })).playbooks).toEqual(['collect-evidence', 'contain-source']);
+    expect((await decide({ severity: 'critical' })).playbooks).toEqual([
+      'brute-force',
+      'sql-injection',
+      'privilege-escalation',
+      'malware',
+      'data-exfiltration',
+    ]);
   });
 });

@@ -4,3 +4,4 @@ export * from './outbox';
 export * from './priority';
 export * from './severity';
 export * from './task';
+export * from './containment';

@@ -5,6 +5,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 @Index('IDX_notifications_pending', ['availableAt'], { where: 'sent_at IS NULL AND failed_at IS NULL' })
 /** Failed notices are few: /health counts them and `warden notices redrive` finds them through this. */
 @Index('IDX_notifications_failed', ['failedAt'], { where: 'failed_at IS NOT NULL' })
+// Notices of an incident rather than a task (approval requests, rollback failures), for the incident detail.
+@Index('IDX_notifications_incident_id', ['incidentId'], { where: 'task_id IS NULL' })
 export class Notification {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;

@@ -3,7 +3,7 @@ import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client
 import { Pool } from 'pg';
 import { ENV, type Env } from '../common/env';
 import { PollLoop } from '../common/poll-loop';
-import { incidentWorkflowId, OutboxKind, signalFor } from '../domain';
+import { deliveryFor, OUTBOX_KINDS, OutboxKind } from '../domain';
 import { runBounded } from '../common/run-bounded';
 import { incidentGroups, temporalPriority } from './lanes';
 import { isDeadLetter, mayStartSignal, outboxBackoffSeconds } from './outbox';
@@ -28,8 +28,8 @@ const isUnreachable = (err: unknown) =>
   [14, 4, 8].includes((err as { code?: number }).code ?? (err as { cause?: { code?: number } }).cause?.code ?? -1);
 
 /**
- * Delivers outbox rows to `incident-<id>` with signalWithStart, each kind as its signal. Rows are leased with
- * FOR UPDATE SKIP LOCKED, so any number of replicas share the work; the workflow id
+ * Delivers outbox rows to `incident-<id>` (or a playbook run's `playbook-run-<id>`) with
+ * signalWithStart, each kind as its signal. Rows are leased with FOR UPDATE SKIP LOCKED, so any number of replicas share the work; the workflow id
  * and the outbox id in the signal make a redelivery harmless.
  */
 @Injectable()
@@ -206,20 +206,23 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async deliver(row: PendingRow): Promise<void> {
-    const signal = signalFor(row.kind);
-    // A kind this version does not know (written by a newer replica): refused like any bad row.
-    if (!signal) throw new Error(`unknown outbox kind ${JSON.stringify(row.kind)}`);
+    const to = deliveryFor(row);
+    // A kind this version does not know (written by a newer replica), or a playbook row without its run: refused like any bad row.
+    if (!to)
+      throw new Error(
+        OUTBOX_KINDS.includes(row.kind) ? `outbox ${row.kind} row without a runId` : `unknown outbox kind ${JSON.stringify(row.kind)}`,
+      );
     const payload = { ...row.payload, outboxId: Number(row.id), kind: row.kind };
     await this.client.withDeadline(Date.now() + this.env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000, () =>
-      this.client.workflow.signalWithStart('incidentWorkflow', {
-        workflowId: incidentWorkflowId(row.incident_id),
-        // A finished incident workflow is never started again by a late or redelivered signal.
+      this.client.workflow.signalWithStart(to.workflowType, {
+        workflowId: to.workflowId,
+        // A finished workflow is never started again by a late or redelivered signal.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         taskQueue: this.env.TEMPORAL_TASK_QUEUE,
         // Its workflow and activity tasks run ahead of less urgent incidents' (a new workflow only).
         priority: temporalPriority(row.priority),
-        args: [{ incidentId: row.incident_id }],
-        signal,
+        args: to.args,
+        signal: to.signal,
         signalArgs: [payload],
       }),
     );

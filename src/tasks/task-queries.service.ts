@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
 import type { AlertStatus, IncidentStatus, Priority, Severity, TaskStatus } from '../domain';
+import { incidentPlaybooks } from '../playbooks/runs-view';
 import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
 
 /** An `incidents` row as PostgreSQL returns it (read here for the analyst API; correlation owns the table). */
@@ -254,16 +255,17 @@ export class TaskQueriesService {
           )
         : [],
     ]);
+    const playbooks = await incidentPlaybooks(this.dataSource, incidentId);
     const [timeline, notices] = await Promise.all([
       this.dataSource.query<AuditRow[]>(
         `SELECT id, occurred_at, actor, action, subject_type, subject_id, before, after FROM audit_log
           WHERE subject_id = ANY($1::text[]) ORDER BY occurred_at, id`,
-        [[incidentId, ...tasks.map((t) => t.id)]],
+        [[incidentId, ...tasks.map((t) => t.id), ...playbooks.playbookRuns.map((r) => r.id), ...playbooks.approvals.map((a) => a.id)]],
       ),
       this.dataSource.query<NoticeRow[]>(
         `SELECT key, kind, task_id, recipients, attempts, last_error, created_at, sent_at, failed_at FROM notifications
-          WHERE task_id = ANY($1::uuid[]) ORDER BY id`,
-        [tasks.map((t) => t.id)],
+          WHERE task_id = ANY($1::uuid[]) OR (task_id IS NULL AND incident_id = $2) ORDER BY id`,
+        [tasks.map((t) => t.id), incidentId],
       ),
     ]);
     return {
@@ -298,6 +300,7 @@ export class TaskQueriesService {
         lastSeenAt: a.last_seen_at,
       })),
       tasks: tasks.map(toTaskView),
+      ...playbooks,
       // What the channels were told; a failed one waits for `warden notices redrive`.
       failedNotices: notices.filter((n) => n.failed_at !== null).length,
       notices: notices.map((n) => ({

@@ -8,6 +8,7 @@ import { ProblemException } from '../common/problem';
 import { IncidentsService } from '../correlation/incidents.service';
 import { isMoreUrgent, isOpenTask, isUnacknowledgedTask, type Disposition, type OutboxKind, type Priority } from '../domain';
 import { enqueue } from '../outbox/outbox';
+import { closeRuns } from '../playbooks/run-closures';
 import { checklistFor } from './checklists';
 import { SLA_CONFIG, type SlaConfig } from './sla.schema';
 import { reassignedAckDeadline, reprioritize, slaDeadlines } from './sla';
@@ -136,6 +137,7 @@ export class TasksService {
         [taskId, disposition, resolution],
       );
       await this.incidents.resolve(m, before.incidentId, taskId);
+      if (before.incidentId) await closeRuns(m, before.incidentId, disposition);
       const after = await this.get(taskId, m);
       await this.changed(m, before, after, actor, 'task.resolved', 'resolved', { by: actor, disposition });
       return { after, drained: await this.assignment.drain(m) };

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssignmentService } from '../assignment/assignment.service';
 import { AuditService } from '../audit/audit.service';
+import { PlaybookRunsService } from '../playbooks/runs.service';
 import { DigestService } from '../tasks/digest.service';
 import { EscalationService } from '../tasks/escalation.service';
 import { SLA_CONFIG, type SlaConfig } from '../tasks/sla.schema';
@@ -70,6 +71,7 @@ export async function createWorker(app: INestApplicationContext, connection: Nat
       assignment: app.get(AssignmentService),
       escalation: app.get(EscalationService),
       digests: app.get(DigestService),
+      playbooks: app.get(PlaybookRunsService),
     }),
     shutdownGraceTime: `${env.SHUTDOWN_TIMEOUT_SECONDS}s`,
     ...workerTuning(env),

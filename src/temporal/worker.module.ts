@@ -7,6 +7,7 @@ import { DatabaseModule } from '../database/database.module';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { NotificationDispatcher } from '../notifications/notification-dispatcher.service';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { PlaybooksModule } from '../playbooks/playbooks.module';
 import { TasksModule } from '../tasks/tasks.module';
 
 /** The Nest application context inside the worker: the services activities adapt, notice delivery and the capacity queue's sweep. */
@@ -15,7 +16,15 @@ export class WorkerModule {
   static forRoot(env: Env): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(env), DatabaseModule, AuditModule, IntegrationsModule, NotificationsModule, TasksModule],
+      imports: [
+        ConfigModule.forRoot(env),
+        DatabaseModule,
+        AuditModule,
+        IntegrationsModule,
+        NotificationsModule,
+        TasksModule,
+        PlaybooksModule,
+      ],
       providers: [NotificationDispatcher, QueueSweeper],
     };
   }

@@ -28,7 +28,16 @@ type Doc = Record<string, any>;
  * Working hours always cover the test's clock unless the edit says otherwise, so the
  * outcome never depends on the day the suite runs.
  */
-export function testConfigDir(edit: { sla?: (doc: Doc) => void; assignment?: (doc: Doc) => void; rules?: (doc: Doc) => void } = {}): {
+export function testConfigDir(
+  edit: {
+    sla?: (doc: Doc) => void;
+    assignment?: (doc: Doc) => void;
+    rules?: (doc: Doc) => void;
+    containment?: (doc: Doc) => void;
+    /** Files to add or replace, by path under config/ (e.g. `playbooks/test.yaml`). */
+    files?: Record<string, string>;
+  } = {},
+): {
   dir: string;
   remove(): void;
 } {
@@ -46,5 +55,7 @@ export function testConfigDir(edit: { sla?: (doc: Doc) => void; assignment?: (do
   });
   rewrite('sla.yaml', edit.sla);
   rewrite('rules.yaml', edit.rules);
+  if (edit.containment) rewrite('containment.yaml', edit.containment);
+  for (const [file, text] of Object.entries(edit.files ?? {})) writeFileSync(join(dir, file), text);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

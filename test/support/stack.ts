@@ -52,6 +52,9 @@ export interface StackOptions {
   sla?: (doc: Doc) => void;
   assignment?: (doc: Doc) => void;
   rules?: (doc: Doc) => void;
+  containment?: (doc: Doc) => void;
+  /** Config files to add or replace, by path under config/. */
+  files?: Record<string, string>;
   /** false: the suite runs its own worker (e.g. as a child process). */
   worker?: boolean;
   env?: Partial<Record<keyof Env, string>>;
@@ -63,7 +66,13 @@ export interface StackOptions {
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const database = await isolatedDatabase();
-  const config = testConfigDir({ sla: options.sla, assignment: options.assignment, rules: options.rules });
+  const config = testConfigDir({
+    sla: options.sla,
+    assignment: options.assignment,
+    rules: options.rules,
+    containment: options.containment,
+    files: options.files,
+  });
   const webhook = new WebhookReceiver('test-webhook-secret-0123456789');
   const webhookUrl = await webhook.start();
   const env = testEnv({

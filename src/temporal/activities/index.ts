@@ -1,8 +1,12 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AssignmentService } from '../../assignment/assignment.service';
 import type { AuditRecord, AuditService } from '../../audit/audit.service';
 import { Problem, ProblemException } from '../../common/problem';
 import type { Priority } from '../../domain';
+import { PermanentActionError } from '../../integrations/containment/adapter';
+import type { RunStatus, StepStatus } from '../../playbooks/playbook';
+import type { PlaybookRunsService } from '../../playbooks/runs.service';
 import type { DigestService } from '../../tasks/digest.service';
 import type { EscalationService, NextStep } from '../../tasks/escalation.service';
 import type { TaskView } from '../../tasks/task-view';
@@ -14,6 +18,19 @@ export interface ActivityDeps {
   assignment: AssignmentService;
   escalation: EscalationService;
   digests: DigestService;
+  playbooks: PlaybookRunsService;
+}
+
+export type { ActionOutcome, ApprovalStatus, BegunRun, PreparedStep, RequestedApproval, ScheduledStep } from '../../playbooks/runs.service';
+
+/** A refusal retrying cannot fix ends the step at once; anything else is retried by the step's policy. */
+async function final<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof PermanentActionError) throw ApplicationFailure.nonRetryable(err.message, 'PermanentActionError');
+    throw err;
+  }
 }
 
 export interface AssignmentResult {
@@ -70,6 +87,8 @@ export function createActivities(deps: ActivityDeps) {
       const task = await openTask({ incidentId });
       const assignment = await assignTask({ taskId: task.id, key: `task-${task.id}:assign` });
       await deps.assignment.notify(task.id, assignment.assignmentId);
+      // The incident's playbooks start beside it, through the outbox: they never hold up its SLA loop.
+      await deps.playbooks.schedule(incidentId);
       return { taskId: task.id, priority: task.priority, assignment, next: await deps.escalation.next(task.id, []) };
     },
 
@@ -92,6 +111,23 @@ export function createActivities(deps: ActivityDeps) {
     async closeTask({ taskId }: { taskId: string }): Promise<Record<string, unknown>> {
       return deps.tasks.close(taskId);
     },
+
+    // Playbook runs (playbookRunWorkflow): keyed by run and step, see PlaybookRunsService.
+    beginRun: ({ runId }: { runId: string }) => final(() => deps.playbooks.begin(runId)),
+    prepareStep: ({ runId, stepId }: { runId: string; stepId: string }) => final(() => deps.playbooks.prepare(runId, stepId)),
+    requestApproval: ({ runId, stepId }: { runId: string; stepId: string }) => final(() => deps.playbooks.requestApproval(runId, stepId)),
+    settleApproval: ({ approvalId, outcome }: { approvalId: string; outcome: 'timed_out' | 'cancelled' }) =>
+      deps.playbooks.settleApproval(approvalId, outcome),
+    performStep: ({ runId, stepId }: { runId: string; stepId: string }) =>
+      final(() => deps.playbooks.perform(runId, stepId, Context.current().info.attempt)),
+    compensateStep: ({ runId, stepId }: { runId: string; stepId: string }) =>
+      final(() => deps.playbooks.compensate(runId, stepId, Context.current().info.attempt)),
+    compensationFailed: ({ runId, stepId, error }: { runId: string; stepId: string; error: string }) =>
+      deps.playbooks.compensationFailed(runId, stepId, error),
+    markStep: ({ runId, stepId, status, reason }: { runId: string; stepId: string; status: StepStatus; reason?: string }) =>
+      deps.playbooks.mark(runId, stepId, status, reason),
+    markRun: ({ runId, status, reason, finished }: { runId: string; status: RunStatus; reason?: string; finished: boolean }) =>
+      deps.playbooks.finish(runId, status, reason, finished),
 
     async gatherDigest({ digestKey }: { digestKey: string }): Promise<TaskView | null> {
       return deps.digests.gather(digestKey);

@@ -1,3 +1,4 @@
 // Everything exported here is registered as a workflow. Import nothing from Nest or TypeORM.
 export { incidentWorkflow } from './incident.workflow';
 export { digestWorkflow } from './digest.workflow';
+export { playbookRunWorkflow } from './playbook-run.workflow';

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AssignmentModule } from '../assignment/assignment.module';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { ApprovalsController } from './approvals.controller';
+import { ApprovalsService } from './approvals.service';
+import { EvidenceApiModule } from './evidence.controller';
+import { PlaybooksController } from './playbooks.controller';
+
+/** The approvals, dry-run and evidence REST, in the api only. */
+@Module({
+  imports: [AuthModule, AuditModule, AssignmentModule, EvidenceApiModule],
+  controllers: [ApprovalsController, PlaybooksController],
+  providers: [ApprovalsService],
+})
+export class PlaybooksApiModule {}

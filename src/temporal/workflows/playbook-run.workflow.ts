@@ -1,0 +1,162 @@
+import { ActivityFailure, condition, defineSignal, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { PLAYBOOK_SIGNALS } from '../../domain';
+import type { Activities, ApprovalStatus, ScheduledStep } from '../activities';
+
+// One workflow per playbook run, beside its incident's workflow: steps run as activities,
+// independent ones in parallel, dependent ones in order, with the file's retries and timeouts.
+// A step that fails for good, or is denied, stops the run and undoes its containment in
+// reverse order (a saga); so does the incident closing as a false positive. The run stays
+// open while its containment is in place, so it can still be told to undo it.
+
+export interface PlaybookRunInput {
+  runId: string;
+}
+
+/** An approver's decision, already stored; the signal only wakes the waiting step. */
+export interface ApprovalDecided {
+  outboxId?: number;
+  approvalId: string;
+  stepId: string;
+  status: Extract<ApprovalStatus, 'approved' | 'denied'>;
+  by: string;
+}
+
+export interface IncidentClosed {
+  outboxId?: number;
+  disposition: string;
+}
+
+type Outcome = 'succeeded' | 'failed' | 'skipped' | 'refused' | 'denied' | 'cancelled';
+type RunStatus = Parameters<Activities['markRun']>[0]['status'];
+
+export const startSignal = defineSignal<[unknown]>(PLAYBOOK_SIGNALS.start);
+export const incidentClosedSignal = defineSignal<[IncidentClosed]>(PLAYBOOK_SIGNALS.incidentClosed);
+export const approvalSignal = defineSignal<[ApprovalDecided]>(PLAYBOOK_SIGNALS.approval);
+
+/** The run's records in Postgres: short keyed steps, as local activities. */
+const records = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** A step's action (or its undo) with the file's timeout and retries; a permanent refusal is not retried. */
+const withPolicy = (timeoutSeconds: number, retry: ScheduledStep['retry']) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: timeoutSeconds * 1000,
+    retry: {
+      maximumAttempts: retry.attempts,
+      initialInterval: retry.backoffSeconds * 1000,
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: ['PermanentActionError'],
+    },
+  });
+
+const failureMessage = (err: unknown): string =>
+  err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : err instanceof Error ? err.message : String(err);
+
+export async function playbookRunWorkflow({ runId }: PlaybookRunInput): Promise<{ runId: string; status: RunStatus }> {
+  let closed: IncidentClosed | undefined;
+  const decisions = new Map<string, ApprovalDecided>();
+  setHandler(startSignal, () => undefined);
+  setHandler(incidentClosedSignal, (c) => {
+    closed ??= c;
+  });
+  setHandler(approvalSignal, (d) => {
+    if (!decisions.has(d.stepId)) decisions.set(d.stepId, d);
+  });
+
+  const run = await records.beginRun({ runId });
+  if (run.status !== 'running') return { runId, status: run.status };
+  const steps = new Map(run.steps.map((s) => [s.id, s]));
+
+  /** Set once a step fails for good or is denied: nothing new starts, and containment is undone. */
+  let halt: { status: 'failed' | 'denied'; reason: string } | undefined;
+  /** Succeeded containment steps, in the order they completed. */
+  const contained: string[] = [];
+  const stopped = () => halt !== undefined || closed !== undefined;
+  const why = () => (closed ? 'the incident closed' : `the run stopped: ${halt?.reason}`);
+
+  const mark = async (step: ScheduledStep, status: Outcome, reason?: string): Promise<Outcome> => {
+    await records.markStep({ runId, stepId: step.id, status, reason });
+    if (status === 'failed' || status === 'denied') halt ??= { status, reason: `${step.id}: ${reason}` };
+    return status;
+  };
+
+  /** 'run' when the step may go ahead; otherwise how it ended. */
+  const approve = async (step: ScheduledStep): Promise<'run' | Outcome> => {
+    const gate = await records.requestApproval({ runId, stepId: step.id });
+    let status = gate.status;
+    if (status === 'pending') {
+      if (gate.remainingMs > 0) await condition(() => decisions.has(step.id) || stopped(), gate.remainingMs);
+      status = await records.settleApproval({
+        approvalId: gate.approvalId,
+        outcome: stopped() && !decisions.has(step.id) ? 'cancelled' : 'timed_out',
+      });
+    }
+    if (status === 'approved') return 'run';
+    if (status === 'denied') return mark(step, 'denied', `denied by ${decisions.get(step.id)?.by ?? 'an approver'}`);
+    if (status === 'cancelled') return mark(step, 'cancelled', why());
+    if (gate.onTimeout === 'proceed') return 'run';
+    if (gate.onTimeout === 'skip') return mark(step, 'skipped', 'the approval timed out (on_timeout: skip)');
+    return mark(step, 'denied', 'the approval timed out (on_timeout: deny)');
+  };
+
+  const outcomes = new Map<string, Promise<Outcome>>();
+  const runStep = async (step: ScheduledStep): Promise<Outcome> => {
+    const before = await Promise.all(step.dependsOn.map((id) => outcomes.get(id)!));
+    if (stopped()) return mark(step, 'cancelled', why());
+    const blocked = step.dependsOn.findIndex((_, i) => before[i] !== 'succeeded');
+    if (blocked >= 0) return mark(step, 'skipped', `depends on ${step.dependsOn[blocked]}, which was ${before[blocked]}`);
+    const prepared = await records.prepareStep({ runId, stepId: step.id });
+    if (prepared.verdict === 'skipped') return 'skipped';
+    if (prepared.verdict === 'failed') {
+      halt ??= { status: 'failed', reason: `${step.id}: ${prepared.reason}` };
+      return 'failed';
+    }
+    if (step.approval) {
+      const gate = await approve(step);
+      if (gate !== 'run') return gate;
+    }
+    if (step.action === 'wait') {
+      const woken = await condition(stopped, (prepared.waitSeconds ?? 0) * 1000);
+      return woken ? mark(step, 'cancelled', why()) : mark(step, 'succeeded');
+    }
+    try {
+      const done = await withPolicy(step.timeoutSeconds, step.retry).performStep({ runId, stepId: step.id });
+      if (done.status === 'succeeded' && step.containment) contained.push(step.id);
+      return done.status;
+    } catch (err) {
+      return mark(step, 'failed', failureMessage(err));
+    }
+  };
+
+  /** Undoes the containment still in place, newest first. An undo that fails for good is reported, and the rest go on. */
+  const rollBack = async (reason: string): Promise<RunStatus> => {
+    await records.markRun({ runId, status: 'compensating', reason, finished: false });
+    let failed = false;
+    for (const id of contained.splice(0).reverse()) {
+      const step = steps.get(id)!;
+      try {
+        await withPolicy(step.timeoutSeconds, step.compensateRetry ?? step.retry).compensateStep({ runId, stepId: id });
+      } catch (err) {
+        failed = true;
+        await records.compensationFailed({ runId, stepId: id, error: failureMessage(err) });
+      }
+    }
+    return failed ? 'compensation_failed' : 'compensated';
+  };
+
+  for (const step of run.steps) outcomes.set(step.id, runStep(step));
+  await Promise.all(outcomes.values());
+
+  let status: RunStatus = halt ? halt.status : closed ? 'cancelled' : 'succeeded';
+  if (halt && contained.length > 0) status = await rollBack(halt.reason);
+  if (contained.length > 0) {
+    // Containment stays in place while the incident is open; a false positive takes it back.
+    await records.markRun({ runId, status, reason: halt?.reason, finished: false });
+    await condition(() => closed !== undefined);
+    if (closed!.disposition === 'false_positive') status = await rollBack('the incident was resolved as a false positive');
+  }
+  await records.markRun({ runId, status, reason: halt?.reason, finished: true });
+  return { runId, status };
+}

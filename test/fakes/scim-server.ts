@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+
+/** 'down' answers 503 to everything; 'hang' never answers (until close). */
+export type FakeMode = 'ok' | 'down' | 'hang';
+
+export interface LoggedRequest {
+  method: string;
+  /** As sent (path and query, still encoded). */
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface ScimUser {
+  id: string;
+  userName: string;
+  active: boolean;
+}
+
+export interface FakeScimServer {
+  /** The SCIM base URL (…/scim/v2). */
+  url: string;
+  users: Map<string, ScimUser>;
+  requests: LoggedRequest[];
+  addUser(userName: string, active?: boolean): ScimUser;
+  user(userName: string): ScimUser | undefined;
+  /** The userName values the server was asked to filter on, decoded, in order. */
+  filters: string[];
+  setMode(mode: FakeMode): void;
+  close(): Promise<void>;
+}
+
+const SCIM_JSON = 'application/scim+json';
+const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+/**
+ * A SCIM 2.0 identity provider on loopback, as much of RFC 7644 as Warden uses: bearer auth,
+ * `GET /Users?filter=userName eq "…"` (the value is a JSON string, so `\"` and `\\` are
+ * unescaped; matching is case-insensitive, as userName is caseExact=false), `GET /Users/{id}`,
+ * and `PATCH /Users/{id}` replacing `active`. Answers are ListResponse and User resources.
+ */
+export async function startScimServer(options: {
+  token: string;
+  users?: { userName: string; active?: boolean }[];
+}): Promise<FakeScimServer> {
+  const users = new Map<string, ScimUser>();
+  const requests: LoggedRequest[] = [];
+  const filters: string[] = [];
+  const held: ServerResponse[] = [];
+  let mode: FakeMode = 'ok';
+
+  const addUser = (userName: string, active = true): ScimUser => {
+    const user = { id: randomUUID(), userName, active };
+    users.set(user.id, user);
+    return user;
+  };
+  for (const u of options.users ?? []) addUser(u.userName, u.active ?? true);
+  const resource = (u: ScimUser) => ({ schemas: [USER], id: u.id, userName: u.userName, active: u.active, meta: { resourceType: 'User' } });
+
+  const send = (res: ServerResponse, status: number, body?: unknown) => {
+    res.statusCode = status;
+    if (body !== undefined) res.setHeader('content-type', SCIM_JSON);
+    res.end(body === undefined ? undefined : JSON.stringify(body));
+  };
+  const error = (res: ServerResponse, status: number, detail: string, scimType?: string) =>
+    send(res, status, { schemas: [ERROR], status: String(status), detail, ...(scimType ? { scimType } : {}) });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+    if (mode === 'hang') return void held.push(res);
+    if (mode === 'down') return error(res, 503, 'down for maintenance');
+    if (req.headers.authorization !== `Bearer ${options.token}`) return error(res, 401, 'bad token');
+
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const [, scim, v2, collection, id, ...rest] = url.pathname.split('/');
+    if (scim !== 'scim' || v2 !== 'v2' || collection !== 'Users' || rest.length > 0) return error(res, 404, 'no such endpoint');
+
+    if (req.method === 'GET' && id === undefined) {
+      const filter = url.searchParams.get('filter');
+      if (filter === null)
+        return send(res, 200, { schemas: [LIST], totalResults: users.size, Resources: [...users.values()].map(resource) });
+      const match = /^userName eq ("(?:[^"\\]|\\.)*")$/i.exec(filter);
+      let wanted: string;
+      try {
+        wanted = JSON.parse(match?.[1] ?? '') as string;
+      } catch {
+        return error(res, 400, `unsupported filter`, 'invalidFilter');
+      }
+      filters.push(wanted);
+      const found = [...users.values()].filter((u) => u.userName.toLowerCase() === wanted.toLowerCase());
+      return send(res, 200, {
+        schemas: [LIST],
+        totalResults: found.length,
+        startIndex: 1,
+        itemsPerPage: found.length,
+        Resources: found.map(resource),
+      });
+    }
+
+    const user = id === undefined ? undefined : users.get(decodeURIComponent(id));
+    if (!user) return error(res, 404, 'no such user');
+    if (req.method === 'GET') return send(res, 200, resource(user));
+    if (req.method !== 'PATCH') return error(res, 405, 'method not allowed');
+    let patch: { schemas?: string[]; Operations?: { op?: string; path?: string; value?: unknown }[] };
+    try {
+      patch = JSON.parse(body) as typeof patch;
+    } catch {
+      return error(res, 400, 'body is not JSON', 'invalidSyntax');
+    }
+    if (!patch.schemas?.includes(PATCH_OP) || !Array.isArray(patch.Operations)) return error(res, 400, 'not a PatchOp', 'invalidSyntax');
+    for (const op of patch.Operations) {
+      if (op.op?.toLowerCase() !== 'replace' || op.path !== 'active' || typeof op.value !== 'boolean') {
+        return error(res, 400, 'only "replace active" is supported', 'invalidPath');
+      }
+      user.active = op.value;
+    }
+    return send(res, 200, resource(user));
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/scim/v2`,
+    users,
+    requests,
+    filters,
+    addUser,
+    user: (userName) => [...users.values()].find((u) => u.userName === userName),
+    setMode: (m) => {
+      mode = m;
+    },
+    close: async () => {
+      for (const res of held.splice(0)) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

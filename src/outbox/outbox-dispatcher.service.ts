@@ -29,8 +29,9 @@ const isUnreachable = (err: unknown) =>
 
 /**
  * Delivers outbox rows to `incident-<id>` (or a playbook run's `playbook-run-<id>`) with
- * signalWithStart, each kind as its signal. Rows are leased with FOR UPDATE SKIP LOCKED, so any number of replicas share the work; the workflow id
- * and the outbox id in the signal make a redelivery harmless.
+ * signalWithStart, each kind as its signal. Rows are leased with FOR UPDATE SKIP LOCKED, so
+ * any number of replicas share the work; the workflow id and the outbox id in the signal make
+ * a redelivery harmless.
  */
 @Injectable()
 export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy {

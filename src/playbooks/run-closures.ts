@@ -17,6 +17,10 @@ export async function closeRuns(m: EntityManager, incidentId: string, dispositio
     runs.map((r) => r.id),
     disposition,
   ]);
+  // What still waits for an approver is moot now: a late decision gets 409, and the run cancels the step.
+  await m.query(`UPDATE approvals SET status = 'cancelled', decided_at = now() WHERE run_id = ANY($1::uuid[]) AND status = 'pending'`, [
+    runs.map((r) => r.id),
+  ]);
   await enqueue(
     m,
     runs.map((r) => ({ incidentId, kind: 'playbook_closed' as const, payload: { runId: r.id, disposition } })),

@@ -18,6 +18,7 @@ import { topologicalLayers } from './plan';
 import {
   isContainment,
   PLAYBOOKS,
+  TARGET_OF,
   type LoadedPlaybook,
   type Playbook,
   type PlaybookContext,
@@ -129,6 +130,10 @@ export class PlaybookRunsService {
     });
     if (names.length === 0) return [];
     return this.dataSource.transaction(async (m) => {
+      // A task resolved before this step ran (a quick analyst, a retried start) closed the incident: nothing to contain.
+      // FOR SHARE waits for a resolve in flight, whose closeRuns would otherwise miss these runs.
+      const [incident] = await m.query<{ status: string }[]>(`SELECT status FROM incidents WHERE id = $1 FOR SHARE`, [incidentId]);
+      if (!incident || incident.status === 'resolved' || incident.status === 'closed') return [];
       const runs = await m.query<{ id: string; playbook: string }[]>(
         `INSERT INTO playbook_runs (incident_id, playbook) SELECT $1, unnest($2::text[])
          ON CONFLICT (incident_id, playbook) DO NOTHING RETURNING id, playbook`,
@@ -206,15 +211,16 @@ export class PlaybookRunsService {
     const { step, incidentId } = await this.stepContext(runId, stepId);
     const approval = step.approval!;
     const [row] = await this.dataSource.query<
-      { id: string; status: ApprovalStatus; remaining_ms: number; on_timeout: RequestedApproval['onTimeout']; inserted: boolean }[]
+      { id: string; status: ApprovalStatus; remaining_ms: number; on_timeout: RequestedApproval['onTimeout'] }[]
     >(
       `INSERT INTO approvals (run_id, step_id, incident_id, role, on_timeout, deadline)
        VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
        ON CONFLICT (run_id, step_id) DO UPDATE SET run_id = excluded.run_id
-       RETURNING id, status, on_timeout, greatest(0, extract(epoch FROM deadline - now()) * 1000)::float8 AS remaining_ms, (xmax = 0) AS inserted`,
+       RETURNING id, status, on_timeout, greatest(0, extract(epoch FROM deadline - now()) * 1000)::float8 AS remaining_ms`,
       [runId, stepId, incidentId, approval.role, approval.on_timeout, approval.timeoutSeconds],
     );
-    if (row.inserted) {
+    if (row.status === 'pending') {
+      // Both keyed by the approval: a retry after a crash between the insert and here still tells the approvers, once.
       await this.audit.record({
         actor: 'workflow',
         action: 'approval.requested',
@@ -278,12 +284,15 @@ export class PlaybookRunsService {
         await this.recordAudit(runId, stepId, 'playbook.step_refused', { action: row.action, input, reason: done.reason });
         return { status: 'refused', reason: done.reason };
       }
-      await this.dataSource.query(
-        `UPDATE playbook_steps SET status = 'succeeded', output = $3, undo = $4, reason = NULL, finished_at = now(), updated_at = now()
-          WHERE run_id = $1 AND step_id = $2`,
-        [runId, stepId, done.output, done.undo ?? null],
-      );
-      await this.recordAudit(runId, stepId, 'playbook.step_succeeded', { action: row.action, input, output: done.output });
+      await this.dataSource.transaction(async (m) => {
+        // A late attempt (its timeout already passed) never overwrites the end the workflow recorded.
+        await m.query(
+          `UPDATE playbook_steps SET status = 'succeeded', output = $3, undo = $4, reason = NULL, finished_at = now(), updated_at = now()
+            WHERE run_id = $1 AND step_id = $2 AND status NOT IN ('failed', 'cancelled')`,
+          [runId, stepId, done.output, done.undo ?? null],
+        );
+        await this.recordAudit(runId, stepId, 'playbook.step_succeeded', { action: row.action, input, output: done.output }, m);
+      });
       return { status: 'succeeded' };
     } catch (err) {
       await this.dataSource.query(`UPDATE playbook_steps SET reason = $3, updated_at = now() WHERE run_id = $1 AND step_id = $2`, [
@@ -298,15 +307,22 @@ export class PlaybookRunsService {
   /** Undoes a succeeded containment step with its `compensate` action and the state it recorded. */
   async compensate(runId: string, stepId: string, attempt: number): Promise<void> {
     const { step, ctx, incidentId } = await this.stepContext(runId, stepId);
-    const [row] = await this.updated<Pick<StepRow, 'undo' | 'compensation_status' | 'status'>>(
+    const [row] = await this.updated<
+      Pick<StepRow, 'undo' | 'compensation_status' | 'status'> & { output: { target?: string; adapter?: string } | null }
+    >(
       `UPDATE playbook_steps SET compensation_attempts = greatest(compensation_attempts, $3),
               compensation_status = CASE WHEN compensation_status = 'compensated' THEN compensation_status ELSE 'running' END, updated_at = now()
-        WHERE run_id = $1 AND step_id = $2 RETURNING undo, compensation_status, status`,
+        WHERE run_id = $1 AND step_id = $2 RETURNING undo, compensation_status, status, output`,
       [runId, stepId, attempt],
     );
     if (row.compensation_status === 'compensated' || row.status !== 'succeeded' || !step.compensate) return;
     const rendered = renderInputs(step.compensate.with, ctx);
     if (!rendered.ok) throw new PermanentActionError(rendered.error);
+    // The incident may have changed since (a newer alert, another destination): the undo acts on
+    // exactly the target the step contained, through the adapter that contained it.
+    const kind = TARGET_OF[step.compensate.action];
+    if (row.output?.target) rendered.value[kind] = row.output.target;
+    if (row.output?.adapter) rendered.value.adapter = row.output.adapter;
     try {
       const done = await this.containment.perform({
         action: step.compensate.action,

@@ -93,7 +93,8 @@ export async function playbookRunWorkflow({ runId }: PlaybookRunInput): Promise<
         outcome: stopped() && !decisions.has(step.id) ? 'cancelled' : 'timed_out',
       });
     }
-    if (status === 'approved') return 'run';
+    // Approved just as the incident closed or the run stopped: the step no longer runs.
+    if (status === 'approved') return stopped() ? mark(step, 'cancelled', why()) : 'run';
     if (status === 'denied') return mark(step, 'denied', `denied by ${decisions.get(step.id)?.by ?? 'an approver'}`);
     if (status === 'cancelled') return mark(step, 'cancelled', why());
     if (gate.onTimeout === 'proceed') return 'run';
@@ -121,6 +122,7 @@ export async function playbookRunWorkflow({ runId }: PlaybookRunInput): Promise<
       const woken = await condition(stopped, (prepared.waitSeconds ?? 0) * 1000);
       return woken ? mark(step, 'cancelled', why()) : mark(step, 'succeeded');
     }
+    if (stopped()) return mark(step, 'cancelled', why());
     try {
       const done = await withPolicy(step.timeoutSeconds, step.retry).performStep({ runId, stepId: step.id });
       if (done.status === 'succeeded' && step.containment) contained.push(step.id);

@@ -66,6 +66,12 @@ const FILES = {
     timeout: 2s
     retry: { attempts: 20, backoff: 1s }
 `),
+  // Blocks the destination of the incident's latest alert, which a later alert may change.
+  'playbooks/test-destination.yaml': playbook(`
+  - id: block
+    action: block_ip
+    with: { ip: '{{ alert.destination_ip }}' }
+`),
   'playbooks/test-nft.yaml': playbook(`
   - id: block
     action: block_ip
@@ -78,14 +84,16 @@ const FILES = {
 `),
 };
 
-const RULES = ['test-chain', 'test-gated', 'test-unanswered', 'test-outage', 'test-allowlisted', 'test-nft'].map((name) => ({
-  name,
-  match: { type: name.replace(/-/g, '_') },
-  action: 'immediate',
-  priority: name === 'test-outage' ? 'P1' : 'P2',
-  assign_role: 'analyst',
-  playbooks: [name],
-}));
+const RULES = ['test-chain', 'test-gated', 'test-unanswered', 'test-outage', 'test-allowlisted', 'test-nft', 'test-destination'].map(
+  (name) => ({
+    name,
+    match: { type: name.replace(/-/g, '_') },
+    action: name === 'test-destination' ? 'correlate' : 'immediate',
+    priority: name === 'test-outage' ? 'P1' : 'P2',
+    assign_role: 'analyst',
+    playbooks: [name],
+  }),
+);
 
 interface StepRow {
   step_id: string;
@@ -337,6 +345,18 @@ describe('playbook runs (real worker, Temporal and Postgres; containment fakes o
     } finally {
       edr.setMode('ok');
     }
+  });
+
+  it('the undo releases the address the step blocked, even after a later alert changed the incident', async () => {
+    const [first, second] = [uniqueIp(), uniqueIp()];
+    const source = uniqueIp();
+    const incidentId = await post({ type: 'test_destination', sourceIp: source, destinationIp: first, title: 'exfil 1' });
+    await runOf(incidentId, (r) => r.status === 'succeeded', 'the destination block');
+    firewall.blocked.add(second); // blocked by someone else
+    expect(await post({ type: 'test_destination', sourceIp: source, destinationIp: second, title: 'exfil 2' })).toBe(incidentId);
+    await resolveAs(incidentId, 'false_positive');
+    await runOf(incidentId, (r) => r.finished_at !== null, 'the rollback');
+    expect({ first: firewall.blocked.has(first), second: firewall.blocked.has(second) }).toEqual({ first: false, second: true });
   });
 
   (noNetns ? it.skip : it)(

@@ -12,6 +12,7 @@ import {
   table,
   tagList,
   type JsonObject,
+  keyPart,
 } from './helpers';
 import type { FieldError } from '../../common/problem';
 import type { NormalizedItem } from './types';
@@ -93,7 +94,7 @@ function normalizeAlert(alert: unknown, index: number, webhook: WebhookContext, 
       severity: severity as Severity,
       title: r.string('annotations.summary') ?? r.string('annotations.title') ?? (alertname as string),
       // Alertmanager repeats a firing alert on every group_interval; the same externalId makes that idempotent.
-      externalId: fingerprint !== undefined ? `${fingerprint}:${String(alert.startsAt)}` : undefined,
+      externalId: fingerprint !== undefined ? `${fingerprint}:${keyPart(alert.startsAt)}` : undefined,
       description: description(r),
       sourceIp: r.ip(firstPresent(r, ['labels.source_ip', 'labels.src_ip'])),
       destinationIp: r.ip(firstPresent(r, ['labels.destination_ip', 'labels.dest_ip', 'labels.dst_ip'])),

@@ -1,6 +1,16 @@
-import { FieldReader, lookup, pointer, snakeCase, tagList, toIsoTimestamp } from './helpers';
+import { FieldReader, keyPart, lookup, pointer, snakeCase, tagList, toIsoTimestamp } from './helpers';
 
 describe('normalizer helpers', () => {
+  describe('keyPart', () => {
+    it('keeps a string and writes anything else as JSON, even an object whose toString is not a function', () => {
+      expect([keyPart('2024-01-01T00:00:00Z'), keyPart(12), keyPart({ toString: [] })]).toEqual([
+        '2024-01-01T00:00:00Z',
+        '12',
+        '{"toString":[]}',
+      ]);
+    });
+  });
+
   describe('toIsoTimestamp', () => {
     it.each([
       ['2019-01-02T03:50:11.315110', '2019-01-02T03:50:11.315Z'],

@@ -235,6 +235,9 @@ export function finish(reader: FieldReader, alert: SecurityAlertInput, extra: Pa
   return { alert: compact, ...(reader.warnings.length > 0 ? { warnings: reader.warnings } : {}), ...extra };
 }
 
+/** A sender's value as part of a key: a string as it is, anything else as JSON (String() throws on `{ "toString": [] }`). */
+export const keyPart = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));
+
 /** A value as a warning quotes it: JSON, clipped, since it comes from the sender. */
 export const shown = (value: unknown): string => clip(JSON.stringify(value) ?? String(value), 100);
 

@@ -13,6 +13,7 @@ import {
   patternSchema,
   table,
   tagList,
+  keyPart,
 } from './helpers';
 import type { NormalizedItem } from './types';
 
@@ -70,7 +71,7 @@ export function normalizeSuricata(record: unknown, tables: SuricataTables): Norm
       severity: severity as Severity,
       title: title as string,
       // flow_id alone repeats for every alert of a flow; the signature and time make it one alert.
-      externalId: flowId !== undefined && sid !== undefined ? `${flowId}:${sid}:${String(record.timestamp)}` : undefined,
+      externalId: flowId !== undefined && sid !== undefined ? `${flowId}:${sid}:${keyPart(record.timestamp)}` : undefined,
       description: [
         category && `Category: ${category}`,
         `Flow: ${proto ?? 'unknown protocol'} ${endpoint(src)} -> ${endpoint(dest)}`,

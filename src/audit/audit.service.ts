@@ -54,3 +54,47 @@ export function auditValuesSql(e: AuditRecord): string {
     lit(e.idempotencyKey, 'text'),
   ].join(', ');
 }
+
+/** One audit entry as a timeline shows it (the incident detail, evidence bundles). */
+export interface TimelineEntry {
+  id: string;
+  at: Date;
+  actor: string;
+  action: string;
+  subject: { type: string; id: string };
+  before: unknown;
+  after: unknown;
+}
+
+interface AuditRow {
+  id: string;
+  occurred_at: Date;
+  actor: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** The audit entries about these subjects, oldest first (at most `limit`). */
+export async function readTimeline(
+  db: { query<T>(sql: string, parameters?: unknown[]): Promise<T> },
+  subjectIds: readonly string[],
+  limit: number | null = null,
+): Promise<TimelineEntry[]> {
+  const rows = await db.query<AuditRow[]>(
+    `SELECT id, occurred_at, actor, action, subject_type, subject_id, before, after FROM audit_log
+      WHERE subject_id = ANY($1::text[]) ORDER BY occurred_at, id LIMIT $2`,
+    [subjectIds, limit],
+  );
+  return rows.map((e) => ({
+    id: String(e.id),
+    at: e.occurred_at,
+    actor: e.actor,
+    action: e.action,
+    subject: { type: e.subject_type, id: e.subject_id },
+    before: e.before ?? null,
+    after: e.after ?? null,
+  }));
+}

@@ -6,19 +6,7 @@ export interface Queryable {
 }
 
 /** The row playbookContextSql returns: the incident and its most recent alert (`a_*`, null when it has none). */
-export interface PlaybookContextRow {
-  id: string;
-  severity: string;
-  priority: string;
-  status: string;
-  types: string[];
-  source_ip: string | null;
-  user: string | null;
-  host: string | null;
-  alert_count: number;
-  opening_rule: string;
-  correlation_key: string;
-  storm: boolean;
+export type PlaybookContextRow = PlaybookContext['incident'] & {
   a_id: string | null;
   a_source: string | null;
   a_type: string | null;
@@ -28,7 +16,7 @@ export interface PlaybookContextRow {
   a_destination_ip: string | null;
   a_user: string | null;
   a_host: string | null;
-}
+};
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
+import { AuditService, readTimeline } from '../audit/audit.service';
 import { advisoryLocksSql } from '../database/locks';
 import {
   buildManifest,
@@ -140,17 +140,6 @@ interface AlertRow {
   priority: string;
 }
 
-interface AuditRow {
-  id: string;
-  occurred_at: Date;
-  actor: string;
-  action: string;
-  subject_type: string;
-  subject_id: string;
-  before: unknown;
-  after: unknown;
-}
-
 interface CountRow {
   n: number;
 }
@@ -213,16 +202,6 @@ const alertContent = (a: AlertRow) => ({
   action: a.action,
   priority: a.priority,
   raw: a.raw ?? null,
-});
-
-const timelineEntry = (e: AuditRow) => ({
-  id: String(e.id),
-  at: e.occurred_at,
-  actor: e.actor,
-  action: e.action,
-  subject: { type: e.subject_type, id: e.subject_id },
-  before: e.before ?? null,
-  after: e.after ?? null,
 });
 
 interface PendingItem {
@@ -468,15 +447,11 @@ export class EvidenceService {
 
     // (c) The timeline: what the audit log holds for the incident and its tasks, in order (as the incident detail shows it).
     const subjects = [incident.id, ...(await this.taskIds(m, incident))];
-    const timeline = await m.query<AuditRow[]>(
-      `SELECT id, occurred_at, actor, action, subject_type, subject_id, before, after FROM audit_log
-        WHERE subject_id = ANY($1::text[]) ORDER BY occurred_at, id LIMIT $2`,
-      [subjects, EVIDENCE_CAP],
-    );
+    const timeline = await readTimeline(m, subjects, EVIDENCE_CAP);
     const [timelineCount] = await m.query<CountRow[]>(`SELECT count(*)::int AS n FROM audit_log WHERE subject_id = ANY($1::text[])`, [
       subjects,
     ]);
-    items.push({ kind: 'timeline', ref: incident.id, content: canonicalJson(timeline.map(timelineEntry)) });
+    items.push({ kind: 'timeline', ref: incident.id, content: canonicalJson(timeline) });
     omitted.timeline = Math.max(0, timelineCount.n - timeline.length);
     return { items, omitted };
   }

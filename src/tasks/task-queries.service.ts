@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { readTimeline } from '../audit/audit.service';
 import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
 import type { AlertStatus, IncidentStatus, Priority, Severity, TaskStatus } from '../domain';
@@ -83,17 +84,6 @@ interface AlertSummaryRow {
   occurred_at: Date | null;
   received_at: Date;
   last_seen_at: Date;
-}
-
-interface AuditRow {
-  id: string;
-  occurred_at: Date;
-  actor: string;
-  action: string;
-  subject_type: string;
-  subject_id: string;
-  before: object | null;
-  after: object | null;
 }
 
 /** A notice of one of the incident's tasks (read here for the incident detail; notifications owns the table). */
@@ -257,11 +247,12 @@ export class TaskQueriesService {
     ]);
     const playbooks = await incidentPlaybooks(this.dataSource, incidentId);
     const [timeline, notices] = await Promise.all([
-      this.dataSource.query<AuditRow[]>(
-        `SELECT id, occurred_at, actor, action, subject_type, subject_id, before, after FROM audit_log
-          WHERE subject_id = ANY($1::text[]) ORDER BY occurred_at, id`,
-        [[incidentId, ...tasks.map((t) => t.id), ...playbooks.playbookRuns.map((r) => r.id), ...playbooks.approvals.map((a) => a.id)]],
-      ),
+      readTimeline(this.dataSource, [
+        incidentId,
+        ...tasks.map((t) => t.id),
+        ...playbooks.playbookRuns.map((r) => r.id),
+        ...playbooks.approvals.map((a) => a.id),
+      ]),
       this.dataSource.query<NoticeRow[]>(
         `SELECT key, kind, task_id, recipients, attempts, last_error, created_at, sent_at, failed_at FROM notifications
           WHERE task_id = ANY($1::uuid[]) OR (task_id IS NULL AND incident_id = $2) ORDER BY id`,
@@ -315,15 +306,7 @@ export class TaskQueriesService {
         sentAt: n.sent_at,
         failedAt: n.failed_at,
       })),
-      timeline: timeline.map((e) => ({
-        id: String(e.id),
-        at: e.occurred_at,
-        actor: e.actor,
-        action: e.action,
-        subject: { type: e.subject_type, id: e.subject_id },
-        before: e.before,
-        after: e.after,
-      })),
+      timeline,
     };
   }
 }

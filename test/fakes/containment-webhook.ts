@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { INVERSE_ACTIONS } from '../../src/domain';
 import { verifyWebhook } from '../../src/integrations/webhook/signature';
-import type { FakeMode, LoggedRequest } from './scim-server';
+import { sendJson as send, startLoopbackFake, type FakeMode, type LoggedRequest } from './loopback-fake';
 
 export interface WebhookCall extends LoggedRequest {
   /** The signature checked out (verifyWebhook). */
@@ -27,40 +27,20 @@ export interface FakeContainmentWebhook {
  */
 export async function startContainmentWebhook(options: { secret: string; blocked?: string[] }): Promise<FakeContainmentWebhook> {
   const blocked = new Set(options.blocked ?? []);
-  const requests: WebhookCall[] = [];
   const answered = new Map<string, unknown>();
-  const held: ServerResponse[] = [];
   const undoActions = new Set<string>(Object.values(INVERSE_ACTIONS));
-  let mode: FakeMode = 'ok';
+  const header = (call: LoggedRequest, name: string) =>
+    typeof call.headers[name] === 'string' ? (call.headers[name] as string) : undefined;
 
-  const send = (res: ServerResponse, status: number, body: unknown) => {
-    res.statusCode = status;
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(body));
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
-    const call: WebhookCall = {
-      method: req.method ?? '',
-      url: req.url ?? '',
-      headers: req.headers,
-      body,
-      signed: verifyWebhook(body, header('x-warden-signature') ?? '', options.secret),
-    };
-    requests.push(call);
-    if (mode === 'hang') return void held.push(res);
-    if (mode === 'down') return send(res, 503, { error: 'down' });
+  const handle = (call: WebhookCall, res: ServerResponse) => {
     if (!call.signed) return send(res, 401, { error: 'bad signature' });
     try {
-      call.json = JSON.parse(body) as WebhookCall['json'];
+      call.json = JSON.parse(call.body) as WebhookCall['json'];
     } catch {
       return send(res, 400, { error: 'not JSON' });
     }
     const { action, target, undo } = call.json ?? {};
-    const key = header('idempotency-key');
+    const key = header(call, 'idempotency-key');
     if (!action || typeof target !== 'string' || !key || key !== call.json?.idempotencyKey)
       return send(res, 400, { error: 'missing fields' });
     if (answered.has(key)) return send(res, 200, answered.get(key));
@@ -80,20 +60,17 @@ export async function startContainmentWebhook(options: { secret: string; blocked
     return send(res, 200, answer);
   };
 
-  const server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const fake = await startLoopbackFake<WebhookCall>(handle, {
+    describe: (request) => ({
+      ...request,
+      signed: verifyWebhook(request.body, header(request, 'x-warden-signature') ?? '', options.secret),
+    }),
+  });
   return {
-    url: `http://127.0.0.1:${port}/warden/containment`,
+    url: `${fake.origin}/warden/containment`,
     blocked,
-    requests,
-    setMode: (m) => {
-      mode = m;
-    },
-    close: async () => {
-      for (const res of held.splice(0)) res.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    requests: fake.requests,
+    setMode: fake.setMode,
+    close: fake.close,
   };
 }

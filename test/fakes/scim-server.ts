@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { sendJson, startLoopbackFake, type FakeMode, type LoggedRequest } from './loopback-fake';
 
-/** 'down' answers 503 to everything; 'hang' never answers (until close). */
-export type FakeMode = 'ok' | 'down' | 'hang';
-
-export interface LoggedRequest {
-  method: string;
-  /** As sent (path and query, still encoded). */
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+export type { FakeMode, LoggedRequest } from './loopback-fake';
 
 export interface ScimUser {
   id: string;
@@ -48,10 +40,7 @@ export async function startScimServer(options: {
   users?: { userName: string; active?: boolean }[];
 }): Promise<FakeScimServer> {
   const users = new Map<string, ScimUser>();
-  const requests: LoggedRequest[] = [];
   const filters: string[] = [];
-  const held: ServerResponse[] = [];
-  let mode: FakeMode = 'ok';
 
   const addUser = (userName: string, active = true): ScimUser => {
     const user = { id: randomUUID(), userName, active };
@@ -61,23 +50,14 @@ export async function startScimServer(options: {
   for (const u of options.users ?? []) addUser(u.userName, u.active ?? true);
   const resource = (u: ScimUser) => ({ schemas: [USER], id: u.id, userName: u.userName, active: u.active, meta: { resourceType: 'User' } });
 
-  const send = (res: ServerResponse, status: number, body?: unknown) => {
-    res.statusCode = status;
-    if (body !== undefined) res.setHeader('content-type', SCIM_JSON);
-    res.end(body === undefined ? undefined : JSON.stringify(body));
-  };
+  const send = (res: ServerResponse, status: number, body?: unknown) => sendJson(res, status, body, SCIM_JSON);
   const error = (res: ServerResponse, status: number, detail: string, scimType?: string) =>
     send(res, status, { schemas: [ERROR], status: String(status), detail, ...(scimType ? { scimType } : {}) });
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-    if (mode === 'hang') return void held.push(res);
-    if (mode === 'down') return error(res, 503, 'down for maintenance');
+  const handle = (req: LoggedRequest, res: ServerResponse) => {
     if (req.headers.authorization !== `Bearer ${options.token}`) return error(res, 401, 'bad token');
 
-    const url = new URL(req.url ?? '/', 'http://fake');
+    const url = new URL(req.url, 'http://fake');
     const [, scim, v2, collection, id, ...rest] = url.pathname.split('/');
     if (scim !== 'scim' || v2 !== 'v2' || collection !== 'Users' || rest.length > 0) return error(res, 404, 'no such endpoint');
 
@@ -109,7 +89,7 @@ export async function startScimServer(options: {
     if (req.method !== 'PATCH') return error(res, 405, 'method not allowed');
     let patch: { schemas?: string[]; Operations?: { op?: string; path?: string; value?: unknown }[] };
     try {
-      patch = JSON.parse(body) as typeof patch;
+      patch = JSON.parse(req.body) as typeof patch;
     } catch {
       return error(res, 400, 'body is not JSON', 'invalidSyntax');
     }
@@ -123,23 +103,15 @@ export async function startScimServer(options: {
     return send(res, 200, resource(user));
   };
 
-  const server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const fake = await startLoopbackFake(handle, { down: (res) => error(res, 503, 'down for maintenance') });
   return {
-    url: `http://127.0.0.1:${port}/scim/v2`,
+    url: `${fake.origin}/scim/v2`,
     users,
-    requests,
+    requests: fake.requests,
     filters,
     addUser,
     user: (userName) => [...users.values()].find((u) => u.userName === userName),
-    setMode: (m) => {
-      mode = m;
-    },
-    close: async () => {
-      for (const res of held.splice(0)) res.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    setMode: fake.setMode,
+    close: fake.close,
   };
 }

@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
 import { IngestModule } from './ingest/ingest.module';
 import { IntegrationsModule } from './integrations/integrations.module';
+import { IntegrationsApiModule } from './integrations/integrations-api.module';
 import { CorrelationModule } from './correlation/correlation.module';
 import { TemporalClientModule } from './temporal/temporal-client.module';
 import { TasksApiModule } from './tasks/tasks-api.module';
@@ -31,6 +32,7 @@ export class AppModule {
         TasksApiModule,
         AnalystsApiModule,
         PlaybooksApiModule,
+        IntegrationsApiModule,
       ],
     };
   }

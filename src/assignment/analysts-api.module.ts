@@ -5,5 +5,10 @@ import { AnalystsService } from './analysts.service';
 import { AssignmentModule } from './assignment.module';
 
 /** The analysts API, in the api only (the worker loads AssignmentModule without it). */
-@Module({ imports: [AssignmentModule, AuditModule], controllers: [AnalystsController], providers: [AnalystsService] })
+@Module({
+  imports: [AssignmentModule, AuditModule],
+  controllers: [AnalystsController],
+  providers: [AnalystsService],
+  exports: [AnalystsService],
+})
 export class AnalystsApiModule {}

@@ -67,6 +67,13 @@ const analystSchema = z
     out_of_office: z.array(absenceSchema).default([]),
     /** Reads date-only out_of_office entries; defaults to working_hours.timezone. */
     timezone: timeZone.optional(),
+    /** Their Slack user id (U…): their buttons and slash commands act as them, executives get DMs. */
+    slack: z
+      .string()
+      .regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack user id (U…)')
+      .optional(),
+    /** Their Jira account id: the issue's assignee, and their Jira changes act as them. */
+    jira: z.string().min(1).max(128).optional(),
   })
   .strict();
 
@@ -162,6 +169,15 @@ export const assignmentFileSchema = z
       (i) => ['analysts', i, 'id'],
       'analyst id',
     );
+    for (const id of ['slack', 'jira'] as const) {
+      const mapped = file.analysts.flatMap((a, i) => (a[id] === undefined ? [] : [{ i, value: a[id] }]));
+      duplicates(
+        mapped,
+        (m) => m.value,
+        (k) => ['analysts', mapped[k].i, id],
+        `${id === 'slack' ? 'Slack user' : 'Jira account'} id`,
+      );
+    }
     duplicates(
       file.on_call.rotations,
       (r) => r.name,

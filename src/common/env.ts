@@ -61,6 +61,25 @@ export const envSchema = z
     /** A notice still failing this long after it was recorded is marked failed and retried no more. */
     NOTIFY_MAX_AGE_SECONDS: durationSeconds.default(3600),
     NOTIFY_MAX_BACKOFF_SECONDS: durationSeconds.default(300),
+    /** Where people open Warden: links in Slack messages and Jira issues. */
+    PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:3000'),
+    /** Slack is on when the bot token is set (config/integrations.yaml routes its channels). */
+    SLACK_BOT_TOKEN: z.string().min(1).optional(),
+    /** Verifies interactions and slash commands (v0 signatures); required with the token. */
+    SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+    SLACK_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://slack.com/api/'),
+    /** Interaction replies go only to response_url values under this prefix. */
+    SLACK_RESPONSE_URL_PREFIX: z.string().min(1).default('https://hooks.slack.com/'),
+    SLACK_TIMEOUT_SECONDS: durationSeconds.default(10),
+    /** Jira Cloud is on when the base URL is set; email and API token authenticate Warden's own account. */
+    JIRA_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    JIRA_EMAIL: z.string().min(1).optional(),
+    JIRA_API_TOKEN: z.string().min(1).optional(),
+    /** Verifies Jira's webhook (X-Hub-Signature HMAC, or ?secret=); required with the base URL. */
+    JIRA_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Warden's own Jira account id; read from /myself when unset. Its changes never come back. */
+    JIRA_ACCOUNT_ID: z.string().min(1).optional(),
+    JIRA_TIMEOUT_SECONDS: durationSeconds.default(10),
     WARDEN_CONFIG_DIR: z.string().min(1).default('config'),
     HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
     SHUTDOWN_TIMEOUT_SECONDS: durationSeconds.default(10),
@@ -75,6 +94,14 @@ export const envSchema = z
     }
     if (env.NOTIFY_WEBHOOK_URL && !env.NOTIFY_WEBHOOK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['NOTIFY_WEBHOOK_SECRET'], message: 'is required when NOTIFY_WEBHOOK_URL is set' });
+    }
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required when SLACK_BOT_TOKEN is set' });
+    }
+    if (env.JIRA_BASE_URL) {
+      for (const v of ['JIRA_EMAIL', 'JIRA_API_TOKEN', 'JIRA_WEBHOOK_SECRET'] as const) {
+        if (!env[v]) ctx.addIssue({ code: 'custom', path: [v], message: 'is required when JIRA_BASE_URL is set' });
+      }
     }
   });
 

@@ -3,6 +3,7 @@ import { ASSIGNMENT_CONFIG } from '../assignment/assignment.schema';
 import { ENV, Env } from '../common/env';
 import { RULES } from '../correlation/rules.schema';
 import { CONTAINMENT_CONFIG } from '../integrations/containment/containment.schema';
+import { INTEGRATIONS_FILE } from '../integrations/integrations.schema';
 import { PLAYBOOKS } from '../playbooks/playbook';
 import { FORMAT_TABLES } from '../ingest/normalizers';
 import { SLA_CONFIG } from '../tasks/sla.schema';
@@ -31,8 +32,9 @@ export class ConfigModule {
         { provide: SLA_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.sla },
         { provide: PLAYBOOKS, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.playbooks },
         { provide: CONTAINMENT_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.containment },
+        { provide: INTEGRATIONS_FILE, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.integrations },
       ],
-      exports: [ENV, RULES, FORMAT_TABLES, ASSIGNMENT_CONFIG, SLA_CONFIG, PLAYBOOKS, CONTAINMENT_CONFIG],
+      exports: [ENV, RULES, FORMAT_TABLES, ASSIGNMENT_CONFIG, SLA_CONFIG, PLAYBOOKS, CONTAINMENT_CONFIG, INTEGRATIONS_FILE],
     };
   }
 }

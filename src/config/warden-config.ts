@@ -8,6 +8,7 @@ import { formatTablesSchema } from '../ingest/normalizers';
 import { slaFileSchema } from '../tasks/sla.schema';
 import { ConfigError, ConfigProblem, formatPath, loadYamlFile } from '../common/config-files';
 import { containmentFileSchema, type ContainmentConfig } from '../integrations/containment/containment.schema';
+import { integrationsFileSchema, type IntegrationsFile } from '../integrations/integrations.schema';
 import type { LoadedPlaybook } from '../playbooks/playbook';
 import { loadPlaybookFile, playbookNameOf } from '../playbooks/playbook.schema';
 
@@ -19,6 +20,7 @@ export interface WardenConfig {
   /** By name (the file name without .yaml). */
   playbooks: Record<string, LoadedPlaybook>;
   containment: ContainmentConfig;
+  integrations: IntegrationsFile;
 }
 
 /** Loads and validates every file under the config directory, reporting all problems together. */
@@ -41,6 +43,7 @@ export function loadWardenConfig(dir: string): WardenConfig {
     assignment: attempt(() => loadYamlFile(join(dir, 'assignment.yaml'), assignmentFileSchema), assignmentFileSchema.parse({})),
     sla: attempt(() => loadYamlFile(join(dir, 'sla.yaml'), slaFileSchema), slaFileSchema.parse({})),
     containment: attempt(() => loadYamlFile(join(dir, 'containment.yaml'), containmentFileSchema), containmentFileSchema.parse({})),
+    integrations: attempt(() => loadYamlFile(join(dir, 'integrations.yaml'), integrationsFileSchema), integrationsFileSchema.parse({})),
     playbooks: {},
   };
   const playbookDir = join(dir, 'playbooks');

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { CorrelationService } from './correlation.service';
 import { IncidentsModule } from './incidents.module';
@@ -7,7 +8,7 @@ import { SilencesService } from './silences.service';
 
 /** The api side of alerts and incidents: the ingest transaction and silences. */
 @Module({
-  imports: [OutboxModule, IncidentsModule],
+  imports: [OutboxModule, IncidentsModule, NotificationsModule],
   controllers: [SilencesController],
   providers: [CorrelationService, SilencesService],
   exports: [CorrelationService],

@@ -5,6 +5,7 @@ import type { Pool, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import { pgPool } from '../database/pg';
 import type { Priority, SecurityAlert } from '../domain';
+import { NotificationsService } from '../notifications/notifications.service';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
 import type { ChangeSet, Snapshot } from './engine';
 import { IngestInterrupted, IngestPath, type IngestStore, type Resolved } from './ingest-path';
@@ -27,6 +28,8 @@ class PgIngestStore implements IngestStore {
   constructor(
     private readonly pool: Pool,
     private readonly outbox: OutboxDispatcher,
+    /** Tells the channels (Slack thread, Jira issue) which incidents alerts joined, after the commit. */
+    private readonly alertsAdded: (incidentIds: string[]) => Promise<void>,
   ) {}
 
   newId = randomUUID;
@@ -44,6 +47,9 @@ class PgIngestStore implements IngestStore {
       }
       await client.query(writeAndCommitSql(changes, now));
       if (changes.outbox.length > 0) this.outbox.nudge();
+      // Batched incidents have no thread or ticket of their own: their digest task does.
+      const joined = [...changes.updated.values()].filter((u) => u.incident.action !== 'batch').map((u) => u.incident.id);
+      if (joined.length > 0) await this.alertsAdded(joined);
       return value;
     } catch (err) {
       // A connection that cannot even roll back is destroyed rather than returned to the pool.
@@ -86,8 +92,18 @@ export class CorrelationService {
   private readonly logger = new Logger(CorrelationService.name);
   private readonly path: IngestPath;
 
-  constructor(@InjectDataSource() dataSource: DataSource, @Inject(RULES) rules: RulesFile, outbox: OutboxDispatcher) {
-    this.path = new IngestPath(new PgIngestStore(pgPool(dataSource), outbox), rules, (index, err) =>
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    @Inject(RULES) rules: RulesFile,
+    outbox: OutboxDispatcher,
+    notifications: NotificationsService,
+  ) {
+    // The alerts are committed by then: a channel update that cannot be recorded is logged, never a failed ingest.
+    const alertsAdded = (ids: string[]) =>
+      notifications
+        .alertsAdded(ids)
+        .catch((err: Error) => this.logger.warn(`channel update for ${ids.length} incidents not recorded: ${err.message}`));
+    this.path = new IngestPath(new PgIngestStore(pgPool(dataSource), outbox, alertsAdded), rules, (index, err) =>
       this.logger.warn(`item ${index} refused by the database (${(err as { code?: string }).code ?? '?'}): ${err.message}`),
     );
   }

@@ -24,6 +24,20 @@ export function parseNdjson(text: string): NdjsonBody {
   return new NdjsonBody(lines);
 }
 
+const FORM = 'application/x-www-form-urlencoded';
+
+/** Slack's forms are small; an interaction payload stays well under this. */
+const MAX_FORM_BYTES = 256 * 1024;
+
+/** The body as it arrived, for the integrations that verify a signature over it (Slack, Jira). */
+export interface RawBodyRequest {
+  rawBody?: string;
+}
+
+const keepRaw = (req: object, text: string) => {
+  (req as RawBodyRequest).rawBody = text;
+};
+
 const badRequest = (message: string) => Object.assign(new Error(message), { statusCode: 400 });
 
 /**
@@ -32,14 +46,24 @@ const badRequest = (message: string) => Object.assign(new Error(message), { stat
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (req, body, done) => {
     const text = body as string;
+    keepRaw(req, text);
     if (text.trim() === '') return done(badRequest('the request body is empty'), undefined);
     try {
       done(null, JSON.parse(text));
     } catch (err) {
       done(badRequest(`malformed JSON: ${(err as Error).message}`), undefined);
     }
+  });
+  // Slack's interactions and slash commands; their signature covers the raw text.
+  fastify.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (req, body, done) => {
+    // Only Slack's routes take forms; everywhere else a form is the 415 it was before.
+    if (!req.url.startsWith('/v1/integrations/slack/'))
+      return done(Object.assign(new Error(`Unsupported Media Type: ${FORM}`), { statusCode: 415 }), undefined);
+    const text = body as string;
+    keepRaw(req, text);
+    done(null, Object.fromEntries(new URLSearchParams(text)));
   });
   fastify.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => {
     done(null, parseNdjson(body as string));

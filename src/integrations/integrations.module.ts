@@ -1,20 +1,86 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
+import { ASSIGNMENT_CONFIG, type AssignmentConfig } from '../assignment/assignment.schema';
+import { RosterIds } from '../assignment/roster-ids';
 import { ENV, type Env } from '../common/env';
+import { CHANNEL_SUBSCRIPTIONS, subscriptions, type ChannelSubscription } from '../notifications/channels';
 import { LogNotifier } from '../notifications/log.notifier';
 import { NOTIFIERS, Notifier } from '../notifications/notifier';
+import {
+  INTEGRATIONS_CONFIG,
+  INTEGRATIONS_FILE,
+  integrationsConfig,
+  type IntegrationsConfig,
+  type IntegrationsFile,
+} from './integrations.schema';
+import { WebClient } from '@slack/web-api';
+import { Version3Client } from 'jira.js';
+import { JIRA_CLIENT, JiraChannel, type JiraClient } from './jira/jira.channel';
+import { IntegrationLinks } from './links';
+import { SlackChannel } from './slack/slack.channel';
+import { ANALYST_NAMES, SnapshotReader } from './snapshot';
 import { WebhookNotifier } from './webhook/webhook.notifier';
 
+/** Slack's client, retrying nothing itself: the delivery path retries, no sooner than Retry-After. */
+const slackClient = (env: Env) =>
+  new WebClient(env.SLACK_BOT_TOKEN, {
+    slackApiUrl: env.SLACK_API_URL,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: env.SLACK_TIMEOUT_SECONDS * 1000,
+  });
+
+/** Jira Cloud's REST v3 client as Warden's own account (basic auth with an API token). */
+const jiraClient = (env: Env) =>
+  new Version3Client({
+    host: env.JIRA_BASE_URL!,
+    authentication: { basic: { email: env.JIRA_EMAIL!, apiToken: env.JIRA_API_TOKEN! } },
+    baseRequestConfig: { timeout: env.JIRA_TIMEOUT_SECONDS * 1000 },
+  });
+
+/** Whether each channel is configured; the one place that decides it, for both processes. */
+export const channelsEnabled = (env: Env, config: IntegrationsConfig) => ({
+  webhook: Boolean(env.NOTIFY_WEBHOOK_URL),
+  slack: Boolean(env.SLACK_BOT_TOKEN),
+  jira: Boolean(env.JIRA_BASE_URL),
+  webhooks: config.webhooks,
+});
+
 /**
- * The channels notifications go out on: the log always, the signed webhook when
- * configured. Notifications defines the Notifier port; this module plugs the channels in.
+ * The channels notifications go out on: the log always; the signed webhook, Slack, Jira and
+ * the per-event webhooks when configured, each announced once in the log, on or off.
+ * Notifications defines the Notifier port and the subscriptions; this module plugs the channels in.
  */
 @Global()
 @Module({
   providers: [
     {
+      provide: INTEGRATIONS_CONFIG,
+      inject: [INTEGRATIONS_FILE, ENV],
+      useFactory: (file: IntegrationsFile, env: Env) => integrationsConfig(file, env.PUBLIC_URL, process.env),
+    },
+    {
+      provide: CHANNEL_SUBSCRIPTIONS,
+      inject: [ENV, INTEGRATIONS_CONFIG],
+      useFactory: (env: Env, config: IntegrationsConfig): ChannelSubscription[] => subscriptions(channelsEnabled(env, config)),
+    },
+    { provide: RosterIds, inject: [ASSIGNMENT_CONFIG], useFactory: (c: AssignmentConfig) => new RosterIds(c) },
+    { provide: ANALYST_NAMES, useExisting: RosterIds },
+    IntegrationLinks,
+    SnapshotReader,
+    /** null when Jira is off. */
+    { provide: JIRA_CLIENT, inject: [ENV], useFactory: (env: Env): JiraClient | null => (env.JIRA_BASE_URL ? jiraClient(env) : null) },
+    {
       provide: NOTIFIERS,
-      inject: [ENV],
-      useFactory: (env: Env): Notifier[] => {
+      inject: [ENV, INTEGRATIONS_CONFIG, SnapshotReader, IntegrationLinks, RosterIds, JIRA_CLIENT],
+      useFactory: (
+        env: Env,
+        config: IntegrationsConfig,
+        snapshots: SnapshotReader,
+        links: IntegrationLinks,
+        roster: RosterIds,
+        jira: JiraClient | null,
+      ): Notifier[] => {
+        const logger = new Logger('channels');
         const notifiers: Notifier[] = [new LogNotifier()];
         if (env.NOTIFY_WEBHOOK_URL) {
           notifiers.push(
@@ -25,10 +91,28 @@ import { WebhookNotifier } from './webhook/webhook.notifier';
             }),
           );
         }
+        if (env.SLACK_BOT_TOKEN) {
+          notifiers.push(new SlackChannel(slackClient(env), snapshots, links, config, roster));
+          logger.log(`Slack: on (${env.SLACK_API_URL}, default channel ${config.slack.channel})`);
+        } else logger.log('Slack: off (SLACK_BOT_TOKEN is not set)');
+        if (jira) {
+          notifiers.push(new JiraChannel(jira, snapshots, links, config, roster));
+          logger.log(`Jira: on (${env.JIRA_BASE_URL}, project ${config.jira.project})`);
+        } else logger.log('Jira: off (JIRA_BASE_URL is not set)');
+        for (const w of config.webhooks) {
+          notifiers.push(
+            new WebhookNotifier({
+              name: `webhook:${w.name}`,
+              url: w.url,
+              secret: w.secret,
+              timeoutMs: env.NOTIFY_WEBHOOK_TIMEOUT_SECONDS * 1000,
+            }),
+          );
+        }
         return notifiers;
       },
     },
   ],
-  exports: [NOTIFIERS],
+  exports: [NOTIFIERS, CHANNEL_SUBSCRIPTIONS, INTEGRATIONS_CONFIG, RosterIds, IntegrationLinks, SnapshotReader, JIRA_CLIENT],
 })
 export class IntegrationsModule {}

@@ -12,6 +12,8 @@ import { NotificationsService } from './notifications.service';
 
 interface LeasedRow {
   id: string;
+  channel: string;
+  generation: number;
   key: string;
   kind: string;
   task_id: string | null;
@@ -28,8 +30,8 @@ const CONCURRENCY = 8;
 export const noticeBackoffSeconds = (attempts: number, maxSeconds: number): number => Math.min(maxSeconds, 2 ** Math.max(1, attempts));
 
 /**
- * Delivers recorded notices to every channel, in the worker, beside the incident workflows:
- * a slow or dead channel delays its own notices and never a workflow. Notices are leased
+ * Delivers each channel's recorded notices, in the worker, beside the incident workflows:
+ * a slow or dead channel delays its own rows, never another channel's nor a workflow. Notices are leased
  * with FOR UPDATE SKIP LOCKED, so any number of workers share them; a failure backs off
  * (no sooner than the channel's Retry-After), and a notice still failing NOTIFY_MAX_AGE_SECONDS
  * after it was recorded (or re-driven) is marked failed. A permanent failure (the channel
@@ -41,14 +43,16 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   private readonly loop: PollLoop;
   /** The driver's pool: an UPDATE … RETURNING answers its rows (TypeORM's query wraps them). */
   private readonly pool: Pool;
+  private readonly byName: Map<string, Notifier>;
 
   constructor(
     @InjectDataSource() dataSource: DataSource,
-    @Inject(NOTIFIERS) private readonly notifiers: Notifier[],
+    @Inject(NOTIFIERS) notifiers: Notifier[],
     @Inject(ENV) private readonly env: Env,
     notifications: NotificationsService,
   ) {
     this.pool = pgPool(dataSource);
+    this.byName = new Map(notifiers.map((n) => [n.name, n]));
     this.loop = new PollLoop(() => this.tick(), env.NOTIFY_POLL_INTERVAL_MS);
     notifications.onRecorded(() => this.loop.nudge());
   }
@@ -69,18 +73,23 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     }
   }
 
-  /** Leases a batch, delivers it task by task, and returns how many it leased. */
+  /**
+   * Leases a batch of the configured channels' rows, delivers it channel and task by task, and
+   * returns how many it leased. Rows of a channel no longer configured wait for it.
+   */
   async deliverBatch(): Promise<number> {
     const { rows } = await this.pool.query<LeasedRow>(
       `UPDATE notifications SET available_at = now() + make_interval(secs => $2)
         WHERE id IN (SELECT id FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL AND available_at <= now()
+                        AND channel = ANY($3::text[])
                       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, key, kind, task_id, incident_id, recipients, payload`,
-      [BATCH, this.env.NOTIFY_LEASE_SECONDS],
+        RETURNING id, channel, generation, key, kind, task_id, incident_id, recipients, payload`,
+      [BATCH, this.env.NOTIFY_LEASE_SECONDS, [...this.byName.keys()]],
     );
     const byTask = new Map<string, LeasedRow[]>();
     for (const row of rows.sort((a, b) => Number(a.id) - Number(b.id))) {
-      const group = row.task_id ?? `notice-${row.id}`;
+      // One incident's thread and one task's issue take their changes in order.
+      const group = `${row.channel}:${row.task_id ?? row.incident_id ?? `notice-${row.id}`}`;
       if (!byTask.has(group)) byTask.set(group, []);
       byTask.get(group)!.push(row);
     }
@@ -108,7 +117,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
 
   private async deliver(row: LeasedRow): Promise<'sent' | 'retry' | 'failed'> {
     const notice: OutgoingNotification = {
-      key: row.key,
+      // A reopened coalesced row is a new delivery: its channel must not take it for a repeat of the first.
+      key: row.generation > 0 ? `${row.key}:${row.generation}` : row.key,
       kind: row.kind,
       recipients: row.recipients,
       taskId: row.task_id,
@@ -116,7 +126,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       ...row.payload,
     };
     try {
-      for (const notifier of this.notifiers) await notifier.send(notice);
+      await this.byName.get(row.channel)!.send(notice);
     } catch (err) {
       const { message, permanent, retryAfterSeconds } = deliveryFailure(err);
       // The age counts from the last re-drive, so a re-driven notice gets its full time again.
@@ -133,16 +143,22 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       this.logger.warn(`notice ${row.key} ${verdict === 'failed' ? 'failed for good' : 'will be retried'}: ${message}`);
       return verdict;
     }
-    await this.sent.submit(row.id);
+    await this.sent.submit(row);
     return 'sent';
   }
 
-  /** Deliveries that finish together are marked sent in one statement. */
-  private readonly sent = new Batcher<string, void>(async (ids) => {
+  /**
+   * Deliveries that finish together are marked sent in one statement. A row reopened while in
+   * flight (a later generation) is not: it goes again at once, with the later change.
+   */
+  private readonly sent = new Batcher<LeasedRow, void>(async (rows) => {
     await this.pool.query(
-      `UPDATE notifications SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE id = ANY($1::bigint[])`,
-      [ids],
+      `UPDATE notifications n SET attempts = n.attempts + 1, last_error = NULL,
+              sent_at = CASE WHEN n.generation = d.generation THEN now() END,
+              available_at = CASE WHEN n.generation = d.generation THEN n.available_at ELSE now() END
+         FROM unnest($1::bigint[], $2::int[]) d (id, generation) WHERE n.id = d.id`,
+      [rows.map((r) => r.id), rows.map((r) => r.generation)],
     );
-    return ids.map(() => undefined);
+    return rows.map(() => undefined);
   }, BATCH);
 }

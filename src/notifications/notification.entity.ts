@@ -1,7 +1,11 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One notice per workflow step, keyed so a retried step never notifies twice. */
+/**
+ * One delivery of a notice to one channel: each workflow step's notice is keyed so a retried step never
+ * notifies twice, and recorded once per channel, so a dead channel delays only its own rows.
+ */
 @Entity({ name: 'notifications' })
+@Index('UQ_notifications_channel_key', ['channel', 'key'], { unique: true })
 @Index('IDX_notifications_pending', ['availableAt'], { where: 'sent_at IS NULL AND failed_at IS NULL' })
 /** Failed notices are few: /health counts them and `warden notices redrive` finds them through this. */
 @Index('IDX_notifications_failed', ['failedAt'], { where: 'failed_at IS NOT NULL' })
@@ -11,11 +15,18 @@ export class Notification {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
 
-  @Index('UQ_notifications_key', { unique: true })
   @Column({ type: 'text' })
   key: string;
 
-  /** assigned, unassigned, critical, escalation, sla_breach, digest */
+  /** `log`, `webhook`, `slack`, `jira`, or `webhook:<name>` (src/notifications/channels.ts). */
+  @Column({ type: 'text', default: 'log' })
+  channel: string;
+
+  /** Bumped when a coalesced row is reopened by a later change; it is sent only for the generation delivered. */
+  @Column({ type: 'integer', default: 0 })
+  generation: number;
+
+  /** The notice kinds and state events of src/notifications/channels.ts. */
   @Column({ type: 'text' })
   kind: string;
 

@@ -7,6 +7,8 @@ import { assertAllowed } from '../auth/access.service';
 import { mayDecideApproval } from '../auth/access';
 import { actorOf, type Principal } from '../auth/principal';
 import { ProblemException } from '../common/problem';
+import type { ChangeOrigin } from '../notifications/channels';
+import { NotificationsService } from '../notifications/notifications.service';
 import { enqueue } from '../outbox/outbox';
 import type { ApprovalStatus } from './runs.service';
 
@@ -73,6 +75,7 @@ export class ApprovalsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(ASSIGNMENT_CONFIG) private readonly assignment: AssignmentConfig,
     private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
   ) {}
 
   async list(filter: { status?: ApprovalStatus; incidentId?: string; limit: number }): Promise<ApprovalView[]> {
@@ -89,8 +92,14 @@ export class ApprovalsService {
    * decided or past its deadline. The decision, its audit entry and the outbox row that wakes
    * the workflow commit together.
    */
-  async decide(id: string, principal: Principal, decision: 'approve' | 'deny', reason: string): Promise<ApprovalView> {
-    return this.dataSource.transaction(async (m) => {
+  async decide(
+    id: string,
+    principal: Principal,
+    decision: 'approve' | 'deny',
+    reason: string,
+    options: { origin?: ChangeOrigin } = {},
+  ): Promise<ApprovalView> {
+    const decided = await this.dataSource.transaction(async (m) => {
       const [row] = await m.query<(ApprovalRow & { caller_role: string | null; overdue: boolean })[]>(
         `${SELECT.replace('SELECT a.id', 'SELECT (SELECT x.role FROM analysts x WHERE x.id = $2 AND x.in_roster) AS caller_role, a.deadline <= now() AS overdue, a.id')}
           WHERE a.id = $1 FOR UPDATE OF a`,
@@ -139,7 +148,22 @@ export class ApprovalsService {
           payload: { runId: row.run_id, approvalId: id, stepId: row.step_id, status, by: actor },
         },
       ]);
+      await this.notifications.record(
+        {
+          key: `approval:${id}:decided`,
+          kind: 'approval.decided',
+          recipients: [],
+          taskId: null,
+          incidentId: row.incident_id,
+          title: `${status === 'approved' ? 'Approved' : 'Denied'} by ${actor}: ${row.step_id}`,
+          text: reason,
+          data: { approvalId: id, decision: status, decidedBy: actor, reason, stepId: row.step_id },
+        },
+        { origin: options.origin, m },
+      );
       return view({ ...row, status, decided_by: actor, reason, decided_at: new Date() });
     });
+    this.notifications.told();
+    return decided;
   }
 }

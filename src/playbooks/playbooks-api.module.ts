@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AssignmentModule } from '../assignment/assignment.module';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { ApprovalsController } from './approvals.controller';
 import { ApprovalsService } from './approvals.service';
 import { EvidenceApiModule } from './evidence.controller';
@@ -9,8 +10,9 @@ import { PlaybooksController } from './playbooks.controller';
 
 /** The approvals, dry-run and evidence REST, in the api only. */
 @Module({
-  imports: [AuthModule, AuditModule, AssignmentModule, EvidenceApiModule],
+  imports: [AuthModule, AuditModule, AssignmentModule, NotificationsModule, EvidenceApiModule],
   controllers: [ApprovalsController, PlaybooksController],
   providers: [ApprovalsService],
+  exports: [ApprovalsService],
 })
 export class PlaybooksApiModule {}

@@ -89,6 +89,7 @@ interface AlertSummaryRow {
 /** A notice of one of the incident's tasks (read here for the incident detail; notifications owns the table). */
 interface NoticeRow {
   key: string;
+  channel: string;
   kind: string;
   task_id: string | null;
   recipients: string[];
@@ -254,7 +255,7 @@ export class TaskQueriesService {
         ...playbooks.approvals.map((a) => a.id),
       ]),
       this.dataSource.query<NoticeRow[]>(
-        `SELECT key, kind, task_id, recipients, attempts, last_error, created_at, sent_at, failed_at FROM notifications
+        `SELECT key, channel, kind, task_id, recipients, attempts, last_error, created_at, sent_at, failed_at FROM notifications
           WHERE task_id = ANY($1::uuid[]) OR (task_id IS NULL AND incident_id = $2) ORDER BY id`,
         [tasks.map((t) => t.id), incidentId],
       ),
@@ -296,6 +297,7 @@ export class TaskQueriesService {
       failedNotices: notices.filter((n) => n.failed_at !== null).length,
       notices: notices.map((n) => ({
         key: n.key,
+        channel: n.channel,
         kind: n.kind,
         taskId: n.task_id,
         recipients: n.recipients,

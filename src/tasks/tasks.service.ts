@@ -8,6 +8,8 @@ import { ProblemException } from '../common/problem';
 import { IncidentsService } from '../correlation/incidents.service';
 import { isMoreUrgent, isOpenTask, isUnacknowledgedTask, type Disposition, type OutboxKind, type Priority } from '../domain';
 import { enqueue } from '../outbox/outbox';
+import type { ChangeOrigin } from '../notifications/channels';
+import { NotificationsService } from '../notifications/notifications.service';
 import { closeRuns } from '../playbooks/run-closures';
 import { checklistFor } from './checklists';
 import { SLA_CONFIG, type SlaConfig } from './sla.schema';
@@ -32,7 +34,27 @@ export class TasksService {
     private readonly assignment: AssignmentService,
     private readonly incidents: IncidentsService,
     private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
   ) {}
+
+  /**
+   * Tells the channels that follow tasks (Slack thread, Jira issue, webhooks) in the action's own
+   * transaction; `origin`, the channel the action came from, is not told back.
+   */
+  private async event(
+    m: EntityManager,
+    task: TaskView,
+    kind: 'task.acknowledged' | 'task.resolved' | 'task.commented',
+    key: string,
+    title: string,
+    data: Record<string, unknown>,
+    origin: ChangeOrigin | undefined,
+  ): Promise<void> {
+    await this.notifications.record(
+      { key: `task-${task.id}:${key}`, kind, recipients: [], taskId: task.id, incidentId: task.incidentId, title, text: task.title, data },
+      { origin, m },
+    );
+  }
 
   async get(taskId: string, m: EntityManager = this.dataSource.manager): Promise<TaskView> {
     return toTaskView(await readTask(m, taskId));
@@ -112,8 +134,8 @@ export class TasksService {
     });
   }
 
-  async acknowledge(taskId: string, actor: string): Promise<TaskView> {
-    return this.dataSource.transaction(async (m) => {
+  async acknowledge(taskId: string, actor: string, options: { origin?: ChangeOrigin } = {}): Promise<TaskView> {
+    const after = await this.dataSource.transaction(async (m) => {
       const before = await this.lock(taskId, m);
       if (isOpenTask(before.status) && !isUnacknowledgedTask(before.status)) return before; // a repeat changes nothing
       if (!isUnacknowledgedTask(before.status))
@@ -122,12 +144,21 @@ export class TasksService {
       if (before.incidentId) await this.incidents.acknowledge(m, before.incidentId);
       const after = await this.get(taskId, m);
       await this.changed(m, before, after, actor, 'task.acknowledged', 'acknowledged', { by: actor });
+      await this.event(m, after, 'task.acknowledged', 'acknowledged', `Acknowledged by ${actor}`, { by: actor }, options.origin);
       return after;
     });
+    this.notifications.told();
+    return after;
   }
 
   /** Resolves the task and, in the same transaction, gives the slot it frees to the head of the capacity queue. */
-  async resolve(taskId: string, actor: string, disposition: Disposition, resolution: string | null): Promise<TaskView> {
+  async resolve(
+    taskId: string,
+    actor: string,
+    disposition: Disposition,
+    resolution: string | null,
+    options: { origin?: ChangeOrigin } = {},
+  ): Promise<TaskView> {
     const { after, drained } = await this.dataSource.transaction(async (m) => {
       await this.assignment.lock(m);
       const before = await this.lock(taskId, m);
@@ -140,8 +171,18 @@ export class TasksService {
       if (before.incidentId) await closeRuns(m, before.incidentId, disposition);
       const after = await this.get(taskId, m);
       await this.changed(m, before, after, actor, 'task.resolved', 'resolved', { by: actor, disposition });
+      await this.event(
+        m,
+        after,
+        'task.resolved',
+        'resolved',
+        `Resolved as ${disposition} by ${actor}`,
+        { by: actor, disposition, resolution },
+        options.origin,
+      );
       return { after, drained: await this.assignment.drain(m) };
     });
+    this.notifications.told();
     this.assignment.notifyDigests(drained);
     return after;
   }
@@ -188,9 +229,9 @@ export class TasksService {
     return after;
   }
 
-  async comment(taskId: string, author: string, text: string) {
-    return this.dataSource.transaction(async (m) => {
-      await this.lock(taskId, m);
+  async comment(taskId: string, author: string, text: string, options: { origin?: ChangeOrigin } = {}) {
+    const comment = await this.dataSource.transaction(async (m) => {
+      const task = await this.lock(taskId, m);
       const [row] = await m.query<{ id: string; author: string; text: string; created_at: Date }[]>(
         `INSERT INTO task_comments (task_id, author, text) VALUES ($1, $2, $3) RETURNING id, author, text, created_at`,
         [taskId, author, text],
@@ -199,8 +240,19 @@ export class TasksService {
         { actor: author, action: 'task.commented', subjectType: 'task', subjectId: taskId, after: { commentId: String(row.id) } },
         m,
       );
+      await this.event(
+        m,
+        task,
+        'task.commented',
+        `comment:${row.id}`,
+        `Comment by ${author}`,
+        { author, text, origin: options.origin ?? null },
+        options.origin,
+      );
       return { id: String(row.id), taskId, author: row.author, text: row.text, createdAt: new Date(row.created_at).toISOString() };
     });
+    this.notifications.told();
+    return comment;
   }
 
   /** Closes a resolved task with its summary; the workflow's last step. */

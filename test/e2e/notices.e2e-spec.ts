@@ -66,7 +66,7 @@ describe('notices delivered beside the workflows', () => {
       ['breach:executive', false],
     ]);
     const [{ errors }] = await stack.db.query(
-      `SELECT array_agg(DISTINCT last_error) AS errors FROM notifications WHERE task_id = $1 AND attempts > 0`,
+      `SELECT array_agg(DISTINCT last_error) AS errors FROM notifications WHERE task_id = $1 AND channel = 'webhook' AND attempts > 0`,
       [task.id],
     );
     expect(errors).toEqual([expect.stringMatching(/answered 503$/)]);
@@ -92,7 +92,7 @@ describe('a notice the channel refuses', () => {
   const noticeRow = async (taskId: string) =>
     (
       await stack.db.query(
-        `SELECT key, attempts, last_error, sent_at IS NOT NULL AS sent, failed_at IS NOT NULL AS failed FROM notifications WHERE task_id = $1`,
+        `SELECT key, attempts, last_error, sent_at IS NOT NULL AS sent, failed_at IS NOT NULL AS failed FROM notifications WHERE task_id = $1 AND channel = 'webhook'`,
         [taskId],
       )
     )[0];
@@ -124,15 +124,18 @@ describe('a notice the channel refuses', () => {
     const detail = await analyst('GET', `/v1/incidents/${incidentId}`);
     expect(detail.status).toBe(200);
     expect(detail.body.failedNotices).toBe(1);
-    expect(detail.body.notices).toEqual([
+    // One row per channel: the log took it, the webhook refused it.
+    const webhookNotices = (body: { notices: { channel: string; failedAt: string | null }[] }) =>
+      body.notices.filter((n) => n.channel === 'webhook');
+    expect(webhookNotices(detail.body)).toEqual([
       expect.objectContaining({ key: failed.key, taskId: task.id, status: 'failed', attempts: 1, error: failed.last_error, sentAt: null }),
     ]);
-    expect(typeof detail.body.notices[0].failedAt).toBe('string');
+    expect(typeof webhookNotices(detail.body)[0].failedAt).toBe('string');
 
     // The receiver is fixed; the operator re-drives the incident's failed notices.
     stack.webhook.failWith(null);
     const redriven = await warden(stack.env.DATABASE_URL, 'notices', 'redrive', '--incident', incidentId);
-    expect(redriven.stdout.trim().split('\n')).toEqual([failed.key]);
+    expect(redriven.stdout.trim().split('\n')).toEqual([`${failed.key} (webhook)`]);
     expect(redriven.stderr).toContain('re-driven 1 failed notice(s)');
 
     const sent = await pollUntil(
@@ -143,7 +146,8 @@ describe('a notice the channel refuses', () => {
     expect(sent).toEqual({ key: failed.key, attempts: 2, last_error: null, sent: true, failed: false });
     // Sent notices are never leased again: one refusal and one delivery, and no more.
     expect(stack.webhook.answers(failed.key)).toEqual([400, 204]);
-    expect((await analyst('GET', `/v1/incidents/${incidentId}`)).body).toMatchObject({
+    const after = (await analyst('GET', `/v1/incidents/${incidentId}`)).body;
+    expect({ failedNotices: after.failedNotices, notices: webhookNotices(after) }).toMatchObject({
       failedNotices: 0,
       notices: [{ key: failed.key, status: 'sent', error: null, failedAt: null }],
     });
@@ -159,7 +163,7 @@ describe('a notice the channel refuses', () => {
         () =>
           stack.db.query(
             `SELECT key, attempts, failed_at IS NOT NULL AS failed, available_at >= now() + interval '100 seconds' AS waits
-               FROM notifications WHERE task_id = $1`,
+               FROM notifications WHERE task_id = $1 AND channel = 'webhook'`,
             [task.id],
           ),
         ([n]) => n?.attempts === 1,
@@ -201,9 +205,9 @@ describe('NotificationDispatcher', () => {
     const dispatcher = new NotificationDispatcher(db, [failing], env, new NotificationsService(db));
     const key = 'notice';
     await db.query(
-      `INSERT INTO notifications (key, kind, recipients, payload, created_at) VALUES
-        ($1 || ':fresh', 'test', '{}', '{"title":"t","text":"t","data":{}}', now()),
-        ($1 || ':old', 'test', '{}', '{"title":"t","text":"t","data":{}}', now() - interval '2 hours')`,
+      `INSERT INTO notifications (channel, key, kind, recipients, payload, created_at) VALUES
+        ('down', $1 || ':fresh', 'test', '{}', '{"title":"t","text":"t","data":{}}', now()),
+        ('down', $1 || ':old', 'test', '{}', '{"title":"t","text":"t","data":{}}', now() - interval '2 hours')`,
       [key],
     );
     expect(await dispatcher.deliverBatch()).toBe(2);
@@ -221,13 +225,13 @@ describe('NotificationDispatcher', () => {
   });
 
   /** One task's notices, in order; returns the incident they belong to. */
-  const insert = async (keys: string[], createdAgo = '0 seconds') => {
+  const insert = async (channel: string, keys: string[], createdAgo = '0 seconds') => {
     const incidentId = randomUUID();
     await db.query(
-      `INSERT INTO notifications (key, kind, task_id, incident_id, recipients, payload, created_at)
-       SELECT k, 'test', $2, $2, '{}', '{"title":"t","text":"t","data":{}}', now() - $3::interval
+      `INSERT INTO notifications (channel, key, kind, task_id, incident_id, recipients, payload, created_at)
+       SELECT $4, k, 'test', $2, $2, '{}', '{"title":"t","text":"t","data":{}}', now() - $3::interval
          FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n`,
-      [keys, incidentId, createdAgo],
+      [keys, incidentId, createdAgo, channel],
     );
     return incidentId;
   };
@@ -247,7 +251,7 @@ describe('NotificationDispatcher', () => {
       },
     };
     const dispatcher = new NotificationDispatcher(db, [channel], loadEnv(process.env), new NotificationsService(db));
-    await insert(['picky:refused', 'picky:next']);
+    await insert('picky', ['picky:refused', 'picky:next']);
     await dispatcher.deliverBatch();
     expect(await rowsOf('picky')).toEqual([
       { key: 'picky:refused', attempts: 1, last_error: 'answered 422', failed: true, sent: false },
@@ -261,7 +265,7 @@ describe('NotificationDispatcher', () => {
   it("waits at least the channel's Retry-After before the next attempt", async () => {
     const channel = { name: 'busy', send: () => Promise.reject(new DeliveryError('answered 429', false, 120)) };
     const dispatcher = new NotificationDispatcher(db, [channel], loadEnv(process.env), new NotificationsService(db));
-    await insert(['busy:one']);
+    await insert('busy', ['busy:one']);
     await dispatcher.deliverBatch();
     const [row] = await db.query(
       `SELECT failed_at IS NOT NULL AS failed, available_at >= now() + interval '110 seconds' AS waits FROM notifications WHERE key = 'busy:one'`,
@@ -279,9 +283,9 @@ describe('NotificationDispatcher', () => {
       notifications,
     );
     // Recorded two hours ago and failed for good since.
-    const incidentId = await insert(['aged:one'], '2 hours');
+    const incidentId = await insert('down', ['aged:one'], '2 hours');
     await db.query(`UPDATE notifications SET failed_at = now(), attempts = 5 WHERE key = 'aged:one'`);
-    expect(await notifications.redrive({ incidentId })).toEqual(['aged:one']);
+    expect(await notifications.redrive({ incidentId })).toEqual(['aged:one (down)']);
     await dispatcher.deliverBatch();
     // Older than the maximum age, yet one failure after the re-drive only backs it off.
     expect(await rowsOf('aged')).toEqual([{ key: 'aged:one', attempts: 6, last_error: 'still down', failed: false, sent: false }]);

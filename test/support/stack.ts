@@ -138,7 +138,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       );
     },
     async notifications(taskId) {
-      const rows = await db.query(`SELECT key, kind, recipients, sent_at FROM notifications WHERE task_id = $1 ORDER BY id`, [taskId]);
+      const rows = await db.query(
+        `SELECT key, kind, recipients, sent_at FROM notifications WHERE task_id = $1 AND channel = 'webhook' ORDER BY id`,
+        [taskId],
+      );
       return rows.map((r: any) => ({
         key: r.key.replace(`task-${taskId}:`, ''),
         kind: r.kind,

@@ -2,6 +2,8 @@ import { classifyStatus, DeliveryError, parseRetryAfter, type Notifier, type Out
 import { signWebhook } from './signature';
 
 export interface WebhookNotifierOptions {
+  /** `webhook` (NOTIFY_WEBHOOK_URL) or `webhook:<name>` (integrations.yaml). */
+  name?: string;
   url: string;
   secret: string;
   timeoutMs: number;
@@ -14,12 +16,13 @@ export interface WebhookNotifierOptions {
  * retried, no sooner than the receiver's Retry-After.
  */
 export class WebhookNotifier implements Notifier {
-  readonly name = 'webhook';
+  readonly name: string;
   /** Errors name the receiver by origin only: the path of a webhook URL is often its secret, and errors are shown on incidents. */
   private readonly origin: string;
 
   constructor(private readonly options: WebhookNotifierOptions) {
     this.origin = new URL(options.url).origin;
+    this.name = options.name ?? 'webhook';
   }
 
   async send(n: OutgoingNotification): Promise<void> {

@@ -1,0 +1,369 @@
+import type { KnownBlock } from '@slack/web-api';
+import type { OutgoingNotification } from '../../notifications/notifier';
+import type { IncidentSnapshot } from '../snapshot';
+import {
+  ACTIONS,
+  clip,
+  directMessage,
+  escapeMrkdwn,
+  eventReply,
+  incidentMessage,
+  RESOLVED_COLOUR,
+  SEVERITY_COLOURS,
+  SLACK_LIMITS,
+  slackDate,
+} from './blocks';
+
+const TASK_ID = '11111111-2222-4333-8444-555555555555';
+const APPROVAL_ID = '66666666-7777-4888-9999-aaaaaaaaaaaa';
+
+function snapshot(
+  over: { incident?: Partial<IncidentSnapshot['incident']>; task?: Partial<NonNullable<IncidentSnapshot['task']>> | null } = {},
+) {
+  const s: IncidentSnapshot = {
+    incident: {
+      id: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
+      title: 'SQL injection on shop',
+      severity: 'high',
+      priority: 'P2',
+      status: 'open',
+      types: ['sql_injection'],
+      sourceIp: '203.0.113.7',
+      user: 'mallory',
+      host: 'web-1',
+      alertCount: 3,
+      firstSeen: '2026-01-02T10:00:00.000Z',
+      lastSeen: '2026-01-02T10:05:00.000Z',
+      storm: null,
+      team: null,
+      ...over.incident,
+    },
+    task:
+      over.task === null
+        ? null
+        : {
+            id: TASK_ID,
+            status: 'assigned',
+            assigneeId: 'alice',
+            assigneeName: 'Alice Analyst',
+            ackDeadline: '2026-01-02T10:15:00.000Z',
+            resolveDeadline: '2026-01-02T14:00:00.000Z',
+            disposition: null,
+            checklist: [],
+            ...over.task,
+          },
+    alerts: [
+      {
+        id: 'a1',
+        type: 'sql_injection',
+        severity: 'high',
+        title: 'UNION SELECT in q',
+        sourceIp: '203.0.113.7',
+        destinationIp: null,
+        user: null,
+        host: 'web-1',
+        receivedAt: '2026-01-02T10:05:00.000Z',
+      },
+    ],
+    pendingApprovals: [],
+    links: { incident: 'https://warden.example/v1/incidents/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', jira: null },
+  };
+  return s;
+}
+
+const notice = (over: Partial<OutgoingNotification> = {}): OutgoingNotification => ({
+  key: 'k1',
+  kind: 'assigned',
+  recipients: [],
+  taskId: TASK_ID,
+  incidentId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
+  title: 'P2 task assigned to you: SQL injection on shop',
+  text: 'expertise in sql_injection',
+  data: {},
+  ...over,
+});
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Every text object in some blocks, with the limit Slack puts on it. */
+function texts(blocks: KnownBlock[]): { text: string; limit: number; where: string }[] {
+  const out: { text: string; limit: number; where: string }[] = [];
+  for (const b of blocks as unknown as Record<string, Json>[]) {
+    const t = b.text as { text: string } | undefined;
+    if (b.type === 'header' && t) out.push({ text: t.text, limit: SLACK_LIMITS.header, where: 'header' });
+    if (b.type === 'section' && t) out.push({ text: t.text, limit: SLACK_LIMITS.sectionText, where: 'section' });
+    for (const f of (b.fields as { text: string }[] | undefined) ?? [])
+      out.push({ text: f.text, limit: SLACK_LIMITS.field, where: 'field' });
+    for (const e of (b.elements as Record<string, Json>[] | undefined) ?? []) {
+      if (b.type === 'context') out.push({ text: e.text as string, limit: SLACK_LIMITS.sectionText, where: 'context' });
+      if (e.type === 'button') out.push({ text: (e.text as { text: string }).text, limit: SLACK_LIMITS.button, where: 'button' });
+    }
+  }
+  return out;
+}
+
+const allText = (m: { text: string; blocks: KnownBlock[] }) => [m.text, ...texts(m.blocks).map((t) => t.text)].join('\n');
+const top = (s: IncidentSnapshot) => {
+  const m = incidentMessage(s);
+  return { text: m.text, blocks: m.attachments[0].blocks };
+};
+const actionsOf = (blocks: KnownBlock[]) => blocks.filter((b) => b.type === 'actions') as unknown as { elements: Record<string, Json>[] }[];
+
+describe('escapeMrkdwn', () => {
+  it('escapes the three control characters', () => {
+    expect(escapeMrkdwn('a & <b> c')).toBe('a &amp; &lt;b&gt; c');
+  });
+});
+
+describe('clip', () => {
+  it('leaves short text alone', () => {
+    expect(clip('short', 10)).toBe('short');
+  });
+
+  it('cuts to the limit with an ellipsis', () => {
+    expect(clip('x'.repeat(20), 10)).toBe(`${'x'.repeat(9)}…`);
+  });
+
+  it('never cuts inside an entity', () => {
+    expect(clip(`${'x'.repeat(8)}&amp;yyyy`, 11)).toBe(`${'x'.repeat(8)}…`);
+  });
+
+  it('never leaves half of a <…> token', () => {
+    expect(clip('see <https://example.com/a|link> now', 12)).toBe('see …');
+  });
+
+  it('never splits a surrogate pair', () => {
+    expect(clip(`ab${'😀'.repeat(5)}`, 4)).toBe('ab…');
+  });
+});
+
+describe('slackDate', () => {
+  it('uses Slack date formatting with a UTC fallback', () => {
+    expect(slackDate('2026-01-02T10:15:00.000Z')).toBe('<!date^1767348900^{date_short_pretty} {time}|2026-01-02 10:15 UTC>');
+  });
+
+  it('shows a dash for no date', () => {
+    expect(slackDate(null)).toBe('—');
+  });
+
+  it('escapes a value that is not a date', () => {
+    expect(slackDate('<soon>')).toBe('&lt;soon&gt;');
+  });
+});
+
+describe('incidentMessage', () => {
+  it.each([
+    ['critical', SEVERITY_COLOURS.critical],
+    ['high', SEVERITY_COLOURS.high],
+    ['medium', SEVERITY_COLOURS.medium],
+    ['low', SEVERITY_COLOURS.low],
+  ] as const)('colours a %s incident %s', (severity, colour) => {
+    expect(incidentMessage(snapshot({ incident: { severity } })).attachments[0].color).toBe(colour);
+  });
+
+  it('colours a resolved incident green', () => {
+    expect(incidentMessage(snapshot({ task: { status: 'resolved', disposition: 'benign' } })).attachments[0].color).toBe(RESOLVED_COLOUR);
+  });
+
+  it('shows severity, priority, type, source IP, user, host and counts', () => {
+    const text = allText(top(snapshot()));
+    for (const part of [
+      '*Severity*\nHigh',
+      '*Priority*\nP2',
+      '*Type*\nsql_injection',
+      '`203.0.113.7`',
+      '*User*\nmallory',
+      '*Host*\nweb-1',
+      '*Alerts*\n3',
+    ])
+      expect(text).toContain(part);
+  });
+
+  it('shows the assignee and the deadlines in Slack date format', () => {
+    const text = allText(top(snapshot()));
+    expect(text).toContain('*Assignee*\nAlice Analyst');
+    expect(text).toContain(`*Acknowledge by*\n${slackDate('2026-01-02T10:15:00.000Z')}`);
+  });
+
+  it('links the incident and the Jira issue', () => {
+    const s = snapshot();
+    s.links.jira = { key: 'SOC-12', url: 'https://jira.example/browse/SOC-12' };
+    const text = allText(top(s));
+    expect(text).toContain(`<${s.links.incident}|Incident ${s.incident.id}>`);
+    expect(text).toContain('<https://jira.example/browse/SOC-12|Jira SOC-12>');
+  });
+
+  it('lists the storm sources, distinct count and top five', () => {
+    const topSources = Array.from({ length: 8 }, (_, i) => ({ value: `10.0.0.${i}`, count: 100 - i }));
+    const text = allText(top(snapshot({ incident: { storm: { distinctSources: 57, topSources } } })));
+    expect(text).toMatch(/57 distinct sources; top: `10\.0\.0\.0` \(100\), .*`10\.0\.0\.4` \(96\)$/m);
+  });
+
+  it('leaves storm sources past the fifth out', () => {
+    const topSources = Array.from({ length: 8 }, (_, i) => ({ value: `10.0.0.${i}`, count: 100 - i }));
+    expect(allText(top(snapshot({ incident: { storm: { distinctSources: 57, topSources } } })))).not.toContain('10.0.0.5');
+  });
+
+  it('offers Acknowledge, Take and Resolve while the task waits for an acknowledgement', () => {
+    const [actions] = actionsOf(top(snapshot()).blocks);
+    expect(actions.elements.map((e) => [e.action_id, e.value ?? null])).toEqual([
+      [ACTIONS.ack, TASK_ID],
+      [ACTIONS.take, TASK_ID],
+      [ACTIONS.resolve, null],
+    ]);
+  });
+
+  it('carries the task id and disposition in each resolve option', () => {
+    const [actions] = actionsOf(top(snapshot()).blocks);
+    const options = actions.elements[2].options as { value: string }[];
+    expect(options.map((o) => o.value)).toEqual([`${TASK_ID}:true_positive`, `${TASK_ID}:false_positive`, `${TASK_ID}:benign`]);
+  });
+
+  it('drops Acknowledge once the task is acknowledged', () => {
+    const [actions] = actionsOf(top(snapshot({ task: { status: 'acknowledged' } })).blocks);
+    expect(actions.elements.map((e) => e.action_id)).toEqual([ACTIONS.take, ACTIONS.resolve]);
+  });
+
+  it('has no buttons once the task is resolved', () => {
+    expect(actionsOf(top(snapshot({ task: { status: 'resolved' } })).blocks)).toEqual([]);
+  });
+
+  describe('with a hostile title, user and host', () => {
+    const hostile = `<!channel> <script>alert(1)</script> & ${'A'.repeat(10_000)}`;
+    const s = snapshot({
+      incident: { title: hostile, user: '<@U999> <!here>', host: `<http://evil|click>${'h'.repeat(5000)}`, types: ['<x>'] },
+    });
+    const m = top(s);
+
+    it('escapes every control character', () => {
+      const text = allText(m);
+      expect(text).not.toMatch(/<!channel>|<!here>|<script|<@U999>|<http:\/\/evil/);
+    });
+
+    it('keeps the escaped text', () => {
+      expect(allText(m)).toContain('&lt;!channel&gt; &lt;script&gt;alert(1)&lt;/script&gt; &amp; AAA');
+    });
+
+    it('keeps every text within its limit', () => {
+      const over = texts(m.blocks).filter((t) => t.text.length > t.limit);
+      expect(over).toEqual([]);
+    });
+
+    it('keeps the fallback text within its limit', () => {
+      expect(m.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fallbackText);
+    });
+
+    it('keeps at most 50 blocks', () => {
+      expect(m.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+    });
+
+    it('escapes a hostile comment in a reply', () => {
+      const reply = eventReply(notice({ kind: 'task.commented', data: { author: '<!channel>', text: hostile } }), s);
+      expect(allText(reply)).not.toMatch(/<!channel>|<script/);
+    });
+
+    it('keeps a reply within its limits', () => {
+      const reply = eventReply(notice({ kind: 'task.commented', data: { author: '<!channel>', text: hostile }, title: hostile }), s);
+      expect(texts(reply.blocks).filter((t) => t.text.length > t.limit)).toEqual([]);
+    });
+  });
+});
+
+describe('eventReply', () => {
+  const s = snapshot();
+
+  it('says who got the task', () => {
+    expect(eventReply(notice(), s).blocks[0]).toMatchObject({
+      text: { text: expect.stringContaining('*Assigned*: P2 task assigned to you') },
+    });
+  });
+
+  it('mentions recipients who have a Slack user', () => {
+    const reply = eventReply(notice({ recipients: ['alice', 'bob'] }), s, (id) => (id === 'alice' ? 'U0ALICE' : null));
+    expect(allText(reply)).toContain('To: <@U0ALICE>, bob');
+  });
+
+  it('ignores a Slack id that is not one', () => {
+    const reply = eventReply(notice({ recipients: ['alice'] }), s, () => '!channel');
+    expect(allText(reply)).toContain('To: alice');
+  });
+
+  it('says nobody was free for an unassigned task', () => {
+    expect(allText(eventReply(notice({ kind: 'unassigned', title: 'P2 task has nobody free' }), s))).toContain('*Nobody free to take it*');
+  });
+
+  it.each([
+    ['escalation', 'Escalated'],
+    ['critical', 'Critical incident'],
+    ['sla_breach', 'Resolve deadline missed'],
+  ])('names the tier of a %s', (kind, what) => {
+    const reply = eventReply(notice({ kind, data: { tier: 'executive', ackDeadline: '2026-01-02T10:15:00.000Z' } }), s);
+    expect(allText(reply)).toContain(`*${what}* to *executive*`);
+  });
+
+  it('says who acknowledged', () => {
+    expect(allText(eventReply(notice({ kind: 'task.acknowledged', data: { by: 'analyst:alice' } }), s))).toContain(
+      '*Acknowledged* by alice',
+    );
+  });
+
+  it('gives the disposition of a resolve', () => {
+    const reply = eventReply(notice({ kind: 'task.resolved', data: { disposition: 'false_positive', resolution: 'scanner' } }), s);
+    expect(allText(reply)).toContain('*Resolved* as *False positive*');
+  });
+
+  it('quotes a comment line by line', () => {
+    const reply = eventReply(notice({ kind: 'task.commented', data: { author: 'alice', text: 'one\ntwo', origin: 'jira' } }), s);
+    expect(allText(reply)).toContain('*alice* commented (via jira):\n>one\n>two');
+  });
+
+  it('offers Approve and Deny for an approval', () => {
+    const reply = eventReply(
+      notice({
+        kind: 'approval.requested',
+        taskId: null,
+        data: { approvalId: APPROVAL_ID, stepId: 'block', action: 'block_ip', role: 'senior_analyst' },
+      }),
+      s,
+    );
+    const [actions] = actionsOf(reply.blocks);
+    expect(actions.elements.map((e) => [e.action_id, e.value, e.style])).toEqual([
+      [ACTIONS.approve, APPROVAL_ID, 'primary'],
+      [ACTIONS.deny, APPROVAL_ID, 'danger'],
+    ]);
+  });
+
+  it('offers no buttons for an approval id that is not one', () => {
+    const reply = eventReply(notice({ kind: 'approval.requested', data: { approvalId: 'x"y' } }), s);
+    expect(actionsOf(reply.blocks)).toEqual([]);
+  });
+
+  it('says how an approval was decided', () => {
+    const reply = eventReply(
+      notice({ kind: 'approval.decided', data: { decision: 'denied', decidedBy: 'analyst:carol', reason: 'from Slack by Carol' } }),
+      s,
+    );
+    expect(allText(reply)).toContain('*Denied* by carol: from Slack by Carol');
+  });
+
+  it('counts alerts and lists the latest from the snapshot', () => {
+    const reply = eventReply(notice({ kind: 'incident.alerts_added', data: {} }), snapshot({ incident: { alertCount: 42 } }));
+    expect(allText(reply)).toContain('*42 alerts now*; latest:\n• *High* UNION SELECT in q (sql_injection from `203.0.113.7` on web-1)');
+  });
+
+  it.each([
+    ['playbook.compensation_failed', 'Rollback failed'],
+    ['playbook.notify', 'Playbook notice'],
+    ['playbook.escalation', 'Playbook escalation'],
+  ])('renders %s', (kind, what) => {
+    expect(allText(eventReply(notice({ kind, title: 'step x' }), s))).toContain(`*${what}*: step x`);
+  });
+});
+
+describe('directMessage', () => {
+  it('links the incident for an executive', () => {
+    const s = snapshot();
+    const dm = directMessage(notice({ kind: 'escalation', data: { tier: 'executive' } }), s);
+    expect(allText(dm)).toContain(`*<${s.links.incident}|SQL injection on shop>*`);
+  });
+});

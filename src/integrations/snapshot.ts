@@ -1,0 +1,134 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ENV, type Env } from '../common/env';
+import type { Priority, Severity, TaskStatus } from '../domain';
+import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from './integrations.schema';
+
+/** An incident as Slack and Jira show it, read afresh at each delivery so a retry shows the latest state. */
+export interface IncidentSnapshot {
+  incident: {
+    id: string;
+    title: string;
+    severity: Severity;
+    priority: Priority;
+    status: string;
+    types: string[];
+    sourceIp: string | null;
+    user: string | null;
+    host: string | null;
+    alertCount: number;
+    firstSeen: string;
+    lastSeen: string;
+    storm: { distinctSources: number; topSources: { value: string; count: number }[] } | null;
+    /** The assignee's team. */
+    team: string | null;
+  };
+  task: {
+    id: string;
+    status: TaskStatus;
+    assigneeId: string | null;
+    assigneeName: string | null;
+    ackDeadline: string | null;
+    resolveDeadline: string | null;
+    disposition: string | null;
+    checklist: string[];
+  } | null;
+  /** The newest 20. */
+  alerts: {
+    id: string;
+    type: string;
+    severity: Severity;
+    title: string;
+    sourceIp: string | null;
+    destinationIp: string | null;
+    user: string | null;
+    host: string | null;
+    receivedAt: string;
+  }[];
+  pendingApprovals: { id: string; stepId: string; action: string; role: string }[];
+  links: { incident: string; jira: { key: string; url: string } | null };
+}
+
+interface SnapshotRow {
+  incident: Omit<IncidentSnapshot['incident'], 'storm' | 'team'> & { storm: boolean };
+  task: (Omit<NonNullable<IncidentSnapshot['task']>, 'assigneeName' | 'checklist'> & { checklist: { text: string }[] }) | null;
+  alerts: IncidentSnapshot['alerts'];
+  approvals: IncidentSnapshot['pendingApprovals'];
+  sources: { value: string; count: number }[];
+  distinct_sources: number;
+  jira_key: string | null;
+}
+
+/** Names and teams of analysts, from the roster. */
+export interface AnalystNames {
+  nameOf(analystId: string): string | null;
+  teamOf(analystId: string): string | null;
+}
+
+export const ANALYST_NAMES = Symbol('ANALYST_NAMES');
+
+/** One read of everything a channel renders: the incident, its task, newest alerts, storm sources, approvals, links. */
+@Injectable()
+export class SnapshotReader {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(INTEGRATIONS_CONFIG) private readonly config: IntegrationsConfig,
+    @Inject(ANALYST_NAMES) private readonly analysts: AnalystNames,
+    @Inject(ENV) private readonly env: Env,
+  ) {}
+
+  async read(ref: { incidentId?: string | null; taskId?: string | null }): Promise<IncidentSnapshot | null> {
+    const [row] = await this.dataSource.query<SnapshotRow[]>(
+      `WITH i AS (SELECT * FROM incidents WHERE id = coalesce($1::uuid, (SELECT incident_id FROM tasks WHERE id = $2::uuid)))
+       SELECT json_build_object('id', i.id, 'title', i.title, 'severity', i.severity, 'priority', i.priority, 'status', i.status,
+                'types', i.types, 'sourceIp', host(i.source_ip), 'user', i."user", 'host', i.host, 'alertCount', i.alert_count,
+                'firstSeen', i.first_seen_at, 'lastSeen', i.last_seen_at, 'storm', i.storm) AS incident,
+              (SELECT json_build_object('id', t.id, 'status', t.status, 'assigneeId', t.assignee_id, 'ackDeadline', t.ack_deadline,
+                        'resolveDeadline', t.resolve_deadline, 'disposition', t.disposition, 'checklist', t.checklist)
+                 FROM tasks t WHERE t.incident_id = i.id AND t.kind = 'incident') AS task,
+              (SELECT coalesce(json_agg(a), '[]') FROM (
+                 SELECT id, type, severity, title, host(source_ip) AS "sourceIp", host(destination_ip) AS "destinationIp", "user", host,
+                        received_at AS "receivedAt"
+                   FROM alerts WHERE incident_id = i.id ORDER BY received_at DESC, id DESC LIMIT 20) a) AS alerts,
+              (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM (
+                 SELECT a.id, a.step_id AS "stepId", s.action, a.role FROM approvals a
+                   JOIN playbook_steps s ON s.run_id = a.run_id AND s.step_id = a.step_id
+                  WHERE a.incident_id = i.id AND a.status = 'pending') p) AS approvals,
+              (SELECT coalesce(json_agg(s), '[]') FROM (
+                 SELECT source AS value, alerts AS count FROM storm_sources WHERE incident_id = i.id ORDER BY alerts DESC, source LIMIT 5) s) AS sources,
+              (SELECT count(*)::int FROM storm_sources WHERE incident_id = i.id) AS distinct_sources,
+              (SELECT l.external_id FROM integration_links l JOIN tasks t ON t.id = l.subject_id
+                WHERE l.channel = 'jira' AND t.incident_id = i.id AND t.kind = 'incident') AS jira_key
+         FROM i`,
+      [ref.incidentId ?? null, ref.taskId ?? null],
+    );
+    if (!row) return null;
+    const { storm, ...incident } = row.incident;
+    const assignee = row.task?.assigneeId ?? null;
+    return {
+      incident: {
+        ...incident,
+        storm: storm ? { distinctSources: row.distinct_sources, topSources: row.sources } : null,
+        team: assignee ? this.analysts.teamOf(assignee) : null,
+      },
+      task: row.task
+        ? {
+            ...row.task,
+            assigneeName: assignee ? (this.analysts.nameOf(assignee) ?? assignee) : null,
+            checklist: row.task.checklist.map((c) => c.text),
+          }
+        : null,
+      alerts: row.alerts,
+      pendingApprovals: row.approvals,
+      links: {
+        incident: `${this.config.publicUrl}/v1/incidents/${incident.id}`,
+        jira: row.jira_key ? { key: row.jira_key, url: `${this.jiraBrowse()}/browse/${row.jira_key}` } : null,
+      },
+    };
+  }
+
+  private jiraBrowse(): string {
+    return (this.env.JIRA_BASE_URL ?? '').replace(/\/+$/, '');
+  }
+}

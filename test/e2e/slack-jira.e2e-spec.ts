@@ -1,0 +1,422 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { alert, startStack, Stack } from '../support/stack';
+import { pollUntil } from '../support/harness';
+import { uniqueIp } from '../support/ips';
+import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
+import {
+  blockActionsPayload,
+  signSlackRequest,
+  slashCommandBody,
+  startSlackFake,
+  type FakeSlack,
+  type SlackMessage,
+} from '../fakes/slack-server';
+import { signJiraWebhook, startJiraFake, type FakeJira } from '../fakes/jira-server';
+import { WebhookReceiver } from '../fakes/webhook-receiver';
+
+// Slack and Jira end to end: the real api, worker, Temporal and Postgres; the real WebClient and
+// jira.js clients over HTTP to loopback fakes that validate every request and answer against
+// the official OpenAPI specs (../shared/specs). Durations are seconds.
+
+const SIGNING_SECRET = 'slack-signing-secret-for-tests';
+const JIRA_SECRET = 'jira-webhook-secret-for-tests-0123';
+const SLACK_IDS: Record<string, string> = {
+  'kim.nguyen': 'U0KIM00001',
+  'lucia.garcia': 'U0LUCIA001',
+  'ravi.patel': 'U0RAVI0001',
+  'jonas.muller': 'U0JONAS001',
+  'sara.lindqvist': 'U0SARA0001',
+  'chidi.okafor': 'U0CHIDI001',
+  'marta.reyes': 'U0MARTA001',
+  'david.chen': 'U0DAVID001',
+};
+const JIRA_IDS: Record<string, string> = { 'lucia.garcia': 'acct-lucia', 'ravi.patel': 'acct-ravi', 'jonas.muller': 'acct-jonas' };
+
+const RULES = [
+  // Correlated by source address, P3, for analysts: the thread and issue cases.
+  {
+    name: 'chat-thread',
+    match: { type: 'chat_thread' },
+    action: 'correlate',
+    priority: 'P3',
+    correlate_by: ['sourceIp'],
+    assign_role: 'analyst',
+  },
+  // P1 with a 1 s ack deadline: escalates to the executive tier at once.
+  { name: 'chat-exec', match: { type: 'chat_exec' }, action: 'immediate', priority: 'P1', assign_role: 'analyst' },
+  // A block that waits for a senior analyst's approval.
+  {
+    name: 'chat-gated',
+    match: { type: 'chat_gated' },
+    action: 'immediate',
+    priority: 'P2',
+    assign_role: 'analyst',
+    playbooks: ['chat-gated'],
+  },
+];
+
+const FILES: Record<string, string> = {
+  // The shipped file (Jira transitions and resolutions), plus a SIEM that wants resolutions only, signed with its own secret.
+  'integrations.yaml': readFileSync(join(__dirname, '../../config/integrations.yaml'), 'utf8').replace(
+    /^webhooks: \[\]$/m,
+    `webhooks:
+  - name: siem
+    url_env: CHAT_TEST_SIEM_URL
+    secret_env: CHAT_TEST_SIEM_SECRET
+    events: [task.resolved]`,
+  ),
+  'playbooks/chat-gated.yaml': `steps:
+  - id: block
+    action: block_ip
+    with: { ip: '{{ incident.source_ip }}' }
+    approval: { role: senior_analyst, timeout: 10m, on_timeout: deny }
+`,
+};
+
+describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated fakes over HTTP)', () => {
+  let stack: Stack;
+  let slack: FakeSlack;
+  let jira: FakeJira;
+  let firewall: FakeContainmentWebhook;
+  const siem = new WebhookReceiver('chat-test-siem-secret-0123456789');
+
+  beforeAll(async () => {
+    process.env.CHAT_TEST_SIEM_URL = await siem.start();
+    process.env.CHAT_TEST_SIEM_SECRET = siem.secret;
+    slack = await startSlackFake();
+    jira = await startJiraFake({ users: { 'acct-lucia': 'Lucia Garcia', 'acct-ravi': 'Ravi Patel', 'acct-jonas': 'Jonas Muller' } });
+    process.env.CHAT_TEST_FW_SECRET = 'chat-test-firewall-secret';
+    firewall = await startContainmentWebhook({ secret: process.env.CHAT_TEST_FW_SECRET });
+    stack = await startStack({
+      name: 'slack-jira',
+      files: FILES,
+      rules: (doc) => {
+        doc.rules = [...RULES, ...doc.rules];
+      },
+      assignment: (doc) => {
+        for (const a of doc.analysts) {
+          if (SLACK_IDS[a.id]) a.slack = SLACK_IDS[a.id];
+          if (JIRA_IDS[a.id]) a.jira = JIRA_IDS[a.id];
+        }
+      },
+      containment: (doc) => {
+        doc.adapters.firewall = { type: 'webhook', url: firewall.url, secret_env: 'CHAT_TEST_FW_SECRET' };
+      },
+      sla: (doc) => {
+        doc.priorities.P1 = { ack: '1s', resolve: '10m' };
+        doc.escalation = {
+          critical_notifies_executives: false,
+          tiers: [{ tier: 'assignee' }, { tier: 'executive', priorities: ['P1'] }],
+        };
+      },
+      env: {
+        SLACK_BOT_TOKEN: 'xoxb-test-token',
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: slack.url,
+        SLACK_RESPONSE_URL_PREFIX: slack.responseUrlPrefix,
+        JIRA_BASE_URL: jira.url,
+        JIRA_EMAIL: 'warden@example.com',
+        JIRA_API_TOKEN: 'jira-api-token',
+        JIRA_WEBHOOK_SECRET: JIRA_SECRET,
+        NOTIFY_POLL_INTERVAL_MS: '100',
+        NOTIFY_MAX_BACKOFF_SECONDS: '1',
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await Promise.all([slack?.close(), jira?.close(), firewall?.close(), siem.stop()]);
+  });
+
+  const post = async (fields: Record<string, unknown>) => {
+    const res = await stack.ingest('POST', '/v1/alerts', alert(fields));
+    expect(res.status).toBe(202);
+    return (res.body as { incidentId: string }).incidentId;
+  };
+  /** Top-level messages (not replies, not DMs) that name the incident. */
+  const topMessages = (incidentId: string): SlackMessage[] =>
+    slack.messages.filter((m) => m.threadTs === null && !m.channel.startsWith('D') && JSON.stringify(m).includes(incidentId));
+  const issuesOf = (incidentId: string) => [...jira.issues.values()].filter((i) => i.labels.includes(`warden-incident-${incidentId}`));
+  const creates = (incidentId: string) =>
+    jira.requests.filter((r) => r.operationId === 'createIssue' && JSON.stringify(r.request).includes(incidentId)).length;
+  const slackPost = (path: 'interactions' | 'commands', body: string, headers: Record<string, string>) =>
+    fetch(`${stack.api.url}/v1/integrations/slack/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    });
+  const jiraPost = (body: unknown, headers: Record<string, string> = signJiraWebhook(JSON.stringify(body), JIRA_SECRET)) =>
+    fetch(`${stack.api.url}/v1/integrations/jira/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const threadAndIssue = async (incidentId: string) => {
+    const [top] = await pollUntil(
+      async () => topMessages(incidentId),
+      (m) => m.length > 0,
+      { what: `the Slack top message of incident ${incidentId}`, timeoutMs: 30_000 },
+    );
+    const [issue] = await pollUntil(
+      async () => issuesOf(incidentId),
+      (i) => i.length > 0,
+      { what: `the Jira issue of incident ${incidentId}`, timeoutMs: 30_000 },
+    );
+    return { top, issue };
+  };
+
+  it('an alert opens one Slack message and one Jira issue; a correlated alert replies in the thread and updates the same issue', async () => {
+    const ip = uniqueIp();
+    const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: ip, title: 'First <b>scan</b>' });
+    const { top, issue } = await threadAndIssue(incidentId);
+    const commentsBefore = jira.comments.filter((c) => c.issueKey === issue.key).length;
+
+    expect(await post({ type: 'chat_thread', severity: 'medium', sourceIp: ip, title: 'Second scan' })).toBe(incidentId);
+    await pollUntil(
+      async () => ({
+        reply: slack.thread(top.channel, top.ts).some((m) => m.ts !== top.ts && JSON.stringify(m).includes('Second scan')),
+        // Edited (the fake keeps earlier versions in `edits`): its Alerts field reads 2 now.
+        edited: top.edits.length > 0 && JSON.stringify(top.attachments).includes(JSON.stringify('*Alerts*\n2').slice(1, -1)),
+        comments: jira.comments.filter((c) => c.issueKey === issue.key).length,
+      }),
+      (s) => s.reply && s.edited && s.comments > commentsBefore,
+      { what: 'the thread reply, the top message edit and the Jira comment for the second alert', timeoutMs: 30_000 },
+    );
+    expect({
+      topMessages: topMessages(incidentId).length,
+      issues: issuesOf(incidentId).length,
+      creates: creates(incidentId),
+      slackViolations: slack.violations,
+      jiraViolations: jira.violations,
+    }).toEqual({ topMessages: 1, issues: 1, creates: 1, slackViolations: [], jiraViolations: [] });
+  });
+
+  it('an executive escalation sends the executive a direct message', async () => {
+    const incidentId = await post({ type: 'chat_exec', severity: 'high', sourceIp: uniqueIp(), title: 'Exfiltration from db-7' });
+    const dms = await pollUntil(
+      async () =>
+        slack.dmsTo(SLACK_IDS['david.chen']).filter((m) => JSON.stringify(m).includes(incidentId) || JSON.stringify(m).includes('db-7')),
+      (m) => m.length > 0,
+      { what: 'the executive DM', timeoutMs: 30_000 },
+    );
+    expect(dms.length).toBeGreaterThan(0);
+  });
+
+  describe('approvals from Slack', () => {
+    const approvalFor = async (incidentId: string) =>
+      (await pollUntil(
+        async () => (await stack.db.query(`SELECT id FROM approvals WHERE incident_id = $1 AND status = 'pending'`, [incidentId]))[0],
+        (a) => a !== undefined,
+        { what: `the pending approval of incident ${incidentId}`, timeoutMs: 30_000 },
+      )) as { id: string };
+    const press = (userId: string, actionId: string, value: string, timestamp?: number, secret = SIGNING_SECRET) => {
+      const body = blockActionsPayload({ userId, actionId, value, responseUrl: slack.responseUrl(`${actionId}-${value}-${userId}`) });
+      return slackPost('interactions', body, signSlackRequest(body, secret, timestamp));
+    };
+    const statusOf = async (approvalId: string) =>
+      (await stack.db.query(`SELECT status FROM approvals WHERE id = $1`, [approvalId]))[0].status as string;
+
+    it('Approve from a senior analyst runs the gated block', async () => {
+      const ip = uniqueIp();
+      const incidentId = await post({ type: 'chat_gated', severity: 'high', sourceIp: ip });
+      const approval = await approvalFor(incidentId);
+      // The request reached the thread with its buttons.
+      const { top } = await threadAndIssue(incidentId);
+      await pollUntil(
+        async () => slack.thread(top.channel, top.ts).some((m) => JSON.stringify(m.blocks ?? []).includes(approval.id)),
+        (found) => found,
+        { what: 'the Approve / Deny buttons in the thread', timeoutMs: 30_000 },
+      );
+
+      const res = await press(SLACK_IDS['sara.lindqvist'], 'warden.approve', approval.id);
+      expect(res.status).toBe(200);
+      await pollUntil(
+        async () => firewall.blocked.has(ip),
+        (blocked) => blocked,
+        { what: `the block of ${ip} after the approval`, timeoutMs: 30_000 },
+      );
+      const [decided] = await stack.db.query(`SELECT status, decided_by FROM approvals WHERE id = $1`, [approval.id]);
+      expect(decided).toEqual({ status: 'approved', decided_by: 'analyst:sara.lindqvist' });
+    });
+
+    it('a bad signature or an old timestamp gets 401 and changes nothing', async () => {
+      const incidentId = await post({ type: 'chat_gated', severity: 'high', sourceIp: uniqueIp() });
+      const approval = await approvalFor(incidentId);
+      const forged = await press(SLACK_IDS['sara.lindqvist'], 'warden.approve', approval.id, undefined, 'not-the-signing-secret');
+      const stale = await press(SLACK_IDS['sara.lindqvist'], 'warden.approve', approval.id, Math.floor(Date.now() / 1000) - 6 * 60);
+      expect({
+        forged: forged.status,
+        forgedType: forged.headers.get('content-type'),
+        stale: stale.status,
+        approval: await statusOf(approval.id),
+      }).toEqual({ forged: 401, forgedType: expect.stringContaining('application/problem+json'), stale: 401, approval: 'pending' });
+    });
+
+    it('an analyst below the role is refused in Slack’s own reply format, and the approval stays pending', async () => {
+      const incidentId = await post({ type: 'chat_gated', severity: 'high', sourceIp: uniqueIp() });
+      const approval = await approvalFor(incidentId);
+      const before = slack.responseUrlPosts.length;
+      const res = await press(SLACK_IDS['kim.nguyen'], 'warden.approve', approval.id);
+      expect(res.status).toBe(200);
+      const [reply] = await pollUntil(
+        async () => slack.responseUrlPosts.slice(before),
+        (posts) => posts.length > 0,
+        { what: 'the ephemeral refusal', timeoutMs: 10_000 },
+      );
+      expect({ reply: reply.body, approval: await statusOf(approval.id) }).toEqual({
+        reply: { response_type: 'ephemeral', replace_original: false, text: expect.stringContaining('senior_analyst') },
+        approval: 'pending',
+      });
+    });
+
+    it('/warden mine answers the analyst with their open tasks, verified the same way', async () => {
+      const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: uniqueIp() });
+      const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment');
+      const userId = SLACK_IDS[task.assignee_id];
+      const body = slashCommandBody({ userId, text: 'mine', responseUrl: slack.responseUrl('mine') });
+      const res = await slackPost('commands', body, signSlackRequest(body, SIGNING_SECRET));
+      expect({ status: res.status, body: await res.json() }).toEqual({
+        status: 200,
+        body: expect.objectContaining({ response_type: 'ephemeral', text: expect.stringContaining(task.id) }),
+      });
+    });
+  });
+
+  it('moving the Jira issue to Done resolves the task, and nothing echoes back to Jira', async () => {
+    const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: uniqueIp() });
+    const { issue } = await threadAndIssue(incidentId);
+    const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment');
+    // Everything Warden had to say to the issue is said (the assignment notice is delivered).
+    await pollUntil(
+      async () =>
+        (
+          await stack.db.query(`SELECT count(*)::int AS n FROM notifications WHERE channel = 'jira' AND task_id = $1 AND sent_at IS NULL`, [
+            task.id,
+          ])
+        )[0].n,
+      (n) => n === 0,
+      { what: 'the Jira deliveries of the new task', timeoutMs: 30_000 },
+    );
+    const wardenCallsBefore = jira.requests.filter((r) => r.method !== 'GET' && r.path.includes(issue.key)).length;
+
+    const event = jira.transitionAsUser(issue.key, 'Done', 'acct-lucia', 'False Positive');
+    const res = await jiraPost(event);
+    expect(res.status).toBe(200);
+    const resolved = await stack.task(incidentId, (t) => t.status === 'resolved' || t.status === 'closed', 'resolution from Jira');
+    // The resolution's own deliveries (Slack's reply) are done before looking at what Jira got.
+    await pollUntil(
+      async () =>
+        (
+          await stack.db.query(
+            `SELECT count(*)::int AS n FROM notifications WHERE task_id = $1 AND sent_at IS NULL AND failed_at IS NULL`,
+            [task.id],
+          )
+        )[0].n,
+      (n) => n === 0,
+      { what: 'every delivery after the resolution', timeoutMs: 30_000 },
+    );
+    // A replayed event (Jira retries webhooks) changes nothing either.
+    const replay = await (await jiraPost(event)).json();
+    expect({
+      disposition: resolved.disposition,
+      wardenWritesToIssueAfter: jira.requests.filter((r) => r.method !== 'GET' && r.path.includes(issue.key)).length - wardenCallsBefore,
+      status: jira.issues.get(issue.key)!.status,
+      replay: replay.status,
+    }).toEqual({ disposition: 'false_positive', wardenWritesToIssueAfter: 0, status: 'Done', replay: 'ignored' });
+  });
+
+  it('a Jira webhook with a bad signature gets 401 and changes nothing', async () => {
+    const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: uniqueIp() });
+    const { issue } = await threadAndIssue(incidentId);
+    const event = jira.transitionAsUser(issue.key, 'Done', 'acct-ravi');
+    const res = await jiraPost(event, signJiraWebhook(JSON.stringify(event), 'a-different-secret-entirely'));
+    const task = await stack.task(incidentId);
+    expect({ status: res.status, task: task.status === 'resolved' }).toEqual({ status: 401, task: false });
+  });
+
+  it('a 429 then 200 from Slack and from Jira yields exactly one message and one issue', async () => {
+    slack.failNext('chat.postMessage', 1, { status: 429, retryAfter: 1 });
+    jira.failNext('createIssue', 1, { status: 429, retryAfter: 1 });
+    const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: uniqueIp() });
+    await threadAndIssue(incidentId);
+    const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment');
+    await pollUntil(
+      async () =>
+        (await stack.db.query(`SELECT count(*)::int AS n FROM notifications WHERE task_id = $1 AND sent_at IS NULL`, [task.id]))[0].n,
+      (n) => n === 0,
+      { what: 'every delivery of the task', timeoutMs: 30_000 },
+    );
+    const rateLimited = await stack.db.query(`SELECT channel FROM notifications WHERE task_id = $1 AND attempts > 1 ORDER BY channel`, [
+      task.id,
+    ]);
+    expect({
+      retried: rateLimited.map((r: { channel: string }) => r.channel),
+      topMessages: topMessages(incidentId).length,
+      issues: issuesOf(incidentId).length,
+    }).toEqual({ retried: ['jira', 'slack'], topMessages: 1, issues: 1 });
+  });
+
+  it('while Jira is down the task is assigned and escalated on time; the issue appears once when Jira returns', async () => {
+    jira.setDown(true);
+    let incidentId: string;
+    try {
+      incidentId = await post({ type: 'chat_exec', severity: 'high', sourceIp: uniqueIp(), title: 'During the Jira outage' });
+      const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment while Jira is down');
+      // The executive step (ack deadline 1 s) goes out through the other channels while Jira still refuses.
+      await pollUntil(
+        () => stack.notifications(task.id),
+        (n) => n.some((x) => x.key.startsWith('breach:executive') && x.sent),
+        { what: 'the executive escalation while Jira is down', timeoutMs: 30_000 },
+      );
+      const [{ failing }] = await stack.db.query(
+        `SELECT count(*)::int AS failing FROM notifications WHERE channel = 'jira' AND task_id = $1 AND sent_at IS NULL AND attempts > 0`,
+        [task.id],
+      );
+      expect({ failing: failing > 0, issues: issuesOf(incidentId).length }).toEqual({ failing: true, issues: 0 });
+    } finally {
+      jira.setDown(false);
+    }
+    await threadAndIssue(incidentId);
+    const task = await stack.task(incidentId);
+    await pollUntil(
+      async () =>
+        (
+          await stack.db.query(`SELECT count(*)::int AS n FROM notifications WHERE channel = 'jira' AND task_id = $1 AND sent_at IS NULL`, [
+            task.id,
+          ])
+        )[0].n,
+      (n) => n === 0,
+      { what: 'every Jira delivery after the outage', timeoutMs: 30_000 },
+    );
+    expect({ issues: issuesOf(incidentId).length, creates: creates(incidentId), violations: jira.violations }).toEqual({
+      issues: 1,
+      creates: 1,
+      violations: [],
+    });
+  });
+
+  it('a webhook per event type gets its events only, signed', async () => {
+    const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: uniqueIp() });
+    const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment');
+    const lead = await stack.as('marta.reyes', ['lead']);
+    expect((await lead('POST', `/v1/tasks/${task.id}/resolve`, { disposition: 'benign', resolution: 'a scanner we run' })).status).toBe(
+      200,
+    );
+    const [delivery] = await pollUntil(
+      async () => siem.deliveries.filter((d) => d.body.taskId === task.id),
+      (d) => d.length > 0,
+      { what: 'the SIEM delivery of the resolution', timeoutMs: 30_000 },
+    );
+    expect({
+      kind: delivery.body.kind,
+      signed: delivery.signed,
+      disposition: delivery.body.data.disposition,
+      otherKinds: siem.deliveries.filter((d) => d.body.kind !== 'task.resolved').length,
+    }).toEqual({ kind: 'task.resolved', signed: true, disposition: 'benign', otherKinds: 0 });
+  });
+
+  it('every request Warden sent and every answer the fakes gave matched the official specs', () => {
+    expect({ slack: slack.violations, jira: jira.violations }).toEqual({ slack: [], jira: [] });
+  });
+});

@@ -152,6 +152,19 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
+  /** Polls until every delivery of the task (to one channel, or all) is sent. */
+  const delivered = (taskId: string, channel?: string) =>
+    pollUntil(
+      async () =>
+        (
+          await stack.db.query(
+            `SELECT count(*)::int AS n FROM notifications WHERE task_id = $1 AND ($2::text IS NULL OR channel = $2) AND sent_at IS NULL`,
+            [taskId, channel ?? null],
+          )
+        )[0].n,
+      (n) => n === 0,
+      { what: `every ${channel ?? ''} delivery of task ${taskId}`, timeoutMs: 30_000 },
+    );
   const threadAndIssue = async (incidentId: string) => {
     const [top] = await pollUntil(
       async () => topMessages(incidentId),
@@ -288,16 +301,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
     const { issue } = await threadAndIssue(incidentId);
     const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment');
     // Everything Warden had to say to the issue is said (the assignment notice is delivered).
-    await pollUntil(
-      async () =>
-        (
-          await stack.db.query(`SELECT count(*)::int AS n FROM notifications WHERE channel = 'jira' AND task_id = $1 AND sent_at IS NULL`, [
-            task.id,
-          ])
-        )[0].n,
-      (n) => n === 0,
-      { what: 'the Jira deliveries of the new task', timeoutMs: 30_000 },
-    );
+    await delivered(task.id, 'jira');
     const wardenCallsBefore = jira.requests.filter((r) => r.method !== 'GET' && r.path.includes(issue.key)).length;
 
     const event = jira.transitionAsUser(issue.key, 'Done', 'acct-lucia', 'False Positive');
@@ -305,17 +309,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
     expect(res.status).toBe(200);
     const resolved = await stack.task(incidentId, (t) => t.status === 'resolved' || t.status === 'closed', 'resolution from Jira');
     // The resolution's own deliveries (Slack's reply) are done before looking at what Jira got.
-    await pollUntil(
-      async () =>
-        (
-          await stack.db.query(
-            `SELECT count(*)::int AS n FROM notifications WHERE task_id = $1 AND sent_at IS NULL AND failed_at IS NULL`,
-            [task.id],
-          )
-        )[0].n,
-      (n) => n === 0,
-      { what: 'every delivery after the resolution', timeoutMs: 30_000 },
-    );
+    await delivered(task.id);
     // A replayed event (Jira retries webhooks) changes nothing either.
     const replay = await (await jiraPost(event)).json();
     expect({
@@ -341,12 +335,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
     const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: uniqueIp() });
     await threadAndIssue(incidentId);
     const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment');
-    await pollUntil(
-      async () =>
-        (await stack.db.query(`SELECT count(*)::int AS n FROM notifications WHERE task_id = $1 AND sent_at IS NULL`, [task.id]))[0].n,
-      (n) => n === 0,
-      { what: 'every delivery of the task', timeoutMs: 30_000 },
-    );
+    await delivered(task.id);
     const rateLimited = await stack.db.query(`SELECT channel FROM notifications WHERE task_id = $1 AND attempts > 1 ORDER BY channel`, [
       task.id,
     ]);
@@ -379,16 +368,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
     }
     await threadAndIssue(incidentId);
     const task = await stack.task(incidentId);
-    await pollUntil(
-      async () =>
-        (
-          await stack.db.query(`SELECT count(*)::int AS n FROM notifications WHERE channel = 'jira' AND task_id = $1 AND sent_at IS NULL`, [
-            task.id,
-          ])
-        )[0].n,
-      (n) => n === 0,
-      { what: 'every Jira delivery after the outage', timeoutMs: 30_000 },
-    );
+    await delivered(task.id, 'jira');
     expect({ issues: issuesOf(incidentId).length, creates: creates(incidentId), violations: jira.violations }).toEqual({
       issues: 1,
       creates: 1,

@@ -17,7 +17,7 @@ import { Version3Client } from 'jira.js';
 import { JIRA_CLIENT, JiraChannel, type JiraClient } from './jira/jira.channel';
 import { IntegrationLinks } from './links';
 import { SlackChannel } from './slack/slack.channel';
-import { ANALYST_NAMES, SnapshotReader } from './snapshot';
+import { SnapshotReader } from './snapshot';
 import { WebhookNotifier } from './webhook/webhook.notifier';
 
 /** Slack's client, retrying nothing itself: the delivery path retries, no sooner than Retry-After. */
@@ -64,7 +64,6 @@ export const channelsEnabled = (env: Env, config: IntegrationsConfig) => ({
       useFactory: (env: Env, config: IntegrationsConfig): ChannelSubscription[] => subscriptions(channelsEnabled(env, config)),
     },
     { provide: RosterIds, inject: [ASSIGNMENT_CONFIG], useFactory: (c: AssignmentConfig) => new RosterIds(c) },
-    { provide: ANALYST_NAMES, useExisting: RosterIds },
     IntegrationLinks,
     SnapshotReader,
     /** null when Jira is off. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { RosterIds } from '../assignment/roster-ids';
 import { ENV, type Env } from '../common/env';
 import type { Priority, Severity, TaskStatus } from '../domain';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from './integrations.schema';
@@ -60,21 +61,13 @@ interface SnapshotRow {
   jira_key: string | null;
 }
 
-/** Names and teams of analysts, from the roster. */
-export interface AnalystNames {
-  nameOf(analystId: string): string | null;
-  teamOf(analystId: string): string | null;
-}
-
-export const ANALYST_NAMES = Symbol('ANALYST_NAMES');
-
 /** One read of everything a channel renders: the incident, its task, newest alerts, storm sources, approvals, links. */
 @Injectable()
 export class SnapshotReader {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(INTEGRATIONS_CONFIG) private readonly config: IntegrationsConfig,
-    @Inject(ANALYST_NAMES) private readonly analysts: AnalystNames,
+    private readonly analysts: RosterIds,
     @Inject(ENV) private readonly env: Env,
   ) {}
 

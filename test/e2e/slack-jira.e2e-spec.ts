@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alert, startStack, Stack } from '../support/stack';
@@ -330,9 +331,12 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
   });
 
   it('a 429 then 200 from Slack and from Jira yields exactly one message and one issue', async () => {
-    slack.failNext('chat.postMessage', 1, { status: 429, retryAfter: 1 });
-    jira.failNext('createIssue', 1, { status: 429, retryAfter: 1 });
-    const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: uniqueIp() });
+    // Only this incident's calls fail: a late delivery of an earlier test must not take the 429.
+    const title = `Rate limited once ${randomUUID()}`;
+    const ours = (call: { request: unknown }) => JSON.stringify(call.request).includes(title);
+    slack.failNext('chat.postMessage', 1, { status: 429, retryAfter: 1 }, ours);
+    jira.failNext('createIssue', 1, { status: 429, retryAfter: 1 }, ours);
+    const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: uniqueIp(), title });
     await threadAndIssue(incidentId);
     const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment');
     await delivered(task.id);

@@ -34,6 +34,11 @@ export interface FakeJiraComment {
   created: Date;
 }
 
+export interface JiraFailure {
+  status: number;
+  retryAfter?: number;
+}
+
 export interface JiraCall extends LoggedRequest {
   path: string;
   /** The spec's operationId (`createIssue`, …), null when the spec has no such operation. */
@@ -72,8 +77,11 @@ export interface FakeJira {
   /** Webhook bodies Jira would have sent for every change, Warden's own included, in order. */
   events: JiraWebhookBody[];
   myAccountId: string;
-  /** The next `n` calls of an operation (spec operationId, e.g. `createIssue`, or `*` for any) answer `status`. */
-  failNext(route: string, n: number, failure: { status: number; retryAfter?: number }): void;
+  /**
+   * The next `n` calls of an operation (spec operationId, e.g. `createIssue`, or `*` for any) answer `status`;
+   * with `only`, just the calls it accepts, so a straggler from another test cannot use up the failure.
+   */
+  failNext(route: string, n: number, failure: JiraFailure, only?: (call: JiraCall) => boolean): void;
   /** While down, every call answers 503 (still logged and validated). */
   setDown(down: boolean): void;
   setHang(hang: boolean): void;
@@ -245,7 +253,7 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
   const comments: FakeJiraComment[] = [];
   const violations: string[] = [];
   const events: JiraWebhookBody[] = [];
-  const failures = new Map<string, { status: number; retryAfter?: number }[]>();
+  const failures = new Map<string, { failure: JiraFailure; only?: (call: JiraCall) => boolean }[]>();
   const counters = new Map<string, number>();
   let down = false;
   let issueSeq = 10000;
@@ -673,12 +681,14 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
     },
   };
 
-  const takeFailure = (route: string | null) => {
-    for (const name of [route ?? '', '*']) {
-      const queue = failures.get(name);
-      const failure = queue?.shift();
-      if (queue && queue.length === 0) failures.delete(name);
-      if (failure) return failure;
+  const takeFailure = (call: JiraCall): JiraFailure | undefined => {
+    for (const name of [call.operationId ?? '', '*']) {
+      const queue = failures.get(name) ?? [];
+      const index = queue.findIndex((f) => !f.only || f.only(call));
+      if (index < 0) continue;
+      const [{ failure }] = queue.splice(index, 1);
+      if (queue.length === 0) failures.delete(name);
+      return failure;
     }
     return undefined;
   };
@@ -700,7 +710,7 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
         return sendJson(res, 404, { errorMessages: ['Not found'], errors: {} });
       }
       if (down) return answer(call, res, 503, { errorMessages: ['Service unavailable'], errors: {} });
-      const failure = takeFailure(call.operationId);
+      const failure = takeFailure(call);
       if (failure)
         return answer(
           call,
@@ -733,9 +743,9 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
     violations,
     events,
     myAccountId,
-    failNext: (route, n, failure) => {
+    failNext: (route, n, failure, only) => {
       const queue = failures.get(route) ?? [];
-      for (let i = 0; i < n; i++) queue.push(failure);
+      for (let i = 0; i < n; i++) queue.push({ failure, only });
       failures.set(route, queue);
     },
     setDown: (value) => {

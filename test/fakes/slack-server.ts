@@ -77,8 +77,11 @@ export interface FakeSlack {
   dmsTo(userId: string): SlackMessage[];
   /** The top message at (channel, ts) and its replies, in order. */
   thread(channel: string, ts: string): SlackMessage[];
-  /** The next `n` calls of `method` (`chat.postMessage`, …, or `response_url`) fail like this. */
-  failNext(method: string, n: number, failure: SlackFailure): void;
+  /**
+   * The next `n` calls of `method` (`chat.postMessage`, …, or `response_url`) fail like this; with `only`,
+   * just the calls it accepts, so a straggler from another test cannot use up the failure.
+   */
+  failNext(method: string, n: number, failure: SlackFailure, only?: (call: SlackCall) => boolean): void;
   /** While down, every call answers 503 (still logged and validated). */
   setDown(down: boolean): void;
   /** While hanging, calls get no answer at all (until close). */
@@ -148,7 +151,7 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
   const responseUrlPosts: ResponseUrlPost[] = [];
   const responseUrlUses = new Map<string, number>();
   const violations: string[] = [];
-  const failures = new Map<string, SlackFailure[]>();
+  const failures = new Map<string, { failure: SlackFailure; only?: (call: SlackCall) => boolean }[]>();
   let down = false;
   let seq = 0;
   let idSeq = 0;
@@ -192,10 +195,12 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
     sendJson(res, status, body, 'application/json; charset=utf-8');
   };
 
-  const takeFailure = (key: string): SlackFailure | undefined => {
-    const queue = failures.get(key);
-    const failure = queue?.shift();
-    if (queue && queue.length === 0) failures.delete(key);
+  const takeFailure = (key: string, call: SlackCall): SlackFailure | undefined => {
+    const queue = failures.get(key) ?? [];
+    const index = queue.findIndex((f) => !f.only || f.only(call));
+    if (index < 0) return undefined;
+    const [{ failure }] = queue.splice(index, 1);
+    if (queue.length === 0) failures.delete(key);
     return failure;
   };
 
@@ -206,7 +211,7 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
 
   const handleResponseUrl = (call: SlackCall, res: ServerResponse, id: string) => {
     violations.push(...validateSlackResponseUrlPost(call.request));
-    const failure = down ? ({ status: 503 } as const) : takeFailure('response_url');
+    const failure = down ? ({ status: 503 } as const) : takeFailure('response_url', call);
     if (failure) {
       if (failure.status === 429) res.setHeader('retry-after', String(failure.retryAfter));
       res.writeHead(failure.status, { 'content-type': 'text/plain' });
@@ -317,7 +322,7 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
         return sendJson(res, 404, { ok: false, error: 'unknown_method' });
       }
       if (down) return answer(call, res, 503, { ok: false, error: 'service_unavailable' });
-      const failure = takeFailure(call.apiMethod);
+      const failure = takeFailure(call.apiMethod, call);
       if (failure) return fail(call, res, failure);
       const auth = String(call.headers.authorization ?? '');
       const token = /^Bearer (\S+)$/.exec(auth)?.[1] ?? (typeof call.args.token === 'string' ? call.args.token : undefined);
@@ -355,9 +360,9 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
       return channel ? messages.filter((m) => m.channel === channel) : [];
     },
     thread: (channel, ts) => messages.filter((m) => m.channel === channel && (m.ts === ts || m.threadTs === ts)),
-    failNext: (method, n, failure) => {
+    failNext: (method, n, failure, only) => {
       const queue = failures.get(method) ?? [];
-      for (let i = 0; i < n; i++) queue.push(failure);
+      for (let i = 0; i < n; i++) queue.push({ failure, only });
       failures.set(method, queue);
     },
     setDown: (value) => {

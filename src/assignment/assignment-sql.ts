@@ -75,7 +75,7 @@ export interface SnapshotRequest {
 
 const TASK_COLUMNS = `t.id, t.kind, t.incident_id, t.status, t.priority, t.opened_at, t.assign_role, t.assignee_id, coalesce(i.types, '{}') AS types`;
 /** Still `new`, nobody assigned, after a first assignment (a task without one is about to get it from its workflow). */
-const WAITING = `t.status = 'new' AND t.assignee_id IS NULL AND EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id)`;
+export const WAITING = `t.status = 'new' AND t.assignee_id IS NULL AND EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id)`;
 
 /** The analysts' run-time settings, as `AnalystOverride` rows: only analysts in the roster that set one. */
 export const OVERRIDES_SQL = `SELECT id, available_override AS available, capacity_override AS capacity, out_of_office_until

@@ -6,6 +6,7 @@ import type { AlertStatus } from '../domain';
 @Index('UQ_alerts_source_external_id', ['source', 'externalId'], { unique: true, where: 'external_id IS NOT NULL' })
 @Index('IDX_alerts_fingerprint', ['fingerprint', 'lastSeenAt'], { where: "status = 'new'" })
 @Index('IDX_alerts_source_ip', ['sourceIp', 'receivedAt'])
+@Index('IDX_alerts_destination_ip', ['destinationIp', 'receivedAt'], { where: 'destination_ip IS NOT NULL' })
 @Index('IDX_alerts_user', ['user', 'receivedAt'])
 @Index('IDX_alerts_host', ['host', 'receivedAt'])
 export class Alert {

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { Pool, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
+import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { pgPool } from '../database/pg';
 import type { Priority, SecurityAlert } from '../domain';
 import { NotificationsService } from '../notifications/notifications.service';
@@ -30,6 +31,7 @@ class PgIngestStore implements IngestStore {
     private readonly outbox: OutboxDispatcher,
     /** Tells the channels (Slack thread, Jira issue) which incidents alerts joined, after the commit. */
     private readonly alertsAdded: (incidentIds: string[]) => Promise<void>,
+    private readonly metrics: WardenMetrics,
   ) {}
 
   newId = randomUUID;
@@ -46,6 +48,7 @@ class PgIngestStore implements IngestStore {
         return value;
       }
       await client.query(writeAndCommitSql(changes, now));
+      this.metrics.correlated(changes);
       if (changes.outbox.length > 0) this.outbox.nudge();
       // Batched incidents have no thread or ticket of their own: their digest task does.
       const joined = [...changes.updated.values()].filter((u) => u.incident.action !== 'batch').map((u) => u.incident.id);
@@ -97,13 +100,14 @@ export class CorrelationService {
     @Inject(RULES) rules: RulesFile,
     outbox: OutboxDispatcher,
     notifications: NotificationsService,
+    @Optional() @Inject(WARDEN_METRICS) metrics: WardenMetrics = NO_METRICS,
   ) {
     // The alerts are committed by then: a channel update that cannot be recorded is logged, never a failed ingest.
     const alertsAdded = (ids: string[]) =>
       notifications
         .alertsAdded(ids)
         .catch((err: Error) => this.logger.warn(`channel update for ${ids.length} incidents not recorded: ${err.message}`));
-    this.path = new IngestPath(new PgIngestStore(pgPool(dataSource), outbox, alertsAdded), rules, (index, err) =>
+    this.path = new IngestPath(new PgIngestStore(pgPool(dataSource), outbox, alertsAdded, metrics), rules, (index, err) =>
       this.logger.warn(`item ${index} refused by the database (${(err as { code?: string }).code ?? '?'}): ${err.message}`),
     );
   }

@@ -11,6 +11,7 @@ import type { IncidentStatus } from '../domain';
 @Index('IDX_incidents_digest_pending', ['createdAt'], { where: "action = 'batch' AND digest_task_id IS NULL" })
 @Index('UQ_incidents_open_correlation_key', { synchronize: false })
 @Index('IDX_incidents_openings', ['openingRule', 'firstSeenAt'], { where: 'NOT storm' })
+@Index('IDX_incidents_source_ip', ['sourceIp', 'createdAt'], { where: 'source_ip IS NOT NULL' })
 export class Incident {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -5,6 +5,7 @@ import { lit, textArray } from '../database/sql-literal';
 import { enqueueSql } from '../outbox/outbox';
 import type { ChangeSet, Snapshot, StoredRepeat, TrackedIncident } from './engine';
 import { externalKey, idempotencyRepeatKey } from './engine';
+import { rollupDeltas } from './rollups';
 
 /**
  * SQL for one ingest transaction in two round trips: (1) BEGIN, the advisory locks and
@@ -268,6 +269,31 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
       FROM (VALUES ${rows.join(', ')}) AS v(id, n) WHERE a.id = v.id`);
   }
   if (c.outbox.length) statements.push(enqueueSql(c.outbox));
+  statements.push(...rollupSql(c, at));
   statements.push('COMMIT');
   return statements.join(';\n');
+}
+
+/**
+ * The run's additions to the alert rollups, last before COMMIT so their row locks are held
+ * only for the commit. Grouped and ordered in SQL (equal addresses written differently become
+ * one row), so concurrent ingests lock the same rows in the same order.
+ */
+function rollupSql(c: ChangeSet, at: string): string[] {
+  const { alerts, sources } = rollupDeltas(c);
+  const statements: string[] = [];
+  if (alerts.length) {
+    const rows = alerts.map((r) => `(${[lit(r.severity), lit(r.type), lit(r.status), r.storm, r.alerts].join(', ')})`);
+    statements.push(`INSERT INTO alert_rollups (bucket, severity, type, status, storm, alerts)
+        SELECT date_trunc('hour', ${at}, 'UTC'), v.severity, v.type, v.status, v.storm, sum(v.n) FROM (VALUES ${rows.join(', ')}) AS v(severity, type, status, storm, n)
+        GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+      ON CONFLICT (bucket, severity, type, status, storm) DO UPDATE SET alerts = alert_rollups.alerts + excluded.alerts`);
+  }
+  if (sources.length) {
+    const rows = sources.map((r) => `(${lit(r.ip, 'inet')}, ${r.alerts})`);
+    statements.push(`INSERT INTO alert_source_rollups (bucket, source_ip, alerts)
+        SELECT date_trunc('day', ${at}, 'UTC'), v.ip, sum(v.n) FROM (VALUES ${rows.join(', ')}) AS v(ip, n) GROUP BY 1, 2 ORDER BY 1, 2
+      ON CONFLICT (bucket, source_ip) DO UPDATE SET alerts = alert_source_rollups.alerts + excluded.alerts`);
+  }
+  return statements;
 }

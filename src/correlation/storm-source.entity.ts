@@ -1,7 +1,8 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** A storm incident's alerts from one source (what its own incident would have been keyed by). */
 @Entity({ name: 'storm_sources' })
+@Index('IDX_storm_sources_source', ['source'])
 export class StormSource {
   @PrimaryColumn({ name: 'incident_id', type: 'uuid' })
   incidentId: string;

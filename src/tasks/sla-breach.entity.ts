@@ -20,6 +20,7 @@ export class SlaBreach {
   @Column({ type: 'timestamptz' })
   deadline: Date;
 
+  @Index('IDX_sla_breaches_recorded_at')
   @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' })
   recordedAt: Date;
 }

@@ -7,6 +7,7 @@ import type { ChecklistStep } from './checklists';
 @Index('UQ_tasks_incident_id', ['incidentId'], { unique: true, where: "kind = 'incident'" })
 @Index('UQ_tasks_digest_key', ['digestKey'], { unique: true, where: 'digest_key IS NOT NULL' })
 @Index('IDX_tasks_queue', ['assigneeId', 'status', 'priority', 'ackDeadline'])
+@Index('IDX_tasks_resolved_at', ['resolvedAt'], { where: 'resolved_at IS NOT NULL' })
 export class Task {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -41,6 +42,7 @@ export class Task {
   @Column({ type: 'jsonb', default: () => "'[]'" })
   checklist: ChecklistStep[];
 
+  @Index('IDX_tasks_opened_at')
   @Column({ name: 'opened_at', type: 'timestamptz' })
   openedAt: Date;
 

@@ -14,6 +14,8 @@ WORKDIR /app
 ENV NODE_ENV=production WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js WARDEN_CONFIG_DIR=/app/config
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The dashboard's page, script and styles (tsc copies no .html/.js/.css; found from the package root).
+COPY --from=build /app/src/stats/dashboard/public ./src/stats/dashboard/public
 COPY package.json ./
 COPY config ./config
 USER node

@@ -1,0 +1,65 @@
+/* global self */
+// How the dashboard shows a number. One file for the page (a classic script: window.WardenFormat)
+// and for Node (the unit spec and the browser test read the same rules), so "the card shows
+// what /v1/stats says" is checked against one definition.
+(function (root, factory) {
+  'use strict';
+  if (typeof module === 'object' && module.exports) module.exports = factory();
+  else root.WardenFormat = factory();
+})(typeof self !== 'undefined' ? self : globalThis, function () {
+  'use strict';
+
+  const DASH = '\u2014';
+
+  /**
+   * The value at a StatsView path such as `alerts.received` or `incidents.byStatus.open`.
+   * A key missing from an existing object is 0 (maps omit zero counts); a missing parent is null.
+   */
+  function valueAt(stats, path) {
+    let node = stats;
+    const keys = path.split('.');
+    for (let i = 0; i < keys.length; i++) {
+      if (node === null || typeof node !== 'object') return null;
+      const key = keys[i];
+      if (!Object.prototype.hasOwnProperty.call(node, key)) return i === keys.length - 1 ? 0 : null;
+      node = node[key];
+    }
+    return node === undefined ? null : node;
+  }
+
+  const isNumber = (v) => typeof v === 'number' && Number.isFinite(v);
+
+  function count(v) {
+    if (!isNumber(v)) return DASH;
+    return Math.round(v).toLocaleString('en-US');
+  }
+
+  const pad = (n) => String(n).padStart(2, '0');
+
+  /** Seconds as the largest two units: 42s, 4m 05s, 3h 07m, 2d 04h. */
+  function duration(v) {
+    if (!isNumber(v)) return DASH;
+    const s = Math.max(0, Math.round(v));
+    if (s < 60) return s + 's';
+    if (s < 3600) return Math.floor(s / 60) + 'm ' + pad(s % 60) + 's';
+    if (s < 86400) return Math.floor(s / 3600) + 'h ' + pad(Math.floor((s % 3600) / 60)) + 'm';
+    return Math.floor(s / 86400) + 'd ' + pad(Math.floor((s % 86400) / 3600)) + 'h';
+  }
+
+  /** Alerts per incident: 8.3×. */
+  function ratio(v) {
+    if (!isNumber(v)) return DASH;
+    return (Math.round(v * 10) / 10).toFixed(1) + '\u00d7';
+  }
+
+  const KINDS = { count: count, duration: duration, ratio: ratio };
+
+  /** The text a card of this kind shows for a value. */
+  function format(kind, value) {
+    const f = KINDS[kind];
+    if (!f) throw new Error('unknown stat kind ' + kind);
+    return f(value);
+  }
+
+  return { valueAt: valueAt, format: format, count: count, duration: duration, ratio: ratio };
+});

@@ -1,4 +1,4 @@
-import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { type LocalActivityOptions, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 // Named timeout profiles, shared by the workflows.
@@ -7,10 +7,11 @@ import type { Activities } from '../activities';
  * Short, keyed Postgres steps run as local activities: no round trip through the
  * Temporal server, and a marker rather than three events in the history.
  */
-export const db = proxyLocalActivities<Activities>({
+export const DB_STEP: LocalActivityOptions = {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+};
+export const db = proxyLocalActivities<Activities>(DB_STEP);
 
 /** The first release ran its audit entries as ordinary activities; runs begun under it still do. */
 export const firstReleaseProfile = proxyActivities<Activities>({

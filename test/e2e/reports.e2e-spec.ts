@@ -1,0 +1,457 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { ensureReportSchedules, reportScheduleId } from '../../src/stats/reports/report-schedules';
+import { pollUntil } from '../support/harness';
+import { recordHistory } from '../support/histories';
+import { startStack, Stack } from '../support/stack';
+
+// Reports on the real api, worker, Temporal and PostgreSQL: an executive summary of a week seeded
+// straight into the tables counts exactly that week's P1 incidents and SLA breaches, as JSON and
+// as HTML that renders a hostile title as text; each kind's Temporal schedule exists once the
+// worker is up, and triggering it stores a report and tells the leads; the API lists, shows and
+// refuses as documented.
+
+const HOSTILE = `<script>alert("pwned")</script><img src=x onerror=alert(1)>`;
+const HOSTILE_ESCAPED = '&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;';
+const PUBLIC_URL = 'https://warden.example.test';
+
+/** A past week, Monday to Monday (UTC). */
+const WEEK = { from: '2024-06-03T00:00:00.000Z', to: '2024-06-10T00:00:00.000Z' };
+const t = (iso: string, plusSeconds = 0) => new Date(Date.parse(iso) + plusSeconds * 1000).toISOString();
+
+interface Seeded {
+  priority: 'P1' | 'P2' | 'P3';
+  createdAt: string;
+  title?: string;
+  /** The task: seconds to acknowledge and resolve (null: not yet), its status and disposition. */
+  task?: { ack: number | null; resolve: number | null; status: string; disposition?: string };
+  /** SLA breaches of the task: kind and when recorded. */
+  breaches?: { kind: string; at: string }[];
+  /** Alerts (destination IP, host) for the targeted assets. */
+  alerts?: { destinationIp: string | null; host: string | null }[];
+}
+
+// In the week: 3 P1 (one with a hostile title), 2 P2, 2 P3; 4 breaches. Outside it, P1 incidents and
+// breaches just before `from` and at `to` itself (the period is half-open).
+const SEED: Seeded[] = [
+  {
+    priority: 'P1',
+    createdAt: '2024-06-03T10:00:00Z',
+    title: HOSTILE,
+    task: { ack: 60, resolve: 3600, status: 'resolved', disposition: 'true_positive' },
+    breaches: [{ kind: 'resolve', at: '2024-06-03T10:50:00Z' }],
+    alerts: [
+      { destinationIp: '10.9.9.9', host: 'db-1' },
+      { destinationIp: '10.9.9.9', host: 'db-1' },
+      { destinationIp: '10.9.9.9', host: null },
+    ],
+  },
+  {
+    priority: 'P1',
+    createdAt: '2024-06-04T09:00:00Z',
+    task: { ack: 120, resolve: 7200, status: 'resolved', disposition: 'false_positive' },
+    breaches: [{ kind: 'ack', at: '2024-06-04T09:01:00Z' }],
+    alerts: [{ destinationIp: '10.9.9.9', host: 'web-3' }],
+  },
+  {
+    priority: 'P1',
+    createdAt: '2024-06-06T12:00:00Z',
+    task: { ack: 300, resolve: null, status: 'acknowledged' },
+    breaches: [{ kind: 'ack', at: '2024-06-06T12:04:00Z' }],
+  },
+  {
+    priority: 'P2',
+    createdAt: '2024-06-05T08:00:00Z',
+    task: { ack: 600, resolve: 1800, status: 'resolved', disposition: 'benign' },
+    breaches: [{ kind: 'ack', at: '2024-06-05T08:08:00Z' }],
+  },
+  { priority: 'P2', createdAt: '2024-06-09T23:59:59Z' },
+  { priority: 'P3', createdAt: '2024-06-08T01:00:00Z', task: { ack: 30, resolve: 900, status: 'resolved', disposition: 'benign' } },
+  {
+    priority: 'P3',
+    createdAt: '2024-06-08T02:00:00Z',
+    task: { ack: 30, resolve: 900, status: 'resolved', disposition: 'benign' },
+    breaches: [{ kind: 'resolve', at: WEEK.to }],
+  },
+  // Outside the week.
+  {
+    priority: 'P1',
+    createdAt: '2024-06-02T23:59:59Z',
+    task: { ack: 5, resolve: 10, status: 'resolved', disposition: 'true_positive' },
+    breaches: [{ kind: 'ack', at: '2024-06-02T23:59:59.500Z' }],
+  },
+  {
+    priority: 'P1',
+    createdAt: WEEK.to,
+    task: { ack: 5, resolve: null, status: 'acknowledged' },
+    breaches: [{ kind: 'ack', at: '2024-06-10T00:00:03Z' }],
+  },
+];
+
+async function seed(stack: Stack): Promise<Map<number, string>> {
+  const ids = new Map<number, string>();
+  for (const [n, s] of SEED.entries()) {
+    const [incident] = await stack.db.query<{ id: string }[]>(
+      `INSERT INTO incidents (correlation_key, correlation_closed_at, status, title, severity, priority, action, rule, opening_rule,
+                              assign_role, types, first_seen_at, last_seen_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'immediate', 'seed', 'seed', 'team_lead', '{sql_injection}', $2, $2, $2, $2) RETURNING id`,
+      [
+        `seed-${n}`,
+        s.createdAt,
+        s.task?.status === 'resolved' ? 'resolved' : 'open',
+        s.title ?? `Seeded ${s.priority} #${n}`,
+        s.priority === 'P1' ? 'critical' : 'high',
+        s.priority,
+      ],
+    );
+    ids.set(n, incident.id);
+    if (s.task) {
+      const [task] = await stack.db.query<{ id: string }[]>(
+        `INSERT INTO tasks (incident_id, title, priority, status, assign_role, assignee_id, opened_at, ack_deadline, resolve_deadline,
+                            assigned_at, acknowledged_at, resolved_at, disposition)
+         VALUES ($1, $2, $3, $4, 'team_lead', 'marta.reyes', $5, $5::timestamptz + interval '15 minutes', $5::timestamptz + interval '4 hours',
+                 $5, $6, $7, $8) RETURNING id`,
+        [
+          incident.id,
+          s.title ?? `Seeded ${s.priority} #${n}`,
+          s.priority,
+          s.task.status,
+          s.createdAt,
+          s.task.ack === null ? null : t(s.createdAt, s.task.ack),
+          s.task.resolve === null ? null : t(s.createdAt, s.task.resolve),
+          s.task.disposition ?? null,
+        ],
+      );
+      for (const b of s.breaches ?? [])
+        await stack.db.query(`INSERT INTO sla_breaches (task_id, kind, priority, deadline, recorded_at) VALUES ($1, $2, $3, $4, $4)`, [
+          task.id,
+          b.kind,
+          s.priority,
+          b.at,
+        ]);
+    }
+    for (const [i, a] of (s.alerts ?? []).entries())
+      await stack.db.query(
+        `INSERT INTO alerts (source, type, severity, title, destination_ip, host, received_at, fingerprint, status, incident_id, rule, action, priority)
+         VALUES ('seed', 'sql_injection', 'critical', $1, $2, $3, $4, $5, 'new', $6, 'seed', 'immediate', $7)`,
+        [s.title ?? 'seeded', a.destinationIp, a.host, s.createdAt, `seed-${n}-${i}`, incident.id, s.priority],
+      );
+  }
+  // Containment on the first P1: a block that held and an isolation undone; evidence is no containment.
+  // A block on the incident before the week is outside it.
+  const run = async (incidentId: string, at: string, steps: [string, string, string, object, string | null][]) => {
+    const [r] = await stack.db.query<{ id: string }[]>(
+      `INSERT INTO playbook_runs (incident_id, playbook, status, created_at) VALUES ($1, 'seeded', 'succeeded', $2) RETURNING id`,
+      [incidentId, at],
+    );
+    for (const [stepId, action, status, input, compensation] of steps)
+      await stack.db.query(
+        `INSERT INTO playbook_steps (run_id, step_id, action, status, input, compensation_status, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [r.id, stepId, action, status, input, compensation, at],
+      );
+  };
+  await run(ids.get(0)!, '2024-06-03T10:01:00Z', [
+    ['block', 'block_ip', 'succeeded', { ip: '203.0.113.9' }, null],
+    ['isolate', 'isolate_host', 'succeeded', { host: 'db-1' }, 'compensated'],
+    ['evidence', 'collect_evidence', 'succeeded', {}, null],
+  ]);
+  await run(ids.get(7)!, '2024-06-02T23:59:59Z', [['block', 'block_ip', 'succeeded', { ip: '198.51.100.3' }, null]]);
+  return ids;
+}
+
+describe('reports', () => {
+  let stack: Stack;
+  let lead: Awaited<ReturnType<Stack['as']>>;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      name: 'reports',
+      env: { PUBLIC_URL, REPORTS_DAILY_CRON: '0 6 * * *', REPORTS_EXECUTIVE_CRON: '0 7 * * 1', REPORTS_TIMEZONE: 'UTC' },
+    });
+    lead = await stack.as('marta.reyes', ['lead']);
+    await seed(stack);
+  });
+  afterAll(async () => stack?.close());
+
+  describe('an executive summary of a seeded week', () => {
+    let created: Awaited<ReturnType<typeof lead>>;
+    const body = () => created.body.body;
+
+    beforeAll(async () => {
+      created = await lead('POST', '/v1/reports', { kind: 'executive', ...WEEK });
+    });
+
+    it('is stored for exactly that week and counts its 3 P1 incidents and 4 SLA breaches, nothing outside it', () => {
+      expect({
+        status: created.status,
+        record: { kind: created.body.kind, from: created.body.from, to: created.body.to, trigger: created.body.trigger },
+        p1: body().summary.p1Incidents,
+        p2: body().summary.p2Incidents,
+        breaches: body().slaBreaches,
+      }).toEqual({
+        status: 201,
+        record: { kind: 'executive', ...WEEK, trigger: 'manual' },
+        p1: 3,
+        p2: 2,
+        breaches: { total: 4, byKind: { ack: 3, resolve: 1 }, byPriority: { P1: 3, P2: 1, P3: 0, P4: 0 } },
+      });
+    });
+
+    it('gives each P1 and P2 incident the outcome of its task', () => {
+      expect(body().incidents.byOutcome).toEqual({ true_positive: 1, false_positive: 1, acknowledged: 1, benign: 1, 'no task': 1 });
+    });
+
+    it('answers MTTA and MTTR (p50) over the week’s tasks, with a trend point for each of its days', () => {
+      expect({
+        mtta: body().response.overall.mtta.p50Seconds,
+        mttr: body().response.overall.mttr.p50Seconds,
+        days: body().response.byDay.map((d: { day: string; tasks: number }) => [d.day, d.tasks]),
+        june4: body().response.byDay[1].mttaP50Seconds,
+      }).toEqual({
+        // Acknowledged after 30, 30, 60, 120, 300, 600 s; resolved after 900, 900, 1800, 3600, 7200 s.
+        mtta: 90,
+        mttr: 1800,
+        days: [
+          ['2024-06-03', 1],
+          ['2024-06-04', 1],
+          ['2024-06-05', 1],
+          ['2024-06-06', 1],
+          ['2024-06-07', 0],
+          ['2024-06-08', 2],
+          ['2024-06-09', 0],
+        ],
+        june4: 120,
+      });
+    });
+
+    it('counts the containment actions of the week’s playbook runs by outcome, and the targeted assets', () => {
+      expect({ containment: body().containment.byAction, targets: body().topTargets }).toEqual({
+        containment: { block_ip: { succeeded: 1 }, disable_user: {}, isolate_host: { rolled_back: 1 } },
+        targets: {
+          destinationIps: [{ ip: '10.9.9.9', incidents: 2, alerts: 4, topPriority: 'P1' }],
+          hosts: [
+            { host: 'db-1', incidents: 1, alerts: 2, topPriority: 'P1' },
+            { host: 'web-3', incidents: 1, alerts: 1, topPriority: 'P1' },
+          ],
+        },
+      });
+    });
+
+    it('renders as HTML with the same P1 count and breaches, the hostile title as text, under a strict policy', async () => {
+      const res = await lead('GET', `/v1/reports/${created.body.id}/html`);
+      expect({
+        status: res.status,
+        type: res.headers.get('content-type'),
+        csp: res.headers.get('content-security-policy'),
+        p1: res.text.includes('<div class="v">3</div><div class="l">P1 incidents</div>'),
+        breaches: res.text.includes('<div class="v">4</div><div class="l">SLA breaches</div>'),
+        title: res.text.includes(HOSTILE_ESCAPED),
+        script: /<script|<img/i.test(res.text),
+      }).toEqual({
+        status: 200,
+        type: 'text/html; charset=utf-8',
+        csp: "default-src 'none'; style-src 'unsafe-inline'",
+        p1: true,
+        breaches: true,
+        title: true,
+        script: false,
+      });
+    });
+
+    it('answers the stored report again, 200, when the same kind and period is asked for twice', async () => {
+      const again = await lead('POST', '/v1/reports', { kind: 'executive', ...WEEK });
+      expect({
+        status: again.status,
+        id: again.body.id,
+        reports: (await stack.db.query(`SELECT count(*)::int AS n FROM reports WHERE kind = 'executive'`))[0].n,
+      }).toEqual({
+        status: 200,
+        id: created.body.id,
+        reports: 1,
+      });
+    });
+  });
+
+  describe('schedules', () => {
+    it('exist for both kinds once the worker is up, with the configured cron and time zone', async () => {
+      const describe = async (kind: 'daily' | 'executive') => {
+        const d = await stack.temporal.schedule.getHandle(reportScheduleId(kind, stack.env.TEMPORAL_TASK_QUEUE)).describe();
+        const action = d.action.type === 'startWorkflow' ? d.action : undefined;
+        return {
+          workflow: action?.workflowType,
+          args: action?.args,
+          taskQueue: action?.taskQueue,
+          timezone: d.spec.timezone ?? 'UTC',
+          calendar: d.spec.calendars?.[0],
+        };
+      };
+      expect({ daily: await describe('daily'), executive: await describe('executive') }).toEqual({
+        daily: {
+          workflow: 'reportWorkflow',
+          args: [{ kind: 'daily' }],
+          taskQueue: stack.env.TEMPORAL_TASK_QUEUE,
+          timezone: 'UTC',
+          calendar: expect.objectContaining({ hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] }),
+        },
+        executive: {
+          workflow: 'reportWorkflow',
+          args: [{ kind: 'executive' }],
+          taskQueue: stack.env.TEMPORAL_TASK_QUEUE,
+          timezone: 'UTC',
+          calendar: expect.objectContaining({
+            hour: [{ start: 7, end: 7, step: 1 }],
+            dayOfWeek: [{ start: 'MONDAY', end: 'MONDAY', step: 1 }],
+          }),
+        },
+      });
+    });
+
+    it('store the day ending at the scheduled time and tell the leads, with a link to its HTML, when the daily one is triggered', async () => {
+      const schedule = stack.temporal.schedule.getHandle(reportScheduleId('daily', stack.env.TEMPORAL_TASK_QUEUE));
+      await schedule.trigger();
+      // The run the trigger started (a run of the cron itself, at 06:00 UTC, would be another one).
+      const [run] = await pollUntil(
+        async () => (await schedule.describe()).info.recentActions,
+        (actions) => actions.length > 0,
+        { what: 'the triggered run', timeoutMs: 30_000 },
+      );
+      const workflowId = run.action.workflow.workflowId;
+      const result = await stack.temporal.workflow.getHandle(workflowId).result();
+      recordHistory(stack.env.TEMPORAL_ADDRESS, workflowId, 'report-daily');
+      const [report] = await stack.db.query<{ period_from: Date; period_to: Date; trigger: string }[]>(
+        `SELECT period_from, period_to, trigger FROM reports WHERE id = $1`,
+        [result.reportId],
+      );
+      const notice = await pollUntil(
+        async () => stack.webhook.deliveries.find((d) => d.body.kind === 'report.published' && d.body.data.reportId === result.reportId),
+        (d) => d !== undefined,
+        { what: 'the report.published notice', timeoutMs: 30_000 },
+      );
+      const scheduledMinute = Math.floor(run.scheduledAt.getTime() / 60_000) * 60_000;
+      expect({
+        result: { kind: result.kind, duplicate: result.duplicate, published: result.published },
+        report: { ...report, period_from: report.period_from.toISOString(), period_to: report.period_to.toISOString() },
+        signed: notice!.signed,
+        recipients: notice!.body.recipients,
+        url: notice!.body.data.url,
+        text: notice!.body.text.endsWith(`${PUBLIC_URL}/v1/reports/${result.reportId}/html`),
+      }).toEqual({
+        result: { kind: 'daily', duplicate: false, published: true },
+        // The day ending at the minute it was scheduled for.
+        report: {
+          period_from: new Date(scheduledMinute - 86_400_000).toISOString(),
+          period_to: new Date(scheduledMinute).toISOString(),
+          trigger: 'schedule',
+        },
+        signed: true,
+        recipients: ['marta.reyes'],
+        url: `${PUBLIC_URL}/v1/reports/${result.reportId}/html`,
+        text: true,
+      });
+    });
+
+    it('follow a changed cron at the next worker start, and go away when configured off', async () => {
+      const logger = new Logger('test');
+      const handle = stack.temporal.schedule.getHandle(reportScheduleId('executive', stack.env.TEMPORAL_TASK_QUEUE));
+      await ensureReportSchedules({ ...stack.env, REPORTS_EXECUTIVE_CRON: '30 8 * * 5' }, logger);
+      const changed = (await handle.describe()).spec.calendars?.[0];
+      await ensureReportSchedules({ ...stack.env, REPORTS_EXECUTIVE_CRON: 'off' }, logger);
+      const gone = await handle.describe().then(
+        () => false,
+        (err) => err instanceof ScheduleNotFoundError,
+      );
+      expect({ changed, gone }).toEqual({
+        changed: expect.objectContaining({ hour: [{ start: 8, end: 8, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] }),
+        gone: true,
+      });
+    });
+  });
+
+  describe('the API', () => {
+    let daily: string;
+    let executive: string;
+
+    beforeAll(async () => {
+      const res = await lead('POST', '/v1/reports', { kind: 'daily', from: '2024-06-03T00:00:00Z', to: '2024-06-04T00:00:00Z' });
+      expect(res.status).toBe(201);
+      daily = res.body.id;
+      executive = (await lead('POST', '/v1/reports', { kind: 'executive', ...WEEK })).body.id;
+    });
+
+    it('lists reports newest first without their bodies, by kind, a page at a time', async () => {
+      const all = await lead('GET', '/v1/reports');
+      const first = await lead('GET', '/v1/reports?limit=1');
+      const second = await lead('GET', `/v1/reports?limit=1&cursor=${first.body.nextCursor}`);
+      const executives = await lead('GET', '/v1/reports?kind=executive');
+      expect({
+        newest: all.body.items[0],
+        ids: all.body.items.map((r: { id: string }) => r.id),
+        pages: [first.body.items[0].id, second.body.items[0].id],
+        executives: executives.body.items.map((r: { kind: string }) => r.kind),
+      }).toEqual({
+        newest: {
+          id: daily,
+          kind: 'daily',
+          from: '2024-06-03T00:00:00.000Z',
+          to: '2024-06-04T00:00:00.000Z',
+          createdAt: expect.any(String),
+          trigger: 'manual',
+        },
+        ids: expect.arrayContaining([daily, executive]),
+        pages: all.body.items.slice(0, 2).map((r: { id: string }) => r.id),
+        executives: ['executive'],
+      });
+    });
+
+    it('shows one report with its body', async () => {
+      const res = await lead('GET', `/v1/reports/${daily}`);
+      expect({ status: res.status, id: res.body.id, kind: res.body.body.kind, period: res.body.body.period }).toEqual({
+        status: 200,
+        id: daily,
+        kind: 'daily',
+        period: { from: '2024-06-03T00:00:00.000Z', to: '2024-06-04T00:00:00.000Z', timeZone: 'UTC' },
+      });
+    });
+
+    it('answers 404 for an unknown report and 400 or 422 naming the bad field', async () => {
+      const answer = async (method: string, path: string, body?: unknown) => {
+        const res = await lead(method, path, body);
+        return [res.status, res.headers.get('content-type')?.split(';')[0], res.body?.errors?.map((e: { path: string }) => e.path)];
+      };
+      const problem = 'application/problem+json';
+      expect({
+        unknown: await answer('GET', `/v1/reports/${randomUUID()}`),
+        unknownHtml: await answer('GET', `/v1/reports/${randomUUID()}/html`),
+        badId: await answer('GET', '/v1/reports/not-a-uuid'),
+        badKind: await answer('GET', '/v1/reports?kind=weekly'),
+        badLimit: await answer('GET', '/v1/reports?limit=5000'),
+        badCursor: await answer('GET', '/v1/reports?cursor=bm9wZQ'),
+        postKind: await answer('POST', '/v1/reports', { kind: 'weekly' }),
+        postFrom: await answer('POST', '/v1/reports', { kind: 'daily', from: 'yesterday' }),
+        future: await answer('POST', '/v1/reports', { kind: 'daily', to: '2999-01-01T00:00:00Z' }),
+        reversed: await answer('POST', '/v1/reports', { kind: 'daily', from: WEEK.to, to: WEEK.from }),
+        extra: await answer('POST', '/v1/reports', { kind: 'daily', format: 'pdf' }),
+      }).toEqual({
+        unknown: [404, problem, ['path:id']],
+        unknownHtml: [404, problem, ['path:id']],
+        badId: [400, problem, ['path:id']],
+        badKind: [400, problem, ['query:kind']],
+        badLimit: [400, problem, ['query:limit']],
+        badCursor: [400, problem, ['query:cursor']],
+        postKind: [422, problem, ['/kind']],
+        postFrom: [422, problem, ['/from']],
+        future: [422, problem, ['/to']],
+        reversed: [422, problem, ['/from']],
+        extra: [422, problem, ['/']],
+      });
+    });
+
+    it('is for leads only', async () => {
+      const analyst = await stack.as('kim.nguyen');
+      expect([(await analyst('GET', '/v1/reports')).status, (await analyst('POST', '/v1/reports', { kind: 'daily' })).status]).toEqual([
+        403, 403,
+      ]);
+    });
+  });
+});

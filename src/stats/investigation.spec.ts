@@ -1,0 +1,63 @@
+import { alertCursorValues, ipRole, parseInvestigationIp, seenRange } from './investigation';
+
+describe('parseInvestigationIp', () => {
+  it('takes an IPv4 address as given', () => {
+    expect(parseInvestigationIp('203.0.113.7')).toEqual({ ip: '203.0.113.7', spellings: ['203.0.113.7'] });
+  });
+
+  it('answers with the spelling ingest stores, keeping the one given for text columns', () => {
+    expect(parseInvestigationIp('2001:DB8:0:0::1')).toEqual({ ip: '2001:db8::1', spellings: ['2001:db8::1', '2001:DB8:0:0::1'] });
+    expect(parseInvestigationIp('::ffff:198.51.100.2')).toMatchObject({ ip: '198.51.100.2' });
+  });
+
+  it.each(['', 'not-an-ip', '300.1.1.1', '10.0.0.0/8', 'fe80::1%eth0', '1.2.3.4; rm -rf /', 'x'.repeat(100)])(
+    'refuses %j naming path:ip',
+    (raw) => {
+      expect(parseInvestigationIp(raw)).toEqual({ error: { path: 'path:ip', message: 'must be an IPv4 or IPv6 address' } });
+    },
+  );
+});
+
+describe('alertCursorValues', () => {
+  const id = '3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60';
+
+  it('keeps PostgreSQL timestamp text to the microsecond', () => {
+    expect(alertCursorValues(['2026-11-24 10:15:30.123456+00', id])).toEqual({ receivedAt: '2026-11-24 10:15:30.123456+00', id });
+  });
+
+  it.each([
+    [['yesterday', id]],
+    [['2026-11-24 10:15:30+00', 'not-a-uuid']],
+    [[42, id]],
+    [['2026-02-30 10:15:30+00', id]],
+    [['2026-11-24 25:15:30+00', id]],
+    [["2026-11-24 10:15:30+00'; DROP TABLE alerts; --", id]],
+  ])('refuses %j', (values) => {
+    expect(alertCursorValues(values)).toBeNull();
+  });
+});
+
+describe('ipRole', () => {
+  it('names the side the IP is on, or both', () => {
+    expect([
+      ipRole('10.0.0.1', '10.0.0.1', '10.0.0.2'),
+      ipRole('10.0.0.1', '10.0.0.2', '10.0.0.1'),
+      ipRole('10.0.0.1', '10.0.0.1', '10.0.0.1'),
+      ipRole('2001:db8::1', '2001:db8:0::1', null),
+    ]).toEqual(['source', 'destination', 'both', 'source']);
+  });
+});
+
+describe('seenRange', () => {
+  it('spans the alerts and the storm sources', () => {
+    expect(
+      seenRange({ first: '2026-01-02T00:00:00.000Z', last: '2026-01-05T00:00:00.000Z' }, [
+        { firstSeenAt: '2026-01-01T00:00:00.000Z', lastSeenAt: '2026-01-03T00:00:00.000Z' },
+      ]),
+    ).toEqual({ firstSeen: '2026-01-01T00:00:00.000Z', lastSeen: '2026-01-05T00:00:00.000Z' });
+  });
+
+  it('is null for an IP never seen', () => {
+    expect(seenRange({ first: null, last: null }, [])).toEqual({ firstSeen: null, lastSeen: null });
+  });
+});

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ENV, type Env } from '../common/env';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
 import { ApiKey, Scope } from './api-key.entity';
 import { generateApiKey, hashApiKey } from './api-keys';
 import type { Principal } from './principal';
@@ -44,4 +44,30 @@ export async function createApiKey(
   const key = generateApiKey();
   const saved = await dataSource.getRepository(ApiKey).save({ name, scopes, keyHash: hashApiKey(key), analystId: analystId ?? null });
   return { id: saved.id, key };
+}
+
+/** What `warden keys list` shows of a key: never the key or its hash. */
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  analystId: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+/** Every key, oldest first. */
+export async function listApiKeys(dataSource: DataSource): Promise<ApiKeyInfo[]> {
+  const rows = await dataSource.getRepository(ApiKey).find({ order: { createdAt: 'ASC', id: 'ASC' } });
+  return rows.map(({ id, name, scopes, analystId, createdAt, revokedAt }) => ({ id, name, scopes, analystId, createdAt, revokedAt }));
+}
+
+/** Revokes a key; a second call keeps the first time. Null when there is no such key. Running apis refuse it within API_KEY_CACHE_SECONDS. */
+export async function revokeApiKey(dataSource: DataSource, id: string): Promise<{ key: ApiKeyInfo; alreadyRevoked: boolean } | null> {
+  const repo = dataSource.getRepository(ApiKey);
+  const { affected } = await repo.update({ id, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
+  const row = await repo.findOneBy({ id });
+  if (!row) return null;
+  const { name, scopes, analystId, createdAt, revokedAt } = row;
+  return { key: { id, name, scopes, analystId, createdAt, revokedAt }, alreadyRevoked: !affected };
 }

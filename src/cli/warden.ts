@@ -10,7 +10,7 @@ import { backtest, formatBacktest } from '../correlation/backtest';
 import { dataSourceOptions } from '../database/data-source-options';
 import { pgPool } from '../database/pg';
 import { SCOPES, Scope } from '../auth/api-key.entity';
-import { createApiKey } from '../auth/api-keys.service';
+import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.service';
 import { parseNdjson } from '../ingest/body-parsers';
 import { formatIntake, nativeIntake, validateItems } from '../ingest/intake';
 import { FormatName, FORMATS, isFormatName, normalizers } from '../ingest/normalizers';
@@ -20,10 +20,34 @@ import { dryRun, formatDryRun } from '../playbooks/dry-run';
 import { EvidenceVerifyUsageError, verifyEvidenceCommand } from '../playbooks/evidence-verify';
 import { loadPlaybookFile } from '../playbooks/playbook.schema';
 import { containmentRefusal } from '../playbooks/refusal';
+import { formatKeys } from './format';
+import { ApiError } from './http-client';
+import { registerHttpCommands } from './http-commands';
 
 loadDotEnv();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const program = new Command('warden').description('Warden operator commands');
+const program = new Command('warden')
+  .description('Warden operator commands: API keys, configuration, rules, replays and reports')
+  .addHelpText(
+    'after',
+    `
+Commands that read config/ or the database use the environment (.env is read): WARDEN_CONFIG_DIR, DATABASE_URL.
+Commands that call a running Warden (replay, investigate-ip, stats, report) take --url and --key
+(default $WARDEN_URL or http://127.0.0.1:$PORT, and $WARDEN_API_KEY).
+Every command that prints data takes --json. Exit status: 0 on success, 1 on any failure (the reason on stderr).
+
+Examples:
+  warden config validate
+  KEY=$(warden keys create --name suricata-1 --scope ingest)
+  warden keys list
+  warden replay ../shared/data/suricata/wrccdc-2018.json --format suricata --rate 500
+  warden investigate-ip 203.0.113.7
+  warden stats --json
+  warden report executive --html exec.html`,
+  );
+/** One line on stderr, exit status 1. */
+const fail = (message: string): never => program.error(message, { exitCode: 1 });
+const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
 function loadConfig(dir?: string) {
   try {
@@ -37,17 +61,24 @@ function loadConfig(dir?: string) {
   }
 }
 
-const config = program.command('config').description('configuration as code');
+const config = program.command('config').description('configuration as code: validate');
 config
   .command('validate')
   .description('validate config/*.yaml exactly as start-up does')
   .option('-d, --dir <dir>', 'configuration directory (default: WARDEN_CONFIG_DIR or config)')
-  .action((opts: { dir?: string }) => {
+  .option('--json', 'print { valid, rules, playbooks } as JSON')
+  .addHelpText(
+    'after',
+    '\nA bad file exits 1, naming the file, the line, the path inside it and the reason.\n\nExamples:\n  warden config validate\n  warden config validate --dir /etc/warden --json',
+  )
+  .action((opts: { dir?: string; json?: boolean }) => {
     const loaded = loadConfig(opts.dir);
-    console.log(`valid: ${loaded.rules.rules.length} rules, ${Object.keys(loaded.playbooks).length} playbooks`);
+    const counts = { rules: loaded.rules.rules.length, playbooks: Object.keys(loaded.playbooks).length };
+    if (opts.json) json({ valid: true, ...counts });
+    else console.log(`valid: ${counts.rules} rules, ${counts.playbooks} playbooks`);
   });
 
-const keys = program.command('keys').description('API keys');
+const keys = program.command('keys').description('API keys: create, list, revoke');
 const scope = (value: string, previous: Scope[] = []): Scope[] => {
   if (!(SCOPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${SCOPES.join(', ')}`);
   return [...previous, value as Scope];
@@ -58,22 +89,64 @@ keys
   .requiredOption('--name <name>', 'who or what uses the key, e.g. suricata-sensor-1')
   .requiredOption('--scope <scope>', `scope (repeatable): ${SCOPES.join(', ')}`, scope)
   .option('--analyst <id>', 'the analyst (assignment.yaml id) acting with this key: assignee=me, and the actor of ack and resolve')
-  .action(async (opts: { name: string; scope: Scope[]; analyst?: string }) => {
+  .option('--json', 'print { id, name, scopes, analyst, key } as JSON')
+  .addHelpText(
+    'after',
+    `
+The key is printed once, on stdout; only its SHA-256 is stored.
+
+Examples:
+  warden keys create --name suricata-1 --scope ingest
+  warden keys create --name sara --scope analyst --analyst sara.lindqvist
+  warden keys create --name lead-dashboard --scope lead --json`,
+  )
+  .action(async (opts: { name: string; scope: Scope[]; analyst?: string; json?: boolean }) => {
     const env = loadEnv();
     if (opts.analyst && !loadWardenConfig(env.WARDEN_CONFIG_DIR).assignment.analysts.some((a) => a.id === opts.analyst)) {
       program.error(`--analyst: no analyst "${opts.analyst}" in ${env.WARDEN_CONFIG_DIR}/assignment.yaml`);
     }
     const ds = await new DataSource(dataSourceOptions(env.DATABASE_URL, 1)).initialize();
     try {
-      const { id, key } = await createApiKey(ds, opts.name, [...new Set(opts.scope)], opts.analyst);
-      console.error(`created key ${id} "${opts.name}" with scopes ${opts.scope.join(', ')}; store it now, it is not shown again:`);
-      console.log(key);
+      const scopes = [...new Set(opts.scope)];
+      const { id, key } = await createApiKey(ds, opts.name, scopes, opts.analyst);
+      console.error(`created key ${id} "${opts.name}" with scopes ${scopes.join(', ')}; store it now, it is not shown again:`);
+      if (opts.json) json({ id, name: opts.name, scopes, analyst: opts.analyst ?? null, key });
+      else console.log(key);
     } finally {
       await ds.destroy();
     }
   });
 
-const rules = program.command('rules').description('AnomalyToAction rules');
+keys
+  .command('list')
+  .description('list API keys: id, name, scopes, analyst, created, revoked (never the key or its hash)')
+  .option('--json', 'print the keys as JSON')
+  .addHelpText('after', "\nExamples:\n  warden keys list\n  warden keys list --json | jq -r '.[] | select(.revokedAt == null) | .id'")
+  .action(async (opts: { json?: boolean }) => {
+    const rows = await withDatabase((ds) => listApiKeys(ds));
+    if (opts.json) json(rows.map((k) => ({ ...k, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null })));
+    else console.log(formatKeys(rows));
+  });
+keys
+  .command('revoke')
+  .description('revoke an API key: the api answers 401 to it (running replicas within API_KEY_CACHE_SECONDS)')
+  .argument('<id>', 'the key id (warden keys list)')
+  .option('--json', 'print the revoked key as JSON')
+  .addHelpText(
+    'after',
+    '\nRevoking twice is harmless: the first time stays.\n\nExamples:\n  warden keys revoke 3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60',
+  )
+  .action(async (id: string, opts: { json?: boolean }) => {
+    if (!UUID.test(id)) fail(`<id>: must be a key id (a UUID), see warden keys list`);
+    const result = await withDatabase((ds) => revokeApiKey(ds, id));
+    if (!result) return fail(`<id>: no API key ${id}`);
+    const { key, alreadyRevoked } = result;
+    if (opts.json)
+      json({ ...key, createdAt: key.createdAt.toISOString(), revokedAt: key.revokedAt?.toISOString() ?? null, alreadyRevoked });
+    else console.log(`${alreadyRevoked ? 'already revoked' : 'revoked'} key ${key.id} "${key.name}" at ${key.revokedAt?.toISOString()}`);
+  });
+
+const rules = program.command('rules').description('AnomalyToAction rules: backtest');
 rules
   .command('backtest')
   .description('replay an alert file through the current rules, dedup and correlation, with no side effects')
@@ -82,6 +155,13 @@ rules
   .option('-d, --dir <dir>', 'configuration directory')
   .option('--json', 'print the report as JSON')
   .option('--at-once', 'take the file as one request sent now, as the api would (default: each alert arrives at its occurredAt)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  warden rules backtest ../shared/data/suricata/honeypot-2018.json --format suricata
+  warden rules backtest alerts.json --dir ./config-draft --json`,
+  )
   .action(async (file: string, opts: { format: string; dir?: string; json?: boolean; atOnce?: boolean }) => {
     if (opts.format !== 'native' && !isFormatName(opts.format)) throw new InvalidArgumentError(`unknown format ${opts.format}`);
     const cfg = loadConfig(opts.dir);
@@ -108,38 +188,47 @@ async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T>
   }
 }
 
-const notices = program.command('notices').description('notices to analysts (webhook and other channels)');
+const notices = program.command('notices').description('notices to analysts (webhook and other channels): redrive');
 notices
   .command('redrive')
   .description('put failed notices back in line: the worker tries each once more, with its full maximum age, and delivers it once')
   .option('--incident <id>', "the failed notices of this incident's tasks")
   .option('--all', 'every failed notice')
-  .action(async (opts: { incident?: string; all?: boolean }) => {
-    if (!opts.incident === !opts.all) program.error('give either --incident <id> or --all');
+  .option('--json', 'print { redriven: [notice keys] } as JSON')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  warden notices redrive --all\n  warden notices redrive --incident 3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60 --json',
+  )
+  .action(async (opts: { incident?: string; all?: boolean; json?: boolean }) => {
+    if (!opts.incident === !opts.all) fail('give either --incident <id> or --all');
     if (opts.incident && !UUID.test(opts.incident)) {
-      program.error('--incident: must be an incident id (a UUID)');
+      fail('--incident: must be an incident id (a UUID)');
     }
     const keys = await withDatabase((ds) => new NotificationsService(ds).redrive({ incidentId: opts.incident }));
-    for (const key of keys) console.log(key);
+    if (opts.json) json({ redriven: keys });
+    else for (const key of keys) console.log(key);
     console.error(`re-driven ${keys.length} failed notice(s)`);
   });
 
-const outbox = program.command('outbox').description('the outbox of changes for incident workflows');
+const outbox = program.command('outbox').description('the outbox of changes for incident workflows: redrive');
 outbox
   .command('redrive')
   .description('put dead-lettered outbox rows back in line: the dispatcher signals each again')
   .option('--id <id>', 'the dead-lettered row with this id')
   .option('--all', 'every dead-lettered row')
-  .action(async (opts: { id?: string; all?: boolean }) => {
-    if (!opts.id === !opts.all) program.error('give either --id <id> or --all');
-    if (opts.id && !/^[1-9]\d{0,17}$/.test(opts.id)) program.error('--id: must be an outbox row id (a positive integer)');
+  .option('--json', 'print { redriven: [row ids] } as JSON')
+  .addHelpText('after', '\nExamples:\n  warden outbox redrive --all\n  warden outbox redrive --id 1234 --json')
+  .action(async (opts: { id?: string; all?: boolean; json?: boolean }) => {
+    if (!opts.id === !opts.all) fail('give either --id <id> or --all');
+    if (opts.id && !/^[1-9]\d{0,17}$/.test(opts.id)) fail('--id: must be an outbox row id (a positive integer)');
     const ids = await withDatabase((ds) => redriveDeadLetters(pgPool(ds), { id: opts.id }));
-    if (opts.id && ids.length === 0) program.error(`--id: no dead-lettered outbox row ${opts.id}`);
-    for (const id of ids) console.log(id);
+    if (opts.id && ids.length === 0) fail(`--id: no dead-lettered outbox row ${opts.id}`);
+    if (opts.json) json({ redriven: ids.map(String) });
+    else for (const id of ids) console.log(id);
     console.error(`re-driven ${ids.length} dead-lettered outbox row(s)`);
   });
 
-const playbooks = program.command('playbooks').description('containment and evidence playbooks');
+const playbooks = program.command('playbooks').description('containment and evidence playbooks: dry-run');
 playbooks
   .command('dry-run')
   .description('show which steps of a playbook file would run for an incident, with their rendered inputs; touches nothing')
@@ -163,17 +252,23 @@ playbooks
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatDryRun(report));
   });
 
-const evidence = program.command('evidence').description('evidence bundles and their hash chain');
+const evidence = program.command('evidence').description('evidence bundles and their hash chain: verify');
 evidence
   .command('verify')
   .description("recompute every hash of an incident's evidence chain (or every incident's, or an exported file) and check the links")
   .option('--incident <id>', "this incident's chain")
   .option('--all', "every incident's chain")
   .option('--file <file>', 'an export of GET /v1/incidents/{id}/evidence')
-  .action(async (opts: { incident?: string; all?: boolean; file?: string }) => {
+  .option('--json', 'print { ok, lines } as JSON')
+  .addHelpText(
+    'after',
+    '\nExits 1 when a hash or link does not match.\n\nExamples:\n  warden evidence verify --all\n  warden evidence verify --file evidence.json',
+  )
+  .action(async (opts: { incident?: string; all?: boolean; file?: string; json?: boolean }) => {
     try {
       const result = await verifyEvidenceCommand({ incidentId: opts.incident, all: opts.all, file: opts.file }, { withDatabase });
-      for (const line of result.lines) console.log(line);
+      if (opts.json) json({ ok: result.ok, lines: result.lines });
+      else for (const line of result.lines) console.log(line);
       if (!result.ok) process.exit(1);
     } catch (err) {
       if (err instanceof EvidenceVerifyUsageError) program.error(err.message);
@@ -181,7 +276,10 @@ evidence
     }
   });
 
+registerHttpCommands(program, fail);
+
+// One line on stderr, never a stack: an API problem's detail, or the error's message.
 program.parseAsync().catch((err) => {
-  console.error(err instanceof Error ? err.message : String(err));
+  console.error(err instanceof ApiError ? err.message : err instanceof Error ? `error: ${err.message}` : String(err));
   process.exit(1);
 });

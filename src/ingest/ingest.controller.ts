@@ -1,5 +1,6 @@
-import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Inject, Optional, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { ProblemException, problem } from '../common/problem';
 import type { Principal } from '../auth/principal';
 import { AuthenticatedRequest, AuthGuard, RequireScope } from '../auth/auth.guard';
@@ -16,6 +17,7 @@ export class IngestController {
   constructor(
     private readonly ingest: IngestService,
     @Inject(FORMAT_TABLES) private readonly formats: FormatTables,
+    @Optional() @Inject(WARDEN_METRICS) private readonly metrics: WardenMetrics = NO_METRICS,
   ) {}
 
   @Post()
@@ -26,7 +28,7 @@ export class IngestController {
     @Req() req: AuthenticatedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.answer(nativeIntake(body), key, req.principal, reply);
+    return this.answer(nativeIntake(body), key, req.principal, reply, 'native');
   }
 
   @Post(':format')
@@ -43,10 +45,10 @@ export class IngestController {
         { path: 'path:format', message: `must be one of ${FORMATS.join(', ')}` },
       ]);
     }
-    return this.answer(formatIntake(body, normalizers[format], this.formats), key, req.principal, reply);
+    return this.answer(formatIntake(body, normalizers[format], this.formats), key, req.principal, reply, format);
   }
 
-  private async answer(intake: Intake, idempotencyKey: string | undefined, caller: Principal, reply: FastifyReply) {
+  private async answer(intake: Intake, idempotencyKey: string | undefined, caller: Principal, reply: FastifyReply, format: string) {
     if (intake.items.length === 0)
       throw new ProblemException(422, 'The request contains no alerts.', [
         { path: intake.pathPrefix || '/', message: 'must contain at least one alert' },
@@ -80,6 +82,7 @@ export class IngestController {
         [{ path: intake.items[err.index]?.pointer || '/', message: 'not stored' }],
       );
     }
+    this.metrics.alertsIngested(format, results);
     if (!intake.batch) return this.single(results[0], reply);
     return this.batch(withWarnings(intake.items, results), reply);
   }

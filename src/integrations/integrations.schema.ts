@@ -9,7 +9,7 @@ import {
   type Severity,
   type TaskStatus,
 } from '../domain';
-import { PEOPLE_NOTICE_KINDS, STATE_EVENT_KINDS } from '../notifications/channels';
+import { PEOPLE_NOTICE_KINDS, REPORT_NOTICE_KINDS, STATE_EVENT_KINDS } from '../notifications/channels';
 
 /**
  * config/integrations.yaml: where Slack posts, how tasks map onto Jira, and the outbound
@@ -19,7 +19,7 @@ import { PEOPLE_NOTICE_KINDS, STATE_EVENT_KINDS } from '../notifications/channel
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name');
 const slackChannel = z.string().min(1).max(80);
-const eventKind = z.enum([...PEOPLE_NOTICE_KINDS, ...STATE_EVENT_KINDS]);
+const eventKind = z.enum([...PEOPLE_NOTICE_KINDS, ...STATE_EVENT_KINDS, ...REPORT_NOTICE_KINDS]);
 
 export const integrationsFileSchema = z
   .object({

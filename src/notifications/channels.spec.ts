@@ -24,6 +24,10 @@ describe('channel routing', () => {
     });
   });
 
+  it('sends a report notice to the log and the webhook only: Slack and Jira follow incidents', () => {
+    expect(channelsFor('report.published', undefined, all)).toEqual(['log', 'webhook']);
+  });
+
   it('has only the log when nothing is configured', () => {
     expect(subscriptions({ webhook: false, slack: false, jira: false, webhooks: [] }).map((s) => s.name)).toEqual(['log']);
   });

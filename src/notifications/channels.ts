@@ -26,7 +26,10 @@ export const STATE_EVENT_KINDS = [
   'incident.alerts_added',
 ] as const;
 
-export type NoticeKind = (typeof PEOPLE_NOTICE_KINDS)[number] | (typeof STATE_EVENT_KINDS)[number];
+/** Notices about no task or incident (a report is out): the log and the webhook; Slack and Jira follow incidents. */
+export const REPORT_NOTICE_KINDS = ['report.published'] as const;
+
+export type NoticeKind = (typeof PEOPLE_NOTICE_KINDS)[number] | (typeof STATE_EVENT_KINDS)[number] | (typeof REPORT_NOTICE_KINDS)[number];
 
 /** Where a change came from, when a channel made it: it is never sent back there. */
 export type ChangeOrigin = 'slack' | 'jira';
@@ -58,8 +61,9 @@ export function subscriptions(enabled: {
 }): ChannelSubscription[] {
   const people: readonly string[] = PEOPLE_NOTICE_KINDS;
   const all: readonly string[] = [...PEOPLE_NOTICE_KINDS, ...STATE_EVENT_KINDS];
-  const list: ChannelSubscription[] = [{ name: 'log', kinds: people }];
-  if (enabled.webhook) list.push({ name: 'webhook', kinds: people });
+  const own: readonly string[] = [...people, ...REPORT_NOTICE_KINDS];
+  const list: ChannelSubscription[] = [{ name: 'log', kinds: own }];
+  if (enabled.webhook) list.push({ name: 'webhook', kinds: own });
   if (enabled.slack) list.push({ name: 'slack', kinds: all.filter((k) => k !== 'digest') });
   if (enabled.jira) list.push({ name: 'jira', kinds: all.filter((k) => k !== 'digest') });
   for (const w of enabled.webhooks) list.push({ name: `webhook:${w.name}`, kinds: w.events });

@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { Batcher } from '../common/batcher';
 import { ENV, type Env } from '../common/env';
+import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { PollLoop } from '../common/poll-loop';
 import { runBounded } from '../common/run-bounded';
 import { pgPool } from '../database/pg';
@@ -50,6 +51,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     @Inject(NOTIFIERS) notifiers: Notifier[],
     @Inject(ENV) private readonly env: Env,
     notifications: NotificationsService,
+    @Optional() @Inject(WARDEN_METRICS) private readonly metrics: WardenMetrics = NO_METRICS,
   ) {
     this.pool = pgPool(dataSource);
     this.byName = new Map(notifiers.map((n) => [n.name, n]));
@@ -140,10 +142,12 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         [row.id, message, this.env.NOTIFY_MAX_AGE_SECONDS, this.env.NOTIFY_MAX_BACKOFF_SECONDS, permanent, retryAfterSeconds],
       );
       const verdict = failed?.failed ? 'failed' : 'retry';
+      this.metrics.noticeDelivery(row.channel, verdict);
       this.logger.warn(`notice ${row.key} ${verdict === 'failed' ? 'failed for good' : 'will be retried'}: ${message}`);
       return verdict;
     }
     await this.sent.submit(row);
+    this.metrics.noticeDelivery(row.channel, 'sent');
     return 'sent';
   }
 

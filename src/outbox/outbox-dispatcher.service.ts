@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Pool } from 'pg';
 import { ENV, type Env } from '../common/env';
+import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { PollLoop } from '../common/poll-loop';
 import { deliveryFor, OUTBOX_KINDS, OutboxKind } from '../domain';
 import { runBounded } from '../common/run-bounded';
@@ -47,6 +48,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     private readonly client: Client,
     @Inject(ENV) private readonly env: Env,
+    @Optional() @Inject(WARDEN_METRICS) private readonly metrics: WardenMetrics = NO_METRICS,
   ) {
     // A lease with no room for one signal would deliver nothing, ever.
     if (!mayStartSignal(env.OUTBOX_LEASE_SECONDS * 1000, env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000)) {
@@ -130,12 +132,14 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
         try {
           await this.deliver(row);
           delivered.push(row.id);
+          this.metrics.outboxSignal('sent');
         } catch (err) {
           // The incident's workflow has finished: nothing is left to tell it.
           if (err instanceof WorkflowExecutionAlreadyStartedError) {
             delivered.push(row.id);
             continue;
           }
+          this.metrics.outboxSignal(isUnreachable(err) ? 'unreachable' : 'refused');
           const message = (err as Error).message;
           if (!isUnreachable(err) && isDeadLetter(row.failures + 1, this.env.OUTBOX_MAX_FAILURES)) {
             // Out of the line: the incident's later rows go on without it.

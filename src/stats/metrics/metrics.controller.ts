@@ -1,0 +1,33 @@
+import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ENV, type Env } from '../../common/env';
+import { ProblemException } from '../../common/problem';
+import { ApiMetrics } from './api-metrics';
+import { MetricsCollectors } from './collectors';
+import { metricsAuthorized } from './counting';
+
+/** Prometheus' scrape target. Open unless METRICS_TOKEN is set: Prometheus scrapes without an API key. */
+@Controller('metrics')
+export class MetricsController {
+  constructor(
+    private readonly metrics: ApiMetrics,
+    private readonly collectors: MetricsCollectors,
+    @Inject(ENV) private readonly env: Env,
+  ) {}
+
+  @Get()
+  async scrape(
+    @Headers('authorization') authorization: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    if (!metricsAuthorized(authorization, this.env.METRICS_TOKEN)) {
+      reply.header('www-authenticate', 'Bearer realm="metrics"');
+      throw new ProblemException(401, 'Send the metrics token as "Authorization: Bearer <token>".', [
+        { path: 'header:authorization', message: 'missing, or not the METRICS_TOKEN' },
+      ]);
+    }
+    await this.collectors.collect();
+    reply.header('content-type', this.metrics.registry.contentType).header('cache-control', 'no-store');
+    return this.metrics.registry.metrics();
+  }
+}

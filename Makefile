@@ -4,14 +4,14 @@ export SCARF_ANALYTICS := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: start test lint format deps temporal nftables migrate build typecheck config-validate bench clean
+.PHONY: start test lint format deps temporal nftables chromium migrate build typecheck config-validate bench clean
 
 ## start: install, build Temporal CLI if missing, create and migrate the database, run Temporal + api + worker
 start: deps build migrate
 	@scripts/start.sh
 
 ## test: lint, type-check, then every jest suite against real PostgreSQL and an ephemeral Temporal server
-test: deps lint temporal nftables
+test: deps lint temporal nftables chromium
 	npx tsc --noEmit -p tsconfig.json
 	npx jest --ci
 
@@ -41,6 +41,10 @@ temporal:
 nftables:
 	@scripts/ensure-nftables.sh
 
+## chromium: Debian's chromium for the dashboard's browser test (playwright-core drives it), installed with apt-get when missing
+chromium:
+	@scripts/ensure-chromium.sh
+
 ## migrate: create the database if missing and apply pending migrations (DATABASE_URL)
 migrate: deps
 	npm run --silent migrate
@@ -56,12 +60,13 @@ typecheck: deps
 config-validate: deps
 	npm run --silent warden -- config validate
 
-## bench: ingest throughput and latency, alert-to-assignment latency, then the 20,000-alert storm on each Temporal server (dev server on SQLite, the real server on PostgreSQL), against scratch databases (prints figures; not a test)
+## bench: ingest throughput and latency, alert-to-assignment latency, the 20,000-alert storm on each Temporal server (dev server on SQLite, the real server on PostgreSQL), then GET /v1/stats over a million stored alerts, against scratch databases (prints figures; not a test)
 bench: build temporal
 	@scripts/ensure-temporal-server.sh >/dev/null
 	node -r ts-node/register bench/ingest.ts
 	node -r ts-node/register bench/assign-latency.ts
 	node -r ts-node/register bench/storm.ts
+	node -r ts-node/register bench/stats.ts
 
 clean:
 	rm -rf dist coverage

@@ -65,6 +65,8 @@ cat <<MSG
 Warden is running (Ctrl-C stops everything):
   API          http://127.0.0.1:$port
   health       http://127.0.0.1:$port/health
+  dashboard    http://127.0.0.1:$port/dashboard (log in with a lead key: npm run warden -- keys create --name lead --scope lead)
+  metrics      http://127.0.0.1:$port/metrics
   Temporal     $TEMPORAL_ADDRESS
 MSG
 [[ "${TEMPORAL_UI:-false}" == "true" && -n "$temporal_pid" ]] && echo "  Temporal UI  http://127.0.0.1:${TEMPORAL_UI_PORT:-8233}"

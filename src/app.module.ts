@@ -13,6 +13,11 @@ import { TemporalClientModule } from './temporal/temporal-client.module';
 import { TasksApiModule } from './tasks/tasks-api.module';
 import { AnalystsApiModule } from './assignment/analysts-api.module';
 import { PlaybooksApiModule } from './playbooks/playbooks-api.module';
+import { MetricsModule } from './stats/metrics/metrics.module';
+import { DashboardModule } from './stats/dashboard/dashboard.module';
+import { StatsModule } from './stats/stats.module';
+import { ReportsModule } from './stats/reports/reports-api.module';
+import { InvestigationsModule } from './stats/investigation.module';
 
 @Module({})
 export class AppModule {
@@ -32,7 +37,12 @@ export class AppModule {
         TasksApiModule,
         AnalystsApiModule,
         PlaybooksApiModule,
+        MetricsModule,
+        DashboardModule,
         IntegrationsApiModule,
+        StatsModule,
+        ReportsModule,
+        InvestigationsModule,
       ],
     };
   }

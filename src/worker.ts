@@ -9,7 +9,8 @@ async function main(): Promise<void> {
   loadDotEnv();
   const env = loadEnv();
   const logger = new Logger('worker');
-  const { run } = await bootWorker(env, logger);
+  const { run, metricsUrl } = await bootWorker(env, logger);
+  if (metricsUrl) logger.log(`worker metrics at ${metricsUrl}`);
   logger.log(`Warden worker polling task queue ${env.TEMPORAL_TASK_QUEUE} at ${env.TEMPORAL_ADDRESS}`);
   await run();
   logger.log('worker stopped');

@@ -3,6 +3,11 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const durationSeconds = z.coerce.number().positive();
+/** A schedule's cron (five fields, or @daily-style), or `off`. */
+const cron = z
+  .string()
+  .trim()
+  .regex(/^(off|@[a-z]+|\S+(\s+\S+){4})$/, "must be a cron expression of five fields (e.g. '0 6 * * *'), or off");
 
 /** Every environment variable Warden reads. `.env.example` lists the same names. */
 export const envSchema = z
@@ -80,8 +85,32 @@ export const envSchema = z
     /** Warden's own Jira account id; read from /myself when unset. Its changes never come back. */
     JIRA_ACCOUNT_ID: z.string().min(1).optional(),
     JIRA_TIMEOUT_SECONDS: durationSeconds.default(10),
+    /** When the report schedules fire, in REPORTS_TIMEZONE; `off` removes that schedule (reports can still be built on request). */
+    REPORTS_DAILY_CRON: cron.default('0 6 * * *'),
+    REPORTS_EXECUTIVE_CRON: cron.default('0 7 * * 1'),
+    /** The IANA time zone report days and weeks are counted in and the schedules fire in. */
+    REPORTS_TIMEZONE: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone, e.g. Europe/Berlin')
+      .default('UTC'),
     WARDEN_CONFIG_DIR: z.string().min(1).default('config'),
     HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
+    /** /metrics is open unless this is set; then it takes `Authorization: Bearer <token>` (api and worker alike). */
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** How long a scrape waits for its database and Temporal reads; one slower keeps its last value. */
+    METRICS_TIMEOUT_SECONDS: durationSeconds.default(2),
+    /** host:port where the worker serves its own /metrics (activities, notices, process); unset: none. */
+    WORKER_METRICS_ADDRESS: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+      .optional(),
     SHUTDOWN_TIMEOUT_SECONDS: durationSeconds.default(10),
   })
   .superRefine((env, ctx) => {

@@ -1,6 +1,6 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DefaultLogger, LogLevel, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, LogLevel, NativeConnection, Runtime, Worker, WorkerInterceptors, WorkerOptions } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssignmentService } from '../assignment/assignment.service';
@@ -9,8 +9,12 @@ import { PlaybookRunsService } from '../playbooks/runs.service';
 import { DigestService } from '../tasks/digest.service';
 import { EscalationService } from '../tasks/escalation.service';
 import { SLA_CONFIG, type SlaConfig } from '../tasks/sla.schema';
+import { startWorkerMetrics } from '../stats/metrics/worker-metrics';
 import { TasksService } from '../tasks/tasks.service';
 import { ensureDigestSchedule } from './digest-schedule';
+import { createReportActivities } from '../stats/reports/report.activities';
+import { ensureReportSchedules } from '../stats/reports/report-schedules';
+import { ReportsService } from '../stats/reports/reports.service';
 import { Env, logLevels } from '../common/env';
 import { createActivities } from './activities';
 import { WorkerModule } from './worker.module';
@@ -59,27 +63,38 @@ export function workerTuning(
   };
 }
 
-export async function createWorker(app: INestApplicationContext, connection: NativeConnection, env: Env): Promise<Worker> {
+export async function createWorker(
+  app: INestApplicationContext,
+  connection: NativeConnection,
+  env: Env,
+  interceptors?: WorkerInterceptors,
+): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     ...workflowSource(env),
-    activities: createActivities({
-      audit: app.get(AuditService),
-      tasks: app.get(TasksService),
-      assignment: app.get(AssignmentService),
-      escalation: app.get(EscalationService),
-      digests: app.get(DigestService),
-      playbooks: app.get(PlaybookRunsService),
-    }),
+    activities: {
+      ...createActivities({
+        audit: app.get(AuditService),
+        tasks: app.get(TasksService),
+        assignment: app.get(AssignmentService),
+        escalation: app.get(EscalationService),
+        digests: app.get(DigestService),
+        playbooks: app.get(PlaybookRunsService),
+      }),
+      ...createReportActivities({ reports: app.get(ReportsService) }),
+    },
     shutdownGraceTime: `${env.SHUTDOWN_TIMEOUT_SECONDS}s`,
+    interceptors,
     ...workerTuning(env),
   });
 }
 
 export interface BootedWorker {
   worker: Worker;
+  /** The worker's own /metrics, when WORKER_METRICS_ADDRESS is set. */
+  metricsUrl?: string;
   /** Polls until worker.shutdown() (or SIGINT/SIGTERM), then closes the connection and the Nest context. */
   run(): Promise<void>;
 }
@@ -93,24 +108,36 @@ export async function bootWorker(env: Env, logger = new Logger('worker')): Promi
     Runtime.install({ logger: new DefaultLogger(sdkLogLevel[env.LOG_LEVEL]) });
     runtimeInstalled = true;
   }
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(env), { logger: logLevels(env.LOG_LEVEL) });
+  const metrics = await startWorkerMetrics(env);
+  const root = WorkerModule.forRoot(env);
+  const app = await NestFactory.createApplicationContext(
+    { ...root, imports: [...(root.imports ?? []), metrics.module] },
+    { logger: logLevels(env.LOG_LEVEL) },
+  ).catch(async (err: unknown) => {
+    await metrics.close();
+    throw err;
+  });
   try {
     const connection = await connectWithRetry(env.TEMPORAL_ADDRESS, logger);
-    const worker = await createWorker(app, connection, env);
+    const worker = await createWorker(app, connection, env, metrics.interceptors);
     await ensureDigestSchedule(env, app.get<SlaConfig>(SLA_CONFIG).digest.every, logger);
+    await ensureReportSchedules(env, logger);
     return {
       worker,
+      metricsUrl: metrics.url,
       async run() {
         try {
           await worker.run();
         } finally {
           await connection.close();
           await app.close();
+          await metrics.close();
         }
       },
     };
   } catch (err) {
     await app.close();
+    await metrics.close();
     throw err;
   }
 }

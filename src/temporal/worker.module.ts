@@ -8,6 +8,7 @@ import { IntegrationsModule } from '../integrations/integrations.module';
 import { NotificationDispatcher } from '../notifications/notification-dispatcher.service';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { PlaybooksModule } from '../playbooks/playbooks.module';
+import { ReportsCoreModule } from '../stats/reports/reports.module';
 import { TasksModule } from '../tasks/tasks.module';
 
 /** The Nest application context inside the worker: the services activities adapt, notice delivery and the capacity queue's sweep. */
@@ -24,6 +25,7 @@ export class WorkerModule {
         NotificationsModule,
         TasksModule,
         PlaybooksModule,
+        ReportsCoreModule,
       ],
       providers: [NotificationDispatcher, QueueSweeper],
     };

@@ -26,6 +26,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.WARDEN_CONFIG_DIR = sharedConfigDir();
   process.env.NODE_ENV = 'test';
   process.env.LOG_LEVEL ??= 'warn';
+  // No report schedule fires into another suite's webhook receiver; the reports suite sets its own.
+  process.env.REPORTS_DAILY_CRON ??= 'off';
+  process.env.REPORTS_EXECUTIVE_CRON ??= 'off';
 }
 
 /**

@@ -4,9 +4,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
-import { OPEN_TASK_STATUSES } from '../domain';
 import { isOutOfOffice } from './assign';
 import { ASSIGNMENT_CONFIG, type AnalystConfig, type AssignmentConfig } from './assignment.schema';
+import { ANALYST_LOAD_SQL } from './assignment-sql';
 import { AssignmentService } from './assignment.service';
 import { applyOverride, freesCapacity } from './roster';
 
@@ -54,8 +54,8 @@ interface AnalystRow {
 
 const SELECT = `SELECT a.id, a.name, a.role, a.team, a.expertise, a.capacity, a.available, a.available_override, a.capacity_override,
        a.out_of_office_until, now() AS now,
-       (SELECT count(*)::int FROM tasks t WHERE t.assignee_id = a.id AND t.status = ANY($1::text[])) AS open_tasks
-  FROM analysts a WHERE a.in_roster`;
+       coalesce(l.open, 0) AS open_tasks
+  FROM analysts a LEFT JOIN (${ANALYST_LOAD_SQL}) l ON l.analyst_id = a.id WHERE a.in_roster`;
 
 /** The settings an audit entry records. */
 const settings = (r: AnalystRow) => ({
@@ -77,8 +77,7 @@ export class AnalystsService {
   /** Analysts in the roster by id, in pages of `limit`. */
   async list(limit: number, cursor?: string): Promise<{ items: AnalystView[]; nextCursor: string | null }> {
     const after = cursor === undefined ? null : String(decodeCursor(cursor, 1)[0]);
-    const rows = await this.dataSource.query<AnalystRow[]>(`${SELECT} AND ($2::text IS NULL OR a.id > $2) ORDER BY a.id LIMIT $3`, [
-      OPEN_TASK_STATUSES,
+    const rows = await this.dataSource.query<AnalystRow[]>(`${SELECT} AND ($1::text IS NULL OR a.id > $1) ORDER BY a.id LIMIT $2`, [
       after,
       limit + 1,
     ]);
@@ -118,7 +117,7 @@ export class AnalystsService {
   }
 
   private async read(m: EntityManager, id: string, lock = false): Promise<AnalystRow> {
-    const [row] = await m.query<AnalystRow[]>(`${SELECT} AND a.id = $2${lock ? ' FOR UPDATE OF a' : ''}`, [OPEN_TASK_STATUSES, id]);
+    const [row] = await m.query<AnalystRow[]>(`${SELECT} AND a.id = $1${lock ? ' FOR UPDATE OF a' : ''}`, [id]);
     if (!row) throw new ProblemException(404, `No analyst ${id} in the roster.`, [{ path: 'path:id', message: 'no such analyst' }]);
     return row;
   }

@@ -81,20 +81,41 @@ export const WAITING = `t.status = 'new' AND t.assignee_id IS NULL AND EXISTS (S
 export const OVERRIDES_SQL = `SELECT id, available_override AS available, capacity_override AS capacity, out_of_office_until
   FROM analysts WHERE in_roster AND (available_override IS NOT NULL OR capacity_override IS NOT NULL OR out_of_office_until > now())`;
 
-/** One statement, after the lock, so READ COMMITTED gives it a snapshot with all the previous holder committed. */
+/**
+ * Open tasks per analyst, as `analyst_id, open` rows: the folded load plus the deltas not yet
+ * folded (see migrations/1795900000000-AnalystLoad.ts). For readers outside assignment.
+ */
+export const ANALYST_LOAD_SQL = `SELECT analyst_id, sum(n)::int AS open FROM (
+     SELECT analyst_id, open AS n FROM analyst_load UNION ALL SELECT analyst_id, delta FROM analyst_load_deltas) l
+   GROUP BY analyst_id`;
+
+/**
+ * One statement, after the lock, so READ COMMITTED gives it a snapshot with all the previous holder committed.
+ * It also folds the load deltas into `analyst_load`; only assignment does, under its lock, so no fold waits on
+ * another. The rest of the statement sees the rows as they were before the fold, so the open load is the old
+ * fold plus the deltas taken, less what the tasks being assigned count now (read without the lock, from the
+ * same snapshot as the load).
+ */
 export function snapshotSql(r: SnapshotRequest): string {
   const taskIds = r.taskIds.length ? `ARRAY[${r.taskIds.map((id) => lit(id, 'uuid')).join(', ')}]` : `'{}'::uuid[]`;
   return `WITH task AS (SELECT ${TASK_COLUMNS} FROM tasks t LEFT JOIN incidents i ON i.id = t.incident_id
-                 WHERE t.id = ANY(${taskIds}) ORDER BY t.id FOR UPDATE OF t)
+                 WHERE t.id = ANY(${taskIds}) ORDER BY t.id FOR UPDATE OF t),
+  taken AS (DELETE FROM analyst_load_deltas RETURNING analyst_id, delta),
+  moved AS (SELECT analyst_id, sum(delta)::int AS delta FROM taken GROUP BY analyst_id),
+  folded AS (INSERT INTO analyst_load (analyst_id, open) SELECT analyst_id, delta FROM moved ORDER BY analyst_id
+               ON CONFLICT (analyst_id) DO UPDATE SET open = analyst_load.open + excluded.open)
 SELECT
   (SELECT coalesce(json_agg(a), '[]') FROM (
      SELECT id::text, task_id, analyst_id, role, via, reason, idempotency_key, request_hash FROM task_assignments
       WHERE idempotency_key = ANY(${textArray(r.idempotencyKeys)})) a) AS earlier,
   (SELECT coalesce(json_agg(task), '[]') FROM task) AS tasks,
-  (SELECT coalesce(json_object_agg(assignee_id, open), '{}') FROM (
-     SELECT assignee_id, count(*)::int AS open FROM tasks
-      WHERE assignee_id IS NOT NULL AND status = ANY(${textArray(OPEN_TASK_STATUSES)}) AND id <> ALL(${taskIds})
-      GROUP BY assignee_id) w) AS open_tasks,
+  (SELECT coalesce(json_object_agg(analyst_id, open), '{}') FROM (
+     SELECT analyst_id, sum(n)::int AS open FROM (
+       SELECT analyst_id, open AS n FROM analyst_load
+       UNION ALL SELECT analyst_id, delta FROM moved
+       UNION ALL SELECT assignee_id, -1 FROM tasks
+        WHERE id = ANY(${taskIds}) AND assignee_id IS NOT NULL AND status = ANY(${textArray(OPEN_TASK_STATUSES)})) l
+     GROUP BY analyst_id HAVING sum(n) <> 0) w) AS open_tasks,
   (SELECT coalesce(json_object_agg(role, analyst_id), '{}') FROM assignment_cursors) AS cursor,
   (SELECT coalesce(json_agg(o), '[]') FROM (${OVERRIDES_SQL}) o) AS overrides,
   ${

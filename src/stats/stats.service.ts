@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { WAITING } from '../assignment/assignment-sql';
-import { INCIDENT_STATUSES, OPEN_TASK_STATUSES, SEVERITIES } from '../domain';
+import { ANALYST_LOAD_SQL, WAITING } from '../assignment/assignment-sql';
+import { INCIDENT_STATUSES, SEVERITIES } from '../domain';
 import { pgPool } from '../database/pg';
-import { lit, textArray } from '../database/sql-literal';
+import { lit } from '../database/sql-literal';
 import { alertStats, AlertRollupRow, countsOf, hoursOf, priorityCounts, tally } from './stats';
 import type { AnalystLoad, StatsView } from './stats-view';
 
@@ -99,7 +99,6 @@ const counts = (select: string) => `(SELECT coalesce(json_agg(json_build_object(
 export function statsSql(from: Date, to: Date): string[] {
   const f = lit(from, 'timestamptz');
   const t = lit(to, 'timestamptz');
-  const open = textArray(OPEN_TASK_STATUSES);
   const alerts = `SELECT
   (SELECT coalesce(json_agg(r), '[]') FROM (
      SELECT bucket, severity, status, storm, sum(alerts)::float8 AS alerts FROM alert_rollups
@@ -127,8 +126,7 @@ SELECT
   ${counts(`SELECT kind AS k, count(*)::int AS n FROM sla_breaches WHERE recorded_at >= ${f} AND recorded_at < ${t} GROUP BY 1`)} AS breaches,
   (SELECT coalesce(json_agg(json_build_object('id', a.id, 'name', a.name, 'role', a.role, 'team', a.team,
        'open', coalesce(o.n, 0), 'capacity', coalesce(a.capacity_override, a.capacity)) ORDER BY a.id), '[]')
-     FROM analysts a LEFT JOIN (SELECT assignee_id, count(*)::int AS n FROM tasks
-       WHERE assignee_id IS NOT NULL AND status = ANY(${open}) GROUP BY 1) o ON o.assignee_id = a.id
+     FROM analysts a LEFT JOIN (SELECT analyst_id, open AS n FROM (${ANALYST_LOAD_SQL}) l) o ON o.analyst_id = a.id
     WHERE a.in_roster) AS analysts,
   (SELECT json_build_object('by_priority', ${counts(`SELECT priority AS k, count(*)::int AS n FROM tasks t WHERE ${WAITING} GROUP BY 1`)},
      'oldest', (SELECT min(t.opened_at) FROM tasks t WHERE ${WAITING}))) AS waiting,

@@ -10,7 +10,7 @@ import { RoundTrips } from '../database/round-trips';
 import type { Priority, TaskKind } from '../domain';
 import { NotificationsService } from '../notifications/notifications.service';
 import { enqueueSql, type OutboxEntry } from '../outbox/outbox';
-import { type AssignmentDecision, type AssignmentVia, chooseAssignee, type RoundRobinCursor } from './assign';
+import { type AssignmentDecision, type AssignmentVia, chooseAssignee, overflows, type RoundRobinCursor } from './assign';
 import {
   ASSIGNMENT_LOCK_SQL,
   OVERRIDES_SQL,
@@ -168,6 +168,11 @@ export class AssignmentService implements OnApplicationBootstrap {
       text: row.reason,
       data: { assignmentId, via: row.via, ackDeadline: row.ack_deadline },
     });
+  }
+
+  /** Whether a task of `priority` goes above capacity rather than wait (`overflow` in assignment.yaml). */
+  overflows(priority: Priority): boolean {
+    return overflows(this.config, priority);
   }
 
   /**

@@ -100,11 +100,19 @@ export class TasksService {
     return this.get(id);
   }
 
-  /** Brings deadlines forward when the incident's priority rose; a fall changes nothing. */
+  /**
+   * Brings deadlines forward when the incident's priority rose; a fall changes nothing. A task
+   * waiting for capacity that rises to a priority that never waits (`overflow`) is placed in the
+   * same transaction, so it is not left behind until the next freed slot or sweep.
+   */
   async reprioritize(taskId: string, priority: Priority): Promise<TaskView> {
-    return this.dataSource.transaction(async (m) => {
+    const { after, drained } = await this.dataSource.transaction(async (m) => {
+      // The assignment lock comes before any task row (one lock order); only a rise that may place needs it.
+      const mayPlace = this.assignment.overflows(priority);
+      if (mayPlace) await this.assignment.lock(m);
       const [row] = await m.query<TaskRow[]>(`SELECT * FROM tasks WHERE id = $1 FOR UPDATE`, [taskId]);
-      if (!row || !isMoreUrgent(priority, row.priority) || !isOpenTask(row.status)) return this.get(taskId, m);
+      if (!row || !isMoreUrgent(priority, row.priority) || !isOpenTask(row.status))
+        return { after: await this.get(taskId, m), drained: [] };
       const next = reprioritize(
         { ackBy: row.ack_deadline, resolveBy: row.resolve_deadline },
         row.priority,
@@ -130,8 +138,11 @@ export class TasksService {
         },
         m,
       );
-      return this.get(taskId, m);
+      const waiting = row.status === 'new' && row.assignee_id === null;
+      return { after: await this.get(taskId, m), drained: mayPlace && waiting ? await this.assignment.drain(m) : [] };
     });
+    this.assignment.notifyDigests(drained);
+    return after;
   }
 
   async acknowledge(taskId: string, actor: string, options: { origin?: ChangeOrigin } = {}): Promise<TaskView> {

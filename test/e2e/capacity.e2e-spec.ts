@@ -85,6 +85,67 @@ describe('capacity queue', () => {
     });
   });
 
+  describe('a waiting task whose priority rises to P1', () => {
+    let stack: Stack;
+
+    beforeAll(async () => {
+      stack = await startStack({
+        name: 'capacity-rise',
+        // No sweep within the test: only the rise itself can place the waiting task.
+        assignment: roster(
+          [
+            { id: 'ana.one', role: 'analyst', capacity: 1 },
+            { id: 'exec.one', role: 'executive', capacity: 0 },
+          ],
+          { sweep_every: '1h' },
+        ),
+        rules: (doc) => {
+          doc.rules.unshift(
+            {
+              name: 'login-burst',
+              match: { type: 'failed_login', threshold: { count: 3, within: '5m', by: 'sourceIp' } },
+              action: 'correlate',
+              priority: 'P1',
+              correlate_by: ['sourceIp'],
+              assign_role: 'analyst',
+            },
+            {
+              name: 'logins',
+              match: { type: 'failed_login' },
+              action: 'correlate',
+              priority: 'P3',
+              correlate_by: ['sourceIp'],
+              assign_role: 'analyst',
+            },
+          );
+        },
+      });
+    });
+    afterAll(async () => stack?.close());
+
+    it('is placed above capacity as soon as it is a P1, without waiting for a freed slot', async () => {
+      await openTask(stack, MEDIUM); // ana.one's one slot
+      const ip = uniqueIp();
+      // Distinct users, so no login is a repeat of another.
+      const login = (i: number) => alert({ type: 'failed_login', sourceIp: ip, user: `user${i}`, title: 'SSH login failed' });
+      const waiting = await openTask(stack, { type: 'failed_login', sourceIp: ip, user: 'user0', title: 'SSH login failed' });
+      expect([waiting.priority, waiting.assignee_id]).toEqual(['P3', null]);
+
+      // The third failed login from the address is a burst: the incident, and its waiting task, become P1.
+      const burst = await stack.ingest('POST', '/v1/alerts', [login(1), login(2)]);
+      expect(burst.body.results.map((r: { incidentId: string }) => r.incidentId)).toEqual([waiting.incident_id, waiting.incident_id]);
+      const placed = await stack.task(waiting.incident_id, (t) => t.assignee_id !== null, 'the risen task to be assigned');
+      const [assignment] = await stack.db.query<{ analyst_id: string; via: string; actor: string }[]>(
+        `SELECT analyst_id, via, actor FROM task_assignments WHERE task_id = $1 AND analyst_id IS NOT NULL`,
+        [waiting.id],
+      );
+      expect({ priority: placed.priority, assignment }).toEqual({
+        priority: 'P1',
+        assignment: { analyst_id: 'ana.one', via: 'overflow', actor: 'queue' },
+      });
+    });
+  });
+
   describe('a resolve frees a slot', () => {
     let stack: Stack;
 

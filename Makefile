@@ -60,11 +60,12 @@ typecheck: deps
 config-validate: deps
 	npm run --silent warden -- config validate
 
-## bench: ingest throughput and latency, alert-to-assignment latency, the 20,000-alert storm on each Temporal server (dev server on SQLite, the real server on PostgreSQL), then GET /v1/stats over a million stored alerts, against scratch databases (prints figures; not a test)
+## bench: ingest throughput and latency, alert-to-assignment latency, the two lane designs (Temporal task priority against an urgent task queue), the 20,000-alert storm on each Temporal server (dev server on SQLite, the real server on PostgreSQL), then GET /v1/stats over a million stored alerts, against scratch databases (prints figures; not a test)
 bench: build temporal
 	@scripts/ensure-temporal-server.sh >/dev/null
 	node -r ts-node/register bench/ingest.ts
 	node -r ts-node/register bench/assign-latency.ts
+	node -r ts-node/register bench/temporal-priority.ts
 	node -r ts-node/register bench/storm.ts
 	node -r ts-node/register bench/stats.ts
 

@@ -1,6 +1,7 @@
 /**
  * The two Temporal servers Warden can run embedded, on free ports, for benchmarks:
- *   dev-sqlite       `temporal server start-dev` (Temporal CLI v1.5.1, Server 1.29.1, in-memory SQLite)
+ *   dev-sqlite       `temporal server start-dev` (Temporal CLI v1.5.1, Server 1.29.1) on a SQLite file, as `make start`
+ *                    runs it (in-memory SQLite skips the disk writes and would flatter it)
  *   server-postgres  Temporal Server 1.29.1 itself on PostgreSQL: built by scripts/ensure-temporal-server.sh,
  *                    configured by config/temporal/development.yaml (a template the server renders from the
  *                    TEMPORAL_SERVER_* variables set here), its two databases set up by temporal-sql-tool
@@ -13,7 +14,8 @@
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -35,8 +37,16 @@ const SERVER_VERSION = 'v1.29.1';
 
 export async function startTemporalServer(kind: TemporalServerKind): Promise<StartedTemporalServer> {
   if (kind === 'dev-sqlite') {
-    const dev = await startTemporal();
-    return { kind, address: dev.address, stop: () => stopProcess(dev.process) };
+    const dir = mkdtempSync(join(tmpdir(), 'warden-bench-temporal-'));
+    const dev = await startTemporal({ dbFilename: join(dir, 'temporal.db') });
+    return {
+      kind,
+      address: dev.address,
+      stop: async () => {
+        await stopProcess(dev.process);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   return startPostgresServer();
 }

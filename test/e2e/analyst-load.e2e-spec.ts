@@ -103,9 +103,22 @@ describe('analyst load', () => {
   });
 
   it('starts from the tasks already open when the migration runs', async () => {
-    await migrate(url, 'down'); // the newest migration is the load's own
+    // Down to exactly the load's own migration, however many have landed after it: the
+    // tasks below are inserted with no trigger and no analyst_load, as before the upgrade.
+    const LOAD = 'AnalystLoad1795900000000';
+    const applied = async () => (await ds.query<{ name: string }[]>(`SELECT name FROM migrations`)).map((m) => m.name);
+    const reverted: string[] = [];
+    while ((await applied()).includes(LOAD)) {
+      const undone = await migrate(url, 'down');
+      if (undone.length === 0) throw new Error(`nothing left to revert, yet ${LOAD} is still recorded`);
+      reverted.push(...undone);
+    }
+    // The last migration reverted is the load's own (never an empty loop that skipped it).
+    expect(reverted.at(-1)).toBe(LOAD);
+    expect(await ds.query(`SELECT to_regclass('analyst_load') AS load`)).toEqual([{ load: null }]);
+
     await insertTasks(60, random(13));
-    await migrate(url, 'up');
+    expect(await migrate(url, 'up')).toEqual([...reverted].reverse());
     expect(await kept()).toEqual(await counted());
   });
 });

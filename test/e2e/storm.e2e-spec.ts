@@ -1,4 +1,4 @@
-import { pollUntil } from '../support/harness';
+import { pollUntil, RunningWorker, startWorker } from '../support/harness';
 import { alert, startStack, Stack } from '../support/stack';
 
 // Storm folding and priority lanes together, on the real api, outbox dispatcher, Temporal
@@ -6,6 +6,7 @@ import { alert, startStack, Stack } from '../support/stack';
 // while a storm's incidents are still being delivered overtakes them.
 describe('alert storms', () => {
   let stack: Stack;
+  let worker: RunningWorker | undefined;
   const TARGET = '192.0.2.50';
 
   beforeAll(async () => {
@@ -35,9 +36,35 @@ describe('alert storms', () => {
       assignment: (doc) => {
         for (const a of doc.analysts) if (a.capacity > 0) a.capacity = 10_000;
       },
+      // The suite runs its worker itself, to hold it while a backlog builds.
+      worker: false,
+      // Pinned: it bounds how many storm tasks can be assigned ahead of the critical one.
+      env: { WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20' },
     });
+    worker = await startWorker(stack.env);
   });
-  afterAll(async () => stack?.close());
+  afterAll(async () => {
+    await worker?.stop();
+    await stack?.close();
+  });
+
+  /** Polls until the outbox has started or signalled, in Temporal, every workflow it was given. */
+  const delivered = (what: string) =>
+    pollUntil(
+      () => stack.db.query(`SELECT count(*)::int AS pending FROM outbox WHERE delivered_at IS NULL`),
+      ([o]) => o.pending === 0,
+      { what: `the outbox to deliver ${what} to Temporal`, timeoutMs: 60_000 },
+    );
+
+  /** Workflow tasks (the type Temporal describes by default) waiting in the suite's task queue, by priority key. */
+  const backlog = async (): Promise<Record<string, number>> => {
+    const { statsByPriorityKey } = await stack.temporal.workflowService.describeTaskQueue({
+      namespace: stack.env.TEMPORAL_NAMESPACE,
+      taskQueue: { name: stack.env.TEMPORAL_TASK_QUEUE },
+      reportStats: true,
+    });
+    return Object.fromEntries(Object.entries(statsByPriorityKey ?? {}).map(([k, v]) => [k, Number(v.approximateBacklogCount ?? 0)]));
+  };
 
   /** `count` alerts of `type`, each from its own source address in 10.<base>.0.0/16. */
   const burst = (type: string, base: number, count: number) =>
@@ -88,27 +115,61 @@ describe('alert storms', () => {
     expect(detail.body.tasks).toHaveLength(1);
   });
 
-  it('assigns a critical alert posted behind a storm before the storm backlog is delivered', async () => {
-    // 300 incidents open before this storm folds: a backlog of P4 workflows to deliver.
+  it("assigns a critical alert posted behind a storm's backlog before nearly all of the backlog's tasks", async () => {
+    // Hold the worker: the outbox still starts every workflow in Temporal, but nothing runs
+    // them, so the storm's workflows are queued ahead of the critical's however fast the machine.
+    await worker!.stop();
+    worker = undefined;
+
+    // 300 incidents open before this storm folds, plus the storm incident: 301 P4 workflows.
     await post(burst('network_sweep', 2, 1000));
+    await delivered('the sweep storm');
+    // The backlog: the storm's workflows all started in Temporal, none of them run.
+    expect(
+      await stack.db.query(
+        `SELECT count(*)::int AS incidents, count(t.id)::int AS tasks
+           FROM incidents i LEFT JOIN tasks t ON t.incident_id = i.id WHERE i.opening_rule = 'sweep'`,
+      ),
+    ).toEqual([{ incidents: 301, tasks: 0 }]);
+
     const critical = await stack.ingest(
       'POST',
       '/v1/alerts',
       alert({ type: 'privilege_escalation', severity: 'critical', title: 'Root shell on db-1', host: 'db-1' }),
     );
     expect(critical).toMatchObject({ status: 202, body: { priority: 'P1' } });
+    // Its workflow started last, behind all 301 in arrival order. Wait until Temporal's task
+    // queue holds its workflow task with the storm's (the outbox's signal returns before the
+    // task reaches the queue), so the worker finds the whole backlog there when it starts.
+    await delivered('the critical alert');
+    await pollUntil(backlog, (b) => (b['1'] ?? 0) >= 1 && (b['4'] ?? 0) >= 301, {
+      what: "the critical's and the storm's workflow tasks queued in Temporal",
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
 
-    const criticalTask = await stack.task(critical.body.incidentId, (t) => t.assignee_id !== null, 'assignment of the critical task');
-    const backlog = await pollUntil(
+    worker = await startWorker(stack.env);
+    // Assignment runs under one lock and takes task_assignments ids under it, so the ids are
+    // the order in which tasks were assigned: no clock involved.
+    const [order] = await pollUntil(
       () =>
         stack.db.query(
-          `SELECT count(t.id)::int AS tasks, count(*)::int AS incidents, max(t.created_at) AS last_task_at
-             FROM incidents i LEFT JOIN tasks t ON t.incident_id = i.id WHERE i.opening_rule = 'sweep'`,
+          `WITH first AS (SELECT t.incident_id, min(a.id) AS id FROM tasks t JOIN task_assignments a ON a.task_id = t.id
+                           WHERE a.analyst_id IS NOT NULL GROUP BY t.incident_id),
+                critical AS (SELECT id FROM first WHERE incident_id = $1)
+           SELECT (SELECT id FROM critical) AS critical, count(*)::int AS assigned,
+                  count(*) FILTER (WHERE f.id < (SELECT id FROM critical))::int AS ahead
+             FROM incidents i JOIN first f ON f.incident_id = i.id WHERE i.opening_rule = 'sweep'`,
+          [critical.body.incidentId],
         ),
-      ([b]) => b.incidents === 301 && b.tasks === 301,
-      { what: 'every incident of the sweep storm to have its task', timeoutMs: 120_000, intervalMs: 250 },
+      ([o]) => o.critical !== null && o.assigned === 301,
+      { what: 'the critical task and every task of the sweep storm to be assigned', timeoutMs: 180_000, intervalMs: 250 },
     );
-    // The critical task was assigned while storm incidents still waited for their tasks.
-    expect(new Date(criticalTask.assigned_at).getTime()).toBeLessThan(new Date(backlog[0].last_task_at).getTime());
-  });
+    // Temporal hands out the critical's workflow task first (priorityKey 1 over 4, one task
+    // queue partition), so the only storm tasks that can be assigned ahead of it are those
+    // whose workflow tasks the worker took beside it: at most its workflow task slots less
+    // the critical's own (a batch of assignments is planned most urgent first). Without the
+    // priority, Temporal runs the queue in arrival order and nearly all 301 come first.
+    expect(order.ahead).toBeLessThan(stack.env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS);
+  }, 300_000);
 });

@@ -8,9 +8,10 @@ import { startStack, Stack } from '../support/stack';
 
 // Reports on the real api, worker, Temporal and PostgreSQL: an executive summary of a week seeded
 // straight into the tables counts exactly that week's P1 incidents and SLA breaches, as JSON and
-// as HTML that renders a hostile title as text; each kind's Temporal schedule exists once the
-// worker is up, and triggering it stores a report and tells the leads; the API lists, shows and
-// refuses as documented.
+// as HTML that renders a hostile title as text; a daily audit report of a seeded day counts its
+// alerts by severity, new incidents, breaches and top sources exactly, as JSON and as HTML; each
+// kind's Temporal schedule exists once the worker is up, and triggering it stores a report and
+// tells the leads; the API lists, shows and refuses as documented.
 
 const HOSTILE = `<script>alert("pwned")</script><img src=x onerror=alert(1)>`;
 const HOSTILE_ESCAPED = '&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;';
@@ -269,6 +270,253 @@ describe('reports', () => {
         status: 200,
         id: created.body.id,
         reports: 1,
+      });
+    });
+  });
+
+  describe('a daily audit report of a seeded day', () => {
+    // A day well after the seeded week. Its alerts are in the hourly rollups (and the per-day
+    // source rollups), as ingest keeps them; incidents, tasks and breaches in their tables. Each
+    // kind also has rows just before the day and at its end, which the half-open day leaves out.
+    const DAY = { from: '2024-07-01T00:00:00.000Z', to: '2024-07-02T00:00:00.000Z' };
+    // [hour, severity, type, status, storm, alerts]
+    const ROLLUPS: [string, string, string, string, boolean, number][] = [
+      ['2024-07-01T00:00:00Z', 'critical', 'sql_injection', 'new', false, 3],
+      ['2024-07-01T09:00:00Z', 'high', 'port_scan', 'new', true, 1200],
+      ['2024-07-01T09:00:00Z', 'high', 'port_scan', 'duplicate', false, 40],
+      ['2024-07-01T13:00:00Z', 'medium', 'failed_login', 'suppressed', false, 7],
+      ['2024-07-01T23:00:00Z', 'low', 'recon', 'new', false, 12],
+      ['2024-07-01T23:00:00Z', 'low', 'recon', 'duplicate', false, 2],
+      ['2024-06-30T23:00:00Z', 'critical', 'sql_injection', 'new', false, 500],
+      ['2024-07-02T00:00:00Z', 'critical', 'sql_injection', 'new', false, 900],
+    ];
+    // Eleven sources on the day (the report shows the top ten), and busier ones the days around it.
+    const SOURCES: [string, string, number][] = [
+      ...(
+        [
+          ['203.0.113.10', 900],
+          ['198.51.100.7', 250],
+          ['10.0.0.5', 40],
+          ['10.0.0.6', 40],
+          ['192.0.2.30', 30],
+          ['192.0.2.20', 20],
+          ['192.0.2.10', 10],
+          ['192.0.2.8', 8],
+          ['192.0.2.6', 6],
+          ['192.0.2.4', 4],
+          ['192.0.2.2', 2],
+        ] as [string, number][]
+      ).map(([ip, n]): [string, string, number] => ['2024-07-01T00:00:00Z', ip, n]),
+      ['2024-06-30T00:00:00Z', '192.0.2.200', 5000],
+      ['2024-07-02T00:00:00Z', '192.0.2.201', 6000],
+    ];
+    // [priority, severity, created, storm, breaches: [kind, deadline, recorded]]
+    const INCIDENTS: [string, string, string, boolean, [string, string, string][]][] = [
+      ['P2', 'high', '2024-07-01T00:00:00Z', false, [['resolve', '2024-07-01T04:00:00Z', '2024-07-01T04:00:30Z']]],
+      ['P3', 'medium', '2024-07-01T09:00:00Z', true, []],
+      ['P1', 'critical', '2024-07-01T09:30:00Z', false, [['ack', '2024-07-01T09:45:00Z', '2024-07-01T09:46:00Z']]],
+      ['P2', 'high', '2024-07-01T13:00:00Z', false, [['ack', '2024-07-01T23:59:00Z', DAY.to]]],
+      ['P4', 'low', '2024-07-01T23:59:59Z', false, []],
+      ['P1', 'critical', '2024-06-30T23:59:59Z', false, [['ack', '2024-06-30T23:59:00Z', '2024-06-30T23:59:59Z']]],
+      ['P2', 'high', DAY.to, false, []],
+    ];
+    const incidentIds: string[] = [];
+    const taskIds: string[] = [];
+    let created: Awaited<ReturnType<typeof lead>>;
+    const body = () => created.body.body;
+
+    beforeAll(async () => {
+      for (const r of ROLLUPS)
+        await stack.db.query(
+          `INSERT INTO alert_rollups (bucket, severity, type, status, storm, alerts) VALUES ($1, $2, $3, $4, $5, $6)`,
+          r,
+        );
+      for (const r of SOURCES) await stack.db.query(`INSERT INTO alert_source_rollups (bucket, source_ip, alerts) VALUES ($1, $2, $3)`, r);
+      for (const [n, [priority, severity, at, storm, breaches]] of INCIDENTS.entries()) {
+        const [incident] = await stack.db.query<{ id: string }[]>(
+          `INSERT INTO incidents (correlation_key, correlation_closed_at, status, title, severity, priority, action, rule, opening_rule,
+                                  assign_role, types, storm, first_seen_at, last_seen_at, created_at, updated_at)
+           VALUES ($1, $2, 'open', $3, $4, $5, 'immediate', 'seed', 'seed', 'team_lead', '{recon}', $6, $2, $2, $2, $2) RETURNING id`,
+          [`day-${n}`, at, `Day ${priority} #${n}`, severity, priority, storm],
+        );
+        const [task] = await stack.db.query<{ id: string }[]>(
+          `INSERT INTO tasks (incident_id, title, priority, status, assign_role, assignee_id, opened_at, ack_deadline, resolve_deadline, assigned_at)
+           VALUES ($1, $2, $3, 'assigned', 'team_lead', 'marta.reyes', $4, $4::timestamptz + interval '15 minutes',
+                   $4::timestamptz + interval '4 hours', $4) RETURNING id`,
+          [incident.id, `Task of day ${priority} #${n}`, priority, at],
+        );
+        for (const [kind, deadline, recorded] of breaches)
+          await stack.db.query(`INSERT INTO sla_breaches (task_id, kind, priority, deadline, recorded_at) VALUES ($1, $2, $3, $4, $5)`, [
+            task.id,
+            kind,
+            priority,
+            deadline,
+            recorded,
+          ]);
+        incidentIds.push(incident.id);
+        taskIds.push(task.id);
+      }
+      created = await lead('POST', '/v1/reports', { kind: 'daily', ...DAY });
+    });
+
+    it('counts the day’s alerts by status and severity from the rollups, nothing from the hours around it', () => {
+      expect({ status: created.status, period: body().period, alerts: body().alerts }).toEqual({
+        status: 201,
+        period: { ...DAY, timeZone: 'UTC' },
+        alerts: {
+          received: 1264,
+          correlated: 1215,
+          duplicates: 42,
+          suppressed: 7,
+          foldedIntoStorms: 1200,
+          bySeverity: { low: 14, medium: 7, high: 1240, critical: 3 },
+        },
+      });
+    });
+
+    it('counts the 5 incidents opened in the day by severity and priority, with its storm and its P1', () => {
+      expect({
+        incidents: body().incidents,
+        p1: body().findings.p1Incidents.items.map((i: { id: string }) => i.id),
+        storms: body().findings.storms.items.map((i: { id: string }) => i.id),
+      }).toEqual({
+        incidents: {
+          opened: 5,
+          storms: 1,
+          bySeverity: { low: 1, medium: 1, high: 2, critical: 1 },
+          byPriority: { P1: 1, P2: 2, P3: 1, P4: 1 },
+        },
+        p1: [incidentIds[2]],
+        storms: [incidentIds[1]],
+      });
+    });
+
+    it('lists the 2 SLA breaches recorded in the day, by kind and priority, not the one at its end', () => {
+      expect(body().slaBreaches).toEqual({
+        total: 2,
+        truncated: false,
+        byKind: { ack: 1, resolve: 1 },
+        byPriority: { P1: 1, P2: 1, P3: 0, P4: 0 },
+        items: [
+          {
+            taskId: taskIds[0],
+            incidentId: incidentIds[0],
+            kind: 'resolve',
+            priority: 'P2',
+            title: 'Task of day P2 #0',
+            assignee: 'marta.reyes',
+            deadline: '2024-07-01T04:00:00.000Z',
+            recordedAt: '2024-07-01T04:00:30.000Z',
+          },
+          {
+            taskId: taskIds[2],
+            incidentId: incidentIds[2],
+            kind: 'ack',
+            priority: 'P1',
+            title: 'Task of day P1 #2',
+            assignee: 'marta.reyes',
+            deadline: '2024-07-01T09:45:00.000Z',
+            recordedAt: '2024-07-01T09:46:00.000Z',
+          },
+        ],
+      });
+    });
+
+    it('names the ten busiest sources of the day, busiest first, equal counts by address', () => {
+      expect(body().topSourceIps).toEqual([
+        { ip: '203.0.113.10', alerts: 900 },
+        { ip: '198.51.100.7', alerts: 250 },
+        { ip: '10.0.0.5', alerts: 40 },
+        { ip: '10.0.0.6', alerts: 40 },
+        { ip: '192.0.2.30', alerts: 30 },
+        { ip: '192.0.2.20', alerts: 20 },
+        { ip: '192.0.2.10', alerts: 10 },
+        { ip: '192.0.2.8', alerts: 8 },
+        { ip: '192.0.2.6', alerts: 6 },
+        { ip: '192.0.2.4', alerts: 4 },
+      ]);
+    });
+
+    it('takes the sources of every UTC day a period touches: a report from 06:00 keeps its first 18 hours', async () => {
+      const shifted = await lead('POST', '/v1/reports', {
+        kind: 'daily',
+        from: '2024-07-01T06:00:00.000Z',
+        to: '2024-07-02T06:00:00.000Z',
+      });
+      expect(shifted.body.body.topSourceIps.slice(0, 3)).toEqual([
+        { ip: '192.0.2.201', alerts: 6000 },
+        { ip: '203.0.113.10', alerts: 900 },
+        { ip: '198.51.100.7', alerts: 250 },
+      ]);
+    });
+
+    it('sums it all up in the summary', () => {
+      expect(body().summary).toEqual({
+        alertsReceived: 1264,
+        incidentsOpened: 5,
+        p1Incidents: 1,
+        slaBreaches: 2,
+        truePositives: 0,
+        storms: 1,
+        containmentProblems: 0,
+        failedNotices: 0,
+      });
+    });
+
+    it('renders the same numbers as HTML: cards, alerts and incidents, breaches by kind, top sources', async () => {
+      const res = await lead('GET', `/v1/reports/${created.body.id}/html`);
+      const html: string = res.text;
+      const section = (start: string, end: string) => html.slice(html.indexOf(start), html.indexOf(end));
+      const cells = (part: string) => [...part.matchAll(/<td class="n">([^<]*)<\/td>/g)].map((m) => m[1]);
+      expect({
+        status: res.status,
+        cards: Object.fromEntries(
+          [...html.matchAll(/<div class="v">([^<]*)<\/div><div class="l">([^<]*)<\/div>/g)].map((m) => [m[2], m[1]]),
+        ),
+        alerts: cells(section('<h2>Alerts</h2>', '<h2>Incidents</h2>')),
+        incidents: cells(section('<h2>Incidents</h2>', '<h2>SLA breaches</h2>')),
+        breachesByKind: [
+          ...section('<h2>SLA breaches</h2>', '<h3>Breaches').matchAll(/<tr><td>([^<]*)<\/td><td class="n">([^<]*)<\/td><\/tr>/g),
+        ].map((m) => [m[1], m[2]]),
+        breaches: /<h3>Breaches <span class="muted">\(([^)]*)\)<\/span><\/h3>/.exec(html)?.[1],
+        sources: [
+          ...section('<h2>Top source IPs</h2>', '<h2>Notable findings</h2>').matchAll(
+            /<tr><td><code>([^<]*)<\/code><\/td><td class="n">([^<]*)<\/td><\/tr>/g,
+          ),
+        ].map((m) => [m[1], m[2]]),
+      }).toEqual({
+        status: 200,
+        cards: {
+          'alerts received': '1,264',
+          'incidents opened': '5',
+          'P1 incidents': '1',
+          'SLA breaches': '2',
+          'true positives': '0',
+          storms: '1',
+          'containment failed or rolled back': '0',
+          'failed notices': '0',
+        },
+        // received, correlated, duplicates, suppressed, folded into storms, then low, medium, high, critical
+        alerts: ['1,264', '1,215', '42', '7', '1,200', '14', '7', '1,240', '3'],
+        // opened, storms, then low, medium, high, critical, then P1 to P4
+        incidents: ['5', '1', '1', '1', '2', '1', '1', '2', '1', '1'],
+        breachesByKind: [
+          ['ack', '1'],
+          ['resolve', '1'],
+        ],
+        breaches: '2',
+        sources: [
+          ['203.0.113.10', '900'],
+          ['198.51.100.7', '250'],
+          ['10.0.0.5', '40'],
+          ['10.0.0.6', '40'],
+          ['192.0.2.30', '30'],
+          ['192.0.2.20', '20'],
+          ['192.0.2.10', '10'],
+          ['192.0.2.8', '8'],
+          ['192.0.2.6', '6'],
+          ['192.0.2.4', '4'],
+        ],
       });
     });
   });

@@ -295,8 +295,9 @@ const CONTAINMENT_COLUMNS = `s.run_id, s.step_id, r.playbook, r.incident_id, i.p
   s.status, s.compensation_status, s.reason, s.compensation_error, s.updated_at`;
 
 /**
- * $1 from, $2 to, $3 item limit, $4 top limit, $5 containment actions. Alert counts and sources come
- * from the hourly rollups; the rest by ranges on indexed columns (incidents.created_at,
+ * $1 from, $2 to, $3 item limit, $4 top limit, $5 containment actions. Alert counts come from the hourly
+ * rollups; sources from the daily ones, every UTC day the period touches (a 06:00 report keeps its first
+ * 18 hours); the rest by ranges on indexed columns (incidents.created_at,
  * sla_breaches.recorded_at, notifications.failed_at, and the containment-problem index on
  * playbook_steps). True positives read tasks by resolved_at.
  */
@@ -306,7 +307,7 @@ SELECT
      WHERE bucket >= date_trunc('hour', $1::timestamptz) AND bucket < $2 GROUP BY 1, 2, 3`)} AS alerts,
   ${jsonList(
     `SELECT host(source_ip) AS ip, sum(alerts)::float8 AS alerts FROM alert_source_rollups
-      WHERE bucket >= date_trunc('hour', $1::timestamptz) AND bucket < $2 GROUP BY source_ip ORDER BY 2 DESC, source_ip LIMIT $4`,
+      WHERE bucket >= date_trunc('day', $1::timestamptz, 'UTC') AND bucket < $2 GROUP BY source_ip ORDER BY 2 DESC, source_ip LIMIT $4`,
     'x.alerts DESC, x.ip',
   )} AS top_sources,
   (SELECT json_build_object('opened', count(*), 'storms', count(*) FILTER (WHERE storm)) FROM inc) AS incidents,

@@ -1,5 +1,6 @@
 import type { InvestigationView } from '../stats/investigation';
-import { formatInvestigation, formatKeys, formatReport, table } from './format';
+import type { StatsView } from '../stats/stats-view';
+import { formatInvestigation, formatKeys, formatReport, formatStats, table } from './format';
 
 describe('table', () => {
   it('pads every column but the last', () => {
@@ -115,5 +116,85 @@ describe('formatReport', () => {
       'breaches: 1',
       'top: 1 entry',
     ]);
+  });
+});
+
+const stats = (over: Partial<StatsView> = {}): StatsView => ({
+  from: '2026-11-23T00:00:00.000Z',
+  to: '2026-11-24T00:00:00.000Z',
+  alerts: {
+    received: 120,
+    correlated: 100,
+    duplicates: 15,
+    suppressed: 5,
+    foldedIntoStorms: 60,
+    bySeverity: { low: 80, medium: 0, high: 30, critical: 10 },
+    compressionRatio: 12,
+  },
+  incidents: {
+    opened: 10,
+    storms: 2,
+    byStatus: { open: 7, resolved: 3 },
+    bySeverity: { low: 2, medium: 0, high: 6, critical: 2 },
+    byType: { port_scan: 4, sql_injection: 6 },
+  },
+  tasks: {
+    created: 9,
+    mtta: { p50Seconds: 45, p90Seconds: 600 },
+    mttr: { p50Seconds: 5400, p90Seconds: null },
+    slaBreaches: { total: 3, byKind: { ack: 2, resolve: 1 } },
+  },
+  load: {
+    analysts: [{ id: 'kim.nguyen', name: 'Kim \u001b[31mNguyen', role: 'analyst', team: null, open: 2, capacity: 5 }],
+    capacityQueue: { waiting: 1, byPriority: { P1: 0, P2: 1, P3: 0, P4: 0 }, oldestSince: '2026-11-23T22:00:00.000Z' },
+  },
+  playbooks: { runsByOutcome: { succeeded: 4, failed: 1, rolled_back: 0 }, pendingApprovals: 2 },
+  delivery: { failedNotices: 1, failedNoticesByChannel: { webhook: 1 }, outbox: { pending: 3, deadLettered: 0, lagSeconds: 12 } },
+  series: { alertsByHour: [], responseByDay: [] },
+  topSourceIps: Array.from({ length: 11 }, (_, i) => ({ ip: `203.0.113.${i + 1}`, alerts: 110 - i * 10 })),
+  ...over,
+});
+
+describe('formatStats', () => {
+  it('prints every figure, only non-zero counts, the analysts’ load and the ten busiest sources', () => {
+    expect(formatStats(stats()).split('\n')).toEqual([
+      'stats 2026-11-23T00:00:00Z .. 2026-11-24T00:00:00Z',
+      '',
+      'alerts:     120 received, 100 correlated, 15 duplicates, 5 suppressed, 60 folded into storms',
+      '            by severity: low 80, high 30, critical 10; 12.0 alerts per incident',
+      'incidents:  10 opened (2 storms)',
+      '            by status: open 7, resolved 3',
+      '            by severity: low 2, high 6, critical 2',
+      '            by type: port_scan 4, sql_injection 6',
+      'tasks:      9 created; MTTA p50 45s p90 10m; MTTR p50 1.5h p90 -',
+      'SLA:        3 breaches (ack 2, resolve 1)',
+      'playbooks:  succeeded 4, failed 1; 2 approvals pending',
+      'delivery:   1 failed notices; outbox 3 pending, 0 dead-lettered, lag 12s',
+      'queue:      1 tasks waiting for capacity (oldest since 2026-11-23T22:00:00Z)',
+      '',
+      'analyst load:',
+      '  ANALYST               ROLE     OPEN  CAPACITY',
+      '  Kim \\u001b[31mNguyen  analyst  2     5',
+      '',
+      'top source IPs:',
+      ...Array.from({ length: 10 }, (_, i) => `  ${`203.0.113.${i + 1}`.padEnd(39)} ${110 - i * 10}`),
+    ]);
+  });
+
+  it('says when nothing was opened and leaves out the load and source sections when they are empty', () => {
+    const text = formatStats(
+      stats({
+        alerts: { ...stats().alerts, compressionRatio: null },
+        load: { analysts: [], capacityQueue: { waiting: 0, byPriority: { P1: 0, P2: 0, P3: 0, P4: 0 }, oldestSince: null } },
+        playbooks: { runsByOutcome: {}, pendingApprovals: 0 },
+        topSourceIps: [],
+      }),
+    ).split('\n');
+    expect({ severity: text[3], playbooks: text[10], queue: text[12], lines: text.length }).toEqual({
+      severity: '            by severity: low 80, high 30, critical 10; no incidents opened',
+      playbooks: 'playbooks:  none; 0 approvals pending',
+      queue: 'queue:      0 tasks waiting for capacity',
+      lines: 13,
+    });
   });
 });

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { createApiKey } from '../../src/auth/api-keys.service';
-import { client, startApi, testEnv } from '../support/harness';
+import { client, pollUntil, startApi, testEnv } from '../support/harness';
 import { startStack, type Stack } from '../support/stack';
 
 const root = join(__dirname, '..', '..');
@@ -42,8 +42,10 @@ describe('warden CLI', () => {
 
   it('keys create refuses an unknown scope', async () => {
     const res = await warden('keys', 'create', '--name', 'x', '--scope', 'root');
-    expect(res.code).not.toBe(0);
-    expect(res.stderr).toMatch(/must be one of ingest, analyst, lead, admin/);
+    expect({ code: res.code, stderr: res.stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/must be one of ingest, analyst, lead, admin/),
+    });
   });
 
   it('config validate names the file, line and path of a bad rule', async () => {
@@ -128,17 +130,36 @@ describe('warden CLI', () => {
   });
 });
 
+/** The figures of the summary `warden replay` prints without --json, line by line in its order; throws on any other text. */
+function parseReplaySummary(stdout: string) {
+  const m =
+    /^events read: (\d+)\nsent: +(\d+) in (\d+) batches(?:, (\d+) failed)?\naccepted: +(\d+)\nduplicates: +(\d+)\nsuppressed: +(\d+)\nrejected: +(\d+)\nincidents: +(\d+) touched\nelapsed: +\d+\.\d s \(\d+(?:\.\d+)? events\/s\)\n/.exec(
+      stdout,
+    );
+  if (!m) throw new Error(`not the summary of a replay:\n${stdout}`);
+  const [events, sent, batches, failedBatches, accepted, duplicates, suppressed, rejected, incidents] = m
+    .slice(1)
+    .map((n) => Number(n ?? 0));
+  return { events, sent, batches, failedBatches, accepted, duplicates, suppressed, rejected, incidents };
+}
+
 describe('warden replay and the HTTP commands against a running Warden', () => {
   const file = join(sharedData, 'suricata', 'wrccdc-2018.json');
   let stack: Stack;
   let ingestKey: string;
+  let leadKey: string;
   let replay: { code: number; stdout: string; stderr: string };
-  let summary: Record<string, any>;
+  let summary: ReturnType<typeof parseReplaySummary>;
   const startedAt = new Date();
+  /** The range the stats and reports below cover: from an hour before the replay to just after it. */
+  const from = new Date(startedAt.getTime() - 3_600_000).toISOString();
+  let to: string;
 
   beforeAll(async () => {
     stack = await startStack({ name: 'cli-replay' });
     ingestKey = (await createApiKey(stack.db, 'replay', ['ingest'])).key;
+    leadKey = (await createApiKey(stack.db, 'lead', ['lead'])).key;
+    // As a person runs it: no --json, the summary for people on stdout.
     replay = await warden(
       'replay',
       file,
@@ -148,13 +169,13 @@ describe('warden replay and the HTTP commands against a running Warden', () => {
       '5000',
       '--batch',
       '50',
-      '--json',
       '--url',
       stack.api.url,
       '--key',
       ingestKey,
     );
-    summary = JSON.parse(replay.stdout);
+    to = new Date().toISOString();
+    summary = parseReplaySummary(replay.stdout);
   }, 120_000);
   afterAll(async () => {
     await stack?.close();
@@ -198,15 +219,16 @@ describe('warden replay and the HTTP commands against a running Warden', () => {
     });
   });
 
-  it('matches the alert counts of GET /v1/stats', async () => {
-    const lead = await stack.as(null, ['lead']);
-    const res = await lead('GET', `/v1/stats?from=${encodeURIComponent(new Date(startedAt.getTime() - 3_600_000).toISOString())}`);
+  it('prints a summary whose alert and incident counts are those GET /v1/stats answers', async () => {
+    const res = await client(stack.api.url, leadKey)('GET', `/v1/stats?from=${encodeURIComponent(from)}`);
     expect({
       status: res.status,
       alerts: res.body.alerts && [res.body.alerts.received, res.body.alerts.duplicates, res.body.alerts.suppressed],
+      incidents: res.body.incidents?.opened,
     }).toEqual({
       status: 200,
       alerts: [summary.accepted + summary.duplicates + summary.suppressed, summary.duplicates, summary.suppressed],
+      incidents: summary.incidents,
     });
   });
 
@@ -267,6 +289,101 @@ describe('warden replay and the HTTP commands against a running Warden', () => {
         1,
         expect.stringMatching(/^GET \/v1\/investigations\/ip\/10\.47\.8\.150\?limit=20: 403 This API key lacks the "analyst" scope\./),
       ],
+    });
+  });
+  /** `time` of the CLI's readable output: an ISO instant to the second. */
+  const toSecond = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
+  const range = () => ['--from', from, '--to', to];
+
+  it('stats prints the replay’s alerts and incidents for the range, readable', async () => {
+    const res = await warden('stats', ...range(), '--url', stack.api.url, '--key', leadKey);
+    const api = await client(stack.api.url, leadKey)('GET', `/v1/stats?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    expect({ code: res.code, head: res.stdout.split('\n').slice(0, 5) }).toEqual({
+      code: 0,
+      head: [
+        `stats ${toSecond(from)} .. ${toSecond(to)}`,
+        '',
+        `alerts:     ${summary.accepted + summary.duplicates + summary.suppressed} received, ${summary.accepted} correlated, ${summary.duplicates} duplicates, ${summary.suppressed} suppressed, ${api.body.alerts.foldedIntoStorms} folded into storms`,
+        expect.stringMatching(/^ {12}by severity: /),
+        `incidents:  ${summary.incidents} opened (${api.body.incidents.storms} storms)`,
+      ],
+    });
+  });
+
+  it('stats --json prints what GET /v1/stats answers for the same range', async () => {
+    const query = `/v1/stats?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    const api = client(stack.api.url, leadKey);
+    // Load, delivery and playbook figures are of now, and the incidents' workflows are still at work:
+    // compare once the API answers the same just before and just after the CLI's call.
+    const { before, cli } = await pollUntil(
+      async () => {
+        const first = (await api('GET', query)).body;
+        const run = await warden('stats', ...range(), '--json', '--url', stack.api.url, '--key', leadKey);
+        return { before: first, cli: run, after: (await api('GET', query)).body };
+      },
+      (r) => isDeepStrictEqual(r.before, r.after),
+      { what: 'GET /v1/stats to answer the same before and after the CLI', timeoutMs: 90_000 },
+    );
+    expect({ code: cli.code, stats: JSON.parse(cli.stdout) }).toEqual({ code: 0, stats: before });
+  }, 120_000);
+
+  it('report daily --json builds the range’s audit report, prints the record GET /v1/reports/{id} shows, with the replay’s counts', async () => {
+    const res = await warden('report', 'daily', ...range(), '--json', '--url', stack.api.url, '--key', leadKey);
+    const printed = JSON.parse(res.stdout);
+    const stored = await client(stack.api.url, leadKey)('GET', `/v1/reports/${printed.id}`);
+    expect({
+      code: res.code,
+      printed,
+      record: { kind: printed.kind, from: printed.from, to: printed.to, trigger: printed.trigger },
+      counts: [printed.body.alerts.received, printed.body.alerts.duplicates, printed.body.alerts.suppressed, printed.body.incidents.opened],
+    }).toEqual({
+      code: 0,
+      printed: stored.body,
+      record: { kind: 'daily', from, to, trigger: 'manual' },
+      counts: [summary.accepted + summary.duplicates + summary.suppressed, summary.duplicates, summary.suppressed, summary.incidents],
+    });
+  });
+
+  it('report executive --html prints the figures and saves the HTML GET /v1/reports/{id}/html answers', async () => {
+    const html = join(mkdtempSync(join(tmpdir(), 'warden-report-')), 'exec.html');
+    const res = await warden('report', 'executive', ...range(), '--html', html, '--url', stack.api.url, '--key', leadKey);
+    const id = /^executive report ([0-9a-f-]{36})$/m.exec(res.stdout)?.[1];
+    const lead = client(stack.api.url, leadKey);
+    const stored = await lead('GET', `/v1/reports/${id}`);
+    const page = await lead('GET', `/v1/reports/${id}/html`);
+    const summaryLine = `summary: ${Object.entries((stored.body?.body?.summary ?? {}) as Record<string, unknown>)
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(', ')}`;
+    expect({
+      code: res.code,
+      head: res.stdout.split('\n').slice(0, 2),
+      summary: res.stdout.split('\n').find((l) => l.startsWith('summary: ')),
+      stderr: res.stderr,
+      saved: readFileSync(html, 'utf8'),
+    }).toEqual({
+      code: 0,
+      head: [`executive report ${id}`, `range ${toSecond(from)} .. ${toSecond(to)}, created ${toSecond(stored.body.createdAt)} (manual)`],
+      summary: summaryLine,
+      stderr: `saved ${html}\n`,
+      saved: page.text,
+    });
+  });
+
+  it('stats exits 1 with one line on stderr when the key is refused', async () => {
+    const res = await warden('stats', '--url', stack.api.url, '--key', 'wdn_not-a-key');
+    expect({ code: res.code, stdout: res.stdout, stderr: res.stderr }).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'GET /v1/stats: 401 The API key is unknown or revoked. (header:authorization: unknown or revoked key)\n',
+    });
+  });
+
+  it('report exits 1 with one line on stderr when Warden cannot be reached', async () => {
+    const res = await warden('report', 'daily', '--url', 'http://127.0.0.1:9', '--key', leadKey);
+    expect({ code: res.code, stdout: res.stdout, stderr: res.stderr }).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(/^cannot reach Warden at http:\/\/127\.0\.0\.1:9: [^\n]+\n$/),
     });
   });
 });

@@ -75,6 +75,7 @@ interface AlertSummaryRow {
   type: string;
   severity: string;
   title: string;
+  description: string | null;
   source_ip: string | null;
   destination_ip: string | null;
   user: string | null;
@@ -230,7 +231,7 @@ export class TaskQueriesService {
     if (!row) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: 'path:id', message: 'no such incident' }]);
     const [alerts, tasks, stormSources] = await Promise.all([
       this.dataSource.query<AlertSummaryRow[]>(
-        `SELECT id, source, type, severity, title, source_ip, destination_ip, "user", host, status, occurrence_count, occurred_at, received_at, last_seen_at
+        `SELECT id, source, type, severity, title, description, source_ip, destination_ip, "user", host, status, occurrence_count, occurred_at, received_at, last_seen_at
            FROM alerts WHERE incident_id = $1 ORDER BY received_at DESC LIMIT $2`,
         [incidentId, alertLimit],
       ),
@@ -281,6 +282,7 @@ export class TaskQueriesService {
         type: a.type,
         severity: a.severity,
         title: a.title,
+        description: a.description,
         sourceIp: a.source_ip,
         destinationIp: a.destination_ip,
         user: a.user,

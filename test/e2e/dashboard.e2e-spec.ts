@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { createApiKey } from '../../src/auth/api-keys.service';
@@ -11,9 +11,12 @@ import { alert, startStack, Stack } from '../support/stack';
 
 // The team lead dashboard in Debian's chromium, driven by playwright-core, against the real api,
 // worker, Temporal and PostgreSQL: the cards equal /v1/stats for the page's own range, a hostile
-// alert title stays text, the login refuses bad keys, and the page loads nothing from elsewhere.
+// alert title and description stay text, the task table filters, the login refuses bad keys, and
+// the page loads nothing from elsewhere.
 
 const shared = join(__dirname, '..', '..', '..', 'shared', 'data', 'suricata');
+const CHROMIUM = '/usr/bin/chromium';
+const ENSURE_CHROMIUM = join(__dirname, '..', '..', 'scripts', 'ensure-chromium.sh');
 const artifacts = join(__dirname, '..', '..', 'test-artifacts');
 const SCREENSHOT = join(artifacts, 'dashboard.png');
 
@@ -39,20 +42,15 @@ const CARDS = [
 ];
 
 const HOSTILE_MARKUP = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">';
+// Markup that would open a dialog if it ever became elements.
+const DIALOG_MARKUP = '<svg onload="alert(1)"></svg><iframe src="javascript:alert(2)"></iframe><details open ontoggle="alert(3)">';
 // A title may hold at most 1,000 characters (the ingest schema); the 10 kB rides in the description.
 const HOSTILE_TITLE = (HOSTILE_MARKUP + ' Exfiltration to <b>evil</b> &amp; co.' + ' data leaving the building'.repeat(60)).slice(0, 1000);
-const HOSTILE_DESCRIPTION = (HOSTILE_MARKUP + ' x'.repeat(6000)).slice(0, 10_000);
+const HOSTILE_DESCRIPTION = (HOSTILE_MARKUP + DIALOG_MARKUP + '\n<b>evil</b> &amp; co.\n' + ' x'.repeat(6000)).slice(0, 10_000);
+const OPEN_TASK_STATUSES = ['new', 'assigned', 'acknowledged', 'in_progress'];
 
 const TARGET = '192.0.2.88';
 const SILENCED = '198.51.100.23';
-
-function chromiumPath(): string {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('chromium is not installed: run scripts/ensure-chromium.sh (apt-get install chromium)');
-  }
-}
 
 /** The StatsView value at a path, read independently of the page's own code; a count map omits zeros. */
 function statAt(stats: Record<string, any>, path: string): unknown {
@@ -75,7 +73,19 @@ describe('GET /dashboard (browser)', () => {
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
+  const dialogs: string[] = [];
   let hostileIncidentId: string;
+  let hostileAlertId: string;
+  let ackedTask: { id: string; assignee_id: string | null; priority: string };
+
+  // Installs Debian's chromium when it is missing (apt-get can take minutes: a hook of its own).
+  beforeAll(() => {
+    if (!existsSync(CHROMIUM)) execFileSync(ENSURE_CHROMIUM, [], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `chromium is not installed at ${CHROMIUM} and scripts/ensure-chromium.sh could not install it (it needs root and apt-get)`,
+      );
+  }, 15 * 60_000);
 
   beforeAll(async () => {
     stack = await startStack({
@@ -136,8 +146,9 @@ describe('GET /dashboard (browser)', () => {
     expect(batch.status).toBe(202);
     expect(batch.body.rejected).toBe(0);
     expect((await stack.ingest('POST', '/v1/alerts', repeated)).body.status).toBe('duplicate');
-    const results: { index: number; status: string; incidentId: string }[] = batch.body.results;
+    const results: { index: number; status: string; alertId: string; incidentId: string }[] = batch.body.results;
     hostileIncidentId = results[native.length - 2].incidentId;
+    hostileAlertId = results[native.length - 2].alertId;
 
     // Wait for the workflows to assign the tasks of the non-batched incidents, then give
     // MTTA and MTTR something to measure: acknowledge two tasks and resolve one.
@@ -146,9 +157,10 @@ describe('GET /dashboard (browser)', () => {
     );
     for (const t of assigned.slice(0, 2)) expect((await lead('POST', `/v1/tasks/${t.id}/ack`)).status).toBe(200);
     expect((await lead('POST', `/v1/tasks/${assigned[0].id}/resolve`, { disposition: 'benign', resolution: 'lab host' })).status).toBe(200);
+    ackedTask = assigned[1];
 
     browser = await chromium.launch({
-      executablePath: chromiumPath(),
+      executablePath: CHROMIUM,
       headless: true,
       args: [
         '--no-sandbox',
@@ -163,6 +175,10 @@ describe('GET /dashboard (browser)', () => {
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
+    page.on('dialog', (dialog) => {
+      dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
     page.on('console', (msg) => {
       if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()}`);
     });
@@ -233,7 +249,15 @@ describe('GET /dashboard (browser)', () => {
     });
   }
 
-  it('shows a hostile alert title as literal text, runs none of it, and clips it on screen', async () => {
+  /** Opens the incident's detail panel through its URL and waits for it to load. */
+  async function openDetail(incidentId: string): Promise<void> {
+    await page.evaluate((id) => (location.hash = `#incident/${id}`), incidentId);
+    await page.waitForSelector(`#detail[data-incident-id="${incidentId}"]`, { timeout: 15_000 });
+  }
+
+  const hostileDescription = () => page.locator(`#detail-body tr.alert-description[data-alert-id="${hostileAlertId}"] .description`);
+
+  it('shows a hostile alert title as literal text and clips it on screen', async () => {
     const row = page.locator(`#incident-table tr[data-incident-id="${hostileIncidentId}"]`);
     await row.waitFor({ timeout: 15_000 });
     expect(await row.locator('td.title a').textContent()).toBe(HOSTILE_TITLE);
@@ -243,23 +267,55 @@ describe('GET /dashboard (browser)', () => {
     await row.locator('td.title a').click();
     await page.waitForSelector(`#detail[data-incident-id="${hostileIncidentId}"]`, { timeout: 15_000 });
     expect(await page.textContent('#detail-title')).toBe(HOSTILE_TITLE);
-    expect(await page.locator('#detail-body td', { hasText: HOSTILE_MARKUP }).count()).toBeGreaterThan(0);
+    expect(
+      await page
+        .locator(`#detail-body tr[data-alert-id="${hostileAlertId}"]:not(.alert-description) td`, { hasText: HOSTILE_MARKUP })
+        .count(),
+    ).toBe(1);
+  });
 
+  it("returns each alert's description, 10 kB and all, in GET /v1/incidents/{id}", async () => {
+    const detail = await lead('GET', `/v1/incidents/${hostileIncidentId}`);
+    expect(detail.body.alerts.find((a: { id: string }) => a.id === hostileAlertId).description).toBe(HOSTILE_DESCRIPTION);
+  });
+
+  it('shows the hostile 10 kB alert description in the incident detail as the exact text sent', async () => {
+    await openDetail(hostileIncidentId);
+    expect(await hostileDescription().textContent()).toBe(HOSTILE_DESCRIPTION);
+  });
+
+  it('keeps the 10 kB description in a box a few lines tall that scrolls', async () => {
+    await openDetail(hostileIncidentId);
+    const box = await hostileDescription().evaluate((e) => ({
+      short: e.getBoundingClientRect().height < 200,
+      scrolls: getComputedStyle(e).overflowY === 'auto' && e.scrollHeight > e.clientHeight,
+    }));
+    expect(box).toEqual({ short: true, scrolls: true });
+  });
+
+  it('runs none of the hostile title and description: no element, handler, script or dialog from them', async () => {
+    await openDetail(hostileIncidentId);
+    await hostileDescription().waitFor();
     const dom = await page.evaluate(() => ({
       pwned: (window as unknown as { __pwned?: unknown }).__pwned,
       images: document.querySelectorAll('img').length,
       bold: document.querySelectorAll('b').length,
+      injected: document.querySelectorAll('svg, iframe, details, object, embed').length,
+      handlers: [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => /^on/i.test(a.name))).length,
       scripts: [...document.scripts].map((s) => s.getAttribute('src') ?? 'inline'),
     }));
-    expect(dom).toEqual({
+    expect({ ...dom, dialogs }).toEqual({
       pwned: undefined,
       images: 0,
       bold: 0,
+      injected: 0,
+      handlers: 0,
       scripts: [
         expect.stringMatching(/^\/dashboard\/assets\//),
         expect.stringMatching(/^\/dashboard\/assets\//),
         expect.stringMatching(/^\/dashboard\/assets\//),
       ],
+      dialogs: [],
     });
   });
 
@@ -270,7 +326,8 @@ describe('GET /dashboard (browser)', () => {
     const sections = await page.evaluate(() =>
       [...document.querySelectorAll('#detail-body h3')].map((h) => {
         const content = h.nextElementSibling!;
-        return [h.textContent!.replace(/ \(.*\)$/, ''), content.querySelectorAll('tbody tr, .run').length];
+        // An alert's description is a row of its own beneath the alert's.
+        return [h.textContent!.replace(/ \(.*\)$/, ''), content.querySelectorAll('tbody tr:not(.alert-description), .run').length];
       }),
     );
     const detail = (await lead('GET', `/v1/incidents/${hostileIncidentId}`)).body;
@@ -296,6 +353,51 @@ describe('GET /dashboard (browser)', () => {
     expect(await page.locator('#incident-table tbody tr').getAttribute('data-incident-id')).toBe(hostileIncidentId);
     await page.click('#filters button[type=reset]');
     await page.waitForFunction(() => document.querySelectorAll('#incident-table tbody tr').length > 1);
+  });
+
+  /** The task rows shown once the task table answers exactly these filters. */
+  async function taskRowsFor(filters: Record<string, string>): Promise<string[]> {
+    await page.waitForFunction(
+      (want) => {
+        const shown = new URLSearchParams(document.querySelector<HTMLElement>('#task-table')?.dataset.query ?? '');
+        shown.delete('limit');
+        return JSON.stringify([...shown.entries()].sort()) === JSON.stringify(Object.entries(want).sort());
+      },
+      filters,
+      { timeout: 15_000 },
+    );
+    return page.$$eval('#task-table tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.taskId!).sort());
+  }
+
+  it('filters the task table by status through GET /v1/tasks: acknowledged shows the one task only acknowledged', async () => {
+    await page.click('#task-filters button[type=reset]');
+    await page.selectOption('#task-filters select[name=status]', 'acknowledged');
+    expect(await taskRowsFor({ status: 'acknowledged' })).toEqual([ackedTask.id]);
+    await page.click('#task-filters button[type=reset]');
+    await taskRowsFor({ status: 'open' });
+  });
+
+  it("narrows the task table to one analyst's open tasks of one priority", async () => {
+    // Every incident that gets a task of its own has it, so the open tasks hold still.
+    const incidents = await stack.db.query<{ id: string }[]>(`SELECT id FROM incidents WHERE action <> 'batch'`);
+    await stack.firstAssignments(incidents.map((i) => i.id));
+    const open = await stack.db.query<{ id: string; priority: string; assignee_id: string | null }[]>(
+      `SELECT id, priority, assignee_id FROM tasks WHERE status = ANY($1)`,
+      [OPEN_TASK_STATUSES],
+    );
+    const expected = open
+      .filter((t) => t.priority === ackedTask.priority && t.assignee_id === ackedTask.assignee_id)
+      .map((t) => t.id)
+      .sort();
+    // The filter leaves some open tasks out, so a table that ignored it would differ.
+    expect(expected.length).toBeLessThan(open.length);
+
+    await page.click('#task-filters button[type=reset]');
+    await page.selectOption('#task-filters select[name=priority]', ackedTask.priority);
+    await page.selectOption('#task-filters select[name=assignee]', ackedTask.assignee_id!);
+    expect(await taskRowsFor({ status: 'open', priority: ackedTask.priority, assignee: ackedTask.assignee_id! })).toEqual(expected);
+    await page.click('#task-filters button[type=reset]');
+    await taskRowsFor({ status: 'open' });
   });
 
   it('saves a full-page screenshot as a test artifact', async () => {

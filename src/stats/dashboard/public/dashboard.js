@@ -67,6 +67,9 @@
     nextCursor: null,
     detailId: null,
     refreshes: 0,
+    /** The latest task-table load: an older answer arriving late never overwrites a newer filter's. */
+    taskSeq: 0,
+    analystsKey: '',
   };
 
   // ---- API -------------------------------------------------------------------------------
@@ -153,24 +156,32 @@
     const to = new Date();
     const from = new Date(to.getTime() - RANGES[state.range]);
     const range = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+    const taskSeq = ++state.taskSeq;
+    const taskQ = taskQuery();
     try {
-      const [stats, incidents, tasks] = await Promise.all([
+      // Every open task feeds the incident table's Task column; a filtered task table asks for its own page.
+      const [stats, incidents, tasks, filteredTasks] = await Promise.all([
         api('/v1/stats?' + range),
         api('/v1/incidents?' + incidentQuery(from, to)),
         api('/v1/tasks?status=open&limit=1000'),
+        taskFiltered() ? api('/v1/tasks?' + taskQ) : null,
       ]);
       state.from = from.toISOString();
       state.to = to.toISOString();
       renderCards(stats);
       renderCharts(stats);
       renderTypes(stats);
+      renderAssignees(stats);
       state.tasksByIncident = new Map();
       for (const t of tasks.items || [])
         if (t.incidentId && !state.tasksByIncident.has(t.incidentId)) state.tasksByIncident.set(t.incidentId, t);
       state.incidents = incidents.items || [];
       state.nextCursor = incidents.nextCursor || null;
       renderIncidents();
-      renderTasks(tasks.items || []);
+      if (taskSeq === state.taskSeq) {
+        renderTasks((filteredTasks || tasks).items || [], taskQ);
+        $('task-filter-error').hidden = true;
+      }
       showError('');
       $('filter-error').hidden = true;
       if (state.detailId) await loadDetail(state.detailId);
@@ -412,7 +423,57 @@
     $('more').hidden = !state.nextCursor;
   }
 
-  function renderTasks(tasks) {
+  function taskFilters() {
+    const form = $('task-filters');
+    const out = { status: form.elements.status.value || 'open' };
+    for (const name of ['priority', 'assignee']) {
+      const v = form.elements[name].value;
+      if (v) out[name] = v;
+    }
+    return out;
+  }
+
+  /** Whether the task table asks for anything but the open tasks of everyone. */
+  function taskFiltered() {
+    const f = taskFilters();
+    return f.status !== 'open' || Object.keys(f).length > 1;
+  }
+
+  const taskQuery = () => new URLSearchParams(Object.assign(taskFilters(), { limit: String(PAGE) }));
+
+  async function loadTasks() {
+    if (!state.key) return;
+    const seq = ++state.taskSeq;
+    const query = taskQuery();
+    try {
+      const page = await api('/v1/tasks?' + query);
+      if (seq !== state.taskSeq) return;
+      $('task-filter-error').hidden = true;
+      renderTasks(page.items || [], query);
+    } catch (err) {
+      if (err instanceof AuthError) return showLogin(err.message);
+      if (seq !== state.taskSeq) return;
+      $('task-filter-error').textContent = err.message;
+      $('task-filter-error').hidden = false;
+    }
+  }
+
+  /** The assignee filter offers the roster's analysts (from /v1/stats), keeping the one selected. */
+  function renderAssignees(stats) {
+    const analysts = ((stats.load && stats.load.analysts) || []).slice().sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const select = $('task-filters').elements.assignee;
+    const selected = select.value;
+    const key = JSON.stringify(analysts.map((a) => [a.id, a.name]));
+    if (key === state.analystsKey) return;
+    state.analystsKey = key;
+    const options = analysts.map((a) => el('option', { value: a.id }, text(a.name)));
+    if (selected && selected !== 'none' && !analysts.some((a) => a.id === selected))
+      options.push(el('option', { value: selected }, selected));
+    select.replaceChildren(el('option', { value: '' }, 'anyone'), el('option', { value: 'none' }, 'unassigned'), ...options);
+    select.value = selected;
+  }
+
+  function renderTasks(tasks, query) {
     const rows = tasks
       .slice(0, PAGE)
       .map((t) =>
@@ -432,22 +493,29 @@
         ),
       );
     $('task-table').tBodies[0].replaceChildren(...rows);
+    // The filters this table answers, so a reader (or the browser test) knows which load it shows.
+    $('task-table').dataset.query = String(query);
     $('task-empty').hidden = rows.length > 0;
   }
 
   // ---- incident detail -------------------------------------------------------------------
 
-  function table(headers, rows) {
-    if (rows.length === 0) return el('p', { class: 'muted' }, 'None.');
+  const cells = (values) => values.map((c) => el('td', {}, c instanceof window.Node ? c : clip(c)));
+
+  /** A table of rows given as `<tr>` elements; none: "None.". */
+  function tableOf(headers, trs) {
+    if (trs.length === 0) return el('p', { class: 'muted' }, 'None.');
     return el(
       'div',
       { class: 'table-wrap' },
-      el(
-        'table',
-        {},
-        el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', {}, h)))),
-        el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((c) => el('td', {}, c instanceof window.Node ? c : clip(c)))))),
-      ),
+      el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', {}, h)))), el('tbody', {}, ...trs)),
+    );
+  }
+
+  function table(headers, rows) {
+    return tableOf(
+      headers,
+      rows.map((values) => el('tr', {}, ...cells(values))),
     );
   }
 
@@ -480,18 +548,40 @@
       ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { title: v === null || v === undefined ? null : String(v) }, text(v))]),
     );
 
-    const alerts = table(
-      ['Received', 'Severity', 'Type', 'Title', 'Source IP', 'Destination', 'Seen', 'Status'],
-      (d.alerts || []).map((a) => [
-        time(a.receivedAt),
-        sev(a.severity),
-        a.type,
-        a.title,
-        a.sourceIp,
-        a.destinationIp,
-        WardenFormat.count(a.occurrences),
-        a.status,
-      ]),
+    const alertHeaders = ['Received', 'Severity', 'Type', 'Title', 'Source IP', 'Destination', 'Seen', 'Status'];
+    // Each alert's description (up to 10,000 characters from the sensor) in a row of its own
+    // beneath it: text in a box a few lines tall that scrolls, so the panel stays usable.
+    const alerts = tableOf(
+      alertHeaders,
+      (d.alerts || []).flatMap((a) => {
+        const row = el(
+          'tr',
+          { 'data-alert-id': a.id },
+          ...cells([
+            time(a.receivedAt),
+            sev(a.severity),
+            a.type,
+            a.title,
+            a.sourceIp,
+            a.destinationIp,
+            WardenFormat.count(a.occurrences),
+            a.status,
+          ]),
+        );
+        if (typeof a.description !== 'string' || a.description === '') return [row];
+        return [
+          row,
+          el(
+            'tr',
+            { class: 'alert-description', 'data-alert-id': a.id },
+            el(
+              'td',
+              { colspan: alertHeaders.length },
+              el('div', { class: 'description', tabindex: '0', role: 'region', 'aria-label': 'Alert description' }, a.description),
+            ),
+          ),
+        ];
+      }),
     );
     const tasks = table(
       ['Priority', 'Status', 'Assignee', 'Ack by', 'Resolve by', 'Disposition'],
@@ -611,6 +701,12 @@
   });
   $('filters').addEventListener('reset', () => window.setTimeout(() => void loadIncidents(false), 0));
   for (const select of $('filters').querySelectorAll('select')) select.addEventListener('change', () => void loadIncidents(false));
+  $('task-filters').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void loadTasks();
+  });
+  $('task-filters').addEventListener('reset', () => window.setTimeout(() => void loadTasks(), 0));
+  for (const select of $('task-filters').querySelectorAll('select')) select.addEventListener('change', () => void loadTasks());
   $('more').addEventListener('click', () => void loadIncidents(true));
   $('detail-close').addEventListener('click', (event) => {
     event.preventDefault();

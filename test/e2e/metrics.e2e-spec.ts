@@ -52,6 +52,14 @@ function value(scrape: Scrape, name: string, labels: Record<string, string> = {}
   return scrape.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
 
+/** Priorities and the stack's notice channels (log and the test webhook), as the gauges label them. */
+const PRIORITIES = ['P1', 'P2', 'P3', 'P4'];
+const CHANNELS = ['log', 'webhook'];
+
+/** The values of one gauge by one label, for these label values. */
+const byLabel = (scrape: Scrape, name: string, label: string, values: string[]) =>
+  Object.fromEntries(values.map((v) => [v, value(scrape, name, { [label]: v })]));
+
 describe('GET /metrics', () => {
   let stack: Stack;
   const scrape = async (url = `${stack.api.url}/metrics`) => {
@@ -61,7 +69,36 @@ describe('GET /metrics', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack({ name: 'metrics', env: { WORKER_METRICS_ADDRESS: '127.0.0.1:0' } });
+    stack = await startStack({
+      name: 'metrics',
+      env: { WORKER_METRICS_ADDRESS: '127.0.0.1:0' },
+      rules: (doc) => {
+        doc.rules.unshift(
+          // Suppressed by a rule.
+          { name: 'metrics-noise', match: { type: 'metrics_noise' }, action: 'suppress' },
+          // A storm after two incidents: the third alert on opens the storm, the rest fold into it.
+          {
+            name: 'metrics-scan',
+            match: { type: 'metrics_scan' },
+            action: 'correlate',
+            priority: 'P4',
+            correlate_by: ['sourceIp'],
+            storm: { threshold: 2, within: '10m', quiet: '10m', key_by: ['destinationIp'] },
+          },
+          // A P3 for executives, who take no tasks (capacity 0) and have no role above: it waits in the capacity queue.
+          { name: 'metrics-wait', match: { type: 'metrics_wait' }, action: 'immediate', priority: 'P3', assign_role: 'executive' },
+          // One playbook run that then waits 15 minutes for a senior analyst's approval (isolate-host).
+          {
+            name: 'metrics-playbook',
+            match: { type: 'malware', source: 'metrics-playbook' },
+            action: 'immediate',
+            priority: 'P3',
+            playbooks: ['malware'],
+            assign_role: 'analyst',
+          },
+        );
+      },
+    });
   });
 
   afterAll(async () => {
@@ -105,6 +142,48 @@ describe('GET /metrics', () => {
     });
   });
 
+  it('counts alerts suppressed by a silence and by a suppress rule, each by what suppressed it', async () => {
+    const lead = await stack.as(null, ['lead']);
+    const silenced = '198.18.0.9';
+    const silence = await lead('POST', '/v1/silences', {
+      matchers: [{ name: 'sourceIp', value: silenced }],
+      comment: 'metrics',
+      durationSeconds: 3600,
+    });
+    expect(silence.status).toBe(201);
+    const before = await scrape();
+    const res = await stack.ingest('POST', '/v1/alerts', {
+      alerts: [alert({ sourceIp: silenced, title: 'silenced' }), alert({ type: 'metrics_noise', title: 'noise', sourceIp: '198.18.0.10' })],
+    });
+    expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['suppressed', 'suppressed']);
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      (value(after, name, labels) ?? 0) - (value(before, name, labels) ?? 0);
+    expect({
+      bySilence: delta('warden_alerts_suppressed_total', { by: 'silence' }),
+      byRule: delta('warden_alerts_suppressed_total', { by: 'rule' }),
+      ingestSuppressed: delta('warden_ingest_alerts_total', { format: 'native', outcome: 'suppressed' }),
+      incidentsOpened: delta('warden_incidents_opened_total'),
+    }).toEqual({ bySilence: 1, byRule: 1, ingestSuppressed: 2, incidentsOpened: 0 });
+  });
+
+  it('counts the storm a rule opens and the alerts folded into it', async () => {
+    const before = await scrape();
+    // Five scans of one target from five sources: two incidents (the threshold), then one storm for the other three.
+    const scans = Array.from({ length: 5 }, (_, i) =>
+      alert({ type: 'metrics_scan', severity: 'low', title: 'scan', sourceIp: `10.99.0.${i + 1}`, destinationIp: '192.0.2.99' }),
+    );
+    const res = await stack.ingest('POST', '/v1/alerts', { alerts: scans });
+    expect(res.body.accepted).toBe(5);
+    const after = await scrape();
+    const delta = (name: string) => (value(after, name) ?? 0) - (value(before, name) ?? 0);
+    expect({
+      incidentsOpened: delta('warden_incidents_opened_total'),
+      stormsOpened: delta('warden_storms_opened_total'),
+      folded: delta('warden_storm_alerts_folded_total'),
+    }).toEqual({ incidentsOpened: 3, stormsOpened: 1, folded: 3 });
+  });
+
   it('answers Prometheus text format 0.0.4: every line a HELP, a TYPE or a well-formed sample of a declared family', async () => {
     const res = await send(`${stack.api.url}/metrics`, { method: 'GET' });
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -120,11 +199,41 @@ describe('GET /metrics', () => {
   });
 
   it('reads the outbox, notice and capacity-queue gauges from the database at scrape time', async () => {
-    // An undelivered row an hour old that the dispatcher leaves alone, and a dead letter: exact values to look for.
+    // A P3 task nobody may take: it waits in the capacity queue.
+    const waiting = await stack.ingest('POST', '/v1/alerts', alert({ type: 'metrics_wait', title: 'waits', sourceIp: '198.18.0.20' }));
+    expect(waiting.body.priority).toBe('P3');
+    const [queued] = await stack.firstAssignments([waiting.body.incidentId]);
+    expect(queued.assignee_id).toBeNull();
+    // Then the stack settles: every incident's workflow past its start step (task, assignment, its
+    // notices and playbooks recorded), and every outbox row and notice delivered.
+    // The start steps first: what they record is then in the counts read after.
+    const settled = async () => {
+      const incidents = await stack.db.query<{ id: string }[]>(`SELECT id FROM incidents WHERE action <> 'batch'`);
+      const started = await Promise.all(
+        incidents.map((i) =>
+          stack.status(i.id).then(
+            (s) => s.taskId !== undefined,
+            () => false, // not started yet
+          ),
+        ),
+      );
+      if (!started.every(Boolean)) return false;
+      const [q] = await stack.db.query<{ outbox: number; notices: number }[]>(
+        `SELECT (SELECT count(*)::int FROM outbox WHERE delivered_at IS NULL AND dead_lettered_at IS NULL) AS outbox,
+                (SELECT count(*)::int FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL) AS notices`,
+      );
+      return q.outbox === 0 && q.notices === 0;
+    };
+    await pollUntil(settled, (done) => done, { what: 'the workflows, the outbox and the notices to settle', timeoutMs: 60_000 });
+
+    // Undelivered outbox rows (one an hour old) and a notice no dispatcher takes yet, and a dead letter: exact values to look for.
     const incidentId = randomUUID();
+    const noticeKey = `metrics-test:${randomUUID()}`;
     await stack.db.query(
       `INSERT INTO outbox (incident_id, kind, payload, priority, created_at, available_at)
-       VALUES ($1, 'alerts_changed', '{}', 'P1', now() - interval '1 hour', 'infinity')`,
+       VALUES ($1, 'alerts_changed', '{}', 'P1', now() - interval '1 hour', 'infinity'),
+              ($1, 'alerts_changed', '{}', 'P2', now(), 'infinity'),
+              ($1, 'alerts_changed', '{}', 'P2', now(), 'infinity')`,
       [incidentId],
     );
     await stack.db.query(
@@ -132,35 +241,65 @@ describe('GET /metrics', () => {
        VALUES ($1, 'alerts_changed', '{}', 'P4', 10, now(), 'infinity')`,
       [randomUUID()],
     );
+    await stack.db.query(`INSERT INTO notifications (key, channel, kind, available_at) VALUES ($1, 'webhook', 'assigned', 'infinity')`, [
+      noticeKey,
+    ]);
     try {
       const parsed = await scrape();
-      expect(value(parsed, 'warden_outbox_pending', { priority: 'P1' })).toBe(1);
-      expect(value(parsed, 'warden_outbox_dead_letters')).toBe(1);
-      expect(value(parsed, 'warden_outbox_lag_seconds')).toBeGreaterThanOrEqual(3600);
-      for (const priority of ['P1', 'P2', 'P3', 'P4']) {
-        expect(value(parsed, 'warden_outbox_pending', { priority })).toEqual(expect.any(Number));
-        expect(value(parsed, 'warden_assignment_queue_depth', { priority })).toEqual(expect.any(Number));
-      }
-      // The stack's channels: log and the test webhook.
-      for (const channel of ['log', 'webhook']) {
-        expect(value(parsed, 'warden_notices_pending', { channel })).toEqual(expect.any(Number));
-        expect(value(parsed, 'warden_notices_failed', { channel })).toBe(0);
-      }
-      expect(value(parsed, 'warden_metrics_collector_up', { collector: 'database' })).toBe(1);
+      expect({
+        outboxPending: byLabel(parsed, 'warden_outbox_pending', 'priority', PRIORITIES),
+        deadLetters: value(parsed, 'warden_outbox_dead_letters'),
+        lagOverAnHour: value(parsed, 'warden_outbox_lag_seconds')! >= 3600,
+        queueDepth: byLabel(parsed, 'warden_assignment_queue_depth', 'priority', PRIORITIES),
+        noticesPending: byLabel(parsed, 'warden_notices_pending', 'channel', CHANNELS),
+        noticesFailed: byLabel(parsed, 'warden_notices_failed', 'channel', CHANNELS),
+        databaseUp: value(parsed, 'warden_metrics_collector_up', { collector: 'database' }),
+      }).toEqual({
+        outboxPending: { P1: 1, P2: 2, P3: 0, P4: 0 },
+        deadLetters: 1,
+        lagOverAnHour: true,
+        queueDepth: { P1: 0, P2: 0, P3: 1, P4: 0 },
+        noticesPending: { log: 0, webhook: 1 },
+        noticesFailed: { log: 0, webhook: 0 },
+        databaseUp: 1,
+      });
     } finally {
       await stack.db.query(`DELETE FROM outbox WHERE incident_id = $1 OR dead_lettered_at IS NOT NULL`, [incidentId]);
+      await stack.db.query(`DELETE FROM notifications WHERE key = $1`, [noticeKey]);
     }
   });
 
-  it("counts the incident workflows running on Warden's task queue from Temporal", async () => {
-    const res = await stack.ingest('POST', '/v1/alerts', alert({ sourceIp: '203.0.113.77', type: 'malware', severity: 'high' }));
+  it("counts the incident and playbook-run workflows running on Warden's task queue from Temporal", async () => {
+    // The stack's one playbook run: the malware playbook, held at its approval gate for 15 minutes.
+    const res = await stack.ingest(
+      'POST',
+      '/v1/alerts',
+      alert({
+        source: 'metrics-playbook',
+        type: 'malware',
+        severity: 'medium',
+        title: 'beacon',
+        host: 'ws-metrics',
+        sourceIp: '203.0.113.77',
+      }),
+    );
     expect(res.status).toBe(202);
-    const parsed = await pollUntil(scrape, (p) => (value(p, 'warden_workflows_running', { workflow_type: 'incidentWorkflow' }) ?? 0) >= 1, {
-      what: 'a running incident workflow in /metrics',
-      timeoutMs: 30_000,
-    });
-    expect(value(parsed, 'warden_workflows_running', { workflow_type: 'playbookRunWorkflow' })).toEqual(expect.any(Number));
-    expect(value(parsed, 'warden_metrics_collector_up', { collector: 'temporal' })).toBe(1);
+    await pollUntil(
+      () => stack.db.query(`SELECT id FROM approvals WHERE incident_id = $1 AND status = 'pending'`, [res.body.incidentId]),
+      (rows) => rows.length === 1,
+      { what: 'the playbook run to wait for its approval', timeoutMs: 30_000 },
+    );
+    const parsed = await pollUntil(
+      scrape,
+      (p) =>
+        (value(p, 'warden_workflows_running', { workflow_type: 'incidentWorkflow' }) ?? 0) >= 1 &&
+        (value(p, 'warden_workflows_running', { workflow_type: 'playbookRunWorkflow' }) ?? 0) >= 1,
+      { what: 'running incident and playbook-run workflows in /metrics', timeoutMs: 30_000 },
+    );
+    expect({
+      playbookRuns: value(parsed, 'warden_workflows_running', { workflow_type: 'playbookRunWorkflow' }),
+      temporalUp: value(parsed, 'warden_metrics_collector_up', { collector: 'temporal' }),
+    }).toEqual({ playbookRuns: 1, temporalUp: 1 });
   });
 
   it('serves the worker its own metrics: activities executed by type and notices delivered by channel', async () => {

@@ -373,6 +373,17 @@ describe(chooseAssignee.name, () => {
       expect(decision).toMatchObject({ analystId: 'a2', via: 'overflow', reason: expect.stringContaining('on call in analyst-nights') });
     });
 
+    it('takes the on-call analyst first in working hours too', () => {
+      const c = config({ on_call: { rotations: ROTATIONS } });
+      // First week, a Wednesday morning: a1 is on call, and busier than a2 and a3.
+      const decision = chooseAssignee(input({ config: c, now: WEDNESDAY_10, priority: 'P1', openTasks: { ...full, a1: 8 } }));
+      expect(decision).toMatchObject({
+        analystId: 'a1',
+        via: 'overflow',
+        reason: expect.stringMatching(/^overflow: P1 never waits for capacity \(nobody free .*\); on call in analyst-nights; /),
+      });
+    });
+
     it('ranks by expertise ignoring capacity', () => {
       const c = config({ analysts: team({ a3: { expertise: ['malware'] } }) });
       expect(pick({ config: c, priority: 'P1', alertTypes: ['malware'], openTasks: { ...full, a3: 9 } })).toBe('a3');

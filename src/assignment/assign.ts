@@ -114,7 +114,8 @@ export const overflows = (config: AssignmentConfig, priority: Priority | undefin
  * round robin after the cursor among equals. Unavailable, out-of-office, excluded and
  * full analysts are skipped.
  * 3. When nobody is free and the priority is one that overflows, the same order again with
- * capacity ignored (never an unavailable, out-of-office, excluded or capacity-0 analyst).
+ * capacity ignored and the on-call analysts first at any hour (never an unavailable,
+ * out-of-office, excluded or capacity-0 analyst).
  */
 export function chooseAssignee(input: AssignmentInput): AssignmentDecision {
   const normal = decide(input, false);
@@ -139,14 +140,15 @@ function decide(input: AssignmentInput, ignoreCapacity: boolean): AssignmentDeci
   const roster = (r: string) => config.analysts.filter((a) => a.role === r);
 
   const offHours = !isWorkingHours(now, config.working_hours);
-  if (offHours) {
+  // Above capacity the on-call analyst comes first at any hour: on call is who answers for what cannot wait.
+  if (offHours || ignoreCapacity) {
     const onCall = onCallAt(config.on_call, now);
     for (const r of chain) {
       const candidates = roster(r).filter((a) => onCall.some((o) => o.analystId === a.id) && eligible(a));
       const pick = pickInRole(candidates, roster(r), input);
       if (pick) {
         const rotation = onCall.find((o) => o.analystId === pick.analyst.id)!.rotation;
-        return assigned(pick, r, 'on_call', `out of working hours; on call in ${rotation}; ${pick.why}`, input);
+        return assigned(pick, r, 'on_call', `${offHours ? 'out of working hours; ' : ''}on call in ${rotation}; ${pick.why}`, input);
       }
     }
   }

@@ -1,7 +1,7 @@
 /**
  * The two Temporal servers Warden can run embedded, on free ports, for benchmarks:
- *   dev-sqlite       `temporal server start-dev` (Temporal CLI v1.5.1, Server 1.29.1) on a SQLite file, as `make start`
- *                    runs it (in-memory SQLite skips the disk writes and would flatter it)
+ *   dev-sqlite       `temporal server start-dev` (Temporal CLI v1.5.1, Server 1.29.1) on a SQLite file with
+ *                    Warden's pragmas, as `make start` runs it (in-memory SQLite skips the disk and would flatter it)
  *   server-postgres  Temporal Server 1.29.1 itself on PostgreSQL: built by scripts/ensure-temporal-server.sh,
  *                    configured by config/temporal/development.yaml (a template the server renders from the
  *                    TEMPORAL_SERVER_* variables set here), its two databases set up by temporal-sql-tool
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { dropDatabase } from '../src/database/database';
-import { freePort, startTemporal, stopProcess, waitForTemporal } from '../test/support/temporal-server';
+import { DEV_SERVER_SQLITE_PRAGMAS, freePort, startTemporal, stopProcess, waitForTemporal } from '../test/support/temporal-server';
 
 export type TemporalServerKind = 'dev-sqlite' | 'server-postgres';
 export const TEMPORAL_SERVER_KINDS: readonly TemporalServerKind[] = ['dev-sqlite', 'server-postgres'];
@@ -38,7 +38,7 @@ const SERVER_VERSION = 'v1.29.1';
 export async function startTemporalServer(kind: TemporalServerKind): Promise<StartedTemporalServer> {
   if (kind === 'dev-sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'warden-bench-temporal-'));
-    const dev = await startTemporal({ dbFilename: join(dir, 'temporal.db') });
+    const dev = await startTemporal({ dbFilename: join(dir, 'temporal.db'), sqlitePragmas: DEV_SERVER_SQLITE_PRAGMAS });
     return {
       kind,
       address: dev.address,

@@ -306,8 +306,8 @@ SELECT
   ${jsonList(`SELECT severity, status, storm, sum(alerts)::float8 AS alerts FROM alert_rollups
      WHERE bucket >= date_trunc('hour', $1::timestamptz) AND bucket < $2 GROUP BY 1, 2, 3`)} AS alerts,
   ${jsonList(
-    `SELECT host(source_ip) AS ip, sum(alerts)::float8 AS alerts FROM alert_source_rollups
-      WHERE bucket >= date_trunc('day', $1::timestamptz, 'UTC') AND bucket < $2 GROUP BY source_ip ORDER BY 2 DESC, source_ip LIMIT $4`,
+    `SELECT host(source_ip) AS ip, alerts FROM (SELECT source_ip, sum(alerts::float8) AS alerts FROM alert_source_rollups
+      WHERE bucket >= date_trunc('day', $1::timestamptz, 'UTC') AND bucket < $2 GROUP BY source_ip ORDER BY 2 DESC, source_ip LIMIT $4) top`,
     'x.alerts DESC, x.ip',
   )} AS top_sources,
   (SELECT json_build_object('opened', count(*), 'storms', count(*) FILTER (WHERE storm)) FROM inc) AS incidents,

@@ -5,6 +5,7 @@ import { ANALYST_LOAD_SQL, WAITING } from '../assignment/assignment-sql';
 import { INCIDENT_STATUSES, SEVERITIES } from '../domain';
 import { pgPool } from '../database/pg';
 import { lit } from '../database/sql-literal';
+import { topSourcesSql } from './rollup-sql';
 import { alertStats, AlertRollupRow, countsOf, hoursOf, priorityCounts, tally } from './stats';
 import type { AnalystLoad, StatsView } from './stats-view';
 
@@ -103,10 +104,7 @@ export function statsSql(from: Date, to: Date): string[] {
   (SELECT coalesce(json_agg(r), '[]') FROM (
      SELECT bucket, severity, status, storm, sum(alerts)::float8 AS alerts FROM alert_rollups
       WHERE bucket >= date_trunc('hour', ${f}, 'UTC') AND bucket < ${t} GROUP BY 1, 2, 3, 4) r) AS rollups,
-  (SELECT coalesce(json_agg(s), '[]') FROM (
-     -- Summed as float8, and printed only for the ten kept: a month holds tens of thousands of addresses.
-     SELECT host(source_ip) AS ip, alerts FROM (SELECT source_ip, sum(alerts::float8) AS alerts FROM alert_source_rollups
-      WHERE bucket >= date_trunc('day', ${f}, 'UTC') AND bucket < ${t} GROUP BY source_ip ORDER BY 2 DESC, source_ip LIMIT 10) top) s) AS top_sources`;
+  (SELECT coalesce(json_agg(s), '[]') FROM (${topSourcesSql(f, t, '10')}) s) AS top_sources`;
   const incidents = `WITH inc AS MATERIALIZED (SELECT status, severity, storm, types FROM incidents WHERE created_at >= ${f} AND created_at < ${t})
 SELECT
   (SELECT json_build_object('opened', count(*), 'storms', count(*) FILTER (WHERE storm),

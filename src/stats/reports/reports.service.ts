@@ -30,6 +30,7 @@ import {
   type StormRow,
   type TargetRow,
 } from './report';
+import { topSourcesSql } from '../rollup-sql';
 import { renderReportHtml } from './render-html';
 
 export type ReportTrigger = 'schedule' | 'manual';
@@ -305,11 +306,7 @@ const DAILY_SQL = `WITH inc AS MATERIALIZED (${PERIOD_INCIDENTS})
 SELECT
   ${jsonList(`SELECT severity, status, storm, sum(alerts)::float8 AS alerts FROM alert_rollups
      WHERE bucket >= date_trunc('hour', $1::timestamptz) AND bucket < $2 GROUP BY 1, 2, 3`)} AS alerts,
-  ${jsonList(
-    `SELECT host(source_ip) AS ip, alerts FROM (SELECT source_ip, sum(alerts::float8) AS alerts FROM alert_source_rollups
-      WHERE bucket >= date_trunc('day', $1::timestamptz, 'UTC') AND bucket < $2 GROUP BY source_ip ORDER BY 2 DESC, source_ip LIMIT $4) top`,
-    'x.alerts DESC, x.ip',
-  )} AS top_sources,
+  ${jsonList(topSourcesSql('$1::timestamptz', '$2', '$4'), 'x.alerts DESC, x.ip')} AS top_sources,
   (SELECT json_build_object('opened', count(*), 'storms', count(*) FILTER (WHERE storm)) FROM inc) AS incidents,
   ${counts(`SELECT severity AS key, count(*)::int AS n FROM inc GROUP BY 1`)} AS by_severity,
   ${counts(`SELECT priority AS key, count(*)::int AS n FROM inc GROUP BY 1`)} AS by_priority,

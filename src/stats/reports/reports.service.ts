@@ -305,7 +305,7 @@ const CONTAINMENT_COLUMNS = `s.run_id, s.step_id, r.playbook, r.incident_id, i.p
 const DAILY_SQL = `WITH inc AS MATERIALIZED (${PERIOD_INCIDENTS})
 SELECT
   ${jsonList(`SELECT severity, status, storm, sum(alerts)::float8 AS alerts FROM alert_rollups
-     WHERE bucket >= date_trunc('hour', $1::timestamptz) AND bucket < $2 GROUP BY 1, 2, 3`)} AS alerts,
+     WHERE bucket >= date_trunc('hour', $1::timestamptz, 'UTC') AND bucket < $2 GROUP BY 1, 2, 3`)} AS alerts,
   ${jsonList(topSourcesSql('$1::timestamptz', '$2', '$4'), 'x.alerts DESC, x.ip')} AS top_sources,
   (SELECT json_build_object('opened', count(*), 'storms', count(*) FILTER (WHERE storm)) FROM inc) AS incidents,
   ${counts(`SELECT severity AS key, count(*)::int AS n FROM inc GROUP BY 1`)} AS by_severity,

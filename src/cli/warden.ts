@@ -74,8 +74,11 @@ config
   .action((opts: { dir?: string; json?: boolean }) => {
     const loaded = loadConfig(opts.dir);
     const counts = { rules: loaded.rules.rules.length, playbooks: Object.keys(loaded.playbooks).length };
-    if (opts.json) json({ valid: true, ...counts });
-    else console.log(`valid: ${counts.rules} rules, ${counts.playbooks} playbooks`);
+    if (opts.json) json({ valid: true, ...counts, warnings: loaded.warnings });
+    else {
+      console.log(`valid: ${counts.rules} rules, ${counts.playbooks} playbooks`);
+      for (const w of loaded.warnings) console.log(`warning: ${w.file} ${w.path}: ${w.message}`);
+    }
   });
 
 const keys = program.command('keys').description('API keys: create, list, revoke');

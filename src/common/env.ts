@@ -40,6 +40,8 @@ export const envSchema = z
     /** How long a verified API key is trusted without asking the database again (0 disables the cache). */
     API_KEY_CACHE_SECONDS: z.coerce.number().min(0).default(10),
     OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(500),
+    /** How often an api folds incident and storm-source deltas when no ingest nudged it (correlation/delta-fold.ts). */
+    DELTA_FOLD_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
     OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),
     OUTBOX_MAX_BACKOFF_SECONDS: durationSeconds.default(60),
     /** How long a replica owns the rows it took; a crashed replica's rows come back after it. */

@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { ASSIGNMENT_CONFIG } from '../assignment/assignment.schema';
 import { ENV, Env } from '../common/env';
 import { RULES } from '../correlation/rules.schema';
@@ -25,7 +25,14 @@ export class ConfigModule {
       module: ConfigModule,
       providers: [
         { provide: ENV, useValue: env },
-        { provide: WARDEN_CONFIG, useFactory: () => loadWardenConfig(env.WARDEN_CONFIG_DIR) },
+        {
+          provide: WARDEN_CONFIG,
+          useFactory: () => {
+            const config = loadWardenConfig(env.WARDEN_CONFIG_DIR);
+            for (const w of config.warnings) new Logger('Config').warn(`${w.file} ${w.path}: ${w.message}`);
+            return config;
+          },
+        },
         { provide: RULES, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.rules },
         { provide: FORMAT_TABLES, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.formats },
         { provide: ASSIGNMENT_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.assignment },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { assignmentFileSchema } from '../assignment/assignment.schema';
 import { playbookReferenceProblems, roleReferenceProblems } from './role-references';
+import { stormKindWarnings } from '../correlation/rules';
 import { rulesFileSchema } from '../correlation/rules.schema';
 import { formatTablesSchema } from '../ingest/normalizers';
 import { slaFileSchema } from '../tasks/sla.schema';
@@ -21,6 +22,8 @@ export interface WardenConfig {
   playbooks: Record<string, LoadedPlaybook>;
   containment: ContainmentConfig;
   integrations: IntegrationsFile;
+  /** Allowed but probably not meant (a storm key without the alert type): printed at start-up and by `warden config validate`. */
+  warnings: ConfigProblem[];
 }
 
 /** Loads and validates every file under the config directory, reporting all problems together. */
@@ -45,6 +48,7 @@ export function loadWardenConfig(dir: string): WardenConfig {
     containment: attempt(() => loadYamlFile(join(dir, 'containment.yaml'), containmentFileSchema), containmentFileSchema.parse({})),
     integrations: attempt(() => loadYamlFile(join(dir, 'integrations.yaml'), integrationsFileSchema), integrationsFileSchema.parse({})),
     playbooks: {},
+    warnings: [],
   };
   const playbookDir = join(dir, 'playbooks');
   const playbookFiles = existsSync(playbookDir)
@@ -74,5 +78,10 @@ export function loadWardenConfig(dir: string): WardenConfig {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  config.warnings = stormKindWarnings(config.rules).map((w) => ({
+    file: join(dir, 'rules.yaml'),
+    path: formatPath(w.path),
+    message: w.message,
+  }));
   return config;
 }

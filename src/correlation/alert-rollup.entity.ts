@@ -1,35 +1,47 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/** Alerts received per hour, by severity, type, status, and whether they joined a storm incident. Kept by ingest. */
+/**
+ * Alerts received per hour, by severity, type, status, and whether they joined a storm
+ * incident. Ingest appends a row per transaction, so concurrent ingests never wait on a
+ * shared row; readers sum; delta-fold.ts compacts the current buckets.
+ */
 @Entity({ name: 'alert_rollups' })
+@Index('IDX_alert_rollups_bucket', ['bucket'])
 export class AlertRollup {
-  @PrimaryColumn({ type: 'timestamptz' })
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' })
+  id: string;
+
+  @Column({ type: 'timestamptz' })
   bucket: Date;
 
-  @PrimaryColumn({ type: 'text' })
+  @Column({ type: 'text' })
   severity: string;
 
-  @PrimaryColumn({ type: 'text' })
+  @Column({ type: 'text' })
   type: string;
 
-  @PrimaryColumn({ type: 'text' })
+  @Column({ type: 'text' })
   status: string;
 
   /** A `new` alert that joined a storm incident: folded into the storm. */
-  @PrimaryColumn({ type: 'boolean' })
+  @Column({ type: 'boolean' })
   storm: boolean;
 
   @Column({ type: 'bigint' })
   alerts: string;
 }
 
-/** Alerts received per day (UTC) from one source address, every status: what the top sources add up. Kept by ingest. */
+/** Alerts received per day (UTC) from one source address, every status: what the top sources add up. Appended like AlertRollup. */
 @Entity({ name: 'alert_source_rollups' })
+@Index('IDX_alert_source_rollups_bucket', ['bucket', 'sourceIp'])
 export class AlertSourceRollup {
-  @PrimaryColumn({ type: 'timestamptz' })
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' })
+  id: string;
+
+  @Column({ type: 'timestamptz' })
   bucket: Date;
 
-  @PrimaryColumn({ name: 'source_ip', type: 'inet' })
+  @Column({ name: 'source_ip', type: 'inet' })
   sourceIp: string;
 
   @Column({ type: 'bigint' })

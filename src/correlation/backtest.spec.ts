@@ -91,8 +91,10 @@ describe(backtest.name, () => {
     expect(report.incidents.map((i) => [i.correlationKey, i.alerts, i.stormSources])).toEqual([
       ['sourceIp=198.51.100.1', 1, undefined],
       ['sourceIp=198.51.100.2', 1, undefined],
-      ['storm=scan|destinationIp=192.0.2.10', 4, 4],
+      ['storm=scan|type=port_scan|source=ids|destinationIp=192.0.2.10', 4, 4],
     ]);
-    expect(formatBacktest(report)).toContain('#3 rule scan: 4 alerts from 4 sources (storm=scan|destinationIp=192.0.2.10)');
+    expect(formatBacktest(report)).toContain(
+      '#3 port_scan from ids (rule scan): 4 alerts from 4 sources (key storm=scan|type=port_scan|source=ids|destinationIp=192.0.2.10)',
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { describeStormKind, parseStormKind } from '../domain';
 import { IngestPath } from './ingest-path';
 import type { AcceptedAlert, ItemResult } from './items';
 import { MemoryIngestStore } from './memory-store';
@@ -122,7 +123,9 @@ export function formatBacktest(report: BacktestReport): string {
   if (storms.length > 0) {
     lines.push('', `storms: ${storms.length} storm incident(s) folded ${storms.reduce((n, i) => n + i.alerts, 0)} alerts:`);
     for (const i of storms)
-      lines.push(`  #${i.number} rule ${i.rule}: ${i.alerts} alerts from ${i.stormSources} sources (${i.correlationKey})`);
+      lines.push(
+        `  #${i.number} ${describeStormKind(parseStormKind(i.correlationKey)!)}: ${i.alerts} alerts from ${i.stormSources} sources (key ${i.correlationKey})`,
+      );
   }
   lines.push(
     '',

@@ -9,10 +9,11 @@ import type { Priority, SecurityAlert } from '../domain';
 import { NotificationsService } from '../notifications/notifications.service';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
 import type { ChangeSet, Snapshot } from './engine';
-import { IngestInterrupted, IngestPath, type IngestStore, type Resolved } from './ingest-path';
+import { DeltaFolder } from './delta-folder.service';
+import { IngestInterrupted, IngestPath, type IngestStore, type OwnAlerts, type Resolved } from './ingest-path';
 import { beginAndReadSql, SnapshotRequest, SnapshotRow, toSnapshot, writeAndCommitSql } from './ingest-sql';
 import type { AcceptedAlert, ItemResult } from './items';
-import type { RecentAlertCounter } from './rules';
+import type { ThresholdQuery } from './rules';
 import { RULES, type CorrelationField, type RulesFile } from './rules.schema';
 
 export { IdempotencyConflict, IngestInterrupted } from './ingest-path';
@@ -21,9 +22,9 @@ const COLUMN: Record<CorrelationField, string> = { sourceIp: 'source_ip', destin
 
 /**
  * The ingest path's store in PostgreSQL. Each chunk is one transaction of two round trips:
- * BEGIN with advisory locks on every fingerprint and correlation key of the chunk
- * (serializing racing replicas in PostgreSQL itself) and a snapshot read; then every write
- * plus COMMIT. Nothing is acknowledged before that COMMIT.
+ * BEGIN with the advisory locks the chunk needs (serializing racing replicas in PostgreSQL
+ * itself; ingest-path.ts decides which) and a snapshot read; then every write plus COMMIT.
+ * Nothing is acknowledged before that COMMIT.
  */
 class PgIngestStore implements IngestStore {
   constructor(
@@ -32,6 +33,8 @@ class PgIngestStore implements IngestStore {
     /** Tells the channels (Slack thread, Jira issue) which incidents alerts joined, after the commit. */
     private readonly alertsAdded: (incidentIds: string[]) => Promise<void>,
     private readonly metrics: WardenMetrics,
+    /** Told after a commit that appended count deltas, so they are folded soon. */
+    private readonly appended: () => void,
   ) {}
 
   newId = randomUUID;
@@ -50,6 +53,7 @@ class PgIngestStore implements IngestStore {
       await client.query(writeAndCommitSql(changes, now));
       this.metrics.correlated(changes);
       if (changes.outbox.length > 0) this.outbox.nudge();
+      if (changes.updated.size > 0 || changes.stormSources.size > 0) this.appended();
       // Batched incidents have no thread or ticket of their own: their digest task does.
       const joined = [...changes.updated.values()].filter((u) => u.incident.action !== 'batch').map((u) => u.incident.id);
       if (joined.length > 0) await this.alertsAdded(joined);
@@ -68,15 +72,24 @@ class PgIngestStore implements IngestStore {
     }
   }
 
-  readonly countStored: RecentAlertCounter = async ({ type, by, withinSeconds }) => {
+  async countStored({ type, by, withinSeconds }: ThresholdQuery, own: OwnAlerts): Promise<number> {
     const fields = Object.keys(by) as CorrelationField[];
     const { rows } = await this.pool.query<{ count: number }>(
       `SELECT count(*)::int AS count FROM alerts
-        WHERE type = $1 AND received_at > now() - make_interval(secs => $2) AND ${fields.map((f, i) => `${COLUMN[f]} = $${i + 3}`).join(' AND ')}`,
-      [type, withinSeconds, ...fields.map((f) => by[f])],
+        WHERE type = $1 AND received_at > now() - make_interval(secs => $2) AND ${fields.map((f, i) => `${COLUMN[f]} = $${i + 6}`).join(' AND ')}
+          AND (idempotency_key IS NULL OR idempotency_key <> ALL($3::text[]))
+          AND (external_id IS NULL OR (source, external_id) NOT IN (SELECT * FROM unnest($4::text[], $5::text[])))`,
+      [
+        type,
+        withinSeconds,
+        own.idempotencyKeys,
+        own.externalIds.map((e) => e.source),
+        own.externalIds.map((e) => e.externalId),
+        ...fields.map((f) => by[f]),
+      ],
     );
     return rows[0].count;
-  };
+  }
 
   async resolve(alert: SecurityAlert): Promise<Resolved> {
     const { rows } = await this.pool.query<{ id: string; incident_id: string | null; priority: Priority }>(
@@ -100,6 +113,7 @@ export class CorrelationService {
     @Inject(RULES) rules: RulesFile,
     outbox: OutboxDispatcher,
     notifications: NotificationsService,
+    folder: DeltaFolder,
     @Optional() @Inject(WARDEN_METRICS) metrics: WardenMetrics = NO_METRICS,
   ) {
     // The alerts are committed by then: a channel update that cannot be recorded is logged, never a failed ingest.
@@ -107,8 +121,10 @@ export class CorrelationService {
       notifications
         .alertsAdded(ids)
         .catch((err: Error) => this.logger.warn(`channel update for ${ids.length} incidents not recorded: ${err.message}`));
-    this.path = new IngestPath(new PgIngestStore(pgPool(dataSource), outbox, alertsAdded, metrics), rules, (index, err) =>
-      this.logger.warn(`item ${index} refused by the database (${(err as { code?: string }).code ?? '?'}): ${err.message}`),
+    this.path = new IngestPath(
+      new PgIngestStore(pgPool(dataSource), outbox, alertsAdded, metrics, () => folder.nudge()),
+      rules,
+      (index, err) => this.logger.warn(`item ${index} refused by the database (${(err as { code?: string }).code ?? '?'}): ${err.message}`),
     );
   }
 

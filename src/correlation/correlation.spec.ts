@@ -1,5 +1,5 @@
 import type { SecurityAlert } from '../domain';
-import { COUNT_MILESTONES, correlationKey, isWithinDedupWindow, type OpenIncident, planCorrelation } from './correlation';
+import { correlationKey, isWithinDedupWindow, milestoneCrossed, type OpenIncident, planCorrelation } from './correlation';
 import type { RuleDecision } from './rules';
 
 const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({
@@ -145,19 +145,14 @@ describe('planCorrelation', () => {
         severity: 'medium',
         priority: 'P3',
         types: ['port_scan'],
-        changes: { severityRose: false, priorityRose: false, newType: false, countMilestone: false },
+        changes: { severityRose: false, priorityRose: false, newType: false },
         notify: false,
       });
     });
 
-    it.each(COUNT_MILESTONES)('notifies when the alert count reaches the milestone %d', (milestone) => {
-      const plan = planCorrelation(incident({ alertCount: milestone - 1 }), alert(), decision(), NOW);
-      expect(plan).toMatchObject({ changes: { countMilestone: true }, notify: true });
-    });
-
-    it.each([9, 11, 99, 101])('does not notify when the count becomes %d', (count) => {
-      const plan = planCorrelation(incident({ alertCount: count - 1 }), alert(), decision(), NOW);
-      expect(plan).toMatchObject({ changes: { countMilestone: false }, notify: false });
+    it('does not notify for the count alone, even at a milestone (the fold tells those)', () => {
+      const plan = planCorrelation(incident({ alertCount: 9 }), alert(), decision(), NOW);
+      expect(plan).toMatchObject({ notify: false });
     });
 
     it('does not change the open incident', () => {
@@ -165,6 +160,19 @@ describe('planCorrelation', () => {
       planCorrelation(open, alert({ type: 'sql_injection' }), decision(), NOW);
       expect(open.types).toEqual(['port_scan']);
     });
+  });
+});
+
+describe('milestoneCrossed', () => {
+  it.each([
+    [9, 10, 10],
+    [0, 1, null],
+    [10, 11, null],
+    [9, 100, 100],
+    [99, 1_000_000, 1_000_000],
+    [11, 99, null],
+  ])('from %d to %d passes %s', (before, after, milestone) => {
+    expect(milestoneCrossed(before, after)).toBe(milestone);
   });
 });
 

@@ -1,4 +1,4 @@
-import { higherSeverity, raisePriority, type Priority, type SecurityAlert, type Severity } from '../domain';
+import { formatStormKind, higherSeverity, raisePriority, type Priority, type SecurityAlert, type Severity } from '../domain';
 import type { RuleDecision } from './rules';
 
 /**
@@ -16,12 +16,23 @@ export function correlationKey(decision: RuleDecision, alert: SecurityAlert, ale
 }
 
 /**
- * A storm incident's key: the rule and the values of its `key_by` fields. The `storm=`
- * prefix cannot collide with a field key, so a storm never takes over an ordinary incident.
+ * The kind of alert a storm counts and folds: the rule and the values of its `kind_by`
+ * fields (type and monitor by default). The `storm=` prefix cannot collide with a field
+ * key, so a storm never takes over an ordinary incident.
  */
+export function stormKind(decision: RuleDecision, alert: SecurityAlert): string {
+  const by = decision.storm?.kindBy ?? [];
+  return formatStormKind({
+    rule: decision.rule,
+    ...(by.includes('type') ? { type: alert.type } : {}),
+    ...(by.includes('source') ? { source: alert.source } : {}),
+  });
+}
+
+/** A storm incident's key: its kind and the values of its `key_by` fields. */
 export function stormKey(decision: RuleDecision, alert: SecurityAlert): string {
   const fields = decision.storm?.keyBy ?? [];
-  return [`storm=${encodeURIComponent(decision.rule)}`, ...fields.map((f) => `${f}=${encodeURIComponent(alert[f] ?? '')}`)].join('|');
+  return [stormKind(decision, alert), ...fields.map((f) => `${f}=${encodeURIComponent(alert[f] ?? '')}`)].join('|');
 }
 
 /** What a storm incident counts an alert under: the values its own incident would have been keyed by. */
@@ -46,8 +57,6 @@ export interface IncidentChanges {
   severityRose: boolean;
   priorityRose: boolean;
   newType: boolean;
-  /** The alert count crossed one of the notification thresholds. */
-  countMilestone: boolean;
 }
 
 export type CorrelationPlan =
@@ -66,9 +75,20 @@ export type CorrelationPlan =
 export const COUNT_MILESTONES = [10, 100, 1000, 10_000, 100_000, 1_000_000];
 
 /**
+ * The highest milestone an incident's count passed going from `before` to `after`, if any.
+ * Counts are folded from append-only deltas (delta-fold.ts), so one fold may pass several
+ * at once; the workflow hears once, with the count it reached.
+ */
+export function milestoneCrossed(before: number, after: number): number | null {
+  const passed = COUNT_MILESTONES.filter((m) => before < m && m <= after);
+  return passed.length > 0 ? passed[passed.length - 1] : null;
+}
+
+/**
  * Joins the open incident if it saw an alert within the correlation window; else opens
  * a new one (closing the stale one for correlation). Only a meaningful change notifies
- * the workflow: a new type, a severity or priority rise, or a count milestone.
+ * the workflow: a new type, or a severity or priority rise (count milestones are told by
+ * the fold that counts them, `milestoneCrossed`).
  */
 export function planCorrelation(open: OpenIncident | null, alert: SecurityAlert, decision: RuleDecision, now: Date): CorrelationPlan {
   if (!open) return { kind: 'create' };
@@ -82,7 +102,6 @@ export function planCorrelation(open: OpenIncident | null, alert: SecurityAlert,
     severityRose: severity !== open.severity,
     priorityRose: priority !== open.priority,
     newType,
-    countMilestone: COUNT_MILESTONES.includes(open.alertCount + 1),
   };
   return {
     kind: 'join',

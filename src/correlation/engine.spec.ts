@@ -1,5 +1,15 @@
 import type { SecurityAlert } from '../domain';
-import { CorrelationEngine, emptySnapshot, externalKey, IncidentPolicy, Snapshot } from './engine';
+import {
+  correlationLock,
+  CorrelationEngine,
+  emptySnapshot,
+  externalKey,
+  fingerprintLock,
+  IncidentPolicy,
+  kindLock,
+  Snapshot,
+} from './engine';
+import { fingerprint } from './fingerprint';
 import type { RuleDecision } from './rules';
 
 const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({
@@ -242,7 +252,11 @@ describe(CorrelationEngine.name, () => {
 
   describe('storm folding', () => {
     const storm = (over: Partial<NonNullable<RuleDecision['storm']>> = {}) =>
-      decision({ rule: 'scan', storm: { threshold: 3, withinSeconds: 60, quietSeconds: 300, keyBy: [], ...over } });
+      decision({
+        rule: 'scan',
+        storm: { threshold: 3, withinSeconds: 60, quietSeconds: 300, kindBy: ['type', 'source'], keyBy: [], ...over },
+      });
+    const KIND = 'storm=scan|type=port_scan|source=ids';
     const fromIp = (n: number, over: Partial<SecurityAlert> = {}) => alert({ sourceIp: `10.0.1.${n}`, ...over });
     const created = (e: CorrelationEngine) => [...e.changes.created.values()];
 
@@ -253,13 +267,49 @@ describe(CorrelationEngine.name, () => {
         ['sourceIp=10.0.1.1', false, 1],
         ['sourceIp=10.0.1.2', false, 1],
         ['sourceIp=10.0.1.3', false, 1],
-        ['storm=scan', true, 7],
+        [KIND, true, 7],
       ]);
       const stormId = created(e)[3].id;
       expect([...e.changes.stormSources.get(stormId)!]).toEqual([4, 5, 6, 7, 8, 9, 10].map((n) => [`10.0.1.${n}`, 1]));
       expect(created(e)[3].sourceIp).toBeUndefined();
-      expect(created(e)[3]).toMatchObject({ title: 'Alert storm: rule scan (first: scan)', openingRule: 'scan' });
-      expect(e.stormKeys).toEqual(new Set(['storm=scan']));
+      expect(created(e)[3]).toMatchObject({
+        title: 'Alert storm: port_scan from ids (rule scan) (first: scan)',
+        openingRule: 'scan',
+        stormKind: KIND,
+      });
+    });
+
+    it('never folds an alert of another type or monitor into a storm it did not make', () => {
+      const e = engine();
+      for (let i = 1; i <= 10; i++) e.apply(fromIp(i), storm(), at(i));
+      const otherType = e.apply(fromIp(11, { type: 'high_load' }), storm(), at(11));
+      const otherMonitor = e.apply(fromIp(12, { source: 'alertmanager' }), storm(), at(12));
+      const sameKind = e.apply(fromIp(13), storm(), at(13));
+      const byId = new Map(created(e).map((i) => [i.id, i]));
+      expect(
+        [otherType, otherMonitor, sameKind].map((r) => [byId.get(r.incidentId!)!.correlationKey, byId.get(r.incidentId!)!.storm]),
+      ).toEqual([
+        ['sourceIp=10.0.1.11', false],
+        ['sourceIp=10.0.1.12', false],
+        [KIND, true],
+      ]);
+    });
+
+    it('folds every type of the rule when kind_by leaves type out on purpose', () => {
+      const e = engine();
+      const wide = storm({ kindBy: ['source'] });
+      for (let i = 1; i <= 4; i++) e.apply(fromIp(i), wide, at(i));
+      const other = e.apply(fromIp(5, { type: 'high_load' }), wide, at(5));
+      expect(created(e).find((i) => i.id === other.incidentId)).toMatchObject({ correlationKey: 'storm=scan|source=ids', storm: true });
+    });
+
+    it('ends when its own kind has been quiet for `quiet`, however much else of the rule arrives', () => {
+      const e = engine();
+      for (let i = 1; i <= 4; i++) e.apply(fromIp(i), storm(), at(i));
+      // Other types of the same rule keep arriving every 100 s; the scan itself stops at 4 s.
+      for (let t = 100; t <= 400; t += 100) e.apply(fromIp(100 + t / 100, { type: 'high_load' }), storm(), at(t));
+      const after = e.apply(fromIp(60), storm(), at(405));
+      expect(created(e).find((i) => i.id === after.incidentId)).toMatchObject({ correlationKey: 'sourceIp=10.0.1.60', storm: false });
     });
 
     it('keeps joining an incident opened before the threshold by its own key', () => {
@@ -287,8 +337,8 @@ describe(CorrelationEngine.name, () => {
       e.apply(fromIp(4, { destinationIp: '192.0.2.1' }), d, at(4));
       expect(created(e).map((i) => [i.correlationKey, i.alertCount])).toEqual([
         ['sourceIp=10.0.1.1', 1],
-        ['storm=scan|destinationIp=192.0.2.1', 2],
-        ['storm=scan|destinationIp=192.0.2.2', 1],
+        [`${KIND}|destinationIp=192.0.2.1`, 2],
+        [`${KIND}|destinationIp=192.0.2.2`, 1],
       ]);
     });
 
@@ -308,7 +358,7 @@ describe(CorrelationEngine.name, () => {
         ['sourceIp=10.0.1.1', false],
         ['sourceIp=10.0.1.2', false],
         ['sourceIp=10.0.1.3', false],
-        ['storm=scan', true],
+        [KIND, true],
         ['sourceIp=10.0.1.50', false],
       ]);
       for (let i = 51; i <= 53; i++) e.apply(fromIp(i), storm(), at(400 + i - 46));
@@ -318,17 +368,17 @@ describe(CorrelationEngine.name, () => {
           .filter((i) => i.storm)
           .map((i) => [i.correlationKey, i.closed ?? false, i.alertCount]),
       ).toEqual([
-        ['storm=scan', true, 1],
-        ['storm=scan', false, 1],
+        [KIND, true, 1],
+        [KIND, false, 1],
       ]);
     });
 
     it('counts the openings stored before this run against the threshold', () => {
       const snapshot = emptySnapshot();
-      snapshot.openings.set('scan', [at(-30).getTime(), at(-20).getTime(), at(-10).getTime()]);
+      snapshot.openings.set(KIND, [at(-30).getTime(), at(-20).getTime(), at(-10).getTime()]);
       const e = engine(snapshot);
       expect(e.apply(fromIp(1), storm(), T0).incidentId).toBe(created(e)[0].id);
-      expect(created(e)[0]).toMatchObject({ correlationKey: 'storm=scan', storm: true });
+      expect(created(e)[0]).toMatchObject({ correlationKey: KIND, storm: true });
     });
 
     it('never folds a rule without a storm policy', () => {
@@ -336,6 +386,67 @@ describe(CorrelationEngine.name, () => {
       for (let i = 1; i <= 10; i++) e.apply(fromIp(i), decision(), at(i));
       expect(created(e).every((i) => !i.storm)).toBe(true);
       expect(created(e)).toHaveLength(10);
+    });
+  });
+
+  describe('needs', () => {
+    const stormPolicy = { threshold: 1, withinSeconds: 60, quietSeconds: 300, kindBy: ['type' as const, 'source' as const], keyBy: [] };
+    const open = (snapshot: Snapshot, key: string, over: Partial<Snapshot['open'] extends Map<string, infer T> ? T : never> = {}) =>
+      snapshot.open.set(key, {
+        id: `inc-${key}`,
+        correlationKey: key,
+        ...POLICY,
+        severity: 'medium',
+        priority: 'P3',
+        types: ['port_scan'],
+        alertCount: 5,
+        lastSeenAt: at(-1),
+        ...over,
+      });
+
+    it('needs no lock to join an incident as it is, only its fingerprint for a first', () => {
+      const snapshot = emptySnapshot();
+      open(snapshot, 'sourceIp=10.0.0.1');
+      const e = engine(snapshot);
+      e.apply(alert(), decision(), T0);
+      expect(e.needs).toEqual(new Set([fingerprintLock(fingerprint(alert(), decision().dedupFields))]));
+      expect([...e.changes.updated.values()].map((u) => [u.added, u.changed])).toEqual([[1, false]]);
+    });
+
+    it("needs the key's lock to change an incident's severity or types", () => {
+      const snapshot = emptySnapshot();
+      open(snapshot, 'sourceIp=10.0.0.1');
+      const e = engine(snapshot);
+      e.apply(alert({ type: 'sql_injection' }), decision(), T0);
+      expect(e.needs.has(correlationLock('sourceIp=10.0.0.1'))).toBe(true);
+      expect([...e.changes.updated.values()].map((u) => u.changed)).toEqual([true]);
+    });
+
+    it("needs no lock on a raging storm's key to join it, and the kind's lock to open an incident it counts", () => {
+      const KIND = 'storm=medium|type=port_scan|source=ids';
+      const snapshot = emptySnapshot();
+      open(snapshot, KIND);
+      const joining = engine(snapshot);
+      joining.apply(alert({ sourceIp: '10.9.9.9' }), decision({ storm: stormPolicy }), T0);
+      expect([...joining.needs].filter((n) => !n.startsWith('fingerprint:'))).toEqual([]);
+
+      const opening = engine();
+      opening.apply(alert(), decision({ storm: stormPolicy }), T0);
+      expect(opening.needs.has(kindLock(KIND))).toBe(true);
+      expect(opening.needs.has(correlationLock('sourceIp=10.0.0.1'))).toBe(true);
+    });
+
+    it('needs nothing for a repeat of a first', () => {
+      const snapshot = emptySnapshot();
+      open(snapshot, 'sourceIp=10.0.0.1');
+      snapshot.firsts.set(fingerprint(alert(), decision().dedupFields), {
+        alertId: 'a1',
+        incidentId: 'inc-sourceIp=10.0.0.1',
+        lastSeenAt: at(-5),
+      });
+      const e = engine(snapshot);
+      expect(e.apply(alert(), decision(), T0).status).toBe('duplicate');
+      expect(e.needs).toEqual(new Set());
     });
   });
 });

@@ -1,5 +1,23 @@
-import type { AlertStatus, OutboxKind, Priority, SecurityAlert, Severity } from '../domain';
-import { CorrelationPlan, correlationKey, isWithinDedupWindow, OpenIncident, planCorrelation, stormKey, stormSource } from './correlation';
+import {
+  describeStormKind,
+  parseStormKind,
+  type AlertStatus,
+  type OutboxKind,
+  type Priority,
+  type SecurityAlert,
+  type Severity,
+} from '../domain';
+import {
+  COUNT_MILESTONES,
+  CorrelationPlan,
+  correlationKey,
+  isWithinDedupWindow,
+  OpenIncident,
+  planCorrelation,
+  stormKey,
+  stormKind,
+  stormSource,
+} from './correlation';
 import { fingerprint } from './fingerprint';
 import type { RuleDecision } from './rules';
 import type { RuleAction } from './rules.schema';
@@ -9,9 +27,21 @@ import { Matcher, silenceMatches } from './silences';
  * The AnomalyToAction state machine for a run of alerts: dedup, suppression and
  * correlation over a snapshot of the stored state (which it updates as it goes), with
  * every change collected so the caller can write it in one go. No I/O: ids and the clock
- * come from the caller. Ingest runs it over a locked snapshot read from PostgreSQL; the
+ * come from the caller. Ingest runs it over a snapshot read from PostgreSQL; the
  * backtest runs the same ingest path over a store in memory.
+ *
+ * Locks are taken only where correctness needs them. The engine says which it needed
+ * (`needs`): a fingerprint's when an alert becomes the first of it, a correlation key's when
+ * an incident opens, closes or changes (severity, priority, types, policy) there, and a storm
+ * kind's when it opens an incident its threshold counts. Joining an incident as it is, or
+ * repeating a first, needs none: counts go in as append-only deltas. Ingest runs a chunk
+ * again holding what it needed and did not hold.
  */
+
+export const fingerprintLock = (fp: string) => `fingerprint:${fp}`;
+export const correlationLock = (key: string) => `correlation:${key}`;
+/** Held while opening incidents of a storm-folding kind, so its threshold counts exactly across replicas. */
+export const kindLock = (kind: string) => `storm-kind:${kind}`;
 
 /** What the deciding rule set for an incident; a later alert that raises the priority takes it over. */
 export interface IncidentPolicy {
@@ -53,7 +83,7 @@ export interface Snapshot {
   /** The incident accepting alerts, per correlation key. */
   open: Map<string, TrackedIncident>;
   silences: { id: string; matchers: Matcher[] }[];
-  /** Per storm-folding rule, when (ms) it opened its recent ordinary incidents: what its threshold counts. */
+  /** Per storm kind (stormKind), when (ms) it opened its recent ordinary incidents: what its threshold counts. */
   openings: Map<string, number[]>;
 }
 
@@ -105,10 +135,12 @@ export interface IncidentRecord extends TrackedIncident {
   firstSeenAt: Date;
   /** Opened and already past its window within the same run. */
   closed?: boolean;
-  /** A storm incident: it gathers a storming rule's alerts across keys. */
+  /** A storm incident: it gathers one storming kind's alerts across keys. */
   storm: boolean;
-  /** The rule that opened it (`rule` follows priority rises); storm thresholds count by it. */
+  /** The rule that opened it (`rule` follows priority rises). */
   openingRule: string;
+  /** The storm kind of its first alert, for rules that fold storms: thresholds count incidents by it. */
+  stormKind: string | null;
 }
 
 export interface OutboxRecord {
@@ -121,8 +153,12 @@ export interface OutboxRecord {
 export interface ChangeSet {
   /** Stored incidents that stop accepting alerts (window passed). */
   closed: Set<string>;
-  /** Stored incidents that gained alerts: their new state and how many alerts joined. */
-  updated: Map<string, { incident: TrackedIncident; added: number }>;
+  /**
+   * Stored incidents that gained alerts: their new state, how many alerts joined (an
+   * append-only delta), and whether severity, priority, types or policy changed (a row
+   * update, under the key's lock).
+   */
+  updated: Map<string, { incident: TrackedIncident; added: number; changed: boolean }>;
   created: Map<string, IncidentRecord>;
   alerts: AlertRecord[];
   /** Stored first alerts that gained repeats, and how many. */
@@ -134,9 +170,10 @@ export interface ChangeSet {
 
 const isWithin = (lastSeenAt: Date, windowSeconds: number, now: Date) => lastSeenAt.getTime() >= now.getTime() - windowSeconds * 1000;
 
-function stormTitle(decision: RuleDecision, alert: SecurityAlert): string {
+/** Says what the storm is: its kind (type, monitor, rule) and key. */
+function stormTitle(decision: RuleDecision, alert: SecurityAlert, kind: string): string {
   const on = (decision.storm?.keyBy ?? []).map((f) => `${f} ${alert[f] ?? 'unset'}`).join(', ');
-  return `Alert storm: rule ${decision.rule}${on ? ` on ${on}` : ''} (first: ${alert.title})`;
+  return `Alert storm: ${describeStormKind(parseStormKind(kind)!)}${on ? ` on ${on}` : ''} (first: ${alert.title})`;
 }
 
 export interface EngineResult {
@@ -157,12 +194,8 @@ export class CorrelationEngine {
     stormSources: new Map(),
     outbox: [],
   };
-  /**
-   * What ingest must hold locks on for this run to count (it takes them only when needed):
-   * the storm keys it routed alerts to, and the storm-folding rules it opened incidents for.
-   */
-  readonly stormKeys = new Set<string>();
-  readonly openingRules = new Set<string>();
+  /** The locks this run's decisions need (see the top of this file); ingest holds them when it commits. */
+  readonly needs = new Set<string>();
   private readonly inRun = new Map<string, AlertRecord>();
 
   constructor(
@@ -174,12 +207,15 @@ export class CorrelationEngine {
    * The fingerprint and correlation key of an alert, which ingest locks before reading the
    * snapshot, and the storm key it may fold into, which ingest reads too.
    */
-  static keys(alert: SecurityAlert, decision: RuleDecision): { fingerprint: string; correlationKey: string; stormKey?: string } {
+  static keys(
+    alert: SecurityAlert,
+    decision: RuleDecision,
+  ): { fingerprint: string; correlationKey: string; stormKey?: string; stormKind?: string } {
     const fp = fingerprint(alert, decision.dedupFields);
     return {
       fingerprint: fp,
       correlationKey: correlationKey(decision, alert, fp),
-      ...(decision.storm ? { stormKey: stormKey(decision, alert) } : {}),
+      ...(decision.storm ? { stormKey: stormKey(decision, alert), stormKind: stormKind(decision, alert) } : {}),
     };
   }
 
@@ -189,7 +225,7 @@ export class CorrelationEngine {
     if (repeat)
       return { status: repeat.status, alertId: repeat.alertId, incidentId: repeat.incidentId, priority: repeat.priority, repeat: true };
 
-    const { fingerprint: fp, correlationKey: ownKey, stormKey: foldKey } = CorrelationEngine.keys(alert, decision);
+    const { fingerprint: fp, correlationKey: ownKey, stormKey: foldKey, stormKind: kind } = CorrelationEngine.keys(alert, decision);
     let key = ownKey;
     const record = (status: AlertStatus, incidentId: string | null, extra: Partial<AlertRecord> = {}): EngineResult => {
       const priority = incidentId ? this.state.open.get(key)!.priority : decision.priority;
@@ -218,7 +254,7 @@ export class CorrelationEngine {
     const silence = this.state.silences.find((s) => silenceMatches(s.matchers, alert));
     if (silence || decision.action === 'suppress') return record('suppressed', null, { silenceId: silence?.id ?? null });
 
-    const route = this.route(decision, ownKey, foldKey, now);
+    const route = this.route(decision, ownKey, foldKey, kind, now);
     key = route.key;
     // A storm incident accepts alerts until its rule has been quiet for the storm's `quiet`.
     const policy = route.storm ? { ...decision, correlationWindowSeconds: decision.storm!.quietSeconds } : decision;
@@ -247,6 +283,7 @@ export class CorrelationEngine {
       incidentId = plan.incidentId;
       this.joinIncident(open!, plan, decision, now);
     } else {
+      this.needs.add(correlationLock(key));
       if (plan.closeStale) {
         const createdInRun = this.changes.created.get(plan.closeStale);
         if (createdInRun) createdInRun.closed = true;
@@ -257,7 +294,7 @@ export class CorrelationEngine {
         id: incidentId,
         correlationKey: key,
         ...policyOf(decision),
-        title: route.storm ? stormTitle(decision, alert) : alert.title,
+        title: route.storm ? stormTitle(decision, alert, kind!) : alert.title,
         severity: alert.severity,
         priority: decision.priority,
         types: [alert.type],
@@ -268,13 +305,16 @@ export class CorrelationEngine {
         lastSeenAt: now,
         storm: route.storm,
         openingRule: decision.rule,
+        stormKind: kind ?? null,
       };
-      if (!route.storm && decision.storm) this.opened(decision.rule, decision.storm.withinSeconds, now);
+      if (!route.storm && kind) this.opened(kind, decision.storm!.withinSeconds, now);
       this.changes.created.set(incidentId, created);
       this.state.open.set(key, { ...created });
       this.notify(created);
     }
     if (route.storm) this.countSource(incidentId, stormSource(decision, alert));
+    // The first of its fingerprint: a racing equal alert must see it, not become a second first.
+    this.needs.add(fingerprintLock(fp));
     const result = record('new', incidentId);
     this.state.firsts.set(fp, { alertId: result.alertId, incidentId, lastSeenAt: now });
     return result;
@@ -282,29 +322,36 @@ export class CorrelationEngine {
 
   /**
    * Where an alert goes: the incident its own key holds while that accepts alerts; else,
-   * while its rule storms (a storm incident still active, or the rule at its threshold of
+   * while its kind storms (its storm incident still active, or the kind at its threshold of
    * incidents opened within the window), the storm incident; else a new incident of its own.
+   * Only alerts of the storm's own kind ever reach it.
    */
-  private route(decision: RuleDecision, ownKey: string, key: string | undefined, now: Date): { key: string; storm: boolean } {
+  private route(
+    decision: RuleDecision,
+    ownKey: string,
+    key: string | undefined,
+    kind: string | undefined,
+    now: Date,
+  ): { key: string; storm: boolean } {
     const storm = decision.storm;
     const own = this.state.open.get(ownKey);
-    if (!storm || !key || (own && isWithin(own.lastSeenAt, decision.correlationWindowSeconds, now))) return { key: ownKey, storm: false };
+    if (!storm || !key || !kind || (own && isWithin(own.lastSeenAt, decision.correlationWindowSeconds, now)))
+      return { key: ownKey, storm: false };
     const current = this.state.open.get(key);
     const raging = current !== undefined && isWithin(current.lastSeenAt, storm.quietSeconds, now);
-    if (!raging && this.openedWithin(decision.rule, storm.withinSeconds, now) < storm.threshold) return { key: ownKey, storm: false };
-    this.stormKeys.add(key);
+    if (!raging && this.openedWithin(kind, storm.withinSeconds, now) < storm.threshold) return { key: ownKey, storm: false };
     return { key, storm: true };
   }
 
-  private openedWithin(rule: string, withinSeconds: number, now: Date): number {
+  private openedWithin(kind: string, withinSeconds: number, now: Date): number {
     const since = now.getTime() - withinSeconds * 1000;
-    return (this.state.openings.get(rule) ?? []).filter((t) => t > since).length;
+    return (this.state.openings.get(kind) ?? []).filter((t) => t > since).length;
   }
 
-  private opened(rule: string, withinSeconds: number, now: Date): void {
-    this.openingRules.add(rule);
+  private opened(kind: string, withinSeconds: number, now: Date): void {
+    this.needs.add(kindLock(kind));
     const since = now.getTime() - withinSeconds * 1000;
-    this.state.openings.set(rule, [...(this.state.openings.get(rule) ?? []).filter((t) => t > since), now.getTime()]);
+    this.state.openings.set(kind, [...(this.state.openings.get(kind) ?? []).filter((t) => t > since), now.getTime()]);
   }
 
   private countSource(incidentId: string, source: string): void {
@@ -337,9 +384,21 @@ export class CorrelationEngine {
       lastSeenAt: now,
     };
     this.state.open.set(next.correlationKey, next);
+    // A change to the incident's row is decided under its key's lock; a plain join is a delta.
+    if (plan.notify) this.needs.add(correlationLock(next.correlationKey));
     const created = this.changes.created.get(next.id);
     if (created) Object.assign(created, next);
-    else this.changes.updated.set(next.id, { incident: next, added: (this.changes.updated.get(next.id)?.added ?? 0) + 1 });
-    if (plan.notify) this.notify(next, plan.changes);
+    else {
+      const before = this.changes.updated.get(next.id);
+      this.changes.updated.set(next.id, {
+        incident: next,
+        added: (before?.added ?? 0) + 1,
+        changed: (before?.changed ?? false) || plan.notify,
+      });
+    }
+    // A stored incident's count is folded from deltas, and the fold tells its milestones; one
+    // opened in this run is counted here, exactly.
+    const milestone = !!created && COUNT_MILESTONES.includes(next.alertCount);
+    if (plan.notify || milestone) this.notify(next, { ...plan.changes, countMilestone: milestone ? next.alertCount : false });
   }
 }

@@ -10,7 +10,8 @@ import type { IncidentStatus } from '../domain';
 @Entity({ name: 'incidents' })
 @Index('IDX_incidents_digest_pending', ['createdAt'], { where: "action = 'batch' AND digest_task_id IS NULL" })
 @Index('UQ_incidents_open_correlation_key', { synchronize: false })
-@Index('IDX_incidents_openings', ['openingRule', 'firstSeenAt'], { where: 'NOT storm' })
+// md5(storm_kind), first_seen_at: a kind holds monitor-supplied text (migration 1796000000000-StormKinds).
+@Index('IDX_incidents_storm_openings', { synchronize: false })
 @Index('IDX_incidents_source_ip', ['sourceIp', 'createdAt'], { where: 'source_ip IS NOT NULL' })
 export class Incident {
   @PrimaryGeneratedColumn('uuid')
@@ -47,6 +48,13 @@ export class Incident {
   openingRule: string;
 
   /** A storm incident: a storming rule's alerts across correlation keys, counted per source in storm_sources. */
+  /**
+   * The storm kind (rule, type and monitor; correlation.ts stormKind) of its first alert,
+   * when its rule folds storms: a kind's threshold counts its ordinary incidents by it.
+   */
+  @Column({ name: 'storm_kind', type: 'text', nullable: true })
+  stormKind: string | null;
+
   @Column({ type: 'boolean', default: false })
   storm: boolean;
 
@@ -69,6 +77,7 @@ export class Incident {
   host: string | null;
 
   /** Every alert that joined, repeats included. */
+  /** Folded from incident_deltas (delta-fold.ts); the ingest snapshot adds those not yet folded. */
   @Column({ name: 'alert_count', type: 'integer', default: 1 })
   alertCount: number;
 

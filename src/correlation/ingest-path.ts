@@ -1,8 +1,17 @@
 import type { Priority, SecurityAlert } from '../domain';
-import { CorrelationEngine, reusedWithOtherBody, type ChangeSet, type EngineResult, type Snapshot } from './engine';
+import {
+  correlationLock,
+  CorrelationEngine,
+  fingerprintLock,
+  kindLock,
+  reusedWithOtherBody,
+  type ChangeSet,
+  type EngineResult,
+  type Snapshot,
+} from './engine';
 import type { SnapshotRequest } from './ingest-sql';
 import type { AcceptedAlert, ItemResult } from './items';
-import { evaluateRules, type RecentAlertCounter, type RuleDecision } from './rules';
+import { evaluateRules, type RecentAlertCounter, type RuleDecision, type ThresholdQuery } from './rules';
 import type { CorrelationField, RulesFile } from './rules.schema';
 
 /** Storage failed at `index`; other items of the request may or may not be committed (retries are idempotent). */
@@ -36,22 +45,32 @@ export interface IngestStore {
    * changes `decide` returns (none: rolls back). An error thrown by `decide` rolls back.
    */
   transact<T>(request: SnapshotRequest, decide: (snapshot: Snapshot, now: Date) => { changes?: ChangeSet; value: T }): Promise<T>;
-  /** Stored alerts of the type with the same fields inside the window: a threshold is a rate, read outside any transaction. */
-  countStored: RecentAlertCounter;
+  /**
+   * Stored alerts of the type with the same fields inside the window, except those the
+   * request itself carries again (`own`: a retry), which count as the request's own: a
+   * threshold is a rate, read outside any transaction.
+   */
+  countStored(query: ThresholdQuery, own: OwnAlerts): Promise<number>;
   /** Alertmanager's `resolved`: marks the alert with the same source and externalId. */
   resolve(alert: SecurityAlert): Promise<Resolved>;
   newId(): string;
+}
+
+/** The alerts a request carries by their repeat keys: stored ones are this request's retried items. */
+export interface OwnAlerts {
+  idempotencyKeys: string[];
+  externalIds: { source: string; externalId: string }[];
 }
 
 interface Pending extends AcceptedAlert {
   decision: RuleDecision;
 }
 
-/** A chunk's results, or the storm locks it must run again with. */
-type ChunkOutcome = { results: EngineResult[]; openingRules: Set<string> } | { relockWith: string[] };
+/** A chunk's results, or the locks it must run again with. */
+type ChunkOutcome = { results: EngineResult[]; needs: Set<string> } | { relockWith: string[] };
 
-/** Held while a chunk opens incidents for a storm-folding rule, so its threshold counts exactly across replicas. */
-const ruleLock = (rule: string) => `storm-rule:${rule}`;
+/** How long this process remembers that a lock was (or was not) needed: a guess only, to save a second run. */
+const HINT_MS = 5_000;
 
 /** Alerts per transaction: large enough to amortize round trips, small enough to keep locks short. */
 const CHUNK = 100;
@@ -64,8 +83,14 @@ const isDataError = (err: unknown) => /^(2[23]|54)/.test((err as { code?: string
  * A resolve applies after the request's firing alerts before it, in input order.
  */
 export class IngestPath {
-  /** Storm-folding rules that opened incidents within their window, until when (ms): their chunks lock the rule up front. */
-  private readonly openingRules = new Map<string, number>();
+  /**
+   * Guesses, never correctness: locks recent runs needed that a chunk would not take up
+   * front (storm kinds opening incidents), and ones they did not need (keys of incidents
+   * alerts merely joined), until when (ms). A wrong guess costs a second run or an
+   * uncontended lock.
+   */
+  private readonly needed = new Map<string, number>();
+  private readonly unneeded = new Map<string, number>();
 
   constructor(
     private readonly store: IngestStore,
@@ -82,10 +107,15 @@ export class IngestPath {
     // Thresholds count stored alerts plus the earlier alerts of this same request. The
     // stored count is a rate read outside any transaction, so one read per question and
     // request is enough: a batch of a thousand failed logins asks once, not a thousand times.
+    // A retried request's items already stored are counted once, as the request's own.
+    const own: OwnAlerts = {
+      idempotencyKeys: alerts.flatMap((a) => (a.idempotencyKey ? [a.idempotencyKey] : [])),
+      externalIds: alerts.flatMap((a) => (a.alert.externalId ? [{ source: a.alert.source, externalId: a.alert.externalId }] : [])),
+    };
     const stored = new Map<string, Promise<number>>();
     const countRecent: RecentAlertCounter = async (q) => {
       const key = JSON.stringify([q.type, q.by, q.withinSeconds]);
-      if (!stored.has(key)) stored.set(key, this.store.countStored(q));
+      if (!stored.has(key)) stored.set(key, this.store.countStored(q, own));
       const before = earlier.filter(
         (p) => p.alert.type === q.type && Object.entries(q.by).every(([f, v]) => p.alert[f as CorrelationField] === v),
       ).length;
@@ -152,49 +182,61 @@ export class IngestPath {
   }
 
   /**
-   * Storm state is read without its locks, so alerts of a rule that is not storming never
-   * contend on it. When the engine routes alerts to a storm key, or opens incidents for a
-   * storm-folding rule (whose threshold counts them), the chunk runs again holding those
-   * locks; rules that opened incidents lately take theirs up front.
+   * A chunk first runs holding the locks it will probably need: every fingerprint and
+   * correlation key of its alerts, minus those recent runs found unneeded, plus storm
+   * kinds recently opening incidents. When the engine needed a lock the run did not hold,
+   * nothing is written and the chunk runs again holding it too.
    */
   private async storeChunk(chunk: Pending[], results: ItemResult[]): Promise<void> {
     const now = Date.now();
-    let stormLocks = [
-      ...new Set(chunk.flatMap((p) => ((this.openingRules.get(p.decision.rule) ?? 0) > now ? [ruleLock(p.decision.rule)] : []))),
-    ];
+    const fresh = (hints: Map<string, number>, name: string) => (hints.get(name) ?? 0) > now;
+    const candidates = chunk.flatMap((p) => {
+      const k = CorrelationEngine.keys(p.alert, p.decision);
+      return [fingerprintLock(k.fingerprint), correlationLock(k.correlationKey), ...(k.stormKind ? [kindLock(k.stormKind)] : [])];
+    });
+    let locks = [...new Set(candidates.filter((n) => (n.startsWith('storm-kind:') ? fresh(this.needed, n) : !fresh(this.unneeded, n))))];
     for (;;) {
-      const outcome = await this.runChunk(chunk, stormLocks);
+      const outcome = await this.runChunk(chunk, locks);
       if ('relockWith' in outcome) {
-        stormLocks = outcome.relockWith;
+        locks = outcome.relockWith;
         continue;
       }
       chunk.forEach((p, i) => results.push({ index: p.index, ...outcome.results[i] }));
-      for (const p of chunk) {
-        if (outcome.openingRules.has(p.decision.rule)) this.openingRules.set(p.decision.rule, now + p.decision.storm!.withinSeconds * 1000);
-      }
+      this.remember(candidates, outcome.needs, now);
       return;
     }
   }
 
-  private runChunk(chunk: Pending[], stormLocks: string[]): Promise<ChunkOutcome> {
+  private remember(candidates: string[], needs: Set<string>, now: number): void {
+    for (const hints of [this.needed, this.unneeded]) if (hints.size > 50_000) hints.clear();
+    for (const name of candidates) {
+      if (needs.has(name)) {
+        this.unneeded.delete(name);
+        if (name.startsWith('storm-kind:')) this.needed.set(name, now + HINT_MS);
+      } else if (!name.startsWith('storm-kind:')) this.unneeded.set(name, now + HINT_MS);
+    }
+  }
+
+  private runChunk(chunk: Pending[], locks: string[]): Promise<ChunkOutcome> {
     const keys = chunk.map((p) => CorrelationEngine.keys(p.alert, p.decision));
-    const stormRules = new Map(chunk.flatMap((p) => (p.decision.storm ? [[p.decision.rule, p.decision.storm] as const] : [])));
+    const stormKinds = new Map(
+      chunk.flatMap((p, i) => (p.decision.storm && keys[i].stormKind ? [[keys[i].stormKind!, p.decision.storm] as const] : [])),
+    );
     const request: SnapshotRequest = {
-      lockNames: [...keys.flatMap((k) => [`fingerprint:${k.fingerprint}`, `correlation:${k.correlationKey}`]), ...stormLocks],
+      lockNames: locks,
       fingerprints: keys.map((k) => k.fingerprint),
       correlationKeys: keys.flatMap((k) => (k.stormKey ? [k.correlationKey, k.stormKey] : [k.correlationKey])),
       idempotencyKeys: chunk.flatMap((p) => (p.idempotencyKey ? [p.idempotencyKey] : [])),
       externalIds: chunk.flatMap((p) => (p.alert.externalId ? [{ source: p.alert.source, externalId: p.alert.externalId }] : [])),
-      stormRules: [...stormRules].map(([rule, s]) => ({ rule, withinSeconds: s.withinSeconds, threshold: s.threshold })),
+      stormKinds: [...stormKinds].map(([kind, s]) => ({ kind, withinSeconds: s.withinSeconds, threshold: s.threshold })),
     };
     return this.store.transact<ChunkOutcome>(request, (snapshot, now) => {
       if (chunk.some((p) => reusedWithOtherBody(snapshot, p.idempotencyKey, p.bodyHash))) throw new IdempotencyConflict();
       const engine = new CorrelationEngine(snapshot, () => this.store.newId());
       const results = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey, p.bodyHash));
-      const needed = [...[...engine.stormKeys].map((k) => `correlation:${k}`), ...[...engine.openingRules].map(ruleLock)];
-      const unlocked = needed.filter((k) => !stormLocks.includes(k));
-      if (unlocked.length > 0) return { value: { relockWith: [...stormLocks, ...unlocked] } };
-      return { changes: engine.changes, value: { results, openingRules: engine.openingRules } };
+      const unlocked = [...engine.needs].filter((n) => !locks.includes(n));
+      if (unlocked.length > 0) return { value: { relockWith: [...locks, ...unlocked] } };
+      return { changes: engine.changes, value: { results, needs: engine.needs } };
     });
   }
 }

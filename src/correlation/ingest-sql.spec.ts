@@ -26,10 +26,10 @@ describe('beginAndReadSql', () => {
       correlationKeys: [key],
       idempotencyKeys: [],
       externalIds: [],
-      stormRules: [],
+      stormKinds: [],
     });
     expect(sql).toContain(
-      `md5(correlation_key) = ANY(ARRAY['${keyHash(key)}']::text[]) AND correlation_key = ANY(ARRAY['${key}']::text[])`,
+      `md5(i.correlation_key) = ANY(ARRAY['${keyHash(key)}']::text[]) AND i.correlation_key = ANY(ARRAY['${key}']::text[])`,
     );
   });
 });

@@ -27,8 +27,8 @@ export interface SnapshotRequest {
   correlationKeys: string[];
   idempotencyKeys: string[];
   externalIds: { source: string; externalId: string }[];
-  /** Rules that may fold into storms: their recent openings are read, up to the threshold. */
-  stormRules: { rule: string; withinSeconds: number; threshold: number }[];
+  /** Storm kinds the chunk's alerts belong to: their recent openings are read, up to the threshold. */
+  stormKinds: { kind: string; withinSeconds: number; threshold: number }[];
 }
 
 /**
@@ -37,37 +37,45 @@ export interface SnapshotRequest {
  * is its own statement after the locks, so READ COMMITTED gives it a snapshot that
  * includes everything the previous holder committed. Its clock_timestamp(), taken after
  * the locks, is the run's clock, so times never run backwards across lock holders.
+ * An open incident's count and last activity are its row plus its deltas not yet folded.
  */
 export function beginAndReadSql(r: SnapshotRequest): string {
   const sources = r.externalIds.map((e) => e.source);
   const externalIds = r.externalIds.map((e) => e.externalId);
   return `BEGIN ISOLATION LEVEL READ COMMITTED;
 SET LOCAL lock_timeout = '10s';
-${advisoryLocksSql(r.lockNames)};
-SELECT clock_timestamp() AS now,
+${
+  r.lockNames.length
+    ? `${advisoryLocksSql(r.lockNames)};
+`
+    : ''
+}SELECT clock_timestamp() AS now,
   ${repeatsSql(r.idempotencyKeys, sources, externalIds)} AS repeats,
   (SELECT coalesce(json_agg(x), '[]') FROM (
      SELECT DISTINCT ON (fingerprint) fingerprint, id, incident_id, last_seen_at FROM alerts
       WHERE fingerprint = ANY(${textArray(r.fingerprints)}) AND status = 'new'
       ORDER BY fingerprint, last_seen_at DESC) x) AS firsts,
   (SELECT coalesce(json_agg(x), '[]') FROM (
-     SELECT id, correlation_key, severity, priority, types, alert_count, last_seen_at, rule, action, assign_role, playbooks FROM incidents
-      WHERE md5(correlation_key) = ANY(${textArray(r.correlationKeys.map(keyHash))}) AND correlation_key = ANY(${textArray(r.correlationKeys)})
-        AND correlation_closed_at IS NULL) x) AS open,
+     SELECT i.id, i.correlation_key, i.severity, i.priority, i.types, i.alert_count + coalesce(d.n, 0) AS alert_count,
+            greatest(i.last_seen_at, d.last) AS last_seen_at, i.rule, i.action, i.assign_role, i.playbooks
+       FROM incidents i LEFT JOIN LATERAL (SELECT sum(alerts)::int AS n, max(last_seen_at) AS last FROM incident_deltas WHERE incident_id = i.id) d ON true
+      WHERE md5(i.correlation_key) = ANY(${textArray(r.correlationKeys.map(keyHash))}) AND i.correlation_key = ANY(${textArray(r.correlationKeys)})
+        AND i.correlation_closed_at IS NULL) x) AS open,
   (SELECT coalesce(json_agg(json_build_object('id', id, 'matchers', matchers)), '[]')
      FROM silences WHERE starts_at <= now() AND ends_at > now()) AS silences,
-  ${openingsSql(r.stormRules)} AS openings`;
+  ${openingsSql(r.stormKinds)} AS openings`;
 }
 
-/** When each storm-folding rule opened its latest ordinary incidents within its window: no more than its threshold needs. */
-function openingsSql(rules: SnapshotRequest['stormRules']): string {
-  if (rules.length === 0) return `'{}'::json`;
-  const perRule = rules.map(
-    (r) => `SELECT ${lit(r.rule)} AS rule, ARRAY(SELECT first_seen_at FROM incidents
-       WHERE opening_rule = ${lit(r.rule)} AND NOT storm AND first_seen_at > clock_timestamp() - make_interval(secs => ${r.withinSeconds})
-       ORDER BY first_seen_at DESC LIMIT ${r.threshold}) AS times`,
+/** When each storm kind opened its latest ordinary incidents within its window: no more than its threshold needs. */
+function openingsSql(kinds: SnapshotRequest['stormKinds']): string {
+  if (kinds.length === 0) return `'{}'::json`;
+  const perKind = kinds.map(
+    (k) => `SELECT ${lit(k.kind)} AS kind, ARRAY(SELECT first_seen_at FROM incidents
+       WHERE md5(storm_kind) = ${lit(keyHash(k.kind))} AND storm_kind = ${lit(k.kind)} AND NOT storm
+         AND first_seen_at > clock_timestamp() - make_interval(secs => ${k.withinSeconds})
+       ORDER BY first_seen_at DESC LIMIT ${k.threshold}) AS times`,
   );
-  return `(SELECT coalesce(json_object_agg(rule, times), '{}') FROM (${perRule.join(' UNION ALL ')}) x)`;
+  return `(SELECT coalesce(json_object_agg(kind, times), '{}') FROM (${perKind.join(' UNION ALL ')}) x)`;
 }
 
 /** Each lookup on its own index; an OR across them would scan the table. */
@@ -147,7 +155,11 @@ export function toSnapshot(row: SnapshotRow): { now: Date; snapshot: Snapshot } 
 
 /**
  * Every write of the change set, then COMMIT, stamped with the run's clock. Closing stale
- * incidents comes before creating their successors (unique index on open keys).
+ * incidents comes before creating their successors (unique index on open keys). Counts,
+ * storm sources and rollups are appended as deltas (folded later, delta-fold.ts), so no
+ * row every alert of a busy incident or storm writes is locked across the commit; the
+ * row updates that remain (an incident's changed severity, priority or types; a first
+ * alert's repeats) come last.
  */
 export function writeAndCommitSql(c: ChangeSet, now: Date): string {
   const at = lit(now, 'timestamptz');
@@ -157,25 +169,13 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
       `UPDATE incidents SET correlation_closed_at = ${at}, updated_at = ${at} WHERE id IN (${[...c.closed].map((id) => lit(id, 'uuid')).join(', ')})`,
     );
   }
-  if (c.updated.size) {
-    const rows = [...c.updated.values()].map(
-      ({ incident: i, added }) =>
-        `(${[
-          lit(i.id, 'uuid'),
-          lit(i.severity),
-          lit(i.priority),
-          textArray(i.types),
-          added,
-          lit(i.rule),
-          lit(i.action),
-          lit(i.assignRole),
-          textArray(i.playbooks),
-        ].join(', ')})`,
+  const changed = [...c.updated.values()].filter((u) => u.changed).sort((a, b) => (a.incident.id < b.incident.id ? -1 : 1));
+  const joined = [...c.updated.values()].filter((u) => u.added > 0);
+  if (joined.length) {
+    const rows = joined.map(({ incident: i, added }) => `(${lit(i.id, 'uuid')}, ${added})`);
+    statements.push(
+      `INSERT INTO incident_deltas (incident_id, alerts, last_seen_at) SELECT v.id, v.n, ${at} FROM (VALUES ${rows.join(', ')}) AS v(id, n)`,
     );
-    statements.push(`UPDATE incidents AS i SET severity = v.severity, priority = v.priority, types = v.types,
-        alert_count = i.alert_count + v.added, last_seen_at = greatest(i.last_seen_at, ${at}), updated_at = ${at},
-        rule = v.rule, action = v.action, assign_role = v.assign_role, playbooks = v.playbooks
-      FROM (VALUES ${rows.join(', ')}) AS v(id, severity, priority, types, added, rule, action, assign_role, playbooks) WHERE i.id = v.id`);
   }
   if (c.created.size) {
     const rows = [...c.created.values()].map((i) =>
@@ -199,18 +199,19 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
         lit(i.lastSeenAt, 'timestamptz'),
         i.storm,
         lit(i.openingRule),
+        lit(i.stormKind),
       ].join(', '),
     );
     statements.push(`INSERT INTO incidents (id, correlation_key, correlation_closed_at, title, severity, priority, action, rule, playbooks,
-        assign_role, types, source_ip, "user", host, alert_count, first_seen_at, last_seen_at, storm, opening_rule) VALUES (${rows.join('), (')})`);
+        assign_role, types, source_ip, "user", host, alert_count, first_seen_at, last_seen_at, storm, opening_rule, storm_kind)
+      VALUES (${rows.join('), (')})`);
   }
   if (c.stormSources.size) {
     const rows = [...c.stormSources].flatMap(([id, sources]) =>
       [...sources].map(([source, n]) => `(${lit(id, 'uuid')}, ${lit(source)}, ${n})`),
     );
-    statements.push(`INSERT INTO storm_sources (incident_id, source, alerts, first_seen_at, last_seen_at)
-        SELECT v.id, v.source, v.n, ${at}, ${at} FROM (VALUES ${rows.join(', ')}) AS v(id, source, n)
-      ON CONFLICT (incident_id, source) DO UPDATE SET alerts = storm_sources.alerts + excluded.alerts, last_seen_at = excluded.last_seen_at`);
+    statements.push(`INSERT INTO storm_source_deltas (incident_id, source, alerts, seen_at)
+        SELECT v.id, v.source, v.n, ${at} FROM (VALUES ${rows.join(', ')}) AS v(id, source, n)`);
   }
   if (c.alerts.length) {
     const rows = c.alerts.map(
@@ -263,21 +264,38 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
         received_at, last_seen_at)
       VALUES (${rows.join('), (')})`);
   }
+  if (c.outbox.length) statements.push(enqueueSql(c.outbox));
+  statements.push(...rollupSql(c, at));
+  if (changed.length) {
+    const rows = changed.map(
+      ({ incident: i }) =>
+        `(${[
+          lit(i.id, 'uuid'),
+          lit(i.severity),
+          lit(i.priority),
+          textArray(i.types),
+          lit(i.rule),
+          lit(i.action),
+          lit(i.assignRole),
+          textArray(i.playbooks),
+        ].join(', ')})`,
+    );
+    statements.push(`UPDATE incidents AS i SET severity = v.severity, priority = v.priority, types = v.types, updated_at = ${at},
+        rule = v.rule, action = v.action, assign_role = v.assign_role, playbooks = v.playbooks
+      FROM (VALUES ${rows.join(', ')}) AS v(id, severity, priority, types, rule, action, assign_role, playbooks) WHERE i.id = v.id`);
+  }
   if (c.bumped.size) {
-    const rows = [...c.bumped].map(([id, n]) => `(${lit(id, 'uuid')}, ${n})`);
+    const rows = [...c.bumped].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => `(${lit(id, 'uuid')}, ${n})`);
     statements.push(`UPDATE alerts AS a SET occurrence_count = a.occurrence_count + v.n, last_seen_at = greatest(a.last_seen_at, ${at})
       FROM (VALUES ${rows.join(', ')}) AS v(id, n) WHERE a.id = v.id`);
   }
-  if (c.outbox.length) statements.push(enqueueSql(c.outbox));
-  statements.push(...rollupSql(c, at));
   statements.push('COMMIT');
   return statements.join(';\n');
 }
 
 /**
- * The run's additions to the alert rollups, last before COMMIT so their row locks are held
- * only for the commit. Grouped and ordered in SQL (equal addresses written differently become
- * one row), so concurrent ingests lock the same rows in the same order.
+ * The run's additions to the alert rollups, appended (readers sum them; delta-fold.ts
+ * compacts them), so concurrent ingests never wait on each other's rollup rows.
  */
 function rollupSql(c: ChangeSet, at: string): string[] {
   const { alerts, sources } = rollupDeltas(c);
@@ -286,14 +304,12 @@ function rollupSql(c: ChangeSet, at: string): string[] {
     const rows = alerts.map((r) => `(${[lit(r.severity), lit(r.type), lit(r.status), r.storm, r.alerts].join(', ')})`);
     statements.push(`INSERT INTO alert_rollups (bucket, severity, type, status, storm, alerts)
         SELECT date_trunc('hour', ${at}, 'UTC'), v.severity, v.type, v.status, v.storm, sum(v.n) FROM (VALUES ${rows.join(', ')}) AS v(severity, type, status, storm, n)
-        GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
-      ON CONFLICT (bucket, severity, type, status, storm) DO UPDATE SET alerts = alert_rollups.alerts + excluded.alerts`);
+        GROUP BY 1, 2, 3, 4, 5`);
   }
   if (sources.length) {
     const rows = sources.map((r) => `(${lit(r.ip, 'inet')}, ${r.alerts})`);
     statements.push(`INSERT INTO alert_source_rollups (bucket, source_ip, alerts)
-        SELECT date_trunc('day', ${at}, 'UTC'), v.ip, sum(v.n) FROM (VALUES ${rows.join(', ')}) AS v(ip, n) GROUP BY 1, 2 ORDER BY 1, 2
-      ON CONFLICT (bucket, source_ip) DO UPDATE SET alerts = alert_source_rollups.alerts + excluded.alerts`);
+        SELECT date_trunc('day', ${at}, 'UTC'), v.ip, sum(v.n) FROM (VALUES ${rows.join(', ')}) AS v(ip, n) GROUP BY 1, 2`);
   }
   return statements;
 }

@@ -8,9 +8,10 @@ import {
   type Snapshot,
   type TrackedIncident,
 } from './engine';
-import type { IngestStore, Resolved } from './ingest-path';
+import { milestoneNotices, type FoldedIncident } from './delta-fold';
+import type { IngestStore, OwnAlerts, Resolved } from './ingest-path';
 import type { SnapshotRequest } from './ingest-sql';
-import type { RecentAlertCounter } from './rules';
+import type { ThresholdQuery } from './rules';
 import type { CorrelationField } from './rules.schema';
 
 /** A stored alert, as the alerts table keeps it. */
@@ -36,6 +37,7 @@ export interface MemoryIncident extends TrackedIncident {
   closedAt?: number;
   storm: boolean;
   openingRule: string;
+  stormKind: string | null;
 }
 
 /**
@@ -73,12 +75,21 @@ export class MemoryIngestStore implements IngestStore {
     }
   }
 
-  readonly countStored: RecentAlertCounter = ({ type, by, withinSeconds }) => {
+  countStored({ type, by, withinSeconds }: ThresholdQuery, own: OwnAlerts): Promise<number> {
     const since = this.now - withinSeconds * 1000;
     const fields = Object.entries(by) as [CorrelationField, string][];
-    const count = (this.byType.get(type) ?? []).filter((a) => a.receivedAt > since && fields.every(([f, v]) => a.alert[f] === v)).length;
+    const ownKeys = new Set([
+      ...own.idempotencyKeys.map(idempotencyRepeatKey),
+      ...own.externalIds.map((e) => externalKey(e.source, e.externalId)),
+    ]);
+    const isOwn = (a: MemoryAlert) =>
+      (a.idempotencyKey !== undefined && ownKeys.has(idempotencyRepeatKey(a.idempotencyKey))) ||
+      (a.alert.externalId !== undefined && ownKeys.has(externalKey(a.alert.source, a.alert.externalId)));
+    const count = (this.byType.get(type) ?? []).filter(
+      (a) => a.receivedAt > since && fields.every(([f, v]) => a.alert[f] === v) && !isOwn(a),
+    ).length;
     return Promise.resolve(count);
-  };
+  }
 
   resolve(alert: SecurityAlert): Promise<Resolved> {
     const stored = alert.externalId ? this.byRepeatKey.get(externalKey(alert.source, alert.externalId)) : undefined;
@@ -115,22 +126,24 @@ export class MemoryIngestStore implements IngestStore {
       const open = this.openByKey.get(key);
       if (open) snapshot.open.set(key, { ...tracked(open), types: [...open.types], playbooks: [...open.playbooks] });
     }
-    for (const { rule, withinSeconds, threshold } of r.stormRules) {
+    for (const { kind, withinSeconds, threshold } of r.stormKinds) {
       const since = this.now - withinSeconds * 1000;
       const times = [...this.incidents.values()]
-        .filter((i) => i.openingRule === rule && !i.storm && i.firstSeenAt > since)
+        .filter((i) => i.stormKind === kind && !i.storm && i.firstSeenAt > since)
         .map((i) => i.firstSeenAt)
         .sort((a, b) => a - b);
-      snapshot.openings.set(rule, times.slice(-threshold));
+      snapshot.openings.set(kind, times.slice(-threshold));
     }
     return snapshot;
   }
 
-  /** Applies a change set in writeAndCommitSql's order. */
+  /** Applies a change set in writeAndCommitSql's order, with its deltas folded at once. */
   private write(c: ChangeSet, at: number): void {
     for (const id of c.closed) this.close(this.incidents.get(id)!, at);
+    const folded: FoldedIncident[] = [];
     for (const { incident: next, added } of c.updated.values()) {
       const i = this.incidents.get(next.id)!;
+      folded.push({ ...next, before: i.alertCount, after: i.alertCount + added });
       Object.assign(i, {
         severity: next.severity,
         priority: next.priority,
@@ -149,6 +162,7 @@ export class MemoryIngestStore implements IngestStore {
         firstSeenAt: created.firstSeenAt.getTime(),
         storm: created.storm,
         openingRule: created.openingRule,
+        stormKind: created.stormKind,
       };
       this.incidents.set(i.id, i);
       if (created.closed) i.closedAt = at;
@@ -186,6 +200,8 @@ export class MemoryIngestStore implements IngestStore {
       a.lastSeenAt = Math.max(a.lastSeenAt, at);
     }
     this.outbox.push(...c.outbox);
+    // What delta-fold.ts tells after this run's commit.
+    this.outbox.push(...milestoneNotices(folded).map((n) => n as OutboxRecord));
   }
 
   private close(i: MemoryIncident, at: number): void {

@@ -44,16 +44,28 @@ export const matchSchema = z
   })
   .strict();
 
+/** What makes alerts of one rule one kind of alert for storms: by default its type and its monitor. */
+export const STORM_KIND_FIELDS = ['type', 'source'] as const;
+export type StormKindField = (typeof STORM_KIND_FIELDS)[number];
+
 /**
- * Storm folding: once a rule has opened `threshold` incidents within `within`, its further
- * alerts that would open an incident join one storm incident per rule (and `key_by`
- * values) instead, until the rule has been quiet for `quiet`.
+ * Storm folding: once a kind of alert (rule, plus its `kind_by` fields: type and monitor)
+ * has opened `threshold` incidents within `within`, its further alerts that would open an
+ * incident join one storm incident per kind (and `key_by` values) instead, until that kind
+ * has been quiet for `quiet`. An alert of another kind never joins it.
  */
-export const STORM_DEFAULTS = { threshold: 50, within: 60, quiet: 300, key_by: [] as CorrelationField[] };
+export const STORM_DEFAULTS = {
+  threshold: 50,
+  within: 60,
+  quiet: 300,
+  kind_by: [...STORM_KIND_FIELDS] as StormKindField[],
+  key_by: [] as CorrelationField[],
+};
 const stormFields = {
   threshold: z.number().int().min(1),
   within: durationSchema,
   quiet: durationSchema,
+  kind_by: z.array(z.enum(STORM_KIND_FIELDS)),
   key_by: z.array(z.enum(CORRELATION_FIELDS)),
 };
 /** A rule's storm settings: `false` turns folding off; an object overrides some of the defaults. */
@@ -67,6 +79,7 @@ const stormDefaultsSchema = z
         threshold: stormFields.threshold.default(STORM_DEFAULTS.threshold),
         within: stormFields.within.default(STORM_DEFAULTS.within),
         quiet: stormFields.quiet.default(STORM_DEFAULTS.quiet),
+        kind_by: stormFields.kind_by.default(STORM_DEFAULTS.kind_by),
         key_by: stormFields.key_by.default(STORM_DEFAULTS.key_by),
       })
       .strict(),

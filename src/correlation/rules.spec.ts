@@ -240,7 +240,7 @@ describe('toDecision', () => {
       dedupWindowSeconds: 600,
       playbooks: [],
       assignRole: 'triage',
-      storm: { threshold: 50, withinSeconds: 60, quietSeconds: 300, keyBy: [] },
+      storm: { threshold: 50, withinSeconds: 60, quietSeconds: 300, kindBy: ['type', 'source'], keyBy: [] },
     });
   });
 
@@ -268,7 +268,7 @@ describe('toDecision', () => {
       dedupWindowSeconds: 30,
       playbooks: ['contain-source'],
       assignRole: 'team_lead',
-      storm: { threshold: 50, withinSeconds: 60, quietSeconds: 300, keyBy: [] },
+      storm: { threshold: 50, withinSeconds: 60, quietSeconds: 300, kindBy: ['type', 'source'], keyBy: [] },
     });
   });
 
@@ -300,6 +300,7 @@ describe('stormPolicy', () => {
       threshold: 5,
       withinSeconds: 60,
       quietSeconds: 600,
+      kindBy: ['type', 'source'],
       keyBy: ['destinationIp'],
     });
   });
@@ -314,6 +315,7 @@ describe('stormPolicy', () => {
       threshold: 7,
       withinSeconds: 60,
       quietSeconds: 300,
+      kindBy: ['type', 'source'],
       keyBy: [],
     });
   });
@@ -403,7 +405,7 @@ describe('evaluateRules', () => {
         dedupWindowSeconds: 300,
         playbooks: [],
         assignRole: 'analyst',
-        storm: { threshold: 50, withinSeconds: 60, quietSeconds: 300, keyBy: [] },
+        storm: { threshold: 50, withinSeconds: 60, quietSeconds: 300, kindBy: ['type', 'source'], keyBy: [] },
       });
     });
 
@@ -429,7 +431,7 @@ describe('rulesFileSchema', () => {
     expect(rulesFileSchema.parse({})).toEqual({
       defaults: {
         dedup_window: 300,
-        storm: { threshold: 50, within: 60, quiet: 300, key_by: [] },
+        storm: { threshold: 50, within: 60, quiet: 300, kind_by: ['type', 'source'], key_by: [] },
         correlation_window: 3600,
         dedup_fields: ['source', 'type', 'sourceIp', 'destinationIp', 'user', 'host', 'title'],
         correlate_by: ['sourceIp'],

@@ -8,6 +8,7 @@ import {
   type RuleAction,
   type RuleMatch,
   type RulesFile,
+  type StormKindField,
 } from './rules.schema';
 
 /** When a rule's further alerts fold into a storm incident (rules.schema.ts, `storm`). */
@@ -15,6 +16,8 @@ export interface StormPolicy {
   threshold: number;
   withinSeconds: number;
   quietSeconds: number;
+  /** The alert fields that, with the rule, make one kind of alert: a storm counts and folds one kind. */
+  kindBy: StormKindField[];
   keyBy: CorrelationField[];
 }
 
@@ -93,7 +96,31 @@ export function stormPolicy(rule: Rule | null, file: RulesFile, action: RuleActi
   const defaults = file.defaults.storm;
   if (action === 'batch' || action === 'suppress' || own === false || (own === undefined && defaults === false)) return null;
   const s = { ...STORM_DEFAULTS, ...(defaults || {}), ...own };
-  return { threshold: s.threshold, withinSeconds: s.within, quietSeconds: s.quiet, keyBy: s.key_by };
+  return { threshold: s.threshold, withinSeconds: s.within, quietSeconds: s.quiet, kindBy: s.kind_by, keyBy: s.key_by };
+}
+
+/**
+ * Rules whose storms fold alerts of any type together: an attacker's scan would then hide
+ * every other alert of that rule. Allowed on purpose, but said at start-up and by
+ * `warden config validate`.
+ */
+export function stormKindWarnings(file: RulesFile): { path: (string | number)[]; message: string }[] {
+  const warnings: { path: (string | number)[]; message: string }[] = [];
+  const defaults = file.defaults.storm;
+  if (defaults && !defaults.kind_by.includes('type'))
+    warnings.push({
+      path: ['defaults', 'storm', 'kind_by'],
+      message: 'storms are not keyed by type: a storm folds alerts of every type of its rule',
+    });
+  file.rules.forEach((rule, i) => {
+    const policy = stormPolicy(rule, file, rule.action);
+    if (policy && !policy.kindBy.includes('type') && rule.storm && rule.storm.kind_by)
+      warnings.push({
+        path: ['rules', i, 'storm', 'kind_by'],
+        message: `rule "${rule.name}": storms are not keyed by type: a storm folds alerts of every type of this rule`,
+      });
+  });
+  return warnings;
 }
 
 export function toDecision(rule: Rule | null, file: RulesFile, alert: SecurityAlert): RuleDecision {

@@ -5,3 +5,4 @@ export * from './priority';
 export * from './severity';
 export * from './task';
 export * from './containment';
+export * from './storm';

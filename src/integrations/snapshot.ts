@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RosterIds } from '../assignment/roster-ids';
 import { ENV, type Env } from '../common/env';
-import type { Priority, Severity, TaskStatus } from '../domain';
+import { liveAlertCountSql, liveLastSeenSql, liveStormSourcesSql } from '../correlation/live-sql';
+import { parseStormKind, type Priority, type Severity, type StormKind, type TaskStatus } from '../domain';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from './integrations.schema';
 
 /** An incident as Slack and Jira show it, read afresh at each delivery so a retry shows the latest state. */
@@ -21,7 +22,7 @@ export interface IncidentSnapshot {
     alertCount: number;
     firstSeen: string;
     lastSeen: string;
-    storm: { distinctSources: number; topSources: { value: string; count: number }[] } | null;
+    storm: { kind: StormKind | null; distinctSources: number; topSources: { value: string; count: number }[] } | null;
     /** The assignee's team. */
     team: string | null;
   };
@@ -52,7 +53,7 @@ export interface IncidentSnapshot {
 }
 
 interface SnapshotRow {
-  incident: Omit<IncidentSnapshot['incident'], 'storm' | 'team'> & { storm: boolean };
+  incident: Omit<IncidentSnapshot['incident'], 'storm' | 'team'> & { storm: boolean; stormKind: string | null };
   task: (Omit<NonNullable<IncidentSnapshot['task']>, 'assigneeName' | 'checklist'> & { checklist: { text: string }[] }) | null;
   alerts: IncidentSnapshot['alerts'];
   approvals: IncidentSnapshot['pendingApprovals'];
@@ -75,8 +76,8 @@ export class SnapshotReader {
     const [row] = await this.dataSource.query<SnapshotRow[]>(
       `WITH i AS (SELECT * FROM incidents WHERE id = coalesce($1::uuid, (SELECT incident_id FROM tasks WHERE id = $2::uuid)))
        SELECT json_build_object('id', i.id, 'title', i.title, 'severity', i.severity, 'priority', i.priority, 'status', i.status,
-                'types', i.types, 'sourceIp', host(i.source_ip), 'user', i."user", 'host', i.host, 'alertCount', i.alert_count,
-                'firstSeen', i.first_seen_at, 'lastSeen', i.last_seen_at, 'storm', i.storm) AS incident,
+                'types', i.types, 'sourceIp', host(i.source_ip), 'user', i."user", 'host', i.host, 'alertCount', ${liveAlertCountSql('i')},
+                'firstSeen', i.first_seen_at, 'lastSeen', ${liveLastSeenSql('i')}, 'storm', i.storm, 'stormKind', i.storm_kind) AS incident,
               (SELECT json_build_object('id', t.id, 'status', t.status, 'assigneeId', t.assignee_id, 'ackDeadline', t.ack_deadline,
                         'resolveDeadline', t.resolve_deadline, 'disposition', t.disposition, 'checklist', t.checklist)
                  FROM tasks t WHERE t.incident_id = i.id AND t.kind = 'incident') AS task,
@@ -89,20 +90,20 @@ export class SnapshotReader {
                    JOIN playbook_steps s ON s.run_id = a.run_id AND s.step_id = a.step_id
                   WHERE a.incident_id = i.id AND a.status = 'pending') p) AS approvals,
               (SELECT coalesce(json_agg(s), '[]') FROM (
-                 SELECT source AS value, alerts AS count FROM storm_sources WHERE incident_id = i.id ORDER BY alerts DESC, source LIMIT 5) s) AS sources,
-              (SELECT count(*)::int FROM storm_sources WHERE incident_id = i.id) AS distinct_sources,
+                 SELECT source AS value, alerts AS count FROM ${liveStormSourcesSql('incident_id = i.id')} s ORDER BY alerts DESC, source LIMIT 5) s) AS sources,
+              (SELECT count(*)::int FROM ${liveStormSourcesSql('incident_id = i.id')} s) AS distinct_sources,
               (SELECT l.external_id FROM integration_links l JOIN tasks t ON t.id = l.subject_id
                 WHERE l.channel = 'jira' AND t.incident_id = i.id AND t.kind = 'incident') AS jira_key
          FROM i`,
       [ref.incidentId ?? null, ref.taskId ?? null],
     );
     if (!row) return null;
-    const { storm, ...incident } = row.incident;
+    const { storm, stormKind, ...incident } = row.incident;
     const assignee = row.task?.assigneeId ?? null;
     return {
       incident: {
         ...incident,
-        storm: storm ? { distinctSources: row.distinct_sources, topSources: row.sources } : null,
+        storm: storm ? { kind: parseStormKind(stormKind), distinctSources: row.distinct_sources, topSources: row.sources } : null,
         team: assignee ? this.analysts.teamOf(assignee) : null,
       },
       task: row.task

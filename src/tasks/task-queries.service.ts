@@ -1,12 +1,16 @@
+import { liveAlertCountSql, liveLastSeenSql, liveStormSourcesSql } from '../correlation/live-sql';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { readTimeline } from '../audit/audit.service';
 import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
-import type { AlertStatus, IncidentStatus, Priority, Severity, TaskStatus } from '../domain';
+import { parseStormKind, type AlertStatus, type IncidentStatus, type Priority, type Severity, type TaskStatus } from '../domain';
 import { incidentPlaybooks } from '../playbooks/runs-view';
 import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
+
+/** An incident row with its count and last activity as ingest left them (deltas included; the later columns of a name win). */
+const LIVE_INCIDENT_COLUMNS = `i.*, ${liveAlertCountSql('i')} AS alert_count, ${liveLastSeenSql('i')} AS last_seen_at`;
 
 /** An `incidents` row as PostgreSQL returns it (read here for the analyst API; correlation owns the table). */
 interface IncidentRow {
@@ -20,6 +24,7 @@ interface IncidentRow {
   rule: string;
   opening_rule: string;
   storm: boolean;
+  storm_kind: string | null;
   playbooks: string[];
   assign_role: string;
   types: string[];
@@ -216,7 +221,7 @@ export class TaskQueriesService {
     }
     params.push(f.limit + 1);
     const rows = await this.dataSource.query<(IncidentRow & { created_at_exact: string })[]>(
-      `SELECT *, created_at::text AS created_at_exact FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT ${LIVE_INCIDENT_COLUMNS}, created_at::text AS created_at_exact FROM incidents i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
@@ -227,7 +232,9 @@ export class TaskQueriesService {
 
   /** The incident with its latest alerts, its tasks and every recorded change to either. */
   async incidentDetail(incidentId: string, alertLimit = 100) {
-    const [row] = await this.dataSource.query<IncidentRow[]>(`SELECT * FROM incidents WHERE id = $1`, [incidentId]);
+    const [row] = await this.dataSource.query<IncidentRow[]>(`SELECT ${LIVE_INCIDENT_COLUMNS} FROM incidents i WHERE id = $1`, [
+      incidentId,
+    ]);
     if (!row) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: 'path:id', message: 'no such incident' }]);
     const [alerts, tasks, stormSources] = await Promise.all([
       this.dataSource.query<AlertSummaryRow[]>(
@@ -241,8 +248,8 @@ export class TaskQueriesService {
       ]),
       row.storm
         ? this.dataSource.query<StormSourceRow[]>(
-            `SELECT source, alerts, first_seen_at, last_seen_at, count(*) OVER ()::int AS sources FROM storm_sources
-              WHERE incident_id = $1 ORDER BY alerts DESC, source LIMIT $2`,
+            `SELECT source, alerts, first_seen_at, last_seen_at, count(*) OVER ()::int AS sources FROM ${liveStormSourcesSql('incident_id = $1')} s
+              ORDER BY alerts DESC, source LIMIT $2`,
             [incidentId, TOP_STORM_SOURCES],
           )
         : [],
@@ -326,6 +333,8 @@ function incidentView(r: IncidentRow) {
     rule: r.rule,
     openingRule: r.opening_rule,
     storm: r.storm,
+    // What the storm is: the one kind of alert it folds (rule, type, monitor).
+    ...(r.storm ? { stormKind: parseStormKind(r.storm_kind ?? r.correlation_key) } : {}),
     assignRole: r.assign_role,
     playbooks: r.playbooks,
     types: r.types,

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BacktestReport } from '../../src/correlation/backtest';
-import { openIngestApi } from '../support/harness';
+import { openIngestApi, untilFolded } from '../support/harness';
 import { isolatedDatabase, testConfigDir } from '../support/isolated';
 
 const root = join(__dirname, '..', '..');
@@ -61,6 +61,10 @@ async function ingestAndBacktest(file: string, dir: string) {
     const count = async (sql: string) => ((await suite.db.query<{ n: number }[]>(sql))[0]?.n ?? 0) as number;
     const byStatus = async (status: string) => count(`SELECT count(*)::int AS n FROM alerts WHERE status = '${status}'`);
     const stored = await count(`SELECT count(*)::int AS n FROM alerts`);
+    await untilFolded(
+      suite.db,
+      (await suite.db.query<{ id: string }[]>(`SELECT id FROM incidents`)).map((r) => r.id),
+    );
     const incidents = await suite.db.query<
       { key: string; rule: string; priority: string; severity: string; alerts: number; sources: number | null }[]
     >(

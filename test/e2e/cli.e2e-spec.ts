@@ -124,9 +124,27 @@ describe('warden CLI', () => {
     });
   });
 
-  it('config validate --json says valid with its counts', async () => {
+  it('config validate --json says valid with its counts, and no warning for the shipped rules', async () => {
     const res = await warden('config', 'validate', '--json');
-    expect(JSON.parse(res.stdout)).toEqual({ valid: true, rules: expect.any(Number), playbooks: expect.any(Number) });
+    expect(JSON.parse(res.stdout)).toEqual({ valid: true, rules: expect.any(Number), playbooks: expect.any(Number), warnings: [] });
+  });
+
+  it('config validate warns of a storm key without the alert type, and still says valid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
+    cpSync(join(root, 'config'), dir, { recursive: true });
+    const rules = readFileSync(join(dir, 'rules.yaml'), 'utf8');
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      rules.replace(
+        'storm: { threshold: 50, within: 1m, quiet: 5m }',
+        'storm: { threshold: 50, within: 1m, quiet: 5m, kind_by: [source] }',
+      ),
+    );
+    const res = await warden('config', 'validate', '--dir', dir);
+    expect({ code: res.code, stdout: res.stdout }).toEqual({
+      code: 0,
+      stdout: `valid: 8 rules, 5 playbooks\nwarning: ${join(dir, 'rules.yaml')} defaults.storm.kind_by: storms are not keyed by type: a storm folds alerts of every type of its rule\n`,
+    });
   });
 });
 

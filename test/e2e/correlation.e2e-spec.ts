@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { client, createKey, IngestApi, openIngestApi } from '../support/harness';
+import { client, createKey, IngestApi, openIngestApi, pollUntil, untilFolded } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 
 describe('dedup and correlation (default rules)', () => {
@@ -38,10 +38,13 @@ describe('dedup and correlation (default rules)', () => {
     const [first] = await db.query('SELECT occurrence_count FROM alerts WHERE id = $1', [results[0].alertId]);
     expect(first.occurrence_count).toBe(20);
     expect(await db.query(`SELECT count(*)::int AS n FROM alerts WHERE source_ip = $1`, [sourceIp])).toEqual([{ n: 20 }]);
+    await untilFolded(db, [incidentId]);
     expect((await incident(incidentId)).alert_count).toBe(20);
     const signals = await outbox(incidentId);
-    expect(signals.map((o) => o.kind)).toEqual(['incident_opened', 'alerts_changed']);
-    expect(signals[1].payload).toMatchObject({ alertCount: 10, changes: { countMilestone: true } });
+    expect(signals.map((o) => [o.kind, o.payload.changes?.countMilestone])).toEqual([
+      ['incident_opened', undefined],
+      ['alerts_changed', 10],
+    ]);
   });
 
   it('treats a repeat after the dedup window as a new alert of the same incident', async () => {
@@ -61,6 +64,7 @@ describe('dedup and correlation (default rules)', () => {
     expect(new Set([a, b, c, d].map((r) => r.incidentId)).size).toBe(1);
     expect([a, b, c, d].map((r) => r.priority)).toEqual(['P3', 'P3', 'P2', 'P2']);
 
+    await untilFolded(db, [a.incidentId!]);
     const row = await incident(a.incidentId!);
     expect(row).toMatchObject({
       severity: 'high',
@@ -104,10 +108,23 @@ describe('dedup and correlation (default rules)', () => {
       );
     expect(results.slice(0, 9).every((r) => r.priority === 'P3')).toBe(true);
     expect(results[9].priority).toBe('P2');
+    await untilFolded(db, [results[0].incidentId!]);
     const row = await incident(results[0].incidentId!);
     // The burst rule raised the priority, so it now owns the incident.
     expect(row).toMatchObject({ alert_count: 10, priority: 'P2', rule: 'failed-login-burst', assign_role: 'analyst' });
-    expect((await outbox(row.id)).map((o) => o.payload.priority)).toEqual(['P3', 'P2']);
+    // The tenth alert raises the priority; the fold that counts it then passes the milestone of 10.
+    await pollUntil(
+      () => outbox(row.id),
+      (rows) => rows.length === 3,
+      { what: 'the milestone signal' },
+    );
+    expect(
+      (await outbox(row.id)).map((o) => [o.payload.priority, o.payload.changes?.priorityRose, o.payload.changes?.countMilestone]),
+    ).toEqual([
+      ['P3', undefined, undefined],
+      ['P2', true, false],
+      ['P2', false, 10],
+    ]);
   });
 
   it('batches low-severity alerts without starting a workflow', async () => {

@@ -1,5 +1,5 @@
 import { incidentWorkflowId } from '../../src/domain';
-import { pollUntil } from '../support/harness';
+import { pollUntil, untilFolded } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { alert, startStack, Stack } from '../support/stack';
 
@@ -35,6 +35,7 @@ describe('workflow history under a flood of correlated alerts', () => {
       incidentId ??= [...ids][0] as string;
       expect(ids.has(incidentId)).toBe(true);
     }
+    await untilFolded(stack.db, [incidentId!]);
     const [incident] = await stack.db.query(`SELECT alert_count, priority FROM incidents WHERE id = $1`, [incidentId]);
     expect(incident.alert_count).toBe(10_000);
 

@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { client, createKey, IngestApi, openIngestApi } from '../support/harness';
+import { client, createKey, IngestApi, openIngestApi, untilFolded } from '../support/harness';
 import { isolatedDatabase, testConfigDir } from '../support/isolated';
 
 /** Random CJK text: three UTF-8 bytes a character, nine once URI-encoded in a correlation key. */
@@ -100,6 +100,7 @@ describe('hostile input', () => {
     expect([first.status, first.body.status]).toEqual([202, 'new']);
     expect([second.status, second.body.status]).toEqual([202, 'new']);
     expect(second.body.incidentId).toBe(first.body.incidentId);
+    await untilFolded(suite.db, [first.body.incidentId]);
     const [incident] = await suite.db.query(`SELECT correlation_key, alert_count FROM incidents WHERE id = $1`, [first.body.incidentId]);
     expect(incident).toEqual({ correlation_key: key, alert_count: 2 });
   });

@@ -1,5 +1,5 @@
 import { recordHistory } from '../support/histories';
-import { pollUntil } from '../support/harness';
+import { pollUntil, untilFolded } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { alert, startStack, Stack } from '../support/stack';
 
@@ -47,6 +47,7 @@ describe('default policy table, end to end', () => {
     expect(analyst.expertise).toContain('failed_login');
     expect(['lucia.garcia', 'jonas.muller']).toContain(task.assignee_id);
     expect(await stack.db.query(`SELECT count(*)::int AS n FROM tasks WHERE incident_id = $1`, [incidentId])).toEqual([{ n: 1 }]);
+    await untilFolded(stack.db, [incidentId]);
     expect((await stack.db.query(`SELECT alert_count FROM incidents WHERE id = $1`, [incidentId]))[0].alert_count).toBe(5);
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { parse, stringify } from 'yaml';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import { client, createKey, pollUntil, testEnv } from '../support/harness';
+import { client, createKey, pollUntil, testEnv, untilFolded } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { kill, launch, Launched } from '../support/processes';
 import { freePort } from '../support/temporal-server';
@@ -70,6 +70,7 @@ describe('two api replicas racing', () => {
     );
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(202));
 
+    await untilFolded(db, [...new Set(results.map((r) => r.body.incidentId as string))]);
     const incidents = await db.query(`SELECT id, alert_count, types FROM incidents WHERE source_ip = $1`, [sourceIp]);
     expect(incidents).toHaveLength(1);
     expect(incidents[0].alert_count).toBe(50);
@@ -101,6 +102,7 @@ describe('two api replicas racing', () => {
       ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(80).fill(202));
+    await untilFolded(db, [...new Set(results.map((r) => r.body.incidentId as string))]);
     const incidents = await db.query(
       `SELECT storm, count(*)::int AS incidents, sum(alert_count)::int AS alerts FROM incidents
         WHERE opening_rule = 'race-storm' GROUP BY storm ORDER BY storm`,

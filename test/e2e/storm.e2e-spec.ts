@@ -1,4 +1,4 @@
-import { pollUntil, RunningWorker, startWorker } from '../support/harness';
+import { pollUntil, RunningWorker, startWorker, untilFolded } from '../support/harness';
 import { alert, startStack, Stack } from '../support/stack';
 
 // Storm folding and priority lanes together, on the real api, outbox dispatcher, Temporal
@@ -21,6 +21,22 @@ describe('alert storms', () => {
             priority: 'P4',
             correlate_by: ['sourceIp'],
             storm: { threshold: 5, within: '10m', quiet: '10m', key_by: ['destinationIp'] },
+          },
+          {
+            name: 'probe-storm',
+            match: { type: ['ssh_probe', 'high_load'] },
+            action: 'correlate',
+            priority: 'P3',
+            correlate_by: ['sourceIp'],
+            storm: { threshold: 20, within: '10m', quiet: '10m' },
+          },
+          {
+            name: 'beacon-storm',
+            match: { type: ['beacon', 'dns_noise'] },
+            action: 'correlate',
+            priority: 'P4',
+            correlate_by: ['sourceIp'],
+            storm: { threshold: 3, within: '2s', quiet: '2s' },
           },
           {
             name: 'sweep',
@@ -82,6 +98,11 @@ describe('alert storms', () => {
   it('folds a storm of 3,000 alerts from distinct addresses into its first incidents and one storm incident', async () => {
     await post(burst('port_scan', 1, 3000));
 
+    const ids = await stack.db.query(`SELECT id FROM incidents WHERE opening_rule = 'scan-storm'`);
+    await untilFolded(
+      stack.db,
+      ids.map((r: { id: string }) => r.id),
+    );
     const incidents = await stack.db.query(
       `SELECT id, correlation_key, storm, alert_count, title FROM incidents WHERE opening_rule = 'scan-storm' ORDER BY first_seen_at, storm`,
     );
@@ -94,7 +115,10 @@ describe('alert storms', () => {
       [true, 2995],
     ]);
     const storm = incidents[5];
-    expect(storm.correlation_key).toBe(`storm=scan-storm|destinationIp=${TARGET}`);
+    expect(storm.correlation_key).toBe(`storm=scan-storm|type=port_scan|source=test-sensor|destinationIp=${TARGET}`);
+    expect(storm.title).toBe(
+      `Alert storm: port_scan from test-sensor (rule scan-storm) on destinationIp ${TARGET} (first: port_scan probe)`,
+    );
 
     // Outside the storm no incident mixes correlation keys: one source address each.
     const mixed = await stack.db.query(
@@ -109,10 +133,84 @@ describe('alert storms', () => {
     const lead = await stack.as(null, ['lead']);
     const detail = await lead('GET', `/v1/incidents/${storm.id}`);
     expect(detail.status).toBe(200);
-    expect(detail.body).toMatchObject({ storm: true, priority: 'P4', alertCount: 2995, sourceIp: null });
+    expect(detail.body).toMatchObject({
+      storm: true,
+      stormKind: { rule: 'scan-storm', type: 'port_scan', source: 'test-sensor' },
+      priority: 'P4',
+      alertCount: 2995,
+      sourceIp: null,
+    });
     expect(detail.body.stormSources.distinct).toBe(2995);
     expect(detail.body.stormSources.top).toHaveLength(10);
     expect(detail.body.tasks).toHaveLength(1);
+  });
+
+  it('folds only its own kind: another type from another monitor under the same rule gets an incident, task and workflow of its own', async () => {
+    await post(burst('ssh_probe', 3, 300));
+    const [storm] = await stack.db.query(`SELECT id FROM incidents WHERE opening_rule = 'probe-storm' AND storm`);
+    expect(storm).toBeDefined();
+
+    const other = await stack.ingest(
+      'POST',
+      '/v1/alerts',
+      alert({
+        source: 'alertmanager',
+        type: 'high_load',
+        severity: 'medium',
+        title: 'HostHighLoad',
+        host: 'web-7',
+        sourceIp: '10.3.200.1',
+      }),
+    );
+    const same = await stack.ingest('POST', '/v1/alerts', alert({ type: 'ssh_probe', title: 'ssh_probe probe', sourceIp: '10.3.200.2' }));
+    expect([other.status, same.status]).toEqual([202, 202]);
+    expect(same.body.incidentId).toBe(storm.id);
+    expect(other.body.incidentId).not.toBe(storm.id);
+
+    const [own] = await stack.db.query(`SELECT storm, correlation_key, types FROM incidents WHERE id = $1`, [other.body.incidentId]);
+    expect(own).toEqual({ storm: false, correlation_key: 'sourceIp=10.3.200.1', types: ['high_load'] });
+    // Its own workflow created its own task, and assigned it.
+    const task = await stack.task(other.body.incidentId, (t) => t.assignee_id !== null, 'assignment of the high_load task');
+    expect(task.incident_id).toBe(other.body.incidentId);
+  });
+
+  it('ends a storm once its own kind has been quiet for `quiet`, while other alerts of the rule keep arriving', async () => {
+    // Threshold 3 within 2 s: one batch opens three incidents and folds the other two.
+    await post(
+      Array.from({ length: 5 }, (_, i) => alert({ type: 'beacon', severity: 'low', title: 'beacon', sourceIp: `10.4.0.${i + 1}` })),
+    );
+    const [storm] = await stack.db.query(`SELECT id FROM incidents WHERE opening_rule = 'beacon-storm' AND storm`);
+    expect(storm).toBeDefined();
+
+    // Another type of the same rule keeps arriving (one address, one incident) until the
+    // beacons have been quiet for the storm's 2 s by the database's clock.
+    await pollUntil(
+      async () => {
+        const res = await stack.ingest(
+          'POST',
+          '/v1/alerts',
+          alert({ type: 'dns_noise', severity: 'low', title: 'noise', sourceIp: '10.4.1.1' }),
+        );
+        expect(res.status).toBe(202);
+        const [row] = await stack.db.query(
+          `SELECT now() - greatest(i.last_seen_at, (SELECT max(last_seen_at) FROM incident_deltas WHERE incident_id = i.id)) > interval '2 seconds' AS quiet
+             FROM incidents i WHERE id = $1`,
+          [storm.id],
+        );
+        return row.quiet as boolean;
+      },
+      (quiet) => quiet,
+      { what: 'the beacon storm to be quiet for 2 s', intervalMs: 500 },
+    );
+
+    const next = await stack.ingest(
+      'POST',
+      '/v1/alerts',
+      alert({ type: 'beacon', severity: 'low', title: 'beacon', sourceIp: '10.4.0.99' }),
+    );
+    expect(next.status).toBe(202);
+    const [row] = await stack.db.query(`SELECT storm, correlation_key FROM incidents WHERE id = $1`, [next.body.incidentId]);
+    expect(row).toEqual({ storm: false, correlation_key: 'sourceIp=10.4.0.99' });
   });
 
   it("assigns a critical alert posted behind a storm's backlog before nearly all of the backlog's tasks", async () => {

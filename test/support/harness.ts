@@ -75,6 +75,26 @@ export async function pollUntil<T>(
 }
 
 /** Creates a real API key in the test database. */
+/**
+ * Waits until the api has folded the count deltas ingest appended for these incidents
+ * (correlation/delta-fold.ts), so `incidents.alert_count`, `last_seen_at` and
+ * `storm_sources` read from the database are final.
+ */
+export async function untilFolded(
+  db: { query(sql: string, params?: unknown[]): Promise<unknown> },
+  incidentIds: readonly string[],
+): Promise<void> {
+  await pollUntil(
+    () =>
+      db.query(
+        `SELECT (SELECT count(*) FROM incident_deltas WHERE incident_id = ANY($1::uuid[])) + (SELECT count(*) FROM storm_source_deltas WHERE incident_id = ANY($1::uuid[])) AS n`,
+        [incidentIds],
+      ) as Promise<{ n: string }[]>,
+    (rows) => Number(rows[0].n) === 0,
+    { what: `deltas of ${incidentIds.length} incident(s) folded` },
+  );
+}
+
 export async function createKey(env: Env, scopes: Scope[], name = 'test'): Promise<string> {
   const ds = await new DataSource(dataSourceOptions(env.DATABASE_URL, 1)).initialize();
   try {

@@ -1,3 +1,4 @@
+import { describeStormKind } from '../../domain';
 import type { IncidentSnapshot } from '../snapshot';
 
 /**
@@ -170,7 +171,8 @@ function describeIncident(s: IncidentSnapshot, level: Level): AdfDoc {
       .slice(0, 10)
       .map((t) => `${oneLine(t.value, level.field)} (${t.count})`)
       .join(', ');
-    content.push(paragraph(strong('Storm: '), text(`${i.storm.distinctSources} distinct sources${top ? `; top: ${top}` : ''}.`)));
+    const kind = i.storm.kind ? `${oneLine(describeStormKind(i.storm.kind), 500)}: ` : '';
+    content.push(paragraph(strong('Storm: '), text(`${kind}${i.storm.distinctSources} distinct sources${top ? `; top: ${top}` : ''}.`)));
   }
   if (s.task) {
     const t = s.task;

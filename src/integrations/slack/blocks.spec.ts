@@ -195,13 +195,19 @@ describe('incidentMessage', () => {
 
   it('lists the storm sources, distinct count and top five', () => {
     const topSources = Array.from({ length: 8 }, (_, i) => ({ value: `10.0.0.${i}`, count: 100 - i }));
-    const text = allText(top(snapshot({ incident: { storm: { distinctSources: 57, topSources } } })));
-    expect(text).toMatch(/57 distinct sources; top: `10\.0\.0\.0` \(100\), .*`10\.0\.0\.4` \(96\)$/m);
+    const text = allText(top(snapshot({ incident: { storm: { kind: null, distinctSources: 57, topSources } } })));
+    expect(text).toMatch(/57 distinct sources, first seen .*; top: `10\.0\.0\.0` \(100\), .*`10\.0\.0\.4` \(96\)$/m);
+  });
+
+  it('says what the storm is: its type, monitor and rule', () => {
+    const kind = { rule: 'medium', type: 'port_scan', source: 'suricata' };
+    const text = allText(top(snapshot({ incident: { storm: { kind, distinctSources: 3, topSources: [] } } })));
+    expect(text).toContain(':cyclone: *Storm* of port_scan from suricata (rule medium): 3 distinct sources');
   });
 
   it('leaves storm sources past the fifth out', () => {
     const topSources = Array.from({ length: 8 }, (_, i) => ({ value: `10.0.0.${i}`, count: 100 - i }));
-    expect(allText(top(snapshot({ incident: { storm: { distinctSources: 57, topSources } } })))).not.toContain('10.0.0.5');
+    expect(allText(top(snapshot({ incident: { storm: { kind: null, distinctSources: 57, topSources } } })))).not.toContain('10.0.0.5');
   });
 
   it('offers Acknowledge, Take and Resolve while the task waits for an acknowledgement', () => {

@@ -1,5 +1,5 @@
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, MrkdwnElement, PlainTextElement, SectionBlock } from '@slack/web-api';
-import { DISPOSITIONS, isFinishedTask, isOpenTask, isUnacknowledgedTask, type Severity } from '../../domain';
+import { describeStormKind, DISPOSITIONS, isFinishedTask, isOpenTask, isUnacknowledgedTask, type Severity } from '../../domain';
 import type { OutgoingNotification } from '../../notifications/notifier';
 import type { IncidentSnapshot } from '../snapshot';
 
@@ -200,7 +200,12 @@ export function incidentMessage(s: IncidentSnapshot): { text: string; attachment
       .slice(0, 5)
       .map((t) => `\`${safe(t.value, 200)}\` (${t.count})`)
       .join(', ');
-    blocks.push(section(`:cyclone: *Storm*: ${i.storm.distinctSources} distinct sources${top ? `; top: ${top}` : ''}`));
+    const kind = i.storm.kind ? ` of ${safe(describeStormKind(i.storm.kind), 500)}` : '';
+    blocks.push(
+      section(
+        `:cyclone: *Storm*${kind}: ${i.storm.distinctSources} distinct sources, first seen ${slackDate(i.firstSeen)}, last seen ${slackDate(i.lastSeen)}${top ? `; top: ${top}` : ''}`,
+      ),
+    );
   }
   const t = s.task;
   if (t) {

@@ -1,0 +1,114 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Priority, Severity } from '../domain';
+import { enqueueSql, type OutboxEntry } from '../outbox/outbox';
+import { milestoneCrossed } from './correlation';
+import type { RuleAction } from './rules.schema';
+
+/**
+ * Folds what ingest appended instead of updating shared rows (ingest-sql.ts): incident
+ * deltas into `incidents.alert_count` and `last_seen_at`, storm-source deltas into
+ * `storm_sources`, and the current rollup buckets into one row per key. Each fold deletes
+ * exactly the rows it adds up, in one transaction, so any number of folders (every api
+ * replica runs one) never count a delta twice; an incident row another transaction holds is
+ * skipped, never waited for, and its deltas stay for the next pass.
+ *
+ * A fold may lose its commit in a crash (it commits asynchronously) only together with the
+ * deletes, so the deltas are simply folded again. A fold that passes a count milestone
+ * tells the incident's workflow, and that one commits durably.
+ */
+
+/** Incidents per pass: the rest wait for the next. */
+export const INCIDENTS_PER_PASS = 1000;
+export const SOURCES_PER_PASS = 10_000;
+
+export interface FoldedIncident {
+  id: string;
+  before: number;
+  after: number;
+  severity: Severity;
+  priority: Priority;
+  types: string[];
+  action: RuleAction;
+}
+
+export const foldIncidentsSql = `WITH pending AS (SELECT DISTINCT incident_id FROM incident_deltas LIMIT ${INCIDENTS_PER_PASS}),
+  locked AS MATERIALIZED (SELECT i.id FROM incidents i JOIN pending p ON p.incident_id = i.id ORDER BY i.id FOR UPDATE OF i SKIP LOCKED),
+  gone AS (DELETE FROM incident_deltas d USING locked l WHERE d.incident_id = l.id RETURNING d.incident_id, d.alerts, d.last_seen_at),
+  sums AS (SELECT incident_id, sum(alerts)::int AS n, max(last_seen_at) AS last FROM gone GROUP BY incident_id)
+UPDATE incidents i SET alert_count = i.alert_count + s.n, last_seen_at = greatest(i.last_seen_at, s.last)
+  FROM sums s WHERE i.id = s.incident_id
+RETURNING i.id, i.alert_count - s.n AS before, i.alert_count AS after, i.severity, i.priority, i.types, i.action`;
+
+export const foldStormSourcesSql = `WITH gone AS (
+    DELETE FROM storm_source_deltas WHERE id IN (SELECT id FROM storm_source_deltas ORDER BY id LIMIT ${SOURCES_PER_PASS} FOR UPDATE SKIP LOCKED)
+    RETURNING incident_id, source, alerts, seen_at)
+INSERT INTO storm_sources (incident_id, source, alerts, first_seen_at, last_seen_at)
+  SELECT incident_id, source, sum(alerts), min(seen_at), max(seen_at) FROM gone GROUP BY 1, 2 ORDER BY 1, 2
+ON CONFLICT (incident_id, source) DO UPDATE SET alerts = storm_sources.alerts + excluded.alerts,
+  last_seen_at = greatest(storm_sources.last_seen_at, excluded.last_seen_at)`;
+
+/** Ingest writes only the current hour's and day's buckets (a commit may land just after the turn). */
+export const compactRollupsSql = [
+  `WITH dup AS (SELECT bucket, severity, type, status, storm FROM alert_rollups WHERE bucket >= date_trunc('hour', now(), 'UTC') - interval '1 hour'
+                 GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1),
+    gone AS (DELETE FROM alert_rollups r USING dup WHERE (r.bucket, r.severity, r.type, r.status, r.storm) = (dup.bucket, dup.severity, dup.type, dup.status, dup.storm)
+             RETURNING r.bucket, r.severity, r.type, r.status, r.storm, r.alerts)
+  INSERT INTO alert_rollups (bucket, severity, type, status, storm, alerts) SELECT bucket, severity, type, status, storm, sum(alerts) FROM gone GROUP BY 1, 2, 3, 4, 5`,
+  `WITH dup AS (SELECT bucket, source_ip FROM alert_source_rollups WHERE bucket >= date_trunc('day', now(), 'UTC') - interval '1 day'
+                 GROUP BY 1, 2 HAVING count(*) > 1),
+    gone AS (DELETE FROM alert_source_rollups r USING dup WHERE r.bucket = dup.bucket AND r.source_ip = dup.source_ip RETURNING r.bucket, r.source_ip, r.alerts)
+  INSERT INTO alert_source_rollups (bucket, source_ip, alerts) SELECT bucket, source_ip, sum(alerts) FROM gone GROUP BY 1, 2`,
+];
+
+/** What the workflows hear of a fold: an incident whose count passed a milestone (batched incidents have no workflow). */
+export function milestoneNotices(folded: readonly FoldedIncident[]): OutboxEntry[] {
+  return folded.flatMap((i) => {
+    const milestone = milestoneCrossed(i.before, i.after);
+    if (i.action === 'batch' || milestone === null) return [];
+    // `countMilestone` names the milestone passed; `alertCount` is where the fold left the count.
+    const changes = { severityRose: false, priorityRose: false, newType: false, countMilestone: milestone };
+    return [
+      {
+        incidentId: i.id,
+        kind: 'alerts_changed' as const,
+        payload: { severity: i.severity, priority: i.priority, types: i.types, alertCount: i.after, changes },
+      },
+    ];
+  });
+}
+
+async function inTransaction<T>(pool: Pool, run: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(`BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = '5s'`);
+    const value = await run(client);
+    await client.query('COMMIT');
+    return value;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** One pass over incident deltas; returns how many incidents it folded and the milestone notices it enqueued. */
+export async function foldIncidents(pool: Pool): Promise<{ incidents: number; notices: number }> {
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query<FoldedIncident>(foldIncidentsSql);
+    const notices = milestoneNotices(rows);
+    if (notices.length > 0) {
+      // The workflow is told at most once per milestone, so this commit waits for the disk.
+      await client.query(`SET LOCAL synchronous_commit = on; ${enqueueSql(notices)}`);
+    }
+    return { incidents: rows.length, notices: notices.length };
+  });
+}
+
+export async function foldStormSources(pool: Pool): Promise<number> {
+  return inTransaction(pool, async (client) => (await client.query<never>(foldStormSourcesSql)).rowCount ?? 0);
+}
+
+export async function compactRollups(pool: Pool): Promise<void> {
+  for (const sql of compactRollupsSql) await inTransaction(pool, async (client) => void (await client.query<never>(sql)));
+}

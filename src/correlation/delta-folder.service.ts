@@ -1,0 +1,65 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { ENV, type Env } from '../common/env';
+import { PollLoop } from '../common/poll-loop';
+import { pgPool } from '../database/pg';
+import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
+import { compactRollups, foldIncidents, foldStormSources, INCIDENTS_PER_PASS, SOURCES_PER_PASS } from './delta-fold';
+
+/** Rollup buckets are compacted this often: readers sum them either way, so it only bounds their rows. */
+const COMPACT_EVERY_MS = 10_000;
+
+/**
+ * Runs delta-fold.ts on every api: nudged after each ingest commit that appended deltas
+ * (coalesced: one pass at a time, another right after if nudged meanwhile), and every
+ * DELTA_FOLD_INTERVAL_MS for what another replica or a crash left behind.
+ */
+@Injectable()
+export class DeltaFolder implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(DeltaFolder.name);
+  private readonly pool: Pool;
+  private readonly loop: PollLoop;
+  private nextCompaction = 0;
+
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    @Inject(ENV) env: Env,
+    private readonly outbox: OutboxDispatcher,
+  ) {
+    this.pool = pgPool(dataSource);
+    this.loop = new PollLoop(() => this.pass(), env.DELTA_FOLD_INTERVAL_MS);
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  nudge(): void {
+    this.loop.nudge();
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      for (;;) {
+        const { incidents, notices } = await foldIncidents(this.pool);
+        if (notices > 0) this.outbox.nudge();
+        // A short pass has taken all it could; rows held by others wait for the next nudge or tick.
+        if (incidents < INCIDENTS_PER_PASS || this.loop.stopped) break;
+      }
+      while ((await foldStormSources(this.pool)) === SOURCES_PER_PASS && !this.loop.stopped);
+      if (Date.now() >= this.nextCompaction) {
+        this.nextCompaction = Date.now() + COMPACT_EVERY_MS;
+        await compactRollups(this.pool);
+      }
+    } catch (err) {
+      // Deltas stay until a pass succeeds; readers of the snapshot add them meanwhile.
+      this.logger.warn(`fold paused: ${(err as Error).message}`);
+    }
+  }
+}

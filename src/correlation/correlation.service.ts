@@ -78,11 +78,12 @@ class PgIngestStore implements IngestStore {
     return rows[0].count;
   };
 
-  async resolve(alert: SecurityAlert): Promise<Resolved> {
+  /** Only the key that sent the firing alert resolves it (or any key, for alerts stored before keys were recorded). */
+  async resolve(alert: SecurityAlert, apiKeyId?: string): Promise<Resolved> {
     const { rows } = await this.pool.query<{ id: string; incident_id: string | null; priority: Priority }>(
       `UPDATE alerts SET resolved_at = coalesce(resolved_at, now())
-        WHERE source = $1 AND external_id = $2 RETURNING id, incident_id, priority`,
-      [alert.source, alert.externalId ?? null],
+        WHERE source = $1 AND external_id = $2 AND (api_key_id = $3 OR api_key_id IS NULL) RETURNING id, incident_id, priority`,
+      [alert.source, alert.externalId ?? null, apiKeyId ?? null],
     );
     const r = rows[0];
     return r ? { status: 'resolved', alertId: r.id, incidentId: r.incident_id, priority: r.priority } : { status: 'resolved' };

@@ -38,8 +38,8 @@ export interface IngestStore {
   transact<T>(request: SnapshotRequest, decide: (snapshot: Snapshot, now: Date) => { changes?: ChangeSet; value: T }): Promise<T>;
   /** Stored alerts of the type with the same fields inside the window: a threshold is a rate, read outside any transaction. */
   countStored: RecentAlertCounter;
-  /** Alertmanager's `resolved`: marks the alert with the same source and externalId. */
-  resolve(alert: SecurityAlert): Promise<Resolved>;
+  /** Alertmanager's `resolved`: marks the alert with the same source and externalId sent by the same API key. */
+  resolve(alert: SecurityAlert, apiKeyId?: string): Promise<Resolved>;
   newId(): string;
 }
 
@@ -115,7 +115,7 @@ export class IngestPath {
       }
       // [firing X, resolved X] resolves X: the firing alerts before it are stored first.
       await flush();
-      results.push({ index: item.index, ...(await this.store.resolve(item.alert)) });
+      results.push({ index: item.index, ...(await this.store.resolve(item.alert, item.apiKeyId)) });
     }
     await flush();
     return results.sort((a, b) => a.index - b.index);
@@ -184,13 +184,15 @@ export class IngestPath {
       fingerprints: keys.map((k) => k.fingerprint),
       correlationKeys: keys.flatMap((k) => (k.stormKey ? [k.correlationKey, k.stormKey] : [k.correlationKey])),
       idempotencyKeys: chunk.flatMap((p) => (p.idempotencyKey ? [p.idempotencyKey] : [])),
-      externalIds: chunk.flatMap((p) => (p.alert.externalId ? [{ source: p.alert.source, externalId: p.alert.externalId }] : [])),
+      externalIds: chunk.flatMap((p) =>
+        p.alert.externalId ? [{ apiKeyId: p.apiKeyId ?? null, source: p.alert.source, externalId: p.alert.externalId }] : [],
+      ),
       stormRules: [...stormRules].map(([rule, s]) => ({ rule, withinSeconds: s.withinSeconds, threshold: s.threshold })),
     };
     return this.store.transact<ChunkOutcome>(request, (snapshot, now) => {
       if (chunk.some((p) => reusedWithOtherBody(snapshot, p.idempotencyKey, p.bodyHash))) throw new IdempotencyConflict();
       const engine = new CorrelationEngine(snapshot, () => this.store.newId());
-      const results = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey, p.bodyHash));
+      const results = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey, p.bodyHash, p.apiKeyId));
       const needed = [...[...engine.stormKeys].map((k) => `correlation:${k}`), ...[...engine.openingRules].map(ruleLock)];
       const unlocked = needed.filter((k) => !stormLocks.includes(k));
       if (unlocked.length > 0) return { value: { relockWith: [...stormLocks, ...unlocked] } };

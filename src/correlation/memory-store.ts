@@ -19,6 +19,7 @@ export interface MemoryAlert {
   alert: SecurityAlert;
   idempotencyKey?: string;
   bodyHash?: string;
+  apiKeyId?: string;
   fingerprint: string;
   status: AlertStatus;
   incidentId: string | null;
@@ -80,8 +81,8 @@ export class MemoryIngestStore implements IngestStore {
     return Promise.resolve(count);
   };
 
-  resolve(alert: SecurityAlert): Promise<Resolved> {
-    const stored = alert.externalId ? this.byRepeatKey.get(externalKey(alert.source, alert.externalId)) : undefined;
+  resolve(alert: SecurityAlert, apiKeyId?: string): Promise<Resolved> {
+    const stored = alert.externalId ? this.byRepeatKey.get(externalKey(apiKeyId, alert.source, alert.externalId)) : undefined;
     if (!stored) return Promise.resolve({ status: 'resolved' });
     stored.resolvedAt ??= this.now;
     return Promise.resolve({ status: 'resolved', alertId: stored.id, incidentId: stored.incidentId, priority: stored.priority });
@@ -98,7 +99,10 @@ export class MemoryIngestStore implements IngestStore {
       priority: a.priority,
       bodyHash: a.bodyHash ?? null,
     });
-    for (const key of [...r.idempotencyKeys.map(idempotencyRepeatKey), ...r.externalIds.map((e) => externalKey(e.source, e.externalId))]) {
+    for (const key of [
+      ...r.idempotencyKeys.map(idempotencyRepeatKey),
+      ...r.externalIds.map((e) => externalKey(e.apiKeyId, e.source, e.externalId)),
+    ]) {
       const stored = this.byRepeatKey.get(key);
       if (stored) snapshot.repeats.set(key, repeatOf(stored));
     }
@@ -165,6 +169,7 @@ export class MemoryIngestStore implements IngestStore {
         alert: r.alert,
         idempotencyKey: r.idempotencyKey,
         bodyHash: r.bodyHash,
+        apiKeyId: r.apiKeyId,
         fingerprint: r.fingerprint,
         status: r.status,
         incidentId: r.incidentId,
@@ -176,7 +181,7 @@ export class MemoryIngestStore implements IngestStore {
       this.alerts.push(a);
       this.byId.set(a.id, a);
       if (a.idempotencyKey) this.byRepeatKey.set(idempotencyRepeatKey(a.idempotencyKey), a);
-      if (a.alert.externalId) this.byRepeatKey.set(externalKey(a.alert.source, a.alert.externalId), a);
+      if (a.alert.externalId) this.byRepeatKey.set(externalKey(a.apiKeyId, a.alert.source, a.alert.externalId), a);
       if (a.status === 'new') push(this.newByFingerprint, a.fingerprint, a);
       push(this.byType, a.alert.type, a);
     }

@@ -31,6 +31,7 @@ export class IngestService {
   /**
    * An Idempotency-Key belongs to the API key that sent it; in a batch each item gets its
    * own. The body's hash goes with it: a reuse with another body is an IdempotencyConflict.
+   * The repeat key (source, externalId) and Alertmanager resolves belong to the caller too.
    */
   async ingest(items: IntakeItem[], options: { idempotencyKey?: string; caller: string; batch: boolean }): Promise<ItemResult[]> {
     const { accepted, rejected } = validateItems(items);
@@ -41,6 +42,7 @@ export class IngestService {
         ? JSON.stringify(options.batch ? [options.caller, options.idempotencyKey, a.index] : [options.caller, options.idempotencyKey])
         : undefined,
       bodyHash: hash,
+      apiKeyId: options.caller,
     }));
     const stored = await this.correlation.store(keyed);
     return [...rejected, ...stored].sort((a, b) => a.index - b.index);

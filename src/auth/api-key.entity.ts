@@ -22,6 +22,10 @@ export class ApiKey {
   @Column({ name: 'analyst_id', type: 'text', nullable: true })
   analystId: string | null;
 
+  /** The alert sources this key may send (`warden keys create --source`); null: any source. */
+  @Column({ type: 'text', array: true, nullable: true })
+  sources: string[] | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

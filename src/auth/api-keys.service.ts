@@ -20,11 +20,12 @@ export class ApiKeysService {
     const hash = hashApiKey(key);
     const cached = this.cache.get(hash);
     if (cached && cached.expires > Date.now()) return cached.principal;
-    const [row] = await this.dataSource.query<{ id: string; name: string; scopes: Scope[]; analyst_id: string | null }[]>(
-      `SELECT id, name, scopes, analyst_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [hash],
-    );
-    const principal: Principal | null = row ? { keyId: row.id, name: row.name, scopes: row.scopes, analystId: row.analyst_id } : null;
+    const [row] = await this.dataSource.query<
+      { id: string; name: string; scopes: Scope[]; analyst_id: string | null; sources: string[] | null }[]
+    >(`SELECT id, name, scopes, analyst_id, sources FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
+    const principal: Principal | null = row
+      ? { keyId: row.id, name: row.name, scopes: row.scopes, analystId: row.analyst_id, sources: row.sources?.length ? row.sources : null }
+      : null;
     // Only known keys are cached: unknown ones must not let a flood of random keys grow the map.
     if (principal && this.env.API_KEY_CACHE_SECONDS > 0) {
       if (this.cache.size > 10_000) this.cache.clear();
@@ -34,15 +35,25 @@ export class ApiKeysService {
   }
 }
 
-/** Returns the key in clear text once; only its hash is stored. Used by `warden keys create`. */
+/**
+ * Returns the key in clear text once; only its hash is stored. Used by `warden keys create`.
+ * `sources`: the alert sources the key may send (none or empty: any).
+ */
 export async function createApiKey(
   dataSource: DataSource,
   name: string,
   scopes: Scope[],
   analystId?: string,
+  sources?: readonly string[],
 ): Promise<{ id: string; key: string }> {
   const key = generateApiKey();
-  const saved = await dataSource.getRepository(ApiKey).save({ name, scopes, keyHash: hashApiKey(key), analystId: analystId ?? null });
+  const saved = await dataSource.getRepository(ApiKey).save({
+    name,
+    scopes,
+    keyHash: hashApiKey(key),
+    analystId: analystId ?? null,
+    sources: sources?.length ? [...new Set(sources)] : null,
+  });
   return { id: saved.id, key };
 }
 
@@ -52,6 +63,8 @@ export interface ApiKeyInfo {
   name: string;
   scopes: Scope[];
   analystId: string | null;
+  /** The alert sources the key may send; null: any. */
+  sources: string[] | null;
   createdAt: Date;
   revokedAt: Date | null;
 }
@@ -59,7 +72,15 @@ export interface ApiKeyInfo {
 /** Every key, oldest first. */
 export async function listApiKeys(dataSource: DataSource): Promise<ApiKeyInfo[]> {
   const rows = await dataSource.getRepository(ApiKey).find({ order: { createdAt: 'ASC', id: 'ASC' } });
-  return rows.map(({ id, name, scopes, analystId, createdAt, revokedAt }) => ({ id, name, scopes, analystId, createdAt, revokedAt }));
+  return rows.map(({ id, name, scopes, analystId, sources, createdAt, revokedAt }) => ({
+    id,
+    name,
+    scopes,
+    analystId,
+    sources,
+    createdAt,
+    revokedAt,
+  }));
 }
 
 /** Revokes a key; a second call keeps the first time. Null when there is no such key. Running apis refuse it within API_KEY_CACHE_SECONDS. */
@@ -68,6 +89,6 @@ export async function revokeApiKey(dataSource: DataSource, id: string): Promise<
   const { affected } = await repo.update({ id, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
   const row = await repo.findOneBy({ id });
   if (!row) return null;
-  const { name, scopes, analystId, createdAt, revokedAt } = row;
-  return { key: { id, name, scopes, analystId, createdAt, revokedAt }, alreadyRevoked: !affected };
+  const { name, scopes, analystId, sources, createdAt, revokedAt } = row;
+  return { key: { id, name, scopes, analystId, sources, createdAt, revokedAt }, alreadyRevoked: !affected };
 }

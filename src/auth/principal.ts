@@ -7,6 +7,8 @@ export interface Principal {
   scopes: Scope[];
   /** The analyst this key acts for, if any. */
   analystId: string | null;
+  /** The alert sources this key may send; null: any. */
+  sources: readonly string[] | null;
 }
 
 /** Who did it, for the audit log and task history: the analyst when the key names one. */

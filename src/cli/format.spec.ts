@@ -9,20 +9,31 @@ describe('table', () => {
 });
 
 describe('formatKeys', () => {
-  it('lists keys without any secret, revoked ones marked with their time', () => {
+  it('lists keys without any secret, revoked ones marked with their time, and the sources each may send', () => {
     const text = formatKeys([
       {
         id: '3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60',
         name: 'suricata-1',
         scopes: ['ingest'],
         analystId: null,
+        sources: null,
         createdAt: new Date('2026-11-24T10:00:00.000Z'),
         revokedAt: new Date('2026-11-24T11:00:00.000Z'),
       },
+      {
+        id: '4a2d3b0f-9c8e-4d7f-8a1b-2c3d4e5f6071',
+        name: 'wazuh-1',
+        scopes: ['ingest'],
+        analystId: null,
+        sources: ['wazuh', 'ossec'],
+        createdAt: new Date('2026-11-24T12:00:00.000Z'),
+        revokedAt: null,
+      },
     ]);
     expect(text.split('\n')).toEqual([
-      'ID                                    NAME        SCOPES  ANALYST  CREATED               REVOKED',
-      '3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60  suricata-1  ingest  -        2026-11-24T10:00:00Z  2026-11-24T11:00:00Z',
+      'ID                                    NAME        SCOPES  ANALYST  SOURCES      CREATED               REVOKED',
+      '3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60  suricata-1  ingest  -        any          2026-11-24T10:00:00Z  2026-11-24T11:00:00Z',
+      '4a2d3b0f-9c8e-4d7f-8a1b-2c3d4e5f6071  wazuh-1     ingest  -        wazuh,ossec  2026-11-24T12:00:00Z  -',
     ]);
   });
 

@@ -38,6 +38,8 @@ export interface KeyRow {
   name: string;
   scopes: string[];
   analystId: string | null;
+  /** null: any source. */
+  sources: string[] | null;
   createdAt: string | Date;
   revokedAt: string | Date | null;
 }
@@ -46,8 +48,16 @@ export function formatKeys(keys: readonly KeyRow[]): string {
   if (keys.length === 0) return 'no API keys';
   const iso = (d: string | Date | null) => (d === null ? '-' : time(new Date(d).toISOString()));
   return table(
-    ['ID', 'NAME', 'SCOPES', 'ANALYST', 'CREATED', 'REVOKED'],
-    keys.map((k) => [k.id, clip(k.name, 40), k.scopes.join(','), k.analystId ?? '-', iso(k.createdAt), iso(k.revokedAt)]),
+    ['ID', 'NAME', 'SCOPES', 'ANALYST', 'SOURCES', 'CREATED', 'REVOKED'],
+    keys.map((k) => [
+      k.id,
+      clip(k.name, 40),
+      k.scopes.join(','),
+      k.analystId ?? '-',
+      k.sources?.length ? clip(k.sources.join(','), 60) : 'any',
+      iso(k.createdAt),
+      iso(k.revokedAt),
+    ]),
   );
 }
 

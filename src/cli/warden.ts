@@ -10,6 +10,7 @@ import { backtest, formatBacktest } from '../correlation/backtest';
 import { dataSourceOptions } from '../database/data-source-options';
 import { pgPool } from '../database/pg';
 import { SCOPES, Scope } from '../auth/api-key.entity';
+import { grants } from '../auth/api-keys';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/api-keys.service';
 import { parseNdjson } from '../ingest/body-parsers';
 import { formatIntake, nativeIntake, validateItems } from '../ingest/intake';
@@ -86,34 +87,52 @@ const scope = (value: string, previous: Scope[] = []): Scope[] => {
   if (!(SCOPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${SCOPES.join(', ')}`);
   return [...previous, value as Scope];
 };
+/** `--source wazuh --source a,b`: repeatable, each comma-separated. */
+const source = (value: string, previous: string[] = []): string[] => {
+  const names = value.split(',').map((s) => s.trim());
+  if (names.some((s) => s.length === 0 || s.length > 200)) throw new InvalidArgumentError('each source must be 1 to 200 characters');
+  return [...previous, ...names];
+};
 keys
   .command('create')
   .description('create an API key; it is printed once and stored only as a hash')
   .requiredOption('--name <name>', 'who or what uses the key, e.g. suricata-sensor-1')
   .requiredOption('--scope <scope>', `scope (repeatable): ${SCOPES.join(', ')}`, scope)
   .option('--analyst <id>', 'the analyst (assignment.yaml id) acting with this key: assignee=me, and the actor of ack and resolve')
-  .option('--json', 'print { id, name, scopes, analyst, key } as JSON')
+  .option(
+    '--source <name>',
+    'an alert source this ingest key may send (repeatable or comma-separated; default: any); others are refused 403',
+    source,
+  )
+  .option('--json', 'print { id, name, scopes, analyst, sources, key } as JSON')
   .addHelpText(
     'after',
     `
 The key is printed once, on stdout; only its SHA-256 is stored.
+A key bound to sources may post only alerts whose source (for /v1/alerts/{format}, the source the format
+gives: suricata, wazuh, falco, alertmanager, ecs:<product>) is one of them; a request carrying any other is
+refused 403 naming its /source and stores nothing. The (source, externalId) repeat key is per key either way.
 
 Examples:
   warden keys create --name suricata-1 --scope ingest
+  warden keys create --name wazuh-manager --scope ingest --source wazuh
   warden keys create --name sara --scope analyst --analyst sara.lindqvist
   warden keys create --name lead-dashboard --scope lead --json`,
   )
-  .action(async (opts: { name: string; scope: Scope[]; analyst?: string; json?: boolean }) => {
+  .action(async (opts: { name: string; scope: Scope[]; analyst?: string; source?: string[]; json?: boolean }) => {
     const env = loadEnv();
+    const scopes = [...new Set(opts.scope)];
+    const sources = opts.source ? [...new Set(opts.source)] : null;
+    if (sources && !grants(scopes, 'ingest')) fail('--source: binds what a key may ingest; the key needs the ingest (or admin) scope');
     if (opts.analyst && !loadWardenConfig(env.WARDEN_CONFIG_DIR).assignment.analysts.some((a) => a.id === opts.analyst)) {
       program.error(`--analyst: no analyst "${opts.analyst}" in ${env.WARDEN_CONFIG_DIR}/assignment.yaml`);
     }
     const ds = await new DataSource(dataSourceOptions(env.DATABASE_URL, 1)).initialize();
     try {
-      const scopes = [...new Set(opts.scope)];
-      const { id, key } = await createApiKey(ds, opts.name, scopes, opts.analyst);
-      console.error(`created key ${id} "${opts.name}" with scopes ${scopes.join(', ')}; store it now, it is not shown again:`);
-      if (opts.json) json({ id, name: opts.name, scopes, analyst: opts.analyst ?? null, key });
+      const { id, key } = await createApiKey(ds, opts.name, scopes, opts.analyst, sources ?? undefined);
+      const bound = sources ? ` for sources ${sources.join(', ')}` : '';
+      console.error(`created key ${id} "${opts.name}" with scopes ${scopes.join(', ')}${bound}; store it now, it is not shown again:`);
+      if (opts.json) json({ id, name: opts.name, scopes, analyst: opts.analyst ?? null, sources, key });
       else console.log(key);
     } finally {
       await ds.destroy();
@@ -122,7 +141,7 @@ Examples:
 
 keys
   .command('list')
-  .description('list API keys: id, name, scopes, analyst, created, revoked (never the key or its hash)')
+  .description('list API keys: id, name, scopes, analyst, sources, created, revoked (never the key or its hash)')
   .option('--json', 'print the keys as JSON')
   .addHelpText('after', "\nExamples:\n  warden keys list\n  warden keys list --json | jq -r '.[] | select(.revokedAt == null) | .id'")
   .action(async (opts: { json?: boolean }) => {

@@ -3,7 +3,8 @@ import type { AlertStatus } from '../domain';
 
 /** Every raw alert, as received and normalized; repeats and suppressed ones included. */
 @Entity({ name: 'alerts' })
-@Index('UQ_alerts_source_external_id', ['source', 'externalId'], { unique: true, where: 'external_id IS NOT NULL' })
+// The repeat key (source, externalId) is the sending key's; (source, external_id) leads so one probe also finds rows stored before keys were recorded.
+@Index('UQ_alerts_source_external_id_api_key', ['source', 'externalId', 'apiKeyId'], { unique: true, where: 'external_id IS NOT NULL' })
 @Index('IDX_alerts_fingerprint', ['fingerprint', 'lastSeenAt'], { where: "status = 'new'" })
 @Index('IDX_alerts_source_ip', ['sourceIp', 'receivedAt'])
 @Index('IDX_alerts_destination_ip', ['destinationIp', 'receivedAt'], { where: 'destination_ip IS NOT NULL' })
@@ -22,6 +23,10 @@ export class Alert {
   @Index('UQ_alerts_idempotency_key', { unique: true, where: 'idempotency_key IS NOT NULL' })
   @Column({ name: 'idempotency_key', type: 'text', nullable: true })
   idempotencyKey: string | null;
+
+  /** The API key that sent it; null for alerts stored before it was recorded. */
+  @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
+  apiKeyId: string | null;
 
   /** Identifies the request body stored under the Idempotency-Key: a reuse with another body is refused (422). */
   @Column({ name: 'body_hash', type: 'text', nullable: true })

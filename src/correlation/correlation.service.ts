@@ -76,13 +76,15 @@ class PgIngestStore implements IngestStore {
     const fields = Object.keys(by) as CorrelationField[];
     const { rows } = await this.pool.query<{ count: number }>(
       `SELECT count(*)::int AS count FROM alerts
-        WHERE type = $1 AND received_at > now() - make_interval(secs => $2) AND ${fields.map((f, i) => `${COLUMN[f]} = $${i + 6}`).join(' AND ')}
+        WHERE type = $1 AND received_at > now() - make_interval(secs => $2) AND ${fields.map((f, i) => `${COLUMN[f]} = $${i + 7}`).join(' AND ')}
           AND (idempotency_key IS NULL OR idempotency_key <> ALL($3::text[]))
-          AND (external_id IS NULL OR (source, external_id) NOT IN (SELECT * FROM unnest($4::text[], $5::text[])))`,
+          AND (external_id IS NULL OR NOT EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[], $6::text[]) AS u(key_id, source, external_id)
+                WHERE u.source = alerts.source AND u.external_id = alerts.external_id AND u.key_id IS NOT DISTINCT FROM alerts.api_key_id::text))`,
       [
         type,
         withinSeconds,
         own.idempotencyKeys,
+        own.externalIds.map((e) => e.apiKeyId),
         own.externalIds.map((e) => e.source),
         own.externalIds.map((e) => e.externalId),
         ...fields.map((f) => by[f]),
@@ -91,11 +93,12 @@ class PgIngestStore implements IngestStore {
     return rows[0].count;
   }
 
-  async resolve(alert: SecurityAlert): Promise<Resolved> {
+  /** Only the key that sent the firing alert resolves it (or any key, for alerts stored before keys were recorded). */
+  async resolve(alert: SecurityAlert, apiKeyId?: string): Promise<Resolved> {
     const { rows } = await this.pool.query<{ id: string; incident_id: string | null; priority: Priority }>(
       `UPDATE alerts SET resolved_at = coalesce(resolved_at, now())
-        WHERE source = $1 AND external_id = $2 RETURNING id, incident_id, priority`,
-      [alert.source, alert.externalId ?? null],
+        WHERE source = $1 AND external_id = $2 AND (api_key_id = $3 OR api_key_id IS NULL) RETURNING id, incident_id, priority`,
+      [alert.source, alert.externalId ?? null, apiKeyId ?? null],
     );
     const r = rows[0];
     return r ? { status: 'resolved', alertId: r.id, incidentId: r.incident_id, priority: r.priority } : { status: 'resolved' };

@@ -96,11 +96,11 @@ describe(CorrelationEngine.name, () => {
       expect(e.changes.created.size).toBe(0);
     });
 
-    it('answers a repeat of a stored externalId with its first result and writes nothing', () => {
+    it('answers a repeat of a stored externalId from the same key with its first result and writes nothing', () => {
       const snapshot = emptySnapshot();
-      snapshot.repeats.set(externalKey('ids', 'x-1'), { alertId: 'a-old', incidentId: 'i-old', status: 'new', priority: 'P2' });
+      snapshot.repeats.set(externalKey('key-1', 'ids', 'x-1'), { alertId: 'a-old', incidentId: 'i-old', status: 'new', priority: 'P2' });
       const e = engine(snapshot);
-      expect(e.apply(alert({ externalId: 'x-1' }), decision(), T0)).toEqual({
+      expect(e.apply(alert({ externalId: 'x-1' }), decision(), T0, undefined, undefined, 'key-1')).toEqual({
         status: 'new',
         alertId: 'a-old',
         incidentId: 'i-old',
@@ -108,6 +108,14 @@ describe(CorrelationEngine.name, () => {
         repeat: true,
       });
       expect(e.changes.alerts).toEqual([]);
+    });
+
+    it('stores an alert whose source and externalId another key stored first, recording the key that sent it', () => {
+      const snapshot = emptySnapshot();
+      snapshot.repeats.set(externalKey('key-2', 'ids', 'x-1'), { alertId: 'a-old', incidentId: 'i-old', status: 'new', priority: 'P2' });
+      const e = engine(snapshot);
+      expect(e.apply(alert({ externalId: 'x-1' }), decision(), T0, undefined, undefined, 'key-1')).toMatchObject({ status: 'new' });
+      expect(e.changes.alerts.map((a) => a.apiKeyId)).toEqual(['key-1']);
     });
 
     it('answers a repeat within the same run with the first result', () => {

@@ -76,7 +76,7 @@ export interface StoredFirst {
 }
 
 export interface Snapshot {
-  /** Earlier results by `repeatKeys`: the Idempotency-Key, and source with externalId. */
+  /** Earlier results by `repeatKeys`: the Idempotency-Key, and the sending API key's source with externalId. */
   repeats: Map<string, StoredRepeat>;
   /** The newest first-of-fingerprint alert per fingerprint. */
   firsts: Map<string, StoredFirst>;
@@ -95,13 +95,15 @@ export const emptySnapshot = (): Snapshot => ({
   openings: new Map(),
 });
 
-export const externalKey = (source: string, externalId: string) => `ext:${JSON.stringify([source, externalId])}`;
+/** (source, externalId) belongs to the API key that sent it, so another key cannot pre-empt a monitor's ids. */
+export const externalKey = (apiKeyId: string | null | undefined, source: string, externalId: string) =>
+  `ext:${JSON.stringify([apiKeyId ?? null, source, externalId])}`;
 
 export const idempotencyRepeatKey = (idempotencyKey: string) => `idem:${idempotencyKey}`;
 
-export const repeatKeys = (alert: SecurityAlert, idempotencyKey?: string): string[] => [
+export const repeatKeys = (alert: SecurityAlert, idempotencyKey?: string, apiKeyId?: string): string[] => [
   ...(idempotencyKey ? [idempotencyRepeatKey(idempotencyKey)] : []),
-  ...(alert.externalId ? [externalKey(alert.source, alert.externalId)] : []),
+  ...(alert.externalId ? [externalKey(apiKeyId, alert.source, alert.externalId)] : []),
 ];
 
 /** An Idempotency-Key that stored a request with another body: answering the first result would hide the change. */
@@ -116,6 +118,8 @@ export interface AlertRecord {
   alert: SecurityAlert;
   idempotencyKey?: string;
   bodyHash?: string;
+  /** The API key that sent it. */
+  apiKeyId?: string;
   decision: RuleDecision;
   /** The priority answered for this alert (its incident's), so a repeat answers the same. */
   priority: Priority;
@@ -219,8 +223,15 @@ export class CorrelationEngine {
     };
   }
 
-  apply(alert: SecurityAlert, decision: RuleDecision, now: Date, idempotencyKey?: string, bodyHash?: string): EngineResult {
-    const repeatOf = repeatKeys(alert, idempotencyKey);
+  apply(
+    alert: SecurityAlert,
+    decision: RuleDecision,
+    now: Date,
+    idempotencyKey?: string,
+    bodyHash?: string,
+    apiKeyId?: string,
+  ): EngineResult {
+    const repeatOf = repeatKeys(alert, idempotencyKey, apiKeyId);
     const repeat = repeatOf.map((k) => this.state.repeats.get(k)).find(Boolean);
     if (repeat)
       return { status: repeat.status, alertId: repeat.alertId, incidentId: repeat.incidentId, priority: repeat.priority, repeat: true };
@@ -234,6 +245,7 @@ export class CorrelationEngine {
         alert,
         idempotencyKey,
         bodyHash,
+        apiKeyId,
         decision,
         priority,
         fingerprint: fp,

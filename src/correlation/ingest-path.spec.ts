@@ -67,4 +67,28 @@ describe(IngestPath.name, () => {
     expect(again).toEqual({ ...first, index: 1, repeat: true });
     expect(store.alerts).toHaveLength(1);
   });
+
+  describe('the API key that sent it', () => {
+    it("stores a key's alert whose source and externalId another key sent first", async () => {
+      const { store, path } = ingest();
+      // The intruder knows the id, not the alert: another address, so no fingerprint in common.
+      await path.ingest(items({ alert: alert({ sourceIp: '203.0.113.66' }), apiKeyId: 'intruder' }));
+      const [mine] = await path.ingest(items({ alert: alert(), apiKeyId: 'monitor' }));
+      expect(mine).toMatchObject({ status: 'new' });
+      expect(mine.repeat).toBeUndefined();
+      expect(store.alerts.map((a) => a.apiKeyId)).toEqual(['intruder', 'monitor']);
+    });
+
+    it("resolves only the alert the same key fired, not another key's", async () => {
+      const { store, path } = ingest();
+      const [fired] = await path.ingest(items({ alert: alert(), apiKeyId: 'monitor' }));
+      expect(await path.ingest(items({ alert: alert(), resolves: true, apiKeyId: 'intruder' }))).toEqual([
+        { index: 0, status: 'resolved' },
+      ]);
+      expect(await path.ingest(items({ alert: alert(), resolves: true, apiKeyId: 'monitor' }))).toEqual([
+        { index: 0, status: 'resolved', alertId: fired.alertId, incidentId: fired.incidentId, priority: 'P3' },
+      ]);
+      expect(store.alerts.map((a) => a.resolvedAt)).toEqual([store.now]);
+    });
+  });
 });

@@ -51,15 +51,15 @@ export interface IngestStore {
    * threshold is a rate, read outside any transaction.
    */
   countStored(query: ThresholdQuery, own: OwnAlerts): Promise<number>;
-  /** Alertmanager's `resolved`: marks the alert with the same source and externalId. */
-  resolve(alert: SecurityAlert): Promise<Resolved>;
+  /** Alertmanager's `resolved`: marks the alert with the same source and externalId sent by the same API key. */
+  resolve(alert: SecurityAlert, apiKeyId?: string): Promise<Resolved>;
   newId(): string;
 }
 
 /** The alerts a request carries by their repeat keys: stored ones are this request's retried items. */
 export interface OwnAlerts {
   idempotencyKeys: string[];
-  externalIds: { source: string; externalId: string }[];
+  externalIds: { apiKeyId: string | null; source: string; externalId: string }[];
 }
 
 interface Pending extends AcceptedAlert {
@@ -110,7 +110,9 @@ export class IngestPath {
     // A retried request's items already stored are counted once, as the request's own.
     const own: OwnAlerts = {
       idempotencyKeys: alerts.flatMap((a) => (a.idempotencyKey ? [a.idempotencyKey] : [])),
-      externalIds: alerts.flatMap((a) => (a.alert.externalId ? [{ source: a.alert.source, externalId: a.alert.externalId }] : [])),
+      externalIds: alerts.flatMap((a) =>
+        a.alert.externalId ? [{ apiKeyId: a.apiKeyId ?? null, source: a.alert.source, externalId: a.alert.externalId }] : [],
+      ),
     };
     const stored = new Map<string, Promise<number>>();
     const countRecent: RecentAlertCounter = async (q) => {
@@ -145,7 +147,7 @@ export class IngestPath {
       }
       // [firing X, resolved X] resolves X: the firing alerts before it are stored first.
       await flush();
-      results.push({ index: item.index, ...(await this.store.resolve(item.alert)) });
+      results.push({ index: item.index, ...(await this.store.resolve(item.alert, item.apiKeyId)) });
     }
     await flush();
     return results.sort((a, b) => a.index - b.index);
@@ -227,13 +229,15 @@ export class IngestPath {
       fingerprints: keys.map((k) => k.fingerprint),
       correlationKeys: keys.flatMap((k) => (k.stormKey ? [k.correlationKey, k.stormKey] : [k.correlationKey])),
       idempotencyKeys: chunk.flatMap((p) => (p.idempotencyKey ? [p.idempotencyKey] : [])),
-      externalIds: chunk.flatMap((p) => (p.alert.externalId ? [{ source: p.alert.source, externalId: p.alert.externalId }] : [])),
+      externalIds: chunk.flatMap((p) =>
+        p.alert.externalId ? [{ apiKeyId: p.apiKeyId ?? null, source: p.alert.source, externalId: p.alert.externalId }] : [],
+      ),
       stormKinds: [...stormKinds].map(([kind, s]) => ({ kind, withinSeconds: s.withinSeconds, threshold: s.threshold })),
     };
     return this.store.transact<ChunkOutcome>(request, (snapshot, now) => {
       if (chunk.some((p) => reusedWithOtherBody(snapshot, p.idempotencyKey, p.bodyHash))) throw new IdempotencyConflict();
       const engine = new CorrelationEngine(snapshot, () => this.store.newId());
-      const results = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey, p.bodyHash));
+      const results = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey, p.bodyHash, p.apiKeyId));
       const unlocked = [...engine.needs].filter((n) => !locks.includes(n));
       if (unlocked.length > 0) return { value: { relockWith: [...locks, ...unlocked] } };
       return { changes: engine.changes, value: { results, needs: engine.needs } };

@@ -26,7 +26,8 @@ export interface SnapshotRequest {
   fingerprints: string[];
   correlationKeys: string[];
   idempotencyKeys: string[];
-  externalIds: { source: string; externalId: string }[];
+  /** Repeat keys: (source, externalId) as sent by one API key (null: none, as in the backtest). */
+  externalIds: { apiKeyId: string | null; source: string; externalId: string }[];
   /** Storm kinds the chunk's alerts belong to: their recent openings are read, up to the threshold. */
   stormKinds: { kind: string; withinSeconds: number; threshold: number }[];
 }
@@ -40,17 +41,10 @@ export interface SnapshotRequest {
  * An open incident's count and last activity are its row plus its deltas not yet folded.
  */
 export function beginAndReadSql(r: SnapshotRequest): string {
-  const sources = r.externalIds.map((e) => e.source);
-  const externalIds = r.externalIds.map((e) => e.externalId);
   return `BEGIN ISOLATION LEVEL READ COMMITTED;
 SET LOCAL lock_timeout = '10s';
-${
-  r.lockNames.length
-    ? `${advisoryLocksSql(r.lockNames)};
-`
-    : ''
-}SELECT clock_timestamp() AS now,
-  ${repeatsSql(r.idempotencyKeys, sources, externalIds)} AS repeats,
+${r.lockNames.length ? `${advisoryLocksSql(r.lockNames)};\n` : ''}SELECT clock_timestamp() AS now,
+  ${repeatsSql(r.idempotencyKeys, r.externalIds)} AS repeats,
   (SELECT coalesce(json_agg(x), '[]') FROM (
      SELECT DISTINCT ON (fingerprint) fingerprint, id, incident_id, last_seen_at FROM alerts
       WHERE fingerprint = ANY(${textArray(r.fingerprints)}) AND status = 'new'
@@ -78,14 +72,22 @@ function openingsSql(kinds: SnapshotRequest['stormKinds']): string {
   return `(SELECT coalesce(json_object_agg(kind, times), '{}') FROM (${perKind.join(' UNION ALL ')}) x)`;
 }
 
-/** Each lookup on its own index; an OR across them would scan the table. */
-function repeatsSql(idempotencyKeys: string[], sources: string[], externalIds: string[]): string {
+/**
+ * Each lookup on its own index; an OR across them would scan the table. An external id is the
+ * sending key's: alerts stored before keys were recorded (api_key_id NULL) answer to any key,
+ * as they did then, and are reported under the asking key.
+ */
+function repeatsSql(idempotencyKeys: string[], externalIds: SnapshotRequest['externalIds']): string {
   const lookups = [];
   const columns = 'a.id, a.incident_id, a.status, a.priority, a.idempotency_key, a.body_hash, a.source, a.external_id';
-  if (idempotencyKeys.length) lookups.push(`SELECT ${columns} FROM alerts a WHERE a.idempotency_key = ANY(${textArray(idempotencyKeys)})`);
+  if (idempotencyKeys.length) {
+    lookups.push(`SELECT ${columns}, a.api_key_id FROM alerts a WHERE a.idempotency_key = ANY(${textArray(idempotencyKeys)})`);
+  }
   if (externalIds.length) {
-    lookups.push(`SELECT ${columns} FROM alerts a JOIN unnest(${textArray(sources)}, ${textArray(externalIds)}) AS u(source, external_id)
-      ON a.source = u.source AND a.external_id = u.external_id`);
+    const keys = `ARRAY[${externalIds.map((e) => lit(e.apiKeyId)).join(', ')}]::uuid[]`;
+    lookups.push(`SELECT ${columns}, u.api_key_id FROM alerts a
+      JOIN unnest(${keys}, ${textArray(externalIds.map((e) => e.source))}, ${textArray(externalIds.map((e) => e.externalId))}) AS u(api_key_id, source, external_id)
+      ON a.source = u.source AND a.external_id = u.external_id AND (a.api_key_id = u.api_key_id OR a.api_key_id IS NULL)`);
   }
   return lookups.length ? `(SELECT coalesce(json_agg(x), '[]') FROM (${lookups.join(' UNION ALL ')}) x)` : `'[]'::json`;
 }
@@ -101,6 +103,7 @@ export interface SnapshotRow {
     body_hash: string | null;
     source: string;
     external_id: string | null;
+    api_key_id: string | null;
   }[];
   firsts: { fingerprint: string; id: string; incident_id: string; last_seen_at: string }[];
   open: {
@@ -131,7 +134,7 @@ export function toSnapshot(row: SnapshotRow): { now: Date; snapshot: Snapshot } 
   for (const r of row.repeats) {
     const result = { alertId: r.id, incidentId: r.incident_id, status: r.status, priority: r.priority, bodyHash: r.body_hash };
     if (r.idempotency_key) snapshot.repeats.set(idempotencyRepeatKey(r.idempotency_key), result);
-    if (r.external_id) snapshot.repeats.set(externalKey(r.source, r.external_id), result);
+    if (r.external_id) snapshot.repeats.set(externalKey(r.api_key_id, r.source, r.external_id), result);
   }
   for (const f of row.firsts)
     snapshot.firsts.set(f.fingerprint, { alertId: f.id, incidentId: f.incident_id, lastSeenAt: new Date(f.last_seen_at) });
@@ -228,6 +231,7 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
         duplicateOf,
         silenceId,
         occurrenceCount,
+        apiKeyId,
       }) =>
         [
           lit(id, 'uuid'),
@@ -257,11 +261,12 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
           occurrenceCount,
           at,
           at,
+          lit(apiKeyId, 'uuid'),
         ].join(', '),
     );
     statements.push(`INSERT INTO alerts (id, source, external_id, idempotency_key, body_hash, type, severity, title, description, source_ip, destination_ip,
         "user", host, occurred_at, tags, raw, fingerprint, status, duplicate_of, incident_id, rule, action, priority, silence_id, occurrence_count,
-        received_at, last_seen_at)
+        received_at, last_seen_at, api_key_id)
       VALUES (${rows.join('), (')})`);
   }
   if (c.outbox.length) statements.push(enqueueSql(c.outbox));

@@ -6,8 +6,10 @@ export interface AcceptedAlert {
   index: number;
   pointer: string;
   alert: SecurityAlert;
-  /** Alertmanager's `resolved`: resolves the firing alert with the same source and externalId. */
+  /** Alertmanager's `resolved`: resolves the firing alert with the same source and externalId sent by the same API key. */
   resolves?: boolean;
+  /** The API key that sent it: the repeat key (source, externalId) and resolves are scoped to it. */
+  apiKeyId?: string;
   /** Scoped by ingest to the API key (and, in a batch, the item). */
   idempotencyKey?: string;
   /** Identifies the request's body, kept with the Idempotency-Key: a reuse with another body is refused. */
@@ -25,6 +27,6 @@ export interface ItemResult {
   errors?: FieldError[];
   /** Fields of a monitor's format that took a configured default (`/v1/alerts/{format}` only). */
   warnings?: FieldError[];
-  /** True when this repeats an earlier request (same Idempotency-Key, or same source and externalId). */
+  /** True when this repeats an earlier request (same Idempotency-Key, or same source and externalId from the same API key). */
   repeat?: boolean;
 }

@@ -20,6 +20,7 @@ export interface MemoryAlert {
   alert: SecurityAlert;
   idempotencyKey?: string;
   bodyHash?: string;
+  apiKeyId?: string;
   fingerprint: string;
   status: AlertStatus;
   incidentId: string | null;
@@ -80,19 +81,19 @@ export class MemoryIngestStore implements IngestStore {
     const fields = Object.entries(by) as [CorrelationField, string][];
     const ownKeys = new Set([
       ...own.idempotencyKeys.map(idempotencyRepeatKey),
-      ...own.externalIds.map((e) => externalKey(e.source, e.externalId)),
+      ...own.externalIds.map((e) => externalKey(e.apiKeyId, e.source, e.externalId)),
     ]);
     const isOwn = (a: MemoryAlert) =>
       (a.idempotencyKey !== undefined && ownKeys.has(idempotencyRepeatKey(a.idempotencyKey))) ||
-      (a.alert.externalId !== undefined && ownKeys.has(externalKey(a.alert.source, a.alert.externalId)));
+      (a.alert.externalId !== undefined && ownKeys.has(externalKey(a.apiKeyId, a.alert.source, a.alert.externalId)));
     const count = (this.byType.get(type) ?? []).filter(
       (a) => a.receivedAt > since && fields.every(([f, v]) => a.alert[f] === v) && !isOwn(a),
     ).length;
     return Promise.resolve(count);
   }
 
-  resolve(alert: SecurityAlert): Promise<Resolved> {
-    const stored = alert.externalId ? this.byRepeatKey.get(externalKey(alert.source, alert.externalId)) : undefined;
+  resolve(alert: SecurityAlert, apiKeyId?: string): Promise<Resolved> {
+    const stored = alert.externalId ? this.byRepeatKey.get(externalKey(apiKeyId, alert.source, alert.externalId)) : undefined;
     if (!stored) return Promise.resolve({ status: 'resolved' });
     stored.resolvedAt ??= this.now;
     return Promise.resolve({ status: 'resolved', alertId: stored.id, incidentId: stored.incidentId, priority: stored.priority });
@@ -109,7 +110,10 @@ export class MemoryIngestStore implements IngestStore {
       priority: a.priority,
       bodyHash: a.bodyHash ?? null,
     });
-    for (const key of [...r.idempotencyKeys.map(idempotencyRepeatKey), ...r.externalIds.map((e) => externalKey(e.source, e.externalId))]) {
+    for (const key of [
+      ...r.idempotencyKeys.map(idempotencyRepeatKey),
+      ...r.externalIds.map((e) => externalKey(e.apiKeyId, e.source, e.externalId)),
+    ]) {
       const stored = this.byRepeatKey.get(key);
       if (stored) snapshot.repeats.set(key, repeatOf(stored));
     }
@@ -179,6 +183,7 @@ export class MemoryIngestStore implements IngestStore {
         alert: r.alert,
         idempotencyKey: r.idempotencyKey,
         bodyHash: r.bodyHash,
+        apiKeyId: r.apiKeyId,
         fingerprint: r.fingerprint,
         status: r.status,
         incidentId: r.incidentId,
@@ -190,7 +195,7 @@ export class MemoryIngestStore implements IngestStore {
       this.alerts.push(a);
       this.byId.set(a.id, a);
       if (a.idempotencyKey) this.byRepeatKey.set(idempotencyRepeatKey(a.idempotencyKey), a);
-      if (a.alert.externalId) this.byRepeatKey.set(externalKey(a.alert.source, a.alert.externalId), a);
+      if (a.alert.externalId) this.byRepeatKey.set(externalKey(a.apiKeyId, a.alert.source, a.alert.externalId), a);
       if (a.status === 'new') push(this.newByFingerprint, a.fingerprint, a);
       push(this.byType, a.alert.type, a);
     }

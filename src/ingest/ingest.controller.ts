@@ -65,7 +65,12 @@ export class IngestController {
     }
     let results: ItemResult[];
     try {
-      results = await this.ingest.ingest(intake.items, { idempotencyKey, caller: caller.keyId, batch: intake.batch });
+      results = await this.ingest.ingest(intake.items, {
+        idempotencyKey,
+        caller: caller.keyId,
+        sources: caller.sources,
+        batch: intake.batch,
+      });
     } catch (err) {
       if (err instanceof IdempotencyConflict) {
         throw new ProblemException(

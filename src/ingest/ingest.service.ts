@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { ProblemException } from '../common/problem';
 import { CorrelationService } from '../correlation/correlation.service';
 import type { AcceptedAlert, ItemResult } from '../correlation/items';
 import { validateItems, type IntakeItem } from './intake';
+import { foreignSources } from './key-sources';
 
 /**
  * What identifies a request's body: its items as mapped, so the same alerts sent again
@@ -22,7 +24,7 @@ function sortedKeys(_key: string, value: unknown): unknown {
 /**
  * Validates each item of a request, scopes its Idempotency-Key, and hands the valid
  * alerts to correlation; a rejected item never blocks the others. Results come back in
- * input order.
+ * input order. A key bound to sources that sends another source is refused whole.
  */
 @Injectable()
 export class IngestService {
@@ -31,9 +33,21 @@ export class IngestService {
   /**
    * An Idempotency-Key belongs to the API key that sent it; in a batch each item gets its
    * own. The body's hash goes with it: a reuse with another body is an IdempotencyConflict.
+   * The repeat key (source, externalId) and Alertmanager resolves belong to the caller too.
+   *
+   * `sources`: the caller's sources (null: any). An alert of another source, even one item of a
+   * batch, refuses the whole request (403 naming each such item's `/source`) and stores nothing:
+   * a key sending what it is not meant to is misconfigured or stolen, not a bad alert.
    */
-  async ingest(items: IntakeItem[], options: { idempotencyKey?: string; caller: string; batch: boolean }): Promise<ItemResult[]> {
+  async ingest(
+    items: IntakeItem[],
+    options: { idempotencyKey?: string; caller: string; sources?: readonly string[] | null; batch: boolean },
+  ): Promise<ItemResult[]> {
     const { accepted, rejected } = validateItems(items);
+    const foreign = foreignSources(accepted, options.sources ?? null);
+    if (foreign.length > 0) {
+      throw new ProblemException(403, `This API key may send only alerts of its own sources; nothing was stored.`, foreign);
+    }
     const hash = options.idempotencyKey ? bodyHash(items) : undefined;
     const keyed: AcceptedAlert[] = accepted.map((a) => ({
       ...a,
@@ -41,6 +55,7 @@ export class IngestService {
         ? JSON.stringify(options.batch ? [options.caller, options.idempotencyKey, a.index] : [options.caller, options.idempotencyKey])
         : undefined,
       bodyHash: hash,
+      apiKeyId: options.caller,
     }));
     const stored = await this.correlation.store(keyed);
     return [...rejected, ...stored].sort((a, b) => a.index - b.index);

@@ -15,5 +15,6 @@ export function principalForAnalyst(analyst: { id: string; role: string; name: s
     name: `${via}:${analyst.name}`,
     scopes: LEAD_ROLES.includes(analyst.role) ? ['lead'] : ['analyst'],
     analystId: analyst.id,
+    sources: null,
   };
 }

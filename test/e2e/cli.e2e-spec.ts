@@ -90,8 +90,38 @@ describe('warden CLI', () => {
     const mine = JSON.parse(listed.stdout).find((k: { id: string }) => k.id === id);
     expect({ code: listed.code, mine, leaks: listed.stdout.includes(key) }).toEqual({
       code: 0,
-      mine: { id, name: 'list-me', scopes: ['analyst', 'ingest'], analystId: null, createdAt: expect.any(String), revokedAt: null },
+      mine: {
+        id,
+        name: 'list-me',
+        scopes: ['analyst', 'ingest'],
+        analystId: null,
+        sources: null,
+        createdAt: expect.any(String),
+        revokedAt: null,
+      },
       leaks: false,
+    });
+  });
+
+  it('keys create --source binds a key to its sources (repeatable or comma-separated), and keys list shows them', async () => {
+    const args = ['keys', 'create', '--name', 'wazuh-1', '--scope', 'ingest', '--source', 'wazuh', '--source', 'ossec, wazuh'];
+    const created = await warden(...args, '--source', 'wazuh-2', '--json');
+    const { id, sources } = JSON.parse(created.stdout);
+    const listed = JSON.parse((await warden('keys', 'list', '--json')).stdout).find((k: { id: string }) => k.id === id);
+    const line = (await warden('keys', 'list')).stdout.split('\n').find((l) => l.startsWith(id));
+    expect({ code: created.code, sources, listed: listed.sources, line }).toEqual({
+      code: 0,
+      sources: ['wazuh', 'ossec', 'wazuh-2'],
+      listed: ['wazuh', 'ossec', 'wazuh-2'],
+      line: expect.stringMatching(/ wazuh,ossec,wazuh-2 /),
+    });
+  });
+
+  it('keys create --source refuses a key that may not ingest', async () => {
+    const res = await warden('keys', 'create', '--name', 'x', '--scope', 'lead', '--source', 'wazuh');
+    expect({ code: res.code, stderr: res.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: '--source: binds what a key may ingest; the key needs the ingest (or admin) scope',
     });
   });
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { CorrelationService } from '../correlation/correlation.service';
 import type { AcceptedAlert, ItemResult } from '../correlation/items';
-import { validateItems, type IntakeItem } from './intake';
+import { validateItems, withWarnings, type IntakeItem } from './intake';
 
 /**
  * What identifies a request's body: its items as mapped, so the same alerts sent again
@@ -22,7 +22,7 @@ function sortedKeys(_key: string, value: unknown): unknown {
 /**
  * Validates each item of a request, scopes its Idempotency-Key, and hands the valid
  * alerts to correlation; a rejected item never blocks the others. Results come back in
- * input order.
+ * input order, each stored one with its warnings.
  */
 @Injectable()
 export class IngestService {
@@ -33,7 +33,7 @@ export class IngestService {
    * own. The body's hash goes with it: a reuse with another body is an IdempotencyConflict.
    */
   async ingest(items: IntakeItem[], options: { idempotencyKey?: string; caller: string; batch: boolean }): Promise<ItemResult[]> {
-    const { accepted, rejected } = validateItems(items);
+    const { accepted, rejected, warnings } = validateItems(items);
     const hash = options.idempotencyKey ? bodyHash(items) : undefined;
     const keyed: AcceptedAlert[] = accepted.map((a) => ({
       ...a,
@@ -43,6 +43,6 @@ export class IngestService {
       bodyHash: hash,
     }));
     const stored = await this.correlation.store(keyed);
-    return [...rejected, ...stored].sort((a, b) => a.index - b.index);
+    return withWarnings([...rejected, ...stored], warnings).sort((a, b) => a.index - b.index);
   }
 }

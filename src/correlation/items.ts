@@ -25,7 +25,10 @@ export interface ItemResult {
   incidentId?: string | null;
   priority?: Priority;
   errors?: FieldError[];
-  /** Fields of a monitor's format that took a configured default (`/v1/alerts/{format}` only). */
+  /**
+   * Fields that took a configured default (a monitor's format) or were clipped to their limit
+   * ("clipped to 1000 characters (was 5000)"); the stored `raw` keeps the original.
+   */
   warnings?: FieldError[];
   /** True when this repeats an earlier request (same Idempotency-Key, or same source and externalId from the same API key). */
   repeat?: boolean;

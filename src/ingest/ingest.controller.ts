@@ -7,7 +7,7 @@ import { AuthenticatedRequest, AuthGuard, RequireScope } from '../auth/auth.guar
 import { IdempotencyConflict, IngestInterrupted } from '../correlation/correlation.service';
 import type { ItemResult } from '../correlation/items';
 import { IngestService } from './ingest.service';
-import { formatIntake, Intake, MAX_BATCH_ALERTS, nativeIntake, withWarnings } from './intake';
+import { formatIntake, Intake, MAX_BATCH_ALERTS, nativeIntake } from './intake';
 import { FORMAT_TABLES, FORMATS, isFormatName, normalizers, type FormatTables } from './normalizers';
 
 @Controller('v1/alerts')
@@ -89,14 +89,16 @@ export class IngestController {
     }
     this.metrics.alertsIngested(format, results);
     if (!intake.batch) return this.single(results[0], reply);
-    return this.batch(withWarnings(intake.items, results), reply);
+    return this.batch(results, reply);
   }
 
   private single(result: ItemResult, reply: FastifyReply) {
     if (result.status === 'rejected') throw new ProblemException(422, 'The alert is invalid.', result.errors);
     // A repeat answers with the first result; 200 tells the client nothing new was stored.
     if (result.repeat) reply.status(200);
-    return { alertId: result.alertId, incidentId: result.incidentId ?? null, status: result.status, priority: result.priority };
+    const answer = { alertId: result.alertId, incidentId: result.incidentId ?? null, status: result.status, priority: result.priority };
+    // `warnings` only when a field was clipped: the shape clients rely on stays as it was otherwise.
+    return result.warnings?.length ? { ...answer, warnings: result.warnings } : answer;
   }
 
   private batch(results: ItemResult[], reply: FastifyReply) {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ProblemException } from '../common/problem';
 import { CorrelationService } from '../correlation/correlation.service';
 import type { AcceptedAlert, ItemResult } from '../correlation/items';
-import { validateItems, type IntakeItem } from './intake';
+import { validateItems, withWarnings, type IntakeItem } from './intake';
 import { foreignSources } from './key-sources';
 
 /**
@@ -24,7 +24,8 @@ function sortedKeys(_key: string, value: unknown): unknown {
 /**
  * Validates each item of a request, scopes its Idempotency-Key, and hands the valid
  * alerts to correlation; a rejected item never blocks the others. Results come back in
- * input order. A key bound to sources that sends another source is refused whole.
+ * input order, each stored one with its warnings. A key bound to sources that sends another
+ * source is refused whole.
  */
 @Injectable()
 export class IngestService {
@@ -43,7 +44,7 @@ export class IngestService {
     items: IntakeItem[],
     options: { idempotencyKey?: string; caller: string; sources?: readonly string[] | null; batch: boolean },
   ): Promise<ItemResult[]> {
-    const { accepted, rejected } = validateItems(items);
+    const { accepted, rejected, warnings } = validateItems(items);
     const foreign = foreignSources(accepted, options.sources ?? null);
     if (foreign.length > 0) {
       throw new ProblemException(403, `This API key may send only alerts of its own sources; nothing was stored.`, foreign);
@@ -58,6 +59,6 @@ export class IngestService {
       apiKeyId: options.caller,
     }));
     const stored = await this.correlation.store(keyed);
-    return [...rejected, ...stored].sort((a, b) => a.index - b.index);
+    return withWarnings([...rejected, ...stored], warnings).sort((a, b) => a.index - b.index);
   }
 }

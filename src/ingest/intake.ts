@@ -1,3 +1,4 @@
+import type { FieldError } from '../common/problem';
 import type { AcceptedAlert, ItemResult } from '../correlation/items';
 import { NdjsonBody } from './body-parsers';
 import type { FormatTables } from './normalizers';
@@ -55,12 +56,18 @@ export function formatIntake(body: unknown, normalize: Normalizer<FormatTables>,
 
 /**
  * Splits a request's items into valid alerts (for correlation) and rejected ones, each
- * error path prefixed with the pointer of the record it came from. The API and
+ * error path prefixed with the pointer of the record it came from, and collects each valid
+ * item's warnings (defaults taken, fields clipped) by index. The API and
  * `warden rules backtest` both go through here.
  */
-export function validateItems(items: readonly IntakeItem[]): { accepted: AcceptedAlert[]; rejected: ItemResult[] } {
+export function validateItems(items: readonly IntakeItem[]): {
+  accepted: AcceptedAlert[];
+  rejected: ItemResult[];
+  warnings: Map<number, FieldError[]>;
+} {
   const accepted: AcceptedAlert[] = [];
   const rejected: ItemResult[] = [];
+  const warnings = new Map<number, FieldError[]>();
   for (const [index, item] of items.entries()) {
     const pointer = item.pointer;
     if (item.errors?.length) {
@@ -68,21 +75,23 @@ export function validateItems(items: readonly IntakeItem[]): { accepted: Accepte
       continue;
     }
     const validation = validateAlert(item.alert, pointer);
-    if (!validation.ok) rejected.push({ index, status: 'rejected', errors: validation.errors });
-    else accepted.push({ index, pointer, alert: validation.alert, ...(item.resolves ? { resolves: true } : {}) });
+    if (!validation.ok) {
+      rejected.push({ index, status: 'rejected', errors: validation.errors });
+      continue;
+    }
+    accepted.push({ index, pointer, alert: validation.alert, ...(item.resolves ? { resolves: true } : {}) });
+    const mapped = (item.warnings ?? []).map((w) => ({ ...w, path: joinPath(pointer, w.path) }));
+    const all = [...mapped, ...(validation.warnings ?? [])];
+    if (all.length > 0) warnings.set(index, all);
   }
-  return { accepted, rejected };
+  return { accepted, rejected, warnings };
 }
 
-/**
- * Each stored item's warnings (fields that took a configured default), their paths
- * prefixed like errors. A rejected item answers with its errors alone.
- */
-export function withWarnings(items: readonly IntakeItem[], results: ItemResult[]): ItemResult[] {
+/** Each stored item's warnings on its result; a rejected item answers with its errors alone. */
+export function withWarnings(results: ItemResult[], warnings: ReadonlyMap<number, FieldError[]>): ItemResult[] {
   return results.map((result) => {
-    const item = items[result.index];
-    if (result.status === 'rejected' || !item?.warnings?.length) return result;
-    return { ...result, warnings: item.warnings.map((w) => ({ ...w, path: joinPath(item.pointer, w.path) })) };
+    const found = warnings.get(result.index);
+    return result.status === 'rejected' || !found ? result : { ...result, warnings: found };
   });
 }
 

@@ -80,7 +80,6 @@ describe('validateAlert', () => {
       ['type', 'Port_Scan', '/type', /lower-case/],
       ['type', 'port scan', '/type', /lower-case/],
       ['title', '', '/title', /must not be empty/],
-      ['title', 'x'.repeat(1001), '/title', /must be at most 1000 characters/],
       ['title', 'a\u0000b', '/title', /must not contain the NUL character/],
       ['source', undefined, '/source', /./],
       ['raw', { note: 'a\u0000b' }, '/raw', /must not contain the NUL character/],
@@ -101,8 +100,8 @@ describe('validateAlert', () => {
       },
     );
 
-    it('accepts a title of exactly 1000 characters', () => {
-      expect(validateAlert(alert({ title: 'x'.repeat(1000) })).ok).toBe(true);
+    it('accepts a title of exactly 1000 characters as it is, without warnings', () => {
+      expect(validateAlert(alert({ title: 'x'.repeat(1000) }))).toEqual({ ok: true, alert: alert({ title: 'x'.repeat(1000) }) });
     });
 
     it('names an unknown field by its path', () => {
@@ -115,6 +114,32 @@ describe('validateAlert', () => {
 
     it('puts the path prefix before each path', () => {
       expect(errorsOf(alert({ severity: 'urgent' }), '/alerts/3')).toEqual([{ path: '/alerts/3/severity', message: expect.any(String) }]);
+    });
+  });
+
+  describe('an over-long field', () => {
+    it('clips the title and warns under the path prefix with its original length', () => {
+      expect(validateAlert(alert({ title: 'x'.repeat(5000) }), '/alerts/2')).toEqual({
+        ok: true,
+        alert: alert({ title: `${'x'.repeat(999)}…` }),
+        warnings: [{ path: '/alerts/2/title', message: 'clipped to 1000 characters (was 5000)' }],
+      });
+    });
+
+    it('clips a type past 64 characters to a valid type', () => {
+      const result = validateAlert(alert({ type: `port_scan_${'x'.repeat(100)}` }));
+      expect(result.ok && result.alert.type).toBe(`port_scan_${'x'.repeat(54)}`);
+    });
+
+    it('still refuses what is wrong whatever the size: a type in capitals', () => {
+      expect(pathsOf(alert({ type: `PORT_SCAN_${'x'.repeat(100)}` }))).toEqual(['/type']);
+    });
+
+    it('answers only the errors when an item is refused for something else', () => {
+      expect(validateAlert(alert({ title: 'x'.repeat(5000), severity: 'urgent' }))).toEqual({
+        ok: false,
+        errors: [{ path: '/severity', message: expect.any(String) }],
+      });
     });
   });
 

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { jsonPointer, type FieldError } from '../common/problem';
 import { SEVERITIES, type SecurityAlert } from '../domain';
+import { clipAlert, FIELD_LIMITS, MAX_TAGS } from './clip';
 
 /** How far ahead of the server clock an `occurredAt` may be (clock skew), in ms. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
@@ -63,20 +64,20 @@ function hasUnstorableText(value: unknown, depth = 0): boolean {
 /** The native alert every format normalizes to; see DESIGN.md "The native SecurityAlert". */
 export const securityAlertSchema = z
   .object({
-    source: text(200).min(1, 'must not be empty'),
+    source: text(FIELD_LIMITS.source.max).min(1, 'must not be empty'),
     type: z
       .string()
       .min(1, 'must not be empty')
-      .max(64, 'must be at most 64 characters')
+      .max(FIELD_LIMITS.type.max, `must be at most ${FIELD_LIMITS.type.max} characters`)
       .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, "_", "." or "-" (e.g. sql_injection)'),
     severity: z.enum(SEVERITIES, { message: `must be one of ${SEVERITIES.join(', ')}` }),
-    title: text(1000).min(1, 'must not be empty'),
-    externalId: text(200).min(1).optional(),
-    description: text(10_000).optional(),
+    title: text(FIELD_LIMITS.title.max).min(1, 'must not be empty'),
+    externalId: text(FIELD_LIMITS.externalId.max).min(1).optional(),
+    description: text(FIELD_LIMITS.description.max).optional(),
     sourceIp: ip.optional(),
     destinationIp: ip.optional(),
-    user: text(200).min(1).optional(),
-    host: text(255).min(1).optional(),
+    user: text(FIELD_LIMITS.user.max).min(1).optional(),
+    host: text(FIELD_LIMITS.host.max).min(1).optional(),
     occurredAt: z
       .string()
       .max(64)
@@ -85,7 +86,7 @@ export const securityAlertSchema = z
         else if (Date.parse(v) > Date.now() + MAX_FUTURE_SKEW_MS) ctx.addIssue({ code: 'custom', message: 'must not be in the future' });
       })
       .optional(),
-    tags: z.array(text(100).min(1)).max(50, 'must have at most 50 tags').optional(),
+    tags: z.array(text(FIELD_LIMITS.tag.max).min(1)).max(MAX_TAGS, `must have at most ${MAX_TAGS} tags`).optional(),
     raw: z
       .unknown()
       .refine((v) => depthOf(v, MAX_RAW_DEPTH) <= MAX_RAW_DEPTH, `must nest at most ${MAX_RAW_DEPTH} levels deep`)
@@ -96,14 +97,19 @@ export const securityAlertSchema = z
 
 export type SecurityAlertInput = z.input<typeof securityAlertSchema>;
 
-export type Validation = { ok: true; alert: SecurityAlert } | { ok: false; errors: FieldError[] };
+export type Validation = { ok: true; alert: SecurityAlert; warnings?: FieldError[] } | { ok: false; errors: FieldError[] };
 
-/** Validates one alert; errors name each bad field with a JSON-pointer-like path. */
+/**
+ * Validates one alert; errors name each bad field with a JSON-pointer-like path. An over-long
+ * text field is clipped first (the schema's limits are then met) and named in `warnings`;
+ * anything else that breaks the schema is an error.
+ */
 export function validateAlert(input: unknown, pathPrefix = ''): Validation {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return { ok: false, errors: [{ path: pathPrefix || '/', message: 'must be a JSON object' }] };
   }
-  const result = securityAlertSchema.safeParse(input);
+  const clipped = clipAlert(input as Record<string, unknown>);
+  const result = securityAlertSchema.safeParse(clipped.input);
   if (!result.success) {
     return {
       ok: false,
@@ -116,5 +122,6 @@ export function validateAlert(input: unknown, pathPrefix = ''): Validation {
   }
   const { occurredAt, ...rest } = result.data;
   const alert: SecurityAlert = { ...rest, ...(occurredAt ? { occurredAt: new Date(occurredAt) } : {}) };
-  return { ok: true, alert };
+  const warnings = clipped.warnings.map((w) => ({ ...w, path: pathPrefix + w.path }));
+  return warnings.length > 0 ? { ok: true, alert, warnings } : { ok: true, alert };
 }

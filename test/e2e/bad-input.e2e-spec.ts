@@ -174,18 +174,33 @@ describe('bad input to POST /v1/alerts', () => {
       expectProblem(await post('/v1/alerts', ndjson, { 'content-type': 'application/x-ndjson' }), 413, '/');
     });
 
-    it('answers a title of 1,001 characters with 422 at /title', async () => {
-      expectProblem(await http('POST', '/v1/alerts', alert({ title: 't'.repeat(1001) })), 422, '/title');
-      expect((await http('POST', '/v1/alerts', alert({ title: 't'.repeat(1000) }))).status).toBe(202);
+    // An over-long field is clipped with a warning, never refused (test/e2e/intake-limits.e2e-spec.ts has the rest).
+    it('accepts a title of 1,001 characters, clipped to 1,000 with a warning at /title', async () => {
+      const res = await http('POST', '/v1/alerts', alert({ title: 't'.repeat(1001) }));
+      expectStatus(res, 202);
+      expect(res.body.warnings).toEqual([{ path: '/title', message: 'clipped to 1000 characters (was 1001)' }]);
     });
 
-    it('answers a 4 MiB description with 422 at /description', async () => {
-      expectProblem(await http('POST', '/v1/alerts', alert({ description: 'd'.repeat(4 * MiB) })), 422, '/description');
+    it('accepts a title of exactly 1,000 characters as it is, without warnings', async () => {
+      const res = await http('POST', '/v1/alerts', alert({ title: 't'.repeat(1000) }));
+      expectStatus(res, 202);
+      expect([res.body.warnings, (await storedAlert(res.body.alertId))?.title]).toEqual([undefined, 't'.repeat(1000)]);
     });
 
-    it('answers 51 tags and a 101-character tag with 422', async () => {
-      expectProblem(await http('POST', '/v1/alerts', alert({ tags: Array.from({ length: 51 }, (_, i) => `t${i}`) })), 422, '/tags');
-      expectProblem(await http('POST', '/v1/alerts', alert({ tags: ['ok', 'x'.repeat(101)] })), 422, '/tags/1');
+    it('accepts a 4 MiB description, stored clipped to 10,000 characters', async () => {
+      const res = await http('POST', '/v1/alerts', alert({ description: 'd'.repeat(4 * MiB) }));
+      expectStatus(res, 202);
+      expect((await storedAlert(res.body.alertId))?.description).toBe(`${'d'.repeat(9999)}…`);
+    });
+
+    it('keeps the first 50 of 51 tags and clips a 101-character tag, warning about both', async () => {
+      const tags = [...Array.from({ length: 49 }, (_, i) => `t${i}`), 'x'.repeat(101), 'left-out'];
+      const res = await http('POST', '/v1/alerts', alert({ tags }));
+      expectStatus(res, 202);
+      expect(res.body.warnings).toEqual([
+        { path: '/tags', message: 'clipped to 50 tags (was 51)' },
+        { path: '/tags/49', message: 'clipped to 100 characters (was 101)' },
+      ]);
     });
   });
 
@@ -324,18 +339,19 @@ describe('bad input to POST /v1/alerts', () => {
         ],
       });
       expectStatus(res, 202);
-      expect(res.body).toMatchObject({ accepted: 2, rejected: 5 });
+      // The over-long title is clipped, not refused.
+      expect(res.body).toMatchObject({ accepted: 3, rejected: 4 });
       const rejected = res.body.results.filter((r: { status: string }) => r.status === 'rejected');
       expect(rejected.map((r: { errors: FieldError[] }) => paths(r.errors))).toEqual([
         ['/alerts/1/severity'],
         ['/alerts/3/sourceIp'],
         ['/alerts/4'],
         ['/alerts/5'],
-        ['/alerts/6/title'],
       ]);
+      expect(paths(res.body.results[6].warnings)).toEqual(['/alerts/6/title']);
       const ids = res.body.results.filter((r: { alertId?: string }) => r.alertId).map((r: { alertId: string }) => r.alertId);
-      expect(ids).toHaveLength(2);
-      expect(await db.query(`SELECT count(*)::int AS n FROM alerts WHERE id = ANY($1::uuid[])`, [ids])).toEqual([{ n: 2 }]);
+      expect(ids).toHaveLength(3);
+      expect(await db.query(`SELECT count(*)::int AS n FROM alerts WHERE id = ANY($1::uuid[])`, [ids])).toEqual([{ n: 3 }]);
     });
 
     it('keeps the good items of a bare array and of NDJSON', async () => {
@@ -522,14 +538,16 @@ describe('bad input to POST /v1/alerts', () => {
     });
 
     // How fast hostile sizes are answered is measured in bench/ingest.ts, not timed here.
-    it('refuses a Falco event with a 60,000-letter rule name with 422 naming /title', async () => {
+    it('accepts a Falco event with a 60,000-letter rule name, the title clipped with a warning at /rule', async () => {
       const res = await http('POST', '/v1/alerts/falco', { rule: 'A'.repeat(60_000), priority: 'Notice', output: 'x' });
-      expectProblem(res, 422, '/title');
+      expectStatus(res, 202);
+      expect(res.body.results[0].warnings).toEqual([{ path: '/rule', message: 'clipped to 1000 characters (was 60000)' }]);
     });
 
-    it('refuses a Suricata record with an 80,000-character signature with 422', async () => {
+    it('accepts a Suricata record with an 80,000-character signature, the title clipped with a warning', async () => {
       const res = await http('POST', '/v1/alerts/suricata', [suricata({}, { signature: 'DNS '.repeat(20_000), category: undefined })]);
-      expectProblem(res, 422);
+      expectStatus(res, 202);
+      expect(res.body.results[0].warnings).toEqual([{ path: '/0/alert/signature', message: 'clipped to 1000 characters (was 80000)' }]);
     });
 
     it('names multiple unknown fields each by its own JSON pointer, escaping "/" and "~"', async () => {

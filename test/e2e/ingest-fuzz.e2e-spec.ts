@@ -211,6 +211,9 @@ const anyCodeUnit = fc.oneof(
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const illFormedString = fc.string({ unit: anyCodeUnit, minLength: 1, maxLength: 8 }).filter((s) => LONE_SURROGATE.test(s));
 
+/** The most each text field holds (DESIGN.md and the README); longer is clipped, never refused. */
+const LIMITS = { source: 200, type: 64, title: 1000, externalId: 200, description: 10_000, user: 200, host: 255 };
+
 // ---------------------------------------------------------------------------
 // (a) validateAlert, in process
 // ---------------------------------------------------------------------------
@@ -229,14 +232,32 @@ describe('validateAlert (property-based)', () => {
     key: fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'prototype', 'source', 'title', 'raw', 'tags')),
   });
 
-  /** When validateAlert says ok, every field is within its rules and came through unchanged. */
+  /**
+   * When validateAlert says ok, every field is within its rules and came through unchanged,
+   * except an over-long text field: clipped to its limit, the head of what was sent, and named
+   * in a warning with its original length.
+   */
   function expectFaithful(input: Record<string, unknown>, result: ReturnType<typeof validateAlert>): void {
     if (!result.ok) {
       expect(result.errors.length).toBeGreaterThan(0);
       return;
     }
     const { alert } = result;
-    const { occurredAt, sourceIp, destinationIp, ...rest } = input;
+    const { occurredAt, sourceIp, destinationIp, ...sent } = input;
+    const rest: Record<string, unknown> = { ...sent };
+    for (const [field, max] of Object.entries(LIMITS)) {
+      const value = sent[field];
+      if (typeof value !== 'string' || value.length <= max) continue;
+      const kept = alert[field as keyof typeof LIMITS] ?? '';
+      // Text ends in "…", an id in "…" and a digest; what comes before is the head of what was sent.
+      const head = kept.replace(/…([0-9a-f]{32})?$/, '');
+      expect([kept.length <= max, value.startsWith(head)]).toEqual([true, true]);
+      expect(result.warnings).toContainEqual({
+        path: `/${field}`,
+        message: expect.stringMatching(`^clipped to ${max} characters \\(was ${value.length}\\)`),
+      });
+      rest[field] = kept;
+    }
     // Addresses come back in their one canonical spelling; everything else verbatim.
     const ips = Object.fromEntries(
       Object.entries({ sourceIp, destinationIp })

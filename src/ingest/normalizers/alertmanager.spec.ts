@@ -5,8 +5,9 @@ import { hostOf, normalizeAlertmanager } from './alertmanager';
 import { formatTablesSchema } from './index';
 
 const tables = formatTablesSchema.parse({}).alertmanager;
-const fixture = (): Record<string, any> =>
-  JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'alertmanager', 'webhook.json'), 'utf8'));
+const readFixture = (file: string): Record<string, any> =>
+  JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'alertmanager', file), 'utf8'));
+const fixture = () => readFixture('webhook.json');
 
 describe('normalizeAlertmanager', () => {
   describe('a webhook with three alerts', () => {
@@ -189,6 +190,61 @@ describe('normalizeAlertmanager', () => {
       const { status: _status, ...alert } = fixture().alerts[0];
       const [item] = normalizeAlertmanager({ ...fixture(), status: 'pending', alerts: [alert] }, tables);
       expect(item.warnings).toEqual([{ path: '/status', message: 'unknown status "pending"; read as "firing"' }]);
+    });
+  });
+
+  describe('over-long annotations and labels (long-annotations.json)', () => {
+    const webhook = readFixture('long-annotations.json');
+    const { summary, description, runbook_url: runbook } = webhook.alerts[0].annotations as Record<string, string>;
+    const [crashLooping, watchdog] = normalizeAlertmanager(webhook, tables);
+
+    it('clips the summary to a 1,000-character title ending in "…"', () => {
+      expect(crashLooping.alert?.title).toBe(`${summary.slice(0, 999)}…`);
+    });
+
+    it('clips the description to leave the runbook line whole, 10,000 characters in all', () => {
+      const text = crashLooping.alert?.description ?? '';
+      expect([text.length, text.endsWith(`…\nRunbook: ${runbook}`)]).toEqual([10_000, true]);
+    });
+
+    it('names each clipped annotation with its original length', () => {
+      expect(crashLooping.warnings).toEqual([
+        { path: '/alerts/0/annotations/summary', message: `clipped to 1000 characters (was ${summary.length})` },
+        {
+          path: '/alerts/0/annotations/description',
+          message: `clipped to ${10_000 - 'Runbook: '.length - runbook.length - 1} characters (was ${description.length})`,
+        },
+      ]);
+    });
+
+    it('keeps the whole annotations in raw', () => {
+      expect((crashLooping.alert?.raw as Record<string, any>).alerts[0].annotations).toEqual({
+        summary,
+        description,
+        runbook_url: runbook,
+      });
+    });
+
+    it('leaves the alert of ordinary size beside it as it was, without warnings', () => {
+      expect([watchdog.alert?.title, watchdog.warnings]).toEqual([webhook.alerts[1].annotations.summary, undefined]);
+    });
+
+    it('clips a long label (user, host) and a long tag value, each at its own label', () => {
+      const alert = fixture().alerts[0];
+      alert.labels = { ...alert.labels, user: 'u'.repeat(300), instance: `${'h'.repeat(300)}:9100`, job: 'j'.repeat(200) };
+      const [item] = normalizeAlertmanager({ ...fixture(), alerts: [alert] }, tables);
+      expect(item.warnings).toEqual([
+        { path: '/alerts/0/labels/user', message: 'clipped to 200 characters (was 300)' },
+        { path: '/alerts/0/labels/instance', message: 'clipped to 255 characters (was 300)' },
+        { path: '/alerts/0/labels/job', message: 'clipped to 96 characters (was 200)' },
+      ]);
+    });
+
+    it('gives every item an alert that validates without further clipping', () => {
+      expect([crashLooping, watchdog].map((i) => validateAlert(i.alert))).toEqual([
+        { ok: true, alert: expect.anything() },
+        { ok: true, alert: expect.anything() },
+      ]);
     });
   });
 

@@ -5,6 +5,7 @@ import {
   defaultSeveritySchema,
   finish,
   isObject,
+  joinedText,
   notAnObject,
   severityFromLabel,
   shown,
@@ -85,6 +86,10 @@ function normalizeAlert(alert: unknown, index: number, webhook: WebhookContext, 
   const fingerprint = r.string('fingerprint');
   const type = alertType(r, alertname);
   const job = r.string('labels.job');
+  const titlePath = firstPresent(r, ['annotations.summary', 'annotations.title', 'labels.alertname']);
+  const userPath = firstPresent(r, ['labels.user', 'labels.username']);
+  const hostPath = firstPresent(r, ['labels.host', 'labels.instance']);
+  const host = r.string(hostPath);
 
   return finish(
     r,
@@ -92,16 +97,20 @@ function normalizeAlert(alert: unknown, index: number, webhook: WebhookContext, 
       source: 'alertmanager',
       type: type as string,
       severity: severity as Severity,
-      title: r.string('annotations.summary') ?? r.string('annotations.title') ?? (alertname as string),
+      title: r.fit('title', titlePath, titlePath === 'labels.alertname' ? alertname : r.string(titlePath)) as string,
       // Alertmanager repeats a firing alert on every group_interval; the same externalId makes that idempotent.
-      externalId: fingerprint !== undefined ? `${fingerprint}:${keyPart(alert.startsAt)}` : undefined,
+      externalId: r.fit('externalId', 'fingerprint', fingerprint !== undefined ? `${fingerprint}:${keyPart(alert.startsAt)}` : undefined),
       description: description(r),
       sourceIp: r.ip(firstPresent(r, ['labels.source_ip', 'labels.src_ip'])),
       destinationIp: r.ip(firstPresent(r, ['labels.destination_ip', 'labels.dest_ip', 'labels.dst_ip'])),
-      user: r.string(firstPresent(r, ['labels.user', 'labels.username'])),
-      host: r.string('labels.host') ?? hostOf(r.string('labels.instance')),
+      user: r.fit('user', userPath, r.string(userPath)),
+      host: r.fit('host', hostPath, hostPath === 'labels.instance' ? hostOf(host) : host),
       occurredAt,
-      tags: tagList([alertname && `alertname:${alertname}`, job && `job:${job}`, webhook.receiver && `receiver:${webhook.receiver}`]),
+      tags: tagList(r, [
+        { at: r.pointer('labels.alertname'), prefix: 'alertname:', value: alertname },
+        { at: r.pointer('labels.job'), prefix: 'job:', value: job },
+        { at: '/receiver', prefix: 'receiver:', value: webhook.receiver },
+      ]),
       raw: { ...webhook.envelope, alerts: [alert] },
     },
     status === 'resolved' ? { resolves: true } : {},
@@ -127,9 +136,11 @@ function alertType(r: FieldReader, alertname: string | undefined): string | unde
 }
 
 function description(r: FieldReader): string | undefined {
-  const text = r.string('annotations.description') ?? r.string('annotations.message');
-  const runbook = r.string('annotations.runbook_url');
-  return [text, runbook && `Runbook: ${runbook}`].filter(Boolean).join('\n') || undefined;
+  const textPath = firstPresent(r, ['annotations.description', 'annotations.message']);
+  return joinedText(r, 'description', [
+    { at: r.pointer(textPath), value: r.string(textPath) },
+    { at: r.pointer('annotations.runbook_url'), prefix: 'Runbook: ', value: r.string('annotations.runbook_url') },
+  ]);
 }
 
 const firstPresent = (r: FieldReader, paths: string[]): string => paths.find((p) => r.has(p)) ?? paths[0];

@@ -126,6 +126,26 @@ describe('normalizeEcs', () => {
     });
   });
 
+  describe('over-long fields', () => {
+    it('clips rule.name to the title and message to the description, naming each field', () => {
+      const { 'kibana.alert.rule.name': _ruleName, ...rest } = copy(kibanaAlert);
+      const record = { ...rest, 'rule.name': 'r'.repeat(1200), message: 'm'.repeat(11_000) };
+      expect(only(record).warnings).toEqual([
+        { path: '/rule.name', message: 'clipped to 1000 characters (was 1200)' },
+        { path: '/message', message: 'clipped to 10000 characters (was 11000)' },
+      ]);
+    });
+
+    it('clips a long observer.product into the source, ending in a digest', () => {
+      const record = { ...copy(kibanaAlert), observer: { product: 'p'.repeat(300) } };
+      const item = only(record);
+      expect({ source: item.alert?.source.length, warnings: item.warnings }).toEqual({
+        source: 200,
+        warnings: [{ path: '/observer/product', message: 'clipped to 200 characters (was 304), ending in a digest of the whole value' }],
+      });
+    });
+  });
+
   describe('bad input', () => {
     it.each([null, 'event', 5, [{ message: 'x' }]])('rejects %j as not an object', (record) => {
       expect(normalizeEcs(record, tables)).toEqual([{ errors: [{ path: '/', message: expect.stringMatching(/JSON object/) }] }]);

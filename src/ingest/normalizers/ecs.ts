@@ -3,7 +3,6 @@ import { SEVERITIES, type Severity } from '../../domain';
 import {
   FieldReader,
   alertTypeSchema,
-  clip,
   defaultSeveritySchema,
   finish,
   isObject,
@@ -56,30 +55,46 @@ export function normalizeEcs(record: unknown, tables: EcsTables): NormalizedItem
   const r = new FieldReader(doc, hit ? ['_source'] : []);
 
   const categories = r.strings('event.category');
-  const ruleName = r.string('rule.name') ?? r.string('kibana.alert.rule.name');
+  const ruleNamePath = r.has('rule.name') ? 'rule.name' : 'kibana.alert.rule.name';
+  const ruleName = r.string(ruleNamePath);
   const message = r.string('message');
+  const detailsPath = message !== undefined ? 'message' : 'kibana.alert.reason';
   const details = message ?? r.string('kibana.alert.reason');
   const action = r.string('event.action');
   const type = ecsType(r, tables, categories, ruleName, action);
-  const title = ruleName ?? firstLine(message) ?? action ?? type;
-  const product = r.string('observer.product') ?? r.string('observer.name') ?? r.string('event.module');
+  const title = [
+    { path: ruleNamePath, text: ruleName },
+    { path: 'message', text: firstLine(message) },
+    { path: 'event.action', text: action },
+    { path: 'event.category', text: type },
+  ].find((t) => t.text !== undefined);
+  const productPath = ['observer.product', 'observer.name', 'event.module'].find((p) => r.has(p)) ?? 'observer.product';
+  const product = r.string(productPath);
   const kind = r.string('event.kind');
   const dataset = r.string('event.dataset');
+  const hostPath = r.has('host.name') ? 'host.name' : 'host.hostname';
+  const idPath = ['event.id', 'kibana.alert.uuid'].find((p) => r.has(p));
 
   return [
     finish(r, {
-      source: `ecs:${product ?? 'unknown'}`.toLowerCase(),
+      source: r.fit('source', productPath, `ecs:${product ?? 'unknown'}`.toLowerCase()) as string,
       type: type as string,
       severity: ecsSeverity(r, tables) as Severity,
-      title: clip(title ?? '', 1000),
-      externalId: r.id('event.id') ?? r.string('kibana.alert.uuid') ?? (typeof hit?._id === 'string' ? hit._id : undefined),
-      description: details && clip(details, 10_000),
+      title: r.fit('title', title?.path ?? 'rule.name', title?.text ?? '') as string,
+      externalId: idPath
+        ? r.fit('externalId', idPath, idPath === 'event.id' ? r.id(idPath) : r.string(idPath))
+        : r.fitAt('externalId', '/_id', typeof hit?._id === 'string' ? hit._id : undefined),
+      description: r.fit('description', detailsPath, details),
       sourceIp: r.ip('source.ip'),
       destinationIp: r.ip('destination.ip'),
-      user: r.string('user.name'),
-      host: r.string('host.name') ?? r.string('host.hostname'),
+      user: r.fit('user', 'user.name', r.string('user.name')),
+      host: r.fit('host', hostPath, r.string(hostPath)),
       occurredAt: r.timestamp('@timestamp'),
-      tags: tagList([...r.strings('tags'), kind && `event.kind:${kind}`, dataset && `event.dataset:${dataset}`]),
+      tags: tagList(r, [
+        ...r.listed('tags'),
+        { at: r.pointer('event.kind'), prefix: 'event.kind:', value: kind },
+        { at: r.pointer('event.dataset'), prefix: 'event.dataset:', value: dataset },
+      ]),
       raw: record,
     }),
   ];

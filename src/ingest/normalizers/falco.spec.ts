@@ -96,6 +96,26 @@ describe('normalizeFalco', () => {
     });
   });
 
+  describe('over-long fields', () => {
+    it('clips a 60,000-letter rule name to the title and the output to the description, naming each field', () => {
+      const record = { rule: 'A'.repeat(60_000), priority: 'Notice', output: 'o'.repeat(12_000), time: '2024-03-01T10:00:00Z' };
+      const item = only(record);
+      expect({ title: item.alert?.title.length, description: item.alert?.description?.length, warnings: item.warnings }).toEqual({
+        title: 1000,
+        description: 10_000,
+        warnings: [
+          { path: '/rule', message: 'clipped to 1000 characters (was 60000)' },
+          { path: '/output', message: 'clipped to 10000 characters (was 12000)' },
+        ],
+      });
+    });
+
+    it('keeps the whole record in raw', () => {
+      const record = { rule: 'A'.repeat(60_000), priority: 'Notice' };
+      expect(only(record).alert?.raw).toEqual(record);
+    });
+  });
+
   describe('bad input', () => {
     it.each([null, 'Notice', 1, [{ rule: 'x' }]])('rejects %j as not an object', (record) => {
       expect(normalizeFalco(record, tables)).toEqual([{ errors: [{ path: '/', message: expect.stringMatching(/JSON object/) }] }]);

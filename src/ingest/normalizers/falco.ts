@@ -3,7 +3,6 @@ import { SEVERITIES, type Severity } from '../../domain';
 import {
   FieldReader,
   alertTypeSchema,
-  clip,
   defaultSeveritySchema,
   finish,
   isObject,
@@ -45,9 +44,8 @@ export function normalizeFalco(record: unknown, tables: FalcoTables): Normalized
   const r = new FieldReader(record);
   const rule = r.string('rule', true);
   const severity = severityFromLabel(r, 'priority', tables.priority, tables.default_severity, 'priority');
-  const tags = r.strings('tags');
+  const tags = r.listed('tags');
   r.object('output_fields');
-  const output = r.string('output');
   const containerId = r.string('output_fields.container.id');
   const namespace = r.string('output_fields.k8s.ns.name');
   const pod = r.string('output_fields.k8s.pod.name');
@@ -55,22 +53,27 @@ export function normalizeFalco(record: unknown, tables: FalcoTables): Normalized
   return [
     finish(r, {
       source: 'falco',
-      type: falcoType(r, tables, tags, rule) as string,
+      type: falcoType(
+        r,
+        tables,
+        tags.map((t) => t.value),
+        rule,
+      ) as string,
       severity: severity as Severity,
-      title: rule as string,
-      externalId: r.string('uuid'),
-      description: output && clip(output, 10_000),
+      title: r.fit('title', 'rule', rule) as string,
+      externalId: r.fit('externalId', 'uuid', r.string('uuid')),
+      description: r.fit('description', 'output', r.string('output')),
       // A connection's client is its source and its server the destination, whichever side Falco watched.
       sourceIp: r.ip('output_fields.fd.cip'),
       destinationIp: r.ip('output_fields.fd.sip'),
-      user: r.string('output_fields.user.name'),
-      host: r.string('hostname'),
+      user: r.fit('user', 'output_fields.user.name', r.string('output_fields.user.name')),
+      host: r.fit('host', 'hostname', r.string('hostname')),
       occurredAt: r.timestamp('time'),
-      tags: tagList([
+      tags: tagList(r, [
         ...tags,
-        containerId && containerId !== 'host' && `container:${containerId}`,
-        namespace && `k8s.ns:${namespace}`,
-        pod && `k8s.pod:${pod}`,
+        { at: r.pointer('output_fields.container.id'), prefix: 'container:', value: containerId !== 'host' && containerId },
+        { at: r.pointer('output_fields.k8s.ns.name'), prefix: 'k8s.ns:', value: namespace },
+        { at: r.pointer('output_fields.k8s.pod.name'), prefix: 'k8s.pod:', value: pod },
       ]),
       raw: record,
     }),

@@ -1,4 +1,4 @@
-import { FieldReader, keyPart, lookup, pointer, snakeCase, tagList, toIsoTimestamp } from './helpers';
+import { FieldReader, joinedText, keyPart, lookup, pointer, snakeCase, tagList, toIsoTimestamp } from './helpers';
 
 describe('normalizer helpers', () => {
   describe('keyPart', () => {
@@ -99,11 +99,92 @@ describe('normalizer helpers', () => {
     });
   });
 
+  describe('FieldReader.fit', () => {
+    it('keeps a value that fits, without a warning', () => {
+      const r = new FieldReader({ rule: { description: 'd'.repeat(1000) } });
+      expect([r.fit('title', 'rule.description', 'd'.repeat(1000)), r.warnings]).toEqual(['d'.repeat(1000), []]);
+    });
+
+    it('clips an over-long value and warns at its field with its original length', () => {
+      const r = new FieldReader({ annotations: { summary: 's'.repeat(5000) } }, ['alerts', 0]);
+      const title = r.fit('title', 'annotations.summary', 's'.repeat(5000));
+      expect({ title, warnings: r.warnings }).toEqual({
+        title: `${'s'.repeat(999)}…`,
+        warnings: [{ path: '/alerts/0/annotations/summary', message: 'clipped to 1000 characters (was 5000)' }],
+      });
+    });
+  });
+
+  describe('joinedText', () => {
+    const at = (name: string) => `/annotations/${name}`;
+
+    it('joins the lines that fit by newlines', () => {
+      const r = new FieldReader({});
+      const text = joinedText(r, 'description', [
+        { at: at('description'), value: 'Pod crash looping.' },
+        { at: at('missing'), prefix: 'Ignored: ', value: undefined },
+        { at: at('runbook_url'), prefix: 'Runbook: ', value: 'https://runbooks.example/x' },
+      ]);
+      expect(text).toBe('Pod crash looping.\nRunbook: https://runbooks.example/x');
+    });
+
+    it('clips the longest line into the room the others leave, naming its own field and length', () => {
+      const r = new FieldReader({});
+      const text = joinedText(r, 'description', [
+        { at: at('description'), value: 'd'.repeat(20_000) },
+        { at: at('runbook_url'), prefix: 'Runbook: ', value: 'https://runbooks.example/x' },
+      ]);
+      // "Runbook: " and its 26-character URL, plus the newline, leave 9,964 for the description.
+      expect({ text, warnings: r.warnings }).toEqual({
+        text: `${'d'.repeat(9963)}…\nRunbook: https://runbooks.example/x`,
+        warnings: [{ path: '/annotations/description', message: 'clipped to 9964 characters (was 20000)' }],
+      });
+    });
+
+    it('takes lines in order when the others do not fit either, leaving out what has no room', () => {
+      const r = new FieldReader({});
+      const text = joinedText(r, 'description', [
+        { at: at('description'), value: 'd'.repeat(20_000) },
+        { at: at('runbook_url'), prefix: 'Runbook: ', value: 'u'.repeat(20_000) },
+      ]);
+      expect({ length: text?.length, warnings: r.warnings }).toEqual({
+        length: 10_000,
+        warnings: [
+          { path: '/annotations/description', message: 'clipped to 10000 characters (was 20000)' },
+          { path: '/annotations/runbook_url', message: "left out: the alert's description holds at most 10000 characters" },
+        ],
+      });
+    });
+  });
+
   describe('tagList', () => {
-    it('drops empties, deduplicates, clips to 100 characters and keeps at most 50', () => {
-      const tags = tagList(['a', 'a', '', undefined, false, 'x'.repeat(150), ...Array.from({ length: 60 }, (_, i) => `t${i}`)])!;
-      expect(tags.slice(0, 2)).toEqual(['a', `${'x'.repeat(99)}…`]);
-      expect(tags).toHaveLength(50);
+    const tag = (value: string | undefined | false, i = 0, prefix?: string) => ({ at: `/tags/${i}`, value, ...(prefix ? { prefix } : {}) });
+
+    it('drops empties and duplicates, trimmed', () => {
+      const r = new FieldReader({});
+      expect(tagList(r, [tag('a'), tag(' a '), tag(''), tag(undefined), tag(false), tag('b')])).toEqual(['a', 'b']);
+    });
+
+    it('clips a value to the room its prefix leaves in 100 characters, naming its field and length', () => {
+      const r = new FieldReader({});
+      const tags = tagList(r, [tag('x'.repeat(150), 3, 'job:')]);
+      expect({ tags, warnings: r.warnings }).toEqual({
+        tags: [`job:${'x'.repeat(95)}…`],
+        warnings: [{ path: '/tags/3', message: 'clipped to 96 characters (was 150)' }],
+      });
+    });
+
+    it('keeps the first 50 and warns at the first tag left out', () => {
+      const r = new FieldReader({});
+      const tags = tagList(
+        r,
+        Array.from({ length: 60 }, (_, i) => tag(`t${i}`, i)),
+      );
+      expect({ kept: tags?.length, last: tags?.[49], warnings: r.warnings }).toEqual({
+        kept: 50,
+        last: 't49',
+        warnings: [{ path: '/tags/50', message: 'left out: an alert keeps at most 50 tags (this one had 60)' }],
+      });
     });
   });
 });

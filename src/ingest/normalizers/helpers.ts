@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { compilePattern, patternError, type Pattern } from '../../common/pattern';
 import type { FieldError } from '../../common/problem';
 import { SEVERITIES } from '../../domain';
+import { clipField, clipText, FIELD_LIMITS, MAX_TAGS, type ClippedField } from '../clip';
 import { securityAlertSchema, type SecurityAlertInput } from '../security-alert';
 import type { NormalizedItem } from './types';
 
@@ -81,9 +82,6 @@ export function snakeCase(text: string, max = 64): string | undefined {
   return snake || undefined;
 }
 
-/** Shortens text to `max` characters; the full text stays in `raw`. */
-export const clip = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max - 1) + '…');
-
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
@@ -143,6 +141,24 @@ export class FieldReader {
     this.warnings.push({ path: this.pointer(path), message });
   }
 
+  /**
+   * `value`, read from `path` (or built from it), fitted to what the alert's `field` holds; a
+   * clipped one warns at `path` with its original length. The whole value stays in `raw`.
+   */
+  fit(field: ClippedField, path: string, value: string | undefined): string | undefined {
+    return this.fitAt(field, this.pointer(path), value);
+  }
+
+  /** `fit` at a pointer already made (an element of a list), into `max` when the field shares its room. */
+  fitAt(field: ClippedField, at: string, value: string, max?: number): string;
+  fitAt(field: ClippedField, at: string, value: string | undefined, max?: number): string | undefined;
+  fitAt(field: ClippedField, at: string, value: string | undefined, max?: number): string | undefined {
+    if (value === undefined) return undefined;
+    const clipped = clipField(field, value, max);
+    if (clipped.message !== undefined) this.warnings.push({ path: at, message: clipped.message });
+    return clipped.value;
+  }
+
   has(path: string): boolean {
     return this.value(path) !== undefined;
   }
@@ -200,14 +216,19 @@ export class FieldReader {
 
   /** A list of strings; a single string counts as a list of one (ECS allows both). */
   strings(path: string): string[] {
+    return this.listed(path).map((entry) => entry.value);
+  }
+
+  /** `strings`, each with the pointer of its element, for warnings about one of them. */
+  listed(path: string): ListedString[] {
     const value = this.value(path);
     if (value === undefined) return [];
     const list = Array.isArray(value) ? value : [value];
     const { segments } = lookup(this.record, path);
     return list.flatMap((item, i) => {
-      if (typeof item === 'string') return item.trim() ? [item] : [];
-      const at = Array.isArray(value) ? [...this.base, ...segments, i] : [...this.base, ...segments];
-      this.errors.push({ path: pointer(at), message: 'must be a string or a list of strings' });
+      const at = pointer(Array.isArray(value) ? [...this.base, ...segments, i] : [...this.base, ...segments]);
+      if (typeof item === 'string') return item.trim() ? [{ at, value: item }] : [];
+      this.errors.push({ path: at, message: 'must be a string or a list of strings' });
       return [];
     });
   }
@@ -219,10 +240,72 @@ export const notAnObject = (what: string): NormalizedItem[] => [{ errors: [{ pat
 /** A table entry by key; own keys only, so `constructor` or `__proto__` in input finds nothing. */
 export const entry = <V>(map: Record<string, V>, key: string): V | undefined => (Object.hasOwn(map, key) ? map[key] : undefined);
 
-/** Tags for the alert: trimmed, clipped to the schema's 100 characters, deduplicated, at most 50. */
-export function tagList(tags: Array<string | undefined | false>): string[] | undefined {
-  const unique = [...new Set(tags.filter((t): t is string => !!t && t.trim() !== '').map((t) => clip(t.trim(), 100)))];
-  return unique.length ? unique.slice(0, 50) : undefined;
+export interface ListedString {
+  /** JSON pointer of the value in the request. */
+  at: string;
+  value: string;
+}
+
+/** Text made from one field: `prefix` (e.g. `job:`) and the value read at `at`; no value, nothing made. */
+export interface SourcedText {
+  at: string;
+  prefix?: string;
+  value: string | undefined | false;
+}
+
+/**
+ * Lines made from several fields, joined by newlines, fitted into what the alert's `field` holds.
+ * When they do not fit, the longest gives way: its value is clipped into the room the others
+ * leave (a runbook link outlives the tail of a long description), with a warning at its own field.
+ * When even the others do not fit, lines are taken in order and what is left over is clipped or left out.
+ */
+export function joinedText(reader: FieldReader, field: ClippedField, parts: SourcedText[]): string | undefined {
+  const given = parts.flatMap(({ at, prefix = '', value }) => (value ? [{ at, prefix, value }] : []));
+  if (given.length === 0) return undefined;
+  const max = FIELD_LIMITS[field].max;
+  const lineLength = (p: { prefix: string; value: string }) => p.prefix.length + p.value.length;
+  const total = given.reduce((sum, p) => sum + lineLength(p), given.length - 1); // with the newlines
+  const longest = given.reduce((a, b) => (lineLength(b) > lineLength(a) ? b : a));
+  const room = max - (total - lineLength(longest)) - longest.prefix.length;
+  // Everything fits when the room left for the longest value is at least its length.
+  if (room >= 1) return given.map((p) => p.prefix + (p === longest ? reader.fitAt(field, p.at, p.value, room) : p.value)).join('\n');
+  let left = max;
+  const lines: string[] = [];
+  for (const { at, prefix, value } of given) {
+    const space = left - prefix.length - (lines.length > 0 ? 1 : 0);
+    if (space < 1) {
+      reader.warnings.push({ path: at, message: `left out: the alert's ${field} holds at most ${max} characters` });
+      continue;
+    }
+    const line = prefix + reader.fitAt(field, at, value, space);
+    left -= line.length + (lines.length > 0 ? 1 : 0);
+    lines.push(line);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Tags for the alert: trimmed, deduplicated, at most 50, each fitted to the schema's 100
+ * characters; a value clipped or a tag left out warns at the field it came from.
+ */
+export function tagList(reader: FieldReader, sources: SourcedText[]): string[] | undefined {
+  const seen = new Map<string, SourcedText & { value: string }>();
+  for (const source of sources) {
+    const value = source.value && source.value.trim();
+    if (value && !seen.has((source.prefix ?? '') + value)) seen.set((source.prefix ?? '') + value, { ...source, value });
+  }
+  const wanted = [...seen.values()];
+  if (wanted.length > MAX_TAGS) {
+    reader.warnings.push({
+      path: wanted[MAX_TAGS].at,
+      message: `left out: an alert keeps at most ${MAX_TAGS} tags (this one had ${wanted.length})`,
+    });
+  }
+  // A prefix (`job:`) takes its part of the 100 characters; what is clipped is the value it came with.
+  const tags = wanted
+    .slice(0, MAX_TAGS)
+    .map(({ at, prefix = '', value }) => prefix + reader.fitAt('tag', at, value, FIELD_LIMITS.tag.max - prefix.length));
+  return tags.length ? [...new Set(tags)] : undefined;
 }
 
 /**
@@ -239,7 +322,7 @@ export function finish(reader: FieldReader, alert: SecurityAlertInput, extra: Pa
 export const keyPart = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));
 
 /** A value as a warning quotes it: JSON, clipped, since it comes from the sender. */
-export const shown = (value: unknown): string => clip(JSON.stringify(value) ?? String(value), 100);
+export const shown = (value: unknown): string => clipText(JSON.stringify(value) ?? String(value), 100);
 
 /**
  * The configured default for a value the mapping does not know (or a missing one). Monitors

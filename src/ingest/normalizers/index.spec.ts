@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadYamlFile } from '../../common/config-files';
+import { validateAlert } from '../security-alert';
 import { FORMATS, formatTablesSchema, isFormatName, normalizers, type FormatName } from './index';
 import type { NormalizedItem } from './types';
 
@@ -103,6 +104,28 @@ describe('normalizers index', () => {
           },
         ),
         { numRuns: 500 },
+      );
+    });
+  });
+
+  describe('over-long text', () => {
+    // Every mapped field is fitted by the normalizer, which names the record's own field; validation then clips nothing.
+    it.each(FORMATS)('%s fits any field of its fixtures replaced by long text, leaving validation nothing to clip', (format) => {
+      const records = samples[format];
+      const longText = fc.integer({ min: 1001, max: 20_000 }).map((n) => 'w'.repeat(n));
+      fc.assert(
+        fc.property(fc.nat({ max: records.length - 1 }), fc.nat(), longText, (which, pathIndex, text) => {
+          const paths = pathsOf(records[which]).filter((p) => p.length > 0);
+          const record = mutate(records[which], paths[pathIndex % paths.length], { value: text });
+          for (const item of normalizers[format](record, tables)) {
+            if (!item.alert) continue;
+            const validation = validateAlert(item.alert);
+            if (!validation.ok) return false;
+            if (validation.warnings !== undefined) throw new Error(`validation clipped ${JSON.stringify(validation.warnings)}`);
+          }
+          return true;
+        }),
+        { numRuns: 200 },
       );
     });
   });

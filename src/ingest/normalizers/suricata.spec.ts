@@ -155,6 +155,17 @@ describe('normalizeSuricata', () => {
     });
   });
 
+  describe('over-long fields', () => {
+    it('clips an 80,000-character signature to the title, naming alert/signature', () => {
+      const record = { ...sample[0], alert: { ...sample[0].alert, signature: 'DNS '.repeat(20_000) } };
+      const item = only(record);
+      expect({ title: item.alert?.title, warnings: item.warnings }).toEqual({
+        title: `${'DNS '.repeat(250).slice(0, 999)}…`,
+        warnings: [{ path: '/alert/signature', message: 'clipped to 1000 characters (was 80000)' }],
+      });
+    });
+  });
+
   describe('bad input', () => {
     it.each([null, 42, 'text', [{ event_type: 'alert' }]])('rejects %j as not an object', (record) => {
       expect(normalizeSuricata(record, tables)).toEqual([{ errors: [{ path: '/', message: expect.stringMatching(/JSON object/) }] }]);

@@ -9,6 +9,7 @@ import {
   entry,
   finish,
   isObject,
+  joinedText,
   notAnObject,
   patternSchema,
   table,
@@ -69,26 +70,28 @@ export function normalizeSuricata(record: unknown, tables: SuricataTables): Norm
       source: 'suricata',
       type: suricataType(tables, category, title ?? ''),
       severity: severity as Severity,
-      title: title as string,
+      title: r.fit('title', 'alert.signature', title) as string,
       // flow_id alone repeats for every alert of a flow; the signature and time make it one alert.
-      externalId: flowId !== undefined && sid !== undefined ? `${flowId}:${sid}:${keyPart(record.timestamp)}` : undefined,
-      description: [
-        category && `Category: ${category}`,
-        `Flow: ${proto ?? 'unknown protocol'} ${endpoint(src)} -> ${endpoint(dest)}`,
-        appProto && `Application protocol: ${appProto}`,
-        action && `Action: ${action}`,
-      ]
-        .filter(Boolean)
-        .join('\n'),
+      externalId: r.fit(
+        'externalId',
+        'flow_id',
+        flowId !== undefined && sid !== undefined ? `${flowId}:${sid}:${keyPart(record.timestamp)}` : undefined,
+      ),
+      description: joinedText(r, 'description', [
+        { at: r.pointer('alert.category'), prefix: 'Category: ', value: category },
+        { at: r.pointer('proto'), prefix: 'Flow: ', value: `${proto ?? 'unknown protocol'} ${endpoint(src)} -> ${endpoint(dest)}` },
+        { at: r.pointer('app_proto'), prefix: 'Application protocol: ', value: appProto },
+        { at: r.pointer('alert.action'), prefix: 'Action: ', value: action },
+      ]),
       sourceIp: src.ip,
       destinationIp: dest.ip,
-      host: r.string('host'),
+      host: r.fit('host', 'host', r.string('host')),
       occurredAt,
-      tags: tagList([
-        sid !== undefined && `suricata:sid:${sid}`,
-        proto && `proto:${proto.toLowerCase()}`,
-        appProto && `app_proto:${appProto.toLowerCase()}`,
-        action && `action:${action.toLowerCase()}`,
+      tags: tagList(r, [
+        { at: r.pointer('alert.signature_id'), prefix: 'suricata:sid:', value: sid },
+        { at: r.pointer('proto'), prefix: 'proto:', value: proto?.toLowerCase() },
+        { at: r.pointer('app_proto'), prefix: 'app_proto:', value: appProto?.toLowerCase() },
+        { at: r.pointer('alert.action'), prefix: 'action:', value: action?.toLowerCase() },
       ]),
       raw: record,
     }),
@@ -119,7 +122,7 @@ function categoryType(categories: Record<string, string>, category: string): str
   return entry(categories, category) ?? Object.entries(categories).find(([name]) => name.toLowerCase() === wanted)?.[1];
 }
 
-/** Signatures longer than a title can be are rejected later anyway; matching only the head bounds regex time. */
+/** A signature longer than a title can be is clipped to a title anyway; matching only the head bounds regex time. */
 const MAX_SIGNATURE_MATCH = 1000;
 
 function matchSignature(rules: Array<{ pattern: string; type: string }>, signature: string): string | undefined {

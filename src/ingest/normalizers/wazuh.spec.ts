@@ -101,6 +101,26 @@ describe('normalizeWazuh', () => {
     });
   });
 
+  describe('over-long fields', () => {
+    it('clips rule.description, full_log and agent.name, naming each field with its length', () => {
+      const record = {
+        rule: { id: '5710', level: 5, description: 'd'.repeat(1500) },
+        full_log: 'l'.repeat(20_000),
+        agent: { name: 'a'.repeat(256) },
+      };
+      expect(only(record).warnings).toEqual([
+        { path: '/rule/description', message: 'clipped to 1000 characters (was 1500)' },
+        { path: '/full_log', message: 'clipped to 10000 characters (was 20000)' },
+        { path: '/agent/name', message: 'clipped to 255 characters (was 256)' },
+      ]);
+    });
+
+    it('names a long group by its index in rule.groups', () => {
+      const record = { rule: { id: '5710', level: 5, description: 'd', groups: ['sshd', 'g'.repeat(100)] } };
+      expect(only(record).warnings).toEqual([{ path: '/rule/groups/1', message: 'clipped to 88 characters (was 100)' }]);
+    });
+  });
+
   describe('bad input', () => {
     it.each([null, 'alert', 7, [{ rule: { id: '5710' } }]])('rejects %j as not an object', (record) => {
       expect(normalizeWazuh(record, tables)).toEqual([{ errors: [{ path: '/', message: expect.stringMatching(/JSON object/) }] }]);

@@ -3,7 +3,6 @@ import type { Severity } from '../../domain';
 import {
   FieldReader,
   alertTypeSchema,
-  clip,
   defaultSeveritySchema,
   defaulted,
   finish,
@@ -42,25 +41,33 @@ export function normalizeWazuh(record: unknown, tables: WazuhTables): Normalized
   const ruleId = r.id('rule.id', true);
   const title = r.string('rule.description', true);
   const severity = severityOf(r, tables);
-  const groups = r.strings('rule.groups');
-  const mitreIds = r.strings('rule.mitre.id');
-  const fullLog = r.string('full_log');
+  const groups = r.listed('rule.groups');
+  const mitreIds = r.listed('rule.mitre.id');
+  // srcuser is the account being logged in to (sshd) or the sudo caller; dstuser its target.
+  const userPath = r.has('data.srcuser') ? 'data.srcuser' : 'data.dstuser';
 
   return [
     finish(r, {
       source: 'wazuh',
-      type: wazuhType(tables, groups, ruleId ?? ''),
+      type: wazuhType(
+        tables,
+        groups.map((g) => g.value),
+        ruleId ?? '',
+      ),
       severity: severity as Severity,
-      title: title as string,
-      externalId: r.id('id'),
-      description: fullLog && clip(fullLog, 10_000),
+      title: r.fit('title', 'rule.description', title) as string,
+      externalId: r.fit('externalId', 'id', r.id('id')),
+      description: r.fit('description', 'full_log', r.string('full_log')),
       sourceIp: r.ip('data.srcip'),
       destinationIp: r.ip('data.dstip') ?? agentIp(r),
-      // srcuser is the account being logged in to (sshd) or the sudo caller; dstuser its target.
-      user: r.string('data.srcuser') ?? r.string('data.dstuser'),
-      host: r.string('agent.name'),
+      user: r.fit('user', userPath, r.string(userPath)),
+      host: r.fit('host', 'agent.name', r.string('agent.name')),
       occurredAt: r.timestamp('timestamp'),
-      tags: tagList([ruleId && `wazuh:rule:${ruleId}`, ...groups.map((g) => `wazuh:group:${g}`), ...mitreIds.map((id) => `mitre:${id}`)]),
+      tags: tagList(r, [
+        { at: r.pointer('rule.id'), prefix: 'wazuh:rule:', value: ruleId },
+        ...groups.map(({ at, value }) => ({ at, prefix: 'wazuh:group:', value })),
+        ...mitreIds.map(({ at, value }) => ({ at, prefix: 'mitre:', value })),
+      ]),
       raw: record,
     }),
   ];

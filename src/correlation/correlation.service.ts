@@ -6,7 +6,6 @@ import { DataSource } from 'typeorm';
 import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { pgPool } from '../database/pg';
 import type { Priority, SecurityAlert } from '../domain';
-import { NotificationsService } from '../notifications/notifications.service';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
 import type { ChangeSet, Snapshot } from './engine';
 import { DeltaFolder } from './delta-folder.service';
@@ -30,10 +29,11 @@ class PgIngestStore implements IngestStore {
   constructor(
     private readonly pool: Pool,
     private readonly outbox: OutboxDispatcher,
-    /** Tells the channels (Slack thread, Jira issue) which incidents alerts joined, after the commit. */
-    private readonly alertsAdded: (incidentIds: string[]) => Promise<void>,
     private readonly metrics: WardenMetrics,
-    /** Told after a commit that appended count deltas, so they are folded soon. */
+    /**
+     * Told after a commit that appended count deltas, so they are folded soon; the fold also
+     * tells the channels (Slack thread, Jira issue) which incidents alerts joined.
+     */
     private readonly appended: () => void,
   ) {}
 
@@ -54,9 +54,6 @@ class PgIngestStore implements IngestStore {
       this.metrics.correlated(changes);
       if (changes.outbox.length > 0) this.outbox.nudge();
       if (changes.updated.size > 0 || changes.stormSources.size > 0) this.appended();
-      // Batched incidents have no thread or ticket of their own: their digest task does.
-      const joined = [...changes.updated.values()].filter((u) => u.incident.action !== 'batch').map((u) => u.incident.id);
-      if (joined.length > 0) await this.alertsAdded(joined);
       return value;
     } catch (err) {
       // A connection that cannot even roll back is destroyed rather than returned to the pool.
@@ -115,17 +112,11 @@ export class CorrelationService {
     @InjectDataSource() dataSource: DataSource,
     @Inject(RULES) rules: RulesFile,
     outbox: OutboxDispatcher,
-    notifications: NotificationsService,
     folder: DeltaFolder,
     @Optional() @Inject(WARDEN_METRICS) metrics: WardenMetrics = NO_METRICS,
   ) {
-    // The alerts are committed by then: a channel update that cannot be recorded is logged, never a failed ingest.
-    const alertsAdded = (ids: string[]) =>
-      notifications
-        .alertsAdded(ids)
-        .catch((err: Error) => this.logger.warn(`channel update for ${ids.length} incidents not recorded: ${err.message}`));
     this.path = new IngestPath(
-      new PgIngestStore(pgPool(dataSource), outbox, alertsAdded, metrics, () => folder.nudge()),
+      new PgIngestStore(pgPool(dataSource), outbox, metrics, () => folder.nudge()),
       rules,
       (index, err) => this.logger.warn(`item ${index} refused by the database (${(err as { code?: string }).code ?? '?'}): ${err.message}`),
     );

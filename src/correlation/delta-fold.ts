@@ -92,10 +92,20 @@ async function inTransaction<T>(pool: Pool, run: (client: PoolClient) => Promise
   }
 }
 
-/** One pass over incident deltas; returns how many incidents it folded and the milestone notices it enqueued. */
-export async function foldIncidents(pool: Pool): Promise<{ incidents: number; notices: number }> {
+/** Records, in the fold's transaction, that alerts joined these incidents (the channels' coalesced "alerts added"). */
+export type AlertsAdded = (incidentIds: string[], db: { query(sql: string, params?: unknown[]): Promise<unknown> }) => Promise<void>;
+
+/**
+ * One pass over incident deltas; returns how many incidents it folded and the milestone
+ * notices it enqueued. The channels hear of the joins here, once per pass and incident,
+ * rather than from every ingest transaction (which would all write one notice row).
+ */
+export async function foldIncidents(pool: Pool, alertsAdded: AlertsAdded): Promise<{ incidents: number; notices: number }> {
   return inTransaction(pool, async (client) => {
     const { rows } = await client.query<FoldedIncident>(foldIncidentsSql);
+    // Batched incidents have no thread or ticket of their own: their digest task does.
+    const joined = rows.filter((r) => r.action !== 'batch').map((r) => r.id);
+    if (joined.length > 0) await alertsAdded(joined, { query: (sql, params) => client.query<never>(sql, params) });
     const notices = milestoneNotices(rows);
     if (notices.length > 0) {
       // The workflow is told at most once per milestone, so this commit waits for the disk.

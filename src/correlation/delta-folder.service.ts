@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { ENV, type Env } from '../common/env';
 import { PollLoop } from '../common/poll-loop';
 import { pgPool } from '../database/pg';
+import { NotificationsService } from '../notifications/notifications.service';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
 import { compactRollups, foldIncidents, foldStormSources, INCIDENTS_PER_PASS, SOURCES_PER_PASS } from './delta-fold';
 
@@ -27,6 +28,7 @@ export class DeltaFolder implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectDataSource() dataSource: DataSource,
     @Inject(ENV) env: Env,
     private readonly outbox: OutboxDispatcher,
+    private readonly notifications: NotificationsService,
   ) {
     this.pool = pgPool(dataSource);
     this.loop = new PollLoop(() => this.pass(), env.DELTA_FOLD_INTERVAL_MS);
@@ -47,8 +49,9 @@ export class DeltaFolder implements OnApplicationBootstrap, OnModuleDestroy {
   private async pass(): Promise<void> {
     try {
       for (;;) {
-        const { incidents, notices } = await foldIncidents(this.pool);
+        const { incidents, notices } = await foldIncidents(this.pool, (ids, db) => this.notifications.alertsAdded(ids, db));
         if (notices > 0) this.outbox.nudge();
+        if (incidents > 0) this.notifications.told();
         // A short pass has taken all it could; rows held by others wait for the next nudge or tick.
         if (incidents < INCIDENTS_PER_PASS || this.loop.stopped) break;
       }

@@ -212,10 +212,12 @@ export class IngestPath {
   private remember(candidates: string[], needs: Set<string>, now: number): void {
     for (const hints of [this.needed, this.unneeded]) if (hints.size > 50_000) hints.clear();
     for (const name of candidates) {
+      const kind = name.startsWith('storm-kind:');
       if (needs.has(name)) {
         this.unneeded.delete(name);
-        if (name.startsWith('storm-kind:')) this.needed.set(name, now + HINT_MS);
-      } else if (!name.startsWith('storm-kind:')) this.unneeded.set(name, now + HINT_MS);
+        if (kind) this.needed.set(name, now + HINT_MS);
+      } else if (kind) this.needed.delete(name);
+      else this.unneeded.set(name, now + HINT_MS);
     }
   }
 

@@ -51,7 +51,7 @@ export class NotificationsService {
    * A row already waiting absorbs the change; one delivered (or in flight) is reopened with a
    * new generation, so the channel renders the incident as it is then, once per burst.
    */
-  async alertsAdded(incidentIds: readonly string[], m?: EntityManager): Promise<void> {
+  async alertsAdded(incidentIds: readonly string[], m?: { query(sql: string, params?: unknown[]): Promise<unknown> }): Promise<void> {
     const channels = channelsFor('incident.alerts_added', undefined, this.configured());
     if (channels.length === 0 || incidentIds.length === 0) return;
     const ids = [...new Set(incidentIds)].sort();

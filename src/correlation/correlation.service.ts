@@ -7,12 +7,13 @@ import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metric
 import { pgPool } from '../database/pg';
 import type { Priority, SecurityAlert } from '../domain';
 import { NotificationsService } from '../notifications/notifications.service';
+import { enqueue } from '../outbox/outbox';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
 import type { ChangeSet, Snapshot } from './engine';
 import { IngestInterrupted, IngestPath, type IngestStore, type Resolved } from './ingest-path';
 import { beginAndReadSql, SnapshotRequest, SnapshotRow, toSnapshot, writeAndCommitSql } from './ingest-sql';
 import type { AcceptedAlert, ItemResult } from './items';
-import type { RecentAlertCounter } from './rules';
+import { rulesResolvingWhenCleared, type RecentAlertCounter } from './rules';
 import { RULES, type CorrelationField, type RulesFile } from './rules.schema';
 
 export { IdempotencyConflict, IngestInterrupted } from './ingest-path';
@@ -32,6 +33,8 @@ class PgIngestStore implements IngestStore {
     /** Tells the channels (Slack thread, Jira issue) which incidents alerts joined, after the commit. */
     private readonly alertsAdded: (incidentIds: string[]) => Promise<void>,
     private readonly metrics: WardenMetrics,
+    /** Rules with `resolve_when_cleared`: resolving the last firing alert of their incident tells its workflow. */
+    private readonly clearingRules: readonly string[],
   ) {}
 
   newId = randomUUID;
@@ -79,15 +82,62 @@ class PgIngestStore implements IngestStore {
   };
 
   async resolve(alert: SecurityAlert): Promise<Resolved> {
-    const { rows } = await this.pool.query<{ id: string; incident_id: string | null; priority: Priority }>(
-      `UPDATE alerts SET resolved_at = coalesce(resolved_at, now())
-        WHERE source = $1 AND external_id = $2 RETURNING id, incident_id, priority`,
-      [alert.source, alert.externalId ?? null],
-    );
-    const r = rows[0];
-    return r ? { status: 'resolved', alertId: r.id, incidentId: r.incident_id, priority: r.priority } : { status: 'resolved' };
+    const params = [alert.source, alert.externalId ?? null];
+    if (this.clearingRules.length === 0) return resolvedAnswer((await this.pool.query<MarkedRow>(MARK_RESOLVED, params)).rows[0]);
+    const client = await this.pool.connect();
+    let released = false;
+    try {
+      await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '10s'`);
+      // The incident row before the alert's, as ingest takes them: two resolves of one incident's alerts
+      // queue here, so the later one sees the earlier as resolved and exactly one finds the incident cleared.
+      await client.query(
+        `SELECT 1 FROM incidents WHERE id = (SELECT incident_id FROM alerts WHERE source = $1 AND external_id = $2) FOR NO KEY UPDATE`,
+        params,
+      );
+      const marked = (await client.query<MarkedRow>(MARK_RESOLVED, params)).rows[0];
+      // A repeated resolved notice tells the workflow nothing new.
+      const cleared =
+        marked?.newly === true &&
+        marked.incident_id !== null &&
+        (await client.query<{ id: string }>(CLEARED, [marked.incident_id, this.clearingRules])).rows.length > 0;
+      if (cleared) await enqueue(client, [{ incidentId: marked.incident_id!, kind: 'alerts_cleared', payload: { alertId: marked.id } }]);
+      await client.query('COMMIT');
+      if (cleared) this.outbox.nudge();
+      return resolvedAnswer(marked);
+    } catch (err) {
+      const broken = await client.query('ROLLBACK').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      client.release(broken);
+      released = true;
+      throw err;
+    } finally {
+      if (!released) client.release();
+    }
   }
 }
+
+interface MarkedRow {
+  id: string;
+  incident_id: string | null;
+  priority: Priority;
+  /** It was firing until now (a repeated notice keeps the first resolved_at). */
+  newly: boolean;
+}
+
+/** Alertmanager's `resolved`: marks the alert with the same source and externalId. */
+const MARK_RESOLVED = `WITH prev AS (SELECT id, resolved_at IS NULL AS newly FROM alerts WHERE source = $1 AND external_id = $2)
+  UPDATE alerts a SET resolved_at = coalesce(a.resolved_at, now()) FROM prev WHERE a.id = prev.id
+  RETURNING a.id, a.incident_id, a.priority, prev.newly`;
+
+/** The incident, when its rule resolves its task once cleared, that task is still open, and none of its alerts fires. */
+const CLEARED = `SELECT i.id FROM incidents i
+  WHERE i.id = $1 AND i.rule = ANY($2::text[]) AND i.action <> 'batch' AND i.resolved_at IS NULL
+    AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = i.id AND a.resolved_at IS NULL)`;
+
+const resolvedAnswer = (r: MarkedRow | undefined): Resolved =>
+  r ? { status: 'resolved', alertId: r.id, incidentId: r.incident_id, priority: r.priority } : { status: 'resolved' };
 
 /** The AnomalyToAction engine's write path: ingest's per-item path (ingest-path.ts) over PostgreSQL. */
 @Injectable()
@@ -107,7 +157,8 @@ export class CorrelationService {
       notifications
         .alertsAdded(ids)
         .catch((err: Error) => this.logger.warn(`channel update for ${ids.length} incidents not recorded: ${err.message}`));
-    this.path = new IngestPath(new PgIngestStore(pgPool(dataSource), outbox, alertsAdded, metrics), rules, (index, err) =>
+    const store = new PgIngestStore(pgPool(dataSource), outbox, alertsAdded, metrics, rulesResolvingWhenCleared(rules));
+    this.path = new IngestPath(store, rules, (index, err) =>
       this.logger.warn(`item ${index} refused by the database (${(err as { code?: string }).code ?? '?'}): ${err.message}`),
     );
   }

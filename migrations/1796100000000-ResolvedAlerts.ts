@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * the resolved count of an incident is an index-only scan and ingest, which writes unresolved
  * alerts, never touches it.
  */
-export class ResolvedAlerts1795950000000 implements MigrationInterface {
-  name = 'ResolvedAlerts1795950000000';
+export class ResolvedAlerts1796100000000 implements MigrationInterface {
+  name = 'ResolvedAlerts1796100000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE INDEX "IDX_alerts_resolved" ON "alerts" ("incident_id") WHERE resolved_at IS NOT NULL`);

@@ -69,6 +69,7 @@ const view = (over: Partial<InvestigationView> = {}): InvestigationView => ({
         occurrences: 1,
         occurredAt: null,
         receivedAt: '2026-11-24T11:00:00.000Z',
+        resolvedAt: null,
       },
     ],
     nextCursor: 'abc',

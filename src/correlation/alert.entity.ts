@@ -10,6 +10,8 @@ import type { AlertStatus } from '../domain';
 @Index('IDX_alerts_destination_ip', ['destinationIp', 'receivedAt'], { where: 'destination_ip IS NOT NULL' })
 @Index('IDX_alerts_user', ['user', 'receivedAt'])
 @Index('IDX_alerts_host', ['host', 'receivedAt'])
+/** Only resolved alerts: an incident's resolved count reads this alone (migration 1796100000000-ResolvedAlerts). */
+@Index('IDX_alerts_resolved', ['incidentId'], { where: 'resolved_at IS NOT NULL' })
 export class Alert {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -6,13 +6,14 @@ import { DataSource } from 'typeorm';
 import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { pgPool } from '../database/pg';
 import type { Priority, SecurityAlert } from '../domain';
+import { enqueue } from '../outbox/outbox';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
 import type { ChangeSet, Snapshot } from './engine';
 import { DeltaFolder } from './delta-folder.service';
 import { IngestInterrupted, IngestPath, type IngestStore, type OwnAlerts, type Resolved } from './ingest-path';
 import { beginAndReadSql, SnapshotRequest, SnapshotRow, toSnapshot, writeAndCommitSql } from './ingest-sql';
 import type { AcceptedAlert, ItemResult } from './items';
-import type { ThresholdQuery } from './rules';
+import { rulesResolvingWhenCleared, type ThresholdQuery } from './rules';
 import { RULES, type CorrelationField, type RulesFile } from './rules.schema';
 
 export { IdempotencyConflict, IngestInterrupted } from './ingest-path';
@@ -35,6 +36,8 @@ class PgIngestStore implements IngestStore {
      * tells the channels (Slack thread, Jira issue) which incidents alerts joined.
      */
     private readonly appended: () => void,
+    /** Rules with `resolve_when_cleared`: resolving the last firing alert of their incident tells its workflow. */
+    private readonly clearingRules: readonly string[],
   ) {}
 
   newId = randomUUID;
@@ -92,15 +95,62 @@ class PgIngestStore implements IngestStore {
 
   /** Only the key that sent the firing alert resolves it (or any key, for alerts stored before keys were recorded). */
   async resolve(alert: SecurityAlert, apiKeyId?: string): Promise<Resolved> {
-    const { rows } = await this.pool.query<{ id: string; incident_id: string | null; priority: Priority }>(
-      `UPDATE alerts SET resolved_at = coalesce(resolved_at, now())
-        WHERE source = $1 AND external_id = $2 AND (api_key_id = $3 OR api_key_id IS NULL) RETURNING id, incident_id, priority`,
-      [alert.source, alert.externalId ?? null, apiKeyId ?? null],
-    );
-    const r = rows[0];
-    return r ? { status: 'resolved', alertId: r.id, incidentId: r.incident_id, priority: r.priority } : { status: 'resolved' };
+    const params = [alert.source, alert.externalId ?? null, apiKeyId ?? null];
+    if (this.clearingRules.length === 0) return resolvedAnswer((await this.pool.query<MarkedRow>(MARK_RESOLVED, params)).rows[0]);
+    const client = await this.pool.connect();
+    let released = false;
+    try {
+      await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '10s'`);
+      // The incident row before the alert's, as ingest takes them: two resolves of one incident's alerts
+      // queue here, so the later one sees the earlier as resolved and exactly one finds the incident cleared.
+      await client.query(`SELECT 1 FROM incidents WHERE id = (SELECT incident_id FROM alerts WHERE ${SENT_BY}) FOR NO KEY UPDATE`, params);
+      const marked = (await client.query<MarkedRow>(MARK_RESOLVED, params)).rows[0];
+      // A repeated resolved notice tells the workflow nothing new.
+      const cleared =
+        marked?.newly === true &&
+        marked.incident_id !== null &&
+        (await client.query<{ id: string }>(CLEARED, [marked.incident_id, this.clearingRules])).rows.length > 0;
+      if (cleared) await enqueue(client, [{ incidentId: marked.incident_id!, kind: 'alerts_cleared', payload: { alertId: marked.id } }]);
+      await client.query('COMMIT');
+      if (cleared) this.outbox.nudge();
+      return resolvedAnswer(marked);
+    } catch (err) {
+      const broken = await client.query('ROLLBACK').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      client.release(broken);
+      released = true;
+      throw err;
+    } finally {
+      if (!released) client.release();
+    }
   }
 }
+
+interface MarkedRow {
+  id: string;
+  incident_id: string | null;
+  priority: Priority;
+  /** It was firing until now (a repeated notice keeps the first resolved_at). */
+  newly: boolean;
+}
+
+/** The alert with the same source and externalId sent by the same key (or by none recorded). */
+const SENT_BY = `source = $1 AND external_id = $2 AND (api_key_id = $3 OR api_key_id IS NULL)`;
+
+/** Alertmanager's `resolved`: marks the alert with the same source and externalId. */
+const MARK_RESOLVED = `WITH prev AS (SELECT id, resolved_at IS NULL AS newly FROM alerts WHERE ${SENT_BY})
+  UPDATE alerts a SET resolved_at = coalesce(a.resolved_at, now()) FROM prev WHERE a.id = prev.id
+  RETURNING a.id, a.incident_id, a.priority, prev.newly`;
+
+/** The incident, when its rule resolves its task once cleared, that task is still open, and none of its alerts fires. */
+const CLEARED = `SELECT i.id FROM incidents i
+  WHERE i.id = $1 AND i.rule = ANY($2::text[]) AND i.action <> 'batch' AND i.resolved_at IS NULL
+    AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.incident_id = i.id AND a.resolved_at IS NULL)`;
+
+const resolvedAnswer = (r: MarkedRow | undefined): Resolved =>
+  r ? { status: 'resolved', alertId: r.id, incidentId: r.incident_id, priority: r.priority } : { status: 'resolved' };
 
 /** The AnomalyToAction engine's write path: ingest's per-item path (ingest-path.ts) over PostgreSQL. */
 @Injectable()
@@ -116,7 +166,7 @@ export class CorrelationService {
     @Optional() @Inject(WARDEN_METRICS) metrics: WardenMetrics = NO_METRICS,
   ) {
     this.path = new IngestPath(
-      new PgIngestStore(pgPool(dataSource), outbox, metrics, () => folder.nudge()),
+      new PgIngestStore(pgPool(dataSource), outbox, metrics, () => folder.nudge(), rulesResolvingWhenCleared(rules)),
       rules,
       (index, err) => this.logger.warn(`item ${index} refused by the database (${(err as { code?: string }).code ?? '?'}): ${err.message}`),
     );

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { advisoryLocksSql } from '../database/locks';
 import type { Priority } from '../domain';
+import type { AlertCounts } from './alert-counts';
 
 /** What a task is made from. */
 export interface IncidentForTask {
@@ -62,6 +63,21 @@ export class IncidentsService {
        WHERE id = ANY($1::uuid[])`,
       [incidents.map((i) => i.id)],
     );
+  }
+
+  /**
+   * The incident's alerts, firing and resolved, under its correlation lock: no alert can join it
+   * until the caller's transaction ends, so a task resolved on these counts resolves what they saw.
+   */
+  async lockedAlertCounts(m: EntityManager, incidentId: string): Promise<AlertCounts> {
+    const [incident] = await m.query<{ correlation_key: string }[]>(`SELECT correlation_key FROM incidents WHERE id = $1`, [incidentId]);
+    if (!incident) return { firing: 0, resolved: 0 };
+    await m.query(advisoryLocksSql([`correlation:${incident.correlation_key}`]));
+    const [counts] = await m.query<AlertCounts[]>(
+      `SELECT count(*) FILTER (WHERE resolved_at IS NULL)::int AS firing, count(resolved_at)::int AS resolved FROM alerts WHERE incident_id = $1`,
+      [incidentId],
+    );
+    return counts;
   }
 
   async close(m: EntityManager, incidentId: string): Promise<void> {

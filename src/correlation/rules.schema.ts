@@ -96,6 +96,8 @@ const decisionFields = {
   playbooks: z.array(z.string().min(1)).optional(),
   assign_role: z.string().min(1).optional(),
   storm: stormSchema.optional(),
+  /** Resolve the incident's task (`cleared_by_monitor`) once its monitors have resolved every alert, unless acknowledged. */
+  resolve_when_cleared: z.boolean().optional(),
 };
 
 export const ruleSchema = z
@@ -127,6 +129,13 @@ export const rulesFileSchema = z
     file.rules.forEach((rule, i) => {
       if (seen.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}"` });
       seen.add(rule.name);
+      // Only an incident with a workflow of its own has a task to resolve.
+      if (rule.resolve_when_cleared && (rule.action === 'batch' || rule.action === 'suppress'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'resolve_when_cleared'],
+          message: `needs action immediate or correlate: a ${rule.action} rule's incidents have no task of their own`,
+        });
     });
   });
 

@@ -2,7 +2,15 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { loadWardenConfig } from '../config/warden-config';
 import type { SecurityAlert } from '../domain';
-import { evaluateRules, matchesStatically, NO_RULE, type ThresholdQuery, thresholdQuery, toDecision } from './rules';
+import {
+  evaluateRules,
+  matchesStatically,
+  NO_RULE,
+  rulesResolvingWhenCleared,
+  type ThresholdQuery,
+  thresholdQuery,
+  toDecision,
+} from './rules';
 import { matchSchema, type RuleMatch, type RulesFile, rulesFileSchema } from './rules.schema';
 
 const alert = (over: Partial<SecurityAlert> = {}): SecurityAlert => ({
@@ -496,6 +504,34 @@ describe('rulesFileSchema', () => {
   it('rejects a bad duration', () => {
     const issues = issuesOf({ defaults: { dedup_window: 'soon' } });
     expect(issues).toEqual([expect.objectContaining({ path: ['defaults', 'dedup_window'] })]);
+  });
+
+  it.each(['batch', 'suppress'])('rejects resolve_when_cleared on a %s rule, whose incidents have no task of their own', (action) => {
+    const issues = issuesOf({ rules: [{ name: 'a', action, resolve_when_cleared: true }] });
+    expect(issues).toEqual([
+      {
+        code: 'custom',
+        path: ['rules', 0, 'resolve_when_cleared'],
+        message: `needs action immediate or correlate: a ${action} rule's incidents have no task of their own`,
+      },
+    ]);
+  });
+
+  it('rejects a resolve_when_cleared that is not a boolean', () => {
+    const issues = issuesOf({ rules: [{ name: 'a', action: 'correlate', resolve_when_cleared: 'yes' }] });
+    expect(issues).toEqual([expect.objectContaining({ path: ['rules', 0, 'resolve_when_cleared'] })]);
+  });
+});
+
+describe('rulesResolvingWhenCleared', () => {
+  it('names the rules that set resolve_when_cleared: true, and no other', () => {
+    const file = rulesFile([
+      rule({ name: 'clears', resolve_when_cleared: true }),
+      rule({ name: 'off', resolve_when_cleared: false }),
+      rule({ name: 'unset' }),
+      rule({ name: 'clears-too', action: 'immediate', resolve_when_cleared: true }),
+    ]);
+    expect(rulesResolvingWhenCleared(file)).toEqual(['clears', 'clears-too']);
   });
 });
 

@@ -141,6 +141,14 @@ export function toDecision(rule: Rule | null, file: RulesFile, alert: SecurityAl
 }
 
 /**
+ * The rules whose incidents' tasks resolve as `cleared_by_monitor` once every alert is resolved.
+ * Read by rule name when a monitor resolves an alert, so it follows rules.yaml as loaded.
+ */
+export function rulesResolvingWhenCleared(file: RulesFile): string[] {
+  return file.rules.filter((r) => r.resolve_when_cleared === true).map((r) => r.name);
+}
+
+/**
  * First matching rule wins. A threshold rule matches once the stored count plus
  * this alert reaches `count`; below it, evaluation falls through to later rules.
  */

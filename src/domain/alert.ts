@@ -32,3 +32,21 @@ export interface SecurityAlert {
 
 /** What became of a stored alert: the first of its kind, a repeat inside the dedup window, or silenced. */
 export type AlertStatus = 'new' | 'duplicate' | 'suppressed';
+
+/** The `source` of alerts from Alertmanager, the one monitor whose alerts end with a resolved notice. */
+export const ALERTMANAGER_SOURCE = 'alertmanager';
+/** Sources whose alerts are `firing` until their monitor resolves them. */
+export const RESOLVING_SOURCES: readonly string[] = [ALERTMANAGER_SOURCE];
+
+/**
+ * Where an alert stands, as alert views show it: `resolved` once its monitor resolved it;
+ * `suppressed` when silenced; `firing` while a monitor that reports resolution has not;
+ * else as stored (`new`, `duplicate`): such monitors never say an alert is over.
+ */
+export type AlertViewStatus = AlertStatus | 'firing' | 'resolved';
+
+export function alertViewStatus(status: AlertStatus, source: string, resolvedAt: Date | string | null): AlertViewStatus {
+  if (resolvedAt !== null) return 'resolved';
+  if (status === 'suppressed') return 'suppressed';
+  return RESOLVING_SOURCES.includes(source) ? 'firing' : status;
+}

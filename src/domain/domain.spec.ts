@@ -1,4 +1,4 @@
-import { comparePriority, higherSeverity, isMoreUrgent, PRIORITIES, raisePriority } from '.';
+import { alertViewStatus, comparePriority, higherSeverity, isMoreUrgent, PRIORITIES, raisePriority } from '.';
 
 describe('higherSeverity', () => {
   it.each([
@@ -34,5 +34,24 @@ describe('raisePriority', () => {
     ['P3', 'P3', 'P3'],
   ] as const)('of %s with %s is %s', (a, b, expected) => {
     expect(raisePriority(a, b)).toBe(expected);
+  });
+});
+
+describe('alertViewStatus', () => {
+  const at = new Date('2025-01-01T00:05:00Z');
+
+  it.each([
+    // A monitor that reports resolution (Alertmanager): firing until its resolved notice.
+    ['new', 'alertmanager', null, 'firing'],
+    ['duplicate', 'alertmanager', null, 'firing'],
+    ['new', 'alertmanager', at, 'resolved'],
+    ['duplicate', 'alertmanager', '2025-01-01T00:05:00Z', 'resolved'],
+    ['suppressed', 'alertmanager', null, 'suppressed'],
+    // Other monitors never say an alert is over: the stored status.
+    ['new', 'suricata', null, 'new'],
+    ['duplicate', 'ids-1', null, 'duplicate'],
+    ['suppressed', 'ids-1', null, 'suppressed'],
+  ] as const)('of a %s alert from %s resolved at %s is %s', (status, source, resolvedAt, expected) => {
+    expect(alertViewStatus(status, source, resolvedAt)).toBe(expected);
   });
 });

@@ -5,6 +5,7 @@
 export const OUTBOX_KINDS = [
   'incident_opened',
   'alerts_changed',
+  'alerts_cleared',
   'acknowledged',
   'resolved',
   'reassigned',
@@ -17,6 +18,8 @@ export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 /** The incident workflow's signals, by name: the outbox sends them and the workflow defines them. */
 export const INCIDENT_SIGNALS = {
   alertsChanged: 'alertsChanged',
+  /** The monitors resolved every alert of an incident whose rule says `resolve_when_cleared`. */
+  alertsCleared: 'alertsCleared',
   acknowledge: 'acknowledge',
   resolve: 'resolve',
   reassign: 'reassign',
@@ -34,6 +37,7 @@ export type PlaybookSignal = (typeof PLAYBOOK_SIGNALS)[keyof typeof PLAYBOOK_SIG
 const SIGNAL_OF: Readonly<Record<OutboxKind, IncidentSignal | PlaybookSignal>> = {
   incident_opened: INCIDENT_SIGNALS.alertsChanged,
   alerts_changed: INCIDENT_SIGNALS.alertsChanged,
+  alerts_cleared: INCIDENT_SIGNALS.alertsCleared,
   acknowledged: INCIDENT_SIGNALS.acknowledge,
   resolved: INCIDENT_SIGNALS.resolve,
   reassigned: INCIDENT_SIGNALS.reassign,

@@ -15,7 +15,14 @@ export const isFinishedTask = (status: string): boolean => (FINISHED_TASK_STATUS
 /** `incident`: one per incident, made by its workflow; `digest`: low-priority incidents gathered per interval. */
 export type TaskKind = 'incident' | 'digest';
 
-export const DISPOSITIONS = ['true_positive', 'false_positive', 'benign'] as const;
+/** What an analyst (REST, Slack, Jira) may resolve a task as. */
+export const ANALYST_DISPOSITIONS = ['true_positive', 'false_positive', 'benign'] as const;
+export type AnalystDisposition = (typeof ANALYST_DISPOSITIONS)[number];
+/**
+ * Every disposition a task may carry: an analyst's, or `cleared_by_monitor`, set only by Warden
+ * when the monitors resolved every alert of an incident whose rule says `resolve_when_cleared`.
+ */
+export const DISPOSITIONS = [...ANALYST_DISPOSITIONS, 'cleared_by_monitor'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved', 'closed'] as const;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import {
-  DISPOSITIONS,
+  ANALYST_DISPOSITIONS,
   PRIORITIES,
   SEVERITIES,
   TASK_STATUSES,
-  type Disposition,
+  type AnalystDisposition,
   type Priority,
   type Severity,
   type TaskStatus,
@@ -46,8 +46,8 @@ export const integrationsFileSchema = z
         /** Jira statuses that resolve the Warden task. */
         done_statuses: z.array(z.string().min(1)).default(['Done']),
         /** Jira resolution name → disposition; others take `default_disposition`. */
-        resolutions: z.record(z.string().min(1), z.enum(DISPOSITIONS)).default({}),
-        default_disposition: z.enum(DISPOSITIONS).default('true_positive'),
+        resolutions: z.record(z.string().min(1), z.enum(ANALYST_DISPOSITIONS)).default({}),
+        default_disposition: z.enum(ANALYST_DISPOSITIONS).default('true_positive'),
       })
       .strict()
       .default({
@@ -93,8 +93,8 @@ export interface IntegrationsConfig {
     priorities: Record<Priority, string>;
     transitions: Partial<Record<TaskStatus, string>>;
     doneStatuses: string[];
-    resolutions: Record<string, Disposition>;
-    defaultDisposition: Disposition;
+    resolutions: Record<string, AnalystDisposition>;
+    defaultDisposition: AnalystDisposition;
   };
   /** Only the webhooks whose variables are set. */
   webhooks: { name: string; url: string; secret: string; events: string[] }[];

@@ -3,7 +3,17 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
-import type { Disposition, IncidentStatus, Priority, Severity, TaskKind, TaskStatus } from '../domain';
+import { alertCountsSql } from '../correlation/alert-counts';
+import {
+  alertViewStatus,
+  type AlertStatus,
+  type Disposition,
+  type IncidentStatus,
+  type Priority,
+  type Severity,
+  type TaskKind,
+  type TaskStatus,
+} from '../domain';
 import {
   alertCursorValues,
   INVESTIGATION_LIST_LIMIT,
@@ -39,13 +49,14 @@ interface AlertRow {
   destination_ip: string | null;
   user: string | null;
   host: string | null;
-  status: string;
+  status: AlertStatus;
   priority: Priority;
   rule: string;
   occurrence_count: number;
   occurred_at: Date | null;
   received_at: Date;
   received_at_exact: string;
+  resolved_at: Date | null;
 }
 
 interface TaskRow {
@@ -117,7 +128,7 @@ const HITS = `
   SELECT incident_id, received_at, false, true FROM alerts WHERE destination_ip = $1::inet AND source_ip IS DISTINCT FROM $1::inet`;
 
 const ALERT_COLUMNS = `id, incident_id, source, type, severity, title, host(source_ip) AS source_ip, host(destination_ip) AS destination_ip, "user", host,
-  status, priority, rule, occurrence_count, occurred_at, received_at, received_at::text AS received_at_exact`;
+  status, priority, rule, occurrence_count, occurred_at, received_at, received_at::text AS received_at_exact, resolved_at`;
 
 /** Everything Warden knows about one IP address, read from indexed columns only. */
 @Injectable()
@@ -164,12 +175,13 @@ export class InvestigationService {
           destinationIp: a.destination_ip,
           user: a.user,
           host: a.host,
-          status: a.status,
+          status: alertViewStatus(a.status, a.source, a.resolved_at),
           priority: a.priority,
           rule: a.rule,
           occurrences: a.occurrence_count,
           occurredAt: iso(a.occurred_at),
           receivedAt: isoOf(a.received_at),
+          resolvedAt: iso(a.resolved_at),
         })),
         nextCursor: alerts.length > page.limit ? encodeCursor([last.received_at_exact, last.id]) : null,
       },
@@ -249,14 +261,15 @@ export class InvestigationService {
          SELECT coalesce(a.id, k.id) AS id, coalesce(a.alerts, 0) AS alerts_for_ip, a.id IS NOT NULL AS by_alerts, k.id IS NOT NULL AS by_source_ip
            FROM by_alerts a FULL JOIN by_source_ip k ON k.id = a.id),
        page AS (
-         SELECT i.*, l.alerts_for_ip, l.by_alerts, l.by_source_ip FROM linked l JOIN incidents i ON i.id = l.id
-          ORDER BY i.last_seen_at DESC, i.id DESC LIMIT $2)
+         SELECT x.*, ${alertCountsSql('x.id')} FROM (
+           SELECT i.*, l.alerts_for_ip, l.by_alerts, l.by_source_ip FROM linked l JOIN incidents i ON i.id = l.id
+            ORDER BY i.last_seen_at DESC, i.id DESC LIMIT $2) x)
        SELECT t.total, t.as_source, t.as_destination, t.first_seen, t.last_seen,
               (SELECT count(*)::int FROM linked) AS incidents_total,
               coalesce((SELECT json_agg(json_build_object(
                   'id', p.id, 'title', p.title, 'status', p.status, 'severity', p.severity, 'priority', p.priority, 'types', p.types,
                   'sourceIp', host(p.source_ip), 'user', p."user", 'host', p.host, 'storm', p.storm, 'alertCount', p.alert_count,
-                  'alertsForIp', p.alerts_for_ip, 'bySourceIp', p.by_source_ip, 'byAlerts', p.by_alerts, 'digestTaskId', p.digest_task_id,
+                  'firingAlerts', p.firing_alerts, 'resolvedAlerts', p.resolved_alerts, 'alertsForIp', p.alerts_for_ip, 'bySourceIp', p.by_source_ip, 'byAlerts', p.by_alerts, 'digestTaskId', p.digest_task_id,
                   'firstSeenAt', p.first_seen_at, 'lastSeenAt', p.last_seen_at, 'createdAt', p.created_at, 'resolvedAt', p.resolved_at)
                 ORDER BY p.last_seen_at DESC, p.id DESC) FROM page p), '[]') AS incidents
          FROM (SELECT count(*)::int AS total, count(*) FILTER (WHERE src)::int AS as_source, count(*) FILTER (WHERE dst)::int AS as_destination,
@@ -344,6 +357,8 @@ function incidentView(i: IncidentJson): InvestigationIncident {
     host: i.host,
     storm: i.storm,
     alertCount: i.alertCount,
+    firingAlerts: i.firingAlerts,
+    resolvedAlerts: i.resolvedAlerts,
     alertsForIp: i.alertsForIp,
     linkedBy: [...(i.bySourceIp ? (['source_ip'] as const) : []), ...(i.byAlerts ? (['alerts'] as const) : [])],
     firstSeenAt: isoOf(i.firstSeenAt),

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { FieldError } from '../common/problem';
-import type { Disposition, IncidentStatus, Priority, Severity, TaskKind, TaskStatus } from '../domain';
+import type { AlertViewStatus, Disposition, IncidentStatus, Priority, Severity, TaskKind, TaskStatus } from '../domain';
 import { canonicalIp } from '../ingest/security-alert';
 
 /** At most this many incidents, playbook actions, evidence bundles and storm entries per answer (newest first); totals say how many exist. */
@@ -21,12 +21,15 @@ export interface InvestigationAlert {
   destinationIp: string | null;
   user: string | null;
   host: string | null;
-  status: string;
+  /** `firing`/`resolved` for monitors that report resolution, else as stored (alertViewStatus). */
+  status: AlertViewStatus;
   priority: Priority;
   rule: string;
   occurrences: number;
   occurredAt: string | null;
   receivedAt: string;
+  /** When its monitor resolved it. */
+  resolvedAt: string | null;
 }
 
 export interface InvestigationIncident {
@@ -42,6 +45,9 @@ export interface InvestigationIncident {
   storm: boolean;
   /** All of the incident's alerts, and those for this IP. */
   alertCount: number;
+  /** Its alerts not resolved by their monitor, and those resolved (counted from alerts). */
+  firingAlerts: number;
+  resolvedAlerts: number;
   alertsForIp: number;
   /** Why it is listed: its correlation source IP is this IP (`source_ip`), it holds alerts for it (`alerts`), or both. */
   linkedBy: ('source_ip' | 'alerts')[];

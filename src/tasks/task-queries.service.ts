@@ -5,7 +5,16 @@ import { DataSource } from 'typeorm';
 import { readTimeline } from '../audit/audit.service';
 import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
-import { parseStormKind, type AlertStatus, type IncidentStatus, type Priority, type Severity, type TaskStatus } from '../domain';
+import { alertCountsSql, type AlertCountsRow } from '../correlation/alert-counts';
+import {
+  alertViewStatus,
+  parseStormKind,
+  type AlertStatus,
+  type IncidentStatus,
+  type Priority,
+  type Severity,
+  type TaskStatus,
+} from '../domain';
 import { incidentPlaybooks } from '../playbooks/runs-view';
 import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
 
@@ -90,6 +99,7 @@ interface AlertSummaryRow {
   occurred_at: Date | null;
   received_at: Date;
   last_seen_at: Date;
+  resolved_at: Date | null;
 }
 
 /** A notice of one of the incident's tasks (read here for the incident detail; notifications owns the table). */
@@ -220,9 +230,12 @@ export class TaskQueriesService {
       where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(f.limit + 1);
-    const rows = await this.dataSource.query<(IncidentRow & { created_at_exact: string })[]>(
-      `SELECT ${LIVE_INCIDENT_COLUMNS}, created_at::text AS created_at_exact FROM incidents i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    // Alerts are counted for the page alone, after the limit.
+    const rows = await this.dataSource.query<(IncidentRow & AlertCountsRow & { created_at_exact: string })[]>(
+      `SELECT p.*, ${alertCountsSql('p.id')} FROM (
+         SELECT ${LIVE_INCIDENT_COLUMNS}, created_at::text AS created_at_exact FROM incidents i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY created_at DESC, id DESC LIMIT $${params.length}) p
+        ORDER BY p.created_at DESC, p.id DESC`,
       params,
     );
     const page = rows.slice(0, f.limit);
@@ -232,13 +245,15 @@ export class TaskQueriesService {
 
   /** The incident with its latest alerts, its tasks and every recorded change to either. */
   async incidentDetail(incidentId: string, alertLimit = 100) {
-    const [row] = await this.dataSource.query<IncidentRow[]>(`SELECT ${LIVE_INCIDENT_COLUMNS} FROM incidents i WHERE id = $1`, [
-      incidentId,
-    ]);
+    const [row] = await this.dataSource.query<(IncidentRow & AlertCountsRow)[]>(
+      `SELECT ${LIVE_INCIDENT_COLUMNS}, ${alertCountsSql('i.id')} FROM incidents i WHERE id = $1`,
+      [incidentId],
+    );
     if (!row) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: 'path:id', message: 'no such incident' }]);
     const [alerts, tasks, stormSources] = await Promise.all([
       this.dataSource.query<AlertSummaryRow[]>(
-        `SELECT id, source, type, severity, title, description, source_ip, destination_ip, "user", host, status, occurrence_count, occurred_at, received_at, last_seen_at
+        `SELECT id, source, type, severity, title, description, source_ip, destination_ip, "user", host, status, occurrence_count, occurred_at,
+                received_at, last_seen_at, resolved_at
            FROM alerts WHERE incident_id = $1 ORDER BY received_at DESC LIMIT $2`,
         [incidentId, alertLimit],
       ),
@@ -294,11 +309,12 @@ export class TaskQueriesService {
         destinationIp: a.destination_ip,
         user: a.user,
         host: a.host,
-        status: a.status,
+        status: alertViewStatus(a.status, a.source, a.resolved_at),
         occurrences: a.occurrence_count,
         occurredAt: a.occurred_at,
         receivedAt: a.received_at,
         lastSeenAt: a.last_seen_at,
+        resolvedAt: a.resolved_at,
       })),
       tasks: tasks.map(toTaskView),
       ...playbooks,
@@ -322,7 +338,7 @@ export class TaskQueriesService {
   }
 }
 
-function incidentView(r: IncidentRow) {
+function incidentView(r: IncidentRow & AlertCountsRow) {
   return {
     id: r.id,
     title: r.title,
@@ -342,6 +358,8 @@ function incidentView(r: IncidentRow) {
     user: r.user,
     host: r.host,
     alertCount: r.alert_count,
+    firingAlerts: r.firing_alerts,
+    resolvedAlerts: r.resolved_alerts,
     correlationKey: r.correlation_key,
     digestTaskId: r.digest_task_id,
     firstSeenAt: r.first_seen_at,

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, UseG
 import { z } from 'zod';
 import { ProblemException } from '../common/problem';
 import { limitSchema, parseBody, parseQuery, uuidParam } from '../common/validation';
-import { DISPOSITIONS, OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, TaskStatus } from '../domain';
+import { ANALYST_DISPOSITIONS, OPEN_TASK_STATUSES, PRIORITIES, TASK_STATUSES, TaskStatus } from '../domain';
 import { AccessService } from '../auth/access.service';
 import { actorOf } from '../auth/principal';
 import { AuthenticatedRequest, AuthGuard, RequireScope } from '../auth/auth.guard';
@@ -24,7 +24,8 @@ const listSchema = z
 
 const resolveSchema = z
   .object({
-    disposition: z.enum(DISPOSITIONS),
+    /** `cleared_by_monitor` is Warden's alone: it says the monitors resolved every alert. */
+    disposition: z.enum(ANALYST_DISPOSITIONS),
     resolution: z.string().max(10_000).optional(),
   })
   .strict();

@@ -6,12 +6,21 @@ import { AssignmentRejected, AssignmentService } from '../assignment/assignment.
 import { AUDIT_COLUMNS, AuditService } from '../audit/audit.service';
 import { ProblemException } from '../common/problem';
 import { IncidentsService } from '../correlation/incidents.service';
-import { isMoreUrgent, isOpenTask, isUnacknowledgedTask, type Disposition, type OutboxKind, type Priority } from '../domain';
+import {
+  isMoreUrgent,
+  isOpenTask,
+  isUnacknowledgedTask,
+  type AnalystDisposition,
+  type Disposition,
+  type OutboxKind,
+  type Priority,
+} from '../domain';
 import { enqueue } from '../outbox/outbox';
 import type { ChangeOrigin } from '../notifications/channels';
 import { NotificationsService } from '../notifications/notifications.service';
 import { closeRuns } from '../playbooks/run-closures';
 import { checklistFor } from './checklists';
+import { clearingVerdict, MONITOR_ACTOR, type ClearingVerdict } from './clearing';
 import { SLA_CONFIG, type SlaConfig } from './sla.schema';
 import { reassignedAckDeadline, reprioritize, slaDeadlines } from './sla';
 import { readTask, TaskRow, TaskView, TaskViewRow, toTaskView } from './task-view';
@@ -166,7 +175,7 @@ export class TasksService {
   async resolve(
     taskId: string,
     actor: string,
-    disposition: Disposition,
+    disposition: AnalystDisposition,
     resolution: string | null,
     options: { origin?: ChangeOrigin } = {},
   ): Promise<TaskView> {
@@ -174,28 +183,80 @@ export class TasksService {
       await this.assignment.lock(m);
       const before = await this.lock(taskId, m);
       if (!isOpenTask(before.status)) throw conflict(`Task ${taskId} is already ${before.status}.`);
-      await m.query(
-        `UPDATE tasks SET status = 'resolved', resolved_at = now(), disposition = $2, resolution = $3, updated_at = now() WHERE id = $1`,
-        [taskId, disposition, resolution],
-      );
-      await this.incidents.resolve(m, before.incidentId, taskId);
-      if (before.incidentId) await closeRuns(m, before.incidentId, disposition);
-      const after = await this.get(taskId, m);
-      await this.changed(m, before, after, actor, 'task.resolved', 'resolved', { by: actor, disposition });
-      await this.event(
-        m,
-        after,
-        'task.resolved',
-        'resolved',
-        `Resolved as ${disposition} by ${actor}`,
-        { by: actor, disposition, resolution },
-        options.origin,
-      );
-      return { after, drained: await this.assignment.drain(m) };
+      return this.resolveLocked(m, before, actor, disposition, resolution, options.origin);
     });
     this.notifications.told();
     this.assignment.notifyDigests(drained);
     return after;
+  }
+
+  /**
+   * The monitors resolved every alert of the task's incident (its rule says `resolve_when_cleared`):
+   * resolves the task as `cleared_by_monitor` the way an analyst's resolve does (SLA steps end,
+   * channels hear it, playbook runs close without rolling back), unless someone acknowledged it or
+   * an alert fires again. Decided under the task's row lock and the incident's correlation lock,
+   * so neither an acknowledgement nor a joining alert can slip in between.
+   */
+  async clearByMonitor(taskId: string): Promise<ClearingVerdict> {
+    const { verdict, drained } = await this.dataSource.transaction(async (m) => {
+      await this.assignment.lock(m);
+      const before = await this.lock(taskId, m);
+      const counts = before.incidentId ? await this.incidents.lockedAlertCounts(m, before.incidentId) : { firing: 0, resolved: 0 };
+      const verdict = clearingVerdict(before.status, counts);
+      // The timeline says the monitors cleared the incident, also when an acknowledged task stays open.
+      if (verdict.resolve || verdict.reason === 'acknowledged') {
+        await this.audit.record(
+          {
+            actor: MONITOR_ACTOR,
+            action: 'incident.alerts_cleared',
+            subjectType: 'incident',
+            subjectId: before.incidentId!,
+            after: { ...counts, taskId, taskResolved: verdict.resolve, ...(verdict.resolve ? {} : { reason: verdict.reason }) },
+            idempotencyKey: `incident-${before.incidentId}:alerts-cleared:${counts.resolved}`,
+          },
+          m,
+        );
+      }
+      if (!verdict.resolve) return { verdict, drained: [] };
+      const resolution = `Every alert was resolved by its monitor (${counts.resolved}).`;
+      const { drained } = await this.resolveLocked(m, before, MONITOR_ACTOR, 'cleared_by_monitor', resolution, undefined);
+      return { verdict, drained };
+    });
+    if (verdict.resolve) {
+      this.notifications.told();
+      this.assignment.notifyDigests(drained);
+    }
+    return verdict;
+  }
+
+  /** The resolve itself, on a task locked (after the assignment lock) and known to be open. */
+  private async resolveLocked(
+    m: EntityManager,
+    before: TaskView,
+    actor: string,
+    disposition: Disposition,
+    resolution: string | null,
+    origin: ChangeOrigin | undefined,
+  ) {
+    const taskId = before.id;
+    await m.query(
+      `UPDATE tasks SET status = 'resolved', resolved_at = now(), disposition = $2, resolution = $3, updated_at = now() WHERE id = $1`,
+      [taskId, disposition, resolution],
+    );
+    await this.incidents.resolve(m, before.incidentId, taskId);
+    if (before.incidentId) await closeRuns(m, before.incidentId, disposition);
+    const after = await this.get(taskId, m);
+    await this.changed(m, before, after, actor, 'task.resolved', 'resolved', { by: actor, disposition });
+    await this.event(
+      m,
+      after,
+      'task.resolved',
+      'resolved',
+      `Resolved as ${disposition} by ${actor}`,
+      { by: actor, disposition, resolution },
+      origin,
+    );
+    return { after, drained: await this.assignment.drain(m) };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEVERITIES, type Severity } from '../../domain';
+import { ALERTMANAGER_SOURCE, SEVERITIES, type Severity } from '../../domain';
 import {
   FieldReader,
   defaultSeveritySchema,
@@ -94,7 +94,7 @@ function normalizeAlert(alert: unknown, index: number, webhook: WebhookContext, 
   return finish(
     r,
     {
-      source: 'alertmanager',
+      source: ALERTMANAGER_SOURCE,
       type: type as string,
       severity: severity as Severity,
       title: r.fit('title', titlePath, titlePath === 'labels.alertname' ? alertname : r.string(titlePath)) as string,

@@ -1,5 +1,5 @@
 import type { FieldError } from '../../common/problem';
-import { isFinishedTask, isUnacknowledgedTask, type Disposition, type TaskStatus } from '../../domain';
+import { isFinishedTask, isUnacknowledgedTask, type AnalystDisposition, type TaskStatus } from '../../domain';
 import { classifyStatus, DeliveryError, parseRetryAfter, type OutgoingNotification } from '../../notifications/notifier';
 import type { IntegrationsConfig } from '../integrations.schema';
 import type { IncidentSnapshot } from '../snapshot';
@@ -347,8 +347,8 @@ export interface WebhookContext {
   /** When Warden last pushed to the issue; an event no newer is from before (or is) Warden's own change. */
   lastSyncedAt: Date | null;
   doneStatuses: readonly string[];
-  resolutions: Readonly<Record<string, Disposition>>;
-  defaultDisposition: Disposition;
+  resolutions: Readonly<Record<string, AnalystDisposition>>;
+  defaultDisposition: AnalystDisposition;
   /** Warden status → Jira status; read backwards to see which Jira statuses mean "acknowledged". */
   transitions?: Partial<Record<TaskStatus, string>>;
   linkedTaskStatus: TaskStatus;
@@ -356,7 +356,7 @@ export interface WebhookContext {
 
 export type WebhookDecision =
   | { action: 'ignore'; reason: string }
-  | { action: 'resolve'; disposition: Disposition; resolution: string; accountId: string | null }
+  | { action: 'resolve'; disposition: AnalystDisposition; resolution: string; accountId: string | null }
   | { action: 'comment'; text: string; author: string | null }
   | { action: 'status'; status: 'acknowledged' | 'in_progress'; accountId: string | null };
 
@@ -366,7 +366,7 @@ const ignore = (reason: string): WebhookDecision => ({ action: 'ignore', reason 
 export function dispositionFor(
   resolutionName: string | null,
   ctx: Pick<WebhookContext, 'resolutions' | 'defaultDisposition'>,
-): Disposition {
+): AnalystDisposition {
   if (resolutionName) {
     const match = Object.entries(ctx.resolutions).find(([name]) => sameName(name, resolutionName));
     if (match) return match[1];

@@ -1,5 +1,5 @@
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, MrkdwnElement, PlainTextElement, SectionBlock } from '@slack/web-api';
-import { describeStormKind, DISPOSITIONS, isFinishedTask, isOpenTask, isUnacknowledgedTask, type Severity } from '../../domain';
+import { ANALYST_DISPOSITIONS, describeStormKind, isFinishedTask, isOpenTask, isUnacknowledgedTask, type Severity } from '../../domain';
 import type { OutgoingNotification } from '../../notifications/notifier';
 import type { IncidentSnapshot } from '../snapshot';
 
@@ -40,6 +40,7 @@ const DISPOSITION_LABELS: Readonly<Record<string, string>> = {
   true_positive: 'True positive',
   false_positive: 'False positive',
   benign: 'Benign',
+  cleared_by_monitor: 'Cleared by monitor',
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -162,7 +163,10 @@ export function taskActions(taskId: string, status: string): ActionsBlock | null
     type: 'static_select',
     action_id: ACTIONS.resolve,
     placeholder: plain('Resolve as…', SLACK_LIMITS.button),
-    options: DISPOSITIONS.map((d) => ({ text: plain(DISPOSITION_LABELS[d] ?? label(d), SLACK_LIMITS.button), value: `${taskId}:${d}` })),
+    options: ANALYST_DISPOSITIONS.map((d) => ({
+      text: plain(DISPOSITION_LABELS[d] ?? label(d), SLACK_LIMITS.button),
+      value: `${taskId}:${d}`,
+    })),
   });
   return { type: 'actions', block_id: `warden.task.${taskId}`, elements };
 }

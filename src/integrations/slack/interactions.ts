@@ -1,4 +1,4 @@
-import { DISPOSITIONS, type Disposition } from '../../domain';
+import { ANALYST_DISPOSITIONS, type AnalystDisposition } from '../../domain';
 import { ACTIONS } from './blocks';
 
 export type SlackCommandKind = 'ack' | 'take' | 'resolve' | 'approve' | 'deny' | 'mine' | 'away' | 'help';
@@ -8,7 +8,7 @@ export interface SlackCommand {
   kind: SlackCommandKind;
   taskId?: string;
   approvalId?: string;
-  disposition?: Disposition;
+  disposition?: AnalystDisposition;
   /** `resolve`: the note after the disposition. `help`: why the command was not understood, if it was not. */
   text?: string;
   /** `away`: back at this instant (ISO 8601); absent: away until they say `away off`. */
@@ -41,19 +41,19 @@ export const HELP_TEXT = [
   '• `/warden mine`: your open tasks',
   '• `/warden ack <taskId>`: acknowledge a task',
   '• `/warden take <taskId>`: take a task yourself',
-  `• \`/warden resolve <taskId> <${DISPOSITIONS.join('|')}> [note…]\`: resolve a task`,
+  `• \`/warden resolve <taskId> <${ANALYST_DISPOSITIONS.join('|')}> [note…]\`: resolve a task`,
   '• `/warden away [until <ISO date or date-time>]`: stop getting new work; `/warden away off` to come back',
 ].join('\n');
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const field = (v: unknown): string | undefined => (typeof v === 'string' && v.length <= MAX_FIELD ? v : undefined);
 
-/** `true-positive`, `TP`, `false_positive`… to a disposition; undefined when it is none. */
-export function parseDisposition(raw: string): Disposition | undefined {
+/** `true-positive`, `TP`, `false_positive`… to a disposition an analyst may choose; undefined when it is none. */
+export function parseDisposition(raw: string): AnalystDisposition | undefined {
   const v = raw.trim().toLowerCase().replace(/-/g, '_');
-  const aliases: Record<string, Disposition> = { tp: 'true_positive', fp: 'false_positive' };
+  const aliases: Record<string, AnalystDisposition> = { tp: 'true_positive', fp: 'false_positive' };
   const d = aliases[v] ?? v;
-  return (DISPOSITIONS as readonly string[]).includes(d) ? (d as Disposition) : undefined;
+  return (ANALYST_DISPOSITIONS as readonly string[]).includes(d) ? (d as AnalystDisposition) : undefined;
 }
 
 /**
@@ -165,7 +165,7 @@ export function parseSlashCommand(form: unknown, now = new Date()): SlackCommand
         return typeof taskId === 'string' ? { ...base, kind, taskId } : taskId;
       }
       case 'resolve': {
-        const usage = `/warden resolve <taskId> <${DISPOSITIONS.join('|')}> [note…]`;
+        const usage = `/warden resolve <taskId> <${ANALYST_DISPOSITIONS.join('|')}> [note…]`;
         const taskId = taskArg(usage);
         if (typeof taskId !== 'string') return taskId;
         const disposition = args[1] === undefined ? undefined : parseDisposition(args[1]);

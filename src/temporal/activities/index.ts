@@ -8,6 +8,7 @@ import { PermanentActionError } from '../../integrations/containment/adapter';
 import type { RunStatus, StepStatus } from '../../playbooks/playbook';
 import type { PlaybookRunsService } from '../../playbooks/runs.service';
 import type { DigestService } from '../../tasks/digest.service';
+import type { ClearingVerdict } from '../../tasks/clearing';
 import type { EscalationService, NextStep } from '../../tasks/escalation.service';
 import type { TaskView } from '../../tasks/task-view';
 import type { TasksService } from '../../tasks/tasks.service';
@@ -106,6 +107,11 @@ export function createActivities(deps: ActivityDeps) {
 
     async reprioritizeTask({ taskId, priority }: { taskId: string; priority: Priority }): Promise<TaskView> {
       return deps.tasks.reprioritize(taskId, priority);
+    },
+
+    /** The monitors cleared the incident: resolves its task `cleared_by_monitor` unless acknowledged or firing again. */
+    async clearByMonitor({ taskId }: { taskId: string }): Promise<ClearingVerdict> {
+      return deps.tasks.clearByMonitor(taskId);
     },
 
     async closeTask({ taskId }: { taskId: string }): Promise<Record<string, unknown>> {

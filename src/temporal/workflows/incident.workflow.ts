@@ -29,6 +29,12 @@ export interface AlertsChanged {
   alertCount: number;
 }
 
+/** The monitors resolved every alert of the incident (its rule says `resolve_when_cleared`). */
+export interface AlertsCleared {
+  outboxId: number;
+  alertId: string;
+}
+
 /** An analyst's action, already stored; the signal only wakes the workflow early. */
 export interface TaskAction {
   outboxId?: number;
@@ -57,6 +63,7 @@ export interface IncidentWorkflowStatus {
 }
 
 export const alertsChangedSignal = defineSignal<[AlertsChanged]>(INCIDENT_SIGNALS.alertsChanged);
+export const alertsClearedSignal = defineSignal<[AlertsCleared]>(INCIDENT_SIGNALS.alertsCleared);
 export const acknowledgeSignal = defineSignal<[TaskAction]>(INCIDENT_SIGNALS.acknowledge);
 export const resolveSignal = defineSignal<[TaskAction]>(INCIDENT_SIGNALS.resolve);
 export const reassignSignal = defineSignal<[Reassigned]>(INCIDENT_SIGNALS.reassign);
@@ -78,6 +85,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   let lastOutboxId = resume?.lastOutboxId ?? 0;
   let resolvedBy: string | undefined;
   let newPriority: Priority | undefined;
+  /** The monitors cleared the incident since the loop last looked. */
+  let cleared = false;
   const assignments: number[] = [];
   // Every signal bumps this, so a wait wakes up to look again.
   let wake = 0;
@@ -90,6 +99,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     if (status.priority && isMoreUrgent(change.priority, status.priority)) newPriority = change.priority;
     Object.assign(status, { severity: change.severity, priority: change.priority, types: change.types, alertCount: change.alertCount });
     status.changes++;
+    wake++;
+  });
+  setHandler(alertsClearedSignal, () => {
+    cleared = true;
     wake++;
   });
   setHandler(acknowledgeSignal, () => {
@@ -142,6 +155,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       await db.reprioritizeTask({ taskId, priority });
     }
     while (assignments.length > 0) await notices().notifyAssignment({ taskId, assignmentId: String(assignments.shift()) });
+    // Decided in PostgreSQL under the task's lock; a resolve there ends the loop through nextStep below.
+    if (cleared && patched('resolve-when-cleared')) {
+      cleared = false;
+      await db.clearByMonitor({ taskId });
+    }
     if (resolvedBy) break;
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {

@@ -536,6 +536,8 @@
       ['User', d.user],
       ['Host', d.host],
       ['Alerts', WardenFormat.count(d.alertCount)],
+      ['Alerts firing', WardenFormat.count(d.firingAlerts)],
+      ['Alerts resolved', WardenFormat.count(d.resolvedAlerts)],
       ['Rule', d.rule],
       ['Opened', time(d.createdAt)],
       ['Last seen', time(d.lastSeenAt)],
@@ -548,7 +550,7 @@
       ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { title: v === null || v === undefined ? null : String(v) }, text(v))]),
     );
 
-    const alertHeaders = ['Received', 'Severity', 'Type', 'Title', 'Source IP', 'Destination', 'Seen', 'Status'];
+    const alertHeaders = ['Received', 'Severity', 'Type', 'Title', 'Source IP', 'Destination', 'Seen', 'Status', 'Resolved'];
     // Each alert's description (up to 10,000 characters from the sensor) in a row of its own
     // beneath it: text in a box a few lines tall that scrolls, so the panel stays usable.
     const alerts = tableOf(
@@ -566,6 +568,7 @@
             a.destinationIp,
             WardenFormat.count(a.occurrences),
             a.status,
+            time(a.resolvedAt),
           ]),
         );
         if (typeof a.description !== 'string' || a.description === '') return [row];

@@ -40,6 +40,11 @@ export const envSchema = z
     /** How long a verified API key is trusted without asking the database again (0 disables the cache). */
     API_KEY_CACHE_SECONDS: z.coerce.number().min(0).default(10),
     OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(500),
+    /**
+     * Ingest transactions an api runs at a time; single-alert requests that arrive while they
+     * run share the next ones (correlation/ingest-path.ts). At most DATABASE_POOL_SIZE.
+     */
+    INGEST_TRANSACTIONS: z.coerce.number().int().positive().max(256).default(8),
     /** How often an api folds incident and storm-source deltas when no ingest nudged it (correlation/delta-fold.ts). */
     DELTA_FOLD_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
     OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),

@@ -8,8 +8,8 @@ import type { AlertStatus } from '../domain';
 @Index('IDX_alerts_fingerprint', ['fingerprint', 'lastSeenAt'], { where: "status = 'new'" })
 @Index('IDX_alerts_source_ip', ['sourceIp', 'receivedAt'])
 @Index('IDX_alerts_destination_ip', ['destinationIp', 'receivedAt'], { where: 'destination_ip IS NOT NULL' })
-@Index('IDX_alerts_user', ['user', 'receivedAt'])
-@Index('IDX_alerts_host', ['host', 'receivedAt'])
+@Index('IDX_alerts_user', ['user', 'receivedAt'], { where: '"user" IS NOT NULL' })
+@Index('IDX_alerts_host', ['host', 'receivedAt'], { where: 'host IS NOT NULL' })
 /** Only resolved alerts: an incident's resolved count reads this alone (migration 1796100000000-ResolvedAlerts). */
 @Index('IDX_alerts_resolved', ['incidentId'], { where: 'resolved_at IS NOT NULL' })
 export class Alert {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { Pool, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
+import { ENV, type Env } from '../common/env';
 import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { pgPool } from '../database/pg';
 import type { Priority, SecurityAlert } from '../domain';
@@ -163,12 +164,14 @@ export class CorrelationService {
     @Inject(RULES) rules: RulesFile,
     outbox: OutboxDispatcher,
     folder: DeltaFolder,
+    @Inject(ENV) env: Env,
     @Optional() @Inject(WARDEN_METRICS) metrics: WardenMetrics = NO_METRICS,
   ) {
     this.path = new IngestPath(
       new PgIngestStore(pgPool(dataSource), outbox, metrics, () => folder.nudge(), rulesResolvingWhenCleared(rules)),
       rules,
       (index, err) => this.logger.warn(`item ${index} refused by the database (${(err as { code?: string }).code ?? '?'}): ${err.message}`),
+      env.INGEST_TRANSACTIONS,
     );
   }
 

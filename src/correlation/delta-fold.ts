@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, QueryResult } from 'pg';
 import type { Priority, Severity } from '../domain';
 import { enqueueSql, type OutboxEntry } from '../outbox/outbox';
 import { milestoneCrossed } from './correlation';
@@ -77,13 +77,36 @@ export function milestoneNotices(folded: readonly FoldedIncident[]): OutboxEntry
   });
 }
 
-async function inTransaction<T>(pool: Pool, run: (client: PoolClient) => Promise<T>): Promise<T> {
+/** Records, in the fold's transaction, that alerts joined these incidents (the channels' coalesced "alerts added"). */
+export type AlertsAdded = (incidentIds: string[], db: { query(sql: string, params?: unknown[]): Promise<unknown> }) => Promise<void>;
+
+export interface FoldPass {
+  incidents: number;
+  stormSources: number;
+  notices: number;
+}
+
+/**
+ * One fold, in one transaction and three round trips: storm sources and incident counts;
+ * then what the channels hear of the joins (once per pass and incident, rather than from
+ * every ingest transaction, which would all write one notice row) and the milestone notices;
+ * then COMMIT.
+ */
+export async function foldPass(pool: Pool, alertsAdded: AlertsAdded): Promise<FoldPass> {
   const client = await pool.connect();
   try {
-    await client.query(`BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = '5s'`);
-    const value = await run(client);
-    await client.query('COMMIT');
-    return value;
+    const results = (await client.query<FoldedIncident>(
+      `BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = '5s'; ${foldStormSourcesSql}; ${foldIncidentsSql}`,
+    )) as unknown as QueryResult<FoldedIncident>[];
+    const stormSources = results[results.length - 2].rowCount ?? 0;
+    const folded = results[results.length - 1].rows;
+    // Batched incidents have no thread or ticket of their own: their digest task does.
+    const joined = folded.filter((r) => r.action !== 'batch').map((r) => r.id);
+    if (joined.length > 0) await alertsAdded(joined, { query: (sql, params) => client.query<never>(sql, params) });
+    const notices = milestoneNotices(folded);
+    // The workflow is told at most once per milestone, so that commit waits for the disk.
+    await client.query(notices.length > 0 ? `SET LOCAL synchronous_commit = on; ${enqueueSql(notices)}; COMMIT` : 'COMMIT');
+    return { incidents: folded.length, stormSources, notices: notices.length };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -92,33 +115,7 @@ async function inTransaction<T>(pool: Pool, run: (client: PoolClient) => Promise
   }
 }
 
-/** Records, in the fold's transaction, that alerts joined these incidents (the channels' coalesced "alerts added"). */
-export type AlertsAdded = (incidentIds: string[], db: { query(sql: string, params?: unknown[]): Promise<unknown> }) => Promise<void>;
-
-/**
- * One pass over incident deltas; returns how many incidents it folded and the milestone
- * notices it enqueued. The channels hear of the joins here, once per pass and incident,
- * rather than from every ingest transaction (which would all write one notice row).
- */
-export async function foldIncidents(pool: Pool, alertsAdded: AlertsAdded): Promise<{ incidents: number; notices: number }> {
-  return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<FoldedIncident>(foldIncidentsSql);
-    // Batched incidents have no thread or ticket of their own: their digest task does.
-    const joined = rows.filter((r) => r.action !== 'batch').map((r) => r.id);
-    if (joined.length > 0) await alertsAdded(joined, { query: (sql, params) => client.query<never>(sql, params) });
-    const notices = milestoneNotices(rows);
-    if (notices.length > 0) {
-      // The workflow is told at most once per milestone, so this commit waits for the disk.
-      await client.query(`SET LOCAL synchronous_commit = on; ${enqueueSql(notices)}`);
-    }
-    return { incidents: rows.length, notices: notices.length };
-  });
-}
-
-export async function foldStormSources(pool: Pool): Promise<number> {
-  return inTransaction(pool, async (client) => (await client.query<never>(foldStormSourcesSql)).rowCount ?? 0);
-}
-
+/** Rollups have no milestone or channel: each compaction is one autocommitted statement. */
 export async function compactRollups(pool: Pool): Promise<void> {
-  for (const sql of compactRollupsSql) await inTransaction(pool, async (client) => void (await client.query<never>(sql)));
+  for (const sql of compactRollupsSql) await pool.query<never>(sql);
 }

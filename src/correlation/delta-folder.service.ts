@@ -7,10 +7,13 @@ import { PollLoop } from '../common/poll-loop';
 import { pgPool } from '../database/pg';
 import { NotificationsService } from '../notifications/notifications.service';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
-import { compactRollups, foldIncidents, foldStormSources, INCIDENTS_PER_PASS, SOURCES_PER_PASS } from './delta-fold';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { compactRollups, foldPass, INCIDENTS_PER_PASS, SOURCES_PER_PASS } from './delta-fold';
 
 /** Rollup buckets are compacted this often: readers sum them either way, so it only bounds their rows. */
 const COMPACT_EVERY_MS = 10_000;
+/** The least time between two passes (what a fold may trail its ingest by under load). */
+const FOLD_GAP_MS = 50;
 
 /**
  * Runs delta-fold.ts on every api: nudged after each ingest commit that appended deltas
@@ -49,13 +52,12 @@ export class DeltaFolder implements OnApplicationBootstrap, OnModuleDestroy {
   private async pass(): Promise<void> {
     try {
       for (;;) {
-        const { incidents, notices } = await foldIncidents(this.pool, (ids, db) => this.notifications.alertsAdded(ids, db));
+        const { incidents, stormSources, notices } = await foldPass(this.pool, (ids, db) => this.notifications.alertsAdded(ids, db));
         if (notices > 0) this.outbox.nudge();
         if (incidents > 0) this.notifications.told();
-        // A short pass has taken all it could; rows held by others wait for the next nudge or tick.
-        if (incidents < INCIDENTS_PER_PASS || this.loop.stopped) break;
+        // A short pass took all it could; rows held by others wait for the next nudge or tick.
+        if ((incidents < INCIDENTS_PER_PASS && stormSources < SOURCES_PER_PASS) || this.loop.stopped) break;
       }
-      while ((await foldStormSources(this.pool)) === SOURCES_PER_PASS && !this.loop.stopped);
       if (Date.now() >= this.nextCompaction) {
         this.nextCompaction = Date.now() + COMPACT_EVERY_MS;
         await compactRollups(this.pool);
@@ -64,5 +66,8 @@ export class DeltaFolder implements OnApplicationBootstrap, OnModuleDestroy {
       // Deltas stay until a pass succeeds; readers of the snapshot add them meanwhile.
       this.logger.warn(`fold paused: ${(err as Error).message}`);
     }
+    // Under load, nudges arrive with every commit: a pause between passes makes each one fold
+    // a burst's deltas in one go, rather than spend a transaction on every ingest.
+    if (!this.loop.stopped) await sleep(FOLD_GAP_MS);
   }
 }

@@ -66,6 +66,12 @@ interface Pending extends AcceptedAlert {
   decision: RuleDecision;
 }
 
+interface Waiting {
+  chunk: Pending[];
+  resolve: (results: ItemResult[]) => void;
+  reject: (err: unknown) => void;
+}
+
 /** A chunk's results, or the locks it must run again with. */
 type ChunkOutcome = { results: EngineResult[]; needs: Set<string> } | { relockWith: string[] };
 
@@ -92,11 +98,17 @@ export class IngestPath {
   private readonly needed = new Map<string, number>();
   private readonly unneeded = new Map<string, number>();
 
+  /** Chunks waiting for a transaction, each with the request that waits for its results. */
+  private readonly waiting: Waiting[] = [];
+  private running = 0;
+
   constructor(
     private readonly store: IngestStore,
     private readonly rules: RulesFile,
     /** Told why an item was refused by storage; the client only gets a stable message. */
     private readonly onRefused: (index: number, err: Error) => void = () => {},
+    /** Ingest transactions at a time; chunks of other requests that arrive meanwhile share the next ones. */
+    private readonly transactions = 1,
   ) {}
 
   /** Decides and stores each alert in input order; the results come back in that order too. */
@@ -137,7 +149,7 @@ export class IngestPath {
     const results: ItemResult[] = [];
     let run: Pending[] = [];
     const flush = async () => {
-      for (let i = 0; i < run.length; i += CHUNK) await this.storeChunkIsolating(run.slice(i, i + CHUNK), results);
+      for (let i = 0; i < run.length; i += CHUNK) results.push(...(await this.storeShared(run.slice(i, i + CHUNK))));
       run = [];
     };
     for (const item of decided) {
@@ -151,6 +163,71 @@ export class IngestPath {
     }
     await flush();
     return results.sort((a, b) => a.index - b.index);
+  }
+
+  /**
+   * Stores a request's chunk in a transaction it may share with other requests' chunks:
+   * while `transactions` are running, chunks that arrive wait and then go together (up to
+   * CHUNK alerts), so a flood of single-alert requests costs a transaction per group, not
+   * per alert. Alone, a chunk goes at once. A shared transaction that fails for any reason
+   * is retried per request, so each request gets its own answer (a refused Idempotency-Key,
+   * an outage) and nothing of another.
+   */
+  private storeShared(chunk: Pending[]): Promise<ItemResult[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ chunk, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < this.transactions && this.waiting.length > 0) {
+      const group = [this.waiting.shift()!];
+      let size = group[0].chunk.length;
+      while (this.waiting.length > 0 && size + this.waiting[0].chunk.length <= CHUNK) {
+        size += this.waiting[0].chunk.length;
+        group.push(this.waiting.shift()!);
+      }
+      this.running++;
+      void this.storeGroup(group).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async storeGroup(group: Waiting[]): Promise<void> {
+    if (group.length > 1) {
+      const results: ItemResult[] = [];
+      const failure = await this.storeChunkIsolating(
+        group.flatMap((w) => w.chunk),
+        results,
+      ).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      if (failure === null) {
+        // Results come in chunk order (isolating retries keep it too).
+        let at = 0;
+        for (const w of group) {
+          w.resolve(results.slice(at, at + w.chunk.length));
+          at += w.chunk.length;
+        }
+        return;
+      }
+      // Some items were stored one by one before the failure: a retry could store them twice.
+      if (results.length > 0) {
+        for (const w of group) w.reject(failure);
+        return;
+      }
+    }
+    for (const w of group) {
+      const results: ItemResult[] = [];
+      await this.storeChunkIsolating(w.chunk, results).then(
+        () => w.resolve(results),
+        (err: unknown) => w.reject(err),
+      );
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Pool, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENV, type Env } from '../common/env';
 import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
-import { pgPool } from '../database/pg';
+import { connect, pgPool } from '../database/pg';
 import type { Priority, SecurityAlert } from '../domain';
 import { enqueue } from '../outbox/outbox';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
@@ -44,7 +44,7 @@ class PgIngestStore implements IngestStore {
   newId = randomUUID;
 
   async transact<T>(request: SnapshotRequest, decide: (snapshot: Snapshot, now: Date) => { changes?: ChangeSet; value: T }): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await connect(this.pool);
     let released = false;
     try {
       const read = (await client.query<SnapshotRow>(beginAndReadSql(request))) as unknown as QueryResult<SnapshotRow>[];
@@ -98,7 +98,7 @@ class PgIngestStore implements IngestStore {
   async resolve(alert: SecurityAlert, apiKeyId?: string): Promise<Resolved> {
     const params = [alert.source, alert.externalId ?? null, apiKeyId ?? null];
     if (this.clearingRules.length === 0) return resolvedAnswer((await this.pool.query<MarkedRow>(MARK_RESOLVED, params)).rows[0]);
-    const client = await this.pool.connect();
+    const client = await connect(this.pool);
     let released = false;
     try {
       await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '10s'`);

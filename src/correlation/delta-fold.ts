@@ -1,4 +1,5 @@
 import type { Pool, QueryResult } from 'pg';
+import { connect } from '../database/pg';
 import type { Priority, Severity } from '../domain';
 import { enqueueSql, type OutboxEntry } from '../outbox/outbox';
 import { milestoneCrossed } from './correlation';
@@ -47,17 +48,26 @@ INSERT INTO storm_sources (incident_id, source, alerts, first_seen_at, last_seen
 ON CONFLICT (incident_id, source) DO UPDATE SET alerts = storm_sources.alerts + excluded.alerts,
   last_seen_at = greatest(storm_sources.last_seen_at, excluded.last_seen_at)`;
 
-/** Ingest writes only the current hour's and day's buckets (a commit may land just after the turn). */
+/**
+ * Compacts the keys of the rollup rows appended since `$1` (the highest id the last compaction
+ * saw) that have more than one row. Returns the new watermark.
+ */
 export const compactRollupsSql = [
-  `WITH dup AS (SELECT bucket, severity, type, status, storm FROM alert_rollups WHERE bucket >= date_trunc('hour', now(), 'UTC') - interval '1 hour'
-                 GROUP BY 1, 2, 3, 4, 5 HAVING count(*) > 1),
-    gone AS (DELETE FROM alert_rollups r USING dup WHERE (r.bucket, r.severity, r.type, r.status, r.storm) = (dup.bucket, dup.severity, dup.type, dup.status, dup.storm)
-             RETURNING r.bucket, r.severity, r.type, r.status, r.storm, r.alerts)
-  INSERT INTO alert_rollups (bucket, severity, type, status, storm, alerts) SELECT bucket, severity, type, status, storm, sum(alerts) FROM gone GROUP BY 1, 2, 3, 4, 5`,
-  `WITH dup AS (SELECT bucket, source_ip FROM alert_source_rollups WHERE bucket >= date_trunc('day', now(), 'UTC') - interval '1 day'
-                 GROUP BY 1, 2 HAVING count(*) > 1),
-    gone AS (DELETE FROM alert_source_rollups r USING dup WHERE r.bucket = dup.bucket AND r.source_ip = dup.source_ip RETURNING r.bucket, r.source_ip, r.alerts)
-  INSERT INTO alert_source_rollups (bucket, source_ip, alerts) SELECT bucket, source_ip, sum(alerts) FROM gone GROUP BY 1, 2`,
+  `WITH fresh AS (SELECT bucket, severity, type, status, storm, max(id) AS top FROM alert_rollups WHERE id > $1 GROUP BY 1, 2, 3, 4, 5),
+    dup AS (SELECT f.* FROM fresh f WHERE (SELECT count(*) FROM alert_rollups r
+              WHERE (r.bucket, r.severity, r.type, r.status, r.storm) = (f.bucket, f.severity, f.type, f.status, f.storm)) > 1),
+    gone AS (DELETE FROM alert_rollups r USING dup d
+              WHERE (r.bucket, r.severity, r.type, r.status, r.storm) = (d.bucket, d.severity, d.type, d.status, d.storm)
+             RETURNING r.bucket, r.severity, r.type, r.status, r.storm, r.alerts),
+    kept AS (INSERT INTO alert_rollups (bucket, severity, type, status, storm, alerts)
+             SELECT bucket, severity, type, status, storm, sum(alerts) FROM gone GROUP BY 1, 2, 3, 4, 5 RETURNING id)
+  SELECT greatest((SELECT max(id) FROM kept), (SELECT max(top) FROM fresh))::text AS watermark`,
+  `WITH fresh AS (SELECT bucket, source_ip, max(id) AS top FROM alert_source_rollups WHERE id > $1 GROUP BY 1, 2),
+    dup AS (SELECT f.* FROM fresh f WHERE (SELECT count(*) FROM alert_source_rollups r WHERE r.bucket = f.bucket AND r.source_ip = f.source_ip) > 1),
+    gone AS (DELETE FROM alert_source_rollups r USING dup d WHERE r.bucket = d.bucket AND r.source_ip = d.source_ip
+             RETURNING r.bucket, r.source_ip, r.alerts),
+    kept AS (INSERT INTO alert_source_rollups (bucket, source_ip, alerts) SELECT bucket, source_ip, sum(alerts) FROM gone GROUP BY 1, 2 RETURNING id)
+  SELECT greatest((SELECT max(id) FROM kept), (SELECT max(top) FROM fresh))::text AS watermark`,
 ];
 
 /** What the workflows hear of a fold: an incident whose count passed a milestone (batched incidents have no workflow). */
@@ -93,7 +103,8 @@ export interface FoldPass {
  * then COMMIT.
  */
 export async function foldPass(pool: Pool, alertsAdded: AlertsAdded): Promise<FoldPass> {
-  const client = await pool.connect();
+  const client = await connect(pool);
+  let pass: FoldPass;
   try {
     const results = (await client.query<FoldedIncident>(
       `BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = '5s'; ${foldStormSourcesSql}; ${foldIncidentsSql}`,
@@ -106,16 +117,30 @@ export async function foldPass(pool: Pool, alertsAdded: AlertsAdded): Promise<Fo
     const notices = milestoneNotices(folded);
     // The workflow is told at most once per milestone, so that commit waits for the disk.
     await client.query(notices.length > 0 ? `SET LOCAL synchronous_commit = on; ${enqueueSql(notices)}; COMMIT` : 'COMMIT');
-    return { incidents: folded.length, stormSources, notices: notices.length };
+    pass = { incidents: folded.length, stormSources, notices: notices.length };
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that cannot even roll back is destroyed rather than returned to the pool.
+    client.release(
+      await client.query('ROLLBACK').then(
+        () => undefined,
+        (e: Error) => e,
+      ),
+    );
     throw err;
-  } finally {
-    client.release();
   }
+  client.release();
+  return pass;
 }
 
-/** Rollups have no milestone or channel: each compaction is one autocommitted statement. */
-export async function compactRollups(pool: Pool): Promise<void> {
-  for (const sql of compactRollupsSql) await pool.query<never>(sql);
+/**
+ * Rollups have no milestone or channel: each compaction is one autocommitted statement.
+ * `watermarks`: per table, the highest id the last compaction wrote ('0' at first), updated.
+ * Rows appended meanwhile with lower ids than the watermark are caught by their key's next
+ * fresh row; readers sum either way.
+ */
+export async function compactRollups(pool: Pool, watermarks: string[]): Promise<void> {
+  for (const [i, sql] of compactRollupsSql.entries()) {
+    const { rows } = await pool.query<{ watermark: string | null }>(sql, [watermarks[i] ?? '0']);
+    if (rows[0]?.watermark) watermarks[i] = rows[0].watermark;
+  }
 }

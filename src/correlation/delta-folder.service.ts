@@ -26,6 +26,8 @@ export class DeltaFolder implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly pool: Pool;
   private readonly loop: PollLoop;
   private nextCompaction = 0;
+  /** Where each rollup table's last compaction stopped: a guess that saves rescanning, never correctness. */
+  private readonly watermarks: string[] = [];
 
   constructor(
     @InjectDataSource() dataSource: DataSource,
@@ -60,7 +62,7 @@ export class DeltaFolder implements OnApplicationBootstrap, OnModuleDestroy {
       }
       if (Date.now() >= this.nextCompaction) {
         this.nextCompaction = Date.now() + COMPACT_EVERY_MS;
-        await compactRollups(this.pool);
+        await compactRollups(this.pool, this.watermarks);
       }
     } catch (err) {
       // Deltas stay until a pass succeeds; readers of the snapshot add them meanwhile.

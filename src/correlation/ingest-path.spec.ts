@@ -91,4 +91,33 @@ describe(IngestPath.name, () => {
       expect(store.alerts.map((a) => a.resolvedAt)).toEqual([store.now]);
     });
   });
+
+  describe('thresholds', () => {
+    // failed-login-burst: 10 failed logins from one address within 5 minutes raise the incident to P2.
+    const login = (n: number) => ({
+      alert: alert({ type: 'failed_login', title: `login failed ${n}`, user: `u${n}`, externalId: `login-${n}` }),
+      apiKeyId: 'key-1',
+    });
+
+    it('count each alert of a retried, partly stored batch once', async () => {
+      const { path } = ingest();
+      // The first attempt stored six before the client gave up; the retry sends all ten.
+      await path.ingest(items(...[1, 2, 3, 4, 5, 6].map(login)));
+      const retry = await path.ingest(items(...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(login)));
+      expect(retry.map((r) => [r.repeat ?? false, r.priority])).toEqual([
+        ...Array(6).fill([true, 'P3']),
+        [false, 'P3'],
+        [false, 'P3'],
+        [false, 'P3'],
+        [false, 'P2'],
+      ]);
+    });
+
+    it('count stored alerts that another request sent', async () => {
+      const { path } = ingest();
+      await path.ingest(items(...[1, 2, 3, 4, 5, 6].map(login)));
+      const next = await path.ingest(items(...[7, 8, 9, 10].map(login)));
+      expect(next.map((r) => r.priority)).toEqual(['P3', 'P3', 'P3', 'P2']);
+    });
+  });
 });

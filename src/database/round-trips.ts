@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { EntityManager } from 'typeorm';
+import { connect } from './pg';
 
 /**
  * A transaction sent as a few round trips of several statements each, over PostgreSQL's
@@ -23,7 +24,7 @@ export class RoundTrips {
       const client = (await manager.queryRunner!.connect()) as PoolClient;
       return work(new RoundTrips(client, false));
     }
-    const client = await pool.connect();
+    const client = await connect(pool);
     const tx = new RoundTrips(client, true);
     let broken: Error | undefined;
     try {

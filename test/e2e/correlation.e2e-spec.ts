@@ -127,6 +127,29 @@ describe('dedup and correlation (default rules)', () => {
     ]);
   });
 
+  it('counts each alert of a retried, partly stored batch once toward a threshold', async () => {
+    const sourceIp = uniqueIp();
+    const login = (n: number) => ({
+      source: 'ids-1',
+      type: 'failed_login',
+      severity: 'medium',
+      title: `login failed for user${n}`,
+      user: `user${n}`,
+      sourceIp,
+      externalId: `${sourceIp}-login-${n}`,
+    });
+    // The first attempt stored six; the retry carries all ten.
+    expect((await http('POST', '/v1/alerts', [1, 2, 3, 4, 5, 6].map(login))).status).toBe(202);
+    const retry = await http('POST', '/v1/alerts', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(login));
+    expect(retry.body.results.map((r: { repeat?: boolean; priority: string }) => [r.repeat ?? false, r.priority])).toEqual([
+      ...Array(6).fill([true, 'P3']),
+      [false, 'P3'],
+      [false, 'P3'],
+      [false, 'P3'],
+      [false, 'P2'],
+    ]);
+  });
+
   it('batches low-severity alerts without starting a workflow', async () => {
     const res = await post({ sourceIp: uniqueIp(), severity: 'low', type: 'policy', title: 'Low noise' });
     expect(res.priority).toBe('P4');

@@ -5,7 +5,7 @@ import type { Pool, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENV, type Env } from '../common/env';
 import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
-import { connect, pgPool } from '../database/pg';
+import { connect, pgPool, releaseAfterFailure } from '../database/pg';
 import type { Priority, SecurityAlert } from '../domain';
 import { enqueue } from '../outbox/outbox';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
@@ -60,12 +60,7 @@ class PgIngestStore implements IngestStore {
       if (changes.updated.size > 0 || changes.stormSources.size > 0) this.appended();
       return value;
     } catch (err) {
-      // A connection that cannot even roll back is destroyed rather than returned to the pool.
-      const broken = await client.query('ROLLBACK').then(
-        () => undefined,
-        (e: Error) => e,
-      );
-      client.release(broken);
+      await releaseAfterFailure(client);
       released = true;
       throw err;
     } finally {
@@ -116,11 +111,7 @@ class PgIngestStore implements IngestStore {
       if (cleared) this.outbox.nudge();
       return resolvedAnswer(marked);
     } catch (err) {
-      const broken = await client.query('ROLLBACK').then(
-        () => undefined,
-        (e: Error) => e,
-      );
-      client.release(broken);
+      await releaseAfterFailure(client);
       released = true;
       throw err;
     } finally {

@@ -1,5 +1,5 @@
 import type { Pool, QueryResult } from 'pg';
-import { connect } from '../database/pg';
+import { connect, releaseAfterFailure } from '../database/pg';
 import type { Priority, Severity } from '../domain';
 import { enqueueSql, type OutboxEntry } from '../outbox/outbox';
 import { milestoneCrossed } from './correlation';
@@ -119,13 +119,7 @@ export async function foldPass(pool: Pool, alertsAdded: AlertsAdded): Promise<Fo
     await client.query(notices.length > 0 ? `SET LOCAL synchronous_commit = on; ${enqueueSql(notices)}; COMMIT` : 'COMMIT');
     pass = { incidents: folded.length, stormSources, notices: notices.length };
   } catch (err) {
-    // A connection that cannot even roll back is destroyed rather than returned to the pool.
-    client.release(
-      await client.query('ROLLBACK').then(
-        () => undefined,
-        (e: Error) => e,
-      ),
-    );
+    await releaseAfterFailure(client);
     throw err;
   }
   client.release();

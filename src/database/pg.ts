@@ -27,3 +27,13 @@ export async function connect(pool: Pool): Promise<PoolClient> {
   };
   return client;
 }
+
+/** After a failed transaction: a connection that cannot even roll back is destroyed rather than returned to the pool. */
+export async function releaseAfterFailure(client: PoolClient): Promise<void> {
+  client.release(
+    await client.query('ROLLBACK').then(
+      () => undefined,
+      (e: Error) => e,
+    ),
+  );
+}

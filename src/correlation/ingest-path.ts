@@ -169,9 +169,9 @@ export class IngestPath {
    * Stores a request's chunk in a transaction it may share with other requests' chunks:
    * while `transactions` are running, chunks that arrive wait and then go together (up to
    * CHUNK alerts), so a flood of single-alert requests costs a transaction per group, not
-   * per alert. Alone, a chunk goes at once. A shared transaction that fails for any reason
-   * is retried per request, so each request gets its own answer (a refused Idempotency-Key,
-   * an outage) and nothing of another.
+   * per alert. Alone, a chunk goes at once. A shared transaction that fails before storing
+   * anything is retried per request, so each request gets its own answer (a refused
+   * Idempotency-Key, an outage) and nothing of another.
    */
   private storeShared(chunk: Pending[]): Promise<ItemResult[]> {
     return new Promise((resolve, reject) => {

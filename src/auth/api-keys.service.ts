@@ -24,7 +24,7 @@ export class ApiKeysService {
       { id: string; name: string; scopes: Scope[]; analyst_id: string | null; sources: string[] | null }[]
     >(`SELECT id, name, scopes, analyst_id, sources FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
     const principal: Principal | null = row
-      ? { keyId: row.id, name: row.name, scopes: row.scopes, analystId: row.analyst_id, sources: row.sources?.length ? row.sources : null }
+      ? { keyId: row.id, name: row.name, scopes: row.scopes, analystId: row.analyst_id, sources: row.sources }
       : null;
     // Only known keys are cached: unknown ones must not let a flood of random keys grow the map.
     if (principal && this.env.API_KEY_CACHE_SECONDS > 0) {
@@ -45,7 +45,7 @@ export async function createApiKey(
   scopes: Scope[],
   analystId?: string,
   sources?: readonly string[],
-): Promise<{ id: string; key: string }> {
+): Promise<{ id: string; key: string; sources: string[] | null }> {
   const key = generateApiKey();
   const saved = await dataSource.getRepository(ApiKey).save({
     name,
@@ -54,7 +54,7 @@ export async function createApiKey(
     analystId: analystId ?? null,
     sources: sources?.length ? [...new Set(sources)] : null,
   });
-  return { id: saved.id, key };
+  return { id: saved.id, key, sources: saved.sources };
 }
 
 /** What `warden keys list` shows of a key: never the key or its hash. */
@@ -72,16 +72,18 @@ export interface ApiKeyInfo {
 /** Every key, oldest first. */
 export async function listApiKeys(dataSource: DataSource): Promise<ApiKeyInfo[]> {
   const rows = await dataSource.getRepository(ApiKey).find({ order: { createdAt: 'ASC', id: 'ASC' } });
-  return rows.map(({ id, name, scopes, analystId, sources, createdAt, revokedAt }) => ({
-    id,
-    name,
-    scopes,
-    analystId,
-    sources,
-    createdAt,
-    revokedAt,
-  }));
+  return rows.map(keyInfo);
 }
+
+const keyInfo = ({ id, name, scopes, analystId, sources, createdAt, revokedAt }: ApiKey): ApiKeyInfo => ({
+  id,
+  name,
+  scopes,
+  analystId,
+  sources,
+  createdAt,
+  revokedAt,
+});
 
 /** Revokes a key; a second call keeps the first time. Null when there is no such key. Running apis refuse it within API_KEY_CACHE_SECONDS. */
 export async function revokeApiKey(dataSource: DataSource, id: string): Promise<{ key: ApiKeyInfo; alreadyRevoked: boolean } | null> {
@@ -89,6 +91,5 @@ export async function revokeApiKey(dataSource: DataSource, id: string): Promise<
   const { affected } = await repo.update({ id, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
   const row = await repo.findOneBy({ id });
   if (!row) return null;
-  const { name, scopes, analystId, sources, createdAt, revokedAt } = row;
-  return { key: { id, name, scopes, analystId, sources, createdAt, revokedAt }, alreadyRevoked: !affected };
+  return { key: keyInfo(row), alreadyRevoked: !affected };
 }

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { ConfigError } from '../common/config-files';
 import { loadDotEnv, loadEnv } from '../common/env';
 import { loadWardenConfig } from '../config/warden-config';
+import { FIELD_LIMITS } from '../ingest/clip';
 import { backtest, formatBacktest } from '../correlation/backtest';
 import { dataSourceOptions } from '../database/data-source-options';
 import { pgPool } from '../database/pg';
@@ -90,7 +91,8 @@ const scope = (value: string, previous: Scope[] = []): Scope[] => {
 /** `--source wazuh --source a,b`: repeatable, each comma-separated. */
 const source = (value: string, previous: string[] = []): string[] => {
   const names = value.split(',').map((s) => s.trim());
-  if (names.some((s) => s.length === 0 || s.length > 200)) throw new InvalidArgumentError('each source must be 1 to 200 characters');
+  const max = FIELD_LIMITS.source.max;
+  if (names.some((s) => s.length === 0 || s.length > max)) throw new InvalidArgumentError(`each source must be 1 to ${max} characters`);
   return [...previous, ...names];
 };
 keys
@@ -122,14 +124,13 @@ Examples:
   .action(async (opts: { name: string; scope: Scope[]; analyst?: string; source?: string[]; json?: boolean }) => {
     const env = loadEnv();
     const scopes = [...new Set(opts.scope)];
-    const sources = opts.source ? [...new Set(opts.source)] : null;
-    if (sources && !grants(scopes, 'ingest')) fail('--source: binds what a key may ingest; the key needs the ingest (or admin) scope');
+    if (opts.source && !grants(scopes, 'ingest')) fail('--source: binds what a key may ingest; the key needs the ingest (or admin) scope');
     if (opts.analyst && !loadWardenConfig(env.WARDEN_CONFIG_DIR).assignment.analysts.some((a) => a.id === opts.analyst)) {
       program.error(`--analyst: no analyst "${opts.analyst}" in ${env.WARDEN_CONFIG_DIR}/assignment.yaml`);
     }
     const ds = await new DataSource(dataSourceOptions(env.DATABASE_URL, 1)).initialize();
     try {
-      const { id, key } = await createApiKey(ds, opts.name, scopes, opts.analyst, sources ?? undefined);
+      const { id, key, sources } = await createApiKey(ds, opts.name, scopes, opts.analyst, opts.source);
       const bound = sources ? ` for sources ${sources.join(', ')}` : '';
       console.error(`created key ${id} "${opts.name}" with scopes ${scopes.join(', ')}${bound}; store it now, it is not shown again:`);
       if (opts.json) json({ id, name: opts.name, scopes, analyst: opts.analyst ?? null, sources, key });

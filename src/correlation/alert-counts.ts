@@ -13,13 +13,13 @@ export const isCleared = (c: AlertCounts): boolean => c.firing === 0 && c.resolv
 
 /**
  * Columns `firing_alerts` and `resolved_alerts` for the incident whose id is the SQL expression
- * `incidentId`: the alerts of the incident (IDX_alerts_incident_id) less the resolved ones
+ * `incidentId`: its alerts (IDX_alerts_incident_id) not resolved, and those resolved
  * (IDX_alerts_resolved, which holds resolved alerts only). Use it on a page of incidents
  * already limited, so it is counted for those rows alone.
  */
 export function alertCountsSql(incidentId: string): string {
-  const resolved = `(SELECT count(*) FROM alerts WHERE incident_id = ${incidentId} AND resolved_at IS NOT NULL)`;
-  return `((SELECT count(*) FROM alerts WHERE incident_id = ${incidentId}) - ${resolved})::int AS firing_alerts, ${resolved}::int AS resolved_alerts`;
+  return `(SELECT count(*) FROM alerts WHERE incident_id = ${incidentId} AND resolved_at IS NULL)::int AS firing_alerts,
+    (SELECT count(*) FROM alerts WHERE incident_id = ${incidentId} AND resolved_at IS NOT NULL)::int AS resolved_alerts`;
 }
 
 /** The two columns of `alertCountsSql` as PostgreSQL returns them. */

@@ -5,7 +5,7 @@ import type { Pool, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENV, type Env } from '../common/env';
 import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
-import { connect, pgPool, releaseAfterFailure } from '../database/pg';
+import { pgPool, withClient } from '../database/pg';
 import type { Priority, SecurityAlert } from '../domain';
 import { enqueue } from '../outbox/outbox';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
@@ -43,10 +43,8 @@ class PgIngestStore implements IngestStore {
 
   newId = randomUUID;
 
-  async transact<T>(request: SnapshotRequest, decide: (snapshot: Snapshot, now: Date) => { changes?: ChangeSet; value: T }): Promise<T> {
-    const client = await connect(this.pool);
-    let released = false;
-    try {
+  transact<T>(request: SnapshotRequest, decide: (snapshot: Snapshot, now: Date) => { changes?: ChangeSet; value: T }): Promise<T> {
+    return withClient(this.pool, async (client) => {
       const read = (await client.query<SnapshotRow>(beginAndReadSql(request))) as unknown as QueryResult<SnapshotRow>[];
       const { now, snapshot } = toSnapshot(read[read.length - 1].rows[0]);
       const { changes, value } = decide(snapshot, now);
@@ -59,13 +57,7 @@ class PgIngestStore implements IngestStore {
       if (changes.outbox.length > 0) this.outbox.nudge();
       if (changes.updated.size > 0 || changes.stormSources.size > 0) this.appended();
       return value;
-    } catch (err) {
-      await releaseAfterFailure(client);
-      released = true;
-      throw err;
-    } finally {
-      if (!released) client.release();
-    }
+    });
   }
 
   async countStored({ type, by, withinSeconds }: ThresholdQuery, own: OwnAlerts): Promise<number> {
@@ -93,30 +85,27 @@ class PgIngestStore implements IngestStore {
   async resolve(alert: SecurityAlert, apiKeyId?: string): Promise<Resolved> {
     const params = [alert.source, alert.externalId ?? null, apiKeyId ?? null];
     if (this.clearingRules.length === 0) return resolvedAnswer((await this.pool.query<MarkedRow>(MARK_RESOLVED, params)).rows[0]);
-    const client = await connect(this.pool);
-    let released = false;
-    try {
+    return withClient(this.pool, async (client) => {
       await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '10s'`);
-      // The incident row before the alert's, as ingest takes them: two resolves of one incident's alerts
-      // queue here, so the later one sees the earlier as resolved and exactly one finds the incident cleared.
-      await client.query(`SELECT 1 FROM incidents WHERE id = (SELECT incident_id FROM alerts WHERE ${SENT_BY}) FOR NO KEY UPDATE`, params);
+      // The incident row before the alert's, as ingest takes them, when its rule clears: two resolves of
+      // one incident's alerts queue here, so the later one sees the earlier as resolved and exactly one
+      // finds the incident cleared. Other incidents' resolves lock nothing more than the alert.
+      const clearing = await client.query<never>(
+        `SELECT 1 FROM incidents WHERE id = (SELECT incident_id FROM alerts WHERE ${SENT_BY}) AND rule = ANY($4::text[]) FOR NO KEY UPDATE`,
+        [...params, this.clearingRules],
+      );
       const marked = (await client.query<MarkedRow>(MARK_RESOLVED, params)).rows[0];
       // A repeated resolved notice tells the workflow nothing new.
       const cleared =
+        clearing.rowCount === 1 &&
         marked?.newly === true &&
         marked.incident_id !== null &&
         (await client.query<{ id: string }>(CLEARED, [marked.incident_id, this.clearingRules])).rows.length > 0;
-      if (cleared) await enqueue(client, [{ incidentId: marked.incident_id!, kind: 'alerts_cleared', payload: { alertId: marked.id } }]);
+      if (cleared) await enqueue(client, [{ incidentId: marked.incident_id!, kind: 'alerts_cleared', payload: {} }]);
       await client.query('COMMIT');
       if (cleared) this.outbox.nudge();
       return resolvedAnswer(marked);
-    } catch (err) {
-      await releaseAfterFailure(client);
-      released = true;
-      throw err;
-    } finally {
-      if (!released) client.release();
-    }
+    });
   }
 }
 

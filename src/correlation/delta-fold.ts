@@ -1,5 +1,5 @@
 import type { Pool, QueryResult } from 'pg';
-import { connect, releaseAfterFailure } from '../database/pg';
+import { withClient } from '../database/pg';
 import type { Priority, Severity } from '../domain';
 import { enqueueSql, type OutboxEntry } from '../outbox/outbox';
 import { milestoneCrossed } from './correlation';
@@ -102,10 +102,8 @@ export interface FoldPass {
  * every ingest transaction, which would all write one notice row) and the milestone notices;
  * then COMMIT.
  */
-export async function foldPass(pool: Pool, alertsAdded: AlertsAdded): Promise<FoldPass> {
-  const client = await connect(pool);
-  let pass: FoldPass;
-  try {
+export function foldPass(pool: Pool, alertsAdded: AlertsAdded): Promise<FoldPass> {
+  return withClient(pool, async (client) => {
     const results = (await client.query<FoldedIncident>(
       `BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = '5s'; ${foldStormSourcesSql}; ${foldIncidentsSql}`,
     )) as unknown as QueryResult<FoldedIncident>[];
@@ -117,13 +115,8 @@ export async function foldPass(pool: Pool, alertsAdded: AlertsAdded): Promise<Fo
     const notices = milestoneNotices(folded);
     // The workflow is told at most once per milestone, so that commit waits for the disk.
     await client.query(notices.length > 0 ? `SET LOCAL synchronous_commit = on; ${enqueueSql(notices)}; COMMIT` : 'COMMIT');
-    pass = { incidents: folded.length, stormSources, notices: notices.length };
-  } catch (err) {
-    await releaseAfterFailure(client);
-    throw err;
-  }
-  client.release();
-  return pass;
+    return { incidents: folded.length, stormSources, notices: notices.length };
+  });
 }
 
 /**

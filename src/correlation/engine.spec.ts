@@ -8,6 +8,7 @@ import {
   IncidentPolicy,
   kindLock,
   Snapshot,
+  type TrackedIncident,
 } from './engine';
 import { fingerprint } from './fingerprint';
 import type { RuleDecision } from './rules';
@@ -399,7 +400,7 @@ describe(CorrelationEngine.name, () => {
 
   describe('needs', () => {
     const stormPolicy = { threshold: 1, withinSeconds: 60, quietSeconds: 300, kindBy: ['type' as const, 'source' as const], keyBy: [] };
-    const open = (snapshot: Snapshot, key: string, over: Partial<Snapshot['open'] extends Map<string, infer T> ? T : never> = {}) =>
+    const open = (snapshot: Snapshot, key: string, over: Partial<TrackedIncident> = {}) =>
       snapshot.open.set(key, {
         id: `inc-${key}`,
         correlationKey: key,
@@ -412,39 +413,46 @@ describe(CorrelationEngine.name, () => {
         ...over,
       });
 
-    it('needs no lock to join an incident as it is, only its fingerprint for a first', () => {
+    it("shares the key's lock to join an incident as it is, and takes its fingerprint's for a first", () => {
       const snapshot = emptySnapshot();
       open(snapshot, 'sourceIp=10.0.0.1');
       const e = engine(snapshot);
       e.apply(alert(), decision(), T0);
-      expect(e.needs).toEqual(new Set([fingerprintLock(fingerprint(alert(), decision().dedupFields))]));
+      expect(e.needs).toEqual(
+        new Map([
+          [correlationLock('sourceIp=10.0.0.1'), 'shared'],
+          [fingerprintLock(fingerprint(alert(), decision().dedupFields)), 'exclusive'],
+        ]),
+      );
       expect([...e.changes.updated.values()].map((u) => [u.added, u.changed])).toEqual([[1, false]]);
     });
 
-    it("needs the key's lock to change an incident's severity or types", () => {
+    it("takes the key's lock alone to change an incident's severity or types", () => {
       const snapshot = emptySnapshot();
       open(snapshot, 'sourceIp=10.0.0.1');
       const e = engine(snapshot);
       e.apply(alert({ type: 'sql_injection' }), decision(), T0);
-      expect(e.needs.has(correlationLock('sourceIp=10.0.0.1'))).toBe(true);
+      expect(e.needs.get(correlationLock('sourceIp=10.0.0.1'))).toBe('exclusive');
       expect([...e.changes.updated.values()].map((u) => u.changed)).toEqual([true]);
     });
 
-    it("needs no lock on a raging storm's key to join it, and the kind's lock to open an incident it counts", () => {
+    it("shares a raging storm's lock to join it, and takes the kind's lock alone to open an incident it counts", () => {
       const KIND = 'storm=medium|type=port_scan|source=ids';
       const snapshot = emptySnapshot();
       open(snapshot, KIND);
       const joining = engine(snapshot);
       joining.apply(alert({ sourceIp: '10.9.9.9' }), decision({ storm: stormPolicy }), T0);
-      expect([...joining.needs].filter((n) => !n.startsWith('fingerprint:'))).toEqual([]);
+      expect([...joining.needs].filter(([name]) => !name.startsWith('fingerprint:'))).toEqual([[correlationLock(KIND), 'shared']]);
 
       const opening = engine();
       opening.apply(alert(), decision({ storm: stormPolicy }), T0);
-      expect(opening.needs.has(kindLock(KIND))).toBe(true);
-      expect(opening.needs.has(correlationLock('sourceIp=10.0.0.1'))).toBe(true);
+      expect([opening.needs.get(kindLock(KIND)), opening.needs.get(correlationLock('sourceIp=10.0.0.1'))]).toEqual([
+        'exclusive',
+        'exclusive',
+      ]);
     });
 
-    it('needs nothing for a repeat of a first', () => {
+    it("shares the key's lock, and needs no fingerprint's, for a repeat of a first", () => {
       const snapshot = emptySnapshot();
       open(snapshot, 'sourceIp=10.0.0.1');
       snapshot.firsts.set(fingerprint(alert(), decision().dedupFields), {
@@ -454,7 +462,7 @@ describe(CorrelationEngine.name, () => {
       });
       const e = engine(snapshot);
       expect(e.apply(alert(), decision(), T0).status).toBe('duplicate');
-      expect(e.needs).toEqual(new Set());
+      expect(e.needs).toEqual(new Map([[correlationLock('sourceIp=10.0.0.1'), 'shared']]));
     });
   });
 });

@@ -31,12 +31,16 @@ import { Matcher, silenceMatches } from './silences';
  * backtest runs the same ingest path over a store in memory.
  *
  * Locks are taken only where correctness needs them. The engine says which it needed
- * (`needs`): a fingerprint's when an alert becomes the first of it, a correlation key's when
- * an incident opens, closes or changes (severity, priority, types, policy) there, and a storm
- * kind's when it opens an incident its threshold counts. Joining an incident as it is, or
- * repeating a first, needs none: counts go in as append-only deltas. Ingest runs a chunk
- * again holding what it needed and did not hold.
+ * (`needs`), exclusively: a fingerprint's when an alert becomes the first of it, a
+ * correlation key's when an incident opens, closes or changes (severity, priority, types,
+ * policy) there, and a storm kind's when it opens an incident its threshold counts. Joining
+ * an incident as it is (a storm too) needs only its key's lock shared: joiners never wait on
+ * each other, since counts go in as append-only deltas, while whoever closes or resolves the
+ * incident waits for them and keeps new ones out. Ingest runs a chunk again holding what it
+ * needed and did not hold.
  */
+
+export type LockMode = 'shared' | 'exclusive';
 
 export const fingerprintLock = (fp: string) => `fingerprint:${fp}`;
 export const correlationLock = (key: string) => `correlation:${key}`;
@@ -198,8 +202,8 @@ export class CorrelationEngine {
     stormSources: new Map(),
     outbox: [],
   };
-  /** The locks this run's decisions need (see the top of this file); ingest holds them when it commits. */
-  readonly needs = new Set<string>();
+  /** The locks this run's decisions need, by mode (see the top of this file); ingest holds them when it commits. */
+  readonly needs = new Map<string, LockMode>();
   private readonly inRun = new Map<string, AlertRecord>();
 
   constructor(
@@ -295,7 +299,7 @@ export class CorrelationEngine {
       incidentId = plan.incidentId;
       this.joinIncident(open!, plan, decision, now);
     } else {
-      this.needs.add(correlationLock(key));
+      this.need(correlationLock(key), 'exclusive');
       if (plan.closeStale) {
         const createdInRun = this.changes.created.get(plan.closeStale);
         if (createdInRun) createdInRun.closed = true;
@@ -326,7 +330,7 @@ export class CorrelationEngine {
     }
     if (route.storm) this.countSource(incidentId, stormSource(decision, alert));
     // The first of its fingerprint: a racing equal alert must see it, not become a second first.
-    this.needs.add(fingerprintLock(fp));
+    this.need(fingerprintLock(fp), 'exclusive');
     const result = record('new', incidentId);
     this.state.firsts.set(fp, { alertId: result.alertId, incidentId, lastSeenAt: now });
     return result;
@@ -355,13 +359,17 @@ export class CorrelationEngine {
     return { key, storm: true };
   }
 
+  private need(name: string, mode: LockMode): void {
+    if (this.needs.get(name) !== 'exclusive') this.needs.set(name, mode);
+  }
+
   private openedWithin(kind: string, withinSeconds: number, now: Date): number {
     const since = now.getTime() - withinSeconds * 1000;
     return (this.state.openings.get(kind) ?? []).filter((t) => t > since).length;
   }
 
   private opened(kind: string, withinSeconds: number, now: Date): void {
-    this.needs.add(kindLock(kind));
+    this.need(kindLock(kind), 'exclusive');
     const since = now.getTime() - withinSeconds * 1000;
     this.state.openings.set(kind, [...(this.state.openings.get(kind) ?? []).filter((t) => t > since), now.getTime()]);
   }
@@ -397,7 +405,7 @@ export class CorrelationEngine {
     };
     this.state.open.set(next.correlationKey, next);
     // A change to the incident's row is decided under its key's lock; a plain join is a delta.
-    if (plan.notify) this.needs.add(correlationLock(next.correlationKey));
+    this.need(correlationLock(next.correlationKey), plan.notify ? 'exclusive' : 'shared');
     const created = this.changes.created.get(next.id);
     if (created) Object.assign(created, next);
     else {

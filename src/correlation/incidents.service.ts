@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { advisoryLocksSql } from '../database/locks';
 import type { Priority } from '../domain';
-import type { AlertCounts } from './alert-counts';
+import { alertCountsSql, type AlertCounts, type AlertCountsRow } from './alert-counts';
+import { correlationLock } from './engine';
 
 /** What a task is made from. */
 export interface IncidentForTask {
@@ -46,8 +47,8 @@ export class IncidentsService {
 
   /**
    * Resolves the task's incident, or the incidents of a digest task. A resolved incident
-   * takes no more alerts: the next one opens a new incident. The correlation lock keeps a
-   * concurrent ingest from joining it meanwhile.
+   * takes no more alerts: the next one opens a new incident. The correlation lock, which ingest
+   * shares to join the incident, keeps a concurrent ingest from joining it meanwhile.
    */
   async resolve(m: EntityManager, incidentId: string | null, digestTaskId: string): Promise<void> {
     const incidents = await m.query<{ id: string; correlation_key: string }[]>(
@@ -56,7 +57,7 @@ export class IncidentsService {
     );
     if (incidents.length === 0) return;
     // Every key at once, in the global order ingest uses too: a digest of 500 incidents is one statement, not 500.
-    await m.query(advisoryLocksSql(incidents.map((i) => `correlation:${i.correlation_key}`)));
+    await m.query(advisoryLocksSql(incidents.map((i) => correlationLock(i.correlation_key))));
     await m.query(
       `UPDATE incidents SET status = 'resolved', resolved_at = now(),
          correlation_closed_at = coalesce(correlation_closed_at, now()), updated_at = now()
@@ -72,12 +73,9 @@ export class IncidentsService {
   async lockedAlertCounts(m: EntityManager, incidentId: string): Promise<AlertCounts> {
     const [incident] = await m.query<{ correlation_key: string }[]>(`SELECT correlation_key FROM incidents WHERE id = $1`, [incidentId]);
     if (!incident) return { firing: 0, resolved: 0 };
-    await m.query(advisoryLocksSql([`correlation:${incident.correlation_key}`]));
-    const [counts] = await m.query<AlertCounts[]>(
-      `SELECT count(*) FILTER (WHERE resolved_at IS NULL)::int AS firing, count(resolved_at)::int AS resolved FROM alerts WHERE incident_id = $1`,
-      [incidentId],
-    );
-    return counts;
+    await m.query(advisoryLocksSql([correlationLock(incident.correlation_key)]));
+    const [counts] = await m.query<AlertCountsRow[]>(`SELECT ${alertCountsSql('$1::uuid')}`, [incidentId]);
+    return { firing: counts.firing_alerts, resolved: counts.resolved_alerts };
   }
 
   async close(m: EntityManager, incidentId: string): Promise<void> {

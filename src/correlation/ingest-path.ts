@@ -5,6 +5,7 @@ import {
   fingerprintLock,
   kindLock,
   reusedWithOtherBody,
+  type LockMode,
   type ChangeSet,
   type EngineResult,
   type Snapshot,
@@ -73,7 +74,7 @@ interface Waiting {
 }
 
 /** A chunk's results, or the locks it must run again with. */
-type ChunkOutcome = { results: EngineResult[]; needs: Set<string> } | { relockWith: string[] };
+type ChunkOutcome = { results: EngineResult[]; needs: ReadonlyMap<string, LockMode> } | { relockWith: Map<string, LockMode> };
 
 /** How long this process remembers that a lock was (or was not) needed: a guess only, to save a second run. */
 const HINT_MS = 5_000;
@@ -90,13 +91,10 @@ const isDataError = (err: unknown) => /^(2[23]|54)/.test((err as { code?: string
  */
 export class IngestPath {
   /**
-   * Guesses, never correctness: locks recent runs needed that a chunk would not take up
-   * front (storm kinds opening incidents), and ones they did not need (keys of incidents
-   * alerts merely joined), until when (ms). A wrong guess costs a second run or an
-   * uncontended lock.
+   * Guesses, never correctness: the mode in which a recent run needed each lock (null: not
+   * at all), until when (ms). A wrong guess costs a second run or an uncontended lock.
    */
-  private readonly needed = new Map<string, number>();
-  private readonly unneeded = new Map<string, number>();
+  private readonly hints = new Map<string, { mode: LockMode | null; until: number }>();
 
   /** Chunks waiting for a transaction, each with the request that waits for its results. */
   private readonly waiting: Waiting[] = [];
@@ -261,19 +259,27 @@ export class IngestPath {
   }
 
   /**
-   * A chunk first runs holding the locks it will probably need: every fingerprint and
-   * correlation key of its alerts, minus those recent runs found unneeded, plus storm
-   * kinds recently opening incidents. When the engine needed a lock the run did not hold,
+   * A chunk first runs holding the locks it will probably need, in the mode recent runs
+   * needed them (by default: fingerprints and correlation keys exclusive, storm keys shared,
+   * storm kinds not at all). When the engine needed a lock, or a mode, the run did not hold,
    * nothing is written and the chunk runs again holding it too.
    */
   private async storeChunk(chunk: Pending[], results: ItemResult[]): Promise<void> {
     const now = Date.now();
-    const fresh = (hints: Map<string, number>, name: string) => (hints.get(name) ?? 0) > now;
-    const candidates = chunk.flatMap((p) => {
+    const candidates = new Map<string, LockMode | null>();
+    for (const p of chunk) {
       const k = CorrelationEngine.keys(p.alert, p.decision);
-      return [fingerprintLock(k.fingerprint), correlationLock(k.correlationKey), ...(k.stormKind ? [kindLock(k.stormKind)] : [])];
-    });
-    let locks = [...new Set(candidates.filter((n) => (n.startsWith('storm-kind:') ? fresh(this.needed, n) : !fresh(this.unneeded, n))))];
+      candidates.set(fingerprintLock(k.fingerprint), 'exclusive');
+      candidates.set(correlationLock(k.correlationKey), 'exclusive');
+      if (k.stormKey) candidates.set(correlationLock(k.stormKey), 'shared');
+      if (k.stormKind) candidates.set(kindLock(k.stormKind), null);
+    }
+    let locks = new Map<string, LockMode>();
+    for (const [name, byDefault] of candidates) {
+      const hint = this.hints.get(name);
+      const mode = hint && hint.until > now ? hint.mode : byDefault;
+      if (mode) locks.set(name, mode);
+    }
     for (;;) {
       const outcome = await this.runChunk(chunk, locks);
       if ('relockWith' in outcome) {
@@ -281,30 +287,19 @@ export class IngestPath {
         continue;
       }
       chunk.forEach((p, i) => results.push({ index: p.index, ...outcome.results[i] }));
-      this.remember(candidates, outcome.needs, now);
+      if (this.hints.size > 50_000) this.hints.clear();
+      for (const name of candidates.keys()) this.hints.set(name, { mode: outcome.needs.get(name) ?? null, until: now + HINT_MS });
       return;
     }
   }
 
-  private remember(candidates: string[], needs: Set<string>, now: number): void {
-    for (const hints of [this.needed, this.unneeded]) if (hints.size > 50_000) hints.clear();
-    for (const name of candidates) {
-      const kind = name.startsWith('storm-kind:');
-      if (needs.has(name)) {
-        this.unneeded.delete(name);
-        if (kind) this.needed.set(name, now + HINT_MS);
-      } else if (kind) this.needed.delete(name);
-      else this.unneeded.set(name, now + HINT_MS);
-    }
-  }
-
-  private runChunk(chunk: Pending[], locks: string[]): Promise<ChunkOutcome> {
+  private runChunk(chunk: Pending[], locks: ReadonlyMap<string, LockMode>): Promise<ChunkOutcome> {
     const keys = chunk.map((p) => CorrelationEngine.keys(p.alert, p.decision));
     const stormKinds = new Map(
       chunk.flatMap((p, i) => (p.decision.storm && keys[i].stormKind ? [[keys[i].stormKind!, p.decision.storm] as const] : [])),
     );
     const request: SnapshotRequest = {
-      lockNames: locks,
+      locks,
       fingerprints: keys.map((k) => k.fingerprint),
       correlationKeys: keys.flatMap((k) => (k.stormKey ? [k.correlationKey, k.stormKey] : [k.correlationKey])),
       idempotencyKeys: chunk.flatMap((p) => (p.idempotencyKey ? [p.idempotencyKey] : [])),
@@ -317,8 +312,9 @@ export class IngestPath {
       if (chunk.some((p) => reusedWithOtherBody(snapshot, p.idempotencyKey, p.bodyHash))) throw new IdempotencyConflict();
       const engine = new CorrelationEngine(snapshot, () => this.store.newId());
       const results = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey, p.bodyHash, p.apiKeyId));
-      const unlocked = [...engine.needs].filter((n) => !locks.includes(n));
-      if (unlocked.length > 0) return { value: { relockWith: [...locks, ...unlocked] } };
+      // Held exclusive, or shared where shared is all it takes.
+      const unheld = [...engine.needs].filter(([name, mode]) => locks.get(name) !== 'exclusive' && !(mode === 'shared' && locks.has(name)));
+      if (unheld.length > 0) return { value: { relockWith: new Map([...locks, ...unheld]) } };
       return { changes: engine.changes, value: { results, needs: engine.needs } };
     });
   }

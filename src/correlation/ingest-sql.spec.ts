@@ -21,7 +21,7 @@ describe('beginAndReadSql', () => {
   it('looks open incidents up by the hash the unique index covers, and compares the full key', () => {
     const key = `user=${'%E7%94%A8'.repeat(400)}`;
     const sql = beginAndReadSql({
-      lockNames: [`correlation:${key}`],
+      locks: new Map([[`correlation:${key}`, 'exclusive']]),
       fingerprints: ['fp'],
       correlationKeys: [key],
       idempotencyKeys: [],

@@ -3,8 +3,9 @@ import type { Priority, Severity } from '../domain';
 import { advisoryLocksSql } from '../database/locks';
 import { lit, textArray } from '../database/sql-literal';
 import { enqueueSql } from '../outbox/outbox';
-import type { ChangeSet, Snapshot, StoredRepeat, TrackedIncident } from './engine';
+import type { ChangeSet, LockMode, Snapshot, StoredRepeat, TrackedIncident } from './engine';
 import { externalKey, idempotencyRepeatKey } from './engine';
+import { liveAlertCountSql, liveLastSeenSql } from './live-sql';
 import { rollupDeltas } from './rollups';
 
 /**
@@ -22,7 +23,8 @@ import { rollupDeltas } from './rollups';
 export const keyHash = (correlationKey: string): string => createHash('md5').update(correlationKey, 'utf8').digest('hex');
 
 export interface SnapshotRequest {
-  lockNames: string[];
+  /** Advisory locks to take first, each exclusive or shared. */
+  locks: ReadonlyMap<string, LockMode>;
   fingerprints: string[];
   correlationKeys: string[];
   idempotencyKeys: string[];
@@ -43,22 +45,24 @@ export interface SnapshotRequest {
 export function beginAndReadSql(r: SnapshotRequest): string {
   return `BEGIN ISOLATION LEVEL READ COMMITTED;
 SET LOCAL lock_timeout = '10s';
-${r.lockNames.length ? `${advisoryLocksSql(r.lockNames)};\n` : ''}SELECT clock_timestamp() AS now,
+${r.locks.size ? `${advisoryLocksSql(namesIn(r.locks, 'exclusive'), namesIn(r.locks, 'shared'))};\n` : ''}SELECT clock_timestamp() AS now,
   ${repeatsSql(r.idempotencyKeys, r.externalIds)} AS repeats,
   (SELECT coalesce(json_agg(x), '[]') FROM (
      SELECT DISTINCT ON (fingerprint) fingerprint, id, incident_id, last_seen_at FROM alerts
       WHERE fingerprint = ANY(${textArray(r.fingerprints)}) AND status = 'new'
       ORDER BY fingerprint, last_seen_at DESC) x) AS firsts,
   (SELECT coalesce(json_agg(x), '[]') FROM (
-     SELECT i.id, i.correlation_key, i.severity, i.priority, i.types, i.alert_count + coalesce(d.n, 0) AS alert_count,
-            greatest(i.last_seen_at, d.last) AS last_seen_at, i.rule, i.action, i.assign_role, i.playbooks
-       FROM incidents i LEFT JOIN LATERAL (SELECT sum(alerts)::int AS n, max(last_seen_at) AS last FROM incident_deltas WHERE incident_id = i.id) d ON true
+     SELECT i.id, i.correlation_key, i.severity, i.priority, i.types, ${liveAlertCountSql('i')} AS alert_count,
+            ${liveLastSeenSql('i')} AS last_seen_at, i.rule, i.action, i.assign_role, i.playbooks
+       FROM incidents i
       WHERE md5(i.correlation_key) = ANY(${textArray(r.correlationKeys.map(keyHash))}) AND i.correlation_key = ANY(${textArray(r.correlationKeys)})
         AND i.correlation_closed_at IS NULL) x) AS open,
   (SELECT coalesce(json_agg(json_build_object('id', id, 'matchers', matchers)), '[]')
      FROM silences WHERE starts_at <= now() AND ends_at > now()) AS silences,
   ${openingsSql(r.stormKinds)} AS openings`;
 }
+
+const namesIn = (locks: ReadonlyMap<string, LockMode>, mode: LockMode) => [...locks].filter(([, m]) => m === mode).map(([n]) => n);
 
 /** When each storm kind opened its latest ordinary incidents within its window: no more than its threshold needs. */
 function openingsSql(kinds: SnapshotRequest['stormKinds']): string {
@@ -173,9 +177,8 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
     );
   }
   const changed = [...c.updated.values()].filter((u) => u.changed).sort((a, b) => (a.incident.id < b.incident.id ? -1 : 1));
-  const joined = [...c.updated.values()].filter((u) => u.added > 0);
-  if (joined.length) {
-    const rows = joined.map(({ incident: i, added }) => `(${lit(i.id, 'uuid')}, ${added})`);
+  if (c.updated.size) {
+    const rows = [...c.updated.values()].map(({ incident: i, added }) => `(${lit(i.id, 'uuid')}, ${added})`);
     statements.push(
       `INSERT INTO incident_deltas (incident_id, alerts, last_seen_at) SELECT v.id, v.n, ${at} FROM (VALUES ${rows.join(', ')}) AS v(id, n)`,
     );

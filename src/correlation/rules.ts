@@ -113,8 +113,8 @@ export function stormKindWarnings(file: RulesFile): { path: (string | number)[];
       message: 'storms are not keyed by type: a storm folds alerts of every type of its rule',
     });
   file.rules.forEach((rule, i) => {
-    const policy = stormPolicy(rule, file, rule.action);
-    if (policy && !policy.kindBy.includes('type') && rule.storm && rule.storm.kind_by)
+    const kindBy = rule.storm ? rule.storm.kind_by : undefined;
+    if (kindBy && !kindBy.includes('type') && stormPolicy(rule, file, rule.action))
       warnings.push({
         path: ['rules', i, 'storm', 'kind_by'],
         message: `rule "${rule.name}": storms are not keyed by type: a storm folds alerts of every type of this rule`,

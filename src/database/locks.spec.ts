@@ -14,4 +14,15 @@ describe(advisoryLocksSql.name, () => {
   it('gives the same statement for any permutation of the same names', () => {
     expect(advisoryLocksSql([...names].reverse())).toBe(advisoryLocksSql(names));
   });
+
+  it('takes shared names in shared mode, in the same one order, unless also named exclusive', () => {
+    const key = (name: string) => advisoryLockKey(name);
+    const sql = advisoryLocksSql(['correlation:a'], ['correlation:a', 'correlation:b']);
+    const calls = [
+      [BigInt(key('correlation:a')), `pg_advisory_xact_lock(${key('correlation:a')})`],
+      [BigInt(key('correlation:b')), `pg_advisory_xact_lock_shared(${key('correlation:b')})`],
+    ] as const;
+    const expected = [...calls].sort((x, y) => (x[0] < y[0] ? -1 : 1)).map(([, call]) => call);
+    expect(sql).toBe(`SELECT ${expected.join(', ')}`);
+  });
 });

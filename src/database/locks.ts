@@ -10,8 +10,14 @@ import { advisoryLockKey } from './pg';
  * incident rows, then outbox rows (by id). Ingest starts at correlation locks; resolve,
  * reassign, assignment and run-time roster changes start at the assignment lock; none
  * goes back up the list.
+ *
+ * `shared` names are taken in shared mode (unless also named exclusive): holders of one share
+ * it, and an exclusive holder waits for them all and keeps new ones out until it commits.
  */
-export function advisoryLocksSql(names: readonly string[]): string {
-  const keys = [...new Set(names.map(advisoryLockKey))].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
-  return `SELECT ${keys.map((k) => `pg_advisory_xact_lock(${k})`).join(', ')}`;
+export function advisoryLocksSql(names: readonly string[], shared: readonly string[] = []): string {
+  const exclusive = new Set(names.map(advisoryLockKey));
+  const keys = [...new Set([...exclusive, ...shared.map(advisoryLockKey)])].sort((a, b) =>
+    BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0,
+  );
+  return `SELECT ${keys.map((k) => (exclusive.has(k) ? `pg_advisory_xact_lock(${k})` : `pg_advisory_xact_lock_shared(${k})`)).join(', ')}`;
 }

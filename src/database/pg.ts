@@ -28,12 +28,25 @@ export async function connect(pool: Pool): Promise<PoolClient> {
   return client;
 }
 
-/** After a failed transaction: a connection that cannot even roll back is destroyed rather than returned to the pool. */
-export async function releaseAfterFailure(client: PoolClient): Promise<void> {
-  client.release(
-    await client.query('ROLLBACK').then(
-      () => undefined,
-      (e: Error) => e,
-    ),
-  );
+/**
+ * Runs `work` on a client of `pool`, which begins and ends its own transaction over several
+ * round trips. If `work` fails, the transaction is rolled back; a connection that cannot even
+ * roll back is destroyed rather than returned to the pool.
+ */
+export async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await connect(pool);
+  let value: T;
+  try {
+    value = await work(client);
+  } catch (err) {
+    client.release(
+      await client.query('ROLLBACK').then(
+        () => undefined,
+        (e: Error) => e,
+      ),
+    );
+    throw err;
+  }
+  client.release();
+  return value;
 }

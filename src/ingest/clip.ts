@@ -42,7 +42,7 @@ export function clipText(text: string, max: number): string {
   return text.length <= max ? text : headOf(text, max - 1) + '…';
 }
 
-export const clippedMessage = (max: number, length: number) => `clipped to ${max} characters (was ${length})`;
+const clippedMessage = (max: number, length: number) => `clipped to ${max} characters (was ${length})`;
 
 /**
  * `value` fitted to what `field` holds (or to `max`, when the field shares its room with other
@@ -63,7 +63,8 @@ export function clipField(field: ClippedField, value: string, max: number = FIEL
   }
 }
 
-const STRING_FIELDS = ['source', 'type', 'title', 'externalId', 'description', 'user', 'host'] as const;
+/** Every text field of an alert; tags are clipped one by one, and counted. */
+const STRING_FIELDS = (Object.keys(FIELD_LIMITS) as ClippedField[]).filter((f): f is Exclude<ClippedField, 'tag'> => f !== 'tag');
 
 /**
  * A native alert candidate with every over-long text field clipped, and a warning for each

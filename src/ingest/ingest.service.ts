@@ -42,10 +42,10 @@ export class IngestService {
    */
   async ingest(
     items: IntakeItem[],
-    options: { idempotencyKey?: string; caller: string; sources?: readonly string[] | null; batch: boolean },
+    options: { idempotencyKey?: string; caller: string; sources: readonly string[] | null; batch: boolean },
   ): Promise<ItemResult[]> {
     const { accepted, rejected, warnings } = validateItems(items);
-    const foreign = foreignSources(accepted, options.sources ?? null);
+    const foreign = foreignSources(accepted, options.sources);
     if (foreign.length > 0) {
       throw new ProblemException(403, `This API key may send only alerts of its own sources; nothing was stored.`, foreign);
     }

@@ -350,7 +350,7 @@ function incidentView(r: IncidentRow & AlertCountsRow) {
     openingRule: r.opening_rule,
     storm: r.storm,
     // What the storm is: the one kind of alert it folds (rule, type, monitor).
-    ...(r.storm ? { stormKind: parseStormKind(r.storm_kind ?? r.correlation_key) } : {}),
+    ...(r.storm ? { stormKind: parseStormKind(r.storm_kind) } : {}),
     assignRole: r.assign_role,
     playbooks: r.playbooks,
     types: r.types,

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { correlationLock } from '../../src/correlation/engine';
+import { advisoryLocksSql } from '../../src/database/locks';
+import { advisoryLockKey } from '../../src/database/pg';
 import { client, createKey, IngestApi, openIngestApi, pollUntil, untilFolded } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 
@@ -125,6 +128,36 @@ describe('dedup and correlation (default rules)', () => {
       ['P2', true, false],
       ['P2', false, 10],
     ]);
+  });
+
+  it('never lets an alert join an incident as it is resolved: the join waits for the resolve and opens a new incident', async () => {
+    const sourceIp = uniqueIp();
+    const first = await post({ sourceIp });
+    // A plain join first: this api then knows the key as one that alerts merely join.
+    expect((await post({ sourceIp, title: 'joins' })).incidentId).toBe(first.incidentId);
+    // What a resolve does (incidents.service.ts): the incident's correlation lock alone, then closed for correlation.
+    const resolver = db.createQueryRunner();
+    await resolver.connect();
+    try {
+      await resolver.startTransaction();
+      await resolver.query(advisoryLocksSql([correlationLock(`sourceIp=${sourceIp}`)]));
+      await resolver.query(`UPDATE incidents SET status = 'resolved', resolved_at = now(), correlation_closed_at = now() WHERE id = $1`, [
+        first.incidentId,
+      ]);
+      const joining = post({ sourceIp, title: 'arrives during the resolve' });
+      const key = advisoryLockKey(correlationLock(`sourceIp=${sourceIp}`));
+      await pollUntil(
+        () =>
+          db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'advisory' AND strpos(query, $1) > 0`, [`(${key})`]),
+        ([w]) => w.n === 1,
+        { what: 'the joining alert to wait on the correlation lock' },
+      );
+      await resolver.commitTransaction();
+      const joined = await joining;
+      expect([joined.status, joined.incidentId === first.incidentId]).toEqual(['new', false]);
+    } finally {
+      await resolver.release();
+    }
   });
 
   it('counts each alert of a retried, partly stored batch once toward a threshold', async () => {

@@ -59,6 +59,8 @@ describe('resolution by the monitor (Alertmanager resolved notices)', () => {
     return { incidentId, task, alerts };
   };
 
+  const byId = (a: { id?: string }, b: { id?: string }) => (a.id! < b.id! ? -1 : 1);
+
   const taskOf = async (incidentId: string) =>
     (await stack.db.query(`SELECT status, disposition FROM tasks WHERE incident_id = $1`, [incidentId]))[0] as {
       status: string;
@@ -78,14 +80,16 @@ describe('resolution by the monitor (Alertmanager resolved notices)', () => {
     const stored = await stack.db.query(`SELECT id, resolved_at FROM alerts WHERE incident_id = $1`, [fired.incidentId]);
     const resolvedAt = (id: string) => stored.find((r: { id: string }) => r.id === id).resolved_at;
     expect({
-      alerts: detail.alerts.map((a: any) => ({ id: a.id, status: a.status, resolvedAt: a.resolvedAt && new Date(a.resolvedAt).getTime() })),
+      alerts: detail.alerts
+        .map((a: any) => ({ id: a.id, status: a.status, resolvedAt: a.resolvedAt && new Date(a.resolvedAt).getTime() }))
+        .sort(byId),
       detail: { firingAlerts: detail.firingAlerts, resolvedAlerts: detail.resolvedAlerts },
       listed: listed.map((i: any) => ({ id: i.id, firingAlerts: i.firingAlerts, resolvedAlerts: i.resolvedAlerts })),
     }).toEqual({
-      alerts: expect.arrayContaining([
+      alerts: [
         { id: fired.alertId, status: 'resolved', resolvedAt: new Date(resolvedAt(fired.alertId!)).getTime() },
         { id: still.alertId, status: 'firing', resolvedAt: null },
-      ]),
+      ].sort(byId),
       detail: { firingAlerts: 1, resolvedAlerts: 1 },
       listed: [{ id: fired.incidentId, firingAlerts: 1, resolvedAlerts: 1 }],
     });
@@ -99,13 +103,13 @@ describe('resolution by the monitor (Alertmanager resolved notices)', () => {
 
     const view = (await (await stack.as(null))('GET', `/v1/investigations/ip/${ip}`)).body;
     expect({
-      alerts: view.alerts.items.map((a: any) => ({ id: a.id, status: a.status, resolved: a.resolvedAt !== null })),
+      alerts: view.alerts.items.map((a: any) => ({ id: a.id, status: a.status, resolved: a.resolvedAt !== null })).sort(byId),
       incidents: view.incidents.items.map((i: any) => ({ id: i.id, firingAlerts: i.firingAlerts, resolvedAlerts: i.resolvedAlerts })),
     }).toEqual({
-      alerts: expect.arrayContaining([
+      alerts: [
         { id: fired.alertId, status: 'resolved', resolved: true },
         { id: still.alertId, status: 'firing', resolved: false },
-      ]),
+      ].sort(byId),
       incidents: [{ id: fired.incidentId, firingAlerts: 1, resolvedAlerts: 1 }],
     });
   });
@@ -142,6 +146,18 @@ describe('resolution by the monitor (Alertmanager resolved notices)', () => {
 
     await stack.task(control.incidentId, (t) => t.disposition === 'cleared_by_monitor', 'the control task cleared');
     expect(await taskOf(open.incidentId)).toEqual({ status: 'assigned', disposition: null });
+  });
+
+  it('leaves the task of a rule without resolve_when_cleared open when the monitor resolves every alert', async () => {
+    const ip = uniqueIp();
+    const plain = [am(randomUUID(), { alertname: 'PortScan', src_ip: ip }), am(randomUUID(), { alertname: 'SshProbe', src_ip: ip })];
+    const [first] = await send(plain);
+    await stack.task(first.incidentId!, (t) => t.assignee_id !== null, 'assignment');
+    const control = await clearingIncident();
+    await send([resolvedOf(plain[0]), resolvedOf(plain[1]), resolvedOf(control.alerts[0]), resolvedOf(control.alerts[1])]);
+
+    await stack.task(control.incidentId, (t) => t.disposition === 'cleared_by_monitor', 'the control task cleared');
+    expect(await taskOf(first.incidentId!)).toEqual({ status: 'assigned', disposition: null });
   });
 
   it('leaves an acknowledged task with its analyst when the monitor clears the incident', async () => {

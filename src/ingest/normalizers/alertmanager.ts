@@ -86,9 +86,9 @@ function normalizeAlert(alert: unknown, index: number, webhook: WebhookContext, 
   const fingerprint = r.string('fingerprint');
   const type = alertType(r, alertname);
   const job = r.string('labels.job');
-  const titlePath = firstPresent(r, ['annotations.summary', 'annotations.title', 'labels.alertname']);
-  const userPath = firstPresent(r, ['labels.user', 'labels.username']);
-  const hostPath = firstPresent(r, ['labels.host', 'labels.instance']);
+  const titlePath = r.first(['annotations.summary', 'annotations.title', 'labels.alertname']);
+  const userPath = r.first(['labels.user', 'labels.username']);
+  const hostPath = r.first(['labels.host', 'labels.instance']);
   const host = r.string(hostPath);
 
   return finish(
@@ -101,9 +101,9 @@ function normalizeAlert(alert: unknown, index: number, webhook: WebhookContext, 
       // Alertmanager repeats a firing alert on every group_interval; the same externalId makes that idempotent.
       externalId: r.fit('externalId', 'fingerprint', fingerprint !== undefined ? `${fingerprint}:${keyPart(alert.startsAt)}` : undefined),
       description: description(r),
-      sourceIp: r.ip(firstPresent(r, ['labels.source_ip', 'labels.src_ip'])),
-      destinationIp: r.ip(firstPresent(r, ['labels.destination_ip', 'labels.dest_ip', 'labels.dst_ip'])),
-      user: r.fit('user', userPath, r.string(userPath)),
+      sourceIp: r.ip(r.first(['labels.source_ip', 'labels.src_ip'])),
+      destinationIp: r.ip(r.first(['labels.destination_ip', 'labels.dest_ip', 'labels.dst_ip'])),
+      user: r.text('user', userPath),
       host: r.fit('host', hostPath, hostPath === 'labels.instance' ? hostOf(host) : host),
       occurredAt,
       tags: tagList(r, [
@@ -136,14 +136,12 @@ function alertType(r: FieldReader, alertname: string | undefined): string | unde
 }
 
 function description(r: FieldReader): string | undefined {
-  const textPath = firstPresent(r, ['annotations.description', 'annotations.message']);
+  const textPath = r.first(['annotations.description', 'annotations.message']);
   return joinedText(r, 'description', [
     { at: r.pointer(textPath), value: r.string(textPath) },
     { at: r.pointer('annotations.runbook_url'), prefix: 'Runbook: ', value: r.string('annotations.runbook_url') },
   ]);
 }
-
-const firstPresent = (r: FieldReader, paths: string[]): string => paths.find((p) => r.has(p)) ?? paths[0];
 
 /** `node-1:9100` → `node-1`, `[::1]:9100` → `::1`; a bare IPv6 address stays whole. */
 export function hostOf(instance: string | undefined): string | undefined {

@@ -55,7 +55,7 @@ export function normalizeEcs(record: unknown, tables: EcsTables): NormalizedItem
   const r = new FieldReader(doc, hit ? ['_source'] : []);
 
   const categories = r.strings('event.category');
-  const ruleNamePath = r.has('rule.name') ? 'rule.name' : 'kibana.alert.rule.name';
+  const ruleNamePath = r.first(['rule.name', 'kibana.alert.rule.name']);
   const ruleName = r.string(ruleNamePath);
   const message = r.string('message');
   const detailsPath = message !== undefined ? 'message' : 'kibana.alert.reason';
@@ -68,11 +68,11 @@ export function normalizeEcs(record: unknown, tables: EcsTables): NormalizedItem
     { path: 'event.action', text: action },
     { path: 'event.category', text: type },
   ].find((t) => t.text !== undefined);
-  const productPath = ['observer.product', 'observer.name', 'event.module'].find((p) => r.has(p)) ?? 'observer.product';
+  const productPath = r.first(['observer.product', 'observer.name', 'event.module']);
   const product = r.string(productPath);
   const kind = r.string('event.kind');
   const dataset = r.string('event.dataset');
-  const hostPath = r.has('host.name') ? 'host.name' : 'host.hostname';
+  const hostPath = r.first(['host.name', 'host.hostname']);
   const idPath = ['event.id', 'kibana.alert.uuid'].find((p) => r.has(p));
 
   return [
@@ -87,8 +87,8 @@ export function normalizeEcs(record: unknown, tables: EcsTables): NormalizedItem
       description: r.fit('description', detailsPath, details),
       sourceIp: r.ip('source.ip'),
       destinationIp: r.ip('destination.ip'),
-      user: r.fit('user', 'user.name', r.string('user.name')),
-      host: r.fit('host', hostPath, r.string(hostPath)),
+      user: r.text('user', 'user.name'),
+      host: r.text('host', hostPath),
       occurredAt: r.timestamp('@timestamp'),
       tags: tagList(r, [
         ...r.listed('tags'),

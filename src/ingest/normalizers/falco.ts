@@ -61,13 +61,13 @@ export function normalizeFalco(record: unknown, tables: FalcoTables): Normalized
       ) as string,
       severity: severity as Severity,
       title: r.fit('title', 'rule', rule) as string,
-      externalId: r.fit('externalId', 'uuid', r.string('uuid')),
-      description: r.fit('description', 'output', r.string('output')),
+      externalId: r.text('externalId', 'uuid'),
+      description: r.text('description', 'output'),
       // A connection's client is its source and its server the destination, whichever side Falco watched.
       sourceIp: r.ip('output_fields.fd.cip'),
       destinationIp: r.ip('output_fields.fd.sip'),
-      user: r.fit('user', 'output_fields.user.name', r.string('output_fields.user.name')),
-      host: r.fit('host', 'hostname', r.string('hostname')),
+      user: r.text('user', 'output_fields.user.name'),
+      host: r.text('host', 'hostname'),
       occurredAt: r.timestamp('time'),
       tags: tagList(r, [
         ...tags,

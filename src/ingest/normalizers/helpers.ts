@@ -159,6 +159,16 @@ export class FieldReader {
     return clipped.value;
   }
 
+  /** The string at `path`, fitted to `field` (a warning at `path` when clipped). */
+  text(field: ClippedField, path: string): string | undefined {
+    return this.fit(field, path, this.string(path));
+  }
+
+  /** The first of `paths` that holds a value, else the first (for its error or warning path). */
+  first(paths: readonly string[]): string {
+    return paths.find((p) => this.has(p)) ?? paths[0];
+  }
+
   has(path: string): boolean {
     return this.value(path) !== undefined;
   }

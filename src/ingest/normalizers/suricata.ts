@@ -85,7 +85,7 @@ export function normalizeSuricata(record: unknown, tables: SuricataTables): Norm
       ]),
       sourceIp: src.ip,
       destinationIp: dest.ip,
-      host: r.fit('host', 'host', r.string('host')),
+      host: r.text('host', 'host'),
       occurredAt,
       tags: tagList(r, [
         { at: r.pointer('alert.signature_id'), prefix: 'suricata:sid:', value: sid },

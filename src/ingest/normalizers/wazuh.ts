@@ -44,7 +44,7 @@ export function normalizeWazuh(record: unknown, tables: WazuhTables): Normalized
   const groups = r.listed('rule.groups');
   const mitreIds = r.listed('rule.mitre.id');
   // srcuser is the account being logged in to (sshd) or the sudo caller; dstuser its target.
-  const userPath = r.has('data.srcuser') ? 'data.srcuser' : 'data.dstuser';
+  const userPath = r.first(['data.srcuser', 'data.dstuser']);
 
   return [
     finish(r, {
@@ -57,11 +57,11 @@ export function normalizeWazuh(record: unknown, tables: WazuhTables): Normalized
       severity: severity as Severity,
       title: r.fit('title', 'rule.description', title) as string,
       externalId: r.fit('externalId', 'id', r.id('id')),
-      description: r.fit('description', 'full_log', r.string('full_log')),
+      description: r.text('description', 'full_log'),
       sourceIp: r.ip('data.srcip'),
       destinationIp: r.ip('data.dstip') ?? agentIp(r),
-      user: r.fit('user', userPath, r.string(userPath)),
-      host: r.fit('host', 'agent.name', r.string('agent.name')),
+      user: r.text('user', userPath),
+      host: r.text('host', 'agent.name'),
       occurredAt: r.timestamp('timestamp'),
       tags: tagList(r, [
         { at: r.pointer('rule.id'), prefix: 'wazuh:rule:', value: ruleId },

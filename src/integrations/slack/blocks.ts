@@ -40,7 +40,6 @@ const DISPOSITION_LABELS: Readonly<Record<string, string>> = {
   true_positive: 'True positive',
   false_positive: 'False positive',
   benign: 'Benign',
-  cleared_by_monitor: 'Cleared by monitor',
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

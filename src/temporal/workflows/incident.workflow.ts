@@ -32,7 +32,6 @@ export interface AlertsChanged {
 /** The monitors resolved every alert of the incident (its rule says `resolve_when_cleared`). */
 export interface AlertsCleared {
   outboxId: number;
-  alertId: string;
 }
 
 /** An analyst's action, already stored; the signal only wakes the workflow early. */
@@ -162,7 +161,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
     if (resolvedBy) break;
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
+    // A clearing that arrived meanwhile is told once: look at it before continuing as new.
+    if ((info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) && !cleared) {
       await continueAsNew<typeof incidentWorkflow>({ incidentId, resume: { taskId, lastOutboxId, status } });
     }
 

@@ -11,7 +11,8 @@ import type { RuleAction } from './rules.schema';
  * `storm_sources`, and the current rollup buckets into one row per key. Each fold deletes
  * exactly the rows it adds up, in one transaction, so any number of folders (every api
  * replica runs one) never count a delta twice; an incident row another transaction holds is
- * skipped, never waited for, and its deltas stay for the next pass.
+ * skipped, never waited for, and its deltas stay for the next pass. The fold's row lock is
+ * NO KEY UPDATE, so ingest's foreign-key checks (alerts and deltas of the incident) never wait on it.
  *
  * A fold may lose its commit in a crash (it commits asynchronously) only together with the
  * deletes, so the deltas are simply folded again. A fold that passes a count milestone
@@ -33,7 +34,7 @@ export interface FoldedIncident {
 }
 
 export const foldIncidentsSql = `WITH pending AS (SELECT DISTINCT incident_id FROM incident_deltas LIMIT ${INCIDENTS_PER_PASS}),
-  locked AS MATERIALIZED (SELECT i.id FROM incidents i JOIN pending p ON p.incident_id = i.id ORDER BY i.id FOR UPDATE OF i SKIP LOCKED),
+  locked AS MATERIALIZED (SELECT i.id FROM incidents i JOIN pending p ON p.incident_id = i.id ORDER BY i.id FOR NO KEY UPDATE OF i SKIP LOCKED),
   gone AS (DELETE FROM incident_deltas d USING locked l WHERE d.incident_id = l.id RETURNING d.incident_id, d.alerts, d.last_seen_at),
   sums AS (SELECT incident_id, sum(alerts)::int AS n, max(last_seen_at) AS last FROM gone GROUP BY incident_id)
 UPDATE incidents i SET alert_count = i.alert_count + s.n, last_seen_at = greatest(i.last_seen_at, s.last)

@@ -166,7 +166,8 @@ export function toSnapshot(row: SnapshotRow): { now: Date; snapshot: Snapshot } 
  * storm sources and rollups are appended as deltas (folded later, delta-fold.ts), so no
  * row every alert of a busy incident or storm writes is locked across the commit; the
  * row updates that remain (an incident's changed severity, priority or types; a first
- * alert's repeats) come last.
+ * alert's repeats) come last, except that incident rows are locked before outbox rows, the
+ * one order every path keeps (a fold holds incident rows while it raises their outbox rows).
  */
 export function writeAndCommitSql(c: ChangeSet, now: Date): string {
   const at = lit(now, 'timestamptz');
@@ -272,8 +273,6 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
         received_at, last_seen_at, api_key_id)
       VALUES (${rows.join('), (')})`);
   }
-  if (c.outbox.length) statements.push(enqueueSql(c.outbox));
-  statements.push(...rollupSql(c, at));
   if (changed.length) {
     const rows = changed.map(
       ({ incident: i }) =>
@@ -292,10 +291,16 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
         rule = v.rule, action = v.action, assign_role = v.assign_role, playbooks = v.playbooks
       FROM (VALUES ${rows.join(', ')}) AS v(id, severity, priority, types, rule, action, assign_role, playbooks) WHERE i.id = v.id`);
   }
+  if (c.outbox.length) statements.push(enqueueSql(c.outbox));
+  statements.push(...rollupSql(c, at));
   if (c.bumped.size) {
     const rows = [...c.bumped].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => `(${lit(id, 'uuid')}, ${n})`);
-    statements.push(`UPDATE alerts AS a SET occurrence_count = a.occurrence_count + v.n, last_seen_at = greatest(a.last_seen_at, ${at})
-      FROM (VALUES ${rows.join(', ')}) AS v(id, n) WHERE a.id = v.id`);
+    // A repeat joins under a shared lock, so two runs may bump the same first alerts: rows are locked in id order
+    // (an UPDATE's join order is the planner's), so they queue rather than deadlock.
+    statements.push(`WITH v (id, n) AS (VALUES ${rows.join(', ')}),
+        locked AS MATERIALIZED (SELECT a.id FROM alerts a JOIN v ON v.id = a.id ORDER BY a.id FOR NO KEY UPDATE OF a)
+      UPDATE alerts AS a SET occurrence_count = a.occurrence_count + v.n, last_seen_at = greatest(a.last_seen_at, ${at})
+      FROM v JOIN locked l ON l.id = v.id WHERE a.id = v.id`);
   }
   statements.push('COMMIT');
   return statements.join(';\n');

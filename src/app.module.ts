@@ -7,7 +7,6 @@ import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
 import { IngestModule } from './ingest/ingest.module';
 import { IntegrationsModule } from './integrations/integrations.module';
-import { IntegrationsApiModule } from './integrations/integrations-api.module';
 import { CorrelationModule } from './correlation/correlation.module';
 import { TemporalClientModule } from './temporal/temporal-client.module';
 import { TasksApiModule } from './tasks/tasks-api.module';
@@ -18,6 +17,7 @@ import { DashboardModule } from './stats/dashboard/dashboard.module';
 import { StatsModule } from './stats/stats.module';
 import { ReportsModule } from './stats/reports/reports-api.module';
 import { InvestigationsModule } from './stats/investigation.module';
+import { UsecasesModule } from './usecases/usecases.module';
 
 @Module({})
 export class AppModule {
@@ -39,7 +39,7 @@ export class AppModule {
         PlaybooksApiModule,
         MetricsModule,
         DashboardModule,
-        IntegrationsApiModule,
+        UsecasesModule,
         StatsModule,
         ReportsModule,
         InvestigationsModule,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import { ProblemException } from '../common/problem';
+import { notFound } from '../domain/refusal';
 import { decodeCursor, encodeCursor } from '../common/validation';
 import { isOutOfOffice } from './assign';
 import { ASSIGNMENT_CONFIG, type AnalystConfig, type AssignmentConfig } from './assignment.schema';
@@ -118,7 +118,7 @@ export class AnalystsService {
 
   private async read(m: EntityManager, id: string, lock = false): Promise<AnalystRow> {
     const [row] = await m.query<AnalystRow[]>(`${SELECT} AND a.id = $1${lock ? ' FOR UPDATE OF a' : ''}`, [id]);
-    if (!row) throw new ProblemException(404, `No analyst ${id} in the roster.`, [{ path: 'path:id', message: 'no such analyst' }]);
+    if (!row) throw notFound(`No analyst ${id} in the roster.`, 'path:id', 'no such analyst');
     return row;
   }
 

@@ -1,3 +1,4 @@
+import { forbidden } from '../domain/refusal';
 import type { Scope } from './api-key.entity';
 import { grants } from './api-keys';
 
@@ -19,6 +20,11 @@ export interface TaskHolder {
 export type Access = { allowed: true } | { allowed: false; reason: string };
 
 const ALLOWED: Access = { allowed: true };
+
+/** A refusal (403) naming why, unless the decision allowed it. */
+export function refuseUnless(access: Access, detail: string): void {
+  if (!access.allowed) throw forbidden(`${detail}: ${access.reason}.`, access.reason);
+}
 const denied = (reason: string): Access => ({ allowed: false, reason });
 
 /**

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Refusal, type RefusalKind } from '../domain/refusal';
 
 export interface FieldError {
   path: string;
@@ -48,6 +49,11 @@ function isStorageUnavailable(err: unknown): boolean {
   );
 }
 
+/** The one mapping of a domain refusal to HTTP. */
+export const REFUSAL_STATUS: Record<RefusalKind, number> = { not_found: 404, forbidden: 403, conflict: 409, invalid: 422 };
+
+export const refusalProblem = (r: Refusal): Problem => problem(REFUSAL_STATUS[r.kind], r.detail, [{ path: r.path, message: r.reason }]);
+
 const BODY_FIELD_ERRORS: Record<number, FieldError> = {
   413: { path: '/', message: 'the body must be at most 5 MiB' },
   415: { path: 'header:content-type', message: 'must be application/json or application/x-ndjson' },
@@ -68,6 +74,7 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   private toProblem(exception: unknown): Problem {
+    if (exception instanceof Refusal) return refusalProblem(exception);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();

@@ -6,3 +6,4 @@ export * from './severity';
 export * from './task';
 export * from './containment';
 export * from './storm';
+export * from './refusal';

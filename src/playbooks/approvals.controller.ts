@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { AuthenticatedRequest, AuthGuard, RequireScope } from '../auth/auth.guard';
-import { limitSchema, parseBody, parseQuery, uuidParam } from '../common/validation';
+import { AuthGuard, RequireScope } from '../auth/auth.guard';
+import { limitSchema, parseQuery } from '../common/validation';
 import { ApprovalsService } from './approvals.service';
 
 const listSchema = z
@@ -12,13 +12,7 @@ const listSchema = z
   })
   .strict();
 
-const decideSchema = z
-  .object({
-    decision: z.enum(['approve', 'deny']),
-    reason: z.string().trim().min(1, 'a decision needs a reason').max(2000),
-  })
-  .strict();
-
+/** What waits for approval. Deciding is a use case (usecases/approval-decisions.controller.ts). */
 @Controller('v1/approvals')
 @UseGuards(AuthGuard)
 @RequireScope('analyst')
@@ -28,12 +22,5 @@ export class ApprovalsController {
   @Get()
   async list(@Query() query: unknown) {
     return { items: await this.approvals.list(parseQuery(listSchema, query)) };
-  }
-
-  @Post(':id')
-  @HttpCode(200)
-  async decide(@Param('id', uuidParam('approval')) id: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
-    const input = parseBody(decideSchema, body);
-    return this.approvals.decide(id, req.principal, input.decision, input.reason);
   }
 }

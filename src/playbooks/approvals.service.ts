@@ -3,10 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ASSIGNMENT_CONFIG, type AssignmentConfig } from '../assignment/assignment.schema';
 import { AuditService } from '../audit/audit.service';
-import { assertAllowed } from '../auth/access.service';
-import { mayDecideApproval } from '../auth/access';
+import { mayDecideApproval, refuseUnless } from '../auth/access';
 import { actorOf, type Principal } from '../auth/principal';
-import { ProblemException } from '../common/problem';
+import { conflict, notFound } from '../domain/refusal';
 import type { ChangeOrigin } from '../notifications/channels';
 import { NotificationsService } from '../notifications/notifications.service';
 import { enqueue } from '../outbox/outbox';
@@ -105,8 +104,8 @@ export class ApprovalsService {
           WHERE a.id = $1 FOR UPDATE OF a`,
         [id, principal.analystId],
       );
-      if (!row) throw new ProblemException(404, `No approval ${id}.`, [{ path: 'path:id', message: 'no such approval' }]);
-      assertAllowed(
+      if (!row) throw notFound(`No approval ${id}.`, 'path:id', 'no such approval');
+      refuseUnless(
         mayDecideApproval(
           { scopes: principal.scopes, analystId: principal.analystId, role: row.caller_role },
           row.role,
@@ -114,14 +113,9 @@ export class ApprovalsService {
         ),
         `This API key may not decide approval ${id}`,
       );
-      if (row.status !== 'pending')
-        throw new ProblemException(409, `Approval ${id} is already ${row.status}.`, [
-          { path: 'path:id', message: `already ${row.status}` },
-        ]);
+      if (row.status !== 'pending') throw conflict(`Approval ${id} is already ${row.status}.`, 'path:id');
       if (row.overdue)
-        throw new ProblemException(409, `Approval ${id} is past its deadline; the playbook follows its on_timeout (${row.on_timeout}).`, [
-          { path: 'path:id', message: 'past its deadline' },
-        ]);
+        throw conflict(`Approval ${id} is past its deadline; the playbook follows its on_timeout (${row.on_timeout}).`, 'path:id');
       const status: ApprovalStatus = decision === 'approve' ? 'approved' : 'denied';
       const actor = actorOf(principal);
       await m.query(`UPDATE approvals SET status = $2, decided_by = $3, reason = $4, decided_at = now() WHERE id = $1`, [

@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { ProblemException } from '../common/problem';
-import type { Disposition, Priority, TaskKind, TaskStatus } from '../domain';
+import { notFound, type Disposition, type Priority, type TaskKind, type TaskStatus } from '../domain';
 import type { ChecklistStep } from './checklists';
 
 /** A `tasks` row as PostgreSQL returns it. */
@@ -62,7 +61,7 @@ export const taskViewSelect = (extra = '') =>
 /** One task's row for `toTaskView`, locked for the transaction when asked; a missing task is a 404. */
 export async function readTask(db: Pick<EntityManager, 'query'>, taskId: string, lock = false): Promise<TaskViewRow> {
   const [row] = await db.query<TaskViewRow[]>(`${taskViewSelect()} WHERE t.id = $1${lock ? ' FOR UPDATE OF t' : ''}`, [taskId]);
-  if (!row) throw new ProblemException(404, `No task ${taskId}.`, [{ path: 'path:id', message: 'no such task' }]);
+  if (!row) throw notFound(`No task ${taskId}.`, 'path:id', 'no such task');
   return row;
 }
 

@@ -4,10 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AssignmentRejected, AssignmentService } from '../assignment/assignment.service';
 import { AUDIT_COLUMNS, AuditService } from '../audit/audit.service';
-import { ProblemException } from '../common/problem';
 import { IncidentsService } from '../correlation/incidents.service';
 import {
+  conflict,
+  invalid,
   isMoreUrgent,
+  notFound,
   isOpenTask,
   isUnacknowledgedTask,
   type AnalystDisposition,
@@ -28,7 +30,28 @@ import { readTask, TaskRow, TaskView, TaskViewRow, toTaskView } from './task-vie
 /** The outbox kinds that carry an analyst's action to the incident's workflow. */
 export type TaskSignalKind = Extract<OutboxKind, 'acknowledged' | 'resolved' | 'reassigned'>;
 
-const conflict = (detail: string, path = '/status') => new ProblemException(409, detail, [{ path, message: detail }]);
+/**
+ * Decides, on the task as locked inside the action's transaction, whether the action may go on
+ * (the use case's access check): it throws a Refusal, or returns and the action proceeds.
+ */
+export type TaskGuard = (task: TaskView, m: EntityManager) => Promise<void>;
+
+/** The assignment idempotency key of a reassignment made with this Idempotency-Key (a retry finds its first result by it). */
+export const reassignIdempotencyKey = (taskId: string, idempotencyKey: string) => `reassign:${taskId}:${idempotencyKey}`;
+
+export interface TaskComment {
+  id: string;
+  taskId: string;
+  author: string;
+  text: string;
+  createdAt: string;
+}
+
+/** What every action takes besides its own input: the channel it came from, and its guard. */
+export interface ActionOptions {
+  origin?: ChangeOrigin;
+  guard?: TaskGuard;
+}
 
 /**
  * Task state. Analysts' actions change Postgres first, in one transaction with an outbox
@@ -77,7 +100,7 @@ export class TasksService {
    */
   async openIncidentTask(incidentId: string): Promise<TaskView> {
     const incident = await this.incidents.forTask(this.dataSource.manager, incidentId);
-    if (!incident) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: '/incidentId', message: 'no such incident' }]);
+    if (!incident) throw notFound(`No incident ${incidentId}.`, '/incidentId', 'no such incident');
     const deadlines = slaDeadlines(incident.priority, incident.now, this.sla);
     const [created] = await this.dataSource.query<TaskViewRow[]>(
       `WITH task AS (
@@ -154,9 +177,9 @@ export class TasksService {
     return after;
   }
 
-  async acknowledge(taskId: string, actor: string, options: { origin?: ChangeOrigin } = {}): Promise<TaskView> {
+  async acknowledge(taskId: string, actor: string, options: ActionOptions = {}): Promise<TaskView> {
     const after = await this.dataSource.transaction(async (m) => {
-      const before = await this.lock(taskId, m);
+      const before = await this.lock(taskId, m, options.guard);
       if (isOpenTask(before.status) && !isUnacknowledgedTask(before.status)) return before; // a repeat changes nothing
       if (!isUnacknowledgedTask(before.status))
         throw conflict(`Task ${taskId} is ${before.status}; only an open task can be acknowledged.`);
@@ -177,11 +200,11 @@ export class TasksService {
     actor: string,
     disposition: AnalystDisposition,
     resolution: string | null,
-    options: { origin?: ChangeOrigin } = {},
+    options: ActionOptions = {},
   ): Promise<TaskView> {
     const { after, drained } = await this.dataSource.transaction(async (m) => {
       await this.assignment.lock(m);
-      const before = await this.lock(taskId, m);
+      const before = await this.lock(taskId, m, options.guard);
       if (!isOpenTask(before.status)) throw conflict(`Task ${taskId} is already ${before.status}.`);
       return this.resolveLocked(m, before, actor, disposition, resolution, options.origin);
     });
@@ -263,12 +286,17 @@ export class TasksService {
    * To the analyst named, or by the assignment rules to anyone but the current assignee; the
    * slot the previous assignee frees goes to the head of the capacity queue in the same transaction.
    */
-  async reassign(taskId: string, actor: string, request: { to?: string; reason?: string; idempotencyKey?: string }): Promise<TaskView> {
+  async reassign(
+    taskId: string,
+    actor: string,
+    request: { to?: string; reason?: string; idempotencyKey?: string },
+    options: ActionOptions = {},
+  ): Promise<TaskView> {
     const { after, drained } = await this.dataSource.transaction(async (m) => {
       await this.assignment.lock(m);
-      const before = await this.lock(taskId, m);
+      const before = await this.lock(taskId, m, options.guard);
       if (!isOpenTask(before.status)) throw conflict(`Task ${taskId} is ${before.status}; only an open task can be reassigned.`);
-      const idempotencyKey = `reassign:${taskId}:${request.idempotencyKey ?? randomUUID()}`;
+      const idempotencyKey = reassignIdempotencyKey(taskId, request.idempotencyKey ?? randomUUID());
       // A retry is answered by the assignment it made (or refused for another body) before the task's new state is judged.
       const [retry] = await m.query<{ id: string }[]>(`SELECT id FROM task_assignments WHERE idempotency_key = $1`, [idempotencyKey]);
       if (!retry && request.to !== undefined && request.to === before.assignee?.id)
@@ -287,7 +315,7 @@ export class TasksService {
           m,
         );
       } catch (err) {
-        if (err instanceof AssignmentRejected) throw new ProblemException(422, err.message, [{ path: err.path, message: err.message }]);
+        if (err instanceof AssignmentRejected) throw invalid(err.message, err.path);
         throw err;
       }
       if (!assignment.analystId) throw conflict(`Nobody else can take task ${taskId}: ${assignment.reason}`, '/to');
@@ -301,30 +329,50 @@ export class TasksService {
     return after;
   }
 
-  async comment(taskId: string, author: string, text: string, options: { origin?: ChangeOrigin } = {}) {
+  async comment(taskId: string, author: string, text: string, options: ActionOptions = {}): Promise<TaskComment> {
+    const comment = await this.dataSource.transaction(async (m) =>
+      this.commentLocked(m, await this.lock(taskId, m, options.guard), author, text, options.origin),
+    );
+    this.notifications.told();
+    return comment;
+  }
+
+  /**
+   * A change someone tried from outside (a Jira account) that was refused: it changes nothing but
+   * a comment saying who tried what and why it was refused, audited as a refusal with it.
+   */
+  async refused(taskId: string, by: string, attempted: string, reason: string, origin: ChangeOrigin): Promise<TaskComment> {
     const comment = await this.dataSource.transaction(async (m) => {
       const task = await this.lock(taskId, m);
-      const [row] = await m.query<{ id: string; author: string; text: string; created_at: Date }[]>(
-        `INSERT INTO task_comments (task_id, author, text) VALUES ($1, $2, $3) RETURNING id, author, text, created_at`,
-        [taskId, author, text],
-      );
       await this.audit.record(
-        { actor: author, action: 'task.commented', subjectType: 'task', subjectId: taskId, after: { commentId: String(row.id) } },
+        { actor: by, action: 'task.action_refused', subjectType: 'task', subjectId: taskId, after: { attempted, reason, via: origin } },
         m,
       );
-      await this.event(
-        m,
-        task,
-        'task.commented',
-        `comment:${row.id}`,
-        `Comment by ${author}`,
-        { author, text, origin: options.origin ?? null },
-        options.origin,
-      );
-      return { id: String(row.id), taskId, author: row.author, text: row.text, createdAt: new Date(row.created_at).toISOString() };
+      return this.commentLocked(m, task, 'warden', `${by} tried to ${attempted} from ${origin}; refused: ${reason}`, origin);
     });
     this.notifications.told();
     return comment;
+  }
+
+  private async commentLocked(m: EntityManager, task: TaskView, author: string, text: string, origin: ChangeOrigin | undefined) {
+    const [row] = await m.query<{ id: string; author: string; text: string; created_at: Date }[]>(
+      `INSERT INTO task_comments (task_id, author, text) VALUES ($1, $2, $3) RETURNING id, author, text, created_at`,
+      [task.id, author, text],
+    );
+    await this.audit.record(
+      { actor: author, action: 'task.commented', subjectType: 'task', subjectId: task.id, after: { commentId: String(row.id) } },
+      m,
+    );
+    await this.event(
+      m,
+      task,
+      'task.commented',
+      `comment:${row.id}`,
+      `Comment by ${author}`,
+      { author, text, origin: origin ?? null },
+      origin,
+    );
+    return { id: String(row.id), taskId: task.id, author: row.author, text: row.text, createdAt: new Date(row.created_at).toISOString() };
   }
 
   /** Closes a resolved task with its summary; the workflow's last step. */
@@ -390,8 +438,11 @@ export class TasksService {
     );
   }
 
-  private async lock(taskId: string, m: EntityManager): Promise<TaskView> {
-    return toTaskView(await readTask(m, taskId, true));
+  /** The task, locked for the rest of the transaction; then the action's guard decides on it. */
+  private async lock(taskId: string, m: EntityManager, guard?: TaskGuard): Promise<TaskView> {
+    const task = toTaskView(await readTask(m, taskId, true));
+    if (guard) await guard(task, m);
+    return task;
   }
 
   private async changed(

@@ -1,5 +1,5 @@
 import { ANALYST_DISPOSITIONS, type AnalystDisposition } from '../../domain';
-import { ACTIONS } from './blocks';
+import { ACTIONS } from '../../integrations/slack/blocks';
 
 export type SlackCommandKind = 'ack' | 'take' | 'resolve' | 'approve' | 'deny' | 'mine' | 'away' | 'help';
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ACTIONS } from './blocks';
+import { ACTIONS } from '../../integrations/slack/blocks';
 import { isCommandError, parseInteraction, parseSlashCommand, parseUntil } from './interactions';
 
 const TASK_ID = '11111111-2222-4333-8444-555555555555';

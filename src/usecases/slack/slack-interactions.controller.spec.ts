@@ -1,6 +1,8 @@
 import { ProblemException } from '../../common/problem';
+import { conflict } from '../../domain';
+import { actorName, type Actor } from '../actor';
 import type { Env } from '../../common/env';
-import { ACTIONS } from './blocks';
+import { ACTIONS } from '../../integrations/slack/blocks';
 import { NOT_MAPPED, SlackInteractionsController, type SlackRequest } from './slack-interactions.controller';
 import { signSlackRequest } from './signature';
 
@@ -14,31 +16,26 @@ const env = { SLACK_SIGNING_SECRET: SECRET, SLACK_RESPONSE_URL_PREFIX: 'https://
 function setup() {
   const calls: string[] = [];
   const task = { id: TASK_ID, title: 'Port <scan>', status: 'acknowledged' };
-  let refuse: ProblemException | null = null;
-  const guard = async () => {
-    calls.push('assert');
-    if (refuse) throw refuse;
-  };
+  let refuse: Error | null = null;
+  /** A use case double: refuses when told to, else records its command (the actor as its audit name and origin). */
+  const useCase =
+    <T>(name: string, answer: T, show: (c: Record<string, unknown>) => string) =>
+    async (c: Record<string, unknown> & { actor: Actor }) => {
+      if (refuse) throw refuse;
+      calls.push(`${name} ${show(c)} ${actorName(c.actor)} ${c.actor.origin}`);
+      return answer;
+    };
   const controller = new SlackInteractionsController(
     env,
     { analystBySlackUser: (u: string) => (u === 'U0ALICE' ? { id: 'alice', name: 'Alice', role: 'analyst', team: null } : null) } as never,
-    { assertMayActOnTask: guard } as never,
-    {
-      acknowledge: async (id: string, actor: string, o: unknown) => (calls.push(`ack ${id} ${actor} ${JSON.stringify(o)}`), task),
-      reassign: async (id: string, actor: string, r: unknown) => (calls.push(`reassign ${id} ${actor} ${JSON.stringify(r)}`), task),
-      resolve: async (id: string, actor: string, d: string, note: unknown) => (calls.push(`resolve ${id} ${d} ${note}`), task),
-    } as never,
     { listTasks: async () => ({ items: [], nextCursor: null }) } as never,
-    {
-      decide: async (id: string, _p: unknown, decision: string, reason: string) => (
-        calls.push(`decide ${id} ${decision} ${reason}`),
-        { action: 'block_ip', stepId: 'block' }
-      ),
-    } as never,
-    { update: async (id: string, change: unknown) => (calls.push(`update ${id} ${JSON.stringify(change)}`), {}) } as never,
-    { nudge: () => calls.push('nudge') } as never,
+    { execute: useCase('ack', task, (c) => String(c.taskId)) } as never,
+    { execute: useCase('take', task, (c) => `${c.taskId} ${c.reason}`) } as never,
+    { execute: useCase('resolve', task, (c) => `${c.taskId} ${c.disposition} ${c.resolution}`) } as never,
+    { execute: useCase('decide', { action: 'block_ip', stepId: 'block' }, (c) => `${c.approvalId} ${c.decision} ${c.reason}`) } as never,
+    { execute: useCase('away', {}, (c) => `${c.analystId} ${JSON.stringify(c.change)}`) } as never,
   );
-  return { controller, calls, refuseWith: (p: ProblemException) => (refuse = p) };
+  return { controller, calls, refuseWith: (e: Error) => (refuse = e) };
 }
 
 /** A form request as the content-type parser leaves it: parsed body, raw text, signed headers. */
@@ -89,11 +86,11 @@ describe(SlackInteractionsController.name, () => {
       await expect(controller.interactions(r.req, r.body, r.signature, r.timestamp)).rejects.toBeInstanceOf(ProblemException);
     });
 
-    it('acknowledges as the mapped analyst, then nudges the outbox', async () => {
+    it('acknowledges as the mapped analyst, from Slack', async () => {
       const { controller, calls } = setup();
       const r = click({ action_id: ACTIONS.ack, value: TASK_ID });
       await controller.interactions(r.req, r.body, r.signature, r.timestamp);
-      expect(calls).toEqual(['assert', `ack ${TASK_ID} analyst:alice {"origin":"slack"}`, 'nudge']);
+      expect(calls).toEqual([`ack ${TASK_ID} analyst:alice slack`]);
     });
 
     it('confirms ephemerally through the response_url, escaped', async () => {
@@ -111,24 +108,24 @@ describe(SlackInteractionsController.name, () => {
       const { controller, calls } = setup();
       const r = click({ action_id: ACTIONS.take, value: TASK_ID });
       await controller.interactions(r.req, r.body, r.signature, r.timestamp);
-      expect(calls).toContain(`reassign ${TASK_ID} analyst:alice {"to":"alice","reason":"taken in Slack"}`);
+      expect(calls).toEqual([`take ${TASK_ID} taken in Slack analyst:alice slack`]);
     });
 
     it('decides an approval with the reason naming the analyst', async () => {
       const { controller, calls } = setup();
       const r = click({ action_id: ACTIONS.deny, value: APPROVAL_ID });
       await controller.interactions(r.req, r.body, r.signature, r.timestamp);
-      expect(calls).toContain(`decide ${APPROVAL_ID} deny from Slack by Alice`);
+      expect(calls).toEqual([`decide ${APPROVAL_ID} deny from Slack by Alice analyst:alice slack`]);
     });
 
     it('tells the user a refusal and changes nothing', async () => {
       const { controller, calls, refuseWith } = setup();
-      refuseWith(new ProblemException(403, 'This API key may not act on task x: the task is assigned to bob.'));
-      const r = click({ action_id: ACTIONS.ack, value: TASK_ID });
+      refuseWith(conflict('Task x is already taken by Bob.'));
+      const r = click({ action_id: ACTIONS.take, value: TASK_ID });
       await controller.interactions(r.req, r.body, r.signature, r.timestamp);
       expect({ text: (await posted(fetchMock)).text, calls }).toEqual({
-        text: ':no_entry: This API key may not act on task x: the task is assigned to bob.',
-        calls: ['assert'],
+        text: ':no_entry: Task x is already taken by Bob.',
+        calls: [],
       });
     });
 
@@ -150,9 +147,9 @@ describe(SlackInteractionsController.name, () => {
         }),
       });
       await controller.interactions(r.req, r.body, r.signature, r.timestamp);
-      // The action ran (its nudge is the last thing before the answer); the post would follow on the next turn.
+      // The action ran before the answer; the post would follow on the next turn.
       await new Promise((resolve) => setImmediate(resolve));
-      expect({ nudged: calls.includes('nudge'), fetched: fetchMock.mock.calls.length }).toEqual({ nudged: true, fetched: 0 });
+      expect({ calls, fetched: fetchMock.mock.calls.length }).toEqual({ calls: [`ack ${TASK_ID} analyst:alice slack`], fetched: 0 });
     });
   });
 
@@ -172,14 +169,14 @@ describe(SlackInteractionsController.name, () => {
       const { controller, calls } = setup();
       const r = command(`resolve ${TASK_ID} fp scanner`);
       await controller.commands(r.req, r.body, r.signature, r.timestamp);
-      expect(calls).toContain(`resolve ${TASK_ID} false_positive scanner`);
+      expect(calls).toEqual([`resolve ${TASK_ID} false_positive scanner analyst:alice slack`]);
     });
 
     it('marks the analyst away', async () => {
       const { controller, calls } = setup();
       const r = command('away');
       await controller.commands(r.req, r.body, r.signature, r.timestamp);
-      expect(calls).toContain('update alice {"available":false}');
+      expect(calls).toEqual(['away alice {"available":false} analyst:alice slack']);
     });
 
     it('answers a refusal in the body', async () => {

@@ -1,19 +1,18 @@
 import { Body, Controller, Headers, HttpCode, HttpException, Inject, Logger, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AnalystsService } from '../../assignment/analysts.service';
 import { RosterIds } from '../../assignment/roster-ids';
-import { mayEditAnalyst } from '../../auth/access';
-import { AccessService, assertAllowed } from '../../auth/access.service';
-import { actorOf, type Principal } from '../../auth/principal';
 import { ENV, type Env } from '../../common/env';
 import { ProblemException, type Problem } from '../../common/problem';
-import { OPEN_TASK_STATUSES } from '../../domain';
-import { OutboxDispatcher } from '../../outbox/outbox-dispatcher.service';
-import { ApprovalsService } from '../../playbooks/approvals.service';
+import { OPEN_TASK_STATUSES, Refusal } from '../../domain';
+import { clip, safe, slackDate } from '../../integrations/slack/blocks';
 import { TaskQueriesService } from '../../tasks/task-queries.service';
-import { TasksService } from '../../tasks/tasks.service';
+import { AcknowledgeTask } from '../acknowledge-task';
+import type { Actor } from '../actor';
+import { DecideApproval } from '../decide-approval';
 import { principalForAnalyst } from '../principal';
-import { clip, safe, slackDate } from './blocks';
+import { ResolveTask } from '../resolve-task';
+import { SetAvailability } from '../set-availability';
+import { TakeTask } from '../take-task';
 import { HELP_TEXT, isCommandError, parseInteraction, parseSlashCommand, type SlackCommand, type SlackCommandResult } from './interactions';
 import { SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, verifySlackSignature } from './signature';
 
@@ -40,7 +39,7 @@ const header = (v: string | string[] | undefined): string | undefined => (Array.
 /**
  * Slack's buttons, menus and `/warden`. Every request is checked against the signing secret
  * (v0, five-minute window) before anything else; then the Slack user is mapped to a roster
- * analyst, who acts with exactly their API rights through the same services the API calls.
+ * analyst, who acts with exactly their API rights through the same use cases the API calls.
  *
  * Slack wants an answer within 3 seconds. The action itself (database work) runs before the
  * answer; for buttons the outcome is told afterwards through the response_url, fire and forget.
@@ -53,12 +52,12 @@ export class SlackInteractionsController {
   constructor(
     @Inject(ENV) private readonly env: Env,
     private readonly roster: RosterIds,
-    private readonly access: AccessService,
-    private readonly tasks: TasksService,
     private readonly queries: TaskQueriesService,
-    private readonly approvals: ApprovalsService,
-    private readonly analysts: AnalystsService,
-    private readonly outbox: OutboxDispatcher,
+    private readonly acknowledgeTask: AcknowledgeTask,
+    private readonly takeTask: TakeTask,
+    private readonly resolveTask: ResolveTask,
+    private readonly decideApproval: DecideApproval,
+    private readonly setAvailability: SetAvailability,
   ) {}
 
   @Post('interactions')
@@ -112,9 +111,9 @@ export class SlackInteractionsController {
     if (parsed.kind === 'help') return parsed.text ? `${safe(parsed.text, 100)}\n${HELP_TEXT}` : HELP_TEXT;
     const analyst = this.roster.analystBySlackUser(parsed.slackUserId);
     if (!analyst) return NOT_MAPPED;
-    const principal = principalForAnalyst(analyst, 'slack');
+    const actor: Actor = { principal: principalForAnalyst(analyst, 'slack'), origin: 'slack' };
     try {
-      return await this.act(parsed, principal, analyst.name);
+      return await this.act(parsed, actor, analyst.name);
     } catch (err) {
       const refusal = refusalOf(err);
       if (refusal) return `:no_entry: ${safe(refusal, 1000)}`;
@@ -123,37 +122,34 @@ export class SlackInteractionsController {
     }
   }
 
-  private async act(cmd: SlackCommand, principal: Principal, name: string): Promise<string> {
-    const actor = actorOf(principal);
-    const origin = { origin: 'slack' } as const;
+  private async act(cmd: SlackCommand, actor: Actor, name: string): Promise<string> {
+    const me = actor.principal.analystId!;
     switch (cmd.kind) {
       case 'ack': {
-        const taskId = cmd.taskId!;
-        await this.access.assertMayActOnTask(principal, taskId);
-        const task = await this.tasks.acknowledge(taskId, actor, origin);
-        return this.told(`:eyes: Acknowledged *${safe(task.title, 300)}*.`);
+        const task = await this.acknowledgeTask.execute({ taskId: cmd.taskId!, actor });
+        return `:eyes: Acknowledged *${safe(task.title, 300)}*.`;
       }
       case 'take': {
-        const taskId = cmd.taskId!;
-        await this.access.assertMayActOnTask(principal, taskId);
-        // No origin: the assignment notice is how the thread (Slack included) learns who has it.
-        const task = await this.tasks.reassign(taskId, actor, { to: principal.analystId!, reason: 'taken in Slack' });
-        return this.told(`:raised_hand: You took *${safe(task.title, 300)}*.`);
+        const task = await this.takeTask.execute({ taskId: cmd.taskId!, actor, reason: 'taken in Slack' });
+        return `:raised_hand: You took *${safe(task.title, 300)}*.`;
       }
       case 'resolve': {
-        const taskId = cmd.taskId!;
-        await this.access.assertMayActOnTask(principal, taskId);
-        const task = await this.tasks.resolve(taskId, actor, cmd.disposition!, cmd.text ?? null, origin);
-        return this.told(`:white_check_mark: Resolved *${safe(task.title, 300)}* as ${cmd.disposition!.replace(/_/g, ' ')}.`);
+        const task = await this.resolveTask.execute({ taskId: cmd.taskId!, actor, disposition: cmd.disposition!, resolution: cmd.text });
+        return `:white_check_mark: Resolved *${safe(task.title, 300)}* as ${cmd.disposition!.replace(/_/g, ' ')}.`;
       }
       case 'approve':
       case 'deny': {
-        const approval = await this.approvals.decide(cmd.approvalId!, principal, cmd.kind, `from Slack by ${name}`, origin);
+        const approval = await this.decideApproval.execute({
+          approvalId: cmd.approvalId!,
+          actor,
+          decision: cmd.kind,
+          reason: `from Slack by ${name}`,
+        });
         const what = `${safe(approval.action, 100)} (step ${safe(approval.stepId, 100)})`;
-        return this.told(cmd.kind === 'approve' ? `:unlock: Approved ${what}.` : `:no_entry: Denied ${what}.`);
+        return cmd.kind === 'approve' ? `:unlock: Approved ${what}.` : `:no_entry: Denied ${what}.`;
       }
       case 'mine': {
-        const { items } = await this.queries.listTasks({ assignee: principal.analystId, statuses: OPEN_TASK_STATUSES, limit: MINE_LIMIT });
+        const { items } = await this.queries.listTasks({ assignee: me, statuses: OPEN_TASK_STATUSES, limit: MINE_LIMIT });
         if (!items.length) return 'You have no open tasks.';
         const lines = items.map(
           (t) => `• *${t.priority}* ${safe(t.title, 200)} (${t.status.replace(/_/g, ' ')}, due ${slackDate(t.dueAt)}) \`${t.id}\``,
@@ -161,29 +157,21 @@ export class SlackInteractionsController {
         return clip(`Your open tasks${items.length === MINE_LIMIT ? ` (the first ${MINE_LIMIT})` : ''}:\n${lines.join('\n')}`, 3000);
       }
       case 'away': {
-        const id = principal.analystId!;
-        assertAllowed(mayEditAnalyst(principal, id), `${id} may not change ${id}`);
         if (cmd.off) {
           // Both run-time settings cleared: assignment.yaml's availability holds again.
-          await this.analysts.update(id, { available: null, outOfOfficeUntil: null }, actor);
-          return this.told(':wave: Welcome back: you get new work again.');
+          await this.setAvailability.execute({ analystId: me, actor, change: { available: null, outOfOfficeUntil: null } });
+          return ':wave: Welcome back: you get new work again.';
         }
         if (cmd.until) {
-          await this.analysts.update(id, { outOfOfficeUntil: cmd.until }, actor);
-          return this.told(`:palm_tree: Away until ${slackDate(cmd.until)}: no new work until then.`);
+          await this.setAvailability.execute({ analystId: me, actor, change: { outOfOfficeUntil: cmd.until } });
+          return `:palm_tree: Away until ${slackDate(cmd.until)}: no new work until then.`;
         }
-        await this.analysts.update(id, { available: false }, actor);
-        return this.told(':palm_tree: Away: no new work until you say `/warden away off`.');
+        await this.setAvailability.execute({ analystId: me, actor, change: { available: false } });
+        return ':palm_tree: Away: no new work until you say `/warden away off`.';
       }
       default:
         return HELP_TEXT;
     }
-  }
-
-  /** The change is committed with its outbox row; deliver it now rather than at the next poll. */
-  private told(text: string): string {
-    this.outbox.nudge();
-    return text;
   }
 
   /** An ephemeral answer to the clicking user, only to Slack's own response URLs; failures are logged and dropped. */
@@ -210,8 +198,9 @@ export class SlackInteractionsController {
   }
 }
 
-/** The detail of a refusal the services raise (403, 404, 409, 422), which is for the user to read; null for anything else. */
+/** The detail of a refusal (a domain Refusal, or a 4xx the request itself earned), for the user to read; null for anything else. */
 export function refusalOf(err: unknown): string | null {
+  if (err instanceof Refusal) return err.detail;
   if (!(err instanceof HttpException)) return null;
   const status = err.getStatus();
   if (status < 400 || status >= 500) return null;

@@ -3,15 +3,22 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RosterIds } from '../../assignment/roster-ids';
 import { ENV, type Env } from '../../common/env';
 import { ProblemException } from '../../common/problem';
-import { OutboxDispatcher } from '../../outbox/outbox-dispatcher.service';
+import { Refusal } from '../../domain';
+import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from '../../integrations/integrations.schema';
+import { JIRA_CLIENT, type JiraClient } from '../../integrations/jira/jira.channel';
+import { FOLLOWED_EVENTS, parseJiraWebhook, webhookDecision, type WebhookDecision } from '../../integrations/jira/jira-sync';
+import { IntegrationLinks } from '../../integrations/links';
+import { clipText } from '../../ingest/clip';
 import { TasksService } from '../../tasks/tasks.service';
-import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from '../integrations.schema';
-import { IntegrationLinks } from '../links';
-import { JIRA_CLIENT, type JiraClient } from './jira.channel';
-import { FOLLOWED_EVENTS, parseJiraWebhook, webhookDecision, type WebhookDecision } from './jira-sync';
+import { AcknowledgeTask } from '../acknowledge-task';
+import type { Actor } from '../actor';
+import { CommentOnTask } from '../comment-on-task';
+import { principalForAnalyst } from '../principal';
+import { ResolveTask } from '../resolve-task';
 import { verifyJiraWebhook } from './signature';
 
-type Answer = { status: 'applied' | 'ignored'; reason?: string };
+type Answer = { status: 'applied' | 'ignored' | 'refused'; reason?: string };
+type Change = Exclude<WebhookDecision, { action: 'ignore' }>;
 
 /**
  * Jira's status changes and comments, brought back to the task. Verified by the shared secret
@@ -20,9 +27,10 @@ type Answer = { status: 'applied' | 'ignored'; reason?: string };
  * its last push to the issue) are answered and ignored, which is what stops a change bouncing
  * between the two systems.
  *
- * No AccessService check: Jira is trusted through the shared secret, and Jira's own
- * permissions already decided who may move or comment on the issue. The actor recorded is the
- * mapped analyst (`analyst:<id>`) or the Jira account (`jira:<accountId>`).
+ * The shared secret proves the event is Jira's, not who may act: a change by a Jira account
+ * mapped in assignment.yaml runs the use case as that analyst, under the same access rules as
+ * the API. A change by an unmapped account, or one those rules refuse, changes nothing but a
+ * comment on the task saying who tried what, and the refusal is audited.
  */
 @Controller('v1/integrations/jira')
 export class JiraWebhookController {
@@ -32,8 +40,10 @@ export class JiraWebhookController {
 
   constructor(
     private readonly tasks: TasksService,
+    private readonly acknowledgeTask: AcknowledgeTask,
+    private readonly resolveTask: ResolveTask,
+    private readonly commentOnTask: CommentOnTask,
     private readonly links: IntegrationLinks,
-    private readonly outbox: OutboxDispatcher,
     private readonly roster: RosterIds,
     @Inject(INTEGRATIONS_CONFIG) private readonly config: IntegrationsConfig,
     @Inject(ENV) private readonly env: Env,
@@ -98,38 +108,46 @@ export class JiraWebhookController {
     });
     if (decision.action === 'ignore') return { status: 'ignored', reason: decision.reason };
 
-    try {
-      await this.apply(taskId, decision);
-    } catch (err) {
-      // Warden changed the task meanwhile (resolved from Slack, say): Jira's change has nothing left to do.
-      if (err instanceof ProblemException && err.getStatus() === 409) return { status: 'ignored', reason: 'the task changed meanwhile' };
-      throw err;
+    const accountId = decision.action === 'comment' ? decision.author : decision.accountId;
+    const analyst = accountId ? this.roster.analystByJiraAccount(accountId) : null;
+    const who = accountId ? `jira:${accountId}` : 'jira:unknown';
+    if (!analyst) {
+      await this.tasks.refused(
+        taskId,
+        who,
+        attempted(decision),
+        'the Jira account is not mapped to a Warden analyst (assignment.yaml `jira:`)',
+        'jira',
+      );
+      return { status: 'refused', reason: 'the Jira account is not mapped to a Warden analyst' };
     }
-    this.outbox.nudge();
+    const actor: Actor = { principal: principalForAnalyst(analyst, 'jira'), origin: 'jira' };
+    try {
+      await this.apply(taskId, decision, actor);
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      // Warden changed the task meanwhile (resolved from Slack, say): Jira's change has nothing left to do.
+      if (err.kind === 'conflict') return { status: 'ignored', reason: 'the task changed meanwhile' };
+      if (err.kind !== 'forbidden') throw err;
+      await this.tasks.refused(taskId, `analyst:${analyst.id}`, attempted(decision), err.reason, 'jira');
+      return { status: 'refused', reason: err.reason };
+    }
     return { status: 'applied' };
   }
 
-  private async apply(taskId: string, decision: Exclude<WebhookDecision, { action: 'ignore' }>): Promise<void> {
-    const origin = { origin: 'jira' as const };
+  private async apply(taskId: string, decision: Change, actor: Actor): Promise<void> {
     switch (decision.action) {
       case 'resolve':
-        await this.tasks.resolve(taskId, this.actor(decision.accountId), decision.disposition, decision.resolution, origin);
+        await this.resolveTask.execute({ taskId, actor, disposition: decision.disposition, resolution: decision.resolution });
         return;
       case 'comment':
-        await this.tasks.comment(taskId, this.actor(decision.author), decision.text, origin);
+        await this.commentOnTask.execute({ taskId, actor, text: decision.text });
         return;
       case 'status':
         // Both "acknowledged" and "in progress" in Jira mean someone took it: Warden records the acknowledgement.
-        await this.tasks.acknowledge(taskId, this.actor(decision.accountId), origin);
+        await this.acknowledgeTask.execute({ taskId, actor });
         return;
     }
-  }
-
-  /** The mapped analyst, so an action from Jira is recorded as the same person's; else the Jira account. */
-  private actor(accountId: string | null): string {
-    if (!accountId) return 'jira:unknown';
-    const analyst = this.roster.analystByJiraAccount(accountId);
-    return analyst ? `analyst:${analyst.id}` : `jira:${accountId}`;
   }
 
   private async wardenAccountId(): Promise<string | null> {
@@ -146,5 +164,17 @@ export class JiraWebhookController {
       this.logger.warn(`cannot look up Warden's own Jira account: ${(err as Error).message}`);
       throw new ProblemException(503, "Jira did not say which account is Warden's own; retry later.");
     }
+  }
+}
+
+/** What a change from Jira tried to do, in the words of the comment that records a refusal. */
+function attempted(change: Change): string {
+  switch (change.action) {
+    case 'resolve':
+      return `resolve the task as ${change.disposition.replace(/_/g, ' ')}`;
+    case 'status':
+      return 'acknowledge the task';
+    case 'comment':
+      return `comment "${clipText(change.text, 500)}"`;
   }
 }

@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { AnalystsApiModule } from '../assignment/analysts-api.module';
+import { AuthModule } from '../auth/auth.module';
+import { OutboxModule } from '../outbox/outbox.module';
+import { PlaybooksApiModule } from '../playbooks/playbooks-api.module';
+import { TasksModule } from '../tasks/tasks.module';
+import { AcknowledgeTask } from './acknowledge-task';
+import { ApprovalDecisionsController } from './approval-decisions.controller';
+import { AvailabilityController } from './availability.controller';
+import { CommentOnTask } from './comment-on-task';
+import { DecideApproval } from './decide-approval';
+import { JiraWebhookController } from './jira/jira-webhook.controller';
+import { ReassignTask } from './reassign-task';
+import { ResolveTask } from './resolve-task';
+import { SetAvailability } from './set-availability';
+import { SlackInteractionsController } from './slack/slack-interactions.controller';
+import { TakeTask } from './take-task';
+import { TaskActionsController } from './task-actions.controller';
+
+/**
+ * Every action a person takes, one use case each, and the ways in that call them: REST (the CLI
+ * too), Slack's buttons and `/warden`, Jira's webhook. In the api only.
+ */
+@Module({
+  imports: [AuthModule, TasksModule, PlaybooksApiModule, AnalystsApiModule, OutboxModule],
+  controllers: [
+    TaskActionsController,
+    ApprovalDecisionsController,
+    AvailabilityController,
+    SlackInteractionsController,
+    JiraWebhookController,
+  ],
+  providers: [AcknowledgeTask, TakeTask, ResolveTask, ReassignTask, CommentOnTask, DecideApproval, SetAvailability],
+})
+export class UsecasesModule {}

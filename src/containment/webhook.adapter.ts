@@ -1,7 +1,7 @@
-import { CONTAINMENT_ACTIONS, UNDO_ACTIONS } from '../../domain';
+import { CONTAINMENT_ACTIONS, UNDO_ACTIONS } from '../domain';
 import type { ContainmentAdapter, ContainmentRequest, ContainmentResult } from './adapter';
 import { asObject, callBackend } from './http';
-import { signWebhook } from '../webhook/signature';
+import { signWebhook } from '../integrations/webhook/signature';
 
 export interface WebhookAdapterOptions {
   name: string;

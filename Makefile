@@ -15,11 +15,12 @@ test: deps lint temporal nftables chromium
 	npx tsc --noEmit -p tsconfig.json
 	npx jest --ci
 
-## lint: eslint (eslint.config.mjs), prettier --check (.prettierrc.json), dependency-cruiser (cycles and layering, .dependency-cruiser.cjs)
+## lint: eslint (eslint.config.mjs), prettier --check (.prettierrc.json), dependency-cruiser (cycles and layering, .dependency-cruiser.cjs), no cycle between top-level folders of src/ (scripts/folder-cycles.mjs)
 lint: deps
 	npx eslint --cache --cache-location node_modules/.cache/eslint/ .
 	npx prettier --check --cache .
 	npx depcruise src --config .dependency-cruiser.cjs
+	node scripts/folder-cycles.mjs src
 
 ## format: rewrite files in place with prettier, then apply eslint's autofixes (what remains is printed and fails)
 format: deps

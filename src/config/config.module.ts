@@ -2,7 +2,7 @@ import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { ASSIGNMENT_CONFIG } from '../assignment/assignment.schema';
 import { ENV, Env } from '../common/env';
 import { RULES } from '../correlation/rules.schema';
-import { CONTAINMENT_CONFIG } from '../integrations/containment/containment.schema';
+import { CONTAINMENT_CONFIG } from '../containment/containment.schema';
 import { INTEGRATIONS_FILE } from '../integrations/integrations.schema';
 import { PLAYBOOKS } from '../playbooks/playbook';
 import { FORMAT_TABLES } from '../ingest/normalizers';

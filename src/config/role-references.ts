@@ -2,7 +2,7 @@ import type { AssignmentConfig } from '../assignment/assignment.schema';
 import type { RulesFile } from '../correlation/rules.schema';
 import { ASSIGNEE_TIER, type SlaConfig } from '../tasks/sla.schema';
 import { basename } from 'node:path';
-import type { AdapterConfig, ContainmentConfig } from '../integrations/containment/containment.schema';
+import type { AdapterConfig, ContainmentConfig } from '../containment/containment.schema';
 import {
   CONTAINMENT_ACTIONS,
   INVERSE_ACTIONS,

@@ -8,7 +8,7 @@ import { rulesFileSchema } from '../correlation/rules.schema';
 import { formatTablesSchema } from '../ingest/normalizers';
 import { slaFileSchema } from '../tasks/sla.schema';
 import { ConfigError, ConfigProblem, formatPath, loadYamlFile } from '../common/config-files';
-import { containmentFileSchema, type ContainmentConfig } from '../integrations/containment/containment.schema';
+import { containmentFileSchema, type ContainmentConfig } from '../containment/containment.schema';
 import { integrationsFileSchema, type IntegrationsFile } from '../integrations/integrations.schema';
 import type { LoadedPlaybook } from '../playbooks/playbook';
 import { loadPlaybookFile, playbookNameOf } from '../playbooks/playbook.schema';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AuthGuard, RequireScope } from '../auth/auth.guard';
 import { ProblemException } from '../common/problem';
 import { parseBody } from '../common/validation';
-import { CONTAINMENT_CONFIG, type ContainmentConfig } from '../integrations/containment/containment.schema';
+import { CONTAINMENT_CONFIG, type ContainmentConfig } from '../containment/containment.schema';
 import { dryRun } from './dry-run';
 import { PLAYBOOKS, type LoadedPlaybook } from './playbook';
 import { containmentRefusal } from './refusal';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AssignmentModule } from '../assignment/assignment.module';
 import { AuditModule } from '../audit/audit.module';
-import { ContainmentModule } from '../integrations/containment/containment.module';
+import { ContainmentModule } from '../containment/containment.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { EvidenceModule } from './evidence.module';
 import { PlaybookRunsService } from './runs.service';

@@ -1,5 +1,5 @@
-import { allowListVerdict, validateTarget } from '../integrations/containment/allow-list';
-import type { ContainmentConfig } from '../integrations/containment/containment.schema';
+import { allowListVerdict, validateTarget } from '../containment/allow-list';
+import type { ContainmentConfig } from '../containment/containment.schema';
 import { isContainment, TARGET_OF } from './playbook';
 
 /** Why containment would refuse a step with these inputs (a bad target, or the allow-list), or null: for dry runs. */

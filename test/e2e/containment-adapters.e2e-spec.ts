@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { PermanentActionError, type ContainmentAdapter, type ContainmentRequest } from '../../src/integrations/containment/adapter';
-import { createAdapters } from '../../src/integrations/containment/adapters';
-import { containmentFileSchema } from '../../src/integrations/containment/containment.schema';
-import { Containment } from '../../src/integrations/containment/containment.service';
-import { EdrAdapter } from '../../src/integrations/containment/edr.adapter';
-import { ScimAdapter } from '../../src/integrations/containment/scim.adapter';
-import { WebhookAdapter } from '../../src/integrations/containment/webhook.adapter';
+import { PermanentActionError, type ContainmentAdapter, type ContainmentRequest } from '../../src/containment/adapter';
+import { createAdapters } from '../../src/containment/adapters';
+import { containmentFileSchema } from '../../src/containment/containment.schema';
+import { Containment } from '../../src/containment/containment.service';
+import { EdrAdapter } from '../../src/containment/edr.adapter';
+import { ScimAdapter } from '../../src/containment/scim.adapter';
+import { WebhookAdapter } from '../../src/containment/webhook.adapter';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
 import { startEdrServer, type FakeEdrServer } from '../fakes/edr-server';
 import { startScimServer, type FakeScimServer } from '../fakes/scim-server';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import type { ContainmentRequest } from '../../src/integrations/containment/adapter';
-import { ensureSet, NftablesAdapter, type NftablesOptions } from '../../src/integrations/containment/nftables.adapter';
+import type { ContainmentRequest } from '../../src/containment/adapter';
+import { ensureSet, NftablesAdapter, type NftablesOptions } from '../../src/containment/nftables.adapter';
 import {
   canConnect,
   createNetnsPair,

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { INVERSE_ACTIONS } from '../../src/domain';
-import { verifyWebhook } from '../../src/integrations/webhook/signature';
+import { verifyWebhook } from '../../src/common/webhook-signature';
 import { sendJson as send, startLoopbackFake, type FakeMode, type LoggedRequest } from './loopback-fake';
 
 export interface WebhookCall extends LoggedRequest {

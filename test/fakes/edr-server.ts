@@ -14,7 +14,7 @@ export interface FakeEdrServer {
 }
 
 /**
- * The generic HTTP EDR of src/integrations/containment/edr.adapter.ts on loopback: bearer
+ * The generic HTTP EDR of src/containment/edr.adapter.ts on loopback: bearer
  * auth; `GET /api/hosts/{host}` → `{ host, isolated }` or 404; `POST /api/hosts/{host}/isolate`
  * and `/release`, each a no-op when already in that state. The host is one path segment,
  * percent-decoded; the raw path is read as sent, so an unescaped `/` or `..` would show.

@@ -1,5 +1,5 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { verifyWebhook } from '../../src/integrations/webhook/signature';
+import { verifyWebhook } from '../../src/common/webhook-signature';
 import type { OutgoingNotification } from '../../src/notifications/notifier';
 
 export interface Delivery {

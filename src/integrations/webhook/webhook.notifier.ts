@@ -1,5 +1,5 @@
 import { classifyStatus, DeliveryError, parseRetryAfter, type Notifier, type OutgoingNotification } from '../../notifications/notifier';
-import { signWebhook } from './signature';
+import { signWebhook } from '../../common/webhook-signature';
 
 export interface WebhookNotifierOptions {
   /** `webhook` (NOTIFY_WEBHOOK_URL) or `webhook:<name>` (integrations.yaml). */

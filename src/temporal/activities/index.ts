@@ -4,7 +4,7 @@ import type { AssignmentService } from '../../assignment/assignment.service';
 import type { AuditRecord, AuditService } from '../../audit/audit.service';
 import { Problem, ProblemException } from '../../common/problem';
 import type { Priority } from '../../domain';
-import { PermanentActionError } from '../../integrations/containment/adapter';
+import { PermanentActionError } from '../../containment/adapter';
 import type { RunStatus, StepStatus } from '../../playbooks/playbook';
 import type { PlaybookRunsService } from '../../playbooks/runs.service';
 import type { DigestService } from '../../tasks/digest.service';

@@ -1,4 +1,4 @@
-import type { ContainmentAction, UndoAction } from '../../domain';
+import type { ContainmentAction, UndoAction } from '../domain';
 
 /**
  * One containment backend (a firewall, an IdP, an EDR, or anything behind a signed webhook).

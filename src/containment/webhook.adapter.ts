@@ -1,7 +1,7 @@
-import { CONTAINMENT_ACTIONS, UNDO_ACTIONS } from '../../domain';
+import { CONTAINMENT_ACTIONS, UNDO_ACTIONS } from '../domain';
 import type { ContainmentAdapter, ContainmentRequest, ContainmentResult } from './adapter';
 import { asObject, callBackend } from './http';
-import { signWebhook } from '../webhook/signature';
+import { signWebhook } from '../common/webhook-signature';
 
 export interface WebhookAdapterOptions {
   name: string;
@@ -15,7 +15,7 @@ export interface WebhookAdapterOptions {
  *
  *   { "action": "block_ip", "target": "10.0.0.5", "incidentId": "…", "idempotencyKey": "run:…:block", "undo"?: {…} }
  *
- * signed like notices (X-Warden-Signature: t=<unix>,v1=<HMAC>, see webhook/signature.ts) and with `Idempotency-Key`, so
+ * signed like notices (X-Warden-Signature: t=<unix>,v1=<HMAC>, see common/webhook-signature.ts) and with `Idempotency-Key`, so
  * the receiver can refuse forgeries and replays and answer a repeat without acting twice. A 2xx
  * answer may be a JSON object; its `undo` object is kept on the step and sent back with the undo
  * action, the rest is shown as the step's output. Undo actions carry the same target.

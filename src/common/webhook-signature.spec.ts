@@ -1,4 +1,4 @@
-import { signWebhook, verifyWebhook } from './signature';
+import { signWebhook, verifyWebhook } from './webhook-signature';
 
 describe('webhook signatures', () => {
   const secret = 'a-shared-secret-of-some-length';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { durationSchema } from '../../common/duration';
-import { CONTAINMENT_ACTIONS } from '../../domain';
+import { durationSchema } from '../common/duration';
+import { CONTAINMENT_ACTIONS } from '../domain';
 
 /**
  * config/containment.yaml: what containment may never touch (the allow-list) and the named

@@ -1,4 +1,4 @@
-import { classifyStatus } from '../../notifications/notifier';
+import { classifyStatus } from '../notifications/notifier';
 import { PermanentActionError } from './adapter';
 
 /** An answer's JSON (undefined when empty, the text when not JSON); large answers are cut off. */

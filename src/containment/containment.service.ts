@@ -1,4 +1,4 @@
-import { INVERSE_ACTIONS, isContainment, TARGET_OF, type ContainmentAction, type UndoAction } from '../../domain';
+import { INVERSE_ACTIONS, isContainment, TARGET_OF, type ContainmentAction, type UndoAction } from '../domain';
 import { PermanentActionError, type ContainmentAdapter } from './adapter';
 import { createAdapters, isConfigured, type UnconfiguredAdapter } from './adapters';
 import { allowListVerdict, validateTarget } from './allow-list';

@@ -20,17 +20,33 @@ export function testEnv(overrides: Partial<Record<keyof Env, string>> = {}): Env
 /** A task queue of its own, so suites running in parallel never take each other's tasks. */
 export const uniqueTaskQueue = (name: string) => `test-${name}-${randomUUID().slice(0, 8)}`;
 
+/** A route as the router registered it: the method, and the URL with its `:params`. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
 export interface RunningApi {
   app: NestFastifyApplication;
   url: string;
+  /** Every route Fastify registered for the application (its onRoute hook, added by startApi), HEAD twins of GET routes included. */
+  routes?: readonly RegisteredRoute[];
   close(): Promise<void>;
 }
 
 export async function startApi(env: Env): Promise<RunningApi> {
   const app = await createApp(env);
+  // Nest adds its routes to Fastify when the application initialises, so the hook sees each one.
+  const routes: RegisteredRoute[] = [];
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
-  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return { app, url: `http://127.0.0.1:${port}`, routes, close: () => app.close() };
 }
 
 export interface RunningWorker extends BootedWorker {

@@ -332,6 +332,15 @@ describe('RBAC matrix', () => {
     // Nobody else of the senior_analyst role is free, so sen.one takes a waiting task herself.
     taskRoute('POST', '/reassign', (waiting) => (waiting ? { to: 'sen.one', reason: 'RBAC matrix' } : { reason: 'RBAC matrix' }), act(200)),
     taskRoute('POST', '/comments', () => ({ text: 'RBAC matrix' }), act(201)),
+    // Taking is for a task nobody has, by someone who could act on it; a key naming nobody takes nothing.
+    taskRoute('POST', '/take', () => ({}), {
+      ...act(403),
+      'analyst:own': refusedAt(409, '/assignee'),
+      'analyst:other': refusedAt(409, '/assignee'),
+      senior: refusedAt(409, '/assignee'),
+      'senior:waiting': 200,
+      teamlead: refusedAt(409, '/assignee'),
+    }),
     { method: 'GET', path: '/v1/incidents', request: async () => ({ path: '/v1/incidents' }), expected: read },
     {
       method: 'GET',
@@ -467,7 +476,7 @@ describe('RBAC matrix', () => {
         ...slackUnsigned,
         'slack:own': { status: 200, refused: false, says: /^:eyes: Acknowledged /, then: 'acknowledged' },
         'slack:lead': { status: 200, refused: false, says: /^:eyes: Acknowledged /, then: 'acknowledged' },
-        'slack:other': slackRefusal(/^:no_entry: This API key may not act on task .*: the task is assigned to ana\.two/),
+        'slack:other': slackRefusal(/^:no_entry: analyst:ana\.one may not act on task .*: the task is assigned to ana\.two/),
         'slack:unmapped': slackRefusal(/^Your Slack user is not mapped to a Warden analyst/),
       },
     },
@@ -499,14 +508,23 @@ describe('RBAC matrix', () => {
     {
       method: 'POST',
       path: '/v1/integrations/jira/webhook',
-      public: "Jira's shared secret (X-Hub-Signature HMAC of the body, or ?secret=); Jira's own permissions decided who acted",
+      public:
+        "Jira's shared secret (X-Hub-Signature HMAC of the body, or ?secret=); the Jira account acts as its mapped analyst, and an unmapped one's change becomes a refusal comment",
       request: async (caller) => jiraComment(caller),
       expected: {
         none: refusedAt(401, 'query:secret'),
         admin: refusedAt(401, 'query:secret'),
         forged: refusedAt(401, 'header:x-hub-signature'),
-        signed: { status: 200, refused: false, says: /^\{"status":"applied"\}$/ },
-        'signed:query': { status: 200, refused: false, says: /^\{"status":"applied"\}$/ },
+        signed: {
+          status: 200,
+          refused: false,
+          says: /^\{"status":"refused","reason":"the Jira account is not mapped to a Warden analyst"\}$/,
+        },
+        'signed:query': {
+          status: 200,
+          refused: false,
+          says: /^\{"status":"refused","reason":"the Jira account is not mapped to a Warden analyst"\}$/,
+        },
       },
     },
     {

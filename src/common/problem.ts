@@ -50,9 +50,15 @@ function isStorageUnavailable(err: unknown): boolean {
 }
 
 /** The one mapping of a domain refusal to HTTP. */
-export const REFUSAL_STATUS: Record<RefusalKind, number> = { not_found: 404, forbidden: 403, conflict: 409, invalid: 422 };
+export const REFUSAL_STATUS: Record<RefusalKind, number> = {
+  not_found: 404,
+  forbidden: 403,
+  conflict: 409,
+  invalid: 400,
+  unprocessable: 422,
+};
 
-export const refusalProblem = (r: Refusal): Problem => problem(REFUSAL_STATUS[r.kind], r.detail, [{ path: r.path, message: r.reason }]);
+export const refusalProblem = (r: Refusal): Problem => problem(REFUSAL_STATUS[r.kind], r.detail, [...r.fields]);
 
 const BODY_FIELD_ERRORS: Record<number, FieldError> = {
   413: { path: '/', message: 'the body must be at most 5 MiB' },

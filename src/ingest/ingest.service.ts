@@ -1,6 +1,6 @@
+import { Refusal } from '../domain/refusal';
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { ProblemException } from '../common/problem';
 import { CorrelationService } from '../correlation/correlation.service';
 import type { AcceptedAlert, ItemResult } from '../correlation/items';
 import { validateItems, withWarnings, type IntakeItem } from './intake';
@@ -47,7 +47,7 @@ export class IngestService {
     const { accepted, rejected, warnings } = validateItems(items);
     const foreign = foreignSources(accepted, options.sources);
     if (foreign.length > 0) {
-      throw new ProblemException(403, `This API key may send only alerts of its own sources; nothing was stored.`, foreign);
+      throw new Refusal('forbidden', `This API key may send only alerts of its own sources; nothing was stored.`, foreign);
     }
     const hash = options.idempotencyKey ? bodyHash(items) : undefined;
     const keyed: AcceptedAlert[] = accepted.map((a) => ({

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
 import { alertCountsSql } from '../correlation/alert-counts';
 import {
@@ -13,6 +12,8 @@ import {
   type Severity,
   type TaskKind,
   type TaskStatus,
+  invalid,
+  Refusal,
 } from '../domain';
 import {
   alertCursorValues,
@@ -137,7 +138,7 @@ export class InvestigationService {
 
   async investigateIp(rawIp: string, page: { limit: number; cursor?: string }): Promise<InvestigationView> {
     const parsed = parseInvestigationIp(rawIp);
-    if ('error' in parsed) throw new ProblemException(400, 'The IP address is invalid.', [parsed.error]);
+    if ('error' in parsed) throw new Refusal('invalid', 'The IP address is invalid.', [parsed.error]);
     const { ip, spellings } = parsed;
     const cursor = page.cursor === undefined ? undefined : this.cursor(page.cursor);
 
@@ -246,7 +247,7 @@ export class InvestigationService {
   private cursor(cursor: string): { receivedAt: string; id: string } {
     const values = alertCursorValues(decodeCursor(cursor, 2));
     if (!values) {
-      throw new ProblemException(400, 'The cursor is not one this API gave out.', [{ path: 'query:cursor', message: 'invalid cursor' }]);
+      throw invalid('The cursor is not one this API gave out.', 'query:cursor', 'invalid cursor');
     }
     return values;
   }

@@ -3,7 +3,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { readTimeline } from '../audit/audit.service';
-import { ProblemException } from '../common/problem';
 import { decodeCursor, encodeCursor } from '../common/validation';
 import { alertCountsSql, type AlertCountsRow } from '../correlation/alert-counts';
 import {
@@ -14,6 +13,7 @@ import {
   type Priority,
   type Severity,
   type TaskStatus,
+  notFound,
 } from '../domain';
 import { incidentPlaybooks } from '../playbooks/runs-view';
 import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
@@ -249,7 +249,7 @@ export class TaskQueriesService {
       `SELECT ${LIVE_INCIDENT_COLUMNS}, ${alertCountsSql('i.id')} FROM incidents i WHERE id = $1`,
       [incidentId],
     );
-    if (!row) throw new ProblemException(404, `No incident ${incidentId}.`, [{ path: 'path:id', message: 'no such incident' }]);
+    if (!row) throw notFound(`No incident ${incidentId}.`, 'path:id', 'no such incident');
     const [alerts, tasks, stormSources] = await Promise.all([
       this.dataSource.query<AlertSummaryRow[]>(
         `SELECT id, source, type, severity, title, description, source_ip, destination_ip, "user", host, status, occurrence_count, occurred_at,

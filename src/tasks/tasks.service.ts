@@ -7,9 +7,9 @@ import { AUDIT_COLUMNS, AuditService } from '../audit/audit.service';
 import { IncidentsService } from '../correlation/incidents.service';
 import {
   conflict,
-  invalid,
   isMoreUrgent,
   notFound,
+  unprocessable,
   isOpenTask,
   isUnacknowledgedTask,
   type AnalystDisposition,
@@ -315,7 +315,7 @@ export class TasksService {
           m,
         );
       } catch (err) {
-        if (err instanceof AssignmentRejected) throw invalid(err.message, err.path);
+        if (err instanceof AssignmentRejected) throw unprocessable(err.message, err.path);
         throw err;
       }
       if (!assignment.analystId) throw conflict(`Nobody else can take task ${taskId}: ${assignment.reason}`, '/to');

@@ -5,9 +5,8 @@ import { LEAD_ROLE } from '../../assignment/assignment.schema';
 import { AssignmentService } from '../../assignment/assignment.service';
 import { AuditService } from '../../audit/audit.service';
 import { ENV, type Env } from '../../common/env';
-import { ProblemException } from '../../common/problem';
 import { decodeCursor, encodeCursor } from '../../common/validation';
-import { CONTAINMENT_ACTIONS } from '../../domain';
+import { CONTAINMENT_ACTIONS, invalid, notFound } from '../../domain';
 import type { REPORT_NOTICE_KINDS } from '../../notifications/channels';
 import { NotificationsService } from '../../notifications/notifications.service';
 import type { Period, ReportKind } from './period';
@@ -133,7 +132,7 @@ export class ReportsService {
     const after = q.cursor ? decodeCursor(q.cursor, 2) : null;
     const [at, lastId] = after ?? [];
     if (after && (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || typeof lastId !== 'string' || !UUID.test(lastId)))
-      throw new ProblemException(400, 'The cursor is not one this API gave out.', [{ path: 'query:cursor', message: 'invalid cursor' }]);
+      throw invalid('The cursor is not one this API gave out.', 'query:cursor', 'invalid cursor');
     const rows = await this.dataSource.query<ReportRow[]>(
       `SELECT ${LIST_COLUMNS} FROM reports
         WHERE ($1::text IS NULL OR kind = $1)
@@ -148,7 +147,7 @@ export class ReportsService {
 
   async get(id: string): Promise<ReportRecord> {
     const [row] = await this.dataSource.query<ReportRow[]>(`SELECT ${LIST_COLUMNS}, body FROM reports WHERE id = $1`, [id]);
-    if (!row) throw notFound(id);
+    if (!row) throw noReport(id);
     return toRecord(row);
   }
 
@@ -157,7 +156,7 @@ export class ReportsService {
       `SELECT kind, period_from, html FROM reports WHERE id = $1`,
       [id],
     );
-    if (!row) throw notFound(id);
+    if (!row) throw noReport(id);
     return { kind: row.kind, from: row.period_from, html: row.html };
   }
 
@@ -242,7 +241,7 @@ export class ReportsService {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const notFound = (id: string) => new ProblemException(404, `No report ${id}.`, [{ path: 'path:id', message: 'no such report' }]);
+const noReport = (id: string) => notFound(`No report ${id}.`, 'path:id', 'no such report');
 
 /** The one row the daily statement answers: every part as JSON, one round trip. */
 interface DailyRow {

@@ -2,8 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AssignmentService } from '../../assignment/assignment.service';
 import type { AuditRecord, AuditService } from '../../audit/audit.service';
-import { Problem, ProblemException } from '../../common/problem';
-import type { Priority } from '../../domain';
+import { Refusal, type Priority } from '../../domain';
 import { PermanentActionError } from '../../containment/adapter';
 import type { RunStatus, StepStatus } from '../../playbooks/playbook';
 import type { PlaybookRunsService } from '../../playbooks/runs.service';
@@ -24,12 +23,16 @@ export interface ActivityDeps {
 
 export type { ActionOutcome, ApprovalStatus, BegunRun, PreparedStep, RequestedApproval, ScheduledStep } from '../../playbooks/runs.service';
 
-/** A refusal retrying cannot fix ends the step at once; anything else is retried by the step's policy. */
+/**
+ * A refusal retrying cannot fix ends the activity at once (the one mapping of a domain refusal to
+ * Temporal: type `Refusal:<kind>`); anything else is retried by the activity's policy.
+ */
 async function final<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
     if (err instanceof PermanentActionError) throw ApplicationFailure.nonRetryable(err.message, 'PermanentActionError');
+    if (err instanceof Refusal) throw ApplicationFailure.nonRetryable(err.detail, `Refusal:${err.kind}`);
     throw err;
   }
 }
@@ -54,16 +57,8 @@ export interface StartedIncident {
  * step in Postgres, so a retry after a crash repeats nothing.
  */
 export function createActivities(deps: ActivityDeps) {
-  async function openTask({ incidentId }: { incidentId: string }): Promise<TaskView> {
-    try {
-      return await deps.tasks.openIncidentTask(incidentId);
-    } catch (err) {
-      // Retrying cannot make a missing incident appear.
-      if (err instanceof ProblemException && err.getStatus() === 404)
-        throw ApplicationFailure.nonRetryable((err.getResponse() as Problem).detail, 'IncidentNotFound');
-      throw err;
-    }
-  }
+  // Retrying cannot make a missing incident appear.
+  const openTask = ({ incidentId }: { incidentId: string }): Promise<TaskView> => final(() => deps.tasks.openIncidentTask(incidentId));
 
   async function assignTask({ taskId, key }: { taskId: string; key: string }): Promise<AssignmentResult> {
     const a = await deps.assignment.assign({ taskId, idempotencyKey: key, actor: 'workflow' });

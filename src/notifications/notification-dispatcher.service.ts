@@ -27,9 +27,6 @@ const BATCH = 50;
 /** Tasks whose notices go out at once; one task's notices always go in the order they were recorded. */
 const CONCURRENCY = 8;
 
-/** Delay before the next attempt: exponential from 2 s, capped. */
-export const noticeBackoffSeconds = (attempts: number, maxSeconds: number): number => Math.min(maxSeconds, 2 ** Math.max(1, attempts));
-
 /**
  * Delivers each channel's recorded notices, in the worker, beside the incident workflows:
  * a slow or dead channel delays its own rows, never another channel's nor a workflow. Notices are leased

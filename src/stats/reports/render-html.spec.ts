@@ -1,5 +1,5 @@
 import { buildDailyReport, buildExecutiveReport } from './report';
-import { containment, dailyData, executiveData, HOSTILE, incident } from './report.fixtures';
+import { containment, dailyData, executiveData, HOSTILE, incident } from '../../../test/fixtures/reports/report.fixtures';
 import { duration, escapeHtml, renderReportHtml } from './render-html';
 
 const ESCAPED = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&#39;';

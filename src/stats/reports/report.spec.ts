@@ -1,5 +1,5 @@
 import { buildDailyReport, buildExecutiveReport, containmentOutcome, incidentOutcome } from './report';
-import { containment, dailyData, executiveData, incident } from './report.fixtures';
+import { containment, dailyData, executiveData, incident } from '../../../test/fixtures/reports/report.fixtures';
 
 describe('reports', () => {
   describe(buildDailyReport.name, () => {

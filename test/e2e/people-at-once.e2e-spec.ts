@@ -140,22 +140,35 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
       body: JSON.stringify(body),
     });
 
-  /** Sessions of this database waiting on a lock right now (the holder's own session never waits). */
-  const waiters = async (): Promise<number> =>
+  /** Sessions of this database waiting on a lock right now in a statement like `waiting` (the holder's own session never waits). */
+  const waiters = async (waiting: string): Promise<number> =>
     (
       await stack.db.query<{ n: number }[]>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
+        [waiting],
       )
     )[0].n;
-  /** Holds `lockSql` while each request in turn starts and queues behind it, then releases: they run in that order. */
-  async function inOrder<T extends unknown[]>(lockSql: string, params: unknown[], requests: { [K in keyof T]: () => Promise<T[K]> }) {
+  /**
+   * Holds `lockSql` while each request in turn starts and queues behind it (a session waits in a
+   * statement like `waiting`), then releases: they run in that order.
+   */
+  async function inOrder<T extends unknown[]>(
+    lockSql: string,
+    params: unknown[],
+    waiting: string,
+    requests: { [K in keyof T]: () => Promise<T[K]> },
+  ) {
     await holder.query('BEGIN');
     await holder.query(lockSql, params);
     const started: Promise<unknown>[] = [];
     try {
       for (const [i, request] of requests.entries()) {
         started.push(request());
-        await pollUntil(waiters, (n) => n === i + 1, { what: `request ${i + 1} queued behind the held lock`, timeoutMs: 15_000 });
+        await pollUntil(
+          () => waiters(waiting),
+          (n) => n === i + 1,
+          { what: `request ${i + 1} queued behind the held lock`, timeoutMs: 15_000 },
+        );
       }
     } finally {
       await holder.query('COMMIT');
@@ -164,6 +177,8 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
   }
   const ASSIGNMENT_LOCK = 'SELECT pg_advisory_xact_lock($1)';
   const assignmentLockKey = () => advisoryLockKey('warden:assignment');
+  /** What a session waiting for the assignment lock is running. */
+  const waitingForAssignment = () => `%pg_advisory_xact_lock(${assignmentLockKey()})%`;
 
   /** The incident's task, once its workflow created it and found nobody free to take it. */
   const waitingTask = async (incidentId: string) =>
@@ -172,11 +187,10 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
   it('two analysts Take one task at once, by REST and by Slack: the first gets it, the second is told who has it', async () => {
     const task = await waitingTask(await post({ type: 'people_take', severity: 'medium', sourceIp: uniqueIp() }));
     const lucia = await stack.as('lucia.garcia');
-    const [rest, button] = await inOrder<[{ status: number }, Response]>(
-      ASSIGNMENT_LOCK,
-      [assignmentLockKey()],
-      [() => lucia('POST', `/v1/tasks/${task.id}/take`, {}), () => press(SLACK_IDS['ravi.patel'], 'warden.take', task.id)],
-    );
+    const [rest, button] = await inOrder<[{ status: number }, Response]>(ASSIGNMENT_LOCK, [assignmentLockKey()], waitingForAssignment(), [
+      () => lucia('POST', `/v1/tasks/${task.id}/take`, {}),
+      () => press(SLACK_IDS['ravi.patel'], 'warden.take', task.id),
+    ]);
     const reply = await replyTo(SLACK_IDS['ravi.patel'], 'warden.take', task.id);
     // The winner's assignment notice is recorded by its workflow, once.
     const notices = await pollUntil(
@@ -214,6 +228,7 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
     const [reassign, resolve] = await inOrder<[{ status: number }, { status: number; body: unknown }]>(
       ASSIGNMENT_LOCK,
       [assignmentLockKey()],
+      waitingForAssignment(),
       [
         () => lead('POST', `/v1/tasks/${task.id}/reassign`, { to: 'ravi.patel' }),
         () => lucia('POST', `/v1/tasks/${task.id}/resolve`, { disposition: 'benign' }),
@@ -241,6 +256,7 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
     const [api, button] = await inOrder<[{ status: number }, Response]>(
       `SELECT 1 FROM approvals WHERE id = $1 FOR UPDATE`,
       [approval.id],
+      '%FROM approvals a%FOR UPDATE OF a%',
       [
         () => chidi('POST', `/v1/approvals/${approval.id}`, { decision: 'deny', reason: 'not this one' }),
         () => press(SLACK_IDS['sara.lindqvist'], 'warden.approve', approval.id),

@@ -1,6 +1,17 @@
-// Nest 12 ships ESM only; jest cannot require() ESM on Node 20, so swc transpiles
+// Nest 12 and @marcbachmann/cel-js ship ESM only; jest cannot require() ESM on Node 20, so swc transpiles
 // those packages (and their ESM dependencies, nested copies included) to CommonJS.
-const esm = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer', 'load-esm', 'cookie'];
+const esm = [
+  '@nestjs',
+  '@marcbachmann',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'peek-readable',
+  'uint8array-extras',
+  '@tokenizer',
+  'load-esm',
+  'cookie',
+];
 
 const swc = [
   '@swc/jest',

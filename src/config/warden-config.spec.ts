@@ -101,6 +101,25 @@ describe('loadWardenConfig', () => {
     ]);
   });
 
+  it('refuses a condition that is not CEL, or reads what does not exist, naming file, path and line', () => {
+    const dir = configWith({
+      'playbooks/malware.yaml': [
+        `when: "'malware' in incident.types and incident.host"`,
+        'steps:',
+        '  - id: isolate',
+        '    action: isolate_host',
+        '    if: incident.hostname != null',
+        '    with: { host: "{{ incident.host }}" }',
+        '',
+      ].join('\n'),
+    });
+    const file = join(dir, 'playbooks', 'malware.yaml');
+    expect(problemsOf(() => loadWardenConfig(dir))).toEqual([
+      { file, path: 'when', line: 1, message: "not a valid condition: column 29: Unexpected character: 'd'" },
+      { file, path: 'steps[0].if', line: 5, message: expect.stringMatching(/^unknown path "incident.hostname": incident has id, /) },
+    ]);
+  });
+
   it('reports a broken containment.yaml', () => {
     const dir = configWith({ 'containment.yaml': 'allow_list:\n  cidrs: [10.0.0.0/33]\n' });
     expect(problemsOf(() => loadWardenConfig(dir))).toEqual([

@@ -142,9 +142,12 @@ describe(planRun.name, () => {
 
   it('lets an if guard a null input', () => {
     const playbook = load('p', {
-      steps: [{ id: 'block', action: 'block_ip', if: 'alert.destination_ip', with: { ip: '{{ alert.destination_ip }}' } }],
+      steps: [{ id: 'block', action: 'block_ip', if: 'alert.destination_ip != null', with: { ip: '{{ alert.destination_ip }}' } }],
     });
-    expect(planRun(playbook, context(), allowAll).steps[0]).toMatchObject({ verdict: 'skip', reason: 'if alert.destination_ip is false' });
+    expect(planRun(playbook, context(), allowAll).steps[0]).toMatchObject({
+      verdict: 'skip',
+      reason: 'if alert.destination_ip != null is false',
+    });
   });
 
   it('assumes dependencies succeed, their outputs known only at run time', () => {
@@ -183,7 +186,11 @@ describe(planRun.name, () => {
         verdict: 'run',
         input: { role: 'team_lead', message: 'bundle {{ steps.evidence.output.bundle_id }} for i-1' },
       },
-      expect.objectContaining({ id: 'skipped', verdict: 'skip', reason: 'if steps.evidence.output.items > 0 is false' }),
+      expect.objectContaining({
+        id: 'skipped',
+        verdict: 'skip',
+        reason: 'if steps.evidence.output.items > 0 is not true: No such key: items',
+      }),
       expect.objectContaining({ id: 'last', verdict: 'skip', reason: 'depends on skipped, which would be skipped' }),
     ]);
   });

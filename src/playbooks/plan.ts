@@ -1,4 +1,4 @@
-import { evaluateCondition, parseCondition } from './expression';
+import { conditionHolds, unmet } from './condition';
 import {
   UNDO_ACTIONS,
   isContainment,
@@ -62,19 +62,11 @@ export type RefuseCheck = (action: PlaybookAction, input: Record<string, unknown
 const acts = (action: PlaybookAction) => isContainment(action) || (UNDO_ACTIONS as readonly string[]).includes(action);
 const isStepOutput = (path: string) => /^steps\.[^.]+\.output(\.|$)/.test(path);
 
-function holds(condition: string, ctx: PlaybookContext): { holds: boolean } | { error: string } {
-  try {
-    return { holds: evaluateCondition(parseCondition(condition), ctx) };
-  } catch (err) {
-    // A loaded playbook's conditions parse; this keeps a hand-built one from throwing.
-    return { error: (err as Error).message };
-  }
-}
-
 /**
  * Plans every step for this incident. A step's `if` is evaluated as though its dependencies
- * succeeded, with their outputs unknown (null); a step whose dependency would not run is
- * skipped with that reason. `refuse` is asked about containment and undo steps only.
+ * succeeded, with their outputs unknown (empty, so an `if` reading one does not hold, saying
+ * why); a step whose dependency would not run is skipped with that reason. `refuse` is asked
+ * about containment and undo steps only.
  */
 export function planRun(loaded: LoadedPlaybook, ctx: PlaybookContext, refuse: RefuseCheck): RunPlan {
   const { playbook } = loaded;
@@ -82,10 +74,7 @@ export function planRun(loaded: LoadedPlaybook, ctx: PlaybookContext, refuse: Re
   const planned = new Map<string, PlannedStep>();
 
   let when: RunPlan['when'] = { condition: playbook.when ?? null, holds: true };
-  if (playbook.when !== undefined) {
-    const result = holds(playbook.when, ctx);
-    when = { condition: playbook.when, holds: 'holds' in result && result.holds };
-  }
+  if (playbook.when !== undefined) when = { condition: playbook.when, holds: conditionHolds(playbook.when, ctx).holds };
 
   const order = topologicalLayers(playbook).flat();
   for (const id of order) {
@@ -107,15 +96,16 @@ export function planRun(loaded: LoadedPlaybook, ctx: PlaybookContext, refuse: Re
       steps: { ...ctx.steps, ...Object.fromEntries(step.depends_on.map((d) => [d, { status: 'succeeded' as const, output: {} }])) },
     };
     const rendered = renderInputs(step.with, assumed, { required: REQUIRED_INPUTS[step.action], deferred: isStepOutput });
-    // `if` comes first: it may be what guards a null input (if: alert.destination_ip).
+    // `if` comes first: it may be what guards a null input (if: alert.destination_ip != null).
     if (step.if !== undefined) {
-      const result = holds(step.if, assumed);
-      if ('error' in result) {
-        planned.set(id, { ...base, verdict: 'invalid', reason: `if: ${result.error}`, input: step.with });
-        continue;
-      }
-      if (!result.holds) {
-        planned.set(id, { ...base, verdict: 'skip', reason: `if ${step.if} is false`, input: rendered.ok ? rendered.value : step.with });
+      const verdict = conditionHolds(step.if, assumed);
+      if (!verdict.holds) {
+        planned.set(id, {
+          ...base,
+          verdict: 'skip',
+          reason: `if ${unmet(step.if, verdict)}`,
+          input: rendered.ok ? rendered.value : step.with,
+        });
         continue;
       }
     }

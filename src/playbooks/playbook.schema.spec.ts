@@ -175,17 +175,27 @@ describe('playbookFileSchema', () => {
 
     it('reports a condition that does not parse, with its column', () => {
       expect(problems({ when: "incident.severity = 'high'", steps: [block({ if: 'incident.severity ==' })] })).toEqual([
-        'when: not a valid condition: column 19: expected "==" (a comparison), found "="',
-        'steps[0].if: not a valid condition: column 21: expected a value (a path such as incident.severity, a quoted string, a number, true, false, null or a list), found the end of the condition',
+        'when: not a valid condition: column 19: Unexpected character: =',
+        'steps[0].if: not a valid condition: column 21: Unexpected token: EOF',
+      ]);
+    });
+
+    it('reports a condition that is no bool or compares the wrong types, once its paths exist', () => {
+      expect(
+        problems({ when: 'incident.user', steps: [block({ if: "incident.alert_count > '3'" }), block({ id: 'b', if: 'alert.dst > 3' })] }),
+      ).toEqual([
+        "when: not a valid condition: column 1: a condition must be true or false, and this one is dyn: compare it (== 'x', != null, > 0)",
+        'steps[0].if: not a valid condition: column 1: no such overload: int > string',
+        expect.stringMatching(/^steps\[1\]\.if: unknown path "alert.dst": alert has id, source/),
       ]);
     });
 
     it('reports unknown paths in conditions and templates', () => {
       expect(
         problems({
-          when: 'incident.src_ip and steps.block.status',
+          when: "incident.src_ip == null && steps.block.status == 'succeeded'",
           steps: [
-            block({ if: 'alert.dst', with: { ip: '{{ incident.source_ip.x }}' } }),
+            block({ if: 'alert.dst != null', with: { ip: '{{ incident.source_ip.x }}' } }),
             { id: 'n', action: 'notify', with: { role: 'r', message: '{{ foo }}' } },
           ],
         }),
@@ -211,7 +221,7 @@ describe('playbookFileSchema', () => {
         {
           id: 'loose',
           action: 'notify',
-          if: 'steps.tell.status',
+          if: "steps.tell.status == 'succeeded'",
           with: { role: 'r', message: '{{ steps.ghost.output }} {{ steps.tell.state }}' },
         },
       ];

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, loadYamlFile } from '../common/config-files';
 import { durationSchema } from '../common/duration';
-import { ConditionError, conditionPaths, parseCondition } from './expression';
+import { ALERT_FIELD_TYPES, ConditionError, INCIDENT_FIELD_TYPES, checkCondition, parseCondition } from './condition';
 import {
   INVERSE_ACTIONS,
   PLAYBOOK_ACTIONS,
@@ -15,7 +15,6 @@ import {
   type LoadedPlaybook,
   type Playbook,
   type PlaybookAction,
-  type PlaybookContext,
   type PlaybookStep,
   type StepRetry,
 } from './playbook';
@@ -36,34 +35,6 @@ export const DEFAULT_TIMEOUT_SECONDS = 30;
 export const DEFAULT_EVIDENCE_WINDOW_SECONDS = 24 * 3600;
 export const RELATED_BY = ['ip', 'user', 'host'] as const;
 export const DEFAULT_ESCALATION_ROLE = 'executive';
-
-// Fields templates and conditions may read: typed against PlaybookContext, so a field
-// added there must be added here.
-const INCIDENT_FIELDS: Record<keyof PlaybookContext['incident'], true> = {
-  id: true,
-  severity: true,
-  priority: true,
-  status: true,
-  types: true,
-  source_ip: true,
-  user: true,
-  host: true,
-  alert_count: true,
-  opening_rule: true,
-  correlation_key: true,
-  storm: true,
-};
-const ALERT_FIELDS: Record<keyof NonNullable<PlaybookContext['alert']>, true> = {
-  id: true,
-  source: true,
-  type: true,
-  severity: true,
-  title: true,
-  source_ip: true,
-  destination_ip: true,
-  user: true,
-  host: true,
-};
 
 const hasTemplate = (v: string) => v.includes('{{');
 const adapterName = z.string().regex(/^[a-z0-9_-]+$/, 'must name an adapter of containment.yaml (lower-case letters, digits, - and _)');
@@ -232,7 +203,8 @@ export function pathProblem(
 ): string | null {
   const [root, field, ...rest] = path.split('.');
   if (root === 'incident' || root === 'alert') {
-    const fields: Record<string, true> = root === 'incident' ? INCIDENT_FIELDS : ALERT_FIELDS;
+    // Templates and conditions read the same fields: those conditions have CEL types for.
+    const fields: Record<string, string> = root === 'incident' ? INCIDENT_FIELD_TYPES : ALERT_FIELD_TYPES;
     const known = `${root} has ${Object.keys(fields).join(', ')}`;
     if (field === undefined) return `"${path}" needs a field: ${known}`;
     if (!Object.prototype.hasOwnProperty.call(fields, field)) return `unknown path "${path}": ${known}`;
@@ -255,13 +227,16 @@ export function pathProblem(
   return `unknown path "${path}": paths start with incident., alert. or steps.`;
 }
 
+/** Syntax, limits and paths first; types only once every path exists, so each problem is said once. */
 function conditionProblems(text: string, path: (string | number)[], check: (p: string) => string | null): Issue[] {
   try {
     const condition = parseCondition(text);
-    return conditionPaths(condition).flatMap((p) => {
+    const issues = condition.paths.flatMap((p) => {
       const message = check(p);
       return message ? [{ path, message }] : [];
     });
+    if (issues.length === 0) checkCondition(condition);
+    return issues;
   } catch (err) {
     if (err instanceof ConditionError) return [{ path, message: `not a valid condition: ${err.message}` }];
     throw err;

@@ -26,7 +26,7 @@ export interface PlaybookStep {
   /** Inputs; strings may hold `{{ path }}` templates (see template.ts). */
   with: Record<string, unknown>;
   depends_on: string[];
-  /** A condition (see expression.ts); the step is skipped when it is false. */
+  /** A CEL condition (see condition.ts); the step is skipped unless it is true. */
   if?: string;
   retry: StepRetry;
   timeoutSeconds: number;
@@ -39,7 +39,7 @@ export interface Playbook {
   /** The file's name without `.yaml`. */
   name: string;
   description?: string;
-  /** A condition on the incident (see expression.ts): the playbook runs only when it holds. */
+  /** A CEL condition on the incident (see condition.ts): the playbook runs only when it holds. */
   when?: string;
   steps: PlaybookStep[];
 }

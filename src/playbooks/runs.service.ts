@@ -13,7 +13,7 @@ import { NotificationsService } from '../notifications/notifications.service';
 import { enqueue } from '../outbox/outbox';
 import { loadPlaybookContext } from './context';
 import { EvidenceService, UnknownIncidentError } from './evidence.service';
-import { evaluateCondition, parseCondition } from './expression';
+import { conditionHolds, unmet } from './condition';
 import { topologicalLayers } from './plan';
 import {
   isContainment,
@@ -126,7 +126,7 @@ export class PlaybookRunsService {
     if (!ctx) return [];
     const names = (this.byRule.get(ctx.incident.opening_rule) ?? []).filter((name) => {
       const when = this.playbooks[name]?.playbook.when;
-      return this.playbooks[name] && (!when || evaluateCondition(parseCondition(when), ctx));
+      return this.playbooks[name] && (!when || conditionHolds(when, ctx).holds);
     });
     if (names.length === 0) return [];
     return this.dataSource.transaction(async (m) => {
@@ -186,10 +186,13 @@ export class PlaybookRunsService {
   /** Evaluates the step's `if` and renders its inputs against the incident and the steps done so far. */
   async prepare(runId: string, stepId: string): Promise<PreparedStep> {
     const { step, ctx } = await this.stepContext(runId, stepId);
-    if (step.if && !evaluateCondition(parseCondition(step.if), ctx)) {
-      const reason = `if: ${step.if} is false`;
-      await this.mark(runId, stepId, 'skipped', reason);
-      return { verdict: 'skipped', reason };
+    if (step.if !== undefined) {
+      const verdict = conditionHolds(step.if, ctx);
+      if (!verdict.holds) {
+        const reason = `if: ${unmet(step.if, verdict)}`;
+        await this.mark(runId, stepId, 'skipped', reason);
+        return { verdict: 'skipped', reason };
+      }
     }
     const rendered = renderInputs(step.with, ctx);
     if (!rendered.ok) {

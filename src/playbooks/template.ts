@@ -1,4 +1,3 @@
-import { resolvePath } from './expression';
 import type { PlaybookAction, PlaybookContext } from './playbook';
 
 /**
@@ -46,6 +45,29 @@ export function parseTemplate(text: string): Part[] {
     i = close + 2;
   }
   return parts;
+}
+
+const own = (value: object, key: string) => Object.prototype.hasOwnProperty.call(value, key);
+
+/**
+ * The value at a dotted path (`incident.severity`, `steps.block.output.rule_id`, `incident.types.0`),
+ * or null when any part is missing. Only own properties are followed, so `constructor` or
+ * `__proto__` resolve to null too.
+ */
+export function resolvePath(ctx: PlaybookContext | Record<string, unknown>, path: string): unknown {
+  let value: unknown = ctx;
+  for (const segment of path.split('.')) {
+    if (Array.isArray(value)) {
+      if (!/^\d+$/.test(segment)) return null;
+      value = value[Number(segment)];
+    } else if (value !== null && typeof value === 'object' && own(value, segment)) {
+      value = (value as Record<string, unknown>)[segment];
+    } else {
+      return null;
+    }
+    if (value === undefined) return null;
+  }
+  return value;
 }
 
 const fieldName = (keys: readonly (string | number)[]) =>

@@ -125,6 +125,18 @@ describe('warden CLI', () => {
     });
   });
 
+  it('config validate names the file, line and field of a playbook condition that is not CEL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
+    cpSync(join(root, 'config'), dir, { recursive: true });
+    const file = join(dir, 'playbooks', 'malware.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^when: .*$/m, `when: "'malware' in incident.types and incident.host"`));
+    const res = await warden('config', 'validate', '--dir', dir);
+    expect({ code: res.code, stderr: res.stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringContaining(`${file}:3 at when: not a valid condition: column 29: Unexpected character: 'd'`),
+    });
+  });
+
   it('keys revoke makes the api answer 401 to the key, and keys list shows when', async () => {
     const { id, key } = JSON.parse((await warden('keys', 'create', '--name', 'revoke-me', '--scope', 'analyst', '--json')).stdout);
     const api = await startApi(testEnv({ OUTBOX_DISPATCHER_ENABLED: 'false', API_KEY_CACHE_SECONDS: '0' }));

@@ -77,6 +77,26 @@ const FILES = {
     action: block_ip
     with: { ip: '{{ incident.source_ip }}', adapter: nft }
 `),
+  // CEL conditions at run time: on the incident, on a dependency's status and on its output.
+  'playbooks/test-conditions.yaml': `when: "'test_conditions' in incident.types && incident.source_ip != null"
+${playbook(`
+  - id: evidence
+    action: collect_evidence
+  - id: tell-lead
+    action: notify
+    depends_on: [evidence]
+    if: "steps.evidence.status == 'succeeded' && alert.title.startsWith('conditions')"
+    with: { role: team_lead, message: 'evidence for {{ incident.id }}' }
+  - id: block-later
+    action: block_ip
+    depends_on: [tell-lead]
+    if: "steps['tell-lead'].status == 'succeeded' && steps.evidence.output.no_such_field > 0"
+    with: { ip: '{{ incident.source_ip }}' }
+  - id: disable-user
+    action: disable_user
+    if: incident.user != null
+    with: { user: '{{ incident.user }}' }
+`)}`,
   'playbooks/test-allowlisted.yaml': playbook(`
   - id: block
     action: block_ip
@@ -84,16 +104,23 @@ const FILES = {
 `),
 };
 
-const RULES = ['test-chain', 'test-gated', 'test-unanswered', 'test-outage', 'test-allowlisted', 'test-nft', 'test-destination'].map(
-  (name) => ({
-    name,
-    match: { type: name.replace(/-/g, '_') },
-    action: name === 'test-destination' ? 'correlate' : 'immediate',
-    priority: name === 'test-outage' ? 'P1' : 'P2',
-    assign_role: 'analyst',
-    playbooks: [name],
-  }),
-);
+const RULES = [
+  'test-chain',
+  'test-gated',
+  'test-unanswered',
+  'test-outage',
+  'test-allowlisted',
+  'test-nft',
+  'test-destination',
+  'test-conditions',
+].map((name) => ({
+  name,
+  match: { type: name.replace(/-/g, '_') },
+  action: name === 'test-destination' ? 'correlate' : 'immediate',
+  priority: name === 'test-outage' ? 'P1' : 'P2',
+  assign_role: 'analyst',
+  playbooks: [name],
+}));
 
 interface StepRow {
   step_id: string;
@@ -212,6 +239,24 @@ describe('playbook runs (real worker, Temporal and Postgres; containment fakes o
         'playbook.step_succeeded disable',
         'playbook.step_compensated disable',
         'playbook.step_compensated block',
+      ],
+    });
+  });
+
+  it('evaluates CEL ifs as each step comes due: a step whose if is false, or reads an output field that is not there, is skipped saying why', async () => {
+    const incidentId = await post({ type: 'test_conditions', sourceIp: uniqueIp(), title: 'conditions at run time' });
+    const run = await runOf(incidentId, (r) => r.finished_at !== null, 'the finished run');
+    expect({ run: run.status, steps: (await steps(run.id)).map((s) => [s.step_id, s.status, s.reason]) }).toEqual({
+      run: 'succeeded',
+      steps: [
+        [
+          'block-later',
+          'skipped',
+          "if: steps['tell-lead'].status == 'succeeded' && steps.evidence.output.no_such_field > 0 is not true: No such key: no_such_field",
+        ],
+        ['disable-user', 'skipped', 'if: incident.user != null is false'],
+        ['evidence', 'succeeded', null],
+        ['tell-lead', 'succeeded', null],
       ],
     });
   });

@@ -16,6 +16,8 @@ const SIGNING_SECRET = 'slack-signing-secret-for-tests';
 const JIRA_SECRET = 'jira-webhook-secret-for-tests-0123';
 const SLACK_IDS: Record<string, string> = { 'ravi.patel': 'U0RAVI0001', 'sara.lindqvist': 'U0SARA0001' };
 const JIRA_IDS: Record<string, string> = { 'sara.lindqvist': 'acct-sara' };
+/** The account Warden's Jira credentials belong to (what the fake's /myself answers). */
+const WARDEN_JIRA_ACCOUNT = 'acct-warden';
 
 const RULES = [
   // Waits unassigned: everyone is away (below), so people take it.
@@ -63,7 +65,10 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
 
   beforeAll(async () => {
     slack = await startSlackFake();
-    jira = await startJiraFake({ users: { 'acct-sara': 'Sara Lindqvist', 'acct-stranger': 'Someone Else' } });
+    jira = await startJiraFake({
+      accountId: WARDEN_JIRA_ACCOUNT,
+      users: { 'acct-sara': 'Sara Lindqvist', 'acct-stranger': 'Someone Else' },
+    });
     process.env.PEOPLE_TEST_FW_SECRET = 'people-test-firewall-secret';
     firewall = await startContainmentWebhook({ secret: process.env.PEOPLE_TEST_FW_SECRET });
     stack = await startStack({
@@ -269,6 +274,67 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
       button: 200,
       reply: `:no_entry: Approval ${approval.id} is already denied.`,
       decided: { status: 'denied', decided_by: 'analyst:chidi.okafor' },
+    });
+  });
+
+  describe('Jira echoes known by identity, never by time', () => {
+    /** Every Jira delivery of the task is sent. */
+    const jiraDelivered = (taskId: string) =>
+      pollUntil(
+        async () =>
+          (
+            await stack.db.query(
+              `SELECT count(*)::int AS n FROM notifications WHERE task_id = $1 AND channel = 'jira' AND sent_at IS NULL`,
+              [taskId],
+            )
+          )[0].n,
+        (n) => n === 0,
+        { what: 'every Jira delivery of the task', timeoutMs: 30_000 },
+      );
+    const issueOf = async (incidentId: string) =>
+      (
+        await pollUntil(
+          async () => [...jira.issues.values()].filter((i) => i.labels.includes(`warden-incident-${incidentId}`)),
+          (i) => i.length > 0,
+          { what: `the Jira issue of incident ${incidentId}`, timeoutMs: 30_000 },
+        )
+      )[0];
+
+    it("a person's transition to Done made just before a Warden push, and delivered after it, resolves the task", async () => {
+      const incidentId = await post({ type: 'people_take', severity: 'medium', sourceIp: uniqueIp() });
+      const task = await waitingTask(incidentId);
+      const issue = await issueOf(incidentId);
+      const lead = await stack.as('marta.reyes', ['lead']);
+      expect((await lead('POST', `/v1/tasks/${task.id}/reassign`, { to: 'sara.lindqvist' })).status).toBe(200);
+      await jiraDelivered(task.id);
+      // Sara moves the issue to Done; before Jira's webhook reaches Warden, Warden pushes a comment to the issue.
+      const event = jira.transitionAsUser(issue.key, 'Done', 'acct-sara', 'Fixed');
+      expect((await lead('POST', `/v1/tasks/${task.id}/comments`, { text: 'pushed while the webhook is on its way' })).status).toBe(201);
+      await jiraDelivered(task.id);
+      const [{ pushed_after }] = await stack.db.query(
+        `SELECT synced_at > to_timestamp($2::double precision / 1000) AS pushed_after FROM integration_links WHERE channel = 'jira' AND subject_id = $1`,
+        [task.id, event.timestamp],
+      );
+      const res = await jiraPost(event);
+      const [after] = await stack.db.query(`SELECT status, disposition FROM tasks WHERE id = $1`, [task.id]);
+      expect({ pushed_after, answer: await res.json(), after }).toEqual({
+        pushed_after: true,
+        answer: { status: 'applied' },
+        after: { status: 'resolved', disposition: 'true_positive' },
+      });
+    });
+
+    it("a replay of Warden's own change is dropped", async () => {
+      const incidentId = await post({ type: 'people_take', severity: 'medium', sourceIp: uniqueIp() });
+      const task = await waitingTask(incidentId);
+      const issue = await issueOf(incidentId);
+      await jiraDelivered(task.id);
+      const res = await jiraPost(jira.transitionAsUser(issue.key, 'Done', WARDEN_JIRA_ACCOUNT, 'Fixed'));
+      const [after] = await stack.db.query(`SELECT status FROM tasks WHERE id = $1`, [task.id]);
+      expect({ answer: await res.json(), after }).toEqual({
+        answer: { status: 'ignored', reason: "Warden's own change" },
+        after: { status: 'new' },
+      });
     });
   });
 

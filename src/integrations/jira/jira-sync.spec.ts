@@ -322,7 +322,6 @@ describe('jira-sync', () => {
     });
     const ctx = (over: Partial<WebhookContext> = {}): WebhookContext => ({
       wardenAccountId: 'acc-warden',
-      lastSyncedAt: new Date('2026-01-01T00:05:00Z'),
       doneStatuses: jira.doneStatuses,
       resolutions: jira.resolutions,
       defaultDisposition: jira.defaultDisposition,
@@ -335,11 +334,8 @@ describe('jira-sync', () => {
       expect(webhookDecision(event({ accountId: 'acc-warden' }), ctx()).action).toBe('ignore');
     });
 
-    it("ignores an event no newer than Warden's last push", () => {
-      expect(webhookDecision(event({ timestamp: Date.parse('2026-01-01T00:05:00Z') }), ctx())).toEqual({
-        action: 'ignore',
-        reason: "older than Warden's last update of the issue",
-      });
+    it("applies a person's change however long ago Jira stamped it (an echo is known by identity, not time)", () => {
+      expect(webhookDecision(event({ timestamp: Date.parse('2020-01-01T00:00:00Z') }), ctx()).action).toBe('resolve');
     });
 
     it('ignores event types it does not follow', () => {

@@ -341,11 +341,14 @@ export function parseJiraWebhook(body: unknown): { event: JiraWebhookEvent; erro
   };
 }
 
+/**
+ * What the webhook decision reads. Warden's echo is recognised by identity, never by time: its own
+ * account's changes and its own comments (the footer line) are dropped; a person's change is
+ * applied whenever it arrives, also right after a Warden push to the same issue.
+ */
 export interface WebhookContext {
   /** Warden's own Jira account: its changes are its own echo. */
   wardenAccountId: string | null;
-  /** When Warden last pushed to the issue; an event no newer is from before (or is) Warden's own change. */
-  lastSyncedAt: Date | null;
   doneStatuses: readonly string[];
   resolutions: Readonly<Record<string, AnalystDisposition>>;
   defaultDisposition: AnalystDisposition;
@@ -378,7 +381,6 @@ export function dispositionFor(
 export function webhookDecision(event: JiraWebhookEvent, ctx: WebhookContext): WebhookDecision {
   if (!(FOLLOWED_EVENTS as readonly string[]).includes(event.type)) return ignore(`event ${oneLine(event.type, 100)} is not followed`);
   if (ctx.wardenAccountId && event.accountId === ctx.wardenAccountId) return ignore("Warden's own change");
-  if (ctx.lastSyncedAt && event.timestamp <= ctx.lastSyncedAt.getTime()) return ignore("older than Warden's last update of the issue");
 
   if (event.type === 'comment_created') {
     const text = adfToText(event.commentBody);

@@ -96,26 +96,36 @@ export class JiraChannel implements Notifier {
     const current = made.created ? null : await this.readIssue(key, issueId);
     if (!made.created && !current) throw new DeliveryError(`Jira issue ${key} is not found (deleted, or not yet searchable)`, false);
 
+    let pushed = made.created;
     if (current) {
       const changes = fieldChanges(current, desired);
       // The alert table is rewritten when alerts arrive, and when a retry found the issue a lost create answer had made.
       if (n.kind === 'incident.alerts_added' || made.found) changes.description = issueDescription(snapshot);
-      if (Object.keys(changes).length > 0) await this.client.issues.editIssue({ issueIdOrKey: key, fields: changes });
+      if (Object.keys(changes).length > 0) {
+        await this.client.issues.editIssue({ issueIdOrKey: key, fields: changes });
+        pushed = true;
+      }
     }
 
     const target = this.config.jira.transitions[task.status];
     if (target && !sameName(target, current?.statusName)) {
       const available = readTransitions(await this.client.issues.getTransitions({ issueIdOrKey: key }));
       const id = transitionFor(task.status, this.config.jira, current?.statusName ?? null, available);
-      if (id) await this.client.issues.doTransition({ issueIdOrKey: key, transition: { id } });
+      if (id) {
+        await this.client.issues.doTransition({ issueIdOrKey: key, transition: { id } });
+        pushed = true;
+      }
     }
 
     const text = commentFor(n, snapshot, link.syncedAt);
-    if (text)
+    if (text) {
       await this.client.issueComments.addComment({ issueIdOrKey: key, comment: toDocument(commentDoc(text, commentFooter(n.key))) });
+      pushed = true;
+    }
 
-    // Loop prevention: webhook events no newer than this are Warden's own changes coming back.
-    await this.links.synced('jira', task.id);
+    // What the issue last heard from Warden (the next "alerts added" comment counts from here). A push
+    // that changed nothing moves nothing; echoes are told apart by identity (jira-sync.ts), not by this time.
+    if (pushed) await this.links.synced('jira', task.id);
   }
 
   /** The issue already made for this task: labelled with the incident, and with this task (or with no task at all). */

@@ -99,7 +99,6 @@ export class JiraWebhookController {
     const task = await this.tasks.get(taskId);
     const decision = webhookDecision(event, {
       wardenAccountId: await this.wardenAccountId(),
-      lastSyncedAt: link.syncedAt,
       doneStatuses: this.config.jira.doneStatuses,
       resolutions: this.config.jira.resolutions,
       defaultDisposition: this.config.jira.defaultDisposition,

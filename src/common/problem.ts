@@ -75,7 +75,8 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const body = this.toProblem(exception);
-    body.instance = request.url;
+    // The path only: a query string can carry a secret (Jira's `?secret=`), and problems are logged and shown.
+    body.instance = request.url.split('?')[0];
     void reply.status(body.status).header('content-type', 'application/problem+json; charset=utf-8').send(body);
   }
 

@@ -1,5 +1,5 @@
 import type { IncidentSnapshot } from '../snapshot';
-import { adfToText, cap, commentDoc, issueDescription, MAX_ADF_JSON, MAX_INBOUND_COMMENT, oneLine } from './adf';
+import { adfToText, cap, commentDoc, issueDescription, MAX_ADF_JSON, MAX_INBOUND_COMMENT, multiLine, oneLine } from './adf';
 
 /**
  * The structure Jira's ADF validator enforces for the nodes Warden writes
@@ -248,5 +248,15 @@ describe('adf', () => {
     it('makes one line of several', () => {
       expect(oneLine(' a \n\t b ', 10)).toBe('a b');
     });
+  });
+});
+
+describe(multiLine.name, () => {
+  it('drops trailing blanks (spaces and no-break spaces) of every line, keeps inner ones, and folds blank runs', () => {
+    expect(multiLine('a  \u00A0\r\nb c\t \n\n\n\nd \u00A0 e  ', 100)).toBe('a\nb c\n\nd \u00A0 e');
+  });
+
+  it('caps a long run of blanks before a word like any other text', () => {
+    expect(multiLine(`a${' '.repeat(200_000)}b`, 10)).toBe(`a${' '.repeat(8)}…`);
   });
 });

@@ -101,16 +101,32 @@ export function oneLine(value: string | null | undefined, max: number): string {
   );
 }
 
-/** Several lines: cleaned, CRLF as LF, tabs as spaces, trailing blanks gone, capped. */
+/**
+ * Several lines: cleaned, CRLF as LF, tabs as spaces, trailing blanks gone, capped. Outside text is
+ * cut to a bound before anything scans it, and trailing blanks go by a loop, not a backtracking regex.
+ */
 export function multiLine(value: string, max: number): string {
-  const text = clean(value)
+  const bound = max * 8 + 64;
+  const cut = value.length > bound;
+  const lines = clean(cut ? value.slice(0, bound) : value)
     .replace(/\r\n?/g, '\n')
     .replace(/\t/g, '  ')
-    .replace(/[ \u00A0]+\n/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-  return cap(text, max);
+    .split('\n');
+  // The line the cut ended is not complete: its blanks are not trailing.
+  const text = lines
+    .map((line, i) => (cut && i === lines.length - 1 ? line : trimBlanksEnd(line)))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n');
+  if (!cut) return cap(text.trim(), max);
+  const out = cap(text.trimStart(), max);
+  return out.endsWith('…') || out.length >= max ? out : `${out}…`;
 }
+
+const trimBlanksEnd = (line: string): string => {
+  let end = line.length;
+  while (end > 0 && (line[end - 1] === ' ' || line[end - 1] === '\u00A0')) end--;
+  return line.slice(0, end);
+};
 
 // ---- node builders: an empty string makes no text node (ADF refuses empty text) ----
 

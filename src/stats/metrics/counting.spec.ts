@@ -67,6 +67,10 @@ describe('metricsAuthorized', () => {
     expect(metricsAuthorized(undefined, undefined)).toBe(true);
   });
 
+  it('lets nobody in without a token where it is closed without one (the api in production)', () => {
+    expect(metricsAuthorized(`Bearer ${token}`, undefined, true)).toBe(false);
+  });
+
   it('takes only the bearer token when one is set', () => {
     expect(metricsAuthorized(`Bearer ${token}`, token)).toBe(true);
     expect(metricsAuthorized(`bearer ${token}`, token)).toBe(true);

@@ -69,9 +69,13 @@ export function ingestRouteFormat(routeUrl: string | undefined, format: unknown,
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** `Authorization: Bearer <token>` against the configured token, in constant time; no token configured lets everyone in. */
-export function metricsAuthorized(authorization: string | undefined, token: string | undefined): boolean {
-  if (!token) return true;
+/**
+ * `Authorization: Bearer <token>` against the configured token, in constant time. No token
+ * configured lets everyone in, except in production (`closedWithoutToken`), where an open
+ * scrape target on the api's public port would show anyone the queue and its workload.
+ */
+export function metricsAuthorized(authorization: string | undefined, token: string | undefined, closedWithoutToken = false): boolean {
+  if (!token) return !closedWithoutToken;
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   return !!match && timingSafeEqual(digest(match[1]), digest(token));
 }

@@ -3,9 +3,26 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RosterIds } from '../assignment/roster-ids';
 import { ENV, type Env } from '../common/env';
+import { pickFields } from '../common/pick';
+import { alertViewColumns, toAlertView, type AlertView, type AlertViewRow } from '../correlation/alert-view';
 import { liveAlertCountSql, liveLastSeenSql, liveStormSourcesSql } from '../correlation/live-sql';
 import { parseStormKind, type Priority, type Severity, type StormKind, type TaskStatus } from '../domain';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from './integrations.schema';
+
+/** What Slack and Jira show of each alert: a Pick of the AlertView, one line or table row each. */
+export const SNAPSHOT_ALERT_FIELDS = [
+  'id',
+  'type',
+  'severity',
+  'title',
+  'sourceIp',
+  'destinationIp',
+  'user',
+  'host',
+  'receivedAt',
+] as const satisfies readonly (keyof AlertView)[];
+
+export type SnapshotAlert = Pick<AlertView, (typeof SNAPSHOT_ALERT_FIELDS)[number]>;
 
 /** An incident as Slack and Jira show it, read afresh at each delivery so a retry shows the latest state. */
 export interface IncidentSnapshot {
@@ -37,17 +54,7 @@ export interface IncidentSnapshot {
     checklist: string[];
   } | null;
   /** The newest 20. */
-  alerts: {
-    id: string;
-    type: string;
-    severity: Severity;
-    title: string;
-    sourceIp: string | null;
-    destinationIp: string | null;
-    user: string | null;
-    host: string | null;
-    receivedAt: string;
-  }[];
+  alerts: SnapshotAlert[];
   pendingApprovals: { id: string; stepId: string; action: string; role: string }[];
   links: { incident: string; jira: { key: string; url: string } | null };
 }
@@ -55,7 +62,7 @@ export interface IncidentSnapshot {
 interface SnapshotRow {
   incident: Omit<IncidentSnapshot['incident'], 'storm' | 'team'> & { storm: boolean; stormKind: string | null };
   task: (Omit<NonNullable<IncidentSnapshot['task']>, 'assigneeName' | 'checklist'> & { checklist: { text: string }[] }) | null;
-  alerts: IncidentSnapshot['alerts'];
+  alerts: AlertViewRow[];
   approvals: IncidentSnapshot['pendingApprovals'];
   sources: { value: string; count: number }[];
   distinct_sources: number;
@@ -82,9 +89,8 @@ export class SnapshotReader {
                         'resolveDeadline', t.resolve_deadline, 'disposition', t.disposition, 'checklist', t.checklist)
                  FROM tasks t WHERE t.incident_id = i.id AND t.kind = 'incident') AS task,
               (SELECT coalesce(json_agg(a), '[]') FROM (
-                 SELECT id, type, severity, title, host(source_ip) AS "sourceIp", host(destination_ip) AS "destinationIp", "user", host,
-                        received_at AS "receivedAt"
-                   FROM alerts WHERE incident_id = i.id ORDER BY received_at DESC, id DESC LIMIT 20) a) AS alerts,
+                 SELECT ${alertViewColumns('alerts')} FROM alerts WHERE alerts.incident_id = i.id
+                  ORDER BY received_at DESC, id DESC LIMIT 20) a) AS alerts,
               (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM (
                  SELECT a.id, a.step_id AS "stepId", s.action, a.role FROM approvals a
                    JOIN playbook_steps s ON s.run_id = a.run_id AND s.step_id = a.step_id
@@ -113,7 +119,7 @@ export class SnapshotReader {
             checklist: row.task.checklist.map((c) => c.text),
           }
         : null,
-      alerts: row.alerts,
+      alerts: row.alerts.map((a) => pickFields(toAlertView(a), SNAPSHOT_ALERT_FIELDS)),
       pendingApprovals: row.approvals,
       links: {
         incident: `${this.config.publicUrl}/v1/incidents/${incident.id}`,

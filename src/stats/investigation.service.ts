@@ -3,24 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../common/validation';
 import { alertCountsSql } from '../correlation/alert-counts';
-import {
-  alertViewStatus,
-  type AlertStatus,
-  type Disposition,
-  type IncidentStatus,
-  type Priority,
-  type Severity,
-  type TaskKind,
-  type TaskStatus,
-  invalid,
-  Refusal,
-} from '../domain';
+import { alertViewColumns, toAlertView, type AlertViewRow } from '../correlation/alert-view';
+import { type Disposition, type IncidentStatus, type Priority, type TaskKind, type TaskStatus, invalid, Refusal } from '../domain';
 import {
   alertCursorValues,
   INVESTIGATION_LIST_LIMIT,
   InvestigationIncident,
+  investigationAlert,
   InvestigationView,
-  ipRole,
   parseInvestigationIp,
   seenRange,
 } from './investigation';
@@ -39,26 +29,8 @@ interface SummaryRow {
 /** An incident as json_build_object prints it (timestamps as text), with why it is listed as two flags. */
 type IncidentJson = Omit<InvestigationIncident, 'linkedBy'> & { bySourceIp: boolean; byAlerts: boolean; digestTaskId: string | null };
 
-interface AlertRow {
-  id: string;
-  incident_id: string | null;
-  source: string;
-  type: string;
-  severity: Severity;
-  title: string;
-  source_ip: string | null;
-  destination_ip: string | null;
-  user: string | null;
-  host: string | null;
-  status: AlertStatus;
-  priority: Priority;
-  rule: string;
-  occurrence_count: number;
-  occurred_at: Date | null;
-  received_at: Date;
-  received_at_exact: string;
-  resolved_at: Date | null;
-}
+/** An alert, with `received_at` to the microsecond for the cursor. */
+type AlertRow = AlertViewRow & { received_at_exact: string };
 
 interface TaskRow {
   id: string;
@@ -128,8 +100,7 @@ const HITS = `
   UNION ALL
   SELECT incident_id, received_at, false, true FROM alerts WHERE destination_ip = $1::inet AND source_ip IS DISTINCT FROM $1::inet`;
 
-const ALERT_COLUMNS = `id, incident_id, source, type, severity, title, host(source_ip) AS source_ip, host(destination_ip) AS destination_ip, "user", host,
-  status, priority, rule, occurrence_count, occurred_at, received_at, received_at::text AS received_at_exact, resolved_at`;
+const ALERT_COLUMNS = `${alertViewColumns('alerts')}, alerts.received_at::text AS received_at_exact`;
 
 /** Everything Warden knows about one IP address, read from indexed columns only. */
 @Injectable()
@@ -164,26 +135,7 @@ export class InvestigationService {
         total: summary.total,
         asSource: summary.as_source,
         asDestination: summary.as_destination,
-        items: items.map((a) => ({
-          id: a.id,
-          incidentId: a.incident_id,
-          role: ipRole(ip, a.source_ip, a.destination_ip),
-          source: a.source,
-          type: a.type,
-          severity: a.severity,
-          title: a.title,
-          sourceIp: a.source_ip,
-          destinationIp: a.destination_ip,
-          user: a.user,
-          host: a.host,
-          status: alertViewStatus(a.status, a.source, a.resolved_at),
-          priority: a.priority,
-          rule: a.rule,
-          occurrences: a.occurrence_count,
-          occurredAt: iso(a.occurred_at),
-          receivedAt: isoOf(a.received_at),
-          resolvedAt: iso(a.resolved_at),
-        })),
+        items: items.map((a) => investigationAlert(ip, toAlertView(a))),
         nextCursor: alerts.length > page.limit ? encodeCursor([last.received_at_exact, last.id]) : null,
       },
       incidents: { total: summary.incidents_total, items: summary.incidents.map(incidentView) },

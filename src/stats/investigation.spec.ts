@@ -1,4 +1,5 @@
-import { alertCursorValues, ipRole, parseInvestigationIp, seenRange } from './investigation';
+import type { AlertView } from '../correlation/alert-view';
+import { alertCursorValues, investigationAlert, ipRole, parseInvestigationIp, seenRange } from './investigation';
 
 describe('parseInvestigationIp', () => {
   it('takes an IPv4 address as given', () => {
@@ -59,5 +60,55 @@ describe('seenRange', () => {
 
   it('is null for an IP never seen', () => {
     expect(seenRange({ first: null, last: null }, [])).toEqual({ firstSeen: null, lastSeen: null });
+  });
+});
+
+describe('investigationAlert', () => {
+  const alert: AlertView = {
+    id: 'a1',
+    incidentId: 'i1',
+    source: 'ids-1',
+    type: 'port_scan',
+    severity: 'medium',
+    title: 'SYN scan',
+    description: 'not listed here',
+    sourceIp: '10.0.0.9',
+    destinationIp: '192.0.2.1',
+    user: null,
+    host: 'db-1',
+    status: 'new',
+    priority: 'P3',
+    rule: 'scan',
+    occurrences: 2,
+    occurredAt: null,
+    receivedAt: '2026-03-01T10:00:00.000Z',
+    lastSeenAt: '2026-03-01T10:01:00.000Z',
+    resolvedAt: null,
+  };
+
+  it('lists the AlertView without description and last activity, with the role after the ids, in the order the answer has', () => {
+    const listed = investigationAlert('192.0.2.1', alert);
+    expect(JSON.stringify(listed)).toBe(
+      JSON.stringify({
+        id: 'a1',
+        incidentId: 'i1',
+        role: 'destination',
+        source: 'ids-1',
+        type: 'port_scan',
+        severity: 'medium',
+        title: 'SYN scan',
+        sourceIp: '10.0.0.9',
+        destinationIp: '192.0.2.1',
+        user: null,
+        host: 'db-1',
+        status: 'new',
+        priority: 'P3',
+        rule: 'scan',
+        occurrences: 2,
+        occurredAt: null,
+        receivedAt: '2026-03-01T10:00:00.000Z',
+        resolvedAt: null,
+      }),
+    );
   });
 });

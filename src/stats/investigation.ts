@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import type { FieldError } from '../common/problem';
-import type { AlertViewStatus, Disposition, IncidentStatus, Priority, Severity, TaskKind, TaskStatus } from '../domain';
+import { pickFields } from '../common/pick';
+import type { AlertView } from '../correlation/alert-view';
+import type { Disposition, IncidentStatus, Priority, Severity, TaskKind, TaskStatus } from '../domain';
 import { canonicalIp } from '../ingest/security-alert';
 
 /** At most this many incidents, playbook actions, evidence bundles and storm entries per answer (newest first); totals say how many exist. */
@@ -9,27 +11,36 @@ export const INVESTIGATION_LIST_LIMIT = 1000;
 /** How the IP appears on an alert. */
 export type IpRole = 'source' | 'destination' | 'both';
 
-export interface InvestigationAlert {
-  id: string;
-  incidentId: string | null;
-  role: IpRole;
-  source: string;
-  type: string;
-  severity: Severity;
-  title: string;
-  sourceIp: string | null;
-  destinationIp: string | null;
-  user: string | null;
-  host: string | null;
-  /** `firing`/`resolved` for monitors that report resolution, else as stored (alertViewStatus). */
-  status: AlertViewStatus;
-  priority: Priority;
-  rule: string;
-  occurrences: number;
-  occurredAt: string | null;
-  receivedAt: string;
-  /** When its monitor resolved it. */
-  resolvedAt: string | null;
+/**
+ * What the investigation lists of each alert (the AlertView without the description and last
+ * activity, which the incident detail shows), with how the IP appears on it.
+ */
+export const INVESTIGATION_ALERT_FIELDS = [
+  'id',
+  'incidentId',
+  'source',
+  'type',
+  'severity',
+  'title',
+  'sourceIp',
+  'destinationIp',
+  'user',
+  'host',
+  'status',
+  'priority',
+  'rule',
+  'occurrences',
+  'occurredAt',
+  'receivedAt',
+  'resolvedAt',
+] as const satisfies readonly (keyof AlertView)[];
+
+export type InvestigationAlert = Pick<AlertView, (typeof INVESTIGATION_ALERT_FIELDS)[number]> & { role: IpRole };
+
+/** The alert as the investigation of `ip` lists it: its role right after its ids, as the answer always had it. */
+export function investigationAlert(ip: string, alert: AlertView): InvestigationAlert {
+  const { id, incidentId, ...rest } = pickFields(alert, INVESTIGATION_ALERT_FIELDS);
+  return { id, incidentId, role: ipRole(ip, alert.sourceIp, alert.destinationIp), ...rest };
 }
 
 export interface InvestigationIncident {

@@ -3,18 +3,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { readTimeline } from '../audit/audit.service';
+import { pickFields } from '../common/pick';
 import { decodeCursor, encodeCursor } from '../common/validation';
 import { alertCountsSql, type AlertCountsRow } from '../correlation/alert-counts';
-import {
-  alertViewStatus,
-  parseStormKind,
-  type AlertStatus,
-  type IncidentStatus,
-  type Priority,
-  type Severity,
-  type TaskStatus,
-  notFound,
-} from '../domain';
+import { alertViewColumns, toAlertView, type AlertView, type AlertViewRow } from '../correlation/alert-view';
+import { parseStormKind, type IncidentStatus, type Priority, type Severity, type TaskStatus, notFound } from '../domain';
 import { incidentPlaybooks } from '../playbooks/runs-view';
 import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
 
@@ -83,25 +76,6 @@ interface BreachRow {
   recorded_at: Date;
 }
 
-interface AlertSummaryRow {
-  id: string;
-  source: string;
-  type: string;
-  severity: string;
-  title: string;
-  description: string | null;
-  source_ip: string | null;
-  destination_ip: string | null;
-  user: string | null;
-  host: string | null;
-  status: AlertStatus;
-  occurrence_count: number;
-  occurred_at: Date | null;
-  received_at: Date;
-  last_seen_at: Date;
-  resolved_at: Date | null;
-}
-
 /** A notice of one of the incident's tasks (read here for the incident detail; notifications owns the table). */
 interface NoticeRow {
   key: string;
@@ -138,6 +112,29 @@ export interface IncidentFilter {
   limit: number;
   cursor?: string;
 }
+
+/**
+ * What the incident detail lists of each of its alerts: the AlertView without what the incident
+ * already says (its id, priority and rule).
+ */
+const INCIDENT_ALERT_FIELDS = [
+  'id',
+  'source',
+  'type',
+  'severity',
+  'title',
+  'description',
+  'sourceIp',
+  'destinationIp',
+  'user',
+  'host',
+  'status',
+  'occurrences',
+  'occurredAt',
+  'receivedAt',
+  'lastSeenAt',
+  'resolvedAt',
+] as const satisfies readonly (keyof AlertView)[];
 
 /** The deadline that matters now: ack until acknowledged, then resolve. */
 const DUE = `(CASE WHEN t.acknowledged_at IS NULL THEN t.ack_deadline ELSE t.resolve_deadline END)`;
@@ -251,10 +248,8 @@ export class TaskQueriesService {
     );
     if (!row) throw notFound(`No incident ${incidentId}.`, 'path:id', 'no such incident');
     const [alerts, tasks, stormSources] = await Promise.all([
-      this.dataSource.query<AlertSummaryRow[]>(
-        `SELECT id, source, type, severity, title, description, source_ip, destination_ip, "user", host, status, occurrence_count, occurred_at,
-                received_at, last_seen_at, resolved_at
-           FROM alerts WHERE incident_id = $1 ORDER BY received_at DESC LIMIT $2`,
+      this.dataSource.query<AlertViewRow[]>(
+        `SELECT ${alertViewColumns('alerts')} FROM alerts WHERE incident_id = $1 ORDER BY received_at DESC LIMIT $2`,
         [incidentId, alertLimit],
       ),
       this.dataSource.query<TaskViewRow[]>(`${taskViewSelect()} WHERE t.incident_id = $1 OR t.id = $2 ORDER BY t.created_at`, [
@@ -298,24 +293,7 @@ export class TaskQueriesService {
             },
           }
         : {}),
-      alerts: alerts.map((a) => ({
-        id: a.id,
-        source: a.source,
-        type: a.type,
-        severity: a.severity,
-        title: a.title,
-        description: a.description,
-        sourceIp: a.source_ip,
-        destinationIp: a.destination_ip,
-        user: a.user,
-        host: a.host,
-        status: alertViewStatus(a.status, a.source, a.resolved_at),
-        occurrences: a.occurrence_count,
-        occurredAt: a.occurred_at,
-        receivedAt: a.received_at,
-        lastSeenAt: a.last_seen_at,
-        resolvedAt: a.resolved_at,
-      })),
+      alerts: alerts.map((a) => pickFields(toAlertView(a), INCIDENT_ALERT_FIELDS)),
       tasks: tasks.map(toTaskView),
       ...playbooks,
       // What the channels were told; a failed one waits for `warden notices redrive`.

@@ -1,54 +1,21 @@
-import { liveAlertCountSql, liveLastSeenSql, liveStormSourcesSql } from '../correlation/live-sql';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { readTimeline } from '../audit/audit.service';
 import { pickFields } from '../common/pick';
 import { decodeCursor, encodeCursor } from '../common/validation';
-import { alertCountsSql, type AlertCountsRow } from '../correlation/alert-counts';
 import { alertViewColumns, toAlertView, type AlertView, type AlertViewRow } from '../correlation/alert-view';
-import { parseStormKind, type IncidentStatus, type Priority, type Severity, type TaskStatus, notFound } from '../domain';
+import {
+  incidentDetailColumns,
+  stormSourcesSql,
+  toIncidentDetailView,
+  toStormSourcesView,
+  type IncidentDetailRow,
+  type StormSourceRow,
+} from '../correlation/incident-view';
+import { type TaskStatus, notFound } from '../domain';
 import { incidentPlaybooks } from '../playbooks/runs-view';
 import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
-
-/** An incident row with its count and last activity as ingest left them (deltas included; the later columns of a name win). */
-const LIVE_INCIDENT_COLUMNS = `i.*, ${liveAlertCountSql('i')} AS alert_count, ${liveLastSeenSql('i')} AS last_seen_at`;
-
-/** An `incidents` row as PostgreSQL returns it (read here for the analyst API; correlation owns the table). */
-interface IncidentRow {
-  id: string;
-  correlation_key: string;
-  status: IncidentStatus;
-  title: string;
-  severity: Severity;
-  priority: Priority;
-  action: string;
-  rule: string;
-  opening_rule: string;
-  storm: boolean;
-  storm_kind: string | null;
-  playbooks: string[];
-  assign_role: string;
-  types: string[];
-  source_ip: string | null;
-  user: string | null;
-  host: string | null;
-  alert_count: number;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  digest_task_id: string | null;
-  resolved_at: Date | null;
-  created_at: Date;
-}
-
-/** A storm incident's source, with how many distinct sources the storm holds in all. */
-interface StormSourceRow {
-  source: string;
-  alerts: number;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  sources: number;
-}
 
 /** How many of a storm's sources its detail lists, busiest first. */
 const TOP_STORM_SOURCES = 10;
@@ -227,23 +194,26 @@ export class TaskQueriesService {
       where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(f.limit + 1);
-    // Alerts are counted for the page alone, after the limit.
-    const rows = await this.dataSource.query<(IncidentRow & AlertCountsRow & { created_at_exact: string })[]>(
-      `SELECT p.*, ${alertCountsSql('p.id')} FROM (
-         SELECT ${LIVE_INCIDENT_COLUMNS}, created_at::text AS created_at_exact FROM incidents i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    // The page first; its rows' live counts and alerts are read after the limit, for the page alone.
+    const rows = await this.dataSource.query<(IncidentDetailRow & { created_at_exact: string })[]>(
+      `SELECT ${incidentDetailColumns('p')}, p.created_at_exact FROM (
+         SELECT i.*, created_at::text AS created_at_exact FROM incidents i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
           ORDER BY created_at DESC, id DESC LIMIT $${params.length}) p
         ORDER BY p.created_at DESC, p.id DESC`,
       params,
     );
     const page = rows.slice(0, f.limit);
     const last = page[page.length - 1];
-    return { items: page.map(incidentView), nextCursor: rows.length > f.limit ? encodeCursor([last.created_at_exact, last.id]) : null };
+    return {
+      items: page.map(toIncidentDetailView),
+      nextCursor: rows.length > f.limit ? encodeCursor([last.created_at_exact, last.id]) : null,
+    };
   }
 
   /** The incident with its latest alerts, its tasks and every recorded change to either. */
   async incidentDetail(incidentId: string, alertLimit = 100) {
-    const [row] = await this.dataSource.query<(IncidentRow & AlertCountsRow)[]>(
-      `SELECT ${LIVE_INCIDENT_COLUMNS}, ${alertCountsSql('i.id')} FROM incidents i WHERE id = $1`,
+    const [row] = await this.dataSource.query<IncidentDetailRow[]>(
+      `SELECT ${incidentDetailColumns('i')} FROM incidents i WHERE i.id = $1`,
       [incidentId],
     );
     if (!row) throw notFound(`No incident ${incidentId}.`, 'path:id', 'no such incident');
@@ -256,13 +226,7 @@ export class TaskQueriesService {
         incidentId,
         row.digest_task_id,
       ]),
-      row.storm
-        ? this.dataSource.query<StormSourceRow[]>(
-            `SELECT source, alerts, first_seen_at, last_seen_at, count(*) OVER ()::int AS sources FROM ${liveStormSourcesSql('incident_id = $1')} s
-              ORDER BY alerts DESC, source LIMIT $2`,
-            [incidentId, TOP_STORM_SOURCES],
-          )
-        : [],
+      row.storm ? this.dataSource.query<StormSourceRow[]>(stormSourcesSql('$1', '$2'), [incidentId, TOP_STORM_SOURCES]) : [],
     ]);
     const playbooks = await incidentPlaybooks(this.dataSource, incidentId);
     const [timeline, notices] = await Promise.all([
@@ -279,20 +243,8 @@ export class TaskQueriesService {
       ),
     ]);
     return {
-      ...incidentView(row),
-      ...(row.storm
-        ? {
-            stormSources: {
-              distinct: stormSources[0]?.sources ?? 0,
-              top: stormSources.map((s) => ({
-                source: s.source,
-                alerts: s.alerts,
-                firstSeenAt: s.first_seen_at,
-                lastSeenAt: s.last_seen_at,
-              })),
-            },
-          }
-        : {}),
+      ...toIncidentDetailView(row),
+      ...(row.storm ? { stormSources: toStormSourcesView(stormSources) } : {}),
       alerts: alerts.map((a) => pickFields(toAlertView(a), INCIDENT_ALERT_FIELDS)),
       tasks: tasks.map(toTaskView),
       ...playbooks,
@@ -314,35 +266,4 @@ export class TaskQueriesService {
       timeline,
     };
   }
-}
-
-function incidentView(r: IncidentRow & AlertCountsRow) {
-  return {
-    id: r.id,
-    title: r.title,
-    status: r.status,
-    severity: r.severity,
-    priority: r.priority,
-    action: r.action,
-    rule: r.rule,
-    openingRule: r.opening_rule,
-    storm: r.storm,
-    // What the storm is: the one kind of alert it folds (rule, type, monitor).
-    ...(r.storm ? { stormKind: parseStormKind(r.storm_kind) } : {}),
-    assignRole: r.assign_role,
-    playbooks: r.playbooks,
-    types: r.types,
-    sourceIp: r.source_ip,
-    user: r.user,
-    host: r.host,
-    alertCount: r.alert_count,
-    firingAlerts: r.firing_alerts,
-    resolvedAlerts: r.resolved_alerts,
-    correlationKey: r.correlation_key,
-    digestTaskId: r.digest_task_id,
-    firstSeenAt: r.first_seen_at,
-    lastSeenAt: r.last_seen_at,
-    createdAt: r.created_at,
-    resolvedAt: r.resolved_at,
-  };
 }

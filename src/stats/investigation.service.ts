@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../common/validation';
-import { alertCountsSql } from '../correlation/alert-counts';
 import { alertViewColumns, toAlertView, type AlertViewRow } from '../correlation/alert-view';
+import { incidentDetailColumns, toIncidentDetailView, type IncidentDetailRow } from '../correlation/incident-view';
 import { type Disposition, type IncidentStatus, type Priority, type TaskKind, type TaskStatus, invalid, Refusal } from '../domain';
 import {
   alertCursorValues,
   INVESTIGATION_LIST_LIMIT,
-  InvestigationIncident,
+  investigationIncident,
   investigationAlert,
   InvestigationView,
   parseInvestigationIp,
@@ -26,8 +26,8 @@ interface SummaryRow {
   incidents: IncidentJson[];
 }
 
-/** An incident as json_build_object prints it (timestamps as text), with why it is listed as two flags. */
-type IncidentJson = Omit<InvestigationIncident, 'linkedBy'> & { bySourceIp: boolean; byAlerts: boolean; digestTaskId: string | null };
+/** A listed incident as json_agg prints it (times as text), with its alerts for the IP and why it is listed as two flags. */
+type IncidentJson = IncidentDetailRow & { alerts_for_ip: number; by_source_ip: boolean; by_alerts: boolean };
 
 /** An alert, with `received_at` to the microsecond for the cursor. */
 type AlertRow = AlertViewRow & { received_at_exact: string };
@@ -120,7 +120,7 @@ export class InvestigationService {
       this.stormSources(spellings),
     ]);
     const incidentIds = summary.incidents.map((i) => i.id);
-    const digestIds = summary.incidents.flatMap((i) => (i.digestTaskId ? [i.digestTaskId] : []));
+    const digestIds = summary.incidents.flatMap((i) => (i.digest_task_id ? [i.digest_task_id] : []));
     const [tasks, evidence] = await Promise.all([this.tasks(incidentIds, digestIds), this.evidence(incidentIds)]);
 
     const items = alerts.slice(0, page.limit);
@@ -138,7 +138,16 @@ export class InvestigationService {
         items: items.map((a) => investigationAlert(ip, toAlertView(a))),
         nextCursor: alerts.length > page.limit ? encodeCursor([last.received_at_exact, last.id]) : null,
       },
-      incidents: { total: summary.incidents_total, items: summary.incidents.map(incidentView) },
+      incidents: {
+        total: summary.incidents_total,
+        items: summary.incidents.map((i) =>
+          investigationIncident(toIncidentDetailView(i), {
+            alertsForIp: i.alerts_for_ip,
+            bySourceIp: i.by_source_ip,
+            byAlerts: i.by_alerts,
+          }),
+        ),
+      },
       tasks: tasks.map((t) => ({
         id: t.id,
         kind: t.kind,
@@ -214,17 +223,12 @@ export class InvestigationService {
          SELECT coalesce(a.id, k.id) AS id, coalesce(a.alerts, 0) AS alerts_for_ip, a.id IS NOT NULL AS by_alerts, k.id IS NOT NULL AS by_source_ip
            FROM by_alerts a FULL JOIN by_source_ip k ON k.id = a.id),
        page AS (
-         SELECT x.*, ${alertCountsSql('x.id')} FROM (
+         SELECT ${incidentDetailColumns('x')}, x.alerts_for_ip, x.by_alerts, x.by_source_ip FROM (
            SELECT i.*, l.alerts_for_ip, l.by_alerts, l.by_source_ip FROM linked l JOIN incidents i ON i.id = l.id
             ORDER BY i.last_seen_at DESC, i.id DESC LIMIT $2) x)
        SELECT t.total, t.as_source, t.as_destination, t.first_seen, t.last_seen,
               (SELECT count(*)::int FROM linked) AS incidents_total,
-              coalesce((SELECT json_agg(json_build_object(
-                  'id', p.id, 'title', p.title, 'status', p.status, 'severity', p.severity, 'priority', p.priority, 'types', p.types,
-                  'sourceIp', host(p.source_ip), 'user', p."user", 'host', p.host, 'storm', p.storm, 'alertCount', p.alert_count,
-                  'firingAlerts', p.firing_alerts, 'resolvedAlerts', p.resolved_alerts, 'alertsForIp', p.alerts_for_ip, 'bySourceIp', p.by_source_ip, 'byAlerts', p.by_alerts, 'digestTaskId', p.digest_task_id,
-                  'firstSeenAt', p.first_seen_at, 'lastSeenAt', p.last_seen_at, 'createdAt', p.created_at, 'resolvedAt', p.resolved_at)
-                ORDER BY p.last_seen_at DESC, p.id DESC) FROM page p), '[]') AS incidents
+              coalesce((SELECT json_agg(p ORDER BY p.last_seen_at DESC, p.id DESC) FROM page p), '[]') AS incidents
          FROM (SELECT count(*)::int AS total, count(*) FILTER (WHERE src)::int AS as_source, count(*) FILTER (WHERE dst)::int AS as_destination,
                       min(received_at) AS first_seen, max(received_at) AS last_seen FROM hits) t`,
       [ip, INVESTIGATION_LIST_LIMIT],
@@ -295,28 +299,4 @@ export class InvestigationService {
       [incidentIds, INVESTIGATION_LIST_LIMIT],
     );
   }
-}
-
-function incidentView(i: IncidentJson): InvestigationIncident {
-  return {
-    id: i.id,
-    title: i.title,
-    status: i.status,
-    severity: i.severity,
-    priority: i.priority,
-    types: i.types,
-    sourceIp: i.sourceIp,
-    user: i.user,
-    host: i.host,
-    storm: i.storm,
-    alertCount: i.alertCount,
-    firingAlerts: i.firingAlerts,
-    resolvedAlerts: i.resolvedAlerts,
-    alertsForIp: i.alertsForIp,
-    linkedBy: [...(i.bySourceIp ? (['source_ip'] as const) : []), ...(i.byAlerts ? (['alerts'] as const) : [])],
-    firstSeenAt: isoOf(i.firstSeenAt),
-    lastSeenAt: isoOf(i.lastSeenAt),
-    createdAt: isoOf(i.createdAt),
-    resolvedAt: iso(i.resolvedAt),
-  };
 }

@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import type { FieldError } from '../common/problem';
 import { pickFields } from '../common/pick';
 import type { AlertView } from '../correlation/alert-view';
-import type { Disposition, IncidentStatus, Priority, Severity, TaskKind, TaskStatus } from '../domain';
+import type { IncidentDetailView } from '../correlation/incident-view';
+import type { Disposition, IncidentStatus, Priority, TaskKind, TaskStatus } from '../domain';
 import { canonicalIp } from '../ingest/security-alert';
 
 /** At most this many incidents, playbook actions, evidence bundles and storm entries per answer (newest first); totals say how many exist. */
@@ -43,29 +44,45 @@ export function investigationAlert(ip: string, alert: AlertView): InvestigationA
   return { id, incidentId, role: ipRole(ip, alert.sourceIp, alert.destinationIp), ...rest };
 }
 
-export interface InvestigationIncident {
-  id: string;
-  title: string;
-  status: IncidentStatus;
-  severity: Severity;
-  priority: Priority;
-  types: string[];
-  sourceIp: string | null;
-  user: string | null;
-  host: string | null;
-  storm: boolean;
-  /** All of the incident's alerts, and those for this IP. */
-  alertCount: number;
-  /** Its alerts not resolved by their monitor, and those resolved (counted from alerts). */
-  firingAlerts: number;
-  resolvedAlerts: number;
+/**
+ * What the investigation lists of each incident: a Pick of the IncidentDetailView (the brief
+ * fields with the alert counts), then how many of its alerts are for this IP and why it is listed.
+ */
+export const INVESTIGATION_INCIDENT_FIELDS = [
+  'id',
+  'title',
+  'status',
+  'severity',
+  'priority',
+  'types',
+  'sourceIp',
+  'user',
+  'host',
+  'storm',
+  'alertCount',
+  'firingAlerts',
+  'resolvedAlerts',
+  'firstSeenAt',
+  'lastSeenAt',
+  'createdAt',
+  'resolvedAt',
+] as const satisfies readonly (keyof IncidentDetailView)[];
+
+export type InvestigationIncident = Pick<IncidentDetailView, (typeof INVESTIGATION_INCIDENT_FIELDS)[number]> & {
+  /** Its alerts for this IP (alertCount counts them all). */
   alertsForIp: number;
   /** Why it is listed: its correlation source IP is this IP (`source_ip`), it holds alerts for it (`alerts`), or both. */
   linkedBy: ('source_ip' | 'alerts')[];
-  firstSeenAt: string;
-  lastSeenAt: string;
-  createdAt: string;
-  resolvedAt: string | null;
+};
+
+/** The incident as the investigation lists it: its counts for the IP and why, before its times, as the answer always had them. */
+export function investigationIncident(
+  incident: IncidentDetailView,
+  link: { alertsForIp: number; bySourceIp: boolean; byAlerts: boolean },
+): InvestigationIncident {
+  const { firstSeenAt, lastSeenAt, createdAt, resolvedAt, ...head } = pickFields(incident, INVESTIGATION_INCIDENT_FIELDS);
+  const linkedBy = [...(link.bySourceIp ? (['source_ip'] as const) : []), ...(link.byAlerts ? (['alerts'] as const) : [])];
+  return { ...head, alertsForIp: link.alertsForIp, linkedBy, firstSeenAt, lastSeenAt, createdAt, resolvedAt };
 }
 
 export interface InvestigationTask {

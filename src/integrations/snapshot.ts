@@ -3,26 +3,42 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RosterIds } from '../assignment/roster-ids';
 import { ENV, type Env } from '../common/env';
-import { liveAlertCountSql, liveLastSeenSql, liveStormSourcesSql } from '../correlation/live-sql';
-import { parseStormKind, type Priority, type Severity, type StormKind, type TaskStatus } from '../domain';
+import { pickFields } from '../common/pick';
+import { alertViewColumns, toAlertView, type AlertView, type AlertViewRow } from '../correlation/alert-view';
+import {
+  incidentSummaryColumns,
+  stormSourcesSql,
+  toIncidentSummaryView,
+  toStormSourcesView,
+  type IncidentSummaryRow,
+  type IncidentSummaryView,
+  type StormSourceRow,
+  type StormSourcesView,
+} from '../correlation/incident-view';
+import type { TaskStatus } from '../domain';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from './integrations.schema';
+
+/** What Slack and Jira show of each alert: a Pick of the AlertView, one line or table row each. */
+export const SNAPSHOT_ALERT_FIELDS = [
+  'id',
+  'type',
+  'severity',
+  'title',
+  'sourceIp',
+  'destinationIp',
+  'user',
+  'host',
+  'receivedAt',
+] as const satisfies readonly (keyof AlertView)[];
+
+export type SnapshotAlert = Pick<AlertView, (typeof SNAPSHOT_ALERT_FIELDS)[number]>;
 
 /** An incident as Slack and Jira show it, read afresh at each delivery so a retry shows the latest state. */
 export interface IncidentSnapshot {
-  incident: {
-    id: string;
-    title: string;
-    severity: Severity;
-    priority: Priority;
-    status: string;
-    types: string[];
-    sourceIp: string | null;
-    user: string | null;
-    host: string | null;
-    alertCount: number;
-    firstSeen: string;
-    lastSeen: string;
-    storm: { kind: StormKind | null; distinctSources: number; topSources: { value: string; count: number }[] } | null;
+  /** The incident in brief (the whole IncidentSummaryView), a storm's sources, and the assignee's team. */
+  incident: IncidentSummaryView & {
+    /** On a storm only: how many distinct sources it counted, and the busiest five. */
+    stormSources?: StormSourcesView;
     /** The assignee's team. */
     team: string | null;
   };
@@ -37,30 +53,22 @@ export interface IncidentSnapshot {
     checklist: string[];
   } | null;
   /** The newest 20. */
-  alerts: {
-    id: string;
-    type: string;
-    severity: Severity;
-    title: string;
-    sourceIp: string | null;
-    destinationIp: string | null;
-    user: string | null;
-    host: string | null;
-    receivedAt: string;
-  }[];
+  alerts: SnapshotAlert[];
   pendingApprovals: { id: string; stepId: string; action: string; role: string }[];
   links: { incident: string; jira: { key: string; url: string } | null };
 }
 
-interface SnapshotRow {
-  incident: Omit<IncidentSnapshot['incident'], 'storm' | 'team'> & { storm: boolean; stormKind: string | null };
+/** The incident's summary columns, and the rest as json (times as text). */
+interface SnapshotRow extends IncidentSummaryRow {
   task: (Omit<NonNullable<IncidentSnapshot['task']>, 'assigneeName' | 'checklist'> & { checklist: { text: string }[] }) | null;
-  alerts: IncidentSnapshot['alerts'];
+  alerts: AlertViewRow[];
   approvals: IncidentSnapshot['pendingApprovals'];
-  sources: { value: string; count: number }[];
-  distinct_sources: number;
+  storm_sources: StormSourceRow[];
   jira_key: string | null;
 }
+
+/** The storm sources Slack and Jira name. */
+const TOP_STORM_SOURCES = 5;
 
 /** One read of everything a channel renders: the incident, its task, newest alerts, storm sources, approvals, links. */
 @Injectable()
@@ -75,35 +83,30 @@ export class SnapshotReader {
   async read(ref: { incidentId?: string | null; taskId?: string | null }): Promise<IncidentSnapshot | null> {
     const [row] = await this.dataSource.query<SnapshotRow[]>(
       `WITH i AS (SELECT * FROM incidents WHERE id = coalesce($1::uuid, (SELECT incident_id FROM tasks WHERE id = $2::uuid)))
-       SELECT json_build_object('id', i.id, 'title', i.title, 'severity', i.severity, 'priority', i.priority, 'status', i.status,
-                'types', i.types, 'sourceIp', host(i.source_ip), 'user', i."user", 'host', i.host, 'alertCount', ${liveAlertCountSql('i')},
-                'firstSeen', i.first_seen_at, 'lastSeen', ${liveLastSeenSql('i')}, 'storm', i.storm, 'stormKind', i.storm_kind) AS incident,
+       SELECT ${incidentSummaryColumns('i')},
               (SELECT json_build_object('id', t.id, 'status', t.status, 'assigneeId', t.assignee_id, 'ackDeadline', t.ack_deadline,
                         'resolveDeadline', t.resolve_deadline, 'disposition', t.disposition, 'checklist', t.checklist)
                  FROM tasks t WHERE t.incident_id = i.id AND t.kind = 'incident') AS task,
               (SELECT coalesce(json_agg(a), '[]') FROM (
-                 SELECT id, type, severity, title, host(source_ip) AS "sourceIp", host(destination_ip) AS "destinationIp", "user", host,
-                        received_at AS "receivedAt"
-                   FROM alerts WHERE incident_id = i.id ORDER BY received_at DESC, id DESC LIMIT 20) a) AS alerts,
+                 SELECT ${alertViewColumns('alerts')} FROM alerts WHERE alerts.incident_id = i.id
+                  ORDER BY received_at DESC, id DESC LIMIT 20) a) AS alerts,
               (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM (
                  SELECT a.id, a.step_id AS "stepId", s.action, a.role FROM approvals a
                    JOIN playbook_steps s ON s.run_id = a.run_id AND s.step_id = a.step_id
                   WHERE a.incident_id = i.id AND a.status = 'pending') p) AS approvals,
-              (SELECT coalesce(json_agg(s), '[]') FROM (
-                 SELECT source AS value, alerts AS count FROM ${liveStormSourcesSql('incident_id = i.id')} s ORDER BY alerts DESC, source LIMIT 5) s) AS sources,
-              (SELECT count(*)::int FROM ${liveStormSourcesSql('incident_id = i.id')} s) AS distinct_sources,
+              (SELECT coalesce(json_agg(s), '[]') FROM (${stormSourcesSql('i.id', String(TOP_STORM_SOURCES))}) s) AS storm_sources,
               (SELECT l.external_id FROM integration_links l JOIN tasks t ON t.id = l.subject_id
                 WHERE l.channel = 'jira' AND t.incident_id = i.id AND t.kind = 'incident') AS jira_key
          FROM i`,
       [ref.incidentId ?? null, ref.taskId ?? null],
     );
     if (!row) return null;
-    const { storm, stormKind, ...incident } = row.incident;
+    const incident = toIncidentSummaryView(row);
     const assignee = row.task?.assigneeId ?? null;
     return {
       incident: {
         ...incident,
-        storm: storm ? { kind: parseStormKind(stormKind), distinctSources: row.distinct_sources, topSources: row.sources } : null,
+        ...(incident.storm ? { stormSources: toStormSourcesView(row.storm_sources) } : {}),
         team: assignee ? this.analysts.teamOf(assignee) : null,
       },
       task: row.task
@@ -113,7 +116,7 @@ export class SnapshotReader {
             checklist: row.task.checklist.map((c) => c.text),
           }
         : null,
-      alerts: row.alerts,
+      alerts: row.alerts.map((a) => pickFields(toAlertView(a), SNAPSHOT_ALERT_FIELDS)),
       pendingApprovals: row.approvals,
       links: {
         incident: `${this.config.publicUrl}/v1/incidents/${incident.id}`,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService, readTimeline } from '../audit/audit.service';
+import { storedAlertColumns, toStoredAlertView, type StoredAlertRow } from '../correlation/alert-view';
 import { advisoryLocksSql } from '../database/locks';
 import {
   buildManifest,
@@ -113,33 +114,6 @@ interface HeadRow {
   manifest_hash: string;
 }
 
-interface AlertRow {
-  id: string;
-  source: string;
-  external_id: string | null;
-  type: string;
-  severity: string;
-  title: string;
-  description: string | null;
-  source_ip: string | null;
-  destination_ip: string | null;
-  user: string | null;
-  host: string | null;
-  occurred_at: Date | null;
-  received_at: Date;
-  last_seen_at: Date;
-  tags: string[];
-  raw: unknown;
-  fingerprint: string;
-  status: string;
-  duplicate_of: string | null;
-  occurrence_count: number;
-  incident_id: string | null;
-  rule: string;
-  action: string;
-  priority: string;
-}
-
 interface CountRow {
   n: number;
 }
@@ -173,36 +147,10 @@ interface IdRow {
   id: string;
 }
 
-const ALERT_COLUMNS = `id, source, external_id, type, severity, title, description, source_ip, destination_ip, "user", host,
-  occurred_at, received_at, last_seen_at, tags, raw, fingerprint, status, duplicate_of, occurrence_count, incident_id, rule, action, priority`;
+const ALERT_COLUMNS = storedAlertColumns('alerts');
 
-/** An alert as evidence: every stored field, the raw payload as the monitor sent it. */
-const alertContent = (a: AlertRow) => ({
-  id: a.id,
-  source: a.source,
-  externalId: a.external_id,
-  type: a.type,
-  severity: a.severity,
-  title: a.title,
-  description: a.description,
-  sourceIp: a.source_ip,
-  destinationIp: a.destination_ip,
-  user: a.user,
-  host: a.host,
-  occurredAt: a.occurred_at,
-  receivedAt: a.received_at,
-  lastSeenAt: a.last_seen_at,
-  occurrences: a.occurrence_count,
-  tags: a.tags,
-  fingerprint: a.fingerprint,
-  status: a.status,
-  duplicateOf: a.duplicate_of,
-  incidentId: a.incident_id,
-  rule: a.rule,
-  action: a.action,
-  priority: a.priority,
-  raw: a.raw ?? null,
-});
+/** An alert as evidence: every stored field (StoredAlertView), the raw payload as the monitor sent it. */
+const alertContent = (a: StoredAlertRow) => canonicalJson(toStoredAlertView(a));
 
 interface PendingItem {
   kind: EvidenceKind;
@@ -412,12 +360,12 @@ export class EvidenceService {
 
     // (a) The incident's own alerts, oldest first: how it began matters most.
     // Queries run one after another: they share the transaction's one connection.
-    const alerts = await m.query<AlertRow[]>(
+    const alerts = await m.query<StoredAlertRow[]>(
       `SELECT ${ALERT_COLUMNS} FROM alerts WHERE incident_id = $1 ORDER BY received_at, id LIMIT $2`,
       [incident.id, EVIDENCE_CAP],
     );
     const [alertCount] = await m.query<CountRow[]>(`SELECT count(*)::int AS n FROM alerts WHERE incident_id = $1`, [incident.id]);
-    for (const a of alerts) items.push({ kind: 'alert', ref: a.id, content: canonicalJson(alertContent(a)) });
+    for (const a of alerts) items.push({ kind: 'alert', ref: a.id, content: alertContent(a) });
     omitted.alert = Math.max(0, alertCount.n - alerts.length);
 
     // (b) Alerts of other incidents (or none) sharing the incident's IP, user or host around its lifetime.
@@ -432,7 +380,7 @@ export class EvidenceService {
       const from = new Date(new Date(incident.first_seen_at).getTime() - windowSeconds * 1000);
       const to = new Date(new Date(incident.last_seen_at).getTime() + windowSeconds * 1000);
       const params = [incident.id, ip, user, host, from, to];
-      const rows = await m.query<AlertRow[]>(
+      const rows = await m.query<StoredAlertRow[]>(
         `SELECT ${ALERT_COLUMNS} FROM alerts WHERE id IN (${related}) AND incident_id IS DISTINCT FROM $1
           ORDER BY received_at, id LIMIT $7`,
         [...params, EVIDENCE_CAP],
@@ -441,7 +389,7 @@ export class EvidenceService {
         `SELECT count(*)::int AS n FROM alerts WHERE id IN (${related}) AND incident_id IS DISTINCT FROM $1`,
         params,
       );
-      for (const a of rows) items.push({ kind: 'related_alert', ref: a.id, content: canonicalJson(alertContent(a)) });
+      for (const a of rows) items.push({ kind: 'related_alert', ref: a.id, content: alertContent(a) });
       omitted.related_alert = Math.max(0, count.n - rows.length);
     }
 

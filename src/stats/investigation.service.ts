@@ -2,25 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../common/validation';
-import { alertCountsSql } from '../correlation/alert-counts';
-import {
-  alertViewStatus,
-  type AlertStatus,
-  type Disposition,
-  type IncidentStatus,
-  type Priority,
-  type Severity,
-  type TaskKind,
-  type TaskStatus,
-  invalid,
-  Refusal,
-} from '../domain';
+import { alertViewColumns, toAlertView, type AlertViewRow } from '../correlation/alert-view';
+import { incidentDetailColumns, toIncidentDetailView, type IncidentDetailRow } from '../correlation/incident-view';
+import { type Disposition, type IncidentStatus, type Priority, type TaskKind, type TaskStatus, invalid, Refusal } from '../domain';
 import {
   alertCursorValues,
   INVESTIGATION_LIST_LIMIT,
-  InvestigationIncident,
+  investigationIncident,
+  investigationAlert,
   InvestigationView,
-  ipRole,
   parseInvestigationIp,
   seenRange,
 } from './investigation';
@@ -36,29 +26,11 @@ interface SummaryRow {
   incidents: IncidentJson[];
 }
 
-/** An incident as json_build_object prints it (timestamps as text), with why it is listed as two flags. */
-type IncidentJson = Omit<InvestigationIncident, 'linkedBy'> & { bySourceIp: boolean; byAlerts: boolean; digestTaskId: string | null };
+/** A listed incident as json_agg prints it (times as text), with its alerts for the IP and why it is listed as two flags. */
+type IncidentJson = IncidentDetailRow & { alerts_for_ip: number; by_source_ip: boolean; by_alerts: boolean };
 
-interface AlertRow {
-  id: string;
-  incident_id: string | null;
-  source: string;
-  type: string;
-  severity: Severity;
-  title: string;
-  source_ip: string | null;
-  destination_ip: string | null;
-  user: string | null;
-  host: string | null;
-  status: AlertStatus;
-  priority: Priority;
-  rule: string;
-  occurrence_count: number;
-  occurred_at: Date | null;
-  received_at: Date;
-  received_at_exact: string;
-  resolved_at: Date | null;
-}
+/** An alert, with `received_at` to the microsecond for the cursor. */
+type AlertRow = AlertViewRow & { received_at_exact: string };
 
 interface TaskRow {
   id: string;
@@ -128,8 +100,7 @@ const HITS = `
   UNION ALL
   SELECT incident_id, received_at, false, true FROM alerts WHERE destination_ip = $1::inet AND source_ip IS DISTINCT FROM $1::inet`;
 
-const ALERT_COLUMNS = `id, incident_id, source, type, severity, title, host(source_ip) AS source_ip, host(destination_ip) AS destination_ip, "user", host,
-  status, priority, rule, occurrence_count, occurred_at, received_at, received_at::text AS received_at_exact, resolved_at`;
+const ALERT_COLUMNS = `${alertViewColumns('alerts')}, alerts.received_at::text AS received_at_exact`;
 
 /** Everything Warden knows about one IP address, read from indexed columns only. */
 @Injectable()
@@ -149,7 +120,7 @@ export class InvestigationService {
       this.stormSources(spellings),
     ]);
     const incidentIds = summary.incidents.map((i) => i.id);
-    const digestIds = summary.incidents.flatMap((i) => (i.digestTaskId ? [i.digestTaskId] : []));
+    const digestIds = summary.incidents.flatMap((i) => (i.digest_task_id ? [i.digest_task_id] : []));
     const [tasks, evidence] = await Promise.all([this.tasks(incidentIds, digestIds), this.evidence(incidentIds)]);
 
     const items = alerts.slice(0, page.limit);
@@ -164,29 +135,19 @@ export class InvestigationService {
         total: summary.total,
         asSource: summary.as_source,
         asDestination: summary.as_destination,
-        items: items.map((a) => ({
-          id: a.id,
-          incidentId: a.incident_id,
-          role: ipRole(ip, a.source_ip, a.destination_ip),
-          source: a.source,
-          type: a.type,
-          severity: a.severity,
-          title: a.title,
-          sourceIp: a.source_ip,
-          destinationIp: a.destination_ip,
-          user: a.user,
-          host: a.host,
-          status: alertViewStatus(a.status, a.source, a.resolved_at),
-          priority: a.priority,
-          rule: a.rule,
-          occurrences: a.occurrence_count,
-          occurredAt: iso(a.occurred_at),
-          receivedAt: isoOf(a.received_at),
-          resolvedAt: iso(a.resolved_at),
-        })),
+        items: items.map((a) => investigationAlert(ip, toAlertView(a))),
         nextCursor: alerts.length > page.limit ? encodeCursor([last.received_at_exact, last.id]) : null,
       },
-      incidents: { total: summary.incidents_total, items: summary.incidents.map(incidentView) },
+      incidents: {
+        total: summary.incidents_total,
+        items: summary.incidents.map((i) =>
+          investigationIncident(toIncidentDetailView(i), {
+            alertsForIp: i.alerts_for_ip,
+            bySourceIp: i.by_source_ip,
+            byAlerts: i.by_alerts,
+          }),
+        ),
+      },
       tasks: tasks.map((t) => ({
         id: t.id,
         kind: t.kind,
@@ -262,17 +223,12 @@ export class InvestigationService {
          SELECT coalesce(a.id, k.id) AS id, coalesce(a.alerts, 0) AS alerts_for_ip, a.id IS NOT NULL AS by_alerts, k.id IS NOT NULL AS by_source_ip
            FROM by_alerts a FULL JOIN by_source_ip k ON k.id = a.id),
        page AS (
-         SELECT x.*, ${alertCountsSql('x.id')} FROM (
+         SELECT ${incidentDetailColumns('x')}, x.alerts_for_ip, x.by_alerts, x.by_source_ip FROM (
            SELECT i.*, l.alerts_for_ip, l.by_alerts, l.by_source_ip FROM linked l JOIN incidents i ON i.id = l.id
             ORDER BY i.last_seen_at DESC, i.id DESC LIMIT $2) x)
        SELECT t.total, t.as_source, t.as_destination, t.first_seen, t.last_seen,
               (SELECT count(*)::int FROM linked) AS incidents_total,
-              coalesce((SELECT json_agg(json_build_object(
-                  'id', p.id, 'title', p.title, 'status', p.status, 'severity', p.severity, 'priority', p.priority, 'types', p.types,
-                  'sourceIp', host(p.source_ip), 'user', p."user", 'host', p.host, 'storm', p.storm, 'alertCount', p.alert_count,
-                  'firingAlerts', p.firing_alerts, 'resolvedAlerts', p.resolved_alerts, 'alertsForIp', p.alerts_for_ip, 'bySourceIp', p.by_source_ip, 'byAlerts', p.by_alerts, 'digestTaskId', p.digest_task_id,
-                  'firstSeenAt', p.first_seen_at, 'lastSeenAt', p.last_seen_at, 'createdAt', p.created_at, 'resolvedAt', p.resolved_at)
-                ORDER BY p.last_seen_at DESC, p.id DESC) FROM page p), '[]') AS incidents
+              coalesce((SELECT json_agg(p ORDER BY p.last_seen_at DESC, p.id DESC) FROM page p), '[]') AS incidents
          FROM (SELECT count(*)::int AS total, count(*) FILTER (WHERE src)::int AS as_source, count(*) FILTER (WHERE dst)::int AS as_destination,
                       min(received_at) AS first_seen, max(received_at) AS last_seen FROM hits) t`,
       [ip, INVESTIGATION_LIST_LIMIT],
@@ -343,28 +299,4 @@ export class InvestigationService {
       [incidentIds, INVESTIGATION_LIST_LIMIT],
     );
   }
-}
-
-function incidentView(i: IncidentJson): InvestigationIncident {
-  return {
-    id: i.id,
-    title: i.title,
-    status: i.status,
-    severity: i.severity,
-    priority: i.priority,
-    types: i.types,
-    sourceIp: i.sourceIp,
-    user: i.user,
-    host: i.host,
-    storm: i.storm,
-    alertCount: i.alertCount,
-    firingAlerts: i.firingAlerts,
-    resolvedAlerts: i.resolvedAlerts,
-    alertsForIp: i.alertsForIp,
-    linkedBy: [...(i.bySourceIp ? (['source_ip'] as const) : []), ...(i.byAlerts ? (['alerts'] as const) : [])],
-    firstSeenAt: isoOf(i.firstSeenAt),
-    lastSeenAt: isoOf(i.lastSeenAt),
-    createdAt: isoOf(i.createdAt),
-    resolvedAt: iso(i.resolvedAt),
-  };
 }

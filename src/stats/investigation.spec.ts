@@ -1,4 +1,6 @@
-import { alertCursorValues, ipRole, parseInvestigationIp, seenRange } from './investigation';
+import type { AlertView } from '../correlation/alert-view';
+import type { IncidentDetailView } from '../correlation/incident-view';
+import { alertCursorValues, investigationAlert, investigationIncident, ipRole, parseInvestigationIp, seenRange } from './investigation';
 
 describe('parseInvestigationIp', () => {
   it('takes an IPv4 address as given', () => {
@@ -59,5 +61,116 @@ describe('seenRange', () => {
 
   it('is null for an IP never seen', () => {
     expect(seenRange({ first: null, last: null }, [])).toEqual({ firstSeen: null, lastSeen: null });
+  });
+});
+
+describe('investigationAlert', () => {
+  const alert: AlertView = {
+    id: 'a1',
+    incidentId: 'i1',
+    source: 'ids-1',
+    type: 'port_scan',
+    severity: 'medium',
+    title: 'SYN scan',
+    description: 'not listed here',
+    sourceIp: '10.0.0.9',
+    destinationIp: '192.0.2.1',
+    user: null,
+    host: 'db-1',
+    status: 'new',
+    priority: 'P3',
+    rule: 'scan',
+    occurrences: 2,
+    occurredAt: null,
+    receivedAt: '2026-03-01T10:00:00.000Z',
+    lastSeenAt: '2026-03-01T10:01:00.000Z',
+    resolvedAt: null,
+  };
+
+  it('lists the AlertView without description and last activity, with the role after the ids, in the order the answer has', () => {
+    const listed = investigationAlert('192.0.2.1', alert);
+    expect(JSON.stringify(listed)).toBe(
+      JSON.stringify({
+        id: 'a1',
+        incidentId: 'i1',
+        role: 'destination',
+        source: 'ids-1',
+        type: 'port_scan',
+        severity: 'medium',
+        title: 'SYN scan',
+        sourceIp: '10.0.0.9',
+        destinationIp: '192.0.2.1',
+        user: null,
+        host: 'db-1',
+        status: 'new',
+        priority: 'P3',
+        rule: 'scan',
+        occurrences: 2,
+        occurredAt: null,
+        receivedAt: '2026-03-01T10:00:00.000Z',
+        resolvedAt: null,
+      }),
+    );
+  });
+});
+
+describe('investigationIncident', () => {
+  const incident: IncidentDetailView = {
+    id: 'i1',
+    title: 'Scan of 10.0.0.5',
+    status: 'open',
+    severity: 'high',
+    priority: 'P2',
+    action: 'correlate',
+    rule: 'scan',
+    openingRule: 'scan',
+    storm: true,
+    stormKind: { rule: 'scan' },
+    assignRole: 'analyst',
+    playbooks: [],
+    types: ['port_scan'],
+    sourceIp: '192.0.2.1',
+    user: null,
+    host: null,
+    alertCount: 7,
+    firingAlerts: 7,
+    resolvedAlerts: 0,
+    correlationKey: 'sourceIp=192.0.2.1',
+    digestTaskId: null,
+    firstSeenAt: '2026-03-01T10:00:00.000Z',
+    lastSeenAt: '2026-03-01T10:05:00.000Z',
+    createdAt: '2026-03-01T10:00:00.001Z',
+    resolvedAt: null,
+  };
+
+  it('lists a Pick of the detail with the IP’s count and the reasons before the times, in the order the answer has', () => {
+    expect(JSON.stringify(investigationIncident(incident, { alertsForIp: 3, bySourceIp: true, byAlerts: true }))).toBe(
+      JSON.stringify({
+        id: 'i1',
+        title: 'Scan of 10.0.0.5',
+        status: 'open',
+        severity: 'high',
+        priority: 'P2',
+        types: ['port_scan'],
+        sourceIp: '192.0.2.1',
+        user: null,
+        host: null,
+        storm: true,
+        alertCount: 7,
+        firingAlerts: 7,
+        resolvedAlerts: 0,
+        alertsForIp: 3,
+        linkedBy: ['source_ip', 'alerts'],
+        firstSeenAt: '2026-03-01T10:00:00.000Z',
+        lastSeenAt: '2026-03-01T10:05:00.000Z',
+        createdAt: '2026-03-01T10:00:00.001Z',
+        resolvedAt: null,
+      }),
+    );
+  });
+
+  it('names only the links that hold', () => {
+    expect(investigationIncident(incident, { alertsForIp: 0, bySourceIp: true, byAlerts: false }).linkedBy).toEqual(['source_ip']);
+    expect(investigationIncident(incident, { alertsForIp: 2, bySourceIp: false, byAlerts: true }).linkedBy).toEqual(['alerts']);
   });
 });

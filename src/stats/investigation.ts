@@ -1,6 +1,9 @@
 import { isIP } from 'node:net';
 import type { FieldError } from '../common/problem';
-import type { AlertViewStatus, Disposition, IncidentStatus, Priority, Severity, TaskKind, TaskStatus } from '../domain';
+import { pickFields } from '../common/pick';
+import type { AlertView } from '../correlation/alert-view';
+import type { IncidentDetailView } from '../correlation/incident-view';
+import type { Disposition, IncidentStatus, Priority, TaskKind, TaskStatus } from '../domain';
 import { canonicalIp } from '../ingest/security-alert';
 
 /** At most this many incidents, playbook actions, evidence bundles and storm entries per answer (newest first); totals say how many exist. */
@@ -9,52 +12,77 @@ export const INVESTIGATION_LIST_LIMIT = 1000;
 /** How the IP appears on an alert. */
 export type IpRole = 'source' | 'destination' | 'both';
 
-export interface InvestigationAlert {
-  id: string;
-  incidentId: string | null;
-  role: IpRole;
-  source: string;
-  type: string;
-  severity: Severity;
-  title: string;
-  sourceIp: string | null;
-  destinationIp: string | null;
-  user: string | null;
-  host: string | null;
-  /** `firing`/`resolved` for monitors that report resolution, else as stored (alertViewStatus). */
-  status: AlertViewStatus;
-  priority: Priority;
-  rule: string;
-  occurrences: number;
-  occurredAt: string | null;
-  receivedAt: string;
-  /** When its monitor resolved it. */
-  resolvedAt: string | null;
+/**
+ * What the investigation lists of each alert (the AlertView without the description and last
+ * activity, which the incident detail shows), with how the IP appears on it.
+ */
+export const INVESTIGATION_ALERT_FIELDS = [
+  'id',
+  'incidentId',
+  'source',
+  'type',
+  'severity',
+  'title',
+  'sourceIp',
+  'destinationIp',
+  'user',
+  'host',
+  'status',
+  'priority',
+  'rule',
+  'occurrences',
+  'occurredAt',
+  'receivedAt',
+  'resolvedAt',
+] as const satisfies readonly (keyof AlertView)[];
+
+export type InvestigationAlert = Pick<AlertView, (typeof INVESTIGATION_ALERT_FIELDS)[number]> & { role: IpRole };
+
+/** The alert as the investigation of `ip` lists it: its role right after its ids, as the answer always had it. */
+export function investigationAlert(ip: string, alert: AlertView): InvestigationAlert {
+  const { id, incidentId, ...rest } = pickFields(alert, INVESTIGATION_ALERT_FIELDS);
+  return { id, incidentId, role: ipRole(ip, alert.sourceIp, alert.destinationIp), ...rest };
 }
 
-export interface InvestigationIncident {
-  id: string;
-  title: string;
-  status: IncidentStatus;
-  severity: Severity;
-  priority: Priority;
-  types: string[];
-  sourceIp: string | null;
-  user: string | null;
-  host: string | null;
-  storm: boolean;
-  /** All of the incident's alerts, and those for this IP. */
-  alertCount: number;
-  /** Its alerts not resolved by their monitor, and those resolved (counted from alerts). */
-  firingAlerts: number;
-  resolvedAlerts: number;
+/**
+ * What the investigation lists of each incident: a Pick of the IncidentDetailView (the brief
+ * fields with the alert counts), then how many of its alerts are for this IP and why it is listed.
+ */
+export const INVESTIGATION_INCIDENT_FIELDS = [
+  'id',
+  'title',
+  'status',
+  'severity',
+  'priority',
+  'types',
+  'sourceIp',
+  'user',
+  'host',
+  'storm',
+  'alertCount',
+  'firingAlerts',
+  'resolvedAlerts',
+  'firstSeenAt',
+  'lastSeenAt',
+  'createdAt',
+  'resolvedAt',
+] as const satisfies readonly (keyof IncidentDetailView)[];
+
+export type InvestigationIncident = Pick<IncidentDetailView, (typeof INVESTIGATION_INCIDENT_FIELDS)[number]> & {
+  /** Its alerts for this IP (alertCount counts them all). */
   alertsForIp: number;
   /** Why it is listed: its correlation source IP is this IP (`source_ip`), it holds alerts for it (`alerts`), or both. */
   linkedBy: ('source_ip' | 'alerts')[];
-  firstSeenAt: string;
-  lastSeenAt: string;
-  createdAt: string;
-  resolvedAt: string | null;
+};
+
+/** The incident as the investigation lists it: its counts for the IP and why, before its times, as the answer always had them. */
+export function investigationIncident(
+  incident: IncidentDetailView,
+  link: { alertsForIp: number; bySourceIp: boolean; byAlerts: boolean },
+): InvestigationIncident {
+  const { firstSeenAt, lastSeenAt, createdAt, resolvedAt, ...head } = pickFields(incident, INVESTIGATION_INCIDENT_FIELDS);
+  const linkedBy = [...(link.bySourceIp ? (['source_ip'] as const) : []), ...(link.byAlerts ? (['alerts'] as const) : [])];
+  return { ...head, alertsForIp: link.alertsForIp, linkedBy, firstSeenAt, lastSeenAt, createdAt, resolvedAt };
 }
 
 export interface InvestigationTask {

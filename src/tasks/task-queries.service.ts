@@ -1,61 +1,21 @@
-import { liveAlertCountSql, liveLastSeenSql, liveStormSourcesSql } from '../correlation/live-sql';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { readTimeline } from '../audit/audit.service';
+import { pickFields } from '../common/pick';
 import { decodeCursor, encodeCursor } from '../common/validation';
-import { alertCountsSql, type AlertCountsRow } from '../correlation/alert-counts';
+import { alertViewColumns, toAlertView, type AlertView, type AlertViewRow } from '../correlation/alert-view';
 import {
-  alertViewStatus,
-  parseStormKind,
-  type AlertStatus,
-  type IncidentStatus,
-  type Priority,
-  type Severity,
-  type TaskStatus,
-  notFound,
-} from '../domain';
+  incidentDetailColumns,
+  stormSourcesSql,
+  toIncidentDetailView,
+  toStormSourcesView,
+  type IncidentDetailRow,
+  type StormSourceRow,
+} from '../correlation/incident-view';
+import { type TaskStatus, notFound } from '../domain';
 import { incidentPlaybooks } from '../playbooks/runs-view';
 import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
-
-/** An incident row with its count and last activity as ingest left them (deltas included; the later columns of a name win). */
-const LIVE_INCIDENT_COLUMNS = `i.*, ${liveAlertCountSql('i')} AS alert_count, ${liveLastSeenSql('i')} AS last_seen_at`;
-
-/** An `incidents` row as PostgreSQL returns it (read here for the analyst API; correlation owns the table). */
-interface IncidentRow {
-  id: string;
-  correlation_key: string;
-  status: IncidentStatus;
-  title: string;
-  severity: Severity;
-  priority: Priority;
-  action: string;
-  rule: string;
-  opening_rule: string;
-  storm: boolean;
-  storm_kind: string | null;
-  playbooks: string[];
-  assign_role: string;
-  types: string[];
-  source_ip: string | null;
-  user: string | null;
-  host: string | null;
-  alert_count: number;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  digest_task_id: string | null;
-  resolved_at: Date | null;
-  created_at: Date;
-}
-
-/** A storm incident's source, with how many distinct sources the storm holds in all. */
-interface StormSourceRow {
-  source: string;
-  alerts: number;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  sources: number;
-}
 
 /** How many of a storm's sources its detail lists, busiest first. */
 const TOP_STORM_SOURCES = 10;
@@ -81,25 +41,6 @@ interface BreachRow {
   kind: string;
   deadline: Date;
   recorded_at: Date;
-}
-
-interface AlertSummaryRow {
-  id: string;
-  source: string;
-  type: string;
-  severity: string;
-  title: string;
-  description: string | null;
-  source_ip: string | null;
-  destination_ip: string | null;
-  user: string | null;
-  host: string | null;
-  status: AlertStatus;
-  occurrence_count: number;
-  occurred_at: Date | null;
-  received_at: Date;
-  last_seen_at: Date;
-  resolved_at: Date | null;
 }
 
 /** A notice of one of the incident's tasks (read here for the incident detail; notifications owns the table). */
@@ -138,6 +79,29 @@ export interface IncidentFilter {
   limit: number;
   cursor?: string;
 }
+
+/**
+ * What the incident detail lists of each of its alerts: the AlertView without what the incident
+ * already says (its id, priority and rule).
+ */
+const INCIDENT_ALERT_FIELDS = [
+  'id',
+  'source',
+  'type',
+  'severity',
+  'title',
+  'description',
+  'sourceIp',
+  'destinationIp',
+  'user',
+  'host',
+  'status',
+  'occurrences',
+  'occurredAt',
+  'receivedAt',
+  'lastSeenAt',
+  'resolvedAt',
+] as const satisfies readonly (keyof AlertView)[];
 
 /** The deadline that matters now: ack until acknowledged, then resolve. */
 const DUE = `(CASE WHEN t.acknowledged_at IS NULL THEN t.ack_deadline ELSE t.resolve_deadline END)`;
@@ -230,44 +194,39 @@ export class TaskQueriesService {
       where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(f.limit + 1);
-    // Alerts are counted for the page alone, after the limit.
-    const rows = await this.dataSource.query<(IncidentRow & AlertCountsRow & { created_at_exact: string })[]>(
-      `SELECT p.*, ${alertCountsSql('p.id')} FROM (
-         SELECT ${LIVE_INCIDENT_COLUMNS}, created_at::text AS created_at_exact FROM incidents i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    // The page first; its rows' live counts and alerts are read after the limit, for the page alone.
+    const rows = await this.dataSource.query<(IncidentDetailRow & { created_at_exact: string })[]>(
+      `SELECT ${incidentDetailColumns('p')}, p.created_at_exact FROM (
+         SELECT i.*, created_at::text AS created_at_exact FROM incidents i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
           ORDER BY created_at DESC, id DESC LIMIT $${params.length}) p
         ORDER BY p.created_at DESC, p.id DESC`,
       params,
     );
     const page = rows.slice(0, f.limit);
     const last = page[page.length - 1];
-    return { items: page.map(incidentView), nextCursor: rows.length > f.limit ? encodeCursor([last.created_at_exact, last.id]) : null };
+    return {
+      items: page.map(toIncidentDetailView),
+      nextCursor: rows.length > f.limit ? encodeCursor([last.created_at_exact, last.id]) : null,
+    };
   }
 
   /** The incident with its latest alerts, its tasks and every recorded change to either. */
   async incidentDetail(incidentId: string, alertLimit = 100) {
-    const [row] = await this.dataSource.query<(IncidentRow & AlertCountsRow)[]>(
-      `SELECT ${LIVE_INCIDENT_COLUMNS}, ${alertCountsSql('i.id')} FROM incidents i WHERE id = $1`,
+    const [row] = await this.dataSource.query<IncidentDetailRow[]>(
+      `SELECT ${incidentDetailColumns('i')} FROM incidents i WHERE i.id = $1`,
       [incidentId],
     );
     if (!row) throw notFound(`No incident ${incidentId}.`, 'path:id', 'no such incident');
     const [alerts, tasks, stormSources] = await Promise.all([
-      this.dataSource.query<AlertSummaryRow[]>(
-        `SELECT id, source, type, severity, title, description, source_ip, destination_ip, "user", host, status, occurrence_count, occurred_at,
-                received_at, last_seen_at, resolved_at
-           FROM alerts WHERE incident_id = $1 ORDER BY received_at DESC LIMIT $2`,
+      this.dataSource.query<AlertViewRow[]>(
+        `SELECT ${alertViewColumns('alerts')} FROM alerts WHERE incident_id = $1 ORDER BY received_at DESC LIMIT $2`,
         [incidentId, alertLimit],
       ),
       this.dataSource.query<TaskViewRow[]>(`${taskViewSelect()} WHERE t.incident_id = $1 OR t.id = $2 ORDER BY t.created_at`, [
         incidentId,
         row.digest_task_id,
       ]),
-      row.storm
-        ? this.dataSource.query<StormSourceRow[]>(
-            `SELECT source, alerts, first_seen_at, last_seen_at, count(*) OVER ()::int AS sources FROM ${liveStormSourcesSql('incident_id = $1')} s
-              ORDER BY alerts DESC, source LIMIT $2`,
-            [incidentId, TOP_STORM_SOURCES],
-          )
-        : [],
+      row.storm ? this.dataSource.query<StormSourceRow[]>(stormSourcesSql('$1', '$2'), [incidentId, TOP_STORM_SOURCES]) : [],
     ]);
     const playbooks = await incidentPlaybooks(this.dataSource, incidentId);
     const [timeline, notices] = await Promise.all([
@@ -284,38 +243,9 @@ export class TaskQueriesService {
       ),
     ]);
     return {
-      ...incidentView(row),
-      ...(row.storm
-        ? {
-            stormSources: {
-              distinct: stormSources[0]?.sources ?? 0,
-              top: stormSources.map((s) => ({
-                source: s.source,
-                alerts: s.alerts,
-                firstSeenAt: s.first_seen_at,
-                lastSeenAt: s.last_seen_at,
-              })),
-            },
-          }
-        : {}),
-      alerts: alerts.map((a) => ({
-        id: a.id,
-        source: a.source,
-        type: a.type,
-        severity: a.severity,
-        title: a.title,
-        description: a.description,
-        sourceIp: a.source_ip,
-        destinationIp: a.destination_ip,
-        user: a.user,
-        host: a.host,
-        status: alertViewStatus(a.status, a.source, a.resolved_at),
-        occurrences: a.occurrence_count,
-        occurredAt: a.occurred_at,
-        receivedAt: a.received_at,
-        lastSeenAt: a.last_seen_at,
-        resolvedAt: a.resolved_at,
-      })),
+      ...toIncidentDetailView(row),
+      ...(row.storm ? { stormSources: toStormSourcesView(stormSources) } : {}),
+      alerts: alerts.map((a) => pickFields(toAlertView(a), INCIDENT_ALERT_FIELDS)),
       tasks: tasks.map(toTaskView),
       ...playbooks,
       // What the channels were told; a failed one waits for `warden notices redrive`.
@@ -336,35 +266,4 @@ export class TaskQueriesService {
       timeline,
     };
   }
-}
-
-function incidentView(r: IncidentRow & AlertCountsRow) {
-  return {
-    id: r.id,
-    title: r.title,
-    status: r.status,
-    severity: r.severity,
-    priority: r.priority,
-    action: r.action,
-    rule: r.rule,
-    openingRule: r.opening_rule,
-    storm: r.storm,
-    // What the storm is: the one kind of alert it folds (rule, type, monitor).
-    ...(r.storm ? { stormKind: parseStormKind(r.storm_kind) } : {}),
-    assignRole: r.assign_role,
-    playbooks: r.playbooks,
-    types: r.types,
-    sourceIp: r.source_ip,
-    user: r.user,
-    host: r.host,
-    alertCount: r.alert_count,
-    firingAlerts: r.firing_alerts,
-    resolvedAlerts: r.resolved_alerts,
-    correlationKey: r.correlation_key,
-    digestTaskId: r.digest_task_id,
-    firstSeenAt: r.first_seen_at,
-    lastSeenAt: r.last_seen_at,
-    createdAt: r.created_at,
-    resolvedAt: r.resolved_at,
-  };
 }

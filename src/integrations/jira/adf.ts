@@ -177,18 +177,18 @@ function describeIncident(s: IncidentSnapshot, level: Level): AdfDoc {
   content.push(paragraph(text(oneLine(i.title, 500) || 'Untitled incident')));
   content.push(
     paragraph(
-      text(`${i.alertCount} alert${i.alertCount === 1 ? '' : 's'}, first seen ${f(i.firstSeen)}, last seen ${f(i.lastSeen)}.`),
+      text(`${i.alertCount} alert${i.alertCount === 1 ? '' : 's'}, first seen ${f(i.firstSeenAt)}, last seen ${f(i.lastSeenAt)}.`),
       [{ type: 'hardBreak' }],
       text(`Source IP: ${f(i.sourceIp)} · User: ${f(i.user)} · Host: ${f(i.host)}`),
     ),
   );
-  if (i.storm) {
-    const top = i.storm.topSources
+  if (i.storm && i.stormSources) {
+    const top = i.stormSources.top
       .slice(0, 10)
-      .map((t) => `${oneLine(t.value, level.field)} (${t.count})`)
+      .map((t) => `${oneLine(t.source, level.field)} (${t.alerts})`)
       .join(', ');
-    const kind = i.storm.kind ? `${oneLine(describeStormKind(i.storm.kind), 500)}: ` : '';
-    content.push(paragraph(strong('Storm: '), text(`${kind}${i.storm.distinctSources} distinct sources${top ? `; top: ${top}` : ''}.`)));
+    const kind = i.stormKind ? `${oneLine(describeStormKind(i.stormKind), 500)}: ` : '';
+    content.push(paragraph(strong('Storm: '), text(`${kind}${i.stormSources.distinct} distinct sources${top ? `; top: ${top}` : ''}.`)));
   }
   if (s.task) {
     const t = s.task;

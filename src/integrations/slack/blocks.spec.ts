@@ -15,6 +15,15 @@ import {
 } from './blocks';
 
 const TASK_ID = '11111111-2222-4333-8444-555555555555';
+
+/** `n` storm sources, the busiest first: 10.0.0.0 with 100 alerts, 10.0.0.1 with 99, … */
+const stormTop = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    source: `10.0.0.${i}`,
+    alerts: 100 - i,
+    firstSeenAt: '2026-01-02T10:00:00.000Z',
+    lastSeenAt: '2026-01-02T10:05:00.000Z',
+  }));
 const APPROVAL_ID = '66666666-7777-4888-9999-aaaaaaaaaaaa';
 
 function snapshot(
@@ -32,9 +41,11 @@ function snapshot(
       user: 'mallory',
       host: 'web-1',
       alertCount: 3,
-      firstSeen: '2026-01-02T10:00:00.000Z',
-      lastSeen: '2026-01-02T10:05:00.000Z',
-      storm: null,
+      firstSeenAt: '2026-01-02T10:00:00.000Z',
+      lastSeenAt: '2026-01-02T10:05:00.000Z',
+      createdAt: '2026-01-02T10:00:00.000Z',
+      resolvedAt: null,
+      storm: false,
       team: null,
       ...over.incident,
     },
@@ -194,20 +205,20 @@ describe('incidentMessage', () => {
   });
 
   it('lists the storm sources, distinct count and top five', () => {
-    const topSources = Array.from({ length: 8 }, (_, i) => ({ value: `10.0.0.${i}`, count: 100 - i }));
-    const text = allText(top(snapshot({ incident: { storm: { kind: null, distinctSources: 57, topSources } } })));
+    const text = allText(top(snapshot({ incident: { storm: true, stormKind: null, stormSources: { distinct: 57, top: stormTop(8) } } })));
     expect(text).toMatch(/57 distinct sources, first seen .*; top: `10\.0\.0\.0` \(100\), .*`10\.0\.0\.4` \(96\)$/m);
   });
 
   it('says what the storm is: its type, monitor and rule', () => {
     const kind = { rule: 'medium', type: 'port_scan', source: 'suricata' };
-    const text = allText(top(snapshot({ incident: { storm: { kind, distinctSources: 3, topSources: [] } } })));
+    const text = allText(top(snapshot({ incident: { storm: true, stormKind: kind, stormSources: { distinct: 3, top: [] } } })));
     expect(text).toContain(':cyclone: *Storm* of port_scan from suricata (rule medium): 3 distinct sources');
   });
 
   it('leaves storm sources past the fifth out', () => {
-    const topSources = Array.from({ length: 8 }, (_, i) => ({ value: `10.0.0.${i}`, count: 100 - i }));
-    expect(allText(top(snapshot({ incident: { storm: { kind: null, distinctSources: 57, topSources } } })))).not.toContain('10.0.0.5');
+    expect(
+      allText(top(snapshot({ incident: { storm: true, stormKind: null, stormSources: { distinct: 57, top: stormTop(8) } } }))),
+    ).not.toContain('10.0.0.5');
   });
 
   it('offers Acknowledge, Take and Resolve while the task waits for an acknowledgement', () => {

@@ -194,19 +194,19 @@ export function incidentMessage(s: IncidentSnapshot): { text: string; attachment
       ['User', safe(i.user, 300)],
       ['Host', safe(i.host, 300)],
       ['Alerts', String(i.alertCount)],
-      ['First seen', slackDate(i.firstSeen)],
-      ['Last seen', slackDate(i.lastSeen)],
+      ['First seen', slackDate(i.firstSeenAt)],
+      ['Last seen', slackDate(i.lastSeenAt)],
     ]),
   ];
-  if (i.storm) {
-    const top = i.storm.topSources
+  if (i.storm && i.stormSources) {
+    const top = i.stormSources.top
       .slice(0, 5)
-      .map((t) => `\`${safe(t.value, 200)}\` (${t.count})`)
+      .map((t) => `\`${safe(t.source, 200)}\` (${t.alerts})`)
       .join(', ');
-    const kind = i.storm.kind ? ` of ${safe(describeStormKind(i.storm.kind), 500)}` : '';
+    const kind = i.stormKind ? ` of ${safe(describeStormKind(i.stormKind), 500)}` : '';
     blocks.push(
       section(
-        `:cyclone: *Storm*${kind}: ${i.storm.distinctSources} distinct sources, first seen ${slackDate(i.firstSeen)}, last seen ${slackDate(i.lastSeen)}${top ? `; top: ${top}` : ''}`,
+        `:cyclone: *Storm*${kind}: ${i.stormSources.distinct} distinct sources, first seen ${slackDate(i.firstSeenAt)}, last seen ${slackDate(i.lastSeenAt)}${top ? `; top: ${top}` : ''}`,
       ),
     );
   }

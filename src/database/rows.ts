@@ -33,6 +33,9 @@ export type Columns<T extends Table, K extends keyof TableRow<T>, N extends Narr
 /** A whole row of `T` (SELECT *), with the column types in `N` narrowed as for `Columns`. */
 export type Row<T extends Table, N extends NarrowingOf<TableRow<T>, N> = object> = Omit<TableRow<T>, keyof N> & N;
 
+/** The columns of an outer-joined table: each may be null. */
+export type Nullable<R> = { [P in keyof R]: R[P] | null };
+
 /** A column value as to_json/json_build_object renders it: timestamps become ISO strings, int8 becomes a number. */
 type InJson<C> = C extends ColumnType<infer S, infer I, infer _U> ? (bigint extends I ? number : InJsonValue<S>) : InJsonValue<C>;
 type InJsonValue<V> = V extends Date ? string : V;

@@ -17,104 +17,78 @@ import {
 } from '../domain';
 import { incidentPlaybooks } from '../playbooks/runs-view';
 import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
+import type { Columns } from '../database/rows';
 
 /** An incident row with its count and last activity as ingest left them (deltas included; the later columns of a name win). */
 const LIVE_INCIDENT_COLUMNS = `i.*, ${liveAlertCountSql('i')} AS alert_count, ${liveLastSeenSql('i')} AS last_seen_at`;
 
 /** An `incidents` row as PostgreSQL returns it (read here for the analyst API; correlation owns the table). */
-interface IncidentRow {
-  id: string;
-  correlation_key: string;
-  status: IncidentStatus;
-  title: string;
-  severity: Severity;
-  priority: Priority;
-  action: string;
-  rule: string;
-  opening_rule: string;
-  storm: boolean;
-  storm_kind: string | null;
-  playbooks: string[];
-  assign_role: string;
-  types: string[];
-  source_ip: string | null;
-  user: string | null;
-  host: string | null;
-  alert_count: number;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  digest_task_id: string | null;
-  resolved_at: Date | null;
-  created_at: Date;
-}
+type IncidentRow = Columns<
+  'incidents',
+  | 'id'
+  | 'correlation_key'
+  | 'status'
+  | 'title'
+  | 'severity'
+  | 'priority'
+  | 'action'
+  | 'rule'
+  | 'opening_rule'
+  | 'storm'
+  | 'storm_kind'
+  | 'playbooks'
+  | 'assign_role'
+  | 'types'
+  | 'source_ip'
+  | 'user'
+  | 'host'
+  | 'alert_count'
+  | 'first_seen_at'
+  | 'last_seen_at'
+  | 'digest_task_id'
+  | 'resolved_at'
+  | 'created_at',
+  { status: IncidentStatus; severity: Severity; priority: Priority }
+>;
 
 /** A storm incident's source, with how many distinct sources the storm holds in all. */
-interface StormSourceRow {
-  source: string;
-  alerts: number;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  sources: number;
-}
+type StormSourceRow = Columns<'storm_sources', 'source' | 'alerts' | 'first_seen_at' | 'last_seen_at'> & { sources: number };
 
 /** How many of a storm's sources its detail lists, busiest first. */
 const TOP_STORM_SOURCES = 10;
 
-interface AssignmentRow {
-  id: string;
-  analyst_id: string | null;
-  role: string | null;
-  via: string | null;
-  reason: string;
-  actor: string;
-  assigned_at: Date;
-}
+type AssignmentRow = Columns<'task_assignments', 'id' | 'analyst_id' | 'role' | 'via' | 'reason' | 'actor' | 'assigned_at'>;
 
-interface CommentRow {
-  id: string;
-  author: string;
-  text: string;
-  created_at: Date;
-}
+type CommentRow = Columns<'task_comments', 'id' | 'author' | 'text' | 'created_at'>;
 
-interface BreachRow {
-  kind: string;
-  deadline: Date;
-  recorded_at: Date;
-}
+type BreachRow = Columns<'sla_breaches', 'kind' | 'deadline' | 'recorded_at'>;
 
-interface AlertSummaryRow {
-  id: string;
-  source: string;
-  type: string;
-  severity: string;
-  title: string;
-  description: string | null;
-  source_ip: string | null;
-  destination_ip: string | null;
-  user: string | null;
-  host: string | null;
-  status: AlertStatus;
-  occurrence_count: number;
-  occurred_at: Date | null;
-  received_at: Date;
-  last_seen_at: Date;
-  resolved_at: Date | null;
-}
+type AlertSummaryRow = Columns<
+  'alerts',
+  | 'id'
+  | 'source'
+  | 'type'
+  | 'severity'
+  | 'title'
+  | 'description'
+  | 'source_ip'
+  | 'destination_ip'
+  | 'user'
+  | 'host'
+  | 'status'
+  | 'occurrence_count'
+  | 'occurred_at'
+  | 'received_at'
+  | 'last_seen_at'
+  | 'resolved_at',
+  { status: AlertStatus }
+>;
 
 /** A notice of one of the incident's tasks (read here for the incident detail; notifications owns the table). */
-interface NoticeRow {
-  key: string;
-  channel: string;
-  kind: string;
-  task_id: string | null;
-  recipients: string[];
-  attempts: number;
-  last_error: string | null;
-  created_at: Date;
-  sent_at: Date | null;
-  failed_at: Date | null;
-}
+type NoticeRow = Columns<
+  'notifications',
+  'key' | 'channel' | 'kind' | 'task_id' | 'recipients' | 'attempts' | 'last_error' | 'created_at' | 'sent_at' | 'failed_at'
+>;
 
 export interface TaskFilter {
   /** An analyst id, or null for unassigned tasks; undefined: anyone. */

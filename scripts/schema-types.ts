@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as prettier from 'prettier';
 import { dropDatabase, ensureDatabase, migrate } from '../src/database/database';
+import { describeDrift } from './schema-drift';
 
 const repo = join(__dirname, '..');
-export const schemaFile = join(repo, 'src', 'database', 'schema.ts');
+const schemaFile = join(repo, 'src', 'database', 'schema.ts');
 const banner = [
   '// Generated from the migrated schema by scripts/schema-types.ts (kysely-codegen); do not edit.',
   '// `npm run schema:types` rewrites it; `make lint` fails while it differs from what migrations/ give.',
@@ -53,33 +54,6 @@ async function generate(): Promise<string> {
   }
 }
 
-/** `table.column: type` for every column of every generated table interface (table named as in SQL where the DB map says so). */
-export function columns(source: string): Map<string, string> {
-  const tableOf = new Map<string, string>();
-  const db = /export interface DB \{([^}]*)\}/.exec(source)?.[1] ?? '';
-  for (const [, table, iface] of db.matchAll(/^\s*(\w+): (\w+);/gm)) tableOf.set(iface, table);
-  const result = new Map<string, string>();
-  for (const [, iface, body] of source.matchAll(/export interface (\w+) \{([^}]*)\}/g)) {
-    if (iface === 'DB') continue;
-    for (const [, column, type] of body.matchAll(/^\s*(\w+): (.+);$/gm)) result.set(`${tableOf.get(iface) ?? iface}.${column}`, type);
-  }
-  return result;
-}
-
-/** The columns that were added, removed or retyped between `committed` and `generated`, one line each. */
-export function describeDrift(committed: string, generated: string): string[] {
-  const before = columns(committed);
-  const after = columns(generated);
-  const lines: string[] = [];
-  for (const [column, type] of before) {
-    if (!after.has(column)) lines.push(`  - ${column}: ${type}   (in ${relative(repo, schemaFile)}, not in the migrated schema)`);
-    else if (after.get(column) !== type) lines.push(`  ~ ${column}: ${type} -> ${after.get(column)}`);
-  }
-  for (const [column, type] of after)
-    if (!before.has(column)) lines.push(`  + ${column}: ${type}   (in the migrated schema, not in ${relative(repo, schemaFile)})`);
-  return lines;
-}
-
 async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode !== 'check' && mode !== 'write') throw new Error('usage: schema-types.ts check|write');
@@ -102,7 +76,7 @@ async function main(): Promise<void> {
     const diff = spawnSync('diff', ['-u', '--label', `${name} (committed)`, '--label', `${name} (from migrations/)`, schemaFile, fresh], {
       encoding: 'utf8',
     });
-    const drift = describeDrift(committed, generated);
+    const drift = describeDrift(committed, generated, name);
     console.error(`${name} differs from the schema that migrations/ give:`);
     console.error(drift.length ? drift.join('\n') : '  (no column differs; the text does)');
     console.error(diff.stdout || diff.stderr);

@@ -4,7 +4,7 @@ export SCARF_ANALYTICS := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: start test lint format deps temporal nftables chromium migrate build typecheck config-validate bench clean
+.PHONY: start test lint format deps schema-types temporal nftables chromium migrate build typecheck config-validate bench clean
 
 ## start: install, build Temporal CLI if missing, create and migrate the database, run Temporal + api + worker
 start: deps build migrate
@@ -15,12 +15,13 @@ test: deps lint temporal nftables chromium
 	npx tsc --noEmit -p tsconfig.json
 	npx jest --ci
 
-## lint: eslint (eslint.config.mjs), prettier --check (.prettierrc.json), dependency-cruiser (cycles and layering, .dependency-cruiser.cjs), no cycle between top-level folders of src/ (scripts/folder-cycles.mjs)
+## lint: eslint (eslint.config.mjs), prettier --check (.prettierrc.json), dependency-cruiser (cycles and layering, .dependency-cruiser.cjs), no cycle between top-level folders of src/ (scripts/folder-cycles.mjs), src/database/schema.ts equal to what migrations/ give (scripts/schema-types.ts on a scratch database it creates and drops; needs PostgreSQL)
 lint: deps
 	npx eslint --cache --cache-location node_modules/.cache/eslint/ .
 	npx prettier --check --cache .
 	npx depcruise src --config .dependency-cruiser.cjs
 	node scripts/folder-cycles.mjs src
+	npm run --silent schema:check
 
 ## format: rewrite files in place with prettier, then apply eslint's autofixes (what remains is printed and fails)
 format: deps
@@ -45,6 +46,10 @@ nftables:
 ## chromium: Debian's chromium for the dashboard's browser test (playwright-core drives it), installed with apt-get when missing
 chromium:
 	@scripts/ensure-chromium.sh
+
+## schema-types: regenerate src/database/schema.ts from a scratch database migrated with migrations/ (after adding a migration)
+schema-types: deps
+	npm run --silent schema:types
 
 ## migrate: create the database if missing and apply pending migrations (DATABASE_URL)
 migrate: deps

@@ -9,6 +9,7 @@ import { ASSIGNMENT_CONFIG, type AnalystConfig, type AssignmentConfig } from './
 import { ANALYST_LOAD_SQL } from './assignment-sql';
 import { AssignmentService } from './assignment.service';
 import { applyOverride, freesCapacity } from './roster';
+import type { Columns } from '../database/rows';
 
 /** An analyst as the API shows them: the values assignment uses now, and their open load. */
 export interface AnalystView {
@@ -37,20 +38,19 @@ export interface AnalystChange {
   outOfOfficeUntil?: string | null;
 }
 
-interface AnalystRow {
-  id: string;
-  name: string;
-  role: string;
-  team: string | null;
-  expertise: string[];
-  capacity: number;
-  available: boolean;
-  available_override: boolean | null;
-  capacity_override: number | null;
-  out_of_office_until: Date | null;
-  open_tasks: number;
-  now: Date;
-}
+type AnalystRow = Columns<
+  'analysts',
+  | 'id'
+  | 'name'
+  | 'role'
+  | 'team'
+  | 'expertise'
+  | 'capacity'
+  | 'available'
+  | 'available_override'
+  | 'capacity_override'
+  | 'out_of_office_until'
+> & { open_tasks: number; now: Date };
 
 const SELECT = `SELECT a.id, a.name, a.role, a.team, a.expertise, a.capacity, a.available, a.available_override, a.capacity_override,
        a.out_of_office_until, now() AS now,

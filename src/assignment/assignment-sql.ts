@@ -4,6 +4,7 @@ import { advisoryLocksSql } from '../database/locks';
 import { lit, textArray } from '../database/sql-literal';
 import type { AssignmentVia, RoundRobinCursor } from './assign';
 import type { AnalystOverride } from './roster';
+import type { JsonColumns, TableRow } from '../database/rows';
 
 /**
  * SQL for assignment transactions. Every assignment holds the one assignment lock, so the
@@ -19,35 +20,24 @@ export const ASSIGNMENT_LOCK_SQL = advisoryLocksSql(['warden:assignment']);
 export const QUEUE_BATCH = 1000;
 
 /** A task as assignment reads it. */
-export interface AssignableTaskRow {
-  id: string;
-  kind: TaskKind;
-  incident_id: string | null;
-  status: TaskStatus;
-  priority: Priority;
-  opened_at: string;
-  assign_role: string;
-  assignee_id: string | null;
-  types: string[];
-}
+export type AssignableTaskRow = JsonColumns<
+  'tasks',
+  'id' | 'kind' | 'incident_id' | 'status' | 'priority' | 'opened_at' | 'assign_role' | 'assignee_id',
+  { kind: TaskKind; status: TaskStatus; priority: Priority }
+> & { types: TableRow<'incidents'>['types'] };
 
 /** A task in the capacity queue, with the assignment that left it waiting. */
-export interface WaitingTaskRow extends AssignableTaskRow {
-  last_assignment_id: string;
-}
+export type WaitingTaskRow = AssignableTaskRow & { last_assignment_id: string };
 
-/** A `task_assignments` row. */
-export interface AssignmentRow {
-  id: string;
-  task_id: string;
-  analyst_id: string | null;
-  role: string | null;
-  via: AssignmentVia | null;
-  reason: string;
-  idempotency_key: string;
-  /** What identifies the request that made it (a reassignment's body); null for the workflow's and the queue's. */
-  request_hash: string | null;
-}
+/**
+ * A `task_assignments` row (request_hash: what identifies the request that made it, a reassignment's body; null for
+ * the workflow's and the queue's).
+ */
+export type AssignmentRow = JsonColumns<
+  'task_assignments',
+  'task_id' | 'analyst_id' | 'role' | 'via' | 'reason' | 'idempotency_key' | 'request_hash',
+  { via: AssignmentVia | null }
+> & { /** id::text */ id: string };
 
 export interface AssignmentSnapshot {
   /** Assignments earlier attempts with the same keys made. */

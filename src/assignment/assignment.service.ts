@@ -26,6 +26,7 @@ import {
 import { ASSIGNMENT_CONFIG, LEAD_ROLE, type AssignmentConfig } from './assignment.schema';
 import { planQueue, type QueuedTask } from './queue';
 import { type AnalystOverride, reachableIn, withOverrides } from './roster';
+import type { Columns } from '../database/rows';
 
 /** The actor of assignments the capacity queue makes. */
 export const QUEUE_ACTOR = 'queue';
@@ -441,16 +442,12 @@ function cursorMoves(before: RoundRobinCursor, after: Decision | { cursor: Round
 }
 
 /** An assignment with the task facts its notice names. */
-interface AssignmentNoticeRow {
-  title: string;
-  priority: Priority;
-  incident_id: string | null;
-  kind: TaskKind;
-  ack_deadline: Date;
-  analyst_id: string | null;
-  reason: string;
-  via: string | null;
-}
+type AssignmentNoticeRow = Columns<
+  'tasks',
+  'title' | 'priority' | 'incident_id' | 'kind' | 'ack_deadline',
+  { priority: Priority; kind: TaskKind }
+> &
+  Columns<'task_assignments', 'analyst_id' | 'reason' | 'via'>;
 
 /** The queue's view of a task row, keeping the row. */
 const queued = <R extends AssignableTaskRow>(row: R): QueuedTask & { row: R } => ({

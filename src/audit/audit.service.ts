@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { lit } from '../database/sql-literal';
 import { AuditEvent } from './audit-event.entity';
+import type { Columns } from '../database/rows';
 
 export interface AuditRecord {
   actor: string;
@@ -66,16 +67,11 @@ export interface TimelineEntry {
   after: unknown;
 }
 
-interface AuditRow {
-  id: string;
-  occurred_at: Date;
-  actor: string;
-  action: string;
-  subject_type: string;
-  subject_id: string;
-  before: unknown;
-  after: unknown;
-}
+type AuditRow = Columns<
+  'audit_log',
+  'id' | 'occurred_at' | 'actor' | 'action' | 'subject_type' | 'subject_id' | 'before' | 'after',
+  { before: unknown; after: unknown }
+>;
 
 /** The audit entries about these subjects, oldest first (at most `limit`). */
 export async function readTimeline(

@@ -1,4 +1,5 @@
 import { isoTime, isoTimeOrNull } from '../common/iso';
+import type { Columns } from '../database/rows';
 import { alertViewStatus, type AlertStatus, type AlertViewStatus, type Priority, type Severity } from '../domain';
 
 /**
@@ -33,27 +34,32 @@ export interface AlertView {
 }
 
 /** The columns `alertViewColumns` selects, as PostgreSQL returns them (times as text when they came through json_agg). */
-export interface AlertViewRow {
-  id: string;
-  incident_id: string | null;
-  source: string;
-  type: string;
-  severity: Severity;
-  title: string;
-  description: string | null;
-  source_ip: string | null;
-  destination_ip: string | null;
-  user: string | null;
-  host: string | null;
-  status: AlertStatus;
-  priority: Priority;
-  rule: string;
-  occurrence_count: number;
-  occurred_at: Date | string | null;
-  received_at: Date | string;
-  last_seen_at: Date | string;
-  resolved_at: Date | string | null;
-}
+export type AlertViewRow = Omit<
+  Columns<
+    'alerts',
+    | 'id'
+    | 'incident_id'
+    | 'source'
+    | 'type'
+    | 'severity'
+    | 'title'
+    | 'description'
+    | 'source_ip'
+    | 'destination_ip'
+    | 'user'
+    | 'host'
+    | 'status'
+    | 'priority'
+    | 'rule'
+    | 'occurrence_count'
+    | AlertTime,
+    { severity: Severity; status: AlertStatus; priority: Priority }
+  >,
+  AlertTime
+> & { occurred_at: Date | string | null; received_at: Date | string; last_seen_at: Date | string; resolved_at: Date | string | null };
+
+/** The alert's times, which come as text when read through json_agg. */
+type AlertTime = 'occurred_at' | 'received_at' | 'last_seen_at' | 'resolved_at';
 
 /**
  * What an AlertView is read from, for the `alerts` row named `alias` (the table name when it has
@@ -102,14 +108,8 @@ export interface StoredAlertView extends AlertView {
   raw: unknown;
 }
 
-export interface StoredAlertRow extends AlertViewRow {
-  external_id: string | null;
-  tags: string[];
-  fingerprint: string;
-  duplicate_of: string | null;
-  action: string;
-  raw: unknown;
-}
+export type StoredAlertRow = AlertViewRow &
+  Columns<'alerts', 'external_id' | 'tags' | 'fingerprint' | 'duplicate_of' | 'action' | 'raw', { raw: unknown }>;
 
 /** What a StoredAlertView is read from (`alias` as for alertViewColumns). */
 export const storedAlertColumns = (alias: string): string =>

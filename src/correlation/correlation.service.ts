@@ -16,6 +16,7 @@ import { beginAndReadSql, SnapshotRequest, SnapshotRow, toSnapshot, writeAndComm
 import type { AcceptedAlert, ItemResult } from './items';
 import { rulesResolvingWhenCleared, type ThresholdQuery } from './rules';
 import { RULES, type CorrelationField, type RulesFile } from './rules.schema';
+import type { Columns } from '../database/rows';
 
 export { IdempotencyConflict, IngestInterrupted } from './ingest-path';
 
@@ -109,13 +110,10 @@ class PgIngestStore implements IngestStore {
   }
 }
 
-interface MarkedRow {
-  id: string;
-  incident_id: string | null;
-  priority: Priority;
+type MarkedRow = Columns<'alerts', 'id' | 'incident_id' | 'priority', { priority: Priority }> & {
   /** It was firing until now (a repeated notice keeps the first resolved_at). */
   newly: boolean;
-}
+};
 
 /** The alert with the same source and externalId sent by the same key (or by none recorded). */
 const SENT_BY = `source = $1 AND external_id = $2 AND (api_key_id = $3 OR api_key_id IS NULL)`;

@@ -1,4 +1,5 @@
 import { isoTime, isoTimeOrNull } from '../common/iso';
+import type { Columns } from '../database/rows';
 import { parseStormKind, type IncidentStatus, type Priority, type Severity, type StormKind } from '../domain';
 import { alertCountsSql, type AlertCountsRow } from './alert-counts';
 import { liveAlertCountSql, liveLastSeenSql, liveStormSourcesSql } from './live-sql';
@@ -50,35 +51,34 @@ export interface IncidentDetailView extends IncidentSummaryView {
 }
 
 /** The columns `incidentSummaryColumns` selects, as PostgreSQL returns them (times as text when they came through json_agg). */
-export interface IncidentSummaryRow {
-  id: string;
-  title: string;
-  status: IncidentStatus;
-  severity: Severity;
-  priority: Priority;
-  storm: boolean;
-  storm_kind: string | null;
-  types: string[];
-  source_ip: string | null;
-  user: string | null;
-  host: string | null;
-  alert_count: number;
-  first_seen_at: Date | string;
-  last_seen_at: Date | string;
-  created_at: Date | string;
-  resolved_at: Date | string | null;
-}
+export type IncidentSummaryRow = Omit<
+  Columns<
+    'incidents',
+    | 'id'
+    | 'title'
+    | 'status'
+    | 'severity'
+    | 'priority'
+    | 'storm'
+    | 'storm_kind'
+    | 'types'
+    | 'source_ip'
+    | 'user'
+    | 'host'
+    | 'alert_count'
+    | IncidentTime,
+    { status: IncidentStatus; severity: Severity; priority: Priority }
+  >,
+  IncidentTime
+> & { first_seen_at: Date | string; last_seen_at: Date | string; created_at: Date | string; resolved_at: Date | string | null };
+
+/** The incident's times, which come as text when read through json_agg. */
+type IncidentTime = 'first_seen_at' | 'last_seen_at' | 'created_at' | 'resolved_at';
 
 /** The columns `incidentDetailColumns` selects. */
-export interface IncidentDetailRow extends IncidentSummaryRow, AlertCountsRow {
-  action: string;
-  rule: string;
-  opening_rule: string;
-  assign_role: string;
-  playbooks: string[];
-  correlation_key: string;
-  digest_task_id: string | null;
-}
+export type IncidentDetailRow = IncidentSummaryRow &
+  AlertCountsRow &
+  Columns<'incidents', 'action' | 'rule' | 'opening_rule' | 'assign_role' | 'playbooks' | 'correlation_key' | 'digest_task_id'>;
 
 /**
  * What an IncidentSummaryView is read from, for the `incidents` row named `alias`: its count and
@@ -164,13 +164,14 @@ export interface StormSourcesView {
 }
 
 /** A row of `stormSourcesSql`: one source, with how many distinct sources the storm holds in all. */
-export interface StormSourceRow {
-  source: string;
-  alerts: number;
+export type StormSourceRow = Omit<
+  Columns<'storm_sources', 'source' | 'alerts' | 'first_seen_at' | 'last_seen_at'>,
+  'first_seen_at' | 'last_seen_at'
+> & {
   first_seen_at: Date | string;
   last_seen_at: Date | string;
   sources: number;
-}
+};
 
 /**
  * The busiest `limit` sources of the storm incident `incidentId` (SQL expressions: a parameter or

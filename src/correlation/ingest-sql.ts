@@ -7,6 +7,7 @@ import type { ChangeSet, LockMode, Snapshot, StoredRepeat, TrackedIncident } fro
 import { externalKey, idempotencyRepeatKey } from './engine';
 import { liveAlertCountSql, liveLastSeenSql } from './live-sql';
 import { rollupDeltas } from './rollups';
+import type { JsonColumns } from '../database/rows';
 
 /**
  * SQL for one ingest transaction in two round trips: (1) BEGIN, the advisory locks and
@@ -96,36 +97,33 @@ function repeatsSql(idempotencyKeys: string[], externalIds: SnapshotRequest['ext
   return lookups.length ? `(SELECT coalesce(json_agg(x), '[]') FROM (${lookups.join(' UNION ALL ')}) x)` : `'[]'::json`;
 }
 
-export interface SnapshotRow {
+export type SnapshotRow = {
   now: Date;
-  repeats: {
-    id: string;
-    incident_id: string | null;
-    status: StoredRepeat['status'];
-    priority: Priority;
-    idempotency_key: string | null;
-    body_hash: string | null;
-    source: string;
-    external_id: string | null;
-    api_key_id: string | null;
-  }[];
-  firsts: { fingerprint: string; id: string; incident_id: string; last_seen_at: string }[];
-  open: {
-    id: string;
-    correlation_key: string;
-    severity: Severity;
-    priority: Priority;
-    types: string[];
-    alert_count: number;
-    last_seen_at: string;
-    rule: string;
-    action: TrackedIncident['action'];
-    assign_role: string;
-    playbooks: string[];
-  }[];
+  repeats: JsonColumns<
+    'alerts',
+    'id' | 'incident_id' | 'status' | 'priority' | 'idempotency_key' | 'body_hash' | 'source' | 'external_id' | 'api_key_id',
+    { status: StoredRepeat['status']; priority: Priority }
+  >[];
+  /** status 'new' alerts, each in an incident. */
+  firsts: JsonColumns<'alerts', 'fingerprint' | 'id' | 'incident_id' | 'last_seen_at', { incident_id: string }>[];
+  open: JsonColumns<
+    'incidents',
+    | 'id'
+    | 'correlation_key'
+    | 'severity'
+    | 'priority'
+    | 'types'
+    | 'alert_count'
+    | 'last_seen_at'
+    | 'rule'
+    | 'action'
+    | 'assign_role'
+    | 'playbooks',
+    { severity: Severity; priority: Priority; action: TrackedIncident['action'] }
+  >[];
   silences: Snapshot['silences'];
   openings: Record<string, string[]>;
-}
+};
 
 export function toSnapshot(row: SnapshotRow): { now: Date; snapshot: Snapshot } {
   const snapshot: Snapshot = {

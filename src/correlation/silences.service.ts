@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Silence } from './silence.entity';
 import type { Matcher } from './silences';
+import type { Row } from '../database/rows';
 
 export interface SilenceView {
   id: string;
@@ -16,17 +17,7 @@ export interface SilenceView {
   suppressedCount: number;
 }
 
-interface SilenceRow {
-  id: string;
-  matchers: Matcher[];
-  comment: string;
-  created_by: string;
-  starts_at: Date;
-  ends_at: Date;
-  created_at: Date;
-  now: Date;
-  suppressed_count: number;
-}
+type SilenceRow = Row<'silences', { matchers: Matcher[] }> & { now: Date; suppressed_count: number };
 
 @Injectable()
 export class SilencesService {

@@ -4,18 +4,11 @@ import { DataSource } from 'typeorm';
 import { pgPool } from '../database/pg';
 import { DeliveryError } from '../notifications/notifier';
 import type { IntegrationLink } from './integration-link.entity';
+import type { Row } from '../database/rows';
 
 export type { IntegrationLink } from './integration-link.entity';
 
-interface LinkRow {
-  channel: string;
-  subject_id: string;
-  external_id: string | null;
-  external: Record<string, unknown>;
-  creating_until: Date | null;
-  synced_at: Date | null;
-  created_at: Date;
-}
+type LinkRow = Row<'integration_links', { external: Record<string, unknown> }>;
 
 const toLink = (r: LinkRow): IntegrationLink => ({
   channel: r.channel,

@@ -10,18 +10,13 @@ import { runBounded } from '../common/run-bounded';
 import { pgPool } from '../database/pg';
 import { deliveryFailure, NOTIFIERS, Notifier, OutgoingNotification } from './notifier';
 import { NotificationsService } from './notifications.service';
+import type { Columns } from '../database/rows';
 
-interface LeasedRow {
-  id: string;
-  channel: string;
-  generation: number;
-  key: string;
-  kind: string;
-  task_id: string | null;
-  incident_id: string | null;
-  recipients: string[];
-  payload: { title: string; text: string; data: Record<string, unknown> };
-}
+type LeasedRow = Columns<
+  'notifications',
+  'id' | 'channel' | 'generation' | 'key' | 'kind' | 'task_id' | 'incident_id' | 'recipients' | 'payload',
+  { payload: { title: string; text: string; data: Record<string, unknown> } }
+>;
 
 const BATCH = 50;
 /** Tasks whose notices go out at once; one task's notices always go in the order they were recorded. */

@@ -1,4 +1,5 @@
 import { PRIORITIES, type Priority } from '../domain';
+import type { Columns } from '../database/rows';
 
 // Priority lanes: P1 work is leased, delivered and run before P3 and P4 work. Pure helpers
 // of the outbox dispatcher.
@@ -9,11 +10,7 @@ export function temporalPriority(priority: string): { priorityKey: number } {
   return { priorityKey: index < 0 ? PRIORITIES.length : index + 1 };
 }
 
-export interface LaneRow {
-  id: string;
-  incident_id: string;
-  priority: string;
-}
+export type LaneRow = Columns<'outbox', 'id' | 'incident_id' | 'priority'>;
 
 /** Lease order: priority (text 'P1' < 'P2' …), then age. */
 export const leaseOrder = (a: LaneRow, b: LaneRow): number =>

@@ -8,16 +8,13 @@ import { deliveryFor, OUTBOX_KINDS, OutboxKind } from '../domain';
 import { runBounded } from '../common/run-bounded';
 import { incidentGroups, temporalPriority } from './lanes';
 import { isDeadLetter, mayStartSignal, outboxBackoffSeconds } from './outbox';
+import type { Columns } from '../database/rows';
 
-interface PendingRow {
-  id: string;
-  incident_id: string;
-  kind: OutboxKind;
-  payload: Record<string, unknown>;
-  attempts: number;
-  failures: number;
-  priority: string;
-}
+type PendingRow = Columns<
+  'outbox',
+  'id' | 'incident_id' | 'kind' | 'payload' | 'attempts' | 'failures' | 'priority',
+  { kind: OutboxKind; payload: Record<string, unknown> }
+>;
 
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 

@@ -10,6 +10,7 @@ import type { ChangeOrigin } from '../notifications/channels';
 import { NotificationsService } from '../notifications/notifications.service';
 import { enqueue } from '../outbox/outbox';
 import type { ApprovalStatus } from './runs.service';
+import type { Columns } from '../database/rows';
 
 export interface ApprovalView {
   id: string;
@@ -28,22 +29,24 @@ export interface ApprovalView {
   createdAt: string;
 }
 
-interface ApprovalRow {
-  id: string;
-  incident_id: string;
-  run_id: string;
-  playbook: string;
-  step_id: string;
-  action: string;
-  role: string;
-  on_timeout: string;
-  status: ApprovalStatus;
-  deadline: Date;
-  decided_by: string | null;
-  reason: string | null;
-  decided_at: Date | null;
-  created_at: Date;
-}
+type ApprovalRow = Columns<
+  'approvals',
+  | 'id'
+  | 'incident_id'
+  | 'run_id'
+  | 'step_id'
+  | 'role'
+  | 'on_timeout'
+  | 'status'
+  | 'deadline'
+  | 'decided_by'
+  | 'reason'
+  | 'decided_at'
+  | 'created_at',
+  { status: ApprovalStatus }
+> &
+  Columns<'playbook_runs', 'playbook'> &
+  Columns<'playbook_steps', 'action'>;
 
 const SELECT = `SELECT a.id, a.incident_id, a.run_id, r.playbook, a.step_id, s.action, a.role, a.on_timeout, a.status, a.deadline,
                        a.decided_by, a.reason, a.decided_at, a.created_at

@@ -18,6 +18,7 @@ import {
   StoredBundle,
   verifyChain,
 } from './evidence';
+import type { Columns } from '../database/rows';
 
 /** The audit action that seals a bundle; verification reads these back. */
 export const EVIDENCE_SEALED_ACTION = 'evidence.bundle_sealed';
@@ -90,62 +91,32 @@ export class UnknownIncidentError extends Error {
   }
 }
 
-interface IncidentRow {
-  id: string;
-  source_ip: string | null;
-  user: string | null;
-  host: string | null;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  digest_task_id: string | null;
+type IncidentRow = Columns<'incidents', 'id' | 'source_ip' | 'user' | 'host' | 'first_seen_at' | 'last_seen_at' | 'digest_task_id'> & {
   now: Date;
-}
+};
 
-interface BundleSummaryRow {
-  id: string;
-  incident_id: string;
-  seq: number;
-  manifest_hash: string;
-  items: number;
-}
+type BundleSummaryRow = Columns<'evidence_bundles', 'id' | 'incident_id' | 'seq' | 'manifest_hash'> & { items: number };
 
-interface HeadRow {
-  seq: number;
-  manifest_hash: string;
-}
+type HeadRow = Columns<'evidence_bundles', 'seq' | 'manifest_hash'>;
 
 interface CountRow {
   n: number;
 }
 
-interface BundleRow {
-  id: string;
-  seq: number;
-  run_id: string | null;
-  step_id: string | null;
-  manifest: string;
-  manifest_hash: string;
-  previous_hash: string | null;
-  created_at: Date;
-}
+type BundleRow = Columns<
+  'evidence_bundles',
+  'id' | 'seq' | 'run_id' | 'step_id' | 'manifest' | 'manifest_hash' | 'previous_hash' | 'created_at'
+>;
 
-interface ItemRow {
-  bundle_id: string;
-  n: number;
-  kind: string;
-  ref: string | null;
-  content: string;
-  sha256: string;
-}
+type ItemRow = Columns<'evidence_items', 'bundle_id' | 'n' | 'kind' | 'ref' | 'content' | 'sha256'>;
 
 interface SealedRow {
   seq: number | null;
   manifest_hash: string | null;
 }
 
-interface IdRow {
-  id: string;
-}
+/** `RETURNING id` of evidence_bundles, `SELECT id` of incidents. */
+type IdRow = Columns<'evidence_bundles', 'id'> & Columns<'incidents', 'id'>;
 
 const ALERT_COLUMNS = storedAlertColumns('alerts');
 

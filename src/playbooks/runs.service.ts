@@ -28,6 +28,7 @@ import {
   type StepStatus,
 } from './playbook';
 import { renderInputs } from './template';
+import type { Columns } from '../database/rows';
 
 /** A step as the run workflow schedules it: no inputs, only what ordering, timeouts and retries need. */
 export interface ScheduledStep {
@@ -73,22 +74,18 @@ export interface ActionOutcome {
   reason?: string;
 }
 
-interface RunRow {
-  incident_id: string;
-  playbook: string;
-  status: RunStatus;
-  definition: Playbook | null;
-}
+type RunRow = Columns<
+  'playbook_runs',
+  'incident_id' | 'playbook' | 'status' | 'definition',
+  { status: RunStatus; definition: Playbook | null }
+>;
 
-interface StepRow {
-  incident_id: string;
-  action: string;
-  status: StepStatus;
-  input: Record<string, unknown> | null;
-  undo: Record<string, unknown> | null;
-  compensation_status: string | null;
-  definition: Playbook;
-}
+type StepRow = Columns<
+  'playbook_steps',
+  'action' | 'status' | 'input' | 'undo' | 'compensation_status',
+  { status: StepStatus; input: Record<string, unknown> | null; undo: Record<string, unknown> | null }
+> &
+  Columns<'playbook_runs', 'incident_id' | 'definition', { definition: Playbook }>;
 
 const FINAL_STEP: readonly StepStatus[] = ['succeeded', 'failed', 'skipped', 'refused', 'denied', 'cancelled'];
 

@@ -14,6 +14,7 @@ import {
   parseInvestigationIp,
   seenRange,
 } from './investigation';
+import type { Columns, TableRow } from '../database/rows';
 
 /** The IP's alerts counted in one pass, and the incidents they (or the incidents' own source IP) link it to. */
 interface SummaryRow {
@@ -32,60 +33,46 @@ type IncidentJson = IncidentDetailRow & { alerts_for_ip: number; by_source_ip: b
 /** An alert, with `received_at` to the microsecond for the cursor. */
 type AlertRow = AlertViewRow & { received_at_exact: string };
 
-interface TaskRow {
-  id: string;
-  kind: TaskKind;
-  incident_id: string | null;
-  title: string;
-  status: TaskStatus;
-  priority: Priority;
-  assignee_id: string | null;
-  assignee_name: string | null;
-  assignee_role: string | null;
-  disposition: Disposition | null;
-  opened_at: Date;
-  acknowledged_at: Date | null;
-  resolved_at: Date | null;
-}
+type TaskRow = Columns<
+  'tasks',
+  | 'id'
+  | 'kind'
+  | 'incident_id'
+  | 'title'
+  | 'status'
+  | 'priority'
+  | 'assignee_id'
+  | 'disposition'
+  | 'opened_at'
+  | 'acknowledged_at'
+  | 'resolved_at',
+  { kind: TaskKind; status: TaskStatus; priority: Priority; disposition: Disposition | null }
+> & { assignee_name: TableRow<'analysts'>['name'] | null; assignee_role: TableRow<'analysts'>['role'] | null };
 
-interface ActionRow {
-  incident_id: string;
-  run_id: string;
-  playbook: string;
-  step_id: string;
-  action: string;
-  status: string;
-  input: Record<string, unknown> | null;
-  reason: string | null;
-  attempts: number;
-  started_at: Date | null;
-  finished_at: Date | null;
-  compensation_status: string | null;
-  compensation_error: string | null;
-  compensated_at: Date | null;
-  total: number;
-}
+type ActionRow = Columns<'playbook_runs', 'incident_id' | 'playbook'> &
+  Columns<
+    'playbook_steps',
+    | 'run_id'
+    | 'step_id'
+    | 'action'
+    | 'status'
+    | 'input'
+    | 'reason'
+    | 'attempts'
+    | 'started_at'
+    | 'finished_at'
+    | 'compensation_status'
+    | 'compensation_error'
+    | 'compensated_at',
+    { input: Record<string, unknown> | null }
+  > & { total: number };
 
-interface EvidenceRow {
-  incident_id: string;
-  id: string;
-  seq: number;
-  run_id: string | null;
-  step_id: string | null;
-  manifest_hash: string;
+type EvidenceRow = Columns<'evidence_bundles', 'incident_id' | 'id' | 'seq' | 'run_id' | 'step_id' | 'manifest_hash' | 'created_at'> & {
   items: number;
-  created_at: Date;
-}
+};
 
-interface StormSourceRow {
-  incident_id: string;
-  title: string;
-  status: IncidentStatus;
-  alerts: number;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  total: number;
-}
+type StormSourceRow = Columns<'storm_sources', 'incident_id' | 'alerts' | 'first_seen_at' | 'last_seen_at'> &
+  Columns<'incidents', 'title' | 'status', { status: IncidentStatus }> & { total: number };
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 const isoOf = (d: Date | string): string => new Date(d).toISOString();

@@ -1,5 +1,6 @@
 import { PRIORITIES, type Priority, SEVERITIES, type Severity } from '../domain';
 import type { StatsView } from './stats-view';
+import type { JsonColumns } from '../database/rows';
 
 /** The longest range one stats request covers (the hourly series has a point per hour). */
 export const MAX_RANGE_DAYS = 92;
@@ -30,13 +31,9 @@ export function countsOf<K extends string>(names: readonly K[], rows: readonly {
   return counts;
 }
 
-export interface AlertRollupRow {
-  bucket: string;
-  severity: string;
-  status: string;
-  storm: boolean;
-  alerts: number;
-}
+export type AlertRollupRow = JsonColumns<'alert_rollups', 'bucket' | 'severity' | 'status' | 'storm'> & {
+  /** sum(alerts)::float8 */ alerts: number;
+};
 
 /** The alert counts and hourly series from the rollup rows of the range. */
 export function alertStats(

@@ -16,46 +16,22 @@ import {
 import { type TaskStatus, notFound } from '../domain';
 import { incidentPlaybooks } from '../playbooks/runs-view';
 import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
+import type { Columns } from '../database/rows';
 
 /** How many of a storm's sources its detail lists, busiest first. */
 const TOP_STORM_SOURCES = 10;
 
-interface AssignmentRow {
-  id: string;
-  analyst_id: string | null;
-  role: string | null;
-  via: string | null;
-  reason: string;
-  actor: string;
-  assigned_at: Date;
-}
+type AssignmentRow = Columns<'task_assignments', 'id' | 'analyst_id' | 'role' | 'via' | 'reason' | 'actor' | 'assigned_at'>;
 
-interface CommentRow {
-  id: string;
-  author: string;
-  text: string;
-  created_at: Date;
-}
+type CommentRow = Columns<'task_comments', 'id' | 'author' | 'text' | 'created_at'>;
 
-interface BreachRow {
-  kind: string;
-  deadline: Date;
-  recorded_at: Date;
-}
+type BreachRow = Columns<'sla_breaches', 'kind' | 'deadline' | 'recorded_at'>;
 
 /** A notice of one of the incident's tasks (read here for the incident detail; notifications owns the table). */
-interface NoticeRow {
-  key: string;
-  channel: string;
-  kind: string;
-  task_id: string | null;
-  recipients: string[];
-  attempts: number;
-  last_error: string | null;
-  created_at: Date;
-  sent_at: Date | null;
-  failed_at: Date | null;
-}
+type NoticeRow = Columns<
+  'notifications',
+  'key' | 'channel' | 'kind' | 'task_id' | 'recipients' | 'attempts' | 'last_error' | 'created_at' | 'sent_at' | 'failed_at'
+>;
 
 export interface TaskFilter {
   /** An analyst id, or null for unassigned tasks; undefined: anyone. */

@@ -1,37 +1,26 @@
 import type { EntityManager } from 'typeorm';
+import type { Row, TableRow } from '../database/rows';
 import { notFound, type Disposition, type Priority, type TaskKind, type TaskStatus } from '../domain';
 import type { ChecklistStep } from './checklists';
 
 /** A `tasks` row as PostgreSQL returns it. */
-export interface TaskRow {
-  id: string;
-  kind: TaskKind;
-  incident_id: string | null;
-  digest_key: string | null;
-  title: string;
-  priority: Priority;
-  status: TaskStatus;
-  assign_role: string;
-  assignee_id: string | null;
-  checklist: ChecklistStep[];
-  opened_at: Date;
-  ack_deadline: Date;
-  resolve_deadline: Date;
-  assigned_at: Date | null;
-  acknowledged_at: Date | null;
-  resolved_at: Date | null;
-  disposition: Disposition | null;
-  resolution: string | null;
-  closing_summary: Record<string, unknown> | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type TaskRow = Row<
+  'tasks',
+  {
+    kind: TaskKind;
+    priority: Priority;
+    status: TaskStatus;
+    checklist: ChecklistStep[];
+    disposition: Disposition | null;
+    closing_summary: Record<string, unknown> | null;
+  }
+>;
 
 /** What `taskViewSelect` adds: the assignee's name and role from the roster. */
-export interface TaskViewRow extends TaskRow {
-  assignee_name: string | null;
-  assignee_role: string | null;
-}
+export type TaskViewRow = TaskRow & {
+  assignee_name: TableRow<'analysts'>['name'] | null;
+  assignee_role: TableRow<'analysts'>['role'] | null;
+};
 
 /** A task as the API and the workflow see it. */
 export interface TaskView {

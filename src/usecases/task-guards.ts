@@ -4,11 +4,9 @@ import { actorOf, type Principal } from '../auth/principal';
 import { conflict, forbidden } from '../domain';
 import type { TaskGuard } from '../tasks/tasks.service';
 import type { TaskView } from '../tasks/task-view';
+import type { TableRow } from '../database/rows';
 
-interface CallerRow {
-  role: string | null;
-  replay: boolean;
-}
+type CallerRow = { role: TableRow<'analysts'>['role'] | null; replay: boolean };
 
 /** The caller's roster role, and whether this very request (its assignment idempotency key) was made before by them. */
 async function caller(m: EntityManager, principal: Principal, taskId: string, replayKey: string | null): Promise<CallerRow> {

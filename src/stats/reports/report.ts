@@ -14,6 +14,7 @@ import {
 import { countsOf, tally } from '../stats';
 import type { Percentiles } from '../stats-view';
 import { localDays, type ReportKind } from './period';
+import type { JsonColumns, Nullable, TableRow } from '../../database/rows';
 
 export type { ReportKind } from './period';
 
@@ -30,83 +31,41 @@ export interface CountRow {
 }
 
 /** An incident with its task (null when its workflow has not opened one). Times are ISO strings. */
-export interface IncidentRow {
-  id: string;
-  title: string;
-  severity: string;
-  priority: string;
-  status: string;
-  storm: boolean;
-  source_ip: string | null;
-  host: string | null;
-  user: string | null;
-  alert_count: number;
-  created_at: string;
-  task_id: string | null;
-  task_status: string | null;
-  disposition: string | null;
-  assignee_id: string | null;
-  opened_at: string | null;
-  acknowledged_at: string | null;
-  resolved_at: string | null;
-}
+export type IncidentRow = JsonColumns<
+  'incidents',
+  'id' | 'title' | 'severity' | 'priority' | 'status' | 'storm' | 'source_ip' | 'host' | 'user' | 'alert_count' | 'created_at'
+> &
+  Nullable<JsonColumns<'tasks', 'disposition' | 'assignee_id' | 'opened_at' | 'acknowledged_at' | 'resolved_at'>> & {
+    task_id: TableRow<'tasks'>['id'] | null;
+    task_status: TableRow<'tasks'>['status'] | null;
+  };
 
-export interface BreachRow {
-  task_id: string;
-  incident_id: string | null;
-  kind: string;
-  priority: string;
-  title: string;
-  assignee_id: string | null;
-  deadline: string;
-  recorded_at: string;
-}
+export type BreachRow = JsonColumns<'sla_breaches', 'task_id' | 'kind' | 'priority' | 'deadline' | 'recorded_at'> &
+  JsonColumns<'tasks', 'incident_id' | 'title' | 'assignee_id'>;
 
-export interface StormRow {
-  id: string;
-  title: string;
-  priority: string;
-  status: string;
-  alert_count: number;
+export type StormRow = JsonColumns<
+  'incidents',
+  'id' | 'title' | 'priority' | 'status' | 'alert_count' | 'first_seen_at' | 'last_seen_at'
+> & {
   sources: number;
-  top_sources: { source: string; alerts: number }[];
-  first_seen_at: string;
-  last_seen_at: string;
-}
+  top_sources: JsonColumns<'storm_sources', 'source' | 'alerts'>[];
+};
 
 /** A containment step (block_ip, disable_user, isolate_host) of a playbook run. */
-export interface ContainmentRow {
-  run_id: string;
-  step_id: string;
-  playbook: string;
-  incident_id: string;
-  priority: string;
-  action: string;
-  target: string | null;
-  status: string;
-  compensation_status: string | null;
-  reason: string | null;
-  compensation_error: string | null;
-  updated_at: string;
-}
+export type ContainmentRow = JsonColumns<
+  'playbook_steps',
+  'run_id' | 'step_id' | 'action' | 'status' | 'compensation_status' | 'reason' | 'compensation_error' | 'updated_at'
+> &
+  JsonColumns<'playbook_runs', 'playbook' | 'incident_id'> &
+  JsonColumns<'incidents', 'priority'> & { target: string | null };
 
-export interface FailedNoticeRow {
-  key: string;
-  kind: string;
-  channel: string;
-  title: string | null;
-  task_id: string | null;
-  incident_id: string | null;
-  last_error: string | null;
-  failed_at: string;
-}
+export type FailedNoticeRow = JsonColumns<
+  'notifications',
+  'key' | 'kind' | 'channel' | 'task_id' | 'incident_id' | 'last_error' | 'failed_at',
+  { failed_at: string }
+> & { /** payload->>'title' */ title: string | null };
 
-export interface AlertCountRow {
-  severity: string;
-  status: string;
-  storm: boolean;
-  alerts: number;
-}
+export type AlertCountRow = JsonColumns<'alert_rollups', 'severity' | 'status' | 'storm'> & { /** sum(alerts)::float8 */ alerts: number };
 
 export interface TargetRow {
   asset: string;

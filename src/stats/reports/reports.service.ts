@@ -31,6 +31,7 @@ import {
 } from './report';
 import { topSourcesSql } from '../rollup-sql';
 import { renderReportHtml } from './render-html';
+import type { Columns } from '../../database/rows';
 
 export type ReportTrigger = 'schedule' | 'manual';
 
@@ -48,17 +49,15 @@ export interface ReportRecord extends ReportListItem {
   body: Report;
 }
 
-interface ReportRow {
-  id: string;
-  kind: ReportKind;
-  period_from: Date;
-  period_to: Date;
-  created_at: Date;
-  trigger: ReportTrigger;
-  /** created_at to the microsecond, for the keyset cursor. */
-  at_key: string;
-  body?: Report;
-}
+type ReportRow = Columns<
+  'reports',
+  'id' | 'kind' | 'period_from' | 'period_to' | 'created_at' | 'trigger',
+  { kind: ReportKind; trigger: ReportTrigger }
+> &
+  Partial<Columns<'reports', 'body', { body: Report }>> & {
+    /** created_at to the microsecond, for the keyset cursor. */
+    at_key: string;
+  };
 
 /** The notice that a report is out (see channels.ts: the log and the webhook, never an incident's Slack thread or Jira issue). */
 export const REPORT_PUBLISHED: (typeof REPORT_NOTICE_KINDS)[number] = 'report.published';

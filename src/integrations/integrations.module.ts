@@ -2,7 +2,7 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { ASSIGNMENT_CONFIG, type AssignmentConfig } from '../assignment/assignment.schema';
 import { RosterIds } from '../assignment/roster-ids';
 import { ENV, type Env } from '../common/env';
-import { CHANNEL_SUBSCRIPTIONS, subscriptions, type ChannelSubscription } from '../notifications/channels';
+import { ALERTS_ADDED_EVERY, CHANNEL_SUBSCRIPTIONS, subscriptions, type ChannelSubscription } from '../notifications/channels';
 import { LogNotifier } from '../notifications/log.notifier';
 import { NOTIFIERS, Notifier } from '../notifications/notifier';
 import {
@@ -59,6 +59,11 @@ export const channelsEnabled = (env: Env, config: IntegrationsConfig) => ({
       useFactory: (file: IntegrationsFile, env: Env) => integrationsConfig(file, env.PUBLIC_URL, process.env),
     },
     {
+      provide: ALERTS_ADDED_EVERY,
+      inject: [INTEGRATIONS_CONFIG],
+      useFactory: (config: IntegrationsConfig) => config.alertsAddedEverySeconds,
+    },
+    {
       provide: CHANNEL_SUBSCRIPTIONS,
       inject: [ENV, INTEGRATIONS_CONFIG],
       useFactory: (env: Env, config: IntegrationsConfig): ChannelSubscription[] => subscriptions(channelsEnabled(env, config)),
@@ -112,6 +117,15 @@ export const channelsEnabled = (env: Env, config: IntegrationsConfig) => ({
       },
     },
   ],
-  exports: [NOTIFIERS, CHANNEL_SUBSCRIPTIONS, INTEGRATIONS_CONFIG, RosterIds, IntegrationLinks, SnapshotReader, JIRA_CLIENT],
+  exports: [
+    NOTIFIERS,
+    CHANNEL_SUBSCRIPTIONS,
+    ALERTS_ADDED_EVERY,
+    INTEGRATIONS_CONFIG,
+    RosterIds,
+    IntegrationLinks,
+    SnapshotReader,
+    JIRA_CLIENT,
+  ],
 })
 export class IntegrationsModule {}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationSchema } from '../common/duration';
 import {
   ANALYST_DISPOSITIONS,
   PRIORITIES,
@@ -59,6 +60,11 @@ export const integrationsFileSchema = z
         resolutions: {},
         default_disposition: 'true_positive',
       }),
+    /**
+     * The least time between two "alerts added" updates of one incident on one channel (Slack's
+     * thread reply and top-message edit, Jira's comment); milestones go at once.
+     */
+    alerts_added_every: durationSchema.default(60),
     /** Signed JSON (X-Warden-Signature) per event type, for SIEM and SOAR consumers. */
     webhooks: z
       .array(
@@ -98,6 +104,8 @@ export interface IntegrationsConfig {
   };
   /** Only the webhooks whose variables are set. */
   webhooks: { name: string; url: string; secret: string; events: string[] }[];
+  /** Seconds between two "alerts added" updates of one incident on one channel. */
+  alertsAddedEverySeconds: number;
 }
 
 /** Nest token of the file as parsed (provided by the global ConfigModule). */
@@ -119,6 +127,7 @@ export function integrationsConfig(file: IntegrationsFile, publicUrl: string, en
       resolutions: file.jira.resolutions,
       defaultDisposition: file.jira.default_disposition,
     },
+    alertsAddedEverySeconds: file.alerts_added_every,
     webhooks: file.webhooks.flatMap((w) => {
       const url = environment[w.url_env];
       const secret = environment[w.secret_env];

@@ -37,6 +37,14 @@ export type ChangeOrigin = 'slack' | 'jira';
 /** Nest token of the configured `ChannelSubscription[]` (provided by IntegrationsModule). */
 export const CHANNEL_SUBSCRIPTIONS = Symbol('CHANNEL_SUBSCRIPTIONS');
 
+/**
+ * Nest token of the least time, in seconds, between two "alerts added" deliveries of one incident
+ * to one channel (integrations.yaml `alerts_added_every`, provided by IntegrationsModule).
+ */
+export const ALERTS_ADDED_EVERY = Symbol('ALERTS_ADDED_EVERY');
+/** Without configuration: once a minute per incident and channel. */
+export const DEFAULT_ALERTS_ADDED_EVERY_SECONDS = 60;
+
 export interface ChannelSubscription {
   /** `log`, `webhook`, `slack`, `jira`, `webhook:<name>`. */
   name: string;

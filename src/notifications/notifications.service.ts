@@ -2,7 +2,16 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { pgPool } from '../database/pg';
-import { alertsAddedKey, CHANNEL_SUBSCRIPTIONS, channelsFor, subscriptions, type ChangeOrigin, type ChannelSubscription } from './channels';
+import {
+  ALERTS_ADDED_EVERY,
+  alertsAddedKey,
+  CHANNEL_SUBSCRIPTIONS,
+  channelsFor,
+  DEFAULT_ALERTS_ADDED_EVERY_SECONDS,
+  subscriptions,
+  type ChangeOrigin,
+  type ChannelSubscription,
+} from './channels';
 import { OutgoingNotification } from './notifier';
 
 /**
@@ -19,6 +28,7 @@ export class NotificationsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     /** The channels configured; absent (the CLI's redrive), only the log. */
     @Optional() @Inject(CHANNEL_SUBSCRIPTIONS) private readonly channels: ChannelSubscription[] = [],
+    @Optional() @Inject(ALERTS_ADDED_EVERY) private readonly alertsAddedEvery: number = DEFAULT_ALERTS_ADDED_EVERY_SECONDS,
   ) {}
 
   /**
@@ -49,7 +59,10 @@ export class NotificationsService {
   /**
    * Alerts joined these incidents: one pending "alerts added" row per incident and channel.
    * A row already waiting absorbs the change; one delivered (or in flight) is reopened with a
-   * new generation, so the channel renders the incident as it is then, once per burst.
+   * new generation, due no sooner than `alerts_added_every` after its last delivery, so a busy
+   * incident updates each channel at most once per interval, rendered as it is then. Milestones
+   * (a priority rise, a new type, assignment, escalation, resolution) are notices of their own
+   * and go at once.
    */
   async alertsAdded(incidentIds: readonly string[], m?: { query(sql: string, params?: unknown[]): Promise<unknown> }): Promise<void> {
     const channels = channelsFor('incident.alerts_added', undefined, this.configured());
@@ -61,8 +74,9 @@ export class NotificationsService {
          FROM unnest($1::text[]) c, unnest($2::uuid[], $3::text[]) i (id, key)
        ON CONFLICT (channel, key) DO UPDATE
          SET generation = notifications.generation + 1, sent_at = NULL, failed_at = NULL, last_error = NULL, attempts = 0,
-             available_at = CASE WHEN notifications.sent_at IS NULL AND notifications.failed_at IS NULL THEN notifications.available_at ELSE now() END`,
-      [channels, ids, ids.map(alertsAddedKey)],
+             available_at = CASE WHEN notifications.sent_at IS NULL AND notifications.failed_at IS NULL THEN notifications.available_at
+                                 ELSE greatest(now(), coalesce(notifications.sent_at, now()) + make_interval(secs => $4)) END`,
+      [channels, ids, ids.map(alertsAddedKey), this.alertsAddedEvery],
     );
     if (!m) this.told();
   }

@@ -22,10 +22,18 @@ interface Scrape {
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = `[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"`;
-const VALUE = '[-+]?(?:[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?|Inf|NaN)';
+// Prometheus reads Inf and NaN in any case (prom-client writes "Nan").
+const VALUE = '[-+]?(?:[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?|[Ii][Nn][Ff]|[Nn][Aa][Nn])';
 const SAMPLE_LINE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*,?)?\\})? (${VALUE})(?: -?[0-9]+)?$`);
 const HELP_LINE = new RegExp(`^# HELP (${NAME}) .*$`);
 const TYPE_LINE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`);
+
+/** A sample's value as Prometheus reads it. */
+function sampleValue(text: string): number {
+  if (/^[-+]?nan$/i.test(text)) return NaN;
+  const inf = /^([-+]?)inf$/i.exec(text);
+  return inf ? (inf[1] === '-' ? -Infinity : Infinity) : Number(text);
+}
 
 /** Prometheus text exposition format 0.0.4, checked line by line. */
 function parse(text: string): Scrape {
@@ -41,7 +49,7 @@ function parse(text: string): Scrape {
       const labels = Object.fromEntries(
         [...(sample[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
       );
-      scrape.samples.push({ name: sample[1], labels, value: Number(sample[3].replace(/^\+?Inf$/, 'Infinity')) });
+      scrape.samples.push({ name: sample[1], labels, value: sampleValue(sample[3]) });
     } else scrape.malformed.push(line);
   }
   return scrape;

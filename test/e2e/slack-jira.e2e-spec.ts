@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alert, startStack, Stack } from '../support/stack';
-import { pollUntil } from '../support/harness';
+import { pollUntil, untilFolded } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
 import {
@@ -34,6 +34,9 @@ const SLACK_IDS: Record<string, string> = {
 };
 const JIRA_IDS: Record<string, string> = { 'lucia.garcia': 'acct-lucia', 'ravi.patel': 'acct-ravi', 'jonas.muller': 'acct-jonas' };
 
+/** The coalescing window of "alerts added" updates in this suite. */
+const ALERTS_ADDED_EVERY_SECONDS = 5;
+
 const RULES = [
   // Correlated by source address, P3, for analysts: the thread and issue cases.
   {
@@ -59,14 +62,16 @@ const RULES = [
 
 const FILES: Record<string, string> = {
   // The shipped file (Jira transitions and resolutions), plus a SIEM that wants resolutions only, signed with its own secret.
-  'integrations.yaml': readFileSync(join(__dirname, '../../config/integrations.yaml'), 'utf8').replace(
-    /^webhooks: \[\]$/m,
-    `webhooks:
+  'integrations.yaml': readFileSync(join(__dirname, '../../config/integrations.yaml'), 'utf8')
+    .replace(/^alerts_added_every: 60s$/m, `alerts_added_every: ${ALERTS_ADDED_EVERY_SECONDS}s`)
+    .replace(
+      /^webhooks: \[\]$/m,
+      `webhooks:
   - name: siem
     url_env: CHAT_TEST_SIEM_URL
     secret_env: CHAT_TEST_SIEM_SECRET
     events: [task.resolved]`,
-  ),
+    ),
   'playbooks/chat-gated.yaml': `steps:
   - id: block
     action: block_ip
@@ -204,6 +209,34 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
       slackViolations: slack.violations,
       jiraViolations: jira.violations,
     }).toEqual({ topMessages: 1, issues: 1, creates: 1, slackViolations: [], jiraViolations: [] });
+  });
+
+  it('a burst of alerts into one incident updates its thread once per alerts_added_every, with the count at the end', async () => {
+    const ip = uniqueIp();
+    const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: ip });
+    const { top } = await threadAndIssue(incidentId);
+    const key = `incident-${incidentId}:alerts-added`;
+    const row = async () =>
+      (
+        await stack.db.query(`SELECT generation, sent_at, available_at FROM notifications WHERE channel = 'slack' AND key = $1`, [key])
+      )[0] as { generation: number; sent_at: Date | null; available_at: Date } | undefined;
+    // The first join is told at once.
+    await post({ type: 'chat_thread', severity: 'medium', sourceIp: ip });
+    const first = await pollUntil(row, (r) => r?.sent_at != null, { what: 'the first alerts-added delivery', timeoutMs: 30_000 });
+    // Then ten more, each a request of its own.
+    for (let i = 0; i < 10; i++) await post({ type: 'chat_thread', severity: 'medium', sourceIp: ip });
+    await untilFolded(stack.db, [incidentId]);
+    const waiting = (await row())!;
+    const second = await pollUntil(row, (r) => r!.generation > first!.generation && r!.sent_at != null, {
+      what: 'the second alerts-added delivery',
+      timeoutMs: 30_000,
+    });
+    const replies = slack.thread(top.channel, top.ts).filter((m) => m.threadTs !== null && /alerts now:/.test(m.text ?? ''));
+    expect({
+      dueAfterWindow: waiting.available_at.getTime() - first!.sent_at!.getTime() >= ALERTS_ADDED_EVERY_SECONDS * 1000,
+      deliveredAfterWindow: second!.sent_at!.getTime() - first!.sent_at!.getTime() >= ALERTS_ADDED_EVERY_SECONDS * 1000,
+      replies: replies.map((m) => (m.text ?? '').split(':')[0]),
+    }).toEqual({ dueAfterWindow: true, deliveredAfterWindow: true, replies: ['2 alerts now', '12 alerts now'] });
   });
 
   it('an executive escalation sends the executive a direct message', async () => {

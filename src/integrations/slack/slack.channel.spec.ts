@@ -109,6 +109,7 @@ const config: IntegrationsConfig = {
     defaultDisposition: 'true_positive',
   },
   webhooks: [],
+  alertsAddedEverySeconds: 60,
 };
 
 describe('channelFor', () => {

@@ -8,6 +8,7 @@ import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metric
 import { PollLoop } from '../common/poll-loop';
 import { runBounded } from '../common/run-bounded';
 import { pgPool } from '../database/pg';
+import { ALERTS_ADDED_EVERY, DEFAULT_ALERTS_ADDED_EVERY_SECONDS } from './channels';
 import { deliveryFailure, NOTIFIERS, Notifier, OutgoingNotification } from './notifier';
 import { NotificationsService } from './notifications.service';
 import type { Columns } from '../database/rows';
@@ -44,6 +45,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     @Inject(ENV) private readonly env: Env,
     notifications: NotificationsService,
     @Optional() @Inject(WARDEN_METRICS) private readonly metrics: WardenMetrics = NO_METRICS,
+    @Optional() @Inject(ALERTS_ADDED_EVERY) private readonly alertsAddedEvery: number = DEFAULT_ALERTS_ADDED_EVERY_SECONDS,
   ) {
     this.pool = pgPool(dataSource);
     this.byName = new Map(notifiers.map((n) => [n.name, n]));
@@ -145,15 +147,16 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
 
   /**
    * Deliveries that finish together are marked sent in one statement. A row reopened while in
-   * flight (a later generation) is not: it goes again at once, with the later change.
+   * flight (a later generation: only "alerts added" rows are reopened) is not: it goes again with
+   * the later change once `alerts_added_every` has passed since this delivery, as any reopened row.
    */
   private readonly sent = new Batcher<LeasedRow, void>(async (rows) => {
     await this.pool.query(
       `UPDATE notifications n SET attempts = n.attempts + 1, last_error = NULL,
               sent_at = CASE WHEN n.generation = d.generation THEN now() END,
-              available_at = CASE WHEN n.generation = d.generation THEN n.available_at ELSE now() END
+              available_at = CASE WHEN n.generation = d.generation THEN n.available_at ELSE now() + make_interval(secs => $3) END
          FROM unnest($1::bigint[], $2::int[]) d (id, generation) WHERE n.id = d.id`,
-      [rows.map((r) => r.id), rows.map((r) => r.generation)],
+      [rows.map((r) => r.id), rows.map((r) => r.generation), this.alertsAddedEvery],
     );
     return rows.map(() => undefined);
   }, BATCH);

@@ -262,6 +262,36 @@ describe('NotificationDispatcher', () => {
     expect(await dispatcher.deliverBatch()).toBe(0);
   });
 
+  it('an alerts-added row reopened while its delivery is in flight goes again only after alerts_added_every', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    const channel = {
+      name: 'held',
+      send: async () => {
+        started();
+        await held;
+      },
+    };
+    const notifications = new NotificationsService(db, [{ name: 'held', kinds: ['incident.alerts_added'] }], 120);
+    const dispatcher = new NotificationDispatcher(db, [channel], loadEnv(process.env), notifications, undefined, 120);
+    const incidentId = randomUUID();
+    await notifications.alertsAdded([incidentId]);
+    const delivering = dispatcher.deliverBatch();
+    await inFlight;
+    // More alerts joined while the channel was still taking the first update.
+    await notifications.alertsAdded([incidentId]);
+    release();
+    await delivering;
+    const [row] = await db.query(
+      `SELECT generation, sent_at IS NULL AS pending, available_at >= now() + interval '110 seconds' AS waits
+         FROM notifications WHERE channel = 'held' AND incident_id = $1`,
+      [incidentId],
+    );
+    expect(row).toEqual({ generation: 1, pending: true, waits: true });
+  });
+
   it("waits at least the channel's Retry-After before the next attempt", async () => {
     const channel = { name: 'busy', send: () => Promise.reject(new DeliveryError('answered 429', false, 120)) };
     const dispatcher = new NotificationDispatcher(db, [channel], loadEnv(process.env), new NotificationsService(db));

@@ -3,6 +3,7 @@ import { advisoryLockKey } from '../../src/database/pg';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
 import { signJiraWebhook, startJiraFake, type FakeJira } from '../fakes/jira-server';
 import { blockActionsPayload, signSlackRequest, startSlackFake, type FakeSlack } from '../fakes/slack-server';
+import { chatEnv, untilDelivered } from '../support/chat';
 import { pollUntil } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { alert, startStack, Stack } from '../support/stack';
@@ -89,18 +90,7 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
       containment: (doc) => {
         doc.adapters.firewall = { type: 'webhook', url: firewall.url, secret_env: 'PEOPLE_TEST_FW_SECRET' };
       },
-      env: {
-        SLACK_BOT_TOKEN: 'xoxb-test-token',
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.url,
-        SLACK_RESPONSE_URL_PREFIX: slack.responseUrlPrefix,
-        JIRA_BASE_URL: jira.url,
-        JIRA_EMAIL: 'warden@example.com',
-        JIRA_API_TOKEN: 'jira-api-token',
-        JIRA_WEBHOOK_SECRET: JIRA_SECRET,
-        NOTIFY_POLL_INTERVAL_MS: '100',
-        NOTIFY_MAX_BACKOFF_SECONDS: '1',
-      },
+      env: chatEnv(slack, jira, { slackSigning: SIGNING_SECRET, jiraWebhook: JIRA_SECRET }),
     });
     holder = new Client({ connectionString: stack.env.DATABASE_URL });
     await holder.connect();
@@ -184,6 +174,17 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
   const assignmentLockKey = () => advisoryLockKey('warden:assignment');
   /** What a session waiting for the assignment lock is running. */
   const waitingForAssignment = () => `%pg_advisory_xact_lock(${assignmentLockKey()})%`;
+
+  /** The Jira issue Warden made for the incident. */
+  const issueOf = async (incidentId: string) =>
+    (
+      await pollUntil(
+        async () => [...jira.issues.values()].filter((i) => i.labels.includes(`warden-incident-${incidentId}`)),
+        (i) => i.length > 0,
+        { what: `the Jira issue of incident ${incidentId}`, timeoutMs: 30_000 },
+      )
+    )[0];
+  const jiraDelivered = (taskId: string) => untilDelivered(stack.db, taskId, 'jira');
 
   /** The incident's task, once its workflow created it and found nobody free to take it. */
   const waitingTask = async (incidentId: string) =>
@@ -278,28 +279,6 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
   });
 
   describe('Jira echoes known by identity, never by time', () => {
-    /** Every Jira delivery of the task is sent. */
-    const jiraDelivered = (taskId: string) =>
-      pollUntil(
-        async () =>
-          (
-            await stack.db.query(
-              `SELECT count(*)::int AS n FROM notifications WHERE task_id = $1 AND channel = 'jira' AND sent_at IS NULL`,
-              [taskId],
-            )
-          )[0].n,
-        (n) => n === 0,
-        { what: 'every Jira delivery of the task', timeoutMs: 30_000 },
-      );
-    const issueOf = async (incidentId: string) =>
-      (
-        await pollUntil(
-          async () => [...jira.issues.values()].filter((i) => i.labels.includes(`warden-incident-${incidentId}`)),
-          (i) => i.length > 0,
-          { what: `the Jira issue of incident ${incidentId}`, timeoutMs: 30_000 },
-        )
-      )[0];
-
     it("a person's transition to Done made just before a Warden push, and delivered after it, resolves the task", async () => {
       const incidentId = await post({ type: 'people_take', severity: 'medium', sourceIp: uniqueIp() });
       const task = await waitingTask(incidentId);
@@ -349,22 +328,8 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
         { what: `the block of ${ip}`, timeoutMs: 30_000 },
       );
       const task = await waitingTask(incidentId);
-      const [issue] = await pollUntil(
-        async () => [...jira.issues.values()].filter((i) => i.labels.includes(`warden-incident-${incidentId}`)),
-        (i) => i.length > 0,
-        { what: `the Jira issue of incident ${incidentId}`, timeoutMs: 30_000 },
-      );
-      await pollUntil(
-        async () =>
-          (
-            await stack.db.query(
-              `SELECT count(*)::int AS n FROM notifications WHERE task_id = $1 AND channel = 'jira' AND sent_at IS NULL`,
-              [task.id],
-            )
-          )[0].n,
-        (n) => n === 0,
-        { what: 'every Jira delivery of the task', timeoutMs: 30_000 },
-      );
+      const issue = await issueOf(incidentId);
+      await jiraDelivered(task.id);
       return { ip, task, issue };
     };
 
@@ -398,18 +363,8 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
       const { ip, task, issue } = await blockedIncident();
       const lead = await stack.as('marta.reyes', ['lead']);
       expect((await lead('POST', `/v1/tasks/${task.id}/reassign`, { to: 'sara.lindqvist' })).status).toBe(200);
-      // The reassignment's own notice to the issue is delivered first, so Jira's change is newer than Warden's last push.
-      await pollUntil(
-        async () =>
-          (
-            await stack.db.query(
-              `SELECT count(*)::int AS n FROM notifications WHERE task_id = $1 AND channel = 'jira' AND sent_at IS NULL`,
-              [task.id],
-            )
-          )[0].n,
-        (n) => n === 0,
-        { what: 'every Jira delivery of the task', timeoutMs: 30_000 },
-      );
+      // Warden's pushes for the reassignment are done first: the issue the person moves is the one Warden left.
+      await jiraDelivered(task.id);
       const res = await jiraPost(jira.transitionAsUser(issue.key, 'Done', 'acct-sara', 'False Positive'));
       await pollUntil(
         async () => firewall.blocked.has(ip),

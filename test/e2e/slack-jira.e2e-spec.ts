@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alert, startStack, Stack } from '../support/stack';
+import { chatEnv, untilDelivered } from '../support/chat';
 import { pollUntil, untilFolded } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
@@ -116,18 +117,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
           tiers: [{ tier: 'assignee' }, { tier: 'executive', priorities: ['P1'] }],
         };
       },
-      env: {
-        SLACK_BOT_TOKEN: 'xoxb-test-token',
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.url,
-        SLACK_RESPONSE_URL_PREFIX: slack.responseUrlPrefix,
-        JIRA_BASE_URL: jira.url,
-        JIRA_EMAIL: 'warden@example.com',
-        JIRA_API_TOKEN: 'jira-api-token',
-        JIRA_WEBHOOK_SECRET: JIRA_SECRET,
-        NOTIFY_POLL_INTERVAL_MS: '100',
-        NOTIFY_MAX_BACKOFF_SECONDS: '1',
-      },
+      env: chatEnv(slack, jira, { slackSigning: SIGNING_SECRET, jiraWebhook: JIRA_SECRET }),
     });
   });
   afterAll(async () => {
@@ -159,18 +149,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
       body: JSON.stringify(body),
     });
   /** Polls until every delivery of the task (to one channel, or all) is sent. */
-  const delivered = (taskId: string, channel?: string) =>
-    pollUntil(
-      async () =>
-        (
-          await stack.db.query(
-            `SELECT count(*)::int AS n FROM notifications WHERE task_id = $1 AND ($2::text IS NULL OR channel = $2) AND sent_at IS NULL`,
-            [taskId, channel ?? null],
-          )
-        )[0].n,
-      (n) => n === 0,
-      { what: `every ${channel ?? ''} delivery of task ${taskId}`, timeoutMs: 30_000 },
-    );
+  const delivered = (taskId: string, channel?: string) => untilDelivered(stack.db, taskId, channel);
   const threadAndIssue = async (incidentId: string) => {
     const [top] = await pollUntil(
       async () => topMessages(incidentId),

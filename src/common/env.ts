@@ -56,6 +56,7 @@ export const envSchema = z
     OUTBOX_MAX_FAILURES: z.coerce.number().int().positive().default(10),
     /** Incidents signalled at once per replica; one incident's rows always go one after the other. */
     OUTBOX_CONCURRENCY: z.coerce.number().int().positive().max(256).default(16),
+    /** Delivered outbox rows are kept this long (to trace what a workflow was told), then pruned by the worker. */
     OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(168),
     /** Set to false on api replicas that should not deliver the outbox (at least one must). */
     OUTBOX_DISPATCHER_ENABLED: z
@@ -73,6 +74,12 @@ export const envSchema = z
     /** A notice still failing this long after it was recorded is marked failed and retried no more. */
     NOTIFY_MAX_AGE_SECONDS: durationSeconds.default(3600),
     NOTIFY_MAX_BACKOFF_SECONDS: durationSeconds.default(300),
+    /** Delivered notices are kept this long, then pruned (failed ones stay until re-driven). */
+    NOTIFY_RETENTION_HOURS: z.coerce.number().positive().default(168),
+    /** A resolved incident's Slack thread and task's Jira issue stay linked this long after resolution. */
+    INTEGRATION_LINKS_RETENTION_HOURS: z.coerce.number().positive().default(720),
+    /** How often the worker prunes what delivery leaves behind. */
+    RETENTION_EVERY_SECONDS: durationSeconds.default(600),
     /** Where people open Warden: links in Slack messages and Jira issues. */
     PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:3000'),
     /** Slack is on when the bot token is set (config/integrations.yaml routes its channels). */

@@ -29,6 +29,8 @@ export interface WardenMetrics {
   correlated(run: CommittedRun): void;
   outboxSignal(outcome: OutboxSignalOutcome): void;
   noticeDelivery(channel: string, outcome: NoticeOutcome): void;
+  /** Rows one retention pass deleted, by what they were (`notifications`, `outbox`, `integration_links`). */
+  pruned(kind: string, rows: number): void;
 }
 
 export const NO_METRICS: WardenMetrics = {
@@ -36,4 +38,5 @@ export const NO_METRICS: WardenMetrics = {
   correlated: () => {},
   outboxSignal: () => {},
   noticeDelivery: () => {},
+  pruned: () => {},
 };

@@ -17,6 +17,16 @@ export const PEOPLE_NOTICE_KINDS = [
   'playbook.escalation',
 ] as const;
 
+/** People notices that go ahead of the rest when a channel is busy: they say something must happen now. */
+export const URGENT_NOTICE_KINDS: readonly NoticeKind[] = [
+  'critical',
+  'escalation',
+  'sla_breach',
+  'approval.requested',
+  'playbook.compensation_failed',
+  'playbook.escalation',
+];
+
 /** State changes the threads and tickets follow; they name nobody. */
 export const STATE_EVENT_KINDS = [
   'task.acknowledged',

@@ -1,3 +1,7 @@
+import type { ChannelGate } from '../delivery/channel-gate';
+
+export { parseRetryAfter } from '../delivery/retry';
+
 /** What a notifier delivers: one per workflow step, `key` unique across all of them. */
 export interface OutgoingNotification {
   key: string;
@@ -20,6 +24,8 @@ export interface OutgoingNotification {
 export interface Notifier {
   readonly name: string;
   send(notification: OutgoingNotification): Promise<void>;
+  /** The channel's outside calls, when it makes any: the dispatcher starts a delivery only when the gate and the lease let one call go. */
+  readonly gate?: ChannelGate;
 }
 
 export const NOTIFIERS = Symbol('NOTIFIERS');
@@ -48,16 +54,6 @@ export function classifyStatus(status: number): 'ok' | 'permanent' | 'transient'
   if (status >= 200 && status < 300) return 'ok';
   if (status >= 400 && status < 500 && ![408, 425, 429].includes(status)) return 'permanent';
   return 'transient';
-}
-
-/** Retry-After as seconds (a number of seconds or an HTTP date); undefined when absent or unreadable. */
-export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
-  const value = header?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value);
-  // An HTTP date names its day and month ("Wed, 21 Oct 2015 07:28:00 GMT"); Date.parse alone would take "-5" as a year.
-  const at = /[a-z]/i.test(value) ? Date.parse(value) : NaN;
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** How the dispatcher treats a failure: final at once, or a retry no sooner than `retryAfterSeconds`. */

@@ -5,9 +5,10 @@ import { ENV, type Env } from '../common/env';
 import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { PollLoop } from '../common/poll-loop';
 import { deliveryFor, OUTBOX_KINDS, OutboxKind } from '../domain';
-import { runBounded } from '../common/run-bounded';
 import { incidentGroups, temporalPriority } from './lanes';
-import { isDeadLetter, mayStartSignal, outboxBackoffSeconds } from './outbox';
+import { Lease, mayStart } from '../delivery/lease';
+import { backoffSeconds, isDeadLetter } from '../delivery/retry';
+import { runLeased, type Delivered } from '../delivery/run-leased';
 import type { Columns } from '../database/rows';
 
 type PendingRow = Columns<
@@ -15,8 +16,6 @@ type PendingRow = Columns<
   'id' | 'incident_id' | 'kind' | 'payload' | 'attempts' | 'failures' | 'priority',
   { kind: OutboxKind; payload: Record<string, unknown> }
 >;
-
-const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
 /**
  * gRPC UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED: Temporal itself is out of reach
@@ -35,7 +34,6 @@ const isUnreachable = (err: unknown) =>
 export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxDispatcher.name);
   private readonly loop: PollLoop;
-  private nextPrune = 0;
   /** Monotonic milliseconds, to know how much of a batch's lease is left (a test drives it to run a lease down). */
   clock = (): number => performance.now();
 
@@ -48,7 +46,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     @Optional() @Inject(WARDEN_METRICS) private readonly metrics: WardenMetrics = NO_METRICS,
   ) {
     // A lease with no room for one signal would deliver nothing, ever.
-    if (!mayStartSignal(env.OUTBOX_LEASE_SECONDS * 1000, env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000)) {
+    if (!mayStart(env.OUTBOX_LEASE_SECONDS * 1000, env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000)) {
       throw new Error('OUTBOX_LEASE_SECONDS must exceed OUTBOX_SIGNAL_TIMEOUT_SECONDS by at least a second');
     }
     this.pool = new Pool({ connectionString: env.DATABASE_URL, max: 2, connectionTimeoutMillis: 5000 });
@@ -74,21 +72,9 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   private async tick(): Promise<void> {
     try {
       while (!this.loop.stopped && (await this.deliverBatch()) === this.env.OUTBOX_BATCH_SIZE);
-      if (Date.now() >= this.nextPrune) await this.prune();
     } catch (err) {
       this.logger.warn(`outbox delivery paused: ${(err as Error).message}`);
     }
-  }
-
-  /** Delivered rows are kept for OUTBOX_RETENTION_HOURS (to trace what a workflow was told), then deleted. */
-  async prune(): Promise<number> {
-    this.nextPrune = Date.now() + PRUNE_EVERY_MS;
-    // No RETURNING: only the count is read.
-    const { rowCount } = await this.pool.query<Record<string, never>>(
-      `DELETE FROM outbox WHERE delivered_at < now() - make_interval(hours => $1)`,
-      [this.env.OUTBOX_RETENTION_HOURS],
-    );
-    return rowCount ?? 0;
   }
 
   /**
@@ -96,15 +82,14 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
    * replica's lease runs out). A row waits while an older row of its incident is leased
    * elsewhere or backing off, so an incident's rows reach its workflow in id order; a
    * dead-lettered row is out of the line and holds nothing up.
-   * Then signals outside any transaction: up to OUTBOX_CONCURRENCY incidents at a time, each
-   * incident's rows one after the other. A signal starts only while the lease has room for
-   * it to time out (mayStartSignal), so the lease never runs out mid-batch; rows not started
-   * are handed back at once. Returns how many rows it leased, or 0 when Temporal is
+   * Then signals outside any transaction (src/delivery/runLeased): up to OUTBOX_CONCURRENCY
+   * incidents at a time, each incident's rows one after the other. A signal starts only while
+   * the lease has room for it to time out, so the lease never runs out mid-batch; rows not
+   * started are handed back at once. Returns how many rows it leased, or 0 when Temporal is
    * unreachable so the loop waits for the next poll.
    */
   async deliverBatch(): Promise<number> {
-    // Read before the lease is taken: the lease's end by this clock is never later than the database's.
-    const leaseEnds = this.clock() + this.env.OUTBOX_LEASE_SECONDS * 1000;
+    const lease = new Lease(this.env.OUTBOX_LEASE_SECONDS, this.clock);
     const { rows } = await this.pool.query<PendingRow>(
       `UPDATE outbox o SET available_at = now() + make_interval(secs => $2)
          FROM (SELECT c.id FROM outbox c
@@ -116,52 +101,58 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
         RETURNING o.id, o.incident_id, o.kind, o.payload, o.attempts, o.failures, o.priority`,
       [this.env.OUTBOX_BATCH_SIZE, this.env.OUTBOX_LEASE_SECONDS],
     );
-    const mayStart = () => mayStartSignal(leaseEnds - this.clock(), this.env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000);
     const delivered: string[] = [];
-    const handBack: PendingRow[] = [];
     let unreachable: string | undefined;
-    const deliverIncident = async (group: PendingRow[]) => {
-      for (const [i, row] of group.entries()) {
-        if (!mayStart()) {
-          handBack.push(...group.slice(i));
-          return;
-        }
-        try {
-          await this.deliver(row);
+    const deliver = async (row: PendingRow): Promise<Delivered> => {
+      try {
+        await this.deliver(row);
+        delivered.push(row.id);
+        this.metrics.outboxSignal('sent');
+        return 'next';
+      } catch (err) {
+        // The incident's workflow has finished: nothing is left to tell it.
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
           delivered.push(row.id);
-          this.metrics.outboxSignal('sent');
-        } catch (err) {
-          // The incident's workflow has finished: nothing is left to tell it.
-          if (err instanceof WorkflowExecutionAlreadyStartedError) {
-            delivered.push(row.id);
-            continue;
-          }
-          this.metrics.outboxSignal(isUnreachable(err) ? 'unreachable' : 'refused');
-          const message = (err as Error).message;
-          if (!isUnreachable(err) && isDeadLetter(row.failures + 1, this.env.OUTBOX_MAX_FAILURES)) {
-            // Out of the line: the incident's later rows go on without it.
-            await this.deadLetter(row, message);
-            continue;
-          }
-          // Temporal out of reach is logged once per batch, not once per incident in flight.
-          const logged = isUnreachable(err) && !!unreachable;
-          if (isUnreachable(err)) unreachable ??= message;
-          // The incident's later rows wait with it, so they never overtake it.
-          await this.retryLater(group.slice(i), row.id, !isUnreachable(err), message, !logged);
-          return;
+          return 'next';
         }
+        const message = (err as Error).message;
+        if (isUnreachable(err)) {
+          this.metrics.outboxSignal('unreachable');
+          // Logged once per batch, not once per incident in flight; nothing more starts.
+          if (!unreachable) this.logger.warn(`outbox: Temporal is out of reach, delivery waits: ${message}`);
+          unreachable ??= message;
+          await this.retryLater([row], false, message, true);
+          return 'halt';
+        }
+        this.metrics.outboxSignal('refused');
+        // Refused by Temporal itself: only Temporal out of reach never dead-letters a row.
+        const deadLetter = isDeadLetter({
+          permanent: false,
+          failures: row.failures + 1,
+          maxFailures: this.env.OUTBOX_MAX_FAILURES,
+          ageSeconds: 0,
+          maxAgeSeconds: Infinity,
+        });
+        if (deadLetter) {
+          // Out of the line: the incident's later rows go on without it.
+          await this.deadLetter(row, message);
+          return 'next';
+        }
+        await this.retryLater([row], true, message, true);
+        this.logger.warn(`outbox: row ${row.id} (${row.kind}, incident ${row.incident_id}) waits for a retry: ${message}`);
+        // The incident's later rows wait behind it (the lease skips them while it backs off).
+        return 'wait';
       }
     };
-    const notStarted = await runBounded(
-      incidentGroups(rows),
-      this.env.OUTBOX_CONCURRENCY,
-      deliverIncident,
-      () => this.loop.stopped || !!unreachable || !mayStart(),
-    );
-    if (unreachable && notStarted.length) await this.retryLater(notStarted.flat(), undefined, false, unreachable, false);
+    const { handBack } = await runLeased(incidentGroups(rows), {
+      concurrency: this.env.OUTBOX_CONCURRENCY,
+      stopped: () => this.loop.stopped,
+      mayStart: () => lease.mayStart(this.env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000),
+      deliver,
+    });
+    if (unreachable && handBack.length) await this.retryLater(handBack, false, unreachable, false);
     // Stopping, or the lease too short for another signal: the rest go back in line now, not when the lease runs out.
-    else handBack.push(...notStarted.flat());
-    if (handBack.length) {
+    else if (handBack.length) {
       await this.pool.query(
         `UPDATE outbox SET available_at = now() WHERE id IN (SELECT id FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE)`,
         [handBack.map((r) => r.id)],
@@ -179,20 +170,19 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Backs off `rows` together, by the attempts of the one that was tried; only that one counts an
-   * attempt, and a failure too when Temporal refused it (`refused`) rather than being out of reach.
+   * Backs `rows` off by their attempts (the shared formula); each counts an attempt when it was tried
+   * (`tried`) — a failure too when Temporal refused it rather than being out of reach (`refused`).
    */
-  private async retryLater(rows: PendingRow[], triedId: string | undefined, refused: boolean, message: string, log = true): Promise<void> {
-    const attempts = rows.map((r) => r.attempts + (r.id === triedId ? 1 : 0));
-    const failures = rows.map((r) => r.failures + (r.id === triedId && refused ? 1 : 0));
-    const delay = outboxBackoffSeconds(Math.max(1, ...attempts), this.env.OUTBOX_MAX_BACKOFF_SECONDS);
+  private async retryLater(rows: PendingRow[], refused: boolean, message: string, tried: boolean): Promise<void> {
+    const attempts = rows.map((r) => r.attempts + (tried ? 1 : 0));
+    const failures = rows.map((r) => r.failures + (tried && refused ? 1 : 0));
+    const delay = backoffSeconds(Math.max(1, ...attempts), this.env.OUTBOX_MAX_BACKOFF_SECONDS);
     await this.pool.query(
       `UPDATE outbox o SET attempts = v.attempts, failures = v.failures, last_error = $4, available_at = now() + make_interval(secs => $5)
          FROM unnest($1::bigint[], $2::int[], $3::int[]) AS v(id, attempts, failures)
         WHERE o.id = v.id AND o.id IN (SELECT id FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE)`,
       [rows.map((r) => r.id), attempts, failures, message.slice(0, 1000), delay],
     );
-    if (log) this.logger.warn(`outbox: ${rows.length} row(s) wait for a retry: ${message}`);
   }
 
   /** Refused OUTBOX_MAX_FAILURES times: kept, out of the line, until `warden outbox redrive`. */

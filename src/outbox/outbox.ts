@@ -52,28 +52,3 @@ export async function redriveDeadLetters(db: Pick<Pool, 'query'>, scope: { id?: 
   );
   return rows.map((r) => String(r.id)).sort((a, b) => Number(BigInt(a) - BigInt(b)));
 }
-
-/** Delay before the next delivery attempt: exponential from 1 s, capped. */
-export function outboxBackoffSeconds(attempts: number, maxSeconds: number): number {
-  return Math.min(maxSeconds, 2 ** Math.max(0, attempts - 1));
-}
-
-/** Time kept after the last signal a lease allows, to record what was delivered before the lease runs out. */
-export const LEASE_MARGIN_MS = 1000;
-
-/**
- * Whether one more signal may start with `leaseLeftMs` of the batch's lease left: only if it
- * ends (by its timeout) with the margin to spare, so a lease never runs out mid-batch and no
- * other replica can take a row while this one may still be signalling it.
- */
-export function mayStartSignal(leaseLeftMs: number, signalTimeoutMs: number): boolean {
-  return leaseLeftMs >= signalTimeoutMs + LEASE_MARGIN_MS;
-}
-
-/**
- * After a failure that was not Temporal being out of reach: a row refused `failures` times
- * (this one included) is dead-lettered once it reaches `maxFailures`, else retried.
- */
-export function isDeadLetter(failures: number, maxFailures: number): boolean {
-  return failures >= maxFailures;
-}

@@ -8,10 +8,11 @@ import { IntegrationsModule } from '../integrations/integrations.module';
 import { NotificationDispatcher } from '../notifications/notification-dispatcher.service';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { PlaybooksModule } from '../playbooks/playbooks.module';
+import { RetentionService } from '../privacy/retention.service';
 import { ReportsCoreModule } from '../stats/reports/reports.module';
 import { TasksModule } from '../tasks/tasks.module';
 
-/** The Nest application context inside the worker: the services activities adapt, notice delivery and the capacity queue's sweep. */
+/** The Nest application context inside the worker: the services activities adapt, notice delivery, the capacity queue's sweep and retention. */
 @Module({})
 export class WorkerModule {
   static forRoot(env: Env): DynamicModule {
@@ -27,7 +28,7 @@ export class WorkerModule {
         PlaybooksModule,
         ReportsCoreModule,
       ],
-      providers: [NotificationDispatcher, QueueSweeper],
+      providers: [NotificationDispatcher, QueueSweeper, RetentionService],
     };
   }
 }

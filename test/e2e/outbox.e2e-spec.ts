@@ -119,26 +119,6 @@ describe('outbox delivery to incident workflows', () => {
     expect(pending).toEqual([{ n: 0 }]);
   });
 
-  it('prunes delivered rows past the retention, and only those', async () => {
-    const { incidentId } = await post({ sourceIp: uniqueIp(), title: 'to prune' });
-    await pollUntil(
-      () => db.query('SELECT delivered_at FROM outbox WHERE incident_id = $1', [incidentId]),
-      ([r]) => !!r?.delivered_at,
-      { what: 'delivered' },
-    );
-    const [{ id: pending }] = await db.query(
-      `INSERT INTO outbox (incident_id, kind, available_at) VALUES ($1, 'alerts_changed', now() + interval '1 day') RETURNING id`,
-      [incidentId],
-    );
-    await db.query(`UPDATE outbox SET delivered_at = now() - interval '400 hours' WHERE incident_id = $1 AND delivered_at IS NOT NULL`, [
-      incidentId,
-    ]);
-    const dispatcher = api.app.get(OutboxDispatcher);
-    expect(await dispatcher.prune()).toBeGreaterThanOrEqual(1);
-    expect(await db.query('SELECT id FROM outbox WHERE incident_id = $1', [incidentId])).toEqual([{ id: pending }]);
-    await db.query('DELETE FROM outbox WHERE id = $1', [pending]);
-  });
-
   it('accepts alerts while Temporal is unreachable and delivers every pending row once it is back', async () => {
     await proxy.stop();
     const accepted = [];

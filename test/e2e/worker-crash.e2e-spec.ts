@@ -29,8 +29,13 @@ describe('a worker process killed in the middle of an incident workflow', () => 
   let worker: Launched | undefined;
 
   beforeAll(async () => {
-    // A killed worker's leased notices come back to the next one after the lease.
-    stack = await startStack({ name: 'crash', sla, worker: false, env: { NOTIFY_LEASE_SECONDS: '3' } });
+    // A killed worker's leased notices come back to the next one after the lease (which must have room for one webhook call).
+    stack = await startStack({
+      name: 'crash',
+      sla,
+      worker: false,
+      env: { NOTIFY_LEASE_SECONDS: '3', NOTIFY_WEBHOOK_TIMEOUT_SECONDS: '1' },
+    });
   });
   afterAll(async () => {
     if (worker) kill(worker);
@@ -47,6 +52,7 @@ describe('a worker process killed in the middle of an incident workflow', () => 
       NOTIFY_WEBHOOK_URL: e.NOTIFY_WEBHOOK_URL!,
       NOTIFY_WEBHOOK_SECRET: e.NOTIFY_WEBHOOK_SECRET!,
       NOTIFY_LEASE_SECONDS: String(e.NOTIFY_LEASE_SECONDS),
+      NOTIFY_WEBHOOK_TIMEOUT_SECONDS: String(e.NOTIFY_WEBHOOK_TIMEOUT_SECONDS),
       LOG_LEVEL: 'warn',
     });
   };

@@ -1,3 +1,4 @@
+import { type ChannelGate, gatedFetch } from '../../delivery/channel-gate';
 import { classifyStatus, DeliveryError, parseRetryAfter, type Notifier, type OutgoingNotification } from '../../notifications/notifier';
 import { signWebhook } from '../../common/webhook-signature';
 
@@ -7,6 +8,8 @@ export interface WebhookNotifierOptions {
   url: string;
   secret: string;
   timeoutMs: number;
+  /** The channel's calls in this process (a 429 pauses them; a delivery's lease must have room for each). */
+  gate: ChannelGate;
 }
 
 /**
@@ -17,12 +20,16 @@ export interface WebhookNotifierOptions {
  */
 export class WebhookNotifier implements Notifier {
   readonly name: string;
+  readonly gate: ChannelGate;
+  private readonly fetch: typeof fetch;
   /** Errors name the receiver by origin only: the path of a webhook URL is often its secret, and errors are shown on incidents. */
   private readonly origin: string;
 
   constructor(private readonly options: WebhookNotifierOptions) {
     this.origin = new URL(options.url).origin;
     this.name = options.name ?? 'webhook';
+    this.gate = options.gate;
+    this.fetch = gatedFetch(options.gate, fetch);
   }
 
   async send(n: OutgoingNotification): Promise<void> {
@@ -38,7 +45,7 @@ export class WebhookNotifier implements Notifier {
     });
     let res: Response;
     try {
-      res = await fetch(this.options.url, {
+      res = await this.fetch(this.options.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',

@@ -149,6 +149,9 @@ export class ApiMetrics implements WardenMetrics {
   /** The worker's: no notice is delivered by the api. */
   noticeDelivery(): void {}
 
+  /** The worker's: retention runs there. */
+  pruned(): void {}
+
   ingestRequest(format: string, statusCode: number, seconds: number): void {
     this.requests.inc({ format, code: String(statusCode) });
     this.latency.observe({ format }, seconds);

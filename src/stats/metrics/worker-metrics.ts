@@ -43,8 +43,17 @@ export class WorkerMetrics implements WardenMetrics {
     registers: this.registers,
   });
 
+  private readonly prunedRows = new Counter({
+    name: 'warden_pruned_rows_total',
+    help: 'Rows the retention passes deleted, by kind: delivered notifications, delivered outbox rows, integration links of resolved incidents.',
+    labelNames: ['kind'] as const,
+    registers: this.registers,
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Series that exist from the start, so rate() sees their first increase.
+    for (const kind of ['notifications', 'outbox', 'integration_links']) this.prunedRows.inc({ kind }, 0);
   }
 
   /** Counts each activity execution, and its failure. */
@@ -66,6 +75,10 @@ export class WorkerMetrics implements WardenMetrics {
   noticeDelivery(channel: string, outcome: NoticeOutcome): void {
     if (outcome === 'sent') this.noticesDelivered.inc({ channel });
     else this.noticeFailures.inc({ channel, outcome });
+  }
+
+  pruned(kind: string, rows: number): void {
+    this.prunedRows.inc({ kind }, rows);
   }
 
   /** The api's: ingest never runs in the worker. */

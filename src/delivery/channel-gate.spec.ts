@@ -1,4 +1,4 @@
-import { ChannelGate, LeaseEnding, gatedFetch, withinLease } from './channel-gate';
+import { ChannelGate, LeaseEnding, THROTTLE_MS, gatedFetch, withinLease } from './channel-gate';
 import { Lease } from './lease';
 
 const answer = (status: number, retryAfter?: string) => ({
@@ -75,5 +75,28 @@ describe('ChannelGate', () => {
     });
     await Promise.all([first, second]);
     expect(sentAt).toEqual([0, 1000]);
+  });
+
+  it('keeps calls spaced by the Retry-After for a while after a 429, then lets them go at once again', async () => {
+    let now = 0;
+    const gate = new ChannelGate('slack', 1000, true, () => now);
+    const sentAt: number[] = [];
+    const statuses = [429, 200, 200];
+    const fetch = gatedFetch(gate, async () => {
+      sentAt.push(now);
+      return answer(statuses.shift() ?? 200, '1');
+    });
+    const lease = new Lease(600, () => now);
+    // The clock jumps to the moment each wait ends (real time passes in the gate's sleep).
+    const at = (t: number) => setTimeout(() => (now = t), 0);
+    await withinLease(lease, () => fetch());
+    at(1000);
+    await withinLease(lease, () => fetch());
+    at(2000);
+    await withinLease(lease, () => fetch());
+    now = 1000 + THROTTLE_MS + 5000;
+    await withinLease(lease, () => fetch());
+    await withinLease(lease, () => fetch());
+    expect(sentAt).toEqual([0, 1000, 2000, 1000 + THROTTLE_MS + 5000, 1000 + THROTTLE_MS + 5000]);
   });
 });

@@ -29,15 +29,23 @@ export async function withinLease<T>(lease: Lease, deliver: () => Promise<T>): P
   }
 }
 
+/** How long a channel keeps its calls spaced after its last 429. */
+export const THROTTLE_MS = 60_000;
+
 /**
  * The calls of one outside channel in this process (Slack, Jira, a webhook). A 429 pauses the whole
  * channel for its Retry-After: no call of this channel starts before it ends, whichever delivery
- * makes it. A serial channel has one call on the wire at a time, so a rate limit is learnt before
- * the next call goes. Inside a delivery, a call waits out a pause only if its lease has room for the
- * wait and the call; otherwise the delivery is cut short and handed back.
+ * makes it; and for THROTTLE_MS after it, calls start no closer together than that Retry-After, so
+ * a rate-limited channel is not hit again the moment the pause ends. A serial channel has one call
+ * on the wire at a time, so a rate limit is learnt before the next call goes. Inside a delivery, a
+ * call waits its turn only if its lease has room for the wait and the call; otherwise the delivery
+ * is cut short and handed back.
  */
 export class ChannelGate {
   private pausedUntil = 0;
+  private spacingMs = 0;
+  private spacedUntil = 0;
+  private lastStart = -Infinity;
   private last: Promise<void> = Promise.resolve();
 
   constructor(
@@ -53,7 +61,17 @@ export class ChannelGate {
   }
 
   pause(seconds: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, this.now() + seconds * 1000);
+    const now = this.now();
+    this.pausedUntil = Math.max(this.pausedUntil, now + seconds * 1000);
+    this.spacingMs = seconds * 1000;
+    this.spacedUntil = this.pausedUntil + THROTTLE_MS;
+  }
+
+  /** How long the next call must wait: out a pause, or until it is spaced from the last one. */
+  private waitMs(): number {
+    const now = this.now();
+    const spaced = now < this.spacedUntil ? this.lastStart + this.spacingMs - now : 0;
+    return Math.max(0, this.pausedUntil - now, spaced);
   }
 
   /** Runs `call` when the channel lets it; `retryAfterOf` reads a rate limit from its answer. */
@@ -61,7 +79,7 @@ export class ChannelGate {
     const release = this.serial ? await this.turn() : undefined;
     try {
       const s = scope.getStore();
-      for (let wait = this.pausedForMs(); ; wait = this.pausedForMs()) {
+      for (let wait = this.waitMs(); ; wait = this.waitMs()) {
         if (s && !s.lease.mayStart(wait + this.callTimeoutMs)) {
           s.cut = true;
           throw new LeaseEnding();
@@ -70,6 +88,7 @@ export class ChannelGate {
         if (wait === 0 || !s) break;
         await sleep(wait);
       }
+      this.lastStart = this.now();
       const answer = await call();
       const retryAfter = retryAfterOf(answer);
       if (retryAfter !== undefined) this.pause(retryAfter);

@@ -9,29 +9,37 @@ import { blockActionsPayload, signSlackRequest, slashCommandBody, startSlackFake
 // paths end with no violations and the deliberately wrong calls show up as violations.
 
 const TOKEN = 'xoxb-1-warden-test';
+/** The test workspace's one channel. */
+const SOC = 'C0SOC00001';
+const CHANNELS = { soc: SOC };
 const EMAIL = 'warden@example.test';
 const API_TOKEN = 'jira-api-token';
 
 const adf = (text: string) => ({ type: 'doc' as const, version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] });
 
-function slackClient(fake: FakeSlack): WebClient {
+function slackClient(fake: FakeSlack, timeout?: number): WebClient {
   return new WebClient(TOKEN, {
     slackApiUrl: fake.url,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     logLevel: LogLevel.ERROR,
+    ...(timeout ? { timeout } : {}),
   });
 }
 
-function jiraClient(fake: FakeJira): Version3Client {
-  return new Version3Client({ host: fake.url, authentication: { basic: { email: EMAIL, apiToken: API_TOKEN } } });
+function jiraClient(fake: FakeJira, timeout?: number): Version3Client {
+  return new Version3Client({
+    host: fake.url,
+    authentication: { basic: { email: EMAIL, apiToken: API_TOKEN } },
+    ...(timeout ? { baseRequestConfig: { timeout } } : {}),
+  });
 }
 
 describe('Slack fake driven by @slack/web-api', () => {
   let fake: FakeSlack;
   let slack: WebClient;
   beforeEach(async () => {
-    fake = await startSlackFake({ token: TOKEN });
+    fake = await startSlackFake({ token: TOKEN, channels: CHANNELS });
     slack = slackClient(fake);
   });
   afterEach(async () => {
@@ -49,13 +57,120 @@ describe('Slack fake driven by @slack/web-api', () => {
     const attachments = [{ color: '#d00000', fallback: 'Critical', blocks }];
     const result = await slack.chat.postMessage({ channel: '#soc', text: 'Critical: brute force', blocks, attachments });
     expect(fake.messages).toEqual([
-      { channel: result.channel, ts: result.ts, threadTs: null, text: 'Critical: brute force', blocks, attachments, edits: [] },
+      {
+        channel: result.channel,
+        ts: result.ts,
+        threadTs: null,
+        text: 'Critical: brute force',
+        blocks,
+        attachments,
+        metadata: null,
+        edits: [],
+      },
     ]);
   });
 
-  it('a channel name maps to one C… id', async () => {
+  it('a channel name maps to the workspace’s id for it', async () => {
     const result = await slack.chat.postMessage({ channel: '#soc', text: 'hello' });
-    expect(result.channel).toBe(fake.channelId('soc'));
+    expect(result.channel).toBe(SOC);
+  });
+
+  it('a channel the workspace does not have, by name or id, answers channel_not_found', async () => {
+    const outcomes = await Promise.all(
+      ['#random', 'C0NOWHERE01'].map((channel) =>
+        slack.chat.postMessage({ channel, text: 'x' }).then(
+          () => 'posted',
+          (e: { data?: { error?: string } }) => e.data?.error,
+        ),
+      ),
+    );
+    expect({ outcomes, messages: fake.messages.length }).toEqual({ outcomes: ['channel_not_found', 'channel_not_found'], messages: 0 });
+  });
+
+  it('metadata is kept and conversations.history answers it when asked, newest first, from oldest on', async () => {
+    const first = await slack.chat.postMessage({
+      channel: SOC,
+      text: 'one',
+      metadata: { event_type: 'warden_incident', event_payload: { incident_id: 'i-1' } },
+    });
+    await slack.chat.postMessage({ channel: SOC, thread_ts: first.ts!, text: 'a reply, not in the history' });
+    const second = await slack.chat.postMessage({ channel: SOC, text: 'two' });
+    const all = await slack.conversations.history({ channel: SOC, include_all_metadata: true, limit: 10 });
+    const plain = await slack.conversations.history({ channel: SOC, limit: 10 });
+    const after = await slack.conversations.history({ channel: SOC, oldest: first.ts!, include_all_metadata: true });
+    expect({
+      all: all.messages?.map((m) => [m.ts, m.metadata?.event_payload ?? null]),
+      plain: plain.messages?.some((m) => m.metadata !== undefined),
+      after: after.messages?.map((m) => m.ts),
+    }).toEqual({
+      all: [
+        [second.ts, null],
+        [first.ts, { incident_id: 'i-1' }],
+      ],
+      plain: false,
+      after: [second.ts],
+    });
+  });
+
+  it('conversations.history pages by cursor', async () => {
+    for (const text of ['a', 'b', 'c']) await slack.chat.postMessage({ channel: SOC, text });
+    const one = await slack.conversations.history({ channel: SOC, limit: 2 });
+    const two = await slack.conversations.history({ channel: SOC, limit: 2, cursor: one.response_metadata!.next_cursor });
+    expect([one.messages?.map((m) => m.text), one.has_more, two.messages?.map((m) => m.text), two.has_more]).toEqual([
+      ['c', 'b'],
+      true,
+      ['a'],
+      false,
+    ]);
+  });
+
+  it('conversations.replies answers the parent then its replies, with their metadata when asked', async () => {
+    const top = await slack.chat.postMessage({ channel: SOC, text: 'incident' });
+    const reply = await slack.chat.postMessage({
+      channel: SOC,
+      thread_ts: top.ts!,
+      text: 'assigned',
+      metadata: { event_type: 'warden_notice', event_payload: { notice_key: 'k-1' } },
+    });
+    const thread = await slack.conversations.replies({ channel: SOC, ts: top.ts!, include_all_metadata: true });
+    expect(thread.messages?.map((m) => [m.ts, m.metadata?.event_payload ?? null])).toEqual([
+      [top.ts, null],
+      [reply.ts, { notice_key: 'k-1' }],
+    ]);
+  });
+
+  it('conversations.list answers the workspace’s channels', async () => {
+    const list = await slack.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 200 });
+    expect(list.channels?.map((c) => [c.name, c.id])).toEqual([['soc', SOC]]);
+  });
+
+  it('applyThenFail posts the message and then answers 500', async () => {
+    fake.applyThenFail('chat.postMessage', 1, { status: 500 });
+    const error = await slack.chat.postMessage({ channel: SOC, text: 'kept' }).catch((e: unknown) => e);
+    expect({ error, messages: fake.messages.map((m) => m.text) }).toEqual({
+      error: expect.objectContaining({ code: ErrorCode.HTTPError, statusCode: 500 }),
+      messages: ['kept'],
+    });
+  });
+
+  it('applyThenFail with a timeout posts the message and never answers', async () => {
+    fake.applyThenFail('chat.postMessage', 1, 'timeout');
+    const error = await slackClient(fake, 300)
+      .chat.postMessage({ channel: SOC, text: 'kept' })
+      .catch((e: unknown) => e);
+    expect({ error, messages: fake.messages.map((m) => m.text) }).toEqual({
+      error: expect.objectContaining({ code: ErrorCode.RequestError }),
+      messages: ['kept'],
+    });
+  });
+
+  it('every logged request carries the time it arrived', async () => {
+    const before = Date.now();
+    await slack.auth.test();
+    await slack.auth.test();
+    const after = Date.now();
+    const [a, b] = fake.requests.map((r) => r.at);
+    expect([a >= before, b >= a, b <= after]).toEqual([true, true, true]);
   });
 
   it('a reply with thread_ts lands in the thread of the top message', async () => {
@@ -142,14 +257,17 @@ describe('Slack fake driven by @slack/web-api', () => {
 
   it('a wrong token is refused with invalid_auth', async () => {
     const other = new WebClient('xoxb-wrong', { slackApiUrl: fake.url, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
-    await expect(other.auth.test()).rejects.toMatchObject({ code: ErrorCode.PlatformError, data: { error: 'invalid_auth' } });
+    await expect(other.chat.postMessage({ channel: SOC, text: 'x' })).rejects.toMatchObject({
+      code: ErrorCode.PlatformError,
+      data: { error: 'invalid_auth' },
+    });
   });
 });
 
 describe('Slack spec validation', () => {
   let fake: FakeSlack;
   beforeEach(async () => {
-    fake = await startSlackFake();
+    fake = await startSlackFake({ token: TOKEN, channels: CHANNELS });
   });
   afterEach(() => fake.close());
 
@@ -175,6 +293,82 @@ describe('Slack spec validation', () => {
   it('reports an argument the method does not take', async () => {
     await post('chat.postMessage', { channel: '#soc', text: 'x', thread: '1700000000.000100' });
     expect(fake.violations).toContainEqual(expect.stringMatching(/must NOT have additional properties \(thread\)/));
+  });
+
+  it('refuses a call without a token with not_authed, and reports it', async () => {
+    const res = await fetch(`${fake.url}chat.postMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ channel: SOC, text: 'x' }).toString(),
+    });
+    expect({ body: await res.json(), messages: fake.messages.length, violations: fake.violations }).toEqual({
+      body: { ok: false, error: 'not_authed' },
+      messages: 0,
+      violations: [expect.stringContaining('token missing')],
+    });
+  });
+
+  it('refuses 51 blocks with invalid_blocks and reports it', async () => {
+    const blocks = Array.from({ length: 51 }, () => ({ type: 'divider' }));
+    const res = await post('chat.postMessage', { channel: '#soc', text: 'x', blocks: JSON.stringify(blocks) });
+    expect({ error: (await res.json()).error, violations: fake.violations, messages: fake.messages.length }).toEqual({
+      error: 'invalid_blocks',
+      violations: ['POST /api/chat.postMessage Block Kit: /blocks must have at most 50 items (has 51)'],
+      messages: 0,
+    });
+  });
+
+  it('refuses a section of 3,001 characters inside an attachment', async () => {
+    const attachments = [{ color: '#d00000', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3001) } }] }];
+    const res = await post('chat.postMessage', { channel: '#soc', text: 'x', attachments: JSON.stringify(attachments) });
+    expect({ error: (await res.json()).error, violations: fake.violations }).toEqual({
+      error: 'invalid_blocks',
+      violations: ['POST /api/chat.postMessage Block Kit: /attachments/0/blocks/0/text/text must be at most 3000 characters (is 3001)'],
+    });
+  });
+
+  it('refuses a button of 76 characters and an action_id of 256 in chat.update', async () => {
+    const top = await post('chat.postMessage', { channel: '#soc', text: 'x' });
+    const { ts } = (await top.json()) as { ts: string };
+    const button = { type: 'button', text: { type: 'plain_text', text: 'b'.repeat(76) }, action_id: 'a'.repeat(256), value: 'v' };
+    const res = await post('chat.update', {
+      channel: SOC,
+      ts,
+      text: 'x',
+      blocks: JSON.stringify([{ type: 'actions', elements: [button] }]),
+    });
+    expect({ error: (await res.json()).error, violations: fake.violations, text: fake.messages[0].text }).toEqual({
+      error: 'invalid_blocks',
+      violations: [
+        'POST /api/chat.update Block Kit: /blocks/0/elements/0/action_id must be at most 255 characters (is 256)',
+        'POST /api/chat.update Block Kit: /blocks/0/elements/0/text/text must be at most 75 characters (is 76)',
+      ],
+      text: 'x',
+    });
+  });
+
+  it('takes blocks at the limits', async () => {
+    const blocks = [
+      { type: 'header', text: { type: 'plain_text', text: 'h'.repeat(150) } },
+      { type: 'section', text: { type: 'mrkdwn', text: 's'.repeat(3000) } },
+      { type: 'section', fields: Array.from({ length: 10 }, () => ({ type: 'mrkdwn', text: 'f'.repeat(2000) })) },
+      {
+        type: 'actions',
+        elements: [
+          { type: 'button', text: { type: 'plain_text', text: 'b'.repeat(75) }, action_id: 'a'.repeat(255), value: 'v'.repeat(2000) },
+        ],
+      },
+      ...Array.from({ length: 46 }, () => ({ type: 'divider' })),
+    ];
+    const res = await post('chat.postMessage', { channel: '#soc', text: 'x', blocks: JSON.stringify(blocks) });
+    expect({ ok: (await res.json()).ok, violations: fake.violations }).toEqual({ ok: true, violations: [] });
+  });
+
+  it('reports metadata that is not an event type and a payload', async () => {
+    await post('chat.postMessage', { channel: '#soc', text: 'x', metadata: JSON.stringify({ event_type: 'warden incident' }) });
+    expect(fake.violations).toEqual(
+      expect.arrayContaining([expect.stringMatching(/request arguments: \/metadata must have required property 'event_payload'/)]),
+    );
   });
 
   it('reports a response_url post that is not JSON', async () => {
@@ -242,7 +436,7 @@ describe('Jira fake driven by jira.js', () => {
     });
 
   beforeEach(async () => {
-    fake = await startJiraFake({ email: EMAIL, apiToken: API_TOKEN, users: { 'acc-ann': 'Ann' } });
+    fake = await startJiraFake({ email: EMAIL, apiToken: API_TOKEN, projects: ['WAR'], users: { 'acc-ann': 'Ann' } });
     jira = jiraClient(fake);
   });
   afterEach(async () => {
@@ -267,6 +461,46 @@ describe('Jira fake driven by jira.js', () => {
       assignee: 'acc-ann',
       status: 'To Do',
     });
+  });
+
+  it('createIssue in a project the site does not have is refused with 400, naming the field', async () => {
+    const error = await jira.issues
+      .createIssue({ fields: { project: { key: 'NOPE' }, summary: 'x', issuetype: { name: 'Task' } } })
+      .catch((e: unknown) => e);
+    expect({ status: (error as { status?: number }).status, issues: fake.issues.size }).toEqual({ status: 400, issues: 0 });
+  });
+
+  it('a search naming a project the site does not have is refused with 400', async () => {
+    await expect(
+      jira.issueSearch.searchForIssuesUsingJqlEnhancedSearch({ jql: 'project = NOPE', fields: ['labels'] }),
+    ).rejects.toMatchObject({
+      status: 400,
+    });
+  });
+
+  it('applyThenFail creates the issue and then answers 500', async () => {
+    fake.applyThenFail('createIssue', 1, { status: 500 });
+    const error = await create().catch((e: unknown) => e);
+    expect({ status: (error as { status?: number }).status, issues: [...fake.issues.keys()] }).toEqual({ status: 500, issues: ['WAR-1'] });
+  });
+
+  it('applyThenFail with a timeout adds the comment and never answers', async () => {
+    const created = await create();
+    fake.applyThenFail('addComment', 1, 'timeout');
+    const error = await jiraClient(fake, 300)
+      .issueComments.addComment({ issueIdOrKey: created.key, comment: adf('kept') })
+      .catch((e: unknown) => e);
+    expect({ failed: error instanceof Error, comments: fake.comments.map((c) => c.body) }).toEqual({
+      failed: true,
+      comments: [adf('kept')],
+    });
+  });
+
+  it('getComments pages newest first with orderBy -created', async () => {
+    const created = await create();
+    for (const text of ['one', 'two', 'three']) await jira.issueComments.addComment({ issueIdOrKey: created.key, comment: adf(text) });
+    const page = await jira.issueComments.getComments({ issueIdOrKey: created.key, orderBy: '-created', maxResults: 2 });
+    expect([page.total, page.comments?.map((c) => c.body)]).toEqual([3, [adf('three'), adf('two')]]);
   });
 
   it('createIssue refuses a summary with a newline, as Jira does', async () => {
@@ -365,6 +599,15 @@ describe('Jira fake driven by jira.js', () => {
     await expect(other.myself.getCurrentUser()).rejects.toMatchObject({ status: 401 });
   });
 
+  it('a call without credentials is refused with 401 and creates nothing', async () => {
+    const res = await fetch(`${fake.url}/rest/api/3/issue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fields: { project: { key: 'WAR' }, summary: 'x', issuetype: { name: 'Task' } } }),
+    });
+    expect({ status: res.status, issues: fake.issues.size }).toEqual({ status: 401, issues: 0 });
+  });
+
   it('transitionAsUser answers the jira:issue_updated webhook Jira sends', async () => {
     const created = await create();
     const body = fake.transitionAsUser(created.key, 'Done', 'acc-ann');
@@ -402,7 +645,7 @@ describe('Jira fake driven by jira.js', () => {
 describe('Jira spec validation', () => {
   let fake: FakeJira;
   beforeEach(async () => {
-    fake = await startJiraFake();
+    fake = await startJiraFake({ email: EMAIL, apiToken: API_TOKEN, projects: ['WAR'] });
   });
   afterEach(() => fake.close());
   const auth = `Basic ${Buffer.from(`${EMAIL}:${API_TOKEN}`).toString('base64')}`;

@@ -1,9 +1,9 @@
 import { Client } from 'pg';
 import { advisoryLockKey } from '../../src/database/pg';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
-import { signJiraWebhook, startJiraFake, type FakeJira } from '../fakes/jira-server';
-import { blockActionsPayload, signSlackRequest, startSlackFake, type FakeSlack } from '../fakes/slack-server';
-import { chatEnv, untilDelivered } from '../support/chat';
+import { signJiraWebhook, type FakeJira } from '../fakes/jira-server';
+import { blockActionsPayload, signSlackRequest, type FakeSlack } from '../fakes/slack-server';
+import { chatEnv, startChatFakes, untilDelivered } from '../support/chat';
 import { pollUntil } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { alert, startStack, Stack } from '../support/stack';
@@ -65,11 +65,10 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
   let holder: Client;
 
   beforeAll(async () => {
-    slack = await startSlackFake();
-    jira = await startJiraFake({
+    ({ slack, jira } = await startChatFakes({
       accountId: WARDEN_JIRA_ACCOUNT,
       users: { 'acct-sara': 'Sara Lindqvist', 'acct-stranger': 'Someone Else' },
-    });
+    }));
     process.env.PEOPLE_TEST_FW_SECRET = 'people-test-firewall-secret';
     firewall = await startContainmentWebhook({ secret: process.env.PEOPLE_TEST_FW_SECRET });
     stack = await startStack({

@@ -2,19 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alert, startStack, Stack } from '../support/stack';
-import { chatEnv, untilDelivered } from '../support/chat';
+import { chatEnv, startChatFakes, untilDelivered } from '../support/chat';
 import { pollUntil, untilFolded } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
-import {
-  blockActionsPayload,
-  signSlackRequest,
-  slashCommandBody,
-  startSlackFake,
-  type FakeSlack,
-  type SlackMessage,
-} from '../fakes/slack-server';
-import { signJiraWebhook, startJiraFake, type FakeJira } from '../fakes/jira-server';
+import { blockActionsPayload, signSlackRequest, slashCommandBody, type FakeSlack, type SlackMessage } from '../fakes/slack-server';
+import { signJiraWebhook, type FakeJira } from '../fakes/jira-server';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 
 // Slack and Jira end to end: the real api, worker, Temporal and Postgres; the real WebClient and
@@ -91,8 +84,9 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
   beforeAll(async () => {
     process.env.CHAT_TEST_SIEM_URL = await siem.start();
     process.env.CHAT_TEST_SIEM_SECRET = siem.secret;
-    slack = await startSlackFake();
-    jira = await startJiraFake({ users: { 'acct-lucia': 'Lucia Garcia', 'acct-ravi': 'Ravi Patel', 'acct-jonas': 'Jonas Muller' } });
+    ({ slack, jira } = await startChatFakes({
+      users: { 'acct-lucia': 'Lucia Garcia', 'acct-ravi': 'Ravi Patel', 'acct-jonas': 'Jonas Muller' },
+    }));
     process.env.CHAT_TEST_FW_SECRET = 'chat-test-firewall-secret';
     firewall = await startContainmentWebhook({ secret: process.env.CHAT_TEST_FW_SECRET });
     stack = await startStack({

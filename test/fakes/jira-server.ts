@@ -38,6 +38,8 @@ export interface JiraFailure {
   status: number;
   retryAfter?: number;
 }
+/** How a call fails after its change was applied: an error answer, or no answer at all (the client times out). */
+export type JiraAfterFailure = JiraFailure | 'timeout';
 
 export interface JiraCall extends LoggedRequest {
   path: string;
@@ -50,13 +52,13 @@ export interface JiraCall extends LoggedRequest {
 export type JiraWebhookBody = Record<string, unknown> & { webhookEvent: string; timestamp: number };
 
 export interface JiraFakeOptions {
-  /** Basic auth the fake accepts; by default any well-formed Basic credentials. */
-  email?: string;
-  apiToken?: string;
+  /** The Basic credentials Warden is configured with (email and API token); anything else answers 401. */
+  email: string;
+  apiToken: string;
   /** The accountId of the credentials (what /myself answers). */
   accountId?: string;
-  /** Known projects (keys); by default any key is accepted. */
-  projects?: string[];
+  /** The site's projects (keys): an issue in any other is refused (400), as a search naming one. */
+  projects: string[];
   issueTypes?: string[];
   priorities?: string[];
   resolutions?: string[];
@@ -82,6 +84,11 @@ export interface FakeJira {
    * with `only`, just the calls it accepts, so a straggler from another test cannot use up the failure.
    */
   failNext(route: string, n: number, failure: JiraFailure, only?: (call: JiraCall) => boolean): void;
+  /**
+   * The next `n` calls of an operation (as failNext) are carried out, their change kept, and then answered
+   * `failure` instead of the real answer, or not answered at all ('timeout'): a half success.
+   */
+  applyThenFail(route: string, n: number, failure: JiraAfterFailure, only?: (call: JiraCall) => boolean): void;
   /** While down, every call answers 503 (still logged and validated). */
   setDown(down: boolean): void;
   setHang(hang: boolean): void;
@@ -239,10 +246,11 @@ export function parseJql(jql: string): { clauses: Clause[]; orderBy: { field: st
 /**
  * Jira Cloud's REST API v3 on loopback, stateful enough for Warden's Jira channel: /myself,
  * enhanced JQL search, create / get / edit issue, a small workflow (To Do, In Progress, Done,
- * transitions named by their target status), comments. Basic auth. Every request and answer is
- * checked against the Jira spec (test/support/openapi.ts); findings go to `violations`.
+ * transitions named by their target status), comments. Basic auth with the configured credentials,
+ * the configured projects. Every request and answer is checked against the Jira spec
+ * (test/support/openapi.ts); findings go to `violations`.
  */
-export async function startJiraFake(options: JiraFakeOptions = {}): Promise<FakeJira> {
+export async function startJiraFake(options: JiraFakeOptions): Promise<FakeJira> {
   const myAccountId = options.accountId ?? '5f0c3a7b2e1d4c0029a1b2c3';
   const statuses = (options.statuses ?? DEFAULT_STATUSES).map((s, i) => ({ ...s, id: String(10000 + i) }));
   const issueTypes = options.issueTypes ?? ['Task', 'Bug', 'Incident', 'Story'];
@@ -254,6 +262,9 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
   const violations: string[] = [];
   const events: JiraWebhookBody[] = [];
   const failures = new Map<string, { failure: JiraFailure; only?: (call: JiraCall) => boolean }[]>();
+  const afterFailures = new Map<string, { failure: JiraAfterFailure; only?: (call: JiraCall) => boolean }[]>();
+  /** Calls being carried out whose answer is replaced (applyThenFail). */
+  const replaced = new Map<JiraCall, JiraAfterFailure>();
   const counters = new Map<string, number>();
   let down = false;
   let issueSeq = 10000;
@@ -391,10 +402,29 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
     return { comment, event };
   };
 
-  const answer = (call: JiraCall, res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
+  const send = (call: JiraCall, res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
     violations.push(...validateJiraCall(call.method, call.path, call.request, { status, body }));
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     sendJson(res, status, body, 'application/json;charset=UTF-8');
+  };
+  /** Jira's error body for an injected failure (429: rate limited, 5xx: an internal error). */
+  const fail = (call: JiraCall, res: ServerResponse, failure: JiraFailure) =>
+    send(
+      call,
+      res,
+      failure.status,
+      { errorMessages: [failure.status === 429 ? 'Rate limit exceeded.' : 'Internal server error'], errors: {} },
+      failure.retryAfter !== undefined ? { 'retry-after': String(failure.retryAfter) } : {},
+    );
+  /** The handler's answer; for a call chosen by applyThenFail, the failure (or silence) instead, whatever was done. */
+  const answer = (call: JiraCall, res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
+    const after = replaced.get(call);
+    if (after === undefined) return send(call, res, status, body, headers);
+    replaced.delete(call);
+    // What the fake would have answered is still checked against the spec.
+    violations.push(...validateJiraCall(call.method, call.path, call.request, { status, body }));
+    if (after === 'timeout') return fake.hold(res);
+    fail(call, res, after);
   };
   const bad = (call: JiraCall, res: ServerResponse, errors: Record<string, string>, errorMessages: string[] = []) =>
     answer(call, res, 400, { errorMessages, errors });
@@ -477,6 +507,11 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
       violations.push(`${call.method} ${call.path}: the Jira fake does not search by ${unsupported.field}`);
       return bad(call, res, {}, [`Field '${unsupported.field}' is not supported by the fake.`]);
     }
+    const unknownProject = parsed.clauses
+      .filter((c) => c.field === 'project')
+      .flatMap((c) => c.values)
+      .find((v) => !options.projects.some((p) => p.toLowerCase() === v.toLowerCase()));
+    if (unknownProject !== undefined) return bad(call, res, {}, [`The value '${unknownProject}' does not exist for the field 'project'.`]);
     let matching = [...issues.values()].filter((issue) =>
       parsed.clauses.every((c) => {
         const have = valueOf(issue, c.field).map((v) => v.toLowerCase());
@@ -526,11 +561,7 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
       const { project, issuetype, ...rest } = fields;
       const errors: Record<string, string> = {};
       const projectKey = (project as { key?: unknown } | undefined)?.key;
-      if (
-        typeof projectKey !== 'string' ||
-        (options.projects ? !options.projects.includes(projectKey) : !/^[A-Z][A-Z0-9_]+$/.test(projectKey))
-      )
-        errors.project = 'valid project is required';
+      if (typeof projectKey !== 'string' || !options.projects.includes(projectKey)) errors.project = 'valid project is required';
       const typeName = (issuetype as { name?: unknown } | undefined)?.name;
       if (typeof typeName !== 'string' || !issueTypes.includes(typeName)) errors.issuetype = 'valid issue type is required';
       if (rest.summary === undefined) errors.summary = 'You must specify a summary of the issue.';
@@ -671,12 +702,17 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
       const issue = findIssue(key!);
       if (!issue)
         return answer(call, res, 404, { errorMessages: ['Issue does not exist or you do not have permission to see it.'], errors: {} });
+      // Oldest first unless orderBy says otherwise (created, +created, -created), a page at a time.
+      const q = call.request.query ?? {};
       const own = comments.filter((c) => c.issueKey === issue.key);
+      if (q.orderBy === '-created') own.reverse();
+      const startAt = Math.max(0, Number(q.startAt ?? 0) || 0);
+      const maxResults = Math.min(Math.max(1, Number(q.maxResults ?? 50) || 50), 5000);
       answer(call, res, 200, {
-        startAt: 0,
-        maxResults: Math.max(own.length, 50),
+        startAt,
+        maxResults,
         total: own.length,
-        comments: own.map((c) => commentJson(c)),
+        comments: own.slice(startAt, startAt + maxResults).map((c) => commentJson(c)),
       });
     },
   };
@@ -693,14 +729,21 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
     return undefined;
   };
 
+  const takeAfterFailure = (call: JiraCall): JiraAfterFailure | undefined => {
+    for (const name of [call.operationId ?? '', '*']) {
+      const queue = afterFailures.get(name) ?? [];
+      const index = queue.findIndex((f) => !f.only || f.only(call));
+      if (index < 0) continue;
+      const [{ failure }] = queue.splice(index, 1);
+      if (queue.length === 0) afterFailures.delete(name);
+      return failure;
+    }
+    return undefined;
+  };
+
   const authorized = (header: unknown): boolean => {
     const m = /^Basic (\S+)$/.exec(String(header ?? ''));
-    if (!m) return false;
-    const decoded = Buffer.from(m[1], 'base64').toString();
-    const colon = decoded.indexOf(':');
-    if (colon <= 0) return false;
-    if (options.email === undefined && options.apiToken === undefined) return true;
-    return decoded === `${options.email}:${options.apiToken}`;
+    return m !== null && Buffer.from(m[1], 'base64').toString() === `${options.email}:${options.apiToken}`;
   };
 
   const fake = await startLoopbackFake<JiraCall>(
@@ -711,14 +754,7 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
       }
       if (down) return answer(call, res, 503, { errorMessages: ['Service unavailable'], errors: {} });
       const failure = takeFailure(call);
-      if (failure)
-        return answer(
-          call,
-          res,
-          failure.status,
-          { errorMessages: [failure.status === 429 ? 'Rate limit exceeded.' : 'Injected failure'], errors: {} },
-          failure.retryAfter !== undefined ? { 'retry-after': String(failure.retryAfter) } : {},
-        );
+      if (failure) return fail(call, res, failure);
       if (!authorized(call.headers.authorization))
         return answer(call, res, 401, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} });
       if (call.request.json !== undefined && typeof call.request.json === 'string')
@@ -729,6 +765,8 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
         return sendJson(res, 501, { errorMessages: [`Not implemented by the fake: ${call.operationId}`], errors: {} });
       }
       const key = /^\/rest\/api\/3\/issue\/([^/]+)/.exec(call.path)?.[1];
+      const after = takeAfterFailure(call);
+      if (after !== undefined) replaced.set(call, after);
       handler(call, res, key === undefined ? undefined : decodeURIComponent(key));
     },
     { describe },
@@ -747,6 +785,11 @@ export async function startJiraFake(options: JiraFakeOptions = {}): Promise<Fake
       const queue = failures.get(route) ?? [];
       for (let i = 0; i < n; i++) queue.push({ failure, only });
       failures.set(route, queue);
+    },
+    applyThenFail: (route, n, failure, only) => {
+      const queue = afterFailures.get(route) ?? [];
+      for (let i = 0; i < n; i++) queue.push({ failure, only });
+      afterFailures.set(route, queue);
     },
     setDown: (value) => {
       down = value;

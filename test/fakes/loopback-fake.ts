@@ -9,6 +9,8 @@ export interface LoggedRequest {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the request arrived (ms since the epoch), before its body was read: spacing between calls is measurable. */
+  at: number;
 }
 
 export interface LoopbackFake<T extends LoggedRequest> {
@@ -16,6 +18,8 @@ export interface LoopbackFake<T extends LoggedRequest> {
   origin: string;
   requests: T[];
   setMode(mode: FakeMode): void;
+  /** Never answers this request (until close): the client sees a timeout, whatever the handler did. */
+  hold(res: ServerResponse): void;
   close(): Promise<void>;
 }
 
@@ -28,8 +32,8 @@ export function sendJson(res: ServerResponse, status: number, body?: unknown, co
 
 /**
  * The plumbing the backend fakes share: a server on 127.0.0.1 (a free port) that reads each
- * body and logs the request (as `describe` sees it), answers `down` while 'down' and nothing
- * while 'hang', and otherwise lets `handle` answer.
+ * body and logs the request (as `describe` sees it, with its arrival time), answers `down` while
+ * 'down' and nothing while 'hang', and otherwise lets `handle` answer.
  */
 export async function startLoopbackFake<T extends LoggedRequest = LoggedRequest>(
   handle: (call: T, res: ServerResponse) => void,
@@ -39,9 +43,10 @@ export async function startLoopbackFake<T extends LoggedRequest = LoggedRequest>
   const held: ServerResponse[] = [];
   let mode: FakeMode = 'ok';
   const server = createServer(async (req, res) => {
+    const at = Date.now();
     let body = '';
     for await (const chunk of req) body += chunk;
-    const logged: LoggedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
+    const logged: LoggedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, at };
     const call = options.describe ? options.describe(logged) : (logged as T);
     requests.push(call);
     if (mode === 'hang') return void held.push(res);
@@ -56,6 +61,7 @@ export async function startLoopbackFake<T extends LoggedRequest = LoggedRequest>
     setMode: (m) => {
       mode = m;
     },
+    hold: (res) => void held.push(res),
     close: async () => {
       for (const res of held.splice(0)) res.destroy();
       server.closeAllConnections();

@@ -1,7 +1,14 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { validateSlackCall, validateSlackResponseUrlPost, type CallRequest } from '../support/openapi';
+import { BLOCK_KIT, messageBlockKitProblems } from './block-kit';
 import { sendJson, startLoopbackFake, type LoggedRequest } from './loopback-fake';
+
+/** Message metadata (chat.postMessage `metadata`), as conversations.history answers it. */
+export interface SlackMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
+}
 
 export interface SlackMessage {
   /** The channel id (C…, or D… for a direct message). */
@@ -11,6 +18,7 @@ export interface SlackMessage {
   text: string;
   blocks: unknown[] | null;
   attachments: unknown[] | null;
+  metadata: SlackMetadata | null;
   /** The message as it was before each chat.update, oldest first. */
   edits: { text: string; blocks: unknown[] | null; attachments: unknown[] | null }[];
 }
@@ -41,12 +49,14 @@ export interface ResponseUrlPost {
 }
 
 export type SlackFailure = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 | 504 };
+/** How a call fails after its change was applied: an error answer, or no answer at all (the client times out). */
+export type SlackAfterFailure = SlackFailure | 'timeout';
 
 export interface SlackFakeOptions {
-  /** The bot token to accept; by default any `xoxb-`/`xoxp-` token. */
-  token?: string;
-  /** Channel name (without #) → id, for channels Warden names in its config. Others get an id on first use. */
-  channels?: Record<string, string>;
+  /** The bot token Warden is configured with: any other answers invalid_auth, none not_authed. */
+  token: string;
+  /** The workspace's channels, name (without #) → id (C…). Any other name or id answers channel_not_found. */
+  channels: Record<string, string>;
   teamId?: string;
   botUserId?: string;
   botId?: string;
@@ -82,6 +92,11 @@ export interface FakeSlack {
    * just the calls it accepts, so a straggler from another test cannot use up the failure.
    */
   failNext(method: string, n: number, failure: SlackFailure, only?: (call: SlackCall) => boolean): void;
+  /**
+   * The next `n` calls of `method` (as failNext) are carried out, their change kept, and then answered
+   * with `failure` instead of the real answer, or not answered at all ('timeout'): a half success.
+   */
+  applyThenFail(method: string, n: number, failure: SlackAfterFailure, only?: (call: SlackCall) => boolean): void;
   /** While down, every call answers 503 (still logged and validated). */
   setDown(down: boolean): void;
   /** While hanging, calls get no answer at all (until close). */
@@ -89,7 +104,6 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-const CHANNEL_ID = /^[CG][A-Z0-9]{8,}$/;
 const DM_ID = /^D[A-Z0-9]{8,}$/;
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 /** response_url posts Slack accepts per URL. */
@@ -134,24 +148,40 @@ function describe(logged: LoggedRequest): SlackCall {
   return { ...logged, path: url.pathname, apiMethod, args, request };
 }
 
+/** A page of a list by cursor (the cursor is the offset, opaque to the client). */
+function page<T>(items: T[], cursor: unknown, limit: unknown): { items: T[]; next: string | null } {
+  const start = typeof cursor === 'string' && cursor !== '' ? Number(Buffer.from(cursor, 'base64url').toString()) || 0 : 0;
+  const size = Math.min(Math.max(Number(limit) || 100, 1), 999);
+  const items_ = items.slice(start, start + size);
+  return { items: items_, next: start + size < items.length ? Buffer.from(String(start + size)).toString('base64url') : null };
+}
+
+/** A Slack ts (or a bare number) as a number of seconds; NaN when it is neither. */
+const tsNumber = (value: unknown): number => (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN);
+
 /**
- * Slack's Web API on loopback, stateful enough for Warden's Slack channel: chat.postMessage,
- * chat.update, chat.postEphemeral, conversations.open and auth.test, with bot-token auth; plus
- * response_url endpoints. Every request and answer is checked against Slack's published spec
- * (test/support/openapi.ts) and the findings collected in `violations`, never thrown.
+ * Slack's Web API on loopback, stateful enough for Warden's Slack channel: chat.postMessage (with
+ * metadata), chat.update, chat.postEphemeral, conversations.open, .history, .replies and .list, and
+ * auth.test, with the configured bot token and channels; plus response_url endpoints. Block Kit's
+ * limits are enforced (invalid_blocks). Every request and answer is checked against Slack's published
+ * spec (test/support/openapi.ts) and the findings collected in `violations`, never thrown.
  */
-export async function startSlackFake(options: SlackFakeOptions = {}): Promise<FakeSlack> {
+export async function startSlackFake(options: SlackFakeOptions): Promise<FakeSlack> {
   const teamId = options.teamId ?? 'T0WARDEN01';
   const botUserId = options.botUserId ?? 'U0WARDENBOT';
   const botId = options.botId ?? 'B0WARDENBOT';
   const messages: SlackMessage[] = [];
   const ephemerals: SlackEphemeral[] = [];
   const dms = new Map<string, string>();
-  const channels = new Map<string, string>(Object.entries(options.channels ?? {}));
+  const channels = new Map<string, string>(Object.entries(options.channels));
+  const channelIds = new Set(channels.values());
   const responseUrlPosts: ResponseUrlPost[] = [];
   const responseUrlUses = new Map<string, number>();
   const violations: string[] = [];
   const failures = new Map<string, { failure: SlackFailure; only?: (call: SlackCall) => boolean }[]>();
+  const afterFailures = new Map<string, { failure: SlackAfterFailure; only?: (call: SlackCall) => boolean }[]>();
+  /** Calls being carried out whose answer is replaced (applyThenFail). */
+  const replaced = new Map<SlackCall, SlackAfterFailure>();
   let down = false;
   let seq = 0;
   let idSeq = 0;
@@ -161,11 +191,6 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
     return `${Math.floor(Date.now() / 1000)}.${String(seq % 1_000_000).padStart(6, '0')}`;
   };
   const newId = (prefix: string): string => `${prefix}${String(++idSeq).padStart(9, '0')}`;
-  const nameToId = (name: string): string => {
-    let id = channels.get(name);
-    if (!id) channels.set(name, (id = newId('C')));
-    return id;
-  };
   const dmOf = (userId: string): { id: string; existed: boolean } => {
     const existing = dms.get(userId);
     if (existing) return { id: existing, existed: true };
@@ -176,14 +201,16 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
   /** A channel argument as Slack reads it: an id, a #name, or a user id (their DM). */
   const resolveChannel = (value: unknown): string | null => {
     if (typeof value !== 'string' || value === '') return null;
-    if (CHANNEL_ID.test(value)) return value;
+    if (channelIds.has(value)) return value;
     if (DM_ID.test(value)) return [...dms.values()].includes(value) ? value : null;
     if (USER_ID.test(value)) return dmOf(value).id;
-    const name = value.replace(/^#/, '');
-    return /^[a-z0-9][a-z0-9_-]{0,79}$/.test(name) ? nameToId(name) : null;
+    return channels.get(value.replace(/^#/, '')) ?? null;
   };
+  /** A conversation argument where Slack takes ids only (conversations.history, .replies). */
+  const conversationId = (value: unknown): string | null =>
+    typeof value === 'string' && (channelIds.has(value) || [...dms.values()].includes(value)) ? value : null;
 
-  const answer = (
+  const send = (
     call: SlackCall,
     res: ServerResponse,
     status: number,
@@ -195,6 +222,62 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
     sendJson(res, status, body, 'application/json; charset=utf-8');
   };
 
+  /** The handler's answer; for a call chosen by applyThenFail, the failure (or silence) instead, whatever was done. */
+  const answer = (
+    call: SlackCall,
+    res: ServerResponse,
+    status: number,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ) => {
+    const after = replaced.get(call);
+    if (after === undefined) return send(call, res, status, body, headers);
+    replaced.delete(call);
+    // What the fake would have answered is still checked against the spec.
+    violations.push(...validateSlackCall(call.method, call.path, call.request, { status, body }));
+    if (after === 'timeout') return fake.hold(res);
+    fail(call, res, after);
+  };
+
+  /** Block Kit's limits (test/fakes/block-kit.ts): a breach is a violation, and Slack refuses the message. */
+  const refusedBlocks = (call: SlackCall, res: ServerResponse, message: { blocks?: unknown; attachments?: unknown }): boolean => {
+    const problems = messageBlockKitProblems(message);
+    if (problems.length === 0) return false;
+    violations.push(...problems.map((p) => `${call.method} ${call.path} Block Kit: ${p}`));
+    answer(call, res, 200, { ok: false, error: 'invalid_blocks', response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) } });
+    return true;
+  };
+
+  /** Message metadata: absent, or an object with an event type and a payload (Slack refuses anything else). */
+  const parseMetadata = (value: unknown): SlackMetadata | null | 'invalid' => {
+    if (value === undefined) return null;
+    let parsed: unknown = value;
+    if (typeof value === 'string') {
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        return 'invalid';
+      }
+    }
+    const m = parsed as { event_type?: unknown; event_payload?: unknown } | null;
+    if (!m || typeof m.event_type !== 'string' || typeof m.event_payload !== 'object' || m.event_payload === null) return 'invalid';
+    return { event_type: m.event_type, event_payload: m.event_payload as Record<string, unknown> };
+  };
+
+  /** A message as conversations.history answers it (objs_message); metadata only when asked for. */
+  const historyMessage = (m: SlackMessage, withMetadata: boolean): Record<string, unknown> => {
+    const replies = messages.filter((r) => r.channel === m.channel && r.threadTs === m.ts);
+    const out: Record<string, unknown> = { type: 'message', text: m.text, ts: m.ts, user: botUserId, bot_id: botId, team: teamId };
+    if (m.blocks?.length) out.blocks = m.blocks;
+    if (replies.length) {
+      out.thread_ts = m.ts;
+      out.reply_count = replies.length;
+      out.latest_reply = replies[replies.length - 1].ts;
+    }
+    if (withMetadata && m.metadata) out.metadata = m.metadata;
+    return out;
+  };
+
   const takeFailure = (key: string, call: SlackCall): SlackFailure | undefined => {
     const queue = failures.get(key) ?? [];
     const index = queue.findIndex((f) => !f.only || f.only(call));
@@ -204,10 +287,20 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
     return failure;
   };
 
+  const takeAfterFailure = (key: string, call: SlackCall): SlackAfterFailure | undefined => {
+    const queue = afterFailures.get(key) ?? [];
+    const index = queue.findIndex((f) => !f.only || f.only(call));
+    if (index < 0) return undefined;
+    const [{ failure }] = queue.splice(index, 1);
+    if (queue.length === 0) afterFailures.delete(key);
+    return failure;
+  };
+
+  // Slack's own words for its 5xx: fatal_error for a 500, service_unavailable for the rest.
   const fail = (call: SlackCall, res: ServerResponse, failure: SlackFailure) =>
     failure.status === 429
-      ? answer(call, res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfter) })
-      : answer(call, res, failure.status, { ok: false, error: 'service_unavailable' });
+      ? send(call, res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfter) })
+      : send(call, res, failure.status, { ok: false, error: failure.status === 500 ? 'fatal_error' : 'service_unavailable' });
 
   const handleResponseUrl = (call: SlackCall, res: ServerResponse, id: string) => {
     violations.push(...validateSlackResponseUrlPost(call.request));
@@ -223,7 +316,19 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
       res.writeHead(404, { 'content-type': 'text/plain' });
       return void res.end('used_url');
     }
+    const problems = messageBlockKitProblems((call.request.json ?? {}) as { blocks?: unknown; attachments?: unknown });
+    if (problems.length > 0) {
+      violations.push(...problems.map((p) => `POST response_url Block Kit: ${p}`));
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      return void res.end('invalid_blocks');
+    }
     responseUrlPosts.push({ id, body: call.request.json ?? call.body, headers: call.headers });
+    const after = takeAfterFailure('response_url', call);
+    if (after === 'timeout') return fake.hold(res);
+    if (after) {
+      res.writeHead(after.status, { 'content-type': 'text/plain' });
+      return void res.end(after.status === 429 ? 'rate_limited' : 'service_unavailable');
+    }
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('ok');
   };
@@ -249,12 +354,20 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
       if (blocks === null || attachments === null) return answer(call, res, 200, { ok: false, error: 'invalid_array_arg' });
       const text = typeof args.text === 'string' ? args.text : '';
       if (text === '' && !blocks?.length && !attachments?.length) return answer(call, res, 200, { ok: false, error: 'no_text' });
+      if (text.length > BLOCK_KIT.messageText) {
+        violations.push(`${call.method} ${call.path}: text of ${text.length} characters (Slack takes ${BLOCK_KIT.messageText})`);
+        return answer(call, res, 200, { ok: false, error: 'msg_too_long' });
+      }
+      if (refusedBlocks(call, res, { blocks, attachments })) return;
+      const metadata = parseMetadata(args.metadata);
+      if (metadata === 'invalid') return answer(call, res, 200, { ok: false, error: 'invalid_metadata_format' });
       const threadTs = typeof args.thread_ts === 'string' && args.thread_ts !== '' ? args.thread_ts : null;
       const ts = newTs();
-      messages.push({ channel, ts, threadTs, text, blocks: blocks ?? null, attachments: attachments ?? null, edits: [] });
+      messages.push({ channel, ts, threadTs, text, blocks: blocks ?? null, attachments: attachments ?? null, metadata, edits: [] });
       // The echo keeps to what objs_message documents (it has additionalProperties: false).
       const message: Record<string, unknown> = { type: 'message', text, ts, user: botUserId, bot_id: botId, team: teamId };
       if (blocks?.length) message.blocks = blocks;
+      if (metadata) message.metadata = metadata;
       if (attachments?.length)
         message.attachments = attachments.map((a, i) => {
           const fallback = (a as { fallback?: unknown } | null)?.fallback;
@@ -273,6 +386,11 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
       const blocks = parseArray(args.blocks);
       const attachments = parseArray(args.attachments);
       if (blocks === null || attachments === null) return answer(call, res, 200, { ok: false, error: 'invalid_array_arg' });
+      if (typeof args.text === 'string' && args.text.length > BLOCK_KIT.messageText) {
+        violations.push(`${call.method} ${call.path}: text of ${args.text.length} characters (Slack takes ${BLOCK_KIT.messageText})`);
+        return answer(call, res, 200, { ok: false, error: 'msg_too_long' });
+      }
+      if (refusedBlocks(call, res, { blocks, attachments })) return;
       message.edits.push({ text: message.text, blocks: message.blocks, attachments: message.attachments });
       // Fields left out keep their previous value; an empty array clears (Slack's documented rule).
       if (typeof args.text === 'string') message.text = args.text;
@@ -291,10 +409,92 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
       if (blocks === null) return answer(call, res, 200, { ok: false, error: 'invalid_array_arg' });
       const text = typeof args.text === 'string' ? args.text : '';
       if (text === '' && !blocks?.length) return answer(call, res, 200, { ok: false, error: 'no_text' });
+      if (refusedBlocks(call, res, { blocks })) return;
       const messageTs = newTs();
       const threadTs = typeof args.thread_ts === 'string' && args.thread_ts !== '' ? args.thread_ts : null;
       ephemerals.push({ channel, user: args.user, messageTs, threadTs, text, blocks: blocks ?? null });
       answer(call, res, 200, { ok: true, message_ts: messageTs });
+    },
+
+    // Top-level messages, newest first, between oldest and latest (exclusive unless inclusive), a page at a time.
+    'conversations.history': (call, res) => {
+      const { args } = call;
+      const channel = conversationId(args.channel);
+      if (!channel) return answer(call, res, 200, { ok: false, error: 'channel_not_found' });
+      const oldest = args.oldest === undefined ? 0 : tsNumber(args.oldest);
+      const latest = args.latest === undefined ? Infinity : tsNumber(args.latest);
+      if (Number.isNaN(oldest)) return answer(call, res, 200, { ok: false, error: 'invalid_ts_oldest' });
+      if (Number.isNaN(latest)) return answer(call, res, 200, { ok: false, error: 'invalid_ts_latest' });
+      const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
+      const within = (ts: number) => (inclusive ? ts >= oldest && ts <= latest : ts > oldest && ts < latest);
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true' || args.include_all_metadata === '1';
+      const top = messages.filter((m) => m.channel === channel && m.threadTs === null && within(Number(m.ts))).reverse();
+      const { items, next } = page(top, args.cursor, args.limit);
+      const body: Record<string, unknown> = {
+        ok: true,
+        messages: items.map((m) => historyMessage(m, withMetadata)),
+        has_more: next !== null,
+        pin_count: 0,
+        channel_actions_ts: null,
+        channel_actions_count: 0,
+      };
+      if (next) body.response_metadata = { next_cursor: next };
+      answer(call, res, 200, body);
+    },
+
+    // The thread's parent first, then its replies oldest first (replies between oldest and latest), a page at a time.
+    'conversations.replies': (call, res) => {
+      const { args } = call;
+      const channel = conversationId(args.channel);
+      if (!channel) return answer(call, res, 200, { ok: false, error: 'channel_not_found' });
+      const parent = messages.find((m) => m.channel === channel && m.ts === args.ts && m.threadTs === null);
+      if (!parent) return answer(call, res, 200, { ok: false, error: 'thread_not_found' });
+      const oldest = args.oldest === undefined ? 0 : tsNumber(args.oldest);
+      const latest = args.latest === undefined ? Infinity : tsNumber(args.latest);
+      if (Number.isNaN(oldest)) return answer(call, res, 200, { ok: false, error: 'invalid_ts_oldest' });
+      if (Number.isNaN(latest)) return answer(call, res, 200, { ok: false, error: 'invalid_ts_latest' });
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true' || args.include_all_metadata === '1';
+      const replies = messages.filter((m) => m.threadTs === parent.ts && m.channel === channel);
+      const thread = [parent, ...replies.filter((m) => Number(m.ts) > oldest && Number(m.ts) < latest)];
+      const { items, next } = page(thread, args.cursor, args.limit);
+      // The spec's two shapes: the parent (with its reply count) and a reply (with its parent's user); bot_id is in neither.
+      const shaped = items.map((m) => {
+        const out: Record<string, unknown> =
+          m === parent
+            ? { type: 'message', user: botUserId, text: m.text, thread_ts: m.ts, reply_count: replies.length, subscribed: false, ts: m.ts }
+            : { type: 'message', user: botUserId, text: m.text, thread_ts: parent.ts, parent_user_id: botUserId, ts: m.ts };
+        if (withMetadata && m.metadata) out.metadata = m.metadata;
+        return out;
+      });
+      const body: Record<string, unknown> = { ok: true, messages: shaped, has_more: next !== null };
+      if (next) body.response_metadata = { next_cursor: next };
+      answer(call, res, 200, body);
+    },
+
+    // The configured channels (public, the bot a member), a page at a time.
+    'conversations.list': (call, res) => {
+      const { args } = call;
+      const all = [...channels.entries()].map(([name, id]) => ({
+        id,
+        name,
+        created: 1_700_000_000,
+        creator: botUserId,
+        is_archived: false,
+        is_channel: true,
+        is_general: false,
+        is_mpim: false,
+        is_group: false,
+        is_org_shared: false,
+        is_im: false,
+        is_shared: false,
+        is_private: false,
+        is_member: true,
+        name_normalized: name,
+        topic: { value: '', creator: '', last_set: 0 },
+        purpose: { value: '', creator: '', last_set: 0 },
+      }));
+      const { items, next } = page(all, args.cursor, args.limit);
+      answer(call, res, 200, { ok: true, channels: items, response_metadata: { next_cursor: next ?? '' } });
     },
 
     'conversations.open': (call, res) => {
@@ -327,8 +527,7 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
       const auth = String(call.headers.authorization ?? '');
       const token = /^Bearer (\S+)$/.exec(auth)?.[1] ?? (typeof call.args.token === 'string' ? call.args.token : undefined);
       if (!token) return answer(call, res, 200, { ok: false, error: 'not_authed' });
-      if (options.token ? token !== options.token : !/^xox[bp]-/.test(token))
-        return answer(call, res, 200, { ok: false, error: 'invalid_auth' });
+      if (token !== options.token) return answer(call, res, 200, { ok: false, error: 'invalid_auth' });
       if (call.request.json !== undefined && (typeof call.request.json !== 'object' || call.request.json === null))
         return answer(call, res, 200, { ok: false, error: 'invalid_json' });
       const handler = methods[call.apiMethod];
@@ -336,6 +535,8 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
         violations.push(`${call.method} ${call.path}: the Slack fake does not implement ${call.apiMethod}`);
         return answer(call, res, 200, { ok: false, error: 'unknown_method' });
       }
+      const after = takeAfterFailure(call.apiMethod, call);
+      if (after !== undefined) replaced.set(call, after);
       handler(call, res);
     },
     { describe },
@@ -364,6 +565,11 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Fa
       const queue = failures.get(method) ?? [];
       for (let i = 0; i < n; i++) queue.push({ failure, only });
       failures.set(method, queue);
+    },
+    applyThenFail: (method, n, failure, only) => {
+      const queue = afterFailures.get(method) ?? [];
+      for (let i = 0; i < n; i++) queue.push({ failure, only });
+      afterFailures.set(method, queue);
     },
     setDown: (value) => {
       down = value;

@@ -1,16 +1,38 @@
-import type { FakeJira } from '../fakes/jira-server';
-import type { FakeSlack } from '../fakes/slack-server';
+import { startJiraFake, type FakeJira, type JiraFakeOptions } from '../fakes/jira-server';
+import { startSlackFake, type FakeSlack } from '../fakes/slack-server';
 import { pollUntil } from './harness';
+
+/** Warden's Slack bot token and Jira credentials in the suites: the fakes take these and refuse anything else. */
+export const CHAT_CREDENTIALS = { slackToken: 'xoxb-test-token', jiraEmail: 'warden@example.com', jiraApiToken: 'jira-api-token' };
+
+/** The test workspace's channels: those config/integrations.yaml routes to (slack.channel and by_severity). */
+export const SLACK_CHANNELS: Record<string, string> = { 'soc-alerts': 'C0SOCALERTS1', 'soc-critical': 'C0SOCCRIT01' };
+
+/** The Jira site's projects: the one config/integrations.yaml files issues in. */
+export const JIRA_PROJECTS = ['SOC'];
+
+/** The Slack and Jira fakes as the suites' Warden is configured to meet them. */
+export async function startChatFakes(jira: Partial<JiraFakeOptions> = {}): Promise<{ slack: FakeSlack; jira: FakeJira }> {
+  return {
+    slack: await startSlackFake({ token: CHAT_CREDENTIALS.slackToken, channels: SLACK_CHANNELS }),
+    jira: await startJiraFake({
+      email: CHAT_CREDENTIALS.jiraEmail,
+      apiToken: CHAT_CREDENTIALS.jiraApiToken,
+      projects: JIRA_PROJECTS,
+      ...jira,
+    }),
+  };
+}
 
 /** What points Warden's real Slack and Jira clients at the fakes, with notices retried within a second. */
 export const chatEnv = (slack: FakeSlack, jira: FakeJira, secrets: { slackSigning: string; jiraWebhook: string }) => ({
-  SLACK_BOT_TOKEN: 'xoxb-test-token',
+  SLACK_BOT_TOKEN: CHAT_CREDENTIALS.slackToken,
   SLACK_SIGNING_SECRET: secrets.slackSigning,
   SLACK_API_URL: slack.url,
   SLACK_RESPONSE_URL_PREFIX: slack.responseUrlPrefix,
   JIRA_BASE_URL: jira.url,
-  JIRA_EMAIL: 'warden@example.com',
-  JIRA_API_TOKEN: 'jira-api-token',
+  JIRA_EMAIL: CHAT_CREDENTIALS.jiraEmail,
+  JIRA_API_TOKEN: CHAT_CREDENTIALS.jiraApiToken,
   JIRA_WEBHOOK_SECRET: secrets.jiraWebhook,
   NOTIFY_POLL_INTERVAL_MS: '100',
   NOTIFY_MAX_BACKOFF_SECONDS: '1',

@@ -22,6 +22,12 @@ import addFormats from 'ajv-formats';
  *   sends) or a `token` argument. Arguments the method does not list are violations (Slack
  *   ignores them silently, which hides typos such as `thread` for `thread_ts`); JSON-array
  *   arguments (blocks, attachments) must parse, blocks as the spec's Block Kit definition.
+ * - The shared Slack spec predates message metadata (2022) and Block Kit's `invalid_blocks` error;
+ *   SLACK_SUPPLEMENT below adds them from Slack's current reference: `metadata` on chat.postMessage
+ *   (a JSON object with `event_type` and `event_payload`) and on the message object,
+ *   `include_all_metadata` on conversations.history and conversations.replies, `invalid_blocks`
+ *   with `response_metadata.messages` on the chat methods (and `invalid_metadata_format`). conversations.history may answer no
+ *   messages at all and a `response_metadata.next_cursor` (the spec says at least one, and no cursor).
  * - Jira's `date-time` also accepts `+hhmm` offsets: Jira Cloud sends `…T10:00:00.000+0000`.
  * - Jira documents no 429 or 5xx on most operations; those answers are not checked.
  * - The shared Jira spec predates `/rest/api/3/search/jql` (the replacement of the deprecated
@@ -128,10 +134,62 @@ function compileMatchers(paths: Record<string, unknown>): LoadedSpec['matchers']
     .map(({ template, regex }) => ({ template, regex }));
 }
 
+/** Message metadata as Slack documents it (https://api.slack.com/metadata): an event type and a free-form payload. */
+const SLACK_METADATA: JsonObject = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['event_type', 'event_payload'],
+  properties: { event_type: { type: 'string', pattern: '^[A-Za-z0-9_]+$' }, event_payload: { type: 'object' } },
+};
+
+/** What the shared Slack spec lacks and Warden uses (see the header comment); applied once, after the tuple rewrite. */
+function supplementSlack(doc: JsonObject): void {
+  const paths = doc.paths as Record<
+    string,
+    Record<string, { parameters: JsonObject[]; responses: Record<string, { schema: JsonObject }> }>
+  >;
+  const definitions = doc.definitions as Record<string, JsonObject>;
+  (definitions.objs_message.properties as JsonObject).metadata = SLACK_METADATA;
+  paths['/chat.postMessage'].post.parameters.push({
+    name: 'metadata',
+    in: 'formData',
+    type: 'string',
+    description: 'JSON object with event_type and event_payload fields, presented as a URL-encoded string.',
+  });
+  for (const method of ['/conversations.history', '/conversations.replies'])
+    paths[method].get.parameters.push({
+      name: 'include_all_metadata',
+      in: 'query',
+      type: 'boolean',
+      description: 'Return all metadata associated with this message.',
+    });
+  const history = paths['/conversations.history'].get.responses['200'].schema.properties as Record<string, JsonObject>;
+  delete history.messages.minItems;
+  history.response_metadata = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['next_cursor'],
+    properties: { next_cursor: { type: 'string' } },
+  };
+  // Replies come as "the parent, or a reply" (items: [A, B], read as anyOf); both may carry metadata.
+  const replies = paths['/conversations.replies'].get.responses['200'].schema.properties as Record<string, JsonObject>;
+  for (const shape of (replies.messages.items as { anyOf: JsonObject[] }).anyOf) (shape.properties as JsonObject).metadata = SLACK_METADATA;
+  for (const method of ['/chat.postMessage', '/chat.update', '/chat.postEphemeral']) {
+    const error = paths[method].post.responses.default.schema.properties as Record<string, JsonObject>;
+    (error.error.enum as string[]).push('invalid_blocks', ...(method === '/chat.postMessage' ? ['invalid_metadata_format'] : []));
+    error.response_metadata = {
+      type: 'object',
+      additionalProperties: false,
+      properties: { messages: { type: 'array', items: { type: 'string' } } },
+    };
+  }
+}
+
 function loadSlack(): LoadedSpec {
   if (slackSpec) return slackSpec;
   const raw = JSON.parse(readFileSync(resolve(SPECS_DIR, 'slack-web-openapi-v2.json'), 'utf8')) as Json;
   const doc = rewriteSlackTuples(raw) as JsonObject;
+  supplementSlack(doc);
   const id = 'https://specs.warden.test/slack-web.json';
   ajvs().body.addSchema({ ...doc, $id: id } as AnySchema);
   const paths = doc.paths as unknown as LoadedSpec['paths'];
@@ -352,6 +410,26 @@ export function validateSlackCall(method: string, path: string, request: CallReq
           formatErrors(validate.errors).map((m) => `/blocks${m === '/ ' ? '' : m}`),
         );
     }
+  }
+  // Metadata travels as JSON text too: an object with an event type and a payload.
+  if (typeof args.metadata === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(args.metadata);
+    } catch {
+      parsed = undefined;
+    }
+    let validate = cache.get('slack:metadata');
+    if (!validate) {
+      validate = ajvs().body.compile(SLACK_METADATA);
+      cache.set('slack:metadata', validate);
+    }
+    if (parsed === undefined) say('request arguments', ['/metadata is not JSON']);
+    else if (!validate(parsed))
+      say(
+        'request arguments',
+        formatErrors(validate.errors).map((m) => `/metadata${m.startsWith('/ ') ? m.slice(1) : m}`),
+      );
   }
 
   if (response) {

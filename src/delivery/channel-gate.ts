@@ -29,14 +29,15 @@ export async function withinLease<T>(lease: Lease, deliver: () => Promise<T>): P
   }
 }
 
-/** How long a channel keeps its calls spaced after its last 429. */
+/** How long a rate-limited channel must go without a call before its calls are no longer spaced. */
 export const THROTTLE_MS = 60_000;
 
 /**
  * The calls of one outside channel in this process (Slack, Jira, a webhook). A 429 pauses the whole
  * channel for its Retry-After: no call of this channel starts before it ends, whichever delivery
- * makes it; and for THROTTLE_MS after it, calls start no closer together than that Retry-After, so
- * a rate-limited channel is not hit again the moment the pause ends. A serial channel has one call
+ * makes it; and after it, a call starts no sooner than that Retry-After after the last answer, until
+ * the channel has been quiet for THROTTLE_MS, so a rate-limited channel is not hit again the moment
+ * the pause ends. A serial channel has one call
  * on the wire at a time, so a rate limit is learnt before the next call goes. Inside a delivery, a
  * call waits its turn only if its lease has room for the wait and the call; otherwise the delivery
  * is cut short and handed back.
@@ -45,7 +46,7 @@ export class ChannelGate {
   private pausedUntil = 0;
   private spacingMs = 0;
   private spacedUntil = 0;
-  private lastStart = -Infinity;
+  private lastAnswer = -Infinity;
   private last: Promise<void> = Promise.resolve();
 
   constructor(
@@ -70,7 +71,7 @@ export class ChannelGate {
   /** How long the next call must wait: out a pause, or until it is spaced from the last one. */
   private waitMs(): number {
     const now = this.now();
-    const spaced = now < this.spacedUntil ? this.lastStart + this.spacingMs - now : 0;
+    const spaced = now < this.spacedUntil ? this.lastAnswer + this.spacingMs - now : 0;
     return Math.max(0, this.pausedUntil - now, spaced);
   }
 
@@ -88,8 +89,11 @@ export class ChannelGate {
         if (wait === 0 || !s) break;
         await sleep(wait);
       }
-      this.lastStart = this.now();
-      const answer = await call();
+      const answer = await call().finally(() => {
+        this.lastAnswer = this.now();
+        // A busy channel stays spaced; a minute without a call ends it.
+        if (this.lastAnswer < this.spacedUntil) this.spacedUntil = this.lastAnswer + THROTTLE_MS;
+      });
       const retryAfter = retryAfterOf(answer);
       if (retryAfter !== undefined) this.pause(retryAfter);
       return answer;

@@ -91,6 +91,8 @@ export interface FakeJira {
   applyThenFail(route: string, n: number, failure: JiraAfterFailure, only?: (call: JiraCall) => boolean): void;
   /** While down, every call answers 503 (still logged and validated). */
   setDown(down: boolean): void;
+  /** Every call is carried out and answered this many milliseconds after it arrived (0: at once), as a slow Jira. */
+  setLatency(ms: number): void;
   setHang(hang: boolean): void;
   close(): Promise<void>;
   /** Moves the issue to `statusName` as a person in Jira would; returns the webhook body Jira sends. */
@@ -746,31 +748,36 @@ export async function startJiraFake(options: JiraFakeOptions): Promise<FakeJira>
     return m !== null && Buffer.from(m[1], 'base64').toString() === `${options.email}:${options.apiToken}`;
   };
 
+  let latencyMs = 0;
   const fake = await startLoopbackFake<JiraCall>(
     (call, res) => {
-      if (call.operationId === null) {
-        violations.push(`${call.method} ${call.path}: no such operation in the Jira spec`);
-        return sendJson(res, 404, { errorMessages: ['Not found'], errors: {} });
-      }
-      if (down) return answer(call, res, 503, { errorMessages: ['Service unavailable'], errors: {} });
-      const failure = takeFailure(call);
-      if (failure) return fail(call, res, failure);
-      if (!authorized(call.headers.authorization))
-        return answer(call, res, 401, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} });
-      if (call.request.json !== undefined && typeof call.request.json === 'string')
-        return bad(call, res, {}, ['Unexpected character in the request body: not JSON']);
-      const handler = handlers[call.operationId];
-      if (!handler) {
-        violations.push(`${call.method} ${call.path}: the Jira fake does not implement ${call.operationId}`);
-        return sendJson(res, 501, { errorMessages: [`Not implemented by the fake: ${call.operationId}`], errors: {} });
-      }
-      const key = /^\/rest\/api\/3\/issue\/([^/]+)/.exec(call.path)?.[1];
-      const after = takeAfterFailure(call);
-      if (after !== undefined) replaced.set(call, after);
-      handler(call, res, key === undefined ? undefined : decodeURIComponent(key));
+      if (latencyMs > 0) return void setTimeout(() => handle(call, res), latencyMs);
+      handle(call, res);
     },
     { describe },
   );
+  function handle(call: JiraCall, res: ServerResponse): void {
+    if (call.operationId === null) {
+      violations.push(`${call.method} ${call.path}: no such operation in the Jira spec`);
+      return sendJson(res, 404, { errorMessages: ['Not found'], errors: {} });
+    }
+    if (down) return answer(call, res, 503, { errorMessages: ['Service unavailable'], errors: {} });
+    const failure = takeFailure(call);
+    if (failure) return fail(call, res, failure);
+    if (!authorized(call.headers.authorization))
+      return answer(call, res, 401, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} });
+    if (call.request.json !== undefined && typeof call.request.json === 'string')
+      return bad(call, res, {}, ['Unexpected character in the request body: not JSON']);
+    const handler = handlers[call.operationId];
+    if (!handler) {
+      violations.push(`${call.method} ${call.path}: the Jira fake does not implement ${call.operationId}`);
+      return sendJson(res, 501, { errorMessages: [`Not implemented by the fake: ${call.operationId}`], errors: {} });
+    }
+    const key = /^\/rest\/api\/3\/issue\/([^/]+)/.exec(call.path)?.[1];
+    const after = takeAfterFailure(call);
+    if (after !== undefined) replaced.set(call, after);
+    handler(call, res, key === undefined ? undefined : decodeURIComponent(key));
+  }
   origin = fake.origin;
 
   return {
@@ -790,6 +797,9 @@ export async function startJiraFake(options: JiraFakeOptions): Promise<FakeJira>
       const queue = afterFailures.get(route) ?? [];
       for (let i = 0; i < n; i++) queue.push({ failure, only });
       afterFailures.set(route, queue);
+    },
+    setLatency: (ms) => {
+      latencyMs = ms;
     },
     setDown: (value) => {
       down = value;

@@ -97,6 +97,13 @@ export interface FakeSlack {
    * with `failure` instead of the real answer, or not answered at all ('timeout'): a half success.
    */
   applyThenFail(method: string, n: number, failure: SlackAfterFailure, only?: (call: SlackCall) => boolean): void;
+  /**
+   * Slack's rate limit: with `everySeconds`, the workspace takes one Web API call per that many
+   * seconds and answers any sooner one 429 with `Retry-After: everySeconds` (null: no limit).
+   * The calls so answered are in `limited`.
+   */
+  rateLimit(everySeconds: number | null): void;
+  limited: Set<SlackCall>;
   /** While down, every call answers 503 (still logged and validated). */
   setDown(down: boolean): void;
   /** While hanging, calls get no answer at all (until close). */
@@ -513,6 +520,10 @@ export async function startSlackFake(options: SlackFakeOptions): Promise<FakeSla
     },
   };
 
+  let limit: number | null = null;
+  let lastTaken = -Infinity;
+  const limited = new Set<SlackCall>();
+
   const fake = await startLoopbackFake<SlackCall>(
     (call, res) => {
       const responseUrl = /^\/actions\/[^/]+\/([^/]+)\/[^/]+$/.exec(call.path);
@@ -522,6 +533,13 @@ export async function startSlackFake(options: SlackFakeOptions): Promise<FakeSla
         return sendJson(res, 404, { ok: false, error: 'unknown_method' });
       }
       if (down) return answer(call, res, 503, { ok: false, error: 'service_unavailable' });
+      if (limit !== null) {
+        if (call.at < lastTaken + limit * 1000) {
+          limited.add(call);
+          return fail(call, res, { status: 429, retryAfter: limit });
+        }
+        lastTaken = call.at;
+      }
       const failure = takeFailure(call.apiMethod, call);
       if (failure) return fail(call, res, failure);
       const auth = String(call.headers.authorization ?? '');
@@ -566,6 +584,11 @@ export async function startSlackFake(options: SlackFakeOptions): Promise<FakeSla
       for (let i = 0; i < n; i++) queue.push({ failure, only });
       failures.set(method, queue);
     },
+    rateLimit: (everySeconds) => {
+      limit = everySeconds;
+      lastTaken = -Infinity;
+    },
+    limited,
     applyThenFail: (method, n, failure, only) => {
       const queue = afterFailures.get(method) ?? [];
       for (let i = 0; i < n; i++) queue.push({ failure, only });

@@ -43,6 +43,7 @@ export const untilDelivered = (
   db: { query(sql: string, params?: unknown[]): Promise<{ n: number }[]> },
   taskId: string,
   channel?: string,
+  timeoutMs = 30_000,
 ) =>
   pollUntil(
     async () =>
@@ -53,5 +54,5 @@ export const untilDelivered = (
         )
       )[0].n,
     (n) => n === 0,
-    { what: `every ${channel ?? ''} delivery of task ${taskId}`, timeoutMs: 30_000 },
+    { what: `every ${channel ?? ''} delivery of task ${taskId}`, timeoutMs },
   );

@@ -225,6 +225,16 @@ export function commentFor(n: OutgoingNotification, s: IncidentSnapshot | null, 
 export const commentFooter = (noticeKey: string) => `— Warden notice ${noticeKey}`;
 const FOOTER_LINE = /(^|\n)— Warden notice \S+\s*$/;
 
+/**
+ * Whether a comment (ADF, as Jira answers it) is the one Warden wrote for this notice: its last
+ * paragraph is the notice's footer. Only the last node is read, so a long comment is no cost.
+ */
+export function isCommentFor(body: unknown, noticeKey: string): boolean {
+  const content = (body as { content?: unknown } | null)?.content;
+  if (!Array.isArray(content) || content.length === 0) return false;
+  return adfToText({ type: 'doc', version: 1, content: [content[content.length - 1]] }).trim() === oneLine(commentFooter(noticeKey), 500);
+}
+
 // ---- Jira → Warden: the webhook ----
 
 /** The webhook events the channel follows; any other is answered and ignored. */

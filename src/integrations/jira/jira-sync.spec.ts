@@ -120,6 +120,11 @@ describe('jira-sync', () => {
       expect([summary.length, summary.startsWith('[P1] a b'), summary.includes('\n')]).toEqual([255, true, false]);
     });
 
+    it('caps a summary of emoji at 255 code units, as Jira counts, without half an emoji', () => {
+      const summary = issueFields(snapshot({ title: '😀'.repeat(400) }), jira, null).summary;
+      expect([summary.length <= 255, /[\uD800-\uDBFF]…$/.test(summary), summary.endsWith('😀…')]).toEqual([true, false, true]);
+    });
+
     it('assigns the mapped account, unassigns an unassigned task, and leaves an unmapped assignee alone', () => {
       expect([
         issueFields(snapshot(), jira, 'acc-lee').assignee,

@@ -3,7 +3,7 @@ import { isFinishedTask, isUnacknowledgedTask, type AnalystDisposition, type Tas
 import { classifyStatus, DeliveryError, parseRetryAfter, type OutgoingNotification } from '../../notifications/notifier';
 import type { IntegrationsConfig } from '../integrations.schema';
 import type { IncidentSnapshot } from '../snapshot';
-import { adfToText, MAX_SUMMARY, oneLine, type AdfDoc } from './adf';
+import { adfToText, capUnits, MAX_SUMMARY, oneLine, type AdfDoc } from './adf';
 
 /**
  * The decisions behind the Jira channel, free of I/O: what an issue should say, which
@@ -40,9 +40,12 @@ export interface JiraIssueFields {
   assignee?: { accountId: string } | null;
 }
 
-/** `[P1] <title>`, one line, at most Jira's 255 characters. */
+/** `[P1] <title>`, one line, at most Jira's 255 characters (code units, as Jira counts them). */
 export function issueSummary(s: IncidentSnapshot): string {
-  return oneLine(`[${s.incident.priority}] ${oneLine(s.incident.title, MAX_SUMMARY) || 'Untitled incident'}`, MAX_SUMMARY);
+  return capUnits(
+    oneLine(`[${s.incident.priority}] ${oneLine(s.incident.title, MAX_SUMMARY) || 'Untitled incident'}`, MAX_SUMMARY),
+    MAX_SUMMARY,
+  );
 }
 
 /** What the issue should show for this snapshot. `assigneeAccountId` is the roster's Jira account of the task's assignee. */

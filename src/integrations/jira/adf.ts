@@ -88,6 +88,17 @@ export function cap(value: string, max: number): string {
   return max <= 1 ? points.slice(0, max).join('') : `${points.slice(0, max - 1).join('')}…`;
 }
 
+/**
+ * At most `max` UTF-16 code units, never half a surrogate pair, ending in "…" when cut. Jira counts
+ * a summary's length as Java does, in code units: an emoji is two.
+ */
+export function capUnits(value: string, max: number): string {
+  if (value.length <= max) return value;
+  let cut = value.slice(0, Math.max(0, max - 1));
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
 /** One line: cleaned, whitespace runs (newlines too) as one space, capped. */
 export function oneLine(value: string | null | undefined, max: number): string {
   if (value === null || value === undefined) return '';

@@ -4,12 +4,14 @@ import { Version3Client } from 'jira.js';
 import { DeliveryError, type OutgoingNotification } from '../../notifications/notifier';
 import type { IntegrationsConfig } from '../integrations.schema';
 import type { IncidentSnapshot } from '../snapshot';
+import { commentDoc } from './adf';
 import {
   classifyJiraError,
   commentFor,
   commentFooter,
   createFields,
   fieldChanges,
+  isCommentFor,
   issueFields,
   parseJiraWebhook,
   readIssueState,
@@ -116,6 +118,11 @@ describe('jira-sync', () => {
     it('caps the summary at 255 characters on one line', () => {
       const summary = issueFields(snapshot({ title: `a\nb${'x'.repeat(400)}` }), jira, null).summary;
       expect([summary.length, summary.startsWith('[P1] a b'), summary.includes('\n')]).toEqual([255, true, false]);
+    });
+
+    it('caps a summary of emoji at 255 code units, as Jira counts, without half an emoji', () => {
+      const summary = issueFields(snapshot({ title: '😀'.repeat(400) }), jira, null).summary;
+      expect([summary.length <= 255, /[\uD800-\uDBFF]…$/.test(summary), summary.endsWith('😀…')]).toEqual([true, false, true]);
     });
 
     it('assigns the mapped account, unassigns an unassigned task, and leaves an unmapped assignee alone', () => {
@@ -247,6 +254,26 @@ describe('jira-sync', () => {
       expect(commentFor(notice('incident.alerts_added'), s, new Date('2026-01-01T00:02:00.000Z'))).toBe(
         '2 more alerts (30 in total):\n- high failed_login: Failed login a3 (203.0.113.7, root)\n- high failed_login: Failed login a2 (203.0.113.7, root)',
       );
+    });
+  });
+
+  describe(isCommentFor.name, () => {
+    it('knows the comment Warden wrote for the notice by its footer', () => {
+      expect(isCommentFor(commentDoc('Escalated to the lead', commentFooter('task-1:escalation:2')), 'task-1:escalation:2')).toBe(true);
+    });
+
+    it('tells another notice’s comment apart, also one whose key starts the same', () => {
+      const doc = commentDoc('Escalated', commentFooter('task-1:escalation:2'));
+      expect([isCommentFor(doc, 'task-1:escalation:1'), isCommentFor(doc, 'task-1:escalation:')]).toEqual([false, false]);
+    });
+
+    it('finds the footer after a long comment', () => {
+      expect(isCommentFor(commentDoc('x '.repeat(20_000), commentFooter('k-1')), 'k-1')).toBe(true);
+    });
+
+    it('is false for a person’s comment that only quotes a footer mid-text, and for anything not ADF', () => {
+      const quoted = commentDoc(`${commentFooter('k-1')}\n\nis what Warden writes`);
+      expect([isCommentFor(quoted, 'k-1'), isCommentFor('text', 'k-1'), isCommentFor(null, 'k-1')]).toEqual([false, false, false]);
     });
   });
 

@@ -3,7 +3,7 @@ import { isFinishedTask, isUnacknowledgedTask, type AnalystDisposition, type Tas
 import { classifyStatus, DeliveryError, parseRetryAfter, type OutgoingNotification } from '../../notifications/notifier';
 import type { IntegrationsConfig } from '../integrations.schema';
 import type { IncidentSnapshot } from '../snapshot';
-import { adfToText, MAX_SUMMARY, oneLine, type AdfDoc } from './adf';
+import { adfToText, capUnits, MAX_SUMMARY, oneLine, type AdfDoc } from './adf';
 
 /**
  * The decisions behind the Jira channel, free of I/O: what an issue should say, which
@@ -40,9 +40,12 @@ export interface JiraIssueFields {
   assignee?: { accountId: string } | null;
 }
 
-/** `[P1] <title>`, one line, at most Jira's 255 characters. */
+/** `[P1] <title>`, one line, at most Jira's 255 characters (code units, as Jira counts them). */
 export function issueSummary(s: IncidentSnapshot): string {
-  return oneLine(`[${s.incident.priority}] ${oneLine(s.incident.title, MAX_SUMMARY) || 'Untitled incident'}`, MAX_SUMMARY);
+  return capUnits(
+    oneLine(`[${s.incident.priority}] ${oneLine(s.incident.title, MAX_SUMMARY) || 'Untitled incident'}`, MAX_SUMMARY),
+    MAX_SUMMARY,
+  );
 }
 
 /** What the issue should show for this snapshot. `assigneeAccountId` is the roster's Jira account of the task's assignee. */
@@ -224,6 +227,16 @@ export function commentFor(n: OutgoingNotification, s: IncidentSnapshot | null, 
 /** The footer of every comment Warden writes: which notice it came from. Incoming comments carrying it are Warden's own. */
 export const commentFooter = (noticeKey: string) => `— Warden notice ${noticeKey}`;
 const FOOTER_LINE = /(^|\n)— Warden notice \S+\s*$/;
+
+/**
+ * Whether a comment (ADF, as Jira answers it) is the one Warden wrote for this notice: its last
+ * paragraph is the notice's footer. Only the last node is read, so a long comment is no cost.
+ */
+export function isCommentFor(body: unknown, noticeKey: string): boolean {
+  const content = (body as { content?: unknown } | null)?.content;
+  if (!Array.isArray(content) || content.length === 0) return false;
+  return adfToText({ type: 'doc', version: 1, content: [content[content.length - 1]] }).trim() === oneLine(commentFooter(noticeKey), 500);
+}
 
 // ---- Jira → Warden: the webhook ----
 

@@ -1,6 +1,6 @@
 import type { OutgoingNotification } from '../../notifications/notifier';
 import type { IntegrationsConfig } from '../integrations.schema';
-import type { IntegrationLink } from '../links';
+import type { CreateAttempt, Created, IntegrationLink } from '../links';
 import type { IncidentSnapshot } from '../snapshot';
 import { JiraChannel, type JiraClient } from './jira.channel';
 
@@ -66,12 +66,22 @@ const notice = (kind: string, over: Partial<OutgoingNotification> = {}): Outgoin
   ...over,
 });
 
-/** A Jira stand-in that records each call; `issues` is what a search finds. */
+/**
+ * A Jira stand-in that records each call; `issues` is what a search finds, `comments` what it holds.
+ * `failNext` makes the next call of a method throw before doing anything (503), `applyThenFail` do its
+ * work and then throw (Jira answered 500).
+ */
 function stand(issues: Record<string, unknown>[] = []) {
   const calls: { method: string; args: any }[] = [];
+  const comments: { id: string; body: unknown; created: string }[] = [];
+  const failNext = new Set<string>();
+  const applyThenFail = new Set<string>();
   const record = (method: string, answer: (args: any) => unknown) => async (args: any) => {
     calls.push({ method, args });
-    return answer(args);
+    if (failNext.delete(method)) throw Object.assign(new Error('Request failed with status code 503'), { status: 503 });
+    const result = answer(args);
+    if (applyThenFail.delete(method)) throw Object.assign(new Error('Request failed with status code 500'), { status: 500 });
+    return result;
   };
   const client = {
     issueSearch: { searchForIssuesUsingJqlEnhancedSearch: record('search', () => ({ issues })) },
@@ -81,24 +91,37 @@ function stand(issues: Record<string, unknown>[] = []) {
       getTransitions: record('getTransitions', () => ({ transitions: [{ id: '21', name: 'Start', to: { name: 'In Progress' } }] })),
       doTransition: record('doTransition', () => undefined),
     },
-    issueComments: { addComment: record('addComment', () => ({})) },
+    issueComments: {
+      addComment: record('addComment', (args) => {
+        const comment = { id: String(20000 + comments.length), body: args.comment, created: new Date().toISOString() };
+        comments.push(comment);
+        return comment;
+      }),
+      getComments: record('getComments', () => ({ startAt: 0, total: comments.length, comments: [...comments].reverse() })),
+    },
     myself: { getCurrentUser: record('getCurrentUser', () => ({ accountId: 'acc-warden' })) },
   } as unknown as JiraClient;
-  return { client, calls };
+  return { client, calls, comments, failNext, applyThenFail };
 }
 
-/** Links in memory: `ensure` runs `create` only while nothing is stored, as the real one does. */
+/**
+ * Links in memory: `ensure` runs `create` only while nothing is stored, and tells it about an earlier
+ * attempt that threw (its outcome unknown), as the real one does.
+ */
 function memoryLinks() {
   const stored = new Map<string, IntegrationLink>();
+  const attempted = new Map<string, Date>();
   const synced: string[] = [];
   return {
     synced,
     stored,
     links: {
-      async ensure(channel: string, subjectId: string, create: () => Promise<{ externalId: string; external?: Record<string, unknown> }>) {
+      async ensure(channel: string, subjectId: string, create: (attempt: CreateAttempt) => Promise<Created>) {
         const existing = stored.get(subjectId);
         if (existing) return existing;
-        const made = await create();
+        const earlierSince = attempted.get(subjectId) ?? null;
+        if (!earlierSince) attempted.set(subjectId, new Date());
+        const made = await create({ earlierSince, intent: {} });
         const link = {
           channel,
           subjectId,
@@ -120,6 +143,30 @@ const channel = (client: JiraClient, links: ReturnType<typeof memoryLinks>['link
   new JiraChannel(client, { read: async () => s }, links, config, { jiraAccountOf: (id) => (id === 'sam' ? 'acc-sam' : null) });
 
 const methods = (calls: { method: string }[]) => calls.map((c) => c.method);
+
+/** An issue already linked to the task, in the status and with the fields the snapshot wants but the priority. */
+const linkedIssue = {
+  id: '10001',
+  key: 'SOC-1',
+  fields: {
+    summary: '[P2] Port scan',
+    priority: { name: 'High' },
+    assignee: { accountId: 'acc-sam' },
+    labels: ['warden', `warden-incident-${INCIDENT}`, `warden-task-${TASK}`, 'warden-severity-high'],
+    status: { name: 'In Progress' },
+  },
+};
+
+const withIssue = (mem: ReturnType<typeof memoryLinks>) => {
+  mem.stored.set(TASK, {
+    channel: 'jira',
+    subjectId: TASK,
+    externalId: 'SOC-1',
+    external: { id: '10001' },
+    syncedAt: new Date(),
+  } as unknown as IntegrationLink);
+  return mem;
+};
 
 describe(JiraChannel.name, () => {
   it('looks for the issue by its label, then creates it with the fields and the description', async () => {
@@ -171,6 +218,38 @@ describe(JiraChannel.name, () => {
     expect(calls[1].args.fields).toEqual({ priority: { name: 'High' } });
     expect(calls[3].args.transition).toEqual({ id: '21' });
     expect(JSON.stringify(calls[4].args.comment)).toContain('— Warden notice k-escalation');
+  });
+
+  it('adds a comment without reading the comments first', async () => {
+    const { client, calls } = stand([linkedIssue]);
+    const mem = withIssue(memoryLinks());
+    await channel(client, mem.links, snapshot('acknowledged')).send(notice('escalation'));
+    expect(methods(calls).filter((m) => m.includes('Comment'))).toEqual(['addComment']);
+  });
+
+  it('does not add a comment again when Jira added it and answered 500: the retry finds its footer', async () => {
+    const { client, calls, comments, applyThenFail } = stand([linkedIssue]);
+    const mem = withIssue(memoryLinks());
+    const jira = channel(client, mem.links, snapshot('acknowledged'));
+    applyThenFail.add('addComment');
+    await expect(jira.send(notice('escalation'))).rejects.toMatchObject({ permanent: false });
+    await jira.send(notice('escalation'));
+    expect({ comments: comments.length, calls: methods(calls).filter((m) => m.includes('Comment')) }).toEqual({
+      comments: 1,
+      calls: ['addComment', 'getComments'],
+    });
+  });
+
+  it('adds the comment on the retry when the failed attempt added none', async () => {
+    const { client, calls, comments, failNext } = stand([linkedIssue]);
+    const jira = channel(client, withIssue(memoryLinks()).links, snapshot('acknowledged'));
+    failNext.add('addComment');
+    await expect(jira.send(notice('escalation'))).rejects.toMatchObject({ permanent: false });
+    await jira.send(notice('escalation'));
+    expect({ comments: comments.length, calls: methods(calls).filter((m) => m.includes('Comment')) }).toEqual({
+      comments: 1,
+      calls: ['addComment', 'getComments', 'addComment'],
+    });
   });
 
   it('makes no call to move an issue already in the target status', async () => {

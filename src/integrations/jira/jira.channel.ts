@@ -1,7 +1,7 @@
 import type { Version3Client } from 'jira.js';
 import { DeliveryError, type Notifier, type OutgoingNotification } from '../../notifications/notifier';
 import type { IntegrationsConfig } from '../integrations.schema';
-import type { IntegrationLinks } from '../links';
+import { subjectIdOf, type IntegrationLinks } from '../links';
 import type { IncidentSnapshot, SnapshotReader } from '../snapshot';
 import { issueDescription, commentDoc, type AdfDoc } from './adf';
 import {
@@ -11,6 +11,7 @@ import {
   createFields,
   fieldChanges,
   incidentLabel,
+  isCommentFor,
   issueFields,
   readIssueState,
   readTransitions,
@@ -27,13 +28,22 @@ export const JIRA_CLIENT = Symbol('JIRA_CLIENT');
 export interface JiraClient {
   issueSearch: Pick<Version3Client['issueSearch'], 'searchForIssuesUsingJqlEnhancedSearch'>;
   issues: Pick<Version3Client['issues'], 'createIssue' | 'editIssue' | 'getTransitions' | 'doTransition'>;
-  issueComments: Pick<Version3Client['issueComments'], 'addComment'>;
+  issueComments: Pick<Version3Client['issueComments'], 'addComment' | 'getComments'>;
   myself: Pick<Version3Client['myself'], 'getCurrentUser'>;
 }
 
 export interface JiraAccounts {
   jiraAccountOf(analystId: string): string | null;
 }
+
+/** The `integration_links` channel of each comment Warden adds, keyed by its notice. */
+export const JIRA_COMMENT_LINK = 'jira:comment';
+
+/** How long before an earlier attempt a search for its comment reaches back: Warden's database clock and Jira's differ. */
+const LOOK_BACK_MS = 120_000;
+/** Pages of comments (newest first) a search reads at most. */
+const LOOK_PAGES = 10;
+const PAGE_SIZE = 100;
 
 /** A JQL string literal. */
 const jql = (value: string) => `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
@@ -42,8 +52,11 @@ const jql = (value: string) => `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
  * One Jira issue per task. Each notice brings the issue up to date (fields, status) and adds
  * a comment when it says something the fields do not. `send` is safe to repeat: the issue is
  * looked up by its label before it is created, edits only set what differs, and a transition
- * is taken only while the issue is not yet in the target status. A retry after a lost
- * addComment answer can repeat that one comment (its footer names the notice).
+ * is taken only while the issue is not yet in the target status. Each comment is made once
+ * through `links.ensure` (keyed by its notice): after an attempt whose outcome is unknown (Jira
+ * added it and answered 500, or the answer was lost), the next one first looks for the comment
+ * whose footer names the notice and adds it only when it is not there. The common path costs
+ * no extra call.
  *
  * The channel never retries by itself: a failed call is classified (`classifyJiraError`) and
  * the delivery path retries it with backoff, honouring Retry-After.
@@ -119,7 +132,18 @@ export class JiraChannel implements Notifier {
 
     const text = commentFor(n, snapshot, link.syncedAt);
     if (text) {
-      await this.client.issueComments.addComment({ issueIdOrKey: key, comment: toDocument(commentDoc(text, commentFooter(n.key))) });
+      await this.links.ensure(JIRA_COMMENT_LINK, subjectIdOf(n.key), async (attempt) => {
+        let id = attempt.earlierSince ? await this.findComment(key, n.key, attempt.earlierSince) : null;
+        if (!id) {
+          const added = await this.client.issueComments.addComment({
+            issueIdOrKey: key,
+            comment: toDocument(commentDoc(text, commentFooter(n.key))),
+          });
+          if (typeof added.id !== 'string' || added.id === '') throw new DeliveryError('jira answered addComment without an id', false);
+          id = added.id;
+        }
+        return { externalId: id, external: { issue: key } };
+      });
       pushed = true;
     }
 
@@ -139,6 +163,27 @@ export class JiraChannel implements Notifier {
     const mine = taskLabel(taskId);
     const pick = issues.find((i) => i.labels.includes(mine)) ?? issues.find((i) => !i.labels.some((l) => l.startsWith('warden-task-')));
     return pick ? { key: pick.key, id: pick.id ?? '' } : null;
+  }
+
+  /** The comment an earlier attempt of this notice added, newest first back to shortly before that attempt; null when none. */
+  private async findComment(key: string, noticeKey: string, since: Date): Promise<string | null> {
+    const cutoff = since.getTime() - LOOK_BACK_MS;
+    let startAt = 0;
+    for (let page = 0; page < LOOK_PAGES; page++) {
+      const answer = await this.client.issueComments.getComments({
+        issueIdOrKey: key,
+        orderBy: '-created',
+        startAt,
+        maxResults: PAGE_SIZE,
+      });
+      const comments = answer.comments ?? [];
+      const hit = comments.find((c) => isCommentFor(c.body, noticeKey));
+      if (hit?.id) return hit.id;
+      startAt += comments.length;
+      const oldest = Date.parse(comments.at(-1)?.created ?? '');
+      if (comments.length === 0 || startAt >= (answer.total ?? 0) || oldest < cutoff) return null;
+    }
+    return null;
   }
 
   /** The issue's current fields. `reconcileIssues` asks Jira for read-after-write consistency on it. */

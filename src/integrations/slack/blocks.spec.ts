@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/web-api';
+import { BLOCK_KIT, messageBlockKitProblems } from '../../../test/fakes/block-kit';
 import type { OutgoingNotification } from '../../notifications/notifier';
 import type { IncidentSnapshot } from '../snapshot';
 import {
@@ -9,6 +10,7 @@ import {
   eventReply,
   incidentMessage,
   RESOLVED_COLOUR,
+  safe,
   SEVERITY_COLOURS,
   SLACK_LIMITS,
   slackDate,
@@ -145,6 +147,17 @@ describe('clip', () => {
 
   it('never splits a surrogate pair', () => {
     expect(clip(`ab${'😀'.repeat(5)}`, 4)).toBe('ab…');
+  });
+});
+
+describe('safe', () => {
+  it('reads no more of a huge value than it can keep, and marks the cut', () => {
+    expect(safe(`${' '.repeat(2000)}${'a'.repeat(10)}`, 100)).toBe('…');
+  });
+
+  it('never splits a surrogate pair at its bound', () => {
+    // The bound for 100 is 864 units; the emoji's first half is the 864th.
+    expect(safe(`${'\n'.repeat(863)}😀${'b'.repeat(10)}`, 100)).toBe('…');
   });
 });
 
@@ -382,5 +395,101 @@ describe('directMessage', () => {
     const s = snapshot();
     const dm = directMessage(notice({ kind: 'escalation', data: { tier: 'executive' } }), s);
     expect(allText(dm)).toContain(`*<${s.links.incident}|SQL injection on shop>*`);
+  });
+});
+
+describe("Slack's Block Kit limits, for huge hostile input (checked as the Slack fake checks them)", () => {
+  // Far past anything ingest lets through, so the caps here are the last line, not ingest's clipping.
+  const huge = (n: number) => `<!channel> &amp; <@U0EVIL> 😀 <http://evil|x> *_~\`\n\t`.repeat(Math.ceil(n / 40)).slice(0, n);
+  const uuid = '77777777-8888-4999-8aaa-bbbbbbbbbbbb';
+  const s = snapshot({
+    incident: {
+      title: huge(1_000_000),
+      types: Array.from({ length: 10_000 }, (_, i) => `${huge(500)}${i}`),
+      sourceIp: huge(100_000),
+      user: huge(100_000),
+      host: huge(100_000),
+      alertCount: 1_000_000_000,
+      storm: true,
+      stormKind: huge(100_000) as never,
+      stormSources: { distinct: 1_000_000, top: Array.from({ length: 10_000 }, (_, i) => ({ ...stormTop(1)[0], source: huge(1000) + i })) },
+    },
+    task: { assigneeName: huge(100_000), status: 'acknowledged', disposition: huge(10_000) },
+  });
+  s.alerts = Array.from({ length: 1000 }, (_, i) => ({
+    ...s.alerts[0],
+    id: `a${i}`,
+    title: huge(100_000),
+    type: huge(1000),
+    host: huge(1000),
+  }));
+  s.pendingApprovals = Array.from(
+    { length: 1000 },
+    () => ({ id: uuid, action: huge(10_000), stepId: huge(10_000), role: huge(10_000) }) as never,
+  );
+  s.links = {
+    incident: `https://warden.example/app#incident/${'x'.repeat(100_000)}`,
+    jira: { key: huge(10_000), url: `https://jira.example/${'y'.repeat(100_000)}` },
+  };
+  const data = {
+    by: huge(100_000),
+    author: huge(100_000),
+    text: huge(1_000_000),
+    resolution: huge(1_000_000),
+    disposition: huge(10_000),
+    reason: huge(100_000),
+    tier: huge(10_000),
+    decidedBy: huge(10_000),
+    decision: 'approve',
+    approvalId: uuid,
+    action: huge(10_000),
+    stepId: huge(10_000),
+    role: huge(10_000),
+    origin: huge(10_000),
+    ackDeadline: huge(10_000),
+    resolveDeadline: '2026-01-02T14:00:00.000Z',
+  };
+  const recipients = Array.from({ length: 10_000 }, (_, i) => `analyst-${huge(200)}-${i}`);
+  const kinds = [
+    'assigned',
+    'unassigned',
+    'critical',
+    'escalation',
+    'sla_breach',
+    'task.acknowledged',
+    'task.resolved',
+    'task.commented',
+    'approval.requested',
+    'approval.decided',
+    'incident.alerts_added',
+    'playbook.compensation_failed',
+    'playbook.notify',
+    'playbook.escalation',
+    huge(10_000),
+  ];
+  const hostileNotice = (kind: string) => notice({ kind, title: huge(1_000_000), text: huge(1_000_000), recipients, data });
+  const problems = (m: { text: string; blocks?: unknown; attachments?: unknown }) => [
+    ...messageBlockKitProblems(m),
+    ...(m.text.length > BLOCK_KIT.messageText ? [`text of ${m.text.length}`] : []),
+  ];
+
+  it('the top message is within every limit', () => {
+    expect(problems(incidentMessage(s))).toEqual([]);
+  });
+
+  it('the top message without a task or with an open one is within every limit', () => {
+    expect([
+      problems(incidentMessage({ ...s, task: null })),
+      problems(incidentMessage(snapshot({ incident: s.incident, task: { status: 'assigned' } }))),
+    ]).toEqual([[], []]);
+  });
+
+  it.each(kinds.map((k) => [k.slice(0, 40)] as const))('the reply to a %s notice is within every limit', (kind) => {
+    const k = kinds.find((x) => x.slice(0, 40) === kind)!;
+    expect([problems(eventReply(hostileNotice(k), s, () => 'U0MENTION1')), problems(eventReply(hostileNotice(k), null))]).toEqual([[], []]);
+  });
+
+  it.each(['escalation', 'critical', 'sla_breach'])('the direct message of a %s notice is within every limit', (kind) => {
+    expect([problems(directMessage(hostileNotice(kind), s)), problems(directMessage(hostileNotice(kind), null))]).toEqual([[], []]);
   });
 });

@@ -65,16 +65,33 @@ export function clip(text: string, max: number): string {
   return `${cut}…`;
 }
 
+/**
+ * Outside text as a string, cut to a bound before any regex reads it: escaping only lengthens text and
+ * collapsing blanks rarely shrinks it this much, so what is kept of `max` lies within the bound.
+ */
+function bounded(raw: unknown, max: number): string {
+  const text = raw === null || raw === undefined ? '' : String(raw);
+  if (text.length <= max * 8 + 64) return text;
+  // Never half of a surrogate pair.
+  const bound = /[\uD800-\uDBFF]/.test(text.charAt(max * 8 + 63)) ? max * 8 + 63 : max * 8 + 64;
+  return `${text.slice(0, bound)}…`;
+}
+
 /** An untrusted value on one line, escaped, then cut to `max`. */
 export function safe(raw: unknown, max: number): string {
-  const text = raw === null || raw === undefined ? '' : String(raw);
-  return clip(escapeMrkdwn(text.replace(/[\r\n\t\v\f\u2028\u2029]+/g, ' ').trim()), max);
+  return clip(
+    escapeMrkdwn(
+      bounded(raw, max)
+        .replace(/[\r\n\t\v\f\u2028\u2029]+/g, ' ')
+        .trim(),
+    ),
+    max,
+  );
 }
 
 /** An untrusted multi-line text (a comment, a resolution), escaped and cut. */
 function safeText(raw: unknown, max: number): string {
-  const text = raw === null || raw === undefined ? '' : String(raw);
-  return clip(escapeMrkdwn(text.replace(/\r\n?/g, '\n').trim()), max);
+  return clip(escapeMrkdwn(bounded(raw, max).replace(/\r\n?/g, '\n').trim()), max);
 }
 
 /** `<url|label>` for an http(s) URL; anything else shows the label alone. `label` is already safe. */

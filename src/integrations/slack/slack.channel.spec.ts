@@ -1,10 +1,19 @@
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, type WebClient } from '@slack/web-api';
 import { DeliveryError, type OutgoingNotification } from '../../notifications/notifier';
 import type { IntegrationsConfig } from '../integrations.schema';
-import type { IntegrationLink } from '../links';
+import { subjectIdOf, type CreateAttempt, type Created, type IntegrationLink } from '../links';
 import type { IncidentSnapshot } from '../snapshot';
 import { ACTIONS } from './blocks';
-import { channelFor, classifySlackError, SlackChannel, subjectIdOf, type SlackPeople } from './slack.channel';
+import {
+  carries,
+  channelFor,
+  classifySlackError,
+  noticeMetadata,
+  SlackChannel,
+  slackTs,
+  topMetadata,
+  type SlackPeople,
+} from './slack.channel';
 
 const INCIDENT_ID = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 const TASK_ID = '11111111-2222-4333-8444-555555555555';
@@ -136,15 +145,53 @@ describe('subjectIdOf', () => {
   });
 });
 
-/** integration_links in memory, with ensure's contract: create only while nothing is stored. */
+describe('message metadata', () => {
+  it('the top message names its incident', () => {
+    expect(carries(topMetadata(INCIDENT_ID), { event_type: 'warden_incident', event_payload: { incident_id: INCIDENT_ID } })).toBe(true);
+  });
+
+  it('tells another incident’s, another kind’s and no metadata apart', () => {
+    const wanted = topMetadata(INCIDENT_ID);
+    expect([
+      carries(topMetadata(TASK_ID), wanted),
+      carries(noticeMetadata(INCIDENT_ID), wanted),
+      carries(undefined, wanted),
+      carries({ event_type: 'warden_incident' }, wanted),
+    ]).toEqual([false, false, false, false]);
+  });
+
+  it('a direct message is known by its notice and its executive', () => {
+    expect([
+      carries(noticeMetadata('k', 'erin'), noticeMetadata('k', 'erin')),
+      carries(noticeMetadata('k', 'frank'), noticeMetadata('k', 'erin')),
+    ]).toEqual([true, false]);
+  });
+
+  it('slackTs writes seconds with six decimals', () => {
+    expect([slackTs(1767348900123), slackTs(0)]).toEqual(['1767348900.123000', '0.000000']);
+  });
+});
+
+/**
+ * integration_links in memory, with ensure's contract: create only while nothing is stored, and tell
+ * it about an earlier attempt that threw (its outcome unknown) and what that attempt aimed at.
+ */
 class MemoryLinks {
   readonly rows = new Map<string, IntegrationLink>();
+  readonly attempts = new Map<string, { since: Date; intent: Record<string, unknown> }>();
 
-  async ensure(channel: string, subjectId: string, create: () => Promise<{ externalId: string; external?: Record<string, unknown> }>) {
+  async ensure(
+    channel: string,
+    subjectId: string,
+    create: (attempt: CreateAttempt) => Promise<Created>,
+    options: { intent?: Record<string, unknown> } = {},
+  ) {
     const key = `${channel}/${subjectId}`;
     const existing = this.rows.get(key);
     if (existing) return existing;
-    const made = await create();
+    const earlier = this.attempts.get(key);
+    if (!earlier) this.attempts.set(key, { since: new Date(), intent: options.intent ?? {} });
+    const made = await create({ earlierSince: earlier?.since ?? null, intent: earlier?.intent ?? options.intent ?? {} });
     const link = {
       channel,
       subjectId,
@@ -165,10 +212,19 @@ class MemoryLinks {
 
 type Call = { method: string; args: Record<string, unknown> };
 
-/** A WebClient double: records calls; `fail` makes the next call of a method throw. */
+/** The workspace of the double: channel name → id. */
+const CHANNEL_IDS: Record<string, string> = { soc: 'C0SOC00001', 'soc-network': 'C0NETWORK01' };
+
+/**
+ * A WebClient double: records calls and keeps what was posted (with metadata), answering
+ * conversations.history / .replies / .list from it. `fail` makes the next call of a method throw
+ * before anything happens; `failAfter` lets it happen and then throws (Slack posted, then answered 500).
+ */
 function fakeClient() {
   const calls: Call[] = [];
   const fail = new Map<string, unknown>();
+  const failAfter = new Map<string, unknown>();
+  const posted: { channel: string; ts: string; thread_ts?: string; metadata?: unknown }[] = [];
   let seq = 0;
   const call =
     (method: string, answer: (args: Record<string, unknown>) => Record<string, unknown>) => async (args: Record<string, unknown>) => {
@@ -178,19 +234,49 @@ function fakeClient() {
         fail.delete(method);
         throw err;
       }
-      return { ok: true, ...answer(args) };
+      const result = { ok: true, ...answer(args) };
+      const late = failAfter.get(method);
+      if (late) {
+        failAfter.delete(method);
+        throw late;
+      }
+      return result;
     };
   const client = {
     chat: {
-      postMessage: call('chat.postMessage', (a) => ({
-        ts: `1767348900.${String(++seq).padStart(6, '0')}`,
-        channel: String(a.channel).startsWith('#') ? 'C0SOC' : a.channel,
-      })),
+      postMessage: call('chat.postMessage', (a) => {
+        const name = String(a.channel).replace(/^#/, '');
+        const channel = CHANNEL_IDS[name] ?? String(a.channel);
+        const ts = `1767348900.${String(++seq).padStart(6, '0')}`;
+        posted.push({ channel, ts, thread_ts: a.thread_ts as string | undefined, metadata: a.metadata });
+        return { ts, channel };
+      }),
       update: call('chat.update', (a) => ({ ts: a.ts, channel: a.channel })),
     },
-    conversations: { open: call('conversations.open', (a) => ({ channel: { id: `D-${String(a.users)}` } })) },
+    conversations: {
+      open: call('conversations.open', (a) => ({ channel: { id: `D0${String(a.users).slice(2)}0000` } })),
+      history: call('conversations.history', (a) => ({
+        messages: posted.filter((p) => p.channel === a.channel && !p.thread_ts).reverse(),
+        has_more: false,
+      })),
+      replies: call('conversations.replies', (a) => ({
+        messages: [{ ts: a.ts }, ...posted.filter((p) => p.channel === a.channel && p.thread_ts === a.ts)],
+        has_more: false,
+      })),
+      list: call('conversations.list', () => ({
+        channels: Object.entries(CHANNEL_IDS).map(([name, id]) => ({ id, name })),
+        response_metadata: { next_cursor: '' },
+      })),
+    },
   };
-  return { client: client as unknown as WebClient, calls, fail, of: (method: string) => calls.filter((c) => c.method === method) };
+  return {
+    client: client as unknown as WebClient,
+    calls,
+    fail,
+    failAfter,
+    posted,
+    of: (method: string) => calls.filter((c) => c.method === method),
+  };
 }
 
 const people: SlackPeople = {
@@ -240,7 +326,11 @@ describe(SlackChannel.name, () => {
       const { slack, channel } = setup();
       await channel.send(notice());
       const [top, reply] = slack.of('chat.postMessage');
-      expect(reply.args).toMatchObject({ channel: 'C0SOC', thread_ts: '1767348900.000001', text: 'P2 task assigned to you: Port scan' });
+      expect(reply.args).toMatchObject({
+        channel: 'C0SOC00001',
+        thread_ts: '1767348900.000001',
+        text: 'P2 task assigned to you: Port scan',
+      });
       expect(top.args.thread_ts).toBeUndefined();
     });
 
@@ -261,7 +351,7 @@ describe(SlackChannel.name, () => {
       );
       expect({ ts: update.args.ts, channel: update.args.channel, buttons: actions?.elements?.map((e) => e.action_id) }).toEqual({
         ts: '1767348900.000001',
-        channel: 'C0SOC',
+        channel: 'C0SOC00001',
         buttons: [ACTIONS.take, ACTIONS.resolve],
       });
     });
@@ -306,7 +396,7 @@ describe(SlackChannel.name, () => {
     it('posts the direct message in the opened conversation', async () => {
       const { slack, channel } = setup();
       await channel.send(notice({ key: 'esc', kind: 'critical', recipients: ['erin'], data: { tier: 'executive' } }));
-      expect(slack.of('chat.postMessage').map((c) => c.args.channel)).toContain('D-U0ERIN');
+      expect(slack.of('chat.postMessage').map((c) => c.args.channel)).toContain('D0ERIN0000');
     });
 
     it('sends a direct message once when the notice is retried', async () => {
@@ -315,6 +405,97 @@ describe(SlackChannel.name, () => {
       await channel.send(esc);
       await channel.send(esc);
       expect(slack.of('conversations.open')).toHaveLength(1);
+    });
+
+    it('posts the top message with metadata naming the incident, and looks for nothing on a first attempt', async () => {
+      const { slack, channel } = setup();
+      await channel.send(notice());
+      const [top] = slack.of('chat.postMessage');
+      expect({ metadata: top.args.metadata, looked: slack.calls.some((c) => c.method.startsWith('conversations.')) }).toEqual({
+        metadata: { event_type: 'warden_incident', event_payload: { incident_id: INCIDENT_ID } },
+        looked: false,
+      });
+    });
+
+    it('posts one top message when Slack posted it and answered 500: the retry finds it by its metadata', async () => {
+      const { slack, channel } = setup();
+      slack.failAfter.set('chat.postMessage', new WebAPIHTTPError(500, 'x', {}));
+      await expect(channel.send(notice())).rejects.toMatchObject({ permanent: false });
+      await channel.send(notice());
+      const tops = slack.posted.filter((p) => !p.thread_ts);
+      const [history] = slack.of('conversations.history');
+      expect({ tops: tops.length, history: history.args, edited: slack.of('chat.update').length }).toEqual({
+        tops: 1,
+        history: expect.objectContaining({ channel: 'C0SOC00001', include_all_metadata: true }),
+        edited: 1,
+      });
+    });
+
+    it('posts the top message on the retry when the failed attempt posted nothing', async () => {
+      const { slack, channel } = setup();
+      slack.fail.set('chat.postMessage', new WebAPIRequestError(new Error('socket hang up')));
+      await expect(channel.send(notice())).rejects.toMatchObject({ permanent: false });
+      await channel.send(notice());
+      expect({ tops: slack.posted.filter((p) => !p.thread_ts).length, looked: slack.of('conversations.history').length }).toEqual({
+        tops: 1,
+        looked: 1,
+      });
+    });
+
+    it('looks and posts on the retry where the first attempt aimed, even when the routing changed since', async () => {
+      const { slack, state, channel } = setup();
+      slack.fail.set('chat.postMessage', new WebAPIRequestError(new Error('socket hang up')));
+      await expect(channel.send(notice())).rejects.toMatchObject({ permanent: false });
+      state.snapshot = snapshot({ team: 'network' });
+      await channel.send(notice());
+      expect({
+        looked: slack.of('conversations.history').map((c) => c.args.channel),
+        posted: slack.of('chat.postMessage').map((c) => c.args.channel),
+      }).toEqual({ looked: ['C0SOC00001'], posted: ['#soc', '#soc', 'C0SOC00001'] });
+    });
+
+    it('posts one reply when Slack posted it and the answer was lost: the retry finds it in the thread', async () => {
+      const { slack, channel } = setup();
+      await channel.send(notice());
+      const later = notice({ key: 'k2', kind: 'task.commented', data: { author: 'bob', text: 'hi' } });
+      slack.failAfter.set('chat.postMessage', new WebAPIRequestError(new Error('The operation was aborted due to timeout')));
+      await expect(channel.send(later)).rejects.toMatchObject({ permanent: false });
+      await channel.send(later);
+      expect({
+        replies: slack.posted.filter((p) => p.thread_ts && carries(p.metadata, noticeMetadata('k2'))).length,
+        looked: slack.of('conversations.replies').map((c) => c.args.ts),
+      }).toEqual({ replies: 1, looked: ['1767348900.000001'] });
+    });
+
+    it('posts on the retry, warned, when Slack refuses to show the history', async () => {
+      const { slack, channel } = setup();
+      slack.fail.set('chat.postMessage', new WebAPIHTTPError(503, 'x', {}));
+      slack.fail.set('conversations.history', platform('missing_scope'));
+      await expect(channel.send(notice())).rejects.toMatchObject({ permanent: false });
+      await channel.send(notice());
+      expect(slack.posted.filter((p) => !p.thread_ts)).toHaveLength(1);
+    });
+
+    it('retries later when the search itself fails for now', async () => {
+      const { slack, channel } = setup();
+      slack.fail.set('chat.postMessage', new WebAPIHTTPError(503, 'x', {}));
+      await expect(channel.send(notice())).rejects.toMatchObject({ permanent: false });
+      slack.fail.set('conversations.history', new WebAPIHTTPError(502, 'x', {}));
+      await expect(channel.send(notice())).rejects.toMatchObject({ permanent: false, message: 'slack answered HTTP 502' });
+      expect(slack.posted).toEqual([]);
+    });
+
+    it('sends a direct message once when Slack posted it and answered 500', async () => {
+      const { slack, channel } = setup();
+      const esc = notice({ key: 'esc', kind: 'escalation', recipients: ['erin'], data: { tier: 'executive' } });
+      await channel.send(notice());
+      slack.failAfter.set('chat.postMessage', new WebAPIHTTPError(500, 'x', {}));
+      // The reply goes first and takes the failure; the direct message is the one at stake next.
+      await expect(channel.send(esc)).rejects.toMatchObject({ permanent: false });
+      slack.failAfter.set('chat.postMessage', new WebAPIHTTPError(500, 'x', {}));
+      await expect(channel.send(esc)).rejects.toMatchObject({ permanent: false });
+      await channel.send(esc);
+      expect(slack.posted.filter((p) => p.channel === 'D0ERIN0000')).toHaveLength(1);
     });
 
     it('sends no direct message for an approval request', async () => {

@@ -24,7 +24,7 @@ import { loadPlaybookFile } from '../playbooks/playbook.schema';
 import { containmentRefusal } from '../playbooks/refusal';
 import { formatKeys } from './format';
 import { ApiError } from './http-client';
-import { registerHttpCommands } from './http-commands';
+import { registerHttpCommands, registerPlaybookHttpCommands } from './http-commands';
 
 loadDotEnv();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -251,7 +251,7 @@ outbox
     console.error(`re-driven ${ids.length} dead-lettered outbox row(s)`);
   });
 
-const playbooks = program.command('playbooks').description('containment and evidence playbooks: dry-run');
+const playbooks = program.command('playbooks').description('containment and evidence playbooks: dry-run, redrive');
 playbooks
   .command('dry-run')
   .description('show which steps of a playbook file would run for an incident, with their rendered inputs; touches nothing')
@@ -300,6 +300,7 @@ evidence
   });
 
 registerHttpCommands(program, fail);
+registerPlaybookHttpCommands(playbooks, fail);
 
 // One line on stderr, never a stack: an API problem's detail, or the error's message.
 program.parseAsync().catch((err) => {

@@ -34,7 +34,7 @@ const program = new Command('warden')
     'after',
     `
 Commands that read config/ or the database use the environment (.env is read): WARDEN_CONFIG_DIR, DATABASE_URL.
-Commands that call a running Warden (replay, investigate-ip, stats, report) take --url and --key
+Commands that call a running Warden (replay, investigate-ip, stats, report, playbooks redrive) take --url and --key
 (default $WARDEN_URL or http://127.0.0.1:$PORT, and $WARDEN_API_KEY).
 Every command that prints data takes --json. Exit status: 0 on success, 1 on any failure (the reason on stderr).
 

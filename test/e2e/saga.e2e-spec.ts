@@ -2,9 +2,11 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createApiKey } from '../../src/auth/api-keys.service';
+import { playbookRedriveWorkflowId, playbookRunWorkflowId } from '../../src/domain';
 import { startContainmentWebhook, type FakeContainmentWebhook, type WebhookCall } from '../fakes/containment-webhook';
 import { startEdrServer, type FakeEdrServer } from '../fakes/edr-server';
 import { pollUntil } from '../support/harness';
+import { recordHistory } from '../support/histories';
 import { uniqueIp } from '../support/ips';
 import { alert, startStack, type Stack } from '../support/stack';
 
@@ -166,6 +168,7 @@ describe('a saga without leftovers (containment fakes that apply, then fail)', (
 
     await resolveAs(incidentId, 'false_positive');
     const rolledBack = await runOf(incidentId, (r) => r.finished_at !== null, 'the rolled-back run');
+    recordHistory(stack.env.TEMPORAL_ADDRESS, playbookRunWorkflowId(contained.id), 'playbook-uncertain');
     expect({
       uncertain: { status: uncertain.status, attempts: uncertain.attempts, reason: uncertain.reason },
       run: { status: contained.status, reason: contained.reason },
@@ -202,12 +205,15 @@ describe('a saga without leftovers (containment fakes that apply, then fail)', (
     const redrive = await warden('playbooks', 'redrive', '--run', failed.id, '--url', stack.api.url, '--key', leadKey, '--json');
     const cleared = await pollUntil(health, (h) => h.details.compensations.failed === 0, { what: 'no failed compensation in /health' });
     const settled = await runOf(incidentId, (r) => r.status !== 'compensation_failed', 'the re-driven run');
+    const redriven = await stack.temporal.workflow.getHandle(playbookRedriveWorkflowId(failed.id)).result();
+    recordHistory(stack.env.TEMPORAL_ADDRESS, playbookRedriveWorkflowId(failed.id), 'playbook-redrive');
     expect({
       failed: failed.status,
       counted: counted.details.compensations,
       stillBlocked,
       redrive: { code: redrive.code, out: JSON.parse(redrive.stdout), err: redrive.stderr.trim() },
       cleared: cleared.details.compensations,
+      redriven,
       run: settled.status,
       step: (({ status, compensation_status }) => ({ status, compensation_status }))(await stepOf(failed.id, 'block')),
       blocked: firewall.blocked.has(ip),
@@ -221,9 +227,32 @@ describe('a saga without leftovers (containment fakes that apply, then fail)', (
         err: `re-driven 1 failed compensation(s) of run ${failed.id} (saga-block)`,
       },
       cleared: { failed: 0, oldestFailedAt: null },
+      redriven: { runId: failed.id, status: 'compensated' },
       run: 'compensated',
       step: { status: 'uncertain', compensation_status: 'compensated' },
       blocked: false,
+    });
+  });
+
+  it('refuses a redrive with nothing to redo: a run with no failed undo 409, no such run 404, a bad id 400, each naming path:id', async () => {
+    const incidentId = await post({ type: 'saga_block', sourceIp: uniqueIp() });
+    const contained = await runOf(incidentId, (r) => r.status === 'succeeded', 'the contained run');
+    const lead = await stack.as(null, ['lead']);
+    const problem = async (id: string) => {
+      const res = await lead('POST', `/v1/playbooks/runs/${id}/redrive`);
+      return { status: res.status, type: res.headers.get('content-type'), path: res.body.errors?.[0]?.path };
+    };
+    const cli = await warden('playbooks', 'redrive', '--run', contained.id, '--url', stack.api.url, '--key', leadKey);
+    expect({
+      nothingFailed: await problem(contained.id),
+      unknown: await problem('00000000-0000-4000-8000-000000000000'),
+      badId: await problem('not-a-run'),
+      cli: { code: cli.code, stderr: cli.stderr.trim() },
+    }).toEqual({
+      nothingFailed: { status: 409, type: expect.stringContaining('application/problem+json'), path: 'path:id' },
+      unknown: { status: 404, type: expect.stringContaining('application/problem+json'), path: 'path:id' },
+      badId: { status: 400, type: expect.stringContaining('application/problem+json'), path: 'path:id' },
+      cli: { code: 1, stderr: expect.stringContaining(`has no failed compensation to redrive`) },
     });
   });
 

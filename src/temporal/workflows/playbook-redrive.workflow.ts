@@ -23,7 +23,7 @@ export async function playbookRedriveWorkflow({ runId }: PlaybookRedriveInput): 
   let asked = 0;
   setHandler(redriveSignal, () => void asked++);
   let passes = 0;
-  let status: string | null = null;
+  let status: string | null;
   // The signal that started the workflow asks for the first pass.
   do {
     passes = Math.max(asked, passes + 1);

@@ -1,10 +1,11 @@
 // The commands that talk to a running Warden over its REST API (replay, investigate-ip, stats,
-// report), as opposed to the ones that open the database or read config/ directly.
+// report, playbooks redrive), as opposed to the ones that open the database or read config/ directly.
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Command, InvalidArgumentError } from 'commander';
 import { FORMATS, isFormatName } from '../ingest/normalizers';
+import type { RedriveView } from '../playbooks/redrive.service';
 import type { InvestigationView } from '../stats/investigation';
 import type { StatsView } from '../stats/stats-view';
 import { formatInvestigation, formatReport, formatStats, type ReportRecord } from './format';
@@ -194,5 +195,37 @@ Examples:
       }
       console.log(opts.json ? JSON.stringify(record, null, 2) : formatReport(record));
       if (opts.html) console.error(`saved ${opts.html}`);
+    });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `warden playbooks redrive`: under the `playbooks` command, beside `dry-run`. */
+export function registerPlaybookHttpCommands(playbooks: Command, fail: (message: string) => never): void {
+  withConnection(
+    playbooks
+      .command('redrive')
+      .description("undo again a run's containment whose undo failed for good (compensation failed): the worker retries each, newest first")
+      .requiredOption('--run <id>', 'the playbook run (runId on the incident, or in the compensation-failed notice)')
+      .option('--json', 'print { runId, incidentId, playbook, redriven: [step ids] } as JSON'),
+  )
+    .addHelpText(
+      'after',
+      `
+Needs a key with the lead scope (or admin). The steps stay failed, and counted in GET /health
+(details.compensations), until their undo succeeds; run it again if the cause is not fixed yet.
+Exits 1 when the run does not exist or has no failed compensation.
+${CONNECTION_HELP}
+
+Examples:
+  warden playbooks redrive --run 3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60
+  warden playbooks redrive --run 3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60 --json`,
+    )
+    .action(async (opts: HttpOpts & { run: string; json?: boolean }) => {
+      if (!UUID.test(opts.run)) fail('--run: must be a playbook run id (a UUID)');
+      const view = await client(opts).json<RedriveView>('POST', `/v1/playbooks/runs/${encodeURIComponent(opts.run)}/redrive`);
+      if (opts.json) console.log(JSON.stringify(view, null, 2));
+      else for (const step of view.redriven) console.log(step);
+      console.error(`re-driven ${view.redriven.length} failed compensation(s) of run ${view.runId} (${view.playbook})`);
     });
 }

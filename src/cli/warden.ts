@@ -24,7 +24,7 @@ import { loadPlaybookFile } from '../playbooks/playbook.schema';
 import { containmentRefusal } from '../playbooks/refusal';
 import { formatKeys } from './format';
 import { ApiError } from './http-client';
-import { registerHttpCommands } from './http-commands';
+import { registerHttpCommands, registerPlaybookHttpCommands } from './http-commands';
 
 loadDotEnv();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -34,7 +34,7 @@ const program = new Command('warden')
     'after',
     `
 Commands that read config/ or the database use the environment (.env is read): WARDEN_CONFIG_DIR, DATABASE_URL.
-Commands that call a running Warden (replay, investigate-ip, stats, report) take --url and --key
+Commands that call a running Warden (replay, investigate-ip, stats, report, playbooks redrive) take --url and --key
 (default $WARDEN_URL or http://127.0.0.1:$PORT, and $WARDEN_API_KEY).
 Every command that prints data takes --json. Exit status: 0 on success, 1 on any failure (the reason on stderr).
 
@@ -251,7 +251,7 @@ outbox
     console.error(`re-driven ${ids.length} dead-lettered outbox row(s)`);
   });
 
-const playbooks = program.command('playbooks').description('containment and evidence playbooks: dry-run');
+const playbooks = program.command('playbooks').description('containment and evidence playbooks: dry-run, redrive');
 playbooks
   .command('dry-run')
   .description('show which steps of a playbook file would run for an incident, with their rendered inputs; touches nothing')
@@ -300,6 +300,7 @@ evidence
   });
 
 registerHttpCommands(program, fail);
+registerPlaybookHttpCommands(playbooks, fail);
 
 // One line on stderr, never a stack: an API problem's detail, or the error's message.
 program.parseAsync().catch((err) => {

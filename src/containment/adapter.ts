@@ -1,4 +1,5 @@
 import type { ContainmentAction, UndoAction } from '../domain';
+import type { CallFailure } from './applied';
 
 /**
  * One containment backend (a firewall, an IdP, an EDR, or anything behind a signed webhook).
@@ -14,6 +15,14 @@ export interface ContainmentRequest {
   incidentId: string;
   /** For an undo: what the containment step recorded (`ContainmentResult.undo`). */
   undo?: Record<string, unknown>;
+  /**
+   * For a containment action: called right before the call that changes the backend, with the
+   * state that undoes the change (as far as it is known then). From here on the step may be
+   * in place whatever the call answers, so it is recorded first: an answer lost to a 500 or a
+   * timeout still leaves the step `uncertain` and its undo known. It throws when the step has
+   * already ended (a late attempt must not act); the adapter then changes nothing.
+   */
+  beforeChange?: (undo?: Record<string, unknown>) => Promise<void>;
 }
 
 export interface ContainmentResult {
@@ -28,17 +37,41 @@ export interface ContainmentResult {
 
 /** A refusal from the backend that retrying cannot fix (4xx other than 408/425/429, bad target). */
 export class PermanentActionError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** How the call failed, when a call to the backend did (see mayHaveApplied). */
+    readonly failure?: CallFailure,
+  ) {
     super(message);
     this.name = 'PermanentActionError';
   }
 }
+
+/** A failed call to the backend that may be retried (5xx, 408, 425, 429, a network error, a timeout). */
+export class BackendCallError extends Error {
+  constructor(
+    message: string,
+    readonly failure: CallFailure,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BackendCallError';
+  }
+}
+
+/** How the call behind `err` failed; undefined when `err` says nothing of one. */
+export const failureOf = (err: unknown): CallFailure | undefined =>
+  err instanceof PermanentActionError || err instanceof BackendCallError ? err.failure : undefined;
 
 export interface ContainmentAdapter {
   readonly name: string;
   readonly kind: 'webhook' | 'nftables' | 'scim' | 'edr';
   /** The actions this adapter can perform. */
   readonly actions: readonly (ContainmentAction | UndoAction)[];
-  /** Throws PermanentActionError for a final refusal; anything else thrown is retried by the step's retry policy. */
+  /**
+   * Throws PermanentActionError for a final refusal; anything else thrown is retried by the
+   * step's retry policy. An undo of something that is not there (any more) succeeds: undoing twice,
+   * or undoing a step that may never have acted, changes nothing and is not an error.
+   */
   perform(request: ContainmentRequest): Promise<ContainmentResult>;
 }

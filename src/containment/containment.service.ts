@@ -12,6 +12,8 @@ export interface ContainmentCall {
   idempotencyKey: string;
   /** For an undo action: what the containment step recorded. */
   undo?: Record<string, unknown>;
+  /** See ContainmentRequest.beforeChange. */
+  beforeChange?: (undo?: Record<string, unknown>) => Promise<void>;
 }
 
 export type ContainmentOutcome =
@@ -65,6 +67,7 @@ export class Containment {
       idempotencyKey: call.idempotencyKey,
       incidentId: call.incidentId,
       undo: call.undo,
+      beforeChange: call.beforeChange,
     });
     return { status: 'succeeded', target, adapter: adapter.name, output: result.output, ...(result.undo ? { undo: result.undo } : {}) };
   }

@@ -19,8 +19,10 @@ export interface EdrAdapterOptions {
  *   POST {base}/hosts/{host}/release  { "incidentId": "…", "idempotencyKey": "…" } → 2xx (not isolated: no-op)
  *
  * The undo state is whether the host was isolated before, so the undo releases only a host
- * that containment isolated. As with SCIM, a retry after a lost answer sees the host isolated
- * and errs toward keeping it so.
+ * that containment isolated. It is handed to `beforeChange` before the isolate, and the step
+ * keeps the first it is given: a retry after a lost answer, which sees the host isolated, does not
+ * turn it into `wasIsolated: true`. A release of a host that is not isolated, or that the EDR no
+ * longer knows (404), succeeds: there is nothing to release.
  */
 export class EdrAdapter implements ContainmentAdapter {
   readonly kind = 'edr';
@@ -45,15 +47,19 @@ export class EdrAdapter implements ContainmentAdapter {
     if (request.action === 'isolate_host') {
       const wasIsolated = await this.isolated(hostUrl, host);
       if (wasIsolated) return { output: { host, isolated: true, changed: false }, undo: { wasIsolated: true } };
+      await request.beforeChange?.({ wasIsolated: false });
     }
     const verb = request.action === 'isolate_host' ? 'isolate' : 'release';
-    await callBackend(this.name, {
+    const answer = await callBackend(this.name, {
       method: 'POST',
       url: `${hostUrl}/${verb}`,
       headers: { ...this.headers(), 'content-type': 'application/json' },
       body: JSON.stringify({ incidentId: request.incidentId, idempotencyKey: request.idempotencyKey }),
       timeoutSeconds: this.options.timeoutSeconds,
+      accept: verb === 'release' ? [404] : undefined,
     });
+    if (answer.status === 404)
+      return { output: { host, isolated: false, changed: false, reason: 'the EDR knows no such host: nothing to release' } };
     const isolated = verb === 'isolate';
     return isolated
       ? { output: { host, isolated, changed: true }, undo: { wasIsolated: false } }

@@ -1,5 +1,6 @@
 import { classifyStatus } from '../notifications/notifier';
-import { PermanentActionError } from './adapter';
+import { BackendCallError, PermanentActionError } from './adapter';
+import type { CallFailure } from './applied';
 
 /** An answer's JSON (undefined when empty, the text when not JSON); large answers are cut off. */
 export interface HttpAnswer {
@@ -23,9 +24,10 @@ const MAX_ANSWER_BYTES = 256 * 1024;
 /**
  * One HTTP call for an adapter, judged the way every channel is (notifier.ts classifyStatus):
  * a refusal (4xx but 408, 425, 429) is a PermanentActionError; 5xx, 408, 425, 429, a network
- * error or a timeout is a plain Error, which the step's retry policy tries again. Redirects are
- * not followed (the request carries a token) and are refused as a misconfigured URL. Errors name
- * the backend by origin only: a URL's path may hold a secret, and errors are shown on incidents.
+ * error or a timeout is a BackendCallError, which the step's retry policy tries again. Both say
+ * how the call failed (`failure`, for mayHaveApplied). Redirects are not followed (the request
+ * carries a token) and are refused as a misconfigured URL. Errors name the backend by origin
+ * only: a URL's path may hold a secret, and errors are shown on incidents.
  */
 export async function callBackend(adapter: string, call: HttpCall): Promise<HttpAnswer> {
   const origin = new URL(call.url).origin;
@@ -39,29 +41,43 @@ export async function callBackend(adapter: string, call: HttpCall): Promise<Http
       signal: AbortSignal.timeout(call.timeoutSeconds * 1000),
     });
   } catch (err) {
-    throw new Error(`${adapter}: ${origin} ${failure(err, call.timeoutSeconds)}`, { cause: err });
+    throw new BackendCallError(`${adapter}: ${origin} ${describe(err, call.timeoutSeconds)}`, noAnswer(err), { cause: err });
   }
   let text: string | null;
   try {
     text = await readCapped(res, MAX_ANSWER_BYTES);
   } catch (err) {
-    throw new Error(`${adapter}: ${origin} ${failure(err, call.timeoutSeconds)} while answering`, { cause: err });
+    throw new BackendCallError(
+      `${adapter}: ${origin} ${describe(err, call.timeoutSeconds)} while answering`,
+      { kind: 'answer_lost', status: res.status },
+      { cause: err },
+    );
   }
   const body = parse(text);
   if (call.accept?.includes(res.status)) return { status: res.status, body };
+  const answered: CallFailure = { kind: 'answered', status: res.status };
   if (res.status >= 300 && res.status < 400) {
-    throw new PermanentActionError(`${adapter}: ${origin} answered ${res.status} (a redirect, not followed: check the URL)`);
+    throw new PermanentActionError(`${adapter}: ${origin} answered ${res.status} (a redirect, not followed: check the URL)`, answered);
   }
   const verdict = classifyStatus(res.status);
   if (verdict === 'ok') return { status: res.status, body };
   const message = `${adapter}: ${origin} answered ${res.status}${detail(body)}`;
-  throw verdict === 'permanent' ? new PermanentActionError(message) : new Error(message);
+  throw verdict === 'permanent' ? new PermanentActionError(message, answered) : new BackendCallError(message, answered);
 }
 
-function failure(err: unknown, timeoutSeconds: number): string {
+const isTimeout = (err: unknown) => ['TimeoutError', 'AbortError'].includes((err as Error | undefined)?.name ?? '');
+
+function describe(err: unknown, timeoutSeconds: number): string {
   const e = err as Error & { cause?: Error };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `did not answer within ${timeoutSeconds} s`;
+  if (isTimeout(err)) return `did not answer within ${timeoutSeconds} s`;
   return `unreachable: ${e?.cause?.message ?? e?.message ?? String(err)}`;
+}
+
+/** A fetch that ended without an answer: the socket or DNS error code undici puts in `cause`, or the timeout. */
+function noAnswer(err: unknown): CallFailure {
+  if (isTimeout(err)) return { kind: 'timeout' };
+  const code = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return { kind: 'unreachable', code: typeof code === 'string' ? code : undefined };
 }
 
 async function readCapped(res: Response, max: number): Promise<string | null> {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ContainmentAdapter, ContainmentRequest, ContainmentResult } from './adapter';
-import { PermanentActionError } from './adapter';
+import { BackendCallError, PermanentActionError } from './adapter';
 import { normalizeIp } from './allow-list';
 
 export interface NftablesOptions {
@@ -32,7 +32,9 @@ const NAME = /^[A-Za-z0-9_]+$/;
  * block that finds its address already there can tell a block of its own (a retry after a
  * lost answer: undo removes it) from one that was there before (undo leaves it in place).
  * nft gets its arguments as an argv array (execFile, no shell), and the address has been
- * parsed as an IP before it is passed.
+ * parsed as an IP before it is passed. nft applies a command whole or not at all, so only an
+ * `add element` killed by its timeout may have blocked without saying so. An unblock of an
+ * address that is not there (or of a table or set that is gone) succeeds.
  */
 export class NftablesAdapter implements ContainmentAdapter {
   readonly kind = 'nftables';
@@ -60,7 +62,10 @@ export class NftablesAdapter implements ContainmentAdapter {
       if (present && present.comment !== mark) {
         return { output: { ip, set: where, blocked: true, changed: false }, undo: { alreadyPresent: true } };
       }
-      if (!present) await this.nft(['add', 'element', family, table, set, '{', ip, 'comment', `"${mark}"`, '}']);
+      if (!present) {
+        await request.beforeChange?.({ alreadyPresent: false });
+        await this.nft(['add', 'element', family, table, set, '{', ip, 'comment', `"${mark}"`, '}']);
+      }
       return { output: { ip, set: where, blocked: true, changed: true }, undo: { alreadyPresent: false } };
     }
 
@@ -87,7 +92,8 @@ export class NftablesAdapter implements ContainmentAdapter {
 
   /**
    * The element for `ip` in `set` (with its comment), or undefined when absent. A missing table
-   * holds nothing: a block (`create`) sets it up with ensureSet first, an unblock has nothing to do.
+   * holds nothing: a block (`create`) sets it up with ensureSet first (but refuses a table that
+   * lacks the set), an unblock has nothing to do.
    */
   private async element(set: string, ip: string, create: boolean): Promise<{ comment?: string } | undefined> {
     const { family, table } = this.options;
@@ -96,8 +102,10 @@ export class NftablesAdapter implements ContainmentAdapter {
     try {
       json = await list();
     } catch (err) {
-      if (!isMissing(err) || (await this.tableExists())) throw err;
+      if (!isMissing(err)) throw err;
+      // Nothing to unblock in a table or set that is not there.
       if (!create) return undefined;
+      if (await this.tableExists()) throw err;
       await ensureSet(this.options);
       json = await list();
     }
@@ -202,7 +210,9 @@ function runNft(name: string, options: NftablesOptions, args: string[]): Promise
         if (!err) return resolve(stdout);
         const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
         if (e.code === 'ENOENT') return reject(new PermanentActionError(`${name}: ${file} is not installed (or not on PATH)`));
-        if (e.killed) return reject(new Error(`${name}: nft did not finish within ${timeoutSeconds} s`));
+        if (e.killed)
+          return reject(new BackendCallError(`${name}: nft did not finish within ${timeoutSeconds} s`, { kind: 'exited', killed: true }));
+        const exited = { kind: 'exited', killed: false } as const;
         const message =
           String(stderr)
             .split('\n')
@@ -213,12 +223,13 @@ function runNft(name: string, options: NftablesOptions, args: string[]): Promise
           return reject(
             new PermanentActionError(
               `${what} (does the table lack this set? ensureSet in nftables.adapter.ts creates it, or name the right set in containment.yaml)`,
+              exited,
             ),
           );
         }
         if (/Operation not permitted|Operation not supported|syntax error/i.test(String(stderr)))
-          return reject(new PermanentActionError(what));
-        reject(new Error(what));
+          return reject(new PermanentActionError(what, exited));
+        reject(new BackendCallError(what, exited));
       },
     );
   });

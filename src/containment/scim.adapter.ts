@@ -19,8 +19,9 @@ const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
  * `active`. The undo state is the SCIM id and whether the user was active, so an undo enables
  * only a user that containment disabled: one disabled before stays disabled.
  *
- * A retry after a lost answer finds the user already disabled and records `wasActive: false`;
- * that errs toward staying contained (the undo then leaves the user disabled, and says so).
+ * The undo state is handed to `beforeChange` before the PATCH, and the step keeps the first it
+ * is given: a retry after a lost answer, which finds the user already disabled, does not turn
+ * it into `wasActive: false`. An enable of a user who is active already, or gone, succeeds.
  */
 export class ScimAdapter implements ContainmentAdapter {
   readonly kind = 'scim';
@@ -34,19 +35,21 @@ export class ScimAdapter implements ContainmentAdapter {
   }
 
   async perform(request: ContainmentRequest): Promise<ContainmentResult> {
-    if (request.action === 'disable_user') return this.disable(request.target);
+    if (request.action === 'disable_user') return this.disable(request.target, request.beforeChange);
     if (request.action === 'enable_user') return this.enable(request.target, request.undo);
     throw new PermanentActionError(`${this.name}: a SCIM adapter cannot ${request.action}`);
   }
 
-  private async disable(userName: string): Promise<ContainmentResult> {
+  private async disable(userName: string, beforeChange: ContainmentRequest['beforeChange']): Promise<ContainmentResult> {
     const user = await this.find(userName);
+    if (!user) throw new PermanentActionError(`${this.name}: no SCIM user named ${JSON.stringify(userName.slice(0, 256))}`);
     if (!user.active) {
       return {
         output: { scimId: user.id, userName: user.userName, active: false, changed: false },
         undo: { scimId: user.id, wasActive: false },
       };
     }
+    await beforeChange?.({ scimId: user.id, wasActive: true });
     await this.setActive(user.id, false);
     return {
       output: { scimId: user.id, userName: user.userName, active: false, changed: true },
@@ -58,12 +61,15 @@ export class ScimAdapter implements ContainmentAdapter {
     if (undo?.wasActive === false) {
       return { output: { userName, active: false, changed: false, reason: 'the user was disabled before containment; left disabled' } };
     }
-    const scimId = typeof undo?.scimId === 'string' ? undo.scimId : (await this.find(userName)).id;
-    await this.setActive(scimId, true);
+    const scimId = typeof undo?.scimId === 'string' ? undo.scimId : (await this.find(userName))?.id;
+    if (scimId === undefined || !(await this.setActive(scimId, true))) {
+      return { output: { userName, active: false, changed: false, reason: 'no such user any more: nothing to enable' } };
+    }
     return { output: { scimId, userName, active: true, changed: true } };
   }
 
-  private async find(userName: string): Promise<{ id: string; userName: string; active: boolean }> {
+  /** The one user named `userName`, or undefined when there is none. */
+  private async find(userName: string): Promise<{ id: string; userName: string; active: boolean } | undefined> {
     // A filter's compValue is a JSON string (RFC 7644 §3.4.2.2), so JSON.stringify escapes `"`, `\` and the rest; the URL encoding comes on top.
     const filter = `userName eq ${JSON.stringify(userName)}`;
     const answer = await callBackend(this.name, {
@@ -78,21 +84,24 @@ export class ScimAdapter implements ContainmentAdapter {
       .map(asObject)
       .filter((r): r is Record<string, unknown> => typeof r?.id === 'string' && typeof r.userName === 'string')
       .filter((r) => (r.userName as string).toLowerCase() === userName.toLowerCase());
-    if (matches.length === 0) throw new PermanentActionError(`${this.name}: no SCIM user named ${JSON.stringify(userName.slice(0, 256))}`);
+    if (matches.length === 0) return undefined;
     if (matches.length > 1)
       throw new PermanentActionError(`${this.name}: ${matches.length} SCIM users are named ${JSON.stringify(userName)}`);
     const [user] = matches;
     return { id: user.id as string, userName: user.userName as string, active: user.active !== false };
   }
 
-  private async setActive(id: string, active: boolean): Promise<void> {
-    await callBackend(this.name, {
+  /** PATCHes `active` (setting it to what it is already is no change); false when the user is not there (404). */
+  private async setActive(id: string, active: boolean): Promise<boolean> {
+    const answer = await callBackend(this.name, {
       method: 'PATCH',
       url: `${this.base}/Users/${pathSegment(this.name, id)}`,
       headers: { ...this.headers(), 'content-type': SCIM_JSON },
       body: JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: active }] }),
       timeoutSeconds: this.options.timeoutSeconds,
+      accept: active ? [404] : undefined,
     });
+    return answer.status !== 404;
   }
 
   private headers(): Record<string, string> {

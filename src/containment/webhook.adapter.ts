@@ -1,4 +1,4 @@
-import { CONTAINMENT_ACTIONS, UNDO_ACTIONS } from '../domain';
+import { CONTAINMENT_ACTIONS, isContainment, UNDO_ACTIONS } from '../domain';
 import type { ContainmentAdapter, ContainmentRequest, ContainmentResult } from './adapter';
 import { asObject, callBackend } from './http';
 import { signWebhook } from '../common/webhook-signature';
@@ -18,7 +18,10 @@ export interface WebhookAdapterOptions {
  * signed like notices (X-Warden-Signature: t=<unix>,v1=<HMAC>, see common/webhook-signature.ts) and with `Idempotency-Key`, so
  * the receiver can refuse forgeries and replays and answer a repeat without acting twice. A 2xx
  * answer may be a JSON object; its `undo` object is kept on the step and sent back with the undo
- * action, the rest is shown as the step's output. Undo actions carry the same target.
+ * action, the rest is shown as the step's output. Undo actions carry the same target; an undo
+ * answered 404 or 410 (nothing contained there) has nothing left to do and succeeds. An undo of
+ * a step whose answer was lost (`uncertain`) comes without `undo`: the receiver saw the
+ * containment's Idempotency-Key, the undo's is that key with `:undo` appended.
  */
 export class WebhookAdapter implements ContainmentAdapter {
   readonly kind = 'webhook';
@@ -37,6 +40,8 @@ export class WebhookAdapter implements ContainmentAdapter {
       idempotencyKey: request.idempotencyKey,
       ...(request.undo ? { undo: request.undo } : {}),
     });
+    const undoing = !isContainment(request.action);
+    if (!undoing) await request.beforeChange?.();
     const answer = await callBackend(this.name, {
       method: 'POST',
       url: this.options.url,
@@ -48,7 +53,10 @@ export class WebhookAdapter implements ContainmentAdapter {
       },
       body,
       timeoutSeconds: this.options.timeoutSeconds,
+      accept: undoing ? [404, 410] : undefined,
     });
+    if (answer.status === 404 || answer.status === 410)
+      return { output: { status: answer.status, changed: false, reason: 'nothing contained there' } };
     const object = asObject(answer.body);
     if (!object) return { output: answer.body === undefined ? { status: answer.status } : { status: answer.status, answer: answer.body } };
     const { undo, ...output } = object;

@@ -265,6 +265,7 @@ export interface PlaybookSteps {
   compensated_at: Timestamp | null;
   compensation_attempts: Generated<number>;
   compensation_error: string | null;
+  compensation_failed_at: Timestamp | null;
   compensation_status: string | null;
   finished_at: Timestamp | null;
   input: Json | null;
@@ -274,6 +275,7 @@ export interface PlaybookSteps {
   started_at: Timestamp | null;
   status: Generated<string>;
   step_id: string;
+  uncertain_attempts: Generated<number[]>;
   undo: Json | null;
   updated_at: Generated<Timestamp>;
 }

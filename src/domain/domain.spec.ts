@@ -1,4 +1,4 @@
-import { alertViewStatus, comparePriority, higherSeverity, isMoreUrgent, PRIORITIES, raisePriority } from '.';
+import { alertViewStatus, comparePriority, deliveryFor, higherSeverity, isMoreUrgent, PRIORITIES, raisePriority } from '.';
 
 describe('higherSeverity', () => {
   it.each([
@@ -53,5 +53,34 @@ describe('alertViewStatus', () => {
     ['suppressed', 'ids-1', null, 'suppressed'],
   ] as const)('of a %s alert from %s resolved at %s is %s', (status, source, resolvedAt, expected) => {
     expect(alertViewStatus(status, source, resolvedAt)).toBe(expected);
+  });
+});
+
+describe('deliveryFor', () => {
+  const incidentId = '3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60';
+  const runId = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+  it('sends a redrive to the run’s redrive workflow, which may start again after it ended', () => {
+    expect(deliveryFor({ kind: 'playbook_redrive', incident_id: incidentId, payload: { runId } })).toEqual({
+      workflowType: 'playbookRedriveWorkflow',
+      workflowId: `playbook-redrive-${runId}`,
+      args: [{ runId }],
+      signal: 'redrive',
+      reuse: 'ALLOW_DUPLICATE',
+    });
+  });
+
+  it('never starts a finished run workflow again', () => {
+    expect(deliveryFor({ kind: 'playbook_closed', incident_id: incidentId, payload: { runId } })).toEqual({
+      workflowType: 'playbookRunWorkflow',
+      workflowId: `playbook-run-${runId}`,
+      args: [{ runId }],
+      signal: 'incidentClosed',
+      reuse: 'REJECT_DUPLICATE',
+    });
+  });
+
+  it('refuses a redrive row without its run', () => {
+    expect(deliveryFor({ kind: 'playbook_redrive', incident_id: incidentId, payload: {} })).toBeUndefined();
   });
 });

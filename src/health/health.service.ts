@@ -11,10 +11,12 @@ export interface PartHealth {
   error?: string;
 }
 
-/** What failed for good and waits for an operator (`warden notices redrive`, `warden outbox redrive`). */
+/** What failed for good and waits for an operator (`warden notices redrive`, `warden outbox redrive`, `warden playbooks redrive`). */
 export interface HealthDetails {
   notices: { failed: number; oldestFailedAt: Date | null };
   outbox: { deadLettered: number; oldestDeadLetteredAt: Date | null };
+  /** Playbook steps whose undo failed for good: their containment is still in place. */
+  compensations: { failed: number; oldestFailedAt: Date | null };
 }
 
 export interface HealthReport {
@@ -30,6 +32,8 @@ interface DetailsRow {
   oldest_failed_notice: Date | null;
   dead_letters: number;
   oldest_dead_letter: Date | null;
+  failed_compensations: number;
+  oldest_failed_compensation: Date | null;
 }
 
 @Injectable()
@@ -54,17 +58,20 @@ export class HealthService {
     return { status: down.length ? 'down' : 'ok', down, parts, details: database.status === 'up' ? details : null };
   }
 
-  /** One round trip, which is also the database's probe; partial indexes keep both counts cheap. */
+  /** One round trip, which is also the database's probe; partial indexes keep the counts cheap. */
   private async details(): Promise<HealthDetails> {
     const [row] = await this.dataSource.query<DetailsRow[]>(
       `SELECT (SELECT count(*)::int FROM notifications WHERE failed_at IS NOT NULL) AS failed_notices,
               (SELECT min(failed_at) FROM notifications WHERE failed_at IS NOT NULL) AS oldest_failed_notice,
               (SELECT count(*)::int FROM outbox WHERE dead_lettered_at IS NOT NULL) AS dead_letters,
-              (SELECT min(dead_lettered_at) FROM outbox WHERE dead_lettered_at IS NOT NULL) AS oldest_dead_letter`,
+              (SELECT min(dead_lettered_at) FROM outbox WHERE dead_lettered_at IS NOT NULL) AS oldest_dead_letter,
+              (SELECT count(*)::int FROM playbook_steps WHERE compensation_status = 'failed') AS failed_compensations,
+              (SELECT min(compensation_failed_at) FROM playbook_steps WHERE compensation_status = 'failed') AS oldest_failed_compensation`,
     );
     return {
       notices: { failed: row.failed_notices, oldestFailedAt: row.oldest_failed_notice },
       outbox: { deadLettered: row.dead_letters, oldestDeadLetteredAt: row.oldest_dead_letter },
+      compensations: { failed: row.failed_compensations, oldestFailedAt: row.oldest_failed_compensation },
     };
   }
 }

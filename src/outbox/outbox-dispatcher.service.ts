@@ -208,8 +208,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnModuleDestroy
     await this.client.withDeadline(Date.now() + this.env.OUTBOX_SIGNAL_TIMEOUT_SECONDS * 1000, () =>
       this.client.workflow.signalWithStart(to.workflowType, {
         workflowId: to.workflowId,
-        // A finished workflow is never started again by a late or redelivered signal.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // A finished incident or run workflow is never started again by a late or redelivered signal (a redrive may be).
+        workflowIdReusePolicy: to.reuse,
         taskQueue: this.env.TEMPORAL_TASK_QUEUE,
         // Its workflow and activity tasks run ahead of less urgent incidents' (a new workflow only).
         priority: temporalPriority(row.priority),

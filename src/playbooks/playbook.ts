@@ -58,6 +58,8 @@ export const STEP_STATUSES = [
   'running',
   'succeeded',
   'failed',
+  /** A containment step that failed after an attempt reached its backend: it may be in place, and is undone with the rest. */
+  'uncertain',
   'skipped',
   'refused',
   'denied',

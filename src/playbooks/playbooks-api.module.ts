@@ -7,12 +7,13 @@ import { ApprovalsController } from './approvals.controller';
 import { ApprovalsService } from './approvals.service';
 import { EvidenceApiModule } from './evidence.controller';
 import { PlaybooksController } from './playbooks.controller';
+import { RedriveService } from './redrive.service';
 
-/** The approvals, dry-run and evidence REST, in the api only. */
+/** The approvals, dry-run, redrive and evidence REST, in the api only. */
 @Module({
   imports: [AuthModule, AuditModule, AssignmentModule, NotificationsModule, EvidenceApiModule],
   controllers: [ApprovalsController, PlaybooksController],
-  providers: [ApprovalsService],
-  exports: [ApprovalsService],
+  providers: [ApprovalsService, RedriveService],
+  exports: [ApprovalsService, RedriveService],
 })
 export class PlaybooksApiModule {}

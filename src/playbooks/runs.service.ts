@@ -7,7 +7,8 @@ import { AuditService } from '../audit/audit.service';
 import { parseDuration } from '../common/duration';
 import { pgPool } from '../database/pg';
 import { RULES, type RulesFile } from '../correlation/rules.schema';
-import { PermanentActionError } from '../containment/adapter';
+import { failureOf, PermanentActionError } from '../containment/adapter';
+import { mayHaveApplied } from '../containment/applied';
 import { Containment } from '../containment/containment.service';
 import { NotificationsService } from '../notifications/notifications.service';
 import { enqueue } from '../outbox/outbox';
@@ -87,7 +88,11 @@ type StepRow = Columns<
 > &
   Columns<'playbook_runs', 'incident_id' | 'definition', { definition: Playbook }>;
 
-const FINAL_STEP: readonly StepStatus[] = ['succeeded', 'failed', 'skipped', 'refused', 'denied', 'cancelled'];
+const FINAL_STEP: readonly StepStatus[] = ['succeeded', 'failed', 'uncertain', 'skipped', 'refused', 'denied', 'cancelled'];
+
+/** What a run's compensation came to, from its steps: any undo failed for good (and not re-driven since) fails it. */
+const COMPENSATION_OUTCOME = `CASE WHEN EXISTS (SELECT 1 FROM playbook_steps f WHERE f.run_id = playbook_runs.id AND f.compensation_status = 'failed')
+  THEN 'compensation_failed' ELSE 'compensated' END`;
 
 /**
  * Playbook runs: which playbooks an incident gets, and every step's record. The run workflow
@@ -267,62 +272,110 @@ export class PlaybookRunsService {
 
   /** Carries out an action step (the activity's body): containment, evidence or a notice. */
   async perform(runId: string, stepId: string, attempt: number): Promise<ActionOutcome> {
+    // An attempt the workflow has stopped waiting for (its timeout passed) never reopens the step it ended.
     const [row] = await this.updated<StepRow & { output: Record<string, unknown> | null }>(
-      `UPDATE playbook_steps s SET attempts = greatest(s.attempts, $3), status = CASE WHEN s.status = 'succeeded' THEN s.status ELSE 'running' END,
-              updated_at = now()
+      `UPDATE playbook_steps s SET attempts = greatest(s.attempts, $3),
+              status = CASE WHEN s.status = ANY($4::text[]) THEN s.status ELSE 'running' END, updated_at = now()
          FROM playbook_runs r WHERE r.id = s.run_id AND s.run_id = $1 AND s.step_id = $2
        RETURNING r.incident_id, s.action, s.status, s.input, s.output, s.undo, s.compensation_status, r.definition`,
-      [runId, stepId, attempt],
+      [runId, stepId, attempt, FINAL_STEP],
     );
     if (!row) throw new PermanentActionError(`no step ${stepId} in run ${runId}`);
     if (row.status === 'succeeded') return { status: 'succeeded' };
     const input = row.input ?? {};
     try {
-      const done = await this.act(runId, stepId, row.action, input, row.incident_id);
+      const done = await this.act(runId, stepId, attempt, row.action, input, row.incident_id);
       if (done.status === 'refused') {
         await this.mark(runId, stepId, 'refused', done.reason);
         await this.recordAudit(runId, stepId, 'playbook.step_refused', { action: row.action, input, reason: done.reason });
         return { status: 'refused', reason: done.reason };
       }
-      await this.dataSource.transaction(async (m) => {
-        // A late attempt (its timeout already passed) never overwrites the end the workflow recorded.
-        await m.query(
-          `UPDATE playbook_steps SET status = 'succeeded', output = $3, undo = $4, reason = NULL, finished_at = now(), updated_at = now()
-            WHERE run_id = $1 AND step_id = $2 AND status NOT IN ('failed', 'cancelled')`,
-          [runId, stepId, done.output, done.undo ?? null],
-        );
-        await this.recordAudit(runId, stepId, 'playbook.step_succeeded', { action: row.action, input, output: done.output }, m);
-      });
+      await this.succeeded(runId, stepId, row.action, input, done);
       return { status: 'succeeded' };
     } catch (err) {
-      await this.dataSource.query(`UPDATE playbook_steps SET reason = $3, updated_at = now() WHERE run_id = $1 AND step_id = $2`, [
-        runId,
-        stepId,
-        `attempt ${attempt}: ${(err as Error).message}`.slice(0, 1000),
-      ]);
+      // An attempt that reached the backend stays counted (the step may be in place) unless its failure says the backend never acted.
+      await this.dataSource.query(
+        `UPDATE playbook_steps SET reason = $3, uncertain_attempts = CASE WHEN $4 THEN uncertain_attempts ELSE array_remove(uncertain_attempts, $5) END,
+                updated_at = now()
+          WHERE run_id = $1 AND step_id = $2`,
+        [runId, stepId, `attempt ${attempt}: ${(err as Error).message}`.slice(0, 1000), mayHaveApplied(failureOf(err)), attempt],
+      );
       throw err;
     }
   }
 
-  /** Undoes a succeeded containment step with its `compensate` action and the state it recorded. */
+  /**
+   * Records a step's success with the state that undoes it, whenever it comes: a success after the
+   * workflow gave the step up (`failed` or `uncertain`, its timeout passed) still makes it
+   * `succeeded`, with a reason saying so, so the row and the audit log never disagree. The undo
+   * state recorded before the change (beforeChange) wins over the one the success reports, which a
+   * retry after a lost answer reads from the state the lost attempt left. A success that lands
+   * after the step was undone may have put it back: its compensation is `failed` again, for a redrive.
+   */
+  private async succeeded(
+    runId: string,
+    stepId: string,
+    action: string,
+    input: Record<string, unknown>,
+    done: { output: Record<string, unknown>; undo?: Record<string, unknown> },
+  ): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const [was] = await m.query<{ status: StepStatus; compensation_status: string | null }[]>(
+        `SELECT status, compensation_status FROM playbook_steps WHERE run_id = $1 AND step_id = $2 FOR UPDATE`,
+        [runId, stepId],
+      );
+      if (!was || was.status === 'succeeded') return;
+      const late = was.status === 'failed' || was.status === 'uncertain' ? was.status : null;
+      const undone = was.compensation_status === 'compensated';
+      await m.query(
+        `UPDATE playbook_steps SET status = 'succeeded', output = $3, undo = coalesce(undo, $4), uncertain_attempts = '{}',
+                reason = $5, finished_at = coalesce(finished_at, now()), updated_at = now(),
+                compensation_status = CASE WHEN $6 THEN 'failed' ELSE compensation_status END,
+                compensation_error = CASE WHEN $6 THEN $7 ELSE compensation_error END,
+                compensation_failed_at = CASE WHEN $6 THEN now() ELSE compensation_failed_at END
+          WHERE run_id = $1 AND step_id = $2`,
+        [
+          runId,
+          stepId,
+          done.output,
+          done.undo ?? null,
+          late && `succeeded late: the run had recorded it ${late}`,
+          undone,
+          'an attempt succeeded after the undo and may have put it back: undo again with warden playbooks redrive',
+        ],
+      );
+      await this.recordAudit(
+        runId,
+        stepId,
+        'playbook.step_succeeded',
+        { action, input, output: done.output, ...(late ? { late } : {}) },
+        m,
+      );
+    });
+  }
+
+  /** Undoes a succeeded (or uncertain) containment step with its `compensate` action and the state it recorded. */
   async compensate(runId: string, stepId: string, attempt: number): Promise<void> {
     const { step, ctx, incidentId } = await this.stepContext(runId, stepId);
     const [row] = await this.updated<
-      Pick<StepRow, 'undo' | 'compensation_status' | 'status'> & { output: { target?: string; adapter?: string } | null }
+      Pick<StepRow, 'undo' | 'compensation_status' | 'status' | 'input'> & { output: { target?: string; adapter?: string } | null }
     >(
       `UPDATE playbook_steps SET compensation_attempts = greatest(compensation_attempts, $3),
               compensation_status = CASE WHEN compensation_status = 'compensated' THEN compensation_status ELSE 'running' END, updated_at = now()
-        WHERE run_id = $1 AND step_id = $2 RETURNING undo, compensation_status, status, output`,
+        WHERE run_id = $1 AND step_id = $2 RETURNING undo, compensation_status, status, input, output`,
       [runId, stepId, attempt],
     );
-    if (row.compensation_status === 'compensated' || row.status !== 'succeeded' || !step.compensate) return;
+    if (row.compensation_status === 'compensated' || !UNDONE.includes(row.status) || !step.compensate) return;
     const rendered = renderInputs(step.compensate.with, ctx);
     if (!rendered.ok) throw new PermanentActionError(rendered.error);
     // The incident may have changed since (a newer alert, another destination): the undo acts on
-    // exactly the target the step contained, through the adapter that contained it.
+    // exactly the target the step contained, through the adapter that contained it. An uncertain
+    // step has no output: its inputs, as rendered when it ran, name them.
     const kind = TARGET_OF[step.compensate.action];
-    if (row.output?.target) rendered.value[kind] = row.output.target;
-    if (row.output?.adapter) rendered.value.adapter = row.output.adapter;
+    const target = row.output?.target ?? row.input?.[kind];
+    const adapter = row.output?.adapter ?? row.input?.adapter;
+    if (target !== undefined) rendered.value[kind] = target;
+    if (adapter !== undefined) rendered.value.adapter = adapter;
     try {
       const done = await this.containment.perform({
         action: step.compensate.action,
@@ -354,7 +407,7 @@ export class PlaybookRunsService {
   /** An undo that failed for good: kept on the step, and the leads are told, so it is never dropped. */
   async compensationFailed(runId: string, stepId: string, error: string): Promise<void> {
     const [row] = await this.updated<{ incident_id: string; action: string; input: Record<string, unknown> | null }>(
-      `UPDATE playbook_steps s SET compensation_status = 'failed', compensation_error = $3, updated_at = now()
+      `UPDATE playbook_steps s SET compensation_status = 'failed', compensation_error = $3, compensation_failed_at = now(), updated_at = now()
          FROM playbook_runs r WHERE r.id = s.run_id AND s.run_id = $1 AND s.step_id = $2 RETURNING r.incident_id, s.action, s.input`,
       [runId, stepId, error.slice(0, 1000)],
     );
@@ -366,34 +419,74 @@ export class PlaybookRunsService {
       taskId: null,
       incidentId: row.incident_id,
       title: `Rollback failed: ${row.action} (${stepId})`,
-      text: `Undoing playbook step ${stepId} (${row.action}) failed after its retries: ${error}. The containment is still in place.`,
+      text:
+        `Undoing playbook step ${stepId} (${row.action}) failed after its retries: ${error}. The containment is still in place; ` +
+        `once the cause is fixed, warden playbooks redrive --run ${runId} undoes it.`,
       data: { runId, stepId, action: row.action, input: row.input, error },
     });
   }
 
-  /** A step's final state when the workflow decides it (not run, failed for good, denied, cancelled). */
-  async mark(runId: string, stepId: string, status: StepStatus, reason?: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE playbook_steps SET status = $3, reason = $4, finished_at = now(), updated_at = now()
-        WHERE run_id = $1 AND step_id = $2 AND status <> 'succeeded'`,
+  /**
+   * A step's final state when the workflow decides it (not run, failed for good, denied,
+   * cancelled), and the state recorded, which the workflow goes by: `failed` becomes `uncertain`
+   * when an attempt reached the backend with an outcome not known to be a refusal (see
+   * mayHaveApplied), and a step that succeeded meanwhile stays `succeeded`.
+   */
+  async mark(runId: string, stepId: string, status: StepStatus, reason?: string): Promise<StepStatus> {
+    const [row] = await this.updated<{ status: StepStatus }>(
+      `UPDATE playbook_steps SET status = CASE WHEN $3 = 'failed' AND cardinality(uncertain_attempts) > 0 THEN 'uncertain' ELSE $3 END,
+              reason = $4, finished_at = now(), updated_at = now()
+        WHERE run_id = $1 AND step_id = $2 AND status <> 'succeeded' RETURNING status`,
       [runId, stepId, status, reason?.slice(0, 1000) ?? null],
     );
-    if (status === 'failed' || status === 'denied')
-      await this.recordAudit(runId, stepId, `playbook.step_${status}`, { reason: reason ?? null });
+    const recorded = row?.status ?? 'succeeded';
+    if (recorded === 'failed' || recorded === 'uncertain' || recorded === 'denied')
+      await this.recordAudit(runId, stepId, `playbook.step_${recorded}`, { reason: reason ?? null });
+    return recorded;
   }
 
-  /** The run's state; `finished` when its workflow is done with it. */
+  /**
+   * The run's state; `finished` when its workflow is done with it. A compensation's outcome is
+   * read from the steps, so a redrive that finished first is not undone by the workflow's word.
+   */
   async finish(runId: string, status: RunStatus, reason?: string, finished = true): Promise<void> {
     await this.dataSource.query(
-      `UPDATE playbook_runs SET status = $2, reason = coalesce($3, reason), finished_at = CASE WHEN $4 THEN now() END, updated_at = now()
+      `UPDATE playbook_runs SET status = CASE WHEN $2 IN ('compensated', 'compensation_failed') THEN ${COMPENSATION_OUTCOME} ELSE $2 END,
+              reason = coalesce($3, reason), finished_at = CASE WHEN $4 THEN now() END, updated_at = now()
         WHERE id = $1`,
       [runId, status, reason?.slice(0, 1000) ?? null, finished],
     );
   }
 
+  /** The steps whose undo failed for good, newest first, as a redrive compensates them. */
+  async failedCompensations(runId: string): Promise<ScheduledStep[]> {
+    const [run] = await this.dataSource.query<{ definition: Playbook | null }[]>(`SELECT definition FROM playbook_runs WHERE id = $1`, [
+      runId,
+    ]);
+    if (!run?.definition) return [];
+    const failed = await this.dataSource.query<{ step_id: string }[]>(
+      `SELECT step_id FROM playbook_steps WHERE run_id = $1 AND compensation_status = 'failed'
+        ORDER BY finished_at DESC NULLS LAST, step_id DESC`,
+      [runId],
+    );
+    const byId = new Map(run.definition.steps.map((s) => [s.id, s]));
+    return failed.flatMap((f) => (byId.has(f.step_id) ? [scheduled(byId.get(f.step_id)!)] : []));
+  }
+
+  /** After a redrive: the run's compensation outcome as its steps now say (a run still in its workflow's hands is left to it). */
+  async settleCompensation(runId: string): Promise<RunStatus | null> {
+    const [row] = await this.updated<{ status: RunStatus }>(
+      `UPDATE playbook_runs SET status = ${COMPENSATION_OUTCOME}, updated_at = now()
+        WHERE id = $1 AND status IN ('compensated', 'compensation_failed') RETURNING status`,
+      [runId],
+    );
+    return row?.status ?? null;
+  }
+
   private async act(
     runId: string,
     stepId: string,
+    attempt: number,
     action: string,
     input: Record<string, unknown>,
     incidentId: string,
@@ -429,11 +522,33 @@ export class PlaybookRunsService {
         return { status: 'succeeded', output: { role, recipients } };
       }
       default: {
-        const done = await this.containment.perform({ action: action as never, input, incidentId, idempotencyKey: key });
+        const done = await this.containment.perform({
+          action: action as never,
+          input,
+          incidentId,
+          idempotencyKey: key,
+          beforeChange: (undo) => this.beforeChange(runId, stepId, attempt, undo),
+        });
         if (done.status === 'refused') return done;
         return { status: 'succeeded', output: { target: done.target, adapter: done.adapter, ...done.output }, undo: done.undo };
       }
     }
+  }
+
+  /**
+   * Write-ahead, before an attempt changes a backend: the attempt counts as reaching it (so the
+   * step is `uncertain`, not `failed`, if it never hears back), and the undo state is kept unless
+   * an earlier attempt recorded one. Refused, and nothing is sent, once the step has ended: of
+   * this and the workflow's mark, whichever locks the row first decides.
+   */
+  private async beforeChange(runId: string, stepId: string, attempt: number, undo?: Record<string, unknown>): Promise<void> {
+    const [row] = await this.updated<{ status: StepStatus }>(
+      `UPDATE playbook_steps SET uncertain_attempts = array_append(array_remove(uncertain_attempts, $3), $3),
+              undo = coalesce(undo, $4), updated_at = now()
+        WHERE run_id = $1 AND step_id = $2 AND status = 'running' RETURNING status`,
+      [runId, stepId, attempt, undo ?? null],
+    );
+    if (!row) throw new PermanentActionError(`step ${stepId} has already ended: attempt ${attempt} changes nothing`);
   }
 
   /** UPDATE … RETURNING rows (TypeORM's query() answers an UPDATE with [rows, count]). */
@@ -478,6 +593,9 @@ export class PlaybookRunsService {
     );
   }
 }
+
+/** Step statuses whose containment a compensation undoes: done, or perhaps done. */
+const UNDONE: readonly StepStatus[] = ['succeeded', 'uncertain'];
 
 function scheduled(step: PlaybookStep): ScheduledStep {
   return {

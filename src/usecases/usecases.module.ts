@@ -10,7 +10,9 @@ import { AvailabilityController } from './availability.controller';
 import { CommentOnTask } from './comment-on-task';
 import { DecideApproval } from './decide-approval';
 import { JiraWebhookController } from './jira/jira-webhook.controller';
+import { PlaybookRunsController } from './playbook-runs.controller';
 import { ReassignTask } from './reassign-task';
+import { RedriveCompensations } from './redrive-compensations';
 import { ResolveTask } from './resolve-task';
 import { SetAvailability } from './set-availability';
 import { SlackInteractionsController } from './slack/slack-interactions.controller';
@@ -29,7 +31,8 @@ import { TaskActionsController } from './task-actions.controller';
     AvailabilityController,
     SlackInteractionsController,
     JiraWebhookController,
+    PlaybookRunsController,
   ],
-  providers: [AcknowledgeTask, TakeTask, ResolveTask, ReassignTask, CommentOnTask, DecideApproval, SetAvailability],
+  providers: [AcknowledgeTask, TakeTask, ResolveTask, ReassignTask, CommentOnTask, DecideApproval, SetAvailability, RedriveCompensations],
 })
 export class UsecasesModule {}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { PermanentActionError, type ContainmentAdapter, type ContainmentRequest } from '../../src/containment/adapter';
+import { failureOf, PermanentActionError, type ContainmentAdapter, type ContainmentRequest } from '../../src/containment/adapter';
+import { mayHaveApplied } from '../../src/containment/applied';
 import { createAdapters } from '../../src/containment/adapters';
 import { containmentFileSchema } from '../../src/containment/containment.schema';
 import { Containment } from '../../src/containment/containment.service';
@@ -10,11 +11,13 @@ import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/c
 import { startEdrServer, type FakeEdrServer } from '../fakes/edr-server';
 import { startScimServer, type FakeScimServer } from '../fakes/scim-server';
 import { uniqueIp } from '../support/ips';
+import { freePort } from '../support/temporal-server';
 
 /**
  * Each containment adapter against its fake over real HTTP on loopback: containment, an undo
  * that restores exactly the state before, how answers are classified (a refusal is final, 503
- * and a hang are retried), and hostile targets. No database or Temporal is involved.
+ * and a hang are retried; whether a failure may have applied the change), undos of what is not
+ * there, and hostile targets. No database or Temporal is involved.
  */
 
 const SECRET = 'webhook-secret-for-containment-tests';
@@ -28,6 +31,12 @@ const request = (action: ContainmentRequest['action'], target: string, undo?: Re
   incidentId: randomUUID(),
   idempotencyKey: `run:${randomUUID()}:${action}`,
 });
+
+/** A request that records what the adapter hands beforeChange, in order. */
+const recording = (req: ContainmentRequest) => {
+  const before: (Record<string, unknown> | undefined)[] = [];
+  return { req: { ...req, beforeChange: async (undo?: Record<string, unknown>) => void before.push(undo) }, before };
+};
 
 /** The error a promise rejects with. */
 const failure = (p: Promise<unknown>) => p.then(() => new Error('resolved, expected a rejection')).catch((e: Error) => e);
@@ -115,6 +124,100 @@ describe('webhook adapter', () => {
     expect(err.message).not.toContain('/warden/containment');
   });
 
+  it('a block applied and then answered 500 fails as a retryable error that may have applied, after beforeChange', async () => {
+    const ip = uniqueIp();
+    fake.applyThenFail(500, 'block_ip');
+    try {
+      const { req, before } = recording(request('block_ip', ip));
+      const err = await failure(adapter.perform(req));
+      expect({
+        permanent: err instanceof PermanentActionError,
+        may: mayHaveApplied(failureOf(err)),
+        before,
+        blocked: fake.blocked.has(ip),
+      }).toEqual({
+        permanent: false,
+        may: true,
+        before: [undefined],
+        blocked: true,
+      });
+    } finally {
+      fake.heal();
+    }
+  });
+
+  it('a block applied and never answered times out as a failure that may have applied', async () => {
+    const ip = uniqueIp();
+    fake.applyThenFail('timeout', 'block_ip');
+    try {
+      const err = await failure(adapter.perform(request('block_ip', ip)));
+      expect({ failure: failureOf(err), may: mayHaveApplied(failureOf(err)), blocked: fake.blocked.has(ip) }).toEqual({
+        failure: { kind: 'timeout' },
+        may: true,
+        blocked: true,
+      });
+    } finally {
+      fake.heal();
+    }
+  });
+
+  it('a block refused with 400 before it is applied fails for good and has not applied', async () => {
+    const ip = uniqueIp();
+    fake.refuse(400, 'block_ip');
+    try {
+      const err = await failure(adapter.perform(request('block_ip', ip)));
+      expect({
+        permanent: err instanceof PermanentActionError,
+        may: mayHaveApplied(failureOf(err)),
+        blocked: fake.blocked.has(ip),
+      }).toEqual({
+        permanent: true,
+        may: false,
+        blocked: false,
+      });
+    } finally {
+      fake.heal();
+    }
+  });
+
+  it('a receiver that refuses the connection has not applied anything', async () => {
+    const closed = new WebhookAdapter({
+      name: 'fw',
+      url: `http://127.0.0.1:${await freePort()}/x`,
+      secret: SECRET,
+      timeoutSeconds: TIMEOUT,
+    });
+    const err = await failure(closed.perform(request('block_ip', uniqueIp())));
+    expect({ failure: failureOf(err), may: mayHaveApplied(failureOf(err)) }).toEqual({
+      failure: { kind: 'unreachable', code: 'ECONNREFUSED' },
+      may: false,
+    });
+  });
+
+  it('an unblock answered 404 (nothing blocked there) succeeds, changing nothing', async () => {
+    fake.refuse(404, 'unblock_ip');
+    try {
+      const result = await adapter.perform(request('unblock_ip', uniqueIp()));
+      expect(result).toEqual({ output: { status: 404, changed: false, reason: 'nothing contained there' } });
+    } finally {
+      fake.heal();
+    }
+  });
+
+  it('an unblock of an address it never blocked, without undo state, succeeds', async () => {
+    const ip = uniqueIp();
+    await adapter.perform(request('unblock_ip', ip));
+    await adapter.perform(request('unblock_ip', ip));
+    expect(fake.blocked.has(ip)).toBe(false);
+  });
+
+  it('stamps each logged request with its arrival time', async () => {
+    const from = Date.now();
+    await adapter.perform(request('block_ip', uniqueIp()));
+    const at = fake.requests.at(-1)!.at;
+    expect(at >= from && at <= Date.now()).toBe(true);
+  });
+
   it('carries quotes, backslashes and shell syntax in the JSON body unchanged', async () => {
     const host = `ws"01\\'; rm -rf / #${randomUUID()}`;
     await adapter.perform(request('isolate_host', host));
@@ -177,6 +280,44 @@ describe('SCIM adapter', () => {
       active: false,
       patches: 0,
     });
+  });
+
+  it('enables a user who is active already: the undo is idempotent', async () => {
+    const user = fake.addUser(name('ivan'));
+    const { undo } = await adapter.perform(request('disable_user', user.userName));
+    await adapter.perform(request('enable_user', user.userName, undo));
+    await adapter.perform(request('enable_user', user.userName, undo));
+    expect(user.active).toBe(true);
+  });
+
+  it('an enable of a user who is gone succeeds, with nothing to enable', async () => {
+    const user = fake.addUser(name('judy'));
+    const { undo } = await adapter.perform(request('disable_user', user.userName));
+    fake.users.delete(user.id);
+    expect((await adapter.perform(request('enable_user', user.userName, undo))).output).toMatchObject({ changed: false });
+  });
+
+  it('hands beforeChange the SCIM id and wasActive before the PATCH, and a PATCH applied then answered 500 may have applied', async () => {
+    const user = fake.addUser(name('kate'));
+    fake.applyThenFail(500, 'disable_user');
+    try {
+      const { req, before } = recording(request('disable_user', user.userName));
+      const err = await failure(adapter.perform(req));
+      expect({ may: mayHaveApplied(failureOf(err)), before, active: user.active }).toEqual({
+        may: true,
+        before: [{ scimId: user.id, wasActive: true }],
+        active: false,
+      });
+    } finally {
+      fake.heal();
+    }
+  });
+
+  it('a user already disabled is not changed, and beforeChange is not called', async () => {
+    const user = fake.addUser(name('leo'), false);
+    const { req, before } = recording(request('disable_user', user.userName));
+    const result = await adapter.perform(req);
+    expect({ undo: result.undo, before }).toEqual({ undo: { scimId: user.id, wasActive: false }, before: [] });
   });
 
   it('fails for good when no such user exists', async () => {
@@ -255,6 +396,48 @@ describe('EDR adapter', () => {
       isolated: true,
       posts: 0,
     });
+  });
+
+  it('releases a host that is not isolated: the undo is idempotent', async () => {
+    const h = host();
+    fake.addHost(h);
+    const { undo } = await adapter.perform(request('isolate_host', h));
+    await adapter.perform(request('release_host', h, undo));
+    await adapter.perform(request('release_host', h, undo));
+    expect(fake.hosts.get(h)).toBe(false);
+  });
+
+  it('a release of a host the EDR no longer knows succeeds, with nothing to release', async () => {
+    expect((await adapter.perform(request('release_host', host('gone')))).output).toMatchObject({ changed: false });
+  });
+
+  it('hands beforeChange wasIsolated before the isolate, and an isolate applied then answered 502 may have applied', async () => {
+    const h = host();
+    fake.addHost(h);
+    fake.applyThenFail(502, 'isolate_host');
+    try {
+      const { req, before } = recording(request('isolate_host', h));
+      const err = await failure(adapter.perform(req));
+      expect({ may: mayHaveApplied(failureOf(err)), before, isolated: fake.hosts.get(h) }).toEqual({
+        may: true,
+        before: [{ wasIsolated: false }],
+        isolated: true,
+      });
+    } finally {
+      fake.heal();
+    }
+  });
+
+  it('an isolate refused with 403 has not applied', async () => {
+    const h = host();
+    fake.addHost(h);
+    fake.refuse(403, 'isolate_host');
+    try {
+      const err = await failure(adapter.perform(request('isolate_host', h)));
+      expect({ may: mayHaveApplied(failureOf(err)), isolated: fake.hosts.get(h) }).toEqual({ may: false, isolated: false });
+    } finally {
+      fake.heal();
+    }
   });
 
   it('fails for good on a host the EDR does not know', async () => {

@@ -12,6 +12,7 @@ type HealthBody = Omit<HealthReport, 'details'> & {
   details: {
     notices: { failed: number; oldestFailedAt: string | null };
     outbox: { deadLettered: number; oldestDeadLetteredAt: string | null };
+    compensations: { failed: number; oldestFailedAt: string | null };
   } | null;
 };
 
@@ -68,7 +69,7 @@ describe('GET /health', () => {
     }
   });
 
-  it('counts failed notices and dead-lettered outbox rows, with the oldest of each, and stays ready with them', async () => {
+  it('counts failed notices, dead-lettered outbox rows and failed compensations, with the oldest of each, and stays ready with them', async () => {
     const database = await isolatedDatabase();
     const db = await new DataSource(dataSourceOptions(database.url, 1)).initialize();
     const api = await startApi(testEnv({ DATABASE_URL: database.url }));
@@ -77,6 +78,7 @@ describe('GET /health', () => {
       expect(none.body.details).toEqual({
         notices: { failed: 0, oldestFailedAt: null },
         outbox: { deadLettered: 0, oldestDeadLetteredAt: null },
+        compensations: { failed: 0, oldestFailedAt: null },
       });
 
       // Two failed notices and a pending one; a dead-lettered row, a pending row and a delivered row.
@@ -90,12 +92,29 @@ describe('GET /health', () => {
           ($1, 'acknowledged', 0, NULL, now(), now())`,
         [randomUUID()],
       );
+      // A run with two undos that failed for good, one that worked and a step never undone.
+      const [incident] = await db.query<{ id: string }[]>(
+        `INSERT INTO incidents (correlation_key, status, title, severity, priority, action, rule, opening_rule, assign_role, types,
+                                first_seen_at, last_seen_at)
+         VALUES ('health', 'resolved', 't', 'high', 'P2', 'immediate', 'r', 'r', 'analyst', '{port_scan}', now(), now()) RETURNING id`,
+      );
+      const [run] = await db.query<{ id: string }[]>(
+        `INSERT INTO playbook_runs (incident_id, playbook, status) VALUES ($1, 'p', 'compensation_failed') RETURNING id`,
+        [incident.id],
+      );
+      await db.query(
+        `INSERT INTO playbook_steps (run_id, step_id, action, status, compensation_status, compensation_failed_at) VALUES
+          ($1, 'a', 'block_ip', 'succeeded', 'failed', '2026-01-05T00:00:00Z'), ($1, 'b', 'block_ip', 'uncertain', 'failed', '2026-01-04T00:00:00Z'),
+          ($1, 'c', 'disable_user', 'succeeded', 'compensated', NULL), ($1, 'd', 'isolate_host', 'failed', NULL, NULL)`,
+        [run.id],
+      );
       const { status, body } = await getHealth(api);
       expect(status).toBe(200);
       expect(body.status).toBe('ok');
       expect(body.details).toEqual({
         notices: { failed: 2, oldestFailedAt: '2026-01-01T00:00:00.000Z' },
         outbox: { deadLettered: 1, oldestDeadLetteredAt: '2026-01-03T00:00:00.000Z' },
+        compensations: { failed: 2, oldestFailedAt: '2026-01-04T00:00:00.000Z' },
       });
     } finally {
       await api.close();

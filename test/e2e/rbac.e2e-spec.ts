@@ -191,6 +191,8 @@ describe('RBAC matrix', () => {
     approval: string;
     silence: string;
     report: string;
+    /** A playbook run with an undo that failed for good, to redrive. */
+    failedRun: string;
   };
   let day = 0;
 
@@ -219,6 +221,11 @@ describe('RBAC matrix', () => {
       `SELECT o.id, o.kind FROM outbox o JOIN approvals a ON a.incident_id = o.incident_id WHERE a.id = $1 ORDER BY o.id`,
       [id],
     ),
+  });
+  /** What a redrive request writes: its audit entry and the outbox row that starts the redrive. */
+  const redriveState = async (runId: string) => ({
+    audit: await rows(`SELECT id FROM audit_log WHERE subject_id = $1 AND action = 'playbook.compensation_redriven' ORDER BY id`, [runId]),
+    outbox: await rows(`SELECT id FROM outbox WHERE kind = 'playbook_redrive' AND payload->>'runId' = $1 ORDER BY id`, [runId]),
   });
   const analystState = async (id: string) => ({
     analyst: await rows(`SELECT * FROM analysts WHERE id = $1`, [id]),
@@ -403,6 +410,13 @@ describe('RBAC matrix', () => {
         state: () => rows(`SELECT id FROM playbook_runs WHERE incident_id = $1`, [shared.mine.incident_id]),
       }),
       expected: read,
+    },
+    {
+      method: 'POST',
+      path: '/v1/playbooks/runs/:id/redrive',
+      request: async () => ({ path: `/v1/playbooks/runs/${shared.failedRun}/redrive`, state: () => redriveState(shared.failedRun) }),
+      // Its undo fails again (no firewall is configured here), so a second redrive is as welcome as the first.
+      expected: leadOnly(202),
     },
     {
       method: 'POST',
@@ -661,6 +675,32 @@ describe('RBAC matrix', () => {
       linked.id,
       JIRA_ISSUE,
     ]);
+    const [failedRun] = await rows<{ id: string }>(
+      `INSERT INTO playbook_runs (incident_id, playbook, status, definition, finished_at) VALUES ($1, 'rbac-redrive', 'compensation_failed', $2, now())
+       RETURNING id`,
+      [
+        tasks[0].incident_id,
+        {
+          name: 'rbac-redrive',
+          steps: [
+            {
+              id: 'block',
+              action: 'block_ip',
+              with: { ip: '198.51.100.7' },
+              depends_on: [],
+              retry: { attempts: 1, backoffSeconds: 1 },
+              timeoutSeconds: 5,
+              compensate: { action: 'unblock_ip', with: { ip: '198.51.100.7' }, retry: { attempts: 1, backoffSeconds: 1 } },
+            },
+          ],
+        },
+      ],
+    );
+    await stack.db.query(
+      `INSERT INTO playbook_steps (run_id, step_id, action, status, input, compensation_status, compensation_error, compensation_failed_at)
+       VALUES ($1, 'block', 'block_ip', 'succeeded', '{"ip": "198.51.100.7"}', 'failed', 'the RBAC matrix', now())`,
+      [failedRun.id],
+    );
     const report = await clients.lead('POST', '/v1/reports', { kind: 'daily', from: '2019-06-01T00:00:00Z' });
     if (report.status !== 201) throw new Error(`report answered ${report.status}: ${report.text}`);
     shared = {
@@ -671,6 +711,7 @@ describe('RBAC matrix', () => {
       approval: approvals[0].id,
       silence: await silence(),
       report: report.body.id,
+      failedRun: failedRun.id,
     };
   });
   afterAll(async () => stack?.close());

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { HalfSuccess, stamped, type HalfSuccessControls, type TimedRequest } from './half-success';
 import { sendJson, startLoopbackFake, type FakeMode, type LoggedRequest } from './loopback-fake';
 
 export type { FakeMode, LoggedRequest } from './loopback-fake';
@@ -10,11 +11,13 @@ export interface ScimUser {
   active: boolean;
 }
 
-export interface FakeScimServer {
+/** applyThenFail, refuse and heal take Warden's action names as `only`: disable_user (PATCH active=false), enable_user. */
+export interface FakeScimServer extends HalfSuccessControls {
   /** The SCIM base URL (…/scim/v2). */
   url: string;
   users: Map<string, ScimUser>;
-  requests: LoggedRequest[];
+  /** Each with when it arrived (`at`, ms since the epoch). */
+  requests: TimedRequest[];
   addUser(userName: string, active?: boolean): ScimUser;
   user(userName: string): ScimUser | undefined;
   /** The userName values the server was asked to filter on, decoded, in order. */
@@ -34,6 +37,7 @@ const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
  * `GET /Users?filter=userName eq "…"` (the value is a JSON string, so `\"` and `\\` are
  * unescaped; matching is case-insensitive, as userName is caseExact=false), `GET /Users/{id}`,
  * and `PATCH /Users/{id}` replacing `active`. Answers are ListResponse and User resources.
+ * applyThenFail makes a PATCH take effect but answer a failure.
  */
 export async function startScimServer(options: {
   token: string;
@@ -41,6 +45,7 @@ export async function startScimServer(options: {
 }): Promise<FakeScimServer> {
   const users = new Map<string, ScimUser>();
   const filters: string[] = [];
+  const faults = new HalfSuccess();
 
   const addUser = (userName: string, active = true): ScimUser => {
     const user = { id: randomUUID(), userName, active };
@@ -98,12 +103,23 @@ export async function startScimServer(options: {
       if (op.op?.toLowerCase() !== 'replace' || op.path !== 'active' || typeof op.value !== 'boolean') {
         return error(res, 400, 'only "replace active" is supported', 'invalidPath');
       }
-      user.active = op.value;
     }
-    return send(res, 200, resource(user));
+    const action = patch.Operations.at(-1)?.value === false ? 'disable_user' : 'enable_user';
+    const refusal = faults.refusal(action);
+    if (refusal !== undefined) return error(res, refusal, `${action} refused by the test`);
+    for (const op of patch.Operations) user.active = op.value as boolean;
+    faults.answer(
+      action,
+      res,
+      () => send(res, 200, resource(user)),
+      (status) => error(res, status, `${action} applied, then failed by the test`),
+    );
   };
 
-  const fake = await startLoopbackFake(handle, { down: (res) => error(res, 503, 'down for maintenance') });
+  const fake = await startLoopbackFake<TimedRequest>(handle, {
+    describe: (request: LoggedRequest) => stamped(request),
+    down: (res) => error(res, 503, 'down for maintenance'),
+  });
   return {
     url: `${fake.origin}/scim/v2`,
     users,
@@ -112,6 +128,10 @@ export async function startScimServer(options: {
     addUser,
     user: (userName) => [...users.values()].find((u) => u.userName === userName),
     setMode: fake.setMode,
+    applyThenFail: (answer, only) => faults.applyThenFail(answer, only),
+    refuse: (status, only) => faults.refuse(status, only),
+    heal: () => faults.heal(),
+    answerHeld: () => faults.answerHeld(),
     close: fake.close,
   };
 }

@@ -191,7 +191,7 @@ export interface StormSummary {
   lastSeenAt: string;
 }
 
-/** `succeeded`, `failed`, `refused`, `denied`, …, or for an undone step `rolled_back`, `rolling_back`, `rollback_failed`. */
+/** `succeeded`, `failed`, `uncertain`, `refused`, `denied`, …, or for an undone step `rolled_back`, `rolling_back`, `rollback_failed`. */
 export type ContainmentOutcome = string;
 
 export interface ContainmentSummary {
@@ -249,7 +249,7 @@ export interface DailyReport {
     p1Incidents: Listed<IncidentSummary>;
     truePositives: Listed<IncidentSummary>;
     storms: Listed<StormSummary>;
-    /** Containment that failed, was refused, or was rolled back (or failed to roll back). */
+    /** Containment that failed, may or may not be in place (uncertain), was refused, or was rolled back (or failed to roll back). */
     containment: Listed<ContainmentSummary>;
     failedNotices: Listed<FailedNoticeSummary> & { byChannel: Record<string, number> };
   };

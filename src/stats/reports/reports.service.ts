@@ -339,7 +339,7 @@ SELECT
   )} AS breaches,
   (WITH c AS (SELECT ${CONTAINMENT_COLUMNS}
        FROM playbook_steps s JOIN playbook_runs r ON r.id = s.run_id JOIN incidents i ON i.id = r.incident_id
-      WHERE (s.status IN ('failed', 'refused') OR s.compensation_status IS NOT NULL)
+      WHERE (s.status IN ('failed', 'uncertain', 'refused') OR s.compensation_status IS NOT NULL)
         AND s.updated_at >= $1 AND s.updated_at < $2 AND s.action = ANY($5::text[]))
    SELECT json_build_object('total', (SELECT count(*) FROM c),
      'items', ${jsonList(`SELECT * FROM c ORDER BY updated_at, run_id, step_id LIMIT $3`, 'x.updated_at')})) AS containment,

@@ -129,6 +129,9 @@ export function createActivities(deps: ActivityDeps) {
       deps.playbooks.mark(runId, stepId, status, reason),
     markRun: ({ runId, status, reason, finished }: { runId: string; status: RunStatus; reason?: string; finished: boolean }) =>
       deps.playbooks.finish(runId, status, reason, finished),
+    // A run's redrive (playbookRedriveWorkflow).
+    failedCompensations: ({ runId }: { runId: string }) => deps.playbooks.failedCompensations(runId),
+    settleCompensation: ({ runId }: { runId: string }) => deps.playbooks.settleCompensation(runId),
 
     async gatherDigest({ digestKey }: { digestKey: string }): Promise<TaskView | null> {
       return deps.digests.gather(digestKey);

@@ -1,5 +1,5 @@
-import { type LocalActivityOptions, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { ActivityFailure, type LocalActivityOptions, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities, ScheduledStep } from '../activities';
 
 // Named timeout profiles, shared by the workflows.
 
@@ -34,3 +34,19 @@ export const notify = proxyActivities<Activities>({
  * task, and a dead channel never holds the workflow up.
  */
 export const notices = (): Pick<Activities, 'notifyAssignment' | 'fireStep'> => (patched('notices-beside-workflow') ? db : notify);
+
+/** A playbook step's action (or its undo) with the file's timeout and retries; a permanent refusal is not retried. */
+export const withPolicy = (timeoutSeconds: number, retry: ScheduledStep['retry']) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: timeoutSeconds * 1000,
+    retry: {
+      maximumAttempts: retry.attempts,
+      initialInterval: retry.backoffSeconds * 1000,
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: ['PermanentActionError'],
+    },
+  });
+
+/** What an activity's failure says, for the step's record. */
+export const failureMessage = (err: unknown): string =>
+  err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : err instanceof Error ? err.message : String(err);

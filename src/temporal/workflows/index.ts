@@ -3,3 +3,4 @@ export { incidentWorkflow } from './incident.workflow';
 export { digestWorkflow } from './digest.workflow';
 export { playbookRunWorkflow } from './playbook-run.workflow';
 export { reportWorkflow } from './report.workflow';
+export { playbookRedriveWorkflow } from './playbook-redrive.workflow';

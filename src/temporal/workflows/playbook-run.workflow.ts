@@ -1,12 +1,15 @@
-import { ActivityFailure, condition, defineSignal, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import { PLAYBOOK_SIGNALS } from '../../domain';
 import type { Activities, ApprovalStatus, ScheduledStep } from '../activities';
+import { failureMessage, withPolicy } from './activity-profiles';
 
 // One workflow per playbook run, beside its incident's workflow: steps run as activities,
 // independent ones in parallel, dependent ones in order, with the file's retries and timeouts.
 // A step that fails for good, or is denied, stops the run and undoes its containment in
-// reverse order (a saga); so does the incident closing as a false positive. The run stays
-// open while its containment is in place, so it can still be told to undo it.
+// reverse order (a saga); so does the incident closing as a false positive. A containment step
+// that failed after reaching its backend is `uncertain`: it may be in place, so it is undone
+// with the rest, but like a success it stops nothing. The run stays open while its
+// containment is in place, so it can still be told to undo it.
 
 export interface PlaybookRunInput {
   runId: string;
@@ -26,7 +29,7 @@ export interface IncidentClosed {
   disposition: string;
 }
 
-type Outcome = 'succeeded' | 'failed' | 'skipped' | 'refused' | 'denied' | 'cancelled';
+type Outcome = 'succeeded' | 'failed' | 'uncertain' | 'skipped' | 'refused' | 'denied' | 'cancelled';
 type RunStatus = Parameters<Activities['markRun']>[0]['status'];
 
 export const startSignal = defineSignal<[unknown]>(PLAYBOOK_SIGNALS.start);
@@ -38,21 +41,6 @@ const records = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
-
-/** A step's action (or its undo) with the file's timeout and retries; a permanent refusal is not retried. */
-const withPolicy = (timeoutSeconds: number, retry: ScheduledStep['retry']) =>
-  proxyActivities<Activities>({
-    startToCloseTimeout: timeoutSeconds * 1000,
-    retry: {
-      maximumAttempts: retry.attempts,
-      initialInterval: retry.backoffSeconds * 1000,
-      backoffCoefficient: 2,
-      nonRetryableErrorTypes: ['PermanentActionError'],
-    },
-  });
-
-const failureMessage = (err: unknown): string =>
-  err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : err instanceof Error ? err.message : String(err);
 
 export async function playbookRunWorkflow({ runId }: PlaybookRunInput): Promise<{ runId: string; status: RunStatus }> {
   let closed: IncidentClosed | undefined;
@@ -68,18 +56,25 @@ export async function playbookRunWorkflow({ runId }: PlaybookRunInput): Promise<
   const run = await records.beginRun({ runId });
   if (run.status !== 'running') return { runId, status: run.status };
   const steps = new Map(run.steps.map((s) => [s.id, s]));
+  // Runs begun before `uncertain` existed go on as they began: a failed step is `failed`, and never undone.
+  const uncertainSteps = patched('uncertain-steps');
 
   /** Set once a step fails for good or is denied: nothing new starts, and containment is undone. */
   let halt: { status: 'failed' | 'denied'; reason: string } | undefined;
-  /** Succeeded containment steps, in the order they completed. */
+  /** The first uncertain step, with why: the run ends `failed` for it, but is not stopped. */
+  let uncertain: string | undefined;
+  /** Containment steps that succeeded, or may have (uncertain), in the order they ended. */
   const contained: string[] = [];
   const stopped = () => halt !== undefined || closed !== undefined;
   const why = () => (closed ? 'the incident closed' : `the run stopped: ${halt?.reason}`);
 
+  /** Records the step's end and answers the one recorded (a failure may be recorded `uncertain`, or have succeeded meanwhile). */
   const mark = async (step: ScheduledStep, status: Outcome, reason?: string): Promise<Outcome> => {
-    await records.markStep({ runId, stepId: step.id, status, reason });
-    if (status === 'failed' || status === 'denied') halt ??= { status, reason: `${step.id}: ${reason}` };
-    return status;
+    const recorded = await records.markStep({ runId, stepId: step.id, status, reason });
+    const ended = uncertainSteps ? (recorded as Outcome) : status;
+    if (ended === 'failed' || ended === 'denied') halt ??= { status: ended, reason: `${step.id}: ${reason}` };
+    if (ended === 'uncertain') uncertain ??= `${step.id} is uncertain: ${reason}`;
+    return ended;
   };
 
   /** 'run' when the step may go ahead; otherwise how it ended. */
@@ -128,7 +123,9 @@ export async function playbookRunWorkflow({ runId }: PlaybookRunInput): Promise<
       if (done.status === 'succeeded' && step.containment) contained.push(step.id);
       return done.status;
     } catch (err) {
-      return mark(step, 'failed', failureMessage(err));
+      const ended = await mark(step, 'failed', failureMessage(err));
+      if ((ended === 'uncertain' || ended === 'succeeded') && step.containment) contained.push(step.id);
+      return ended;
     }
   };
 
@@ -151,14 +148,15 @@ export async function playbookRunWorkflow({ runId }: PlaybookRunInput): Promise<
   for (const step of run.steps) outcomes.set(step.id, runStep(step));
   await Promise.all(outcomes.values());
 
-  let status: RunStatus = halt ? halt.status : closed ? 'cancelled' : 'succeeded';
+  let status: RunStatus = halt ? halt.status : uncertain ? 'failed' : closed ? 'cancelled' : 'succeeded';
+  const reason = halt?.reason ?? uncertain;
   if (halt && contained.length > 0) status = await rollBack(halt.reason);
   if (contained.length > 0) {
     // Containment stays in place while the incident is open; a false positive takes it back.
-    await records.markRun({ runId, status, reason: halt?.reason, finished: false });
+    await records.markRun({ runId, status, reason, finished: false });
     await condition(() => closed !== undefined);
     if (closed!.disposition === 'false_positive') status = await rollBack('the incident was resolved as a false positive');
   }
-  await records.markRun({ runId, status, reason: halt?.reason, finished: true });
+  await records.markRun({ runId, status, reason, finished: true });
   return { runId, status };
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { INVERSE_ACTIONS } from '../../src/domain';
 import { verifyWebhook } from '../../src/common/webhook-signature';
-import { HalfSuccess, stamped, type HalfSuccessControls } from './half-success';
+import { HalfSuccess, type HalfSuccessControls } from './half-success';
 import { sendJson as send, startLoopbackFake, type FakeMode, type LoggedRequest } from './loopback-fake';
 
 export interface WebhookCall extends LoggedRequest {
@@ -77,7 +77,7 @@ export async function startContainmentWebhook(options: { secret: string; blocked
 
   const fake = await startLoopbackFake<WebhookCall>(handle, {
     describe: (request) => ({
-      ...stamped(request),
+      ...request,
       signed: verifyWebhook(request.body, header(request, 'x-warden-signature') ?? '', options.secret),
     }),
   });

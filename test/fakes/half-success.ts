@@ -1,11 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { LoggedRequest } from './loopback-fake';
-
-/** A logged request with when it arrived (ms since the epoch): spacing between calls is measurable. */
-export type TimedRequest<T extends LoggedRequest = LoggedRequest> = T & { at: number };
-
-/** Stamps a request as it is logged (the `describe` hook of startLoopbackFake), unless the loopback fake already did. */
-export const stamped = <T extends LoggedRequest>(request: T): TimedRequest<T> => ({ at: Date.now(), ...request });
 
 /** How a failing change is answered: with this status, or never ('timeout': the client gives up first). */
 export type FailAnswer = number | 'timeout';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { HalfSuccess, stamped, type HalfSuccessControls, type TimedRequest } from './half-success';
+import { HalfSuccess, type HalfSuccessControls } from './half-success';
 import { sendJson, startLoopbackFake, type FakeMode, type LoggedRequest } from './loopback-fake';
 
 export type { FakeMode, LoggedRequest } from './loopback-fake';
@@ -17,7 +17,7 @@ export interface FakeScimServer extends HalfSuccessControls {
   url: string;
   users: Map<string, ScimUser>;
   /** Each with when it arrived (`at`, ms since the epoch). */
-  requests: TimedRequest[];
+  requests: LoggedRequest[];
   addUser(userName: string, active?: boolean): ScimUser;
   user(userName: string): ScimUser | undefined;
   /** The userName values the server was asked to filter on, decoded, in order. */
@@ -116,8 +116,7 @@ export async function startScimServer(options: {
     );
   };
 
-  const fake = await startLoopbackFake<TimedRequest>(handle, {
-    describe: (request: LoggedRequest) => stamped(request),
+  const fake = await startLoopbackFake(handle, {
     down: (res) => error(res, 503, 'down for maintenance'),
   });
   return {

@@ -28,7 +28,8 @@ export function evidenceCaps(asked: Partial<EvidenceCaps> = {}): EvidenceCaps {
   for (const key of Object.keys(EVIDENCE_CAP_RANGES) as (keyof EvidenceCaps)[]) {
     const { name, min, max } = EVIDENCE_CAP_RANGES[key];
     const v = caps[key];
-    if (!Number.isSafeInteger(v) || v < min || v > max) throw new RangeError(`${name} must be a whole number from ${min} to ${max}; got ${v}`);
+    if (!Number.isSafeInteger(v) || v < min || v > max)
+      throw new RangeError(`${name} must be a whole number from ${min} to ${max}; got ${v}`);
   }
   if (caps.maxItemBytes > caps.maxBundleBytes) {
     throw new RangeError(`max_item_bytes (${caps.maxItemBytes}) must not be larger than max_bundle_bytes (${caps.maxBundleBytes})`);

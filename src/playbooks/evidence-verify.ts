@@ -155,7 +155,13 @@ async function verifyFile(path: string, openFile: (path: string) => Readable): P
           break;
         case 'bundle': {
           const manifest = textOf(line.manifest, line.manifestText);
-          check.bundle({ seq: line.seq, incidentId: incidentId ?? undefined, manifest, manifestHash: line.manifestHash, previousHash: line.previousHash });
+          check.bundle({
+            seq: line.seq,
+            incidentId: incidentId ?? undefined,
+            manifest,
+            manifestHash: line.manifestHash,
+            previousHash: line.previousHash,
+          });
           const bundleCut = cutOf(manifest);
           if (bundleCut) cut.push(cutLine(line.seq, bundleCut));
           if (!newest || line.seq > newest.seq) newest = { seq: line.seq, manifestHash: line.manifestHash };
@@ -184,7 +190,9 @@ async function verifyFile(path: string, openFile: (path: string) => Readable): P
   if (number === 0) return { ok: false, lines: [`file ${path}: empty, not an evidence export`] };
   if (!end) problems.push('  the export has no end line: it was cut short');
   else if (end.bundles !== read.bundles || end.items !== read.items) {
-    problems.push(`  the end line counts ${end.bundles} bundle(s) and ${end.items} item(s); the file holds ${read.bundles} and ${read.items}`);
+    problems.push(
+      `  the end line counts ${end.bundles} bundle(s) and ${end.items} item(s); the file holds ${read.bundles} and ${read.items}`,
+    );
   }
   const verdict = check.finish(null);
   return fileResult(path, incidentId ?? '?', read.bundles, newest, [...verdict.problems.map(problemLine), ...problems], cut);
@@ -250,7 +258,10 @@ function verifyJsonFile(path: string): VerifyEvidenceResult {
   if (!result.success) {
     return {
       ok: false,
-      lines: [`file ${path}: not an evidence export`, ...result.error.issues.map((i) => `  /${i.path.map(String).join('/')}: ${i.message}`)],
+      lines: [
+        `file ${path}: not an evidence export`,
+        ...result.error.issues.map((i) => `  /${i.path.map(String).join('/')}: ${i.message}`),
+      ],
     };
   }
   const exported = result.data;

@@ -12,7 +12,7 @@ import {
   CutSummary,
   EvidenceCaps,
   EvidenceKind,
-  exportedText,
+  exportedMembers,
   ManifestItem,
   RELATED_BY,
   RelatedBy,
@@ -190,7 +190,14 @@ class ItemWriter {
   ) {}
 
   async add(kind: EvidenceKind, ref: string | null, item: FittedItem): Promise<void> {
-    const entry: ManifestItem = { n: this.entries.length + 1, kind, ref, sha256: sha256Hex(item.content), bytes: item.bytes, cut: item.cut };
+    const entry: ManifestItem = {
+      n: this.entries.length + 1,
+      kind,
+      ref,
+      sha256: sha256Hex(item.content),
+      bytes: item.bytes,
+      cut: item.cut,
+    };
     this.entries.push(entry);
     this.page.push({ entry, content: item.content });
     if (this.page.length >= ITEM_PAGE_ROWS) await this.flush();
@@ -306,38 +313,31 @@ export class EvidenceService {
 
   private async *exportLines(incidentId: string, bundles: BundleRow[]): AsyncGenerator<string> {
     const line = (l: ExportLine) => `${JSON.stringify(l)}\n`;
+    /** A line whose last members (the manifest, an item's content) are JSON text already. */
+    const lineWith = (l: Partial<ExportLine>, members: string) => `${JSON.stringify(l).slice(0, -1)},${members}}\n`;
     yield line({ type: 'export', format: EXPORT_FORMAT, incidentId, bundles: bundles.length });
     let items = 0;
     for (const row of bundles) {
-      const manifest = exportedText(await this.manifestOf(row.id));
-      yield line({
+      const head: Omit<ExportBundleLine, 'manifest' | 'manifestText'> = {
         type: 'bundle',
         seq: row.seq,
         bundleId: row.id,
         runId: row.run_id,
         stepId: row.step_id,
         createdAt: new Date(row.created_at).toISOString(),
-        manifest: manifest.value,
-        ...(manifest.exact !== undefined ? { manifestText: manifest.exact } : {}),
         manifestHash: row.manifest_hash,
         previousHash: row.previous_hash,
-      });
+      };
+      yield lineWith(head, exportedMembers('manifest', 'manifestText', await this.manifestOf(row.id), row.manifest_hash));
       for await (const page of this.itemPages(row.id)) {
         // One chunk per page: fewer, larger writes; the stream still waits for the client between pages.
         yield page
-          .map((i) => {
-            const content = exportedText(i.content);
-            return line({
-              type: 'item',
-              seq: row.seq,
-              n: i.n,
-              kind: i.kind,
-              ref: i.ref,
-              sha256: i.sha256,
-              content: content.value,
-              ...(content.exact !== undefined ? { contentText: content.exact } : {}),
-            });
-          })
+          .map((i) =>
+            lineWith(
+              { type: 'item', seq: row.seq, n: i.n, kind: i.kind, ref: i.ref, sha256: i.sha256 },
+              exportedMembers('content', 'contentText', i.content, i.sha256),
+            ),
+          )
           .join('');
         items += page.length;
       }

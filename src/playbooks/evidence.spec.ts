@@ -4,6 +4,7 @@ import {
   canonicalJson,
   ChainCheck,
   cutOf,
+  exportedMembers,
   exportedText,
   SealedBundle,
   sha256Hex,
@@ -264,5 +265,27 @@ describe('exportedText and storedText', () => {
     const exported = exportedText(text);
     expect(exported.exact).toBe(text);
     expect(storedText(exported.value, exported.exact)).toBe(text);
+  });
+});
+
+describe('exportedMembers', () => {
+  const text = '{"a":[1,"é"],"b":null}';
+  /** sha256sum of `text` in UTF-8, computed outside the code under test. */
+  const textSha256 = '1e02bc81a26af2f027329541e97eef36f3290bedc6dfe043dbe66b057ecb13ba';
+
+  it('writes the text as it is when it hashes to what was sealed', () => {
+    expect(exportedMembers('content', 'contentText', text, textSha256)).toBe(`"content":${text}`);
+  });
+
+  it('re-encodes a text that does not, adding the exact text when re-encoding would not give it back', () => {
+    expect([
+      exportedMembers('content', 'contentText', text, 'f'.repeat(64)),
+      exportedMembers('content', 'contentText', '{"b":null, "a":1}', 'f'.repeat(64)),
+      exportedMembers('manifest', 'manifestText', 'not json', 'f'.repeat(64)),
+    ]).toEqual([
+      `"content":${text}`,
+      '"content":{"b":null,"a":1},"contentText":"{\\"b\\":null, \\"a\\":1}"',
+      '"manifest":null,"manifestText":"not json"',
+    ]);
   });
 });

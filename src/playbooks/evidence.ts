@@ -286,7 +286,8 @@ export class ChainCheck {
     }
     for (const [seq, b] of this.heads) {
       if (seq === 1) {
-        if (b.previousHash !== null) problems.push({ seq: 1, message: 'the first bundle links to a previous bundle; it must link to none' });
+        if (b.previousHash !== null)
+          problems.push({ seq: 1, message: 'the first bundle links to a previous bundle; it must link to none' });
         continue;
       }
       const previous = this.heads.get(seq - 1);
@@ -346,7 +347,8 @@ export class ChainCheck {
       this.problems.push({ seq, message: 'the manifest is not a readable manifest; its items cannot be checked' });
       return null;
     }
-    if (manifest.seq !== seq) this.problems.push({ seq, message: `the manifest says seq ${String(manifest.seq)}, the bundle row says ${seq}` });
+    if (manifest.seq !== seq)
+      this.problems.push({ seq, message: `the manifest says seq ${String(manifest.seq)}, the bundle row says ${seq}` });
     if ((manifest.previousHash ?? null) !== b.previousHash) {
       this.problems.push({ seq, message: 'the manifest and the bundle row disagree on previous_hash' });
     }
@@ -392,6 +394,20 @@ export function exportedText(text: string): { value: unknown; exact?: string } {
     return { value: null, exact: text };
   }
   return canonicalJson(value) === text ? { value } : { value, exact: text };
+}
+
+/**
+ * A stored text as members of an export line: `"<name>":<text>` as it is when it hashes to
+ * `sealedHash`, since it is then what collect wrote (canonical JSON, which a reader re-encoding
+ * gets back byte for byte) and needs neither parsing nor encoding again: that keeps exporting a
+ * storm's bundle cheap. Any other text goes as exportedText gives it, its exact text in
+ * `"<exactName>"` when re-encoding would not give it back.
+ */
+export function exportedMembers(name: string, exactName: string, text: string, sealedHash: string): string {
+  if (text !== '' && sha256Hex(text) === sealedHash) return `${JSON.stringify(name)}:${text}`;
+  const { value, exact } = exportedText(text);
+  const members = `${JSON.stringify(name)}:${JSON.stringify(value)}`;
+  return exact === undefined ? members : `${members},${JSON.stringify(exactName)}:${JSON.stringify(exact)}`;
 }
 
 /** The stored text back from an export: the exact text when given, else the canonical form of the value. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +157,65 @@ describe('evidence: collection with a chain of custody', () => {
           { n: 4, kind: 'related_alert', ref: relatedId },
           { n: 5, kind: 'timeline', ref: incidentId },
         ],
+      });
+    });
+
+    it('cuts a payload over max_item_bytes, drops what does not fit, names both in the manifest, and the chain still verifies', async () => {
+      const sourceIp = uniqueIp();
+      const bigRaw = { payload: 'x'.repeat(6000) };
+      const a1 = await post({ sourceIp, title: 'big payload', raw: bigRaw });
+      const a2 = await post({ sourceIp, title: 'no room left', description: 'd'.repeat(3000) });
+      const a3 = await post({ sourceIp, title: 'small' });
+      const a4 = await post({ sourceIp, title: 'over the item cap', description: 'e'.repeat(5000) });
+      const incidentId = a1.incidentId;
+      const bundle = await evidence.collect({
+        incidentId,
+        runId: randomUUID(),
+        stepId: 'capped',
+        windowSeconds: 3600,
+        relatedBy: ['ip'],
+        caps: { maxItemBytes: 4096, maxBundleBytes: 4096 },
+      });
+      const [{ manifest }] = (await db.query(`SELECT manifest FROM evidence_bundles WHERE id = $1`, [bundle.bundleId])) as {
+        manifest: string;
+      }[];
+      const parsed = JSON.parse(manifest);
+      // The payload's text as PostgreSQL renders jsonb: {"payload": "xxx…"}, 13 + 6,000 + 2 bytes.
+      const rawText = `{"payload": "${'x'.repeat(6000)}"}`;
+      const rawCut = { path: '/raw', bytes: 6015, sha256: createHash('sha256').update(rawText).digest('hex') };
+      expect({
+        version: parsed.version,
+        caps: parsed.caps,
+        items: parsed.items.map((i: any) => [i.kind, i.ref, i.cut ?? null]),
+        truncated: parsed.cut.truncated,
+        dropped: parsed.cut.dropped.list.map((d: any) => [d.ref, d.reason]),
+      }).toEqual({
+        version: 2,
+        caps: { maxItems: 5000, maxItemBytes: 4096, maxBundleBytes: 4096 },
+        items: [
+          ['alert', a1.alertId, rawCut],
+          ['alert', a3.alertId, null],
+          ['timeline', incidentId, null],
+        ],
+        truncated: { items: 1, bytes: 6015 },
+        dropped: [
+          [a2.alertId, 'bundle'],
+          [a4.alertId, 'item'],
+        ],
+      });
+      const exportedRaw = (await exported(incidentId)).bundles[0].items[0].content.raw;
+      const verdict = await verifyEvidenceCommand({ incidentId }, { withDatabase });
+      expect({ exportedRaw, verdict }).toEqual({
+        exportedRaw: { cut: { bytes: 6015, sha256: rawCut.sha256 } },
+        verdict: {
+          ok: true,
+          lines: [
+            `incident ${incidentId}: 1 bundle(s), 1 sealed in the audit log: intact`,
+            expect.stringMatching(
+              /^ {2}bundle seq 1 is partial by its caps: 1 item\(s\) cut \(6015 bytes left out\), 2 item\(s\) dropped \(\d+ bytes\); its manifest names each$/,
+            ),
+          ],
+        },
       });
     });
 
@@ -322,6 +381,31 @@ describe('evidence: collection with a chain of custody', () => {
       const { incidentId, bundles } = await sealedIncident(2);
       const file = join(dir, `${incidentId}.ndjson`);
       writeFileSync(file, (await exportLines(incidentId)).res.text);
+      expect(await verifyEvidenceCommand({ file })).toEqual({
+        ok: true,
+        lines: [
+          `file ${file}: incident ${incidentId}, 2 bundle(s): intact`,
+          `  newest bundle seq 2, manifest hash ${bundles[1].manifestHash}: compare with the audit log's evidence.bundle_sealed entries`,
+        ],
+      });
+    });
+
+    it('reports an exported file that was cut short, though every bundle in it verifies', async () => {
+      const { incidentId } = await sealedIncident(1);
+      const { lines } = await exportLines(incidentId);
+      const file = join(dir, `${incidentId}-short.ndjson`);
+      writeLines(file, lines.slice(0, -1));
+      expect((await verifyEvidenceCommand({ file })).lines.slice(0, 2)).toEqual([
+        `file ${file}: incident ${incidentId}, 1 bundle(s): 1 problem(s)`,
+        '  the export has no end line: it was cut short',
+      ]);
+    });
+
+    it('still reads an export saved as one JSON document, the shape before NDJSON', async () => {
+      const { incidentId, bundles } = await sealedIncident(2);
+      const document = await exported(incidentId);
+      const file = join(dir, `${incidentId}-document.json`);
+      writeFileSync(file, JSON.stringify(document, null, 2));
       expect(await verifyEvidenceCommand({ file })).toEqual({
         ok: true,
         lines: [

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alert, startStack, Stack } from '../support/stack';
-import { chatEnv, startChatFakes, untilDelivered } from '../support/chat';
+import { chatEnv, startChatFakes, untilDelivered, CHAT_SECRETS } from '../support/chat';
 import { pollUntil, untilFolded } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
@@ -14,8 +14,6 @@ import { WebhookReceiver } from '../fakes/webhook-receiver';
 // jira.js clients over HTTP to loopback fakes that validate every request and answer against
 // the official OpenAPI specs (../shared/specs). Durations are seconds.
 
-const SIGNING_SECRET = 'slack-signing-secret-for-tests';
-const JIRA_SECRET = 'jira-webhook-secret-for-tests-0123';
 const SLACK_IDS: Record<string, string> = {
   'kim.nguyen': 'U0KIM00001',
   'lucia.garcia': 'U0LUCIA001',
@@ -111,7 +109,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
           tiers: [{ tier: 'assignee' }, { tier: 'executive', priorities: ['P1'] }],
         };
       },
-      env: chatEnv(slack, jira, { slackSigning: SIGNING_SECRET, jiraWebhook: JIRA_SECRET }),
+      env: chatEnv(slack, jira),
     });
   });
   afterAll(async () => {
@@ -136,7 +134,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       body,
     });
-  const jiraPost = (body: unknown, headers: Record<string, string> = signJiraWebhook(JSON.stringify(body), JIRA_SECRET)) =>
+  const jiraPost = (body: unknown, headers: Record<string, string> = signJiraWebhook(JSON.stringify(body), CHAT_SECRETS.jiraWebhook)) =>
     fetch(`${stack.api.url}/v1/integrations/jira/webhook`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
@@ -230,7 +228,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
         (a) => a !== undefined,
         { what: `the pending approval of incident ${incidentId}`, timeoutMs: 30_000 },
       )) as { id: string };
-    const press = (userId: string, actionId: string, value: string, timestamp?: number, secret = SIGNING_SECRET) => {
+    const press = (userId: string, actionId: string, value: string, timestamp?: number, secret = CHAT_SECRETS.slackSigning) => {
       const body = blockActionsPayload({ userId, actionId, value, responseUrl: slack.responseUrl(`${actionId}-${value}-${userId}`) });
       return slackPost('interactions', body, signSlackRequest(body, secret, timestamp));
     };
@@ -295,7 +293,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
       const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment');
       const userId = SLACK_IDS[task.assignee_id];
       const body = slashCommandBody({ userId, text: 'mine', responseUrl: slack.responseUrl('mine') });
-      const res = await slackPost('commands', body, signSlackRequest(body, SIGNING_SECRET));
+      const res = await slackPost('commands', body, signSlackRequest(body, CHAT_SECRETS.slackSigning));
       expect({ status: res.status, body: await res.json() }).toEqual({
         status: 200,
         body: expect.objectContaining({ response_type: 'ephemeral', text: expect.stringContaining(task.id) }),

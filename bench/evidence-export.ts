@@ -7,7 +7,7 @@
  * `GET /v1/incidents/{id}/evidence` from a built api process over loopback HTTP and verifies the
  * file with the built `warden evidence verify --file`. Prints the export's size and duration, the
  * api's RSS before it and its peak (VmHWM, from /proc) for a default api and for one whose V8 old
- * space is held to 64 MB, what the api does while a reader pauses (backpressure), the collection
+ * space is held to 96 MB, what the api does while a reader pauses (backpressure), the collection
  * time, and the CLI's time and sampled peak RSS.
  * Environment: BENCH_EVIDENCE_ALERTS (30000), BENCH_EVIDENCE_BUNDLES (3), BENCH_EVIDENCE_PAYLOAD_BYTES (1500),
  * BENCH_DATABASE_URL (server to create a scratch database on).
@@ -180,11 +180,11 @@ async function main(): Promise<void> {
       console.log(`  bundle ${bundle.seq}: ${bundle.items} items sealed in ${seconds(performance.now() - started)}`);
     }
 
-    // The default api, then one whose V8 old space is held to 64 MB: the same export completing there shows
+    // The default api, then one whose V8 old space is held to 96 MB (the api's own heap is about 47 MB, a bundle's manifest of 30,001 entries some 20 MB more): the same export completing there shows
     // that what the first one grows by is garbage not yet collected, not the export held in memory.
     for (const [label, nodeOptions] of [
       ['api (defaults)', ''],
-      ['api (--max-old-space-size=64)', '--max-old-space-size=64'],
+      ['api (--max-old-space-size=96)', '--max-old-space-size=96'],
     ] as const) {
       const api = await startApi(databaseUrl, nodeOptions);
       try {

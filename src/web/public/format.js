@@ -1,7 +1,8 @@
 /* global self */
-// How the dashboard shows a number. One file for the page (a classic script: window.WardenFormat)
-// and for Node (the unit spec and the browser test read the same rules), so "the card shows
-// what /v1/stats says" is checked against one definition.
+// How Warden's pages (the dashboard, the workspace) show a number, a time or a deadline. One file
+// for the pages (a classic script: window.WardenFormat) and for Node (the unit specs and the
+// browser tests read the same rules), so "the card shows what /v1/stats says" is checked against
+// one definition.
 (function (root, factory) {
   'use strict';
   if (typeof module === 'object' && module.exports) module.exports = factory();
@@ -61,5 +62,39 @@
     return f(value);
   }
 
-  return { valueAt: valueAt, format: format, count: count, duration: duration, ratio: ratio };
+  /** A value as text; nothing (null, undefined, '') as a dash. */
+  function text(v) {
+    return v === undefined || v === null || v === '' ? DASH : String(v);
+  }
+
+  /** An instant as a short local date and time (31/12, 23:59:59); nothing as a dash, an unreadable value as it came. */
+  function time(v) {
+    if (!v) return DASH;
+    const d = new Date(v);
+    if (Number.isNaN(d.getTime())) return String(v);
+    return d.toLocaleString('en-GB', { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  }
+
+  /**
+   * How long until a deadline, from `now` (both instants or milliseconds): `4m 05s left`, or
+   * `overdue 3m 10s` once it has passed. An SLA countdown the page ticks every second.
+   */
+  function countdown(deadline, now) {
+    const due = new Date(deadline).getTime();
+    const at = new Date(now).getTime();
+    if (!isNumber(due) || !isNumber(at)) return DASH;
+    const seconds = Math.round((due - at) / 1000);
+    return seconds >= 0 ? duration(seconds) + ' left' : 'overdue ' + duration(-seconds);
+  }
+
+  return {
+    valueAt: valueAt,
+    format: format,
+    count: count,
+    duration: duration,
+    ratio: ratio,
+    text: text,
+    time: time,
+    countdown: countdown,
+  };
 });

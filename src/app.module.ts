@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
 import { IngestModule } from './ingest/ingest.module';
 import { IntegrationsModule } from './integrations/integrations.module';
+import { IntegrationsApiModule } from './integrations/incident-links.controller';
 import { CorrelationModule } from './correlation/correlation.module';
 import { TemporalClientModule } from './temporal/temporal-client.module';
 import { TasksApiModule } from './tasks/tasks-api.module';
@@ -32,6 +33,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         IntegrationsModule,
+        IntegrationsApiModule,
         IngestModule,
         CorrelationModule,
         TasksApiModule,

@@ -363,6 +363,18 @@ describe('RBAC matrix', () => {
     },
     {
       method: 'GET',
+      path: '/v1/incidents/:id/evidence/verification',
+      request: async () => ({ path: `/v1/incidents/${shared.mine.incident_id}/evidence/verification` }),
+      expected: read,
+    },
+    {
+      method: 'GET',
+      path: '/v1/incidents/:id/links',
+      request: async () => ({ path: `/v1/incidents/${shared.mine.incident_id}/links` }),
+      expected: read,
+    },
+    {
+      method: 'GET',
       path: '/v1/investigations/ip/:ip',
       request: async () => ({ path: '/v1/investigations/ip/192.0.2.10' }),
       expected: read,

@@ -19,6 +19,7 @@ import { StatsModule } from './stats/stats.module';
 import { ReportsModule } from './stats/reports/reports-api.module';
 import { InvestigationsModule } from './stats/investigation.module';
 import { UsecasesModule } from './usecases/usecases.module';
+import { WorkspaceModule } from './workspace/workspace.module';
 
 @Module({})
 export class AppModule {
@@ -41,6 +42,7 @@ export class AppModule {
         PlaybooksApiModule,
         MetricsModule,
         DashboardModule,
+        WorkspaceModule,
         UsecasesModule,
         StatsModule,
         ReportsModule,

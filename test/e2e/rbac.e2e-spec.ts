@@ -581,6 +581,20 @@ describe('RBAC matrix', () => {
       request: async () => ({ path: '/dashboard/assets/dashboard.js' }),
       expected: open,
     },
+    {
+      method: 'GET',
+      path: '/app',
+      public: "the analyst workspace's static page, holding no data; it reads the session and calls the API with it",
+      request: async () => ({ path: '/app' }),
+      expected: open,
+    },
+    {
+      method: 'GET',
+      path: '/app/assets/:name',
+      public: "the workspace's static scripts and styles, holding no data",
+      request: async () => ({ path: '/app/assets/workspace.js' }),
+      expected: open,
+    },
   ];
 
   const key = (r: { method: string; path: string }) => `${r.method} ${r.path}`;

@@ -190,7 +190,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
     const page = `${stack.env.PUBLIC_URL}/app#incident/${incidentId}`;
     // The section under the header: the title, bold, as a link (Slack mrkdwn `<url|text>`).
     const sections = JSON.stringify(top.attachments);
-    const hrefs = JSON.stringify(issue.description).match(/"href":"[^"]*"/g) ?? [];
+    const hrefs: string[] = JSON.stringify(issue.description).match(/"href":"[^"]*"/g) ?? [];
     expect({
       title: sections.includes(JSON.stringify(`*<${page}|Scan to link>*`).slice(1, -1)),
       slackApiLinks: sections.includes('/v1/'),

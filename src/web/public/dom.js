@@ -19,6 +19,9 @@
     return node;
   }
 
+  /** Replaces a node's children, leaving out the null and undefined ones (the DOM's own replaceChildren writes them as "null"). */
+  const fill = (node, ...children) => node.replaceChildren(...children.filter((c) => c !== null && c !== undefined));
+
   /** A string clipped to one line by CSS (never cut in the data), the whole of it in the tooltip. */
   const clip = (v, attrs) =>
     el('span', Object.assign({ class: 'clip', title: v === undefined || v === null ? null : String(v) }, attrs), WardenFormat.text(v));
@@ -34,14 +37,13 @@
 
   const cells = (values) => values.map((c) => el('td', {}, c instanceof window.Node ? c : clip(c)));
 
+  /** A header cell: its text, or `[text, class]` for a column of fixed width (w-tag, w-time, …). */
+  const th = (h) => (Array.isArray(h) ? el('th', { class: h[1] }, h[0]) : el('th', {}, h));
+
   /** A table of rows given as `<tr>` elements; none: "None.". */
   function tableOf(headers, trs) {
     if (trs.length === 0) return el('p', { class: 'muted' }, 'None.');
-    return el(
-      'div',
-      { class: 'table-wrap' },
-      el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', {}, h)))), el('tbody', {}, ...trs)),
-    );
+    return el('div', { class: 'table-wrap' }, el('table', {}, el('thead', {}, el('tr', {}, ...headers.map(th))), el('tbody', {}, ...trs)));
   }
 
   /** A table of rows given as arrays of cells (text, or a node). */
@@ -77,5 +79,5 @@
     while (container.children.length > wanted.length) container.lastElementChild.remove();
   }
 
-  root.WardenDom = { el, clip, bdi, sev, cells, tableOf, table, section, keyed };
+  root.WardenDom = { el, fill, clip, bdi, sev, cells, tableOf, table, section, keyed };
 })(typeof self !== 'undefined' ? self : globalThis);

@@ -8,3 +8,4 @@ export function ratio(value: unknown): string;
 export function text(value: unknown): string;
 export function time(value: unknown): string;
 export function countdown(deadline: string | number | Date, now: string | number | Date): string;
+export function hiddenCharacters(value: unknown): string[];

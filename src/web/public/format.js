@@ -87,6 +87,19 @@
     return seconds >= 0 ? duration(seconds) + ' left' : 'overdue ' + duration(-seconds);
   }
 
+  /** Characters that show nothing or turn text around: zero-width, bidirectional embeddings, overrides and isolates, BOM. */
+  const HIDDEN = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+
+  /**
+   * The invisible or direction-changing characters a string holds, once each, as `U+202E`: an
+   * alert title can spoof its text (a right-to-left override makes `gnp.exe` read `exe.png`), so a
+   * page that shows it says so.
+   */
+  function hiddenCharacters(s) {
+    const found = typeof s === 'string' ? s.match(HIDDEN) || [] : [];
+    return [...new Set(found)].map((c) => 'U+' + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0'));
+  }
+
   return {
     valueAt: valueAt,
     format: format,
@@ -96,5 +109,6 @@
     text: text,
     time: time,
     countdown: countdown,
+    hiddenCharacters: hiddenCharacters,
   };
 });

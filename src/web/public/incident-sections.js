@@ -140,20 +140,11 @@
     );
   }
 
-  /**
-   * The approvals of the incident's runs. `decide(approval)`, when given, adds a column of its
-   * own (the workspace's Approve and Deny); the dashboard only reads.
-   */
-  function approvals(d, decide) {
-    const headers = ['Step', 'Role', 'Status', 'Deadline', 'Decided by', 'Reason'];
-    return tableOf(
-      decide ? headers.concat('Decision') : headers,
-      (d.approvals || []).map((a) => {
-        const values = [a.stepId, a.role, a.status, time(a.deadline), a.decidedBy, a.reason];
-        const row = el('tr', { 'data-approval-id': a.id, 'data-status': a.status }, ...cells(values));
-        if (decide) row.append(el('td', { class: 'actions' }, decide(a)));
-        return row;
-      }),
+  /** The approvals of the incident's runs, pending and decided. */
+  function approvals(d) {
+    return table(
+      ['Step', 'Role', 'Status', 'Deadline', 'Decided by', 'Reason'],
+      (d.approvals || []).map((a) => [a.stepId, a.role, a.status, time(a.deadline), a.decidedBy, a.reason]),
     );
   }
 

@@ -581,7 +581,7 @@ describe('GET /app: the analyst workspace (browser)', () => {
       });
     });
 
-    it("sends the session's CSRF token with every action and with sign-out, then shows sign-in", async () => {
+    it("sends the session's CSRF token with every action (a comment, a reassignment) and with sign-out, then shows sign-in", async () => {
       const session = await sessionOf('sen.one', ['analyst'], 'csrf-token-of-the-session');
       const { page, requests } = await open('sen.one', `#incident/${refused.incidentId}`, {
         session,
@@ -595,13 +595,32 @@ describe('GET /app: the analyst workspace (browser)', () => {
       await form.locator('textarea').fill('with the token');
       await form.locator('button').click();
       await page.waitForSelector('#incident-result.ok', { timeout: 20_000 });
+      // Reassign the task waiting for her role to herself, by name.
+      const reassign = page.locator(`#incident-tasks [data-task-id="${refused.taskId}"] form[data-form="reassign"]`);
+      await reassign.locator('select[name="to"]').selectOption('sen.one');
+      await reassign.locator('input[name="reason"]').fill('mine now');
+      await reassign.locator('button').click();
+      await page.waitForSelector(`#incident-result.ok >> text=Reassigned.`, { timeout: 20_000 });
       await page.click('#sign-out');
       await page.waitForURL(`${stack.api.url}/auth/login`, { timeout: 20_000 });
       const posts = requests.filter((r) => r.method() === 'POST').map((r) => [new URL(r.url()).pathname, r.headers()['x-csrf-token']]);
-      expect(posts).toEqual([
-        [`/v1/tasks/${refused.taskId}/comments`, 'csrf-token-of-the-session'],
-        ['/auth/logout', 'csrf-token-of-the-session'],
-      ]);
+      const [task] = await stack.db.query<{ assignee_id: string }[]>(`SELECT assignee_id FROM tasks WHERE id = $1`, [refused.taskId]);
+      const reassigned = requests.find((r) => r.url().endsWith('/reassign'))!;
+      expect({
+        posts,
+        assignee: task.assignee_id,
+        body: reassigned.postDataJSON(),
+        idempotent: /^[\w-]{16,}$/.test(reassigned.headers()['idempotency-key']),
+      }).toEqual({
+        posts: [
+          [`/v1/tasks/${refused.taskId}/comments`, 'csrf-token-of-the-session'],
+          [`/v1/tasks/${refused.taskId}/reassign`, 'csrf-token-of-the-session'],
+          ['/auth/logout', 'csrf-token-of-the-session'],
+        ],
+        assignee: 'sen.one',
+        body: { to: 'sen.one', reason: 'mine now' },
+        idempotent: true,
+      });
     });
   });
 

@@ -107,14 +107,15 @@
     return answer;
   }
 
-  /** Ends the session, then shows sign-in. */
+  /** Ends the session, then shows sign-in (also when the session had ended already). */
   async function signOut() {
-    state.leaving = true;
     try {
       await send('POST', '/auth/logout');
-    } finally {
-      location.assign('/auth/login');
+    } catch {
+      // Gone already or refused: sign-in is where the person goes either way.
     }
+    state.leaving = true;
+    location.assign('/auth/login');
   }
 
   /** A fresh Idempotency-Key, so a retried reassignment is applied once. */

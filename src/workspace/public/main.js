@@ -55,7 +55,10 @@
     const container = el('section', { class: 'view', 'data-view': r.name, 'data-loads': '0' });
     $('view').replaceChildren(container);
     document.title = 'Warden \u00b7 ' + view.title();
-    for (const a of document.querySelectorAll('[data-nav]')) a.toggleAttribute('aria-current', a.dataset.nav === view.nav);
+    for (const a of document.querySelectorAll('[data-nav]')) {
+      if (a.dataset.nav === view.nav) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
     html.dataset.view = r.name;
     showError('');
     current = { container, view: view.mount(container, r.param) };

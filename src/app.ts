@@ -3,6 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module';
 import { MAX_BODY_BYTES, registerBodyParsers } from './ingest/body-parsers';
 import { ProblemFilter } from './common/problem';
+import { registerJsonEtags } from './common/etag';
 import { Env, logLevels } from './common/env';
 
 /** Builds the api application; main.ts and the e2e tests share it. */
@@ -14,6 +15,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     bodyParser: false,
   });
   registerBodyParsers(app.getHttpAdapter().getInstance());
+  registerJsonEtags(app.getHttpAdapter().getInstance());
   app.useGlobalFilters(new ProblemFilter());
   return app;
 }

@@ -90,6 +90,8 @@ export const envSchema = z
     /** Interaction replies go only to response_url values under this prefix. */
     SLACK_RESPONSE_URL_PREFIX: z.string().min(1).default('https://hooks.slack.com/'),
     SLACK_TIMEOUT_SECONDS: durationSeconds.default(10),
+    /** The workspace's own address (https://acme.slack.com): the incident page links its Slack thread's permalink; unset, the channel. */
+    SLACK_WORKSPACE_URL: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
     /** Jira Cloud is on when the base URL is set; email and API token authenticate Warden's own account. */
     JIRA_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     JIRA_EMAIL: z.string().min(1).optional(),

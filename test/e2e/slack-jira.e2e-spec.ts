@@ -182,6 +182,38 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
     }).toEqual({ topMessages: 1, issues: 1, creates: 1, slackViolations: [], jiraViolations: [] });
   });
 
+  it("the Slack top message's title and the Jira description link the incident's page in the workspace, never the JSON API", async () => {
+    const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: uniqueIp(), title: 'Scan to link' });
+    const { top, issue } = await threadAndIssue(incidentId);
+    const page = `${stack.env.PUBLIC_URL}/app#incident/${incidentId}`;
+    // The section under the header: the title, bold, as a link (Slack mrkdwn `<url|text>`).
+    const sections = JSON.stringify(top.attachments);
+    const hrefs: string[] = JSON.stringify(issue.description).match(/"href":"[^"]*"/g) ?? [];
+    expect({
+      title: sections.includes(JSON.stringify(`*<${page}|Scan to link>*`).slice(1, -1)),
+      slackApiLinks: sections.includes('/v1/'),
+      jira: hrefs.includes(`"href":"${page}"`),
+      jiraApiLinks: hrefs.filter((h) => h.includes('/v1/')),
+    }).toEqual({ title: true, slackApiLinks: false, jira: true, jiraApiLinks: [] });
+
+    // The page links back to both (SLACK_WORKSPACE_URL is unset here: the channel's redirect).
+    const analyst = await stack.as('lucia.garcia');
+    // Warden stores the issue key once Jira has answered its create: poll until both links are in.
+    const links = await pollUntil(
+      () => analyst('GET', `/v1/incidents/${incidentId}/links`),
+      (r) => r.status !== 200 || (r.body.slack !== null && r.body.jira !== null),
+      { what: `the Slack and Jira links of incident ${incidentId}`, timeoutMs: 30_000 },
+    );
+    expect([links.status, links.body]).toEqual([
+      200,
+      {
+        incident: page,
+        slack: { channel: top.channel, ts: top.ts, url: `https://slack.com/app_redirect?channel=${top.channel}` },
+        jira: { key: issue.key, url: `${stack.env.JIRA_BASE_URL}/browse/${issue.key}` },
+      },
+    ]);
+  });
+
   it('a burst of alerts into one incident updates its thread once per alerts_added_every, with the count at the end', async () => {
     const ip = uniqueIp();
     const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: ip });

@@ -80,7 +80,7 @@ function snapshot(
       },
     ],
     pendingApprovals: [],
-    links: { incident: 'https://warden.example/v1/incidents/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', jira: null },
+    links: { incident: 'https://warden.example/app#incident/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', jira: null },
   };
   return s;
 }

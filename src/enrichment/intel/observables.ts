@@ -27,7 +27,7 @@ const PATHS: Record<'suricata' | 'ecs' | 'wazuh' | 'falco', { domains: string[];
   wazuh: {
     domains: [],
     urls: ['data.url'],
-    hashes: ['syscheck.md5_after', 'syscheck.sha1_after', 'syscheck.sha256_after'],
+    hashes: ['syscheck.md5_after', 'syscheck.sha1_after', 'syscheck.sha256_after', 'data.virustotal.source.md5', 'data.virustotal.source.sha1'],
   },
   falco: { domains: ['output_fields.fd.sip.name'], urls: [], hashes: [] },
 };

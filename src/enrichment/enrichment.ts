@@ -37,14 +37,15 @@ export function enrichAlert(alert: SecurityAlert, tables: EnrichmentTables, now:
   const geoip = tables.geoip ?? internalOnly;
   const attack = tables.attack?.enrich(alert);
   const assets = tables.assets?.enrich(alert);
-  return {
-    ...(alert.sourceIp ? { source: geoip.lookup(alert.sourceIp) } : {}),
-    ...(alert.destinationIp ? { destination: geoip.lookup(alert.destinationIp) } : {}),
+  const enrichment: Enrichment = {
     techniques: attack?.techniques ?? [],
     tactics: attack?.tactics ?? [],
     intel: tables.intel ? tables.intel.match(observablesOf(alert), now) : [],
     assets: assets?.assets ?? [],
-    ...(assets?.criticality ? { criticality: assets.criticality } : {}),
     warnings: attack?.warnings ?? [],
   };
+  if (alert.sourceIp) enrichment.source = geoip.lookup(alert.sourceIp);
+  if (alert.destinationIp) enrichment.destination = geoip.lookup(alert.destinationIp);
+  if (assets?.criticality) enrichment.criticality = assets.criticality;
+  return enrichment;
 }

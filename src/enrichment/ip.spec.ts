@@ -29,9 +29,12 @@ describe('internalRange', () => {
     expect(internalRange(ip)).toBe(range);
   });
 
-  it.each(['81.2.69.142', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2001:218::1', '2a00:1450::1', '::ffff:8.8.8.8'])('%s is not internal', (ip) => {
-    expect(internalRange(ip)).toBeUndefined();
-  });
+  it.each(['81.2.69.142', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2001:218::1', '2a00:1450::1', '::ffff:8.8.8.8'])(
+    '%s is not internal',
+    (ip) => {
+      expect(internalRange(ip)).toBeUndefined();
+    },
+  );
 
   it('says nothing of what is not an address', () => {
     expect(internalRange('not-an-ip')).toBeUndefined();
@@ -69,7 +72,8 @@ describe('parseCidr', () => {
 
 describe(CidrMap.name, () => {
   const map = new CidrMap<string>();
-  for (const cidr of ['10.0.0.0/8', '10.20.0.0/16', '10.20.1.5/32', '0.0.0.0/0', '2001:db8::/32', '2001:db8:1::/48']) map.add(parseCidr(cidr)!, cidr);
+  for (const cidr of ['10.0.0.0/8', '10.20.0.0/16', '10.20.1.5/32', '0.0.0.0/0', '2001:db8::/32', '2001:db8:1::/48'])
+    map.add(parseCidr(cidr)!, cidr);
 
   it('finds every network holding an address, the most specific first', () => {
     expect(map.match(parseIp('10.20.1.5')!)).toEqual(['10.20.1.5/32', '10.20.0.0/16', '10.0.0.0/8', '0.0.0.0/0']);

@@ -53,9 +53,18 @@ export const networkKey4 = (value: number, prefix: number): number => (prefix ==
 export const networkKey6 = (value: bigint, prefix: number): bigint => value >> BigInt(128 - prefix);
 const shift4 = (prefix: number) => (prefix === 0 ? 0 : 32 - prefix);
 
+/** A four-part decimal IPv4 address (already checked by isIP) as a number; by hand, it is on every lookup's path. */
 function ipv4Number(text: string): number {
-  const [a, b, c, d] = text.split('.').map(Number);
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+  let value = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      value = value * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return value * 256 + octet;
 }
 
 /** The text form of a parsed network, canonical (IPv6 compressed, lower-case). */
@@ -104,8 +113,9 @@ export function internalRange(ip: string): string | undefined {
  * per prefix length in use: a lookup costs one map read per length, whatever the count.
  */
 export class CidrMap<T> {
-  private readonly v4 = new Map<number, Map<number, T[]>>();
-  private readonly v6 = new Map<number, Map<bigint, T[]>>();
+  // A network holding one value (the rule) maps to it; one holding several to an array of them.
+  private readonly v4 = new Map<number, Map<number, T | T[]>>();
+  private readonly v6 = new Map<number, Map<bigint, T | T[]>>();
   private v4Prefixes: number[] = [];
   private v6Prefixes: number[] = [];
   private size_ = 0;
@@ -137,21 +147,15 @@ export class CidrMap<T> {
   match(ip: IpAddress): T[] {
     const found: T[] = [];
     if (ip.version === 4) {
-      for (const prefix of this.v4Prefixes) {
-        const hit = this.v4.get(prefix)!.get(networkKey4(ip.value, prefix));
-        if (hit) found.push(...hit);
-      }
+      for (const prefix of this.v4Prefixes) collectInto(found, this.v4.get(prefix)!.get(networkKey4(ip.value, prefix)));
     } else {
-      for (const prefix of this.v6Prefixes) {
-        const hit = this.v6.get(prefix)!.get(networkKey6(ip.value, prefix));
-        if (hit) found.push(...hit);
-      }
+      for (const prefix of this.v6Prefixes) collectInto(found, this.v6.get(prefix)!.get(networkKey6(ip.value, prefix)));
     }
     return found;
   }
 }
 
-function bucket<K, T>(byPrefix: Map<number, Map<K, T[]>>, prefix: number, onNew: () => void): Map<K, T[]> {
+function bucket<K, T>(byPrefix: Map<number, Map<K, T | T[]>>, prefix: number, onNew: () => void): Map<K, T | T[]> {
   let map = byPrefix.get(prefix);
   if (!map) {
     map = new Map();
@@ -161,10 +165,18 @@ function bucket<K, T>(byPrefix: Map<number, Map<K, T[]>>, prefix: number, onNew:
   return map;
 }
 
-function push<K, T>(map: Map<K, T[]>, key: K, value: T): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+// Values are never arrays themselves (indicators, asset entries), so an array is always a list of several.
+function push<K, T>(map: Map<K, T | T[]>, key: K, value: T): void {
+  const there = map.get(key);
+  if (there === undefined) map.set(key, value);
+  else if (Array.isArray(there)) there.push(value);
+  else map.set(key, [there, value]);
+}
+
+function collectInto<T>(found: T[], hit: T | T[] | undefined): void {
+  if (hit === undefined) return;
+  if (Array.isArray(hit)) found.push(...hit);
+  else found.push(hit);
 }
 
 const sortedDesc = (list: number[], add: number) => [...list, add].sort((a, b) => b - a);

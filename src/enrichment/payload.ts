@@ -15,26 +15,38 @@ export const MAX_VALUE_LENGTH = 2048;
  */
 export function stringsAt(root: unknown, path: string): string[] {
   const out: string[] = [];
-  collect(root, path.split('.'), 0, out);
+  collect(root, keysOf(path), 0, out);
   return out;
 }
 
-function collect(node: unknown, parts: string[], i: number, out: string[]): void {
+/** For each position in a path, the keys that may start there, longest first: "a.b.c", "a.b", "a". */
+const pathKeys = new Map<string, { keys: string[]; next: number[] }[]>();
+function keysOf(path: string): { keys: string[]; next: number[] }[] {
+  let cached = pathKeys.get(path);
+  if (!cached) {
+    const parts = path.split('.');
+    cached = parts.map((_, i) => {
+      const ends = Array.from({ length: parts.length - i }, (_, k) => parts.length - k);
+      return { keys: ends.map((j) => parts.slice(i, j).join('.')), next: ends };
+    });
+    if (pathKeys.size < 1000) pathKeys.set(path, cached);
+  }
+  return cached;
+}
+
+function collect(node: unknown, steps: { keys: string[]; next: number[] }[], i: number, out: string[]): void {
   if (out.length >= MAX_VALUES) return;
   if (Array.isArray(node)) {
-    for (const item of node.slice(0, MAX_VALUES)) collect(item, parts, i, out);
+    for (const item of node.slice(0, MAX_VALUES)) collect(item, steps, i, out);
     return;
   }
-  if (i === parts.length) {
+  if (i === steps.length) {
     if (typeof node === 'string' && node.length <= MAX_VALUE_LENGTH) out.push(node);
     return;
   }
   if (!isObject(node)) return;
-  // Each key made of parts[i..j), longest first, e.g. "threat.technique.id", then "threat.technique", then "threat".
-  for (let j = parts.length; j > i; j--) {
-    const key = parts.slice(i, j).join('.');
-    if (Object.hasOwn(node, key)) collect(node[key], parts, j, out);
-  }
+  const { keys, next } = steps[i];
+  for (let k = 0; k < keys.length; k++) if (Object.hasOwn(node, keys[k])) collect(node[keys[k]], steps, next[k], out);
 }
 
 /** `"T1190, T1059.001"` or `"T1190 T1059"` → each item; label values often list several. */

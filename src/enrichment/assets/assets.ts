@@ -65,8 +65,14 @@ export class AssetLookup {
 
   enrich(alert: AssetSource): AssetContext {
     const assets: AssetMatch[] = [];
-    const found = (field: AssetMatch['field'], matched: string, entries: Entry[]) => {
-      for (const e of entries) if (!assets.some((a) => a.kind === e.kind && a.name === e.name)) assets.push({ ...e, field, matched });
+    const found = (field: AssetMatch['field'], matched: string, entries: readonly Entry[]) => {
+      for (const e of entries) {
+        if (assets.some((a) => a.kind === e.kind && a.name === e.name)) continue;
+        const match: AssetMatch = { kind: e.kind, name: e.name, field, matched, criticality: e.criticality, tags: e.tags };
+        if (e.owner) match.owner = e.owner;
+        if (e.team) match.team = e.team;
+        assets.push(match);
+      }
     };
     if (alert.host) {
       const host = alert.host.toLowerCase();

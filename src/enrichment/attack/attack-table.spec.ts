@@ -67,9 +67,12 @@ describe(AttackTable.name, () => {
 
   describe('tactic', () => {
     const initialAccess = { id: 'TA0001', shortname: 'initial-access', name: 'Initial Access' };
-    it.each(['TA0001', 'ta0001', 'initial-access', 'Initial Access', 'Initial_Access', 'initial_access'])('finds Initial Access as %j', (ref) => {
-      expect(table.tactic(ref)).toEqual(initialAccess);
-    });
+    it.each(['TA0001', 'ta0001', 'initial-access', 'Initial Access', 'Initial_Access', 'initial_access'])(
+      'finds Initial Access as %j',
+      (ref) => {
+        expect(table.tactic(ref)).toEqual(initialAccess);
+      },
+    );
 
     it('finds Command and Control by its name', () => {
       expect(table.tactic('Command and Control')).toEqual({ id: 'TA0011', shortname: 'command-and-control', name: 'Command and Control' });

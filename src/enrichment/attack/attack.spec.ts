@@ -53,7 +53,9 @@ describe(AttackLookup.name, () => {
 
     it('takes a sub-technique (T1059.004) with its parent', () => {
       const found = payloadOnly.enrich(normalized('falco', elastic[3]));
-      expect(found.techniques).toContainEqual(expect.objectContaining({ id: 'T1059.004', parent: { id: 'T1059', name: 'Command and Scripting Interpreter' } }));
+      expect(found.techniques).toContainEqual(
+        expect.objectContaining({ id: 'T1059.004', parent: { id: 'T1059', name: 'Command and Scripting Interpreter' } }),
+      );
     });
   });
 
@@ -137,7 +139,11 @@ describe(AttackLookup.name, () => {
       const alert = {
         ...rest,
         'kibana.alert.rule.threat': [
-          { framework: 'MITRE ATT&CK', tactic: { id: 'TA0006', name: 'Credential Access' }, technique: [{ id: 'T1110', subtechnique: [{ id: 'T1110.001' }] }] },
+          {
+            framework: 'MITRE ATT&CK',
+            tactic: { id: 'TA0006', name: 'Credential Access' },
+            technique: [{ id: 'T1110', subtechnique: [{ id: 'T1110.001' }] }],
+          },
         ],
       };
       const found = payloadOnly.enrich(normalized('ecs', alert));
@@ -150,11 +156,20 @@ describe(AttackLookup.name, () => {
       version: '4',
       status: 'firing',
       receiver: 'warden',
-      alerts: [{ status: 'firing', labels: { alertname: 'WebShell', severity: 'critical', ...labels }, annotations: {}, startsAt: '2024-01-01T00:00:00Z' }],
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'WebShell', severity: 'critical', ...labels },
+          annotations: {},
+          startsAt: '2024-01-01T00:00:00Z',
+        },
+      ],
     });
 
     it('takes the configured labels, each value listing several ids', () => {
-      const found = payloadOnly.enrich(normalized('alertmanager', webhook({ mitre_technique: 'T1190, T1505.003', mitre_tactic: 'initial-access persistence' })));
+      const found = payloadOnly.enrich(
+        normalized('alertmanager', webhook({ mitre_technique: 'T1190, T1505.003', mitre_tactic: 'initial-access persistence' })),
+      );
       expect([ids(found.techniques), ids(found.tactics)]).toEqual([
         ['T1190', 'T1505.003'],
         ['TA0001', 'TA0003'],
@@ -162,7 +177,10 @@ describe(AttackLookup.name, () => {
     });
 
     it('reads other label names when the config says so', () => {
-      const lookup = new AttackLookup(table, attackFileSchema.parse({ alertmanager: { technique_labels: ['attack_id'], tactic_labels: [] } }));
+      const lookup = new AttackLookup(
+        table,
+        attackFileSchema.parse({ alertmanager: { technique_labels: ['attack_id'], tactic_labels: [] } }),
+      );
       const found = lookup.enrich(normalized('alertmanager', webhook({ attack_id: 'T1110', mitre_technique: 'T1190' })));
       expect(ids(found.techniques)).toEqual(['T1110']);
     });
@@ -182,7 +200,10 @@ describe(AttackLookup.name, () => {
   });
 
   describe('per-type mapping', () => {
-    const lookup = new AttackLookup(table, attackFileSchema.parse({ types: { sql_injection: { techniques: ['T1190'] }, malware: { tactics: ['execution'] } } }));
+    const lookup = new AttackLookup(
+      table,
+      attackFileSchema.parse({ types: { sql_injection: { techniques: ['T1190'] }, malware: { tactics: ['execution'] } } }),
+    );
 
     it("adds the type's technique, and its tactic since none was named", () => {
       const found = lookup.enrich({ source: 'ids', type: 'sql_injection' });
@@ -193,7 +214,9 @@ describe(AttackLookup.name, () => {
     });
 
     it("adds the type's tactic", () => {
-      expect(lookup.enrich({ source: 'ids', type: 'malware' }).tactics).toEqual([{ id: 'TA0002', shortname: 'execution', name: 'Execution', origin: 'type' }]);
+      expect(lookup.enrich({ source: 'ids', type: 'malware' }).tactics).toEqual([
+        { id: 'TA0002', shortname: 'execution', name: 'Execution', origin: 'type' },
+      ]);
     });
 
     it('lists a technique the payload and the type both name once, as from the payload', () => {
@@ -211,7 +234,9 @@ describe('attackConfigProblems', () => {
         { path: ['types', 'a', 'techniques', 1], message: 'ATT&CK "T9999" is not a technique of ATT&CK 18.1' },
         { path: ['types', 'a', 'tactics', 0], message: '"not-a-tactic" is not an ATT&CK tactic' },
       ],
-      warnings: [{ path: ['types', 'a', 'techniques', 2], message: 'ATT&CK T1086 (PowerShell) is revoked; replaced by T1059.001 (PowerShell)' }],
+      warnings: [
+        { path: ['types', 'a', 'techniques', 2], message: 'ATT&CK T1086 (PowerShell) is revoked; replaced by T1059.001 (PowerShell)' },
+      ],
     });
   });
 

@@ -74,12 +74,10 @@ export class AttackLookup {
         const resolved = this.table.technique(ref);
         if (resolved.warning) context.warnings.push(resolved.warning);
         if (!resolved.found || context.techniques.some((t) => t.id === resolved.technique.id)) continue;
-        context.techniques.push({
-          ...resolved.technique,
-          origin,
-          ...(resolved.replaces ? { replaces: resolved.replaces } : {}),
-          ...(resolved.deprecated ? { deprecated: true } : {}),
-        });
+        const hit: TechniqueHit = Object.assign(resolved.technique, { origin });
+        if (resolved.replaces) hit.replaces = resolved.replaces;
+        if (resolved.deprecated) hit.deprecated = true;
+        context.techniques.push(hit);
       }
       for (const ref of refs.tactics) {
         const tactic = this.table.tactic(ref);

@@ -63,7 +63,10 @@ describe(GeoIp.name, () => {
   });
 
   it('looks up IPv6 (2001:218::1, Japan)', () => {
-    expect(geoip.lookup('2001:218::1').country).toEqual({ iso: city('2001:218::/32').country.iso_code, name: city('2001:218::/32').country.names.en });
+    expect(geoip.lookup('2001:218::1').country).toEqual({
+      iso: city('2001:218::/32').country.iso_code,
+      name: city('2001:218::/32').country.names.en,
+    });
   });
 
   it('gives only the ASN for an address the City and Country databases lack (1.128.0.1)', () => {

@@ -1,7 +1,13 @@
 import { classify, IndicatorTable, IntelHolder, IntelSnapshot, type Indicator } from './indicator';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
-const ind = (kind: Indicator['kind'], value: string, extra: Partial<Indicator> = {}): Indicator => ({ kind, value, list: 'l', confidence: 50, ...extra });
+const ind = (kind: Indicator['kind'], value: string, extra: Partial<Indicator> = {}): Indicator => ({
+  kind,
+  value,
+  list: 'l',
+  confidence: 50,
+  ...extra,
+});
 const none = { ips: [], domains: [], urls: [], hashes: [] };
 
 describe('classify', () => {
@@ -19,9 +25,12 @@ describe('classify', () => {
     expect(classify(text)).toEqual(expected);
   });
 
-  it.each(['', 'domain autuo.xicp.net', '/upload/_dispatch.php', 'localhost', '1.2.3', 'x'.repeat(3000), 'abc123'])('%j is nothing', (text) => {
-    expect(classify(text)).toBeUndefined();
-  });
+  it.each(['', 'domain autuo.xicp.net', '/upload/_dispatch.php', 'localhost', '1.2.3', 'x'.repeat(3000), 'abc123'])(
+    '%j is nothing',
+    (text) => {
+      expect(classify(text)).toBeUndefined();
+    },
+  );
 
   it('reads a value as the kind it is told, or not at all', () => {
     expect([classify('192.0.2.1', 'domain'), classify('evil.example', 'domain')?.kind]).toEqual([undefined, 'domain']);
@@ -78,11 +87,24 @@ describe(IntelSnapshot.name, () => {
   it('gives each hit its list, indicator, the alert value and field, confidence, reference and expiry', () => {
     const snapshot = new IntelSnapshot(
       new Map([
-        ['apt1', new IndicatorTable([ind('cidr', '223.166.0.0/15', { list: 'apt1', confidence: 80, ref: { type: 'stix', id: 'indicator--1' }, validUntil: NOW + 1000 })])],
+        [
+          'apt1',
+          new IndicatorTable([
+            ind('cidr', '223.166.0.0/15', {
+              list: 'apt1',
+              confidence: 80,
+              ref: { type: 'stix', id: 'indicator--1' },
+              validUntil: NOW + 1000,
+            }),
+          ]),
+        ],
         ['maltrail', new IndicatorTable([ind('domain', 'htankds.info', { list: 'maltrail' })])],
       ]),
     );
-    const hits = snapshot.match({ ...none, ips: [{ field: 'sourceIp', value: '223.167.1.1' }], domains: [{ field: 'dns.rrname', value: 'htankds.info' }] }, NOW);
+    const hits = snapshot.match(
+      { ...none, ips: [{ field: 'sourceIp', value: '223.167.1.1' }], domains: [{ field: 'dns.rrname', value: 'htankds.info' }] },
+      NOW,
+    );
     expect(hits).toEqual([
       {
         list: 'apt1',
@@ -105,7 +127,8 @@ describe(IntelHolder.name, () => {
     holder.replaceList('feed', [ind('ip', '192.0.2.1')]);
     const before = holder.current;
     holder.replaceList('feed', [ind('ip', '192.0.2.2')]);
-    const ips = (s: IntelSnapshot) => ['192.0.2.1', '192.0.2.2'].map((ip) => s.match({ ...none, ips: [{ field: 'sourceIp', value: ip }] }, NOW).length);
+    const ips = (s: IntelSnapshot) =>
+      ['192.0.2.1', '192.0.2.2'].map((ip) => s.match({ ...none, ips: [{ field: 'sourceIp', value: ip }] }, NOW).length);
     expect([ips(before), ips(holder.current)]).toEqual([
       [1, 0],
       [0, 1],

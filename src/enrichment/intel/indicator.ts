@@ -6,11 +6,8 @@ export const INDICATOR_KINDS = ['ip', 'cidr', 'domain', 'url', 'hash'] as const;
 export type IndicatorKind = (typeof INDICATOR_KINDS)[number];
 export type HashType = 'md5' | 'sha1' | 'sha256' | 'sha512';
 
-/** Where an indicator was published: a MISP event, a STIX indicator, or a line of a plain list. */
-export type IndicatorRef =
-  | { type: 'misp'; event: string; eventId?: string; info?: string }
-  | { type: 'stix'; id: string; name?: string }
-  | { type: 'line'; line: number };
+/** Where an indicator was published: a MISP event or a STIX indicator (a plain list's entries have only their list). */
+export type IndicatorRef = { type: 'misp'; event: string; eventId?: string; info?: string } | { type: 'stix'; id: string; name?: string };
 
 export interface Indicator {
   kind: IndicatorKind;
@@ -78,12 +75,17 @@ export function canonicalDomain(text: string): string | undefined {
 
 /** The URL as WHATWG parses it (host lower-case, default port dropped), without its fragment. */
 export function canonicalUrl(text: string): string | undefined {
+  return parseUrl(text)?.href;
+}
+
+/** As canonicalUrl, the parsed URL (its `hostname` is the domain to match too). */
+export function parseUrl(text: string): URL | undefined {
   if (!URL_SCHEME.test(text) || text.length > MAX_VALUE_LENGTH) return undefined;
   try {
     const url = new URL(text.trim());
     if (!url.hostname) return undefined;
     url.hash = '';
-    return url.href;
+    return url;
   } catch {
     return undefined;
   }
@@ -133,10 +135,11 @@ export class IndicatorTable {
         const cidr = parseCidr(i.value);
         if (cidr) this.networks.add(cidr, i);
       } else {
-        const map = this.exact[i.kind];
-        const list = map.get(i.value);
-        if (list) list.push(i);
-        else map.set(i.value, [i]);
+        const map: Map<string, Indicator | Indicator[]> = this.exact[i.kind];
+        const there = map.get(i.value);
+        if (there === undefined) map.set(i.value, i);
+        else if (Array.isArray(there)) there.push(i);
+        else map.set(i.value, [there, i]);
       }
     }
     this.size = size;
@@ -150,7 +153,9 @@ export class IndicatorTable {
 
   /** Exact matches of a canonical domain, URL or hash. */
   matchExact(kind: 'domain' | 'url' | 'hash', value: string, now: number): Indicator[] {
-    return (this.exact[kind].get(value) ?? []).filter((i) => active(i, now));
+    const there = this.exact[kind].get(value);
+    if (there === undefined) return [];
+    return Array.isArray(there) ? there.filter((i) => active(i, now)) : active(there, now) ? [there] : [];
   }
 }
 

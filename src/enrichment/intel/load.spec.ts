@@ -14,16 +14,25 @@ const LOCKY = '5721c2e4-05ec-4af3-9264-411b950d210f';
 describe('loadList from files', () => {
   it('reads a MISP feed directory: the manifest, then each event it names', async () => {
     const loaded = await loadList(list({ name: 'circl', format: 'misp', file: 'misp-feed' }), intel);
-    expect([loaded.indicators.length, new Set(loaded.indicators.map((i) => i.ref?.type === 'misp' && i.ref.event))]).toEqual([125, new Set([LOCKY])]);
+    expect([loaded.indicators.length, new Set(loaded.indicators.map((i) => i.ref?.type === 'misp' && i.ref.event))]).toEqual([
+      125,
+      new Set([LOCKY]),
+    ]);
   });
 
   it('reads one MISP event file', async () => {
-    const loaded = await loadList(list({ name: 'sunorcal', format: 'misp', file: 'misp-events/5a0a9aa9-23a4-4607-b6df-41a9950d210f.json' }), intel);
+    const loaded = await loadList(
+      list({ name: 'sunorcal', format: 'misp', file: 'misp-events/5a0a9aa9-23a4-4607-b6df-41a9950d210f.json' }),
+      intel,
+    );
     expect(loaded.indicators.filter((i) => i.kind === 'ip').map((i) => i.value)).toEqual(['98.126.156.210', '104.148.70.217']);
   });
 
   it('reads a STIX bundle and a text list, giving each indicator the list name and confidence', async () => {
-    const stix = await loadList(list({ name: 'apt1', format: 'stix', file: join(intel, 'stix', 'apt1.json'), confidence: 85 }), '/elsewhere');
+    const stix = await loadList(
+      list({ name: 'apt1', format: 'stix', file: join(intel, 'stix', 'apt1.json'), confidence: 85 }),
+      '/elsewhere',
+    );
     expect(stix.indicators[0]).toEqual(expect.objectContaining({ list: 'apt1', confidence: 85 }));
   });
 
@@ -44,7 +53,11 @@ describe('loadList from URLs (a local server)', () => {
       const url = req.url ?? '';
       requests.push(url);
       if (url === '/feed/manifest.json' && manifestStatus !== 200) return void res.writeHead(manifestStatus).end();
-      const file = url.startsWith('/feed/') ? join('misp-feed', url.slice('/feed/'.length)) : url === '/ipsum.txt' ? 'blocklists/ipsum-level5.txt' : undefined;
+      const file = url.startsWith('/feed/')
+        ? join('misp-feed', url.slice('/feed/'.length))
+        : url === '/ipsum.txt'
+          ? 'blocklists/ipsum-level5.txt'
+          : undefined;
       try {
         res.end(readFileSync(join(intel, file ?? 'none')));
       } catch {
@@ -62,7 +75,10 @@ describe('loadList from URLs (a local server)', () => {
 
   it('fetches a MISP feed: manifest.json, then each event beside it', async () => {
     const loaded = await loadList(list({ name: 'circl', format: 'misp', url: `${base}/feed/` }), '/config');
-    expect([loaded.indicators.length, requests.sort()]).toEqual([125, [`/feed/${LOCKY}.json`, '/feed/57e27c3d-17a8-4c3b-8195-493e950d210f.json', '/feed/manifest.json']]);
+    expect([loaded.indicators.length, requests.sort()]).toEqual([
+      125,
+      [`/feed/${LOCKY}.json`, '/feed/57e27c3d-17a8-4c3b-8195-493e950d210f.json', '/feed/manifest.json'],
+    ]);
   });
 
   it('fetches a text list', async () => {
@@ -72,7 +88,9 @@ describe('loadList from URLs (a local server)', () => {
 
   it('throws naming the URL and the status when the server refuses', async () => {
     manifestStatus = 503;
-    await expect(loadList(list({ name: 'circl', format: 'misp', url: `${base}/feed` }), '/config')).rejects.toThrow(`${base}/feed/manifest.json answered 503`);
+    await expect(loadList(list({ name: 'circl', format: 'misp', url: `${base}/feed` }), '/config')).rejects.toThrow(
+      `${base}/feed/manifest.json answered 503`,
+    );
   });
 
   it('keeps what a list had when a refresh fails, with one log line', async () => {
@@ -146,7 +164,9 @@ describe('intelFileSchema', () => {
   });
 
   it('refuses a CSV column by name without a header', () => {
-    expect(issues({ lists: [{ name: 'a', format: 'csv', file: 'a.csv', csv: { column: 'ip' } }] })).toEqual([['lists.0.csv.column', 'a column by name needs header: true']]);
+    expect(issues({ lists: [{ name: 'a', format: 'csv', file: 'a.csv', csv: { column: 'ip' } }] })).toEqual([
+      ['lists.0.csv.column', 'a column by name needs header: true'],
+    ]);
   });
 
   it('reads refresh and max_age as durations', () => {

@@ -63,7 +63,12 @@ describe('observablesOf', () => {
   });
 
   it('takes only the addresses of a native alert, once when source and destination are the same', () => {
-    const o = observablesOf({ source: 'ids-1', sourceIp: '192.0.2.1', destinationIp: '192.0.2.1', raw: { url: { full: 'http://x.example/' } } });
+    const o = observablesOf({
+      source: 'ids-1',
+      sourceIp: '192.0.2.1',
+      destinationIp: '192.0.2.1',
+      raw: { url: { full: 'http://x.example/' } },
+    });
     expect(o).toEqual({ ips: [{ field: 'sourceIp', value: '192.0.2.1' }], domains: [], urls: [], hashes: [] });
   });
 });

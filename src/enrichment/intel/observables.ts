@@ -1,6 +1,6 @@
 import type { SecurityAlert } from '../../domain';
 import { ecsDocument, stringsAt } from '../payload';
-import { canonicalDomain, canonicalUrl, classify, type Observable, type Observables } from './indicator';
+import { canonicalDomain, classify, parseUrl, type Observable, type Observables } from './indicator';
 
 export type ObservableSource = Pick<SecurityAlert, 'source' | 'sourceIp' | 'destinationIp' | 'raw'>;
 
@@ -27,7 +27,13 @@ const PATHS: Record<'suricata' | 'ecs' | 'wazuh' | 'falco', { domains: string[];
   wazuh: {
     domains: [],
     urls: ['data.url'],
-    hashes: ['syscheck.md5_after', 'syscheck.sha1_after', 'syscheck.sha256_after', 'data.virustotal.source.md5', 'data.virustotal.source.sha1'],
+    hashes: [
+      'syscheck.md5_after',
+      'syscheck.sha1_after',
+      'syscheck.sha256_after',
+      'data.virustotal.source.md5',
+      'data.virustotal.source.sha1',
+    ],
   },
   falco: { domains: ['output_fields.fd.sip.name'], urls: [], hashes: [] },
 };
@@ -71,10 +77,10 @@ function addDomain(o: Observables, field: string, value: string): void {
 }
 
 function addUrl(o: Observables, field: string, value: string): void {
-  const url = canonicalUrl(value);
+  const url = parseUrl(value);
   if (!url) return;
-  push(o.urls, field, url);
-  addDomain(o, field, new URL(url).hostname);
+  push(o.urls, field, url.href);
+  addDomain(o, field, url.hostname);
 }
 
 function push(list: Observable[], field: string, value: string): void {

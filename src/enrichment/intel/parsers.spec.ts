@@ -45,16 +45,25 @@ describe('parseMispEvent', () => {
 
   it('takes the hash part of filename|sha256 and of malware-sample (filename|md5)', () => {
     const hash = (value: string) => locky.indicators.find((i) => i.value === value)?.hashType;
-    expect([hash('5639ebb53ec8e33d90129b9063d76abf83d40c5f85eba843346c9dbd141a8150'), hash('f34888e54bb3f7a95fc262cec94afe84')]).toEqual(['sha256', 'md5']);
+    expect([hash('5639ebb53ec8e33d90129b9063d76abf83d40c5f85eba843346c9dbd141a8150'), hash('f34888e54bb3f7a95fc262cec94afe84')]).toEqual([
+      'sha256',
+      'md5',
+    ]);
   });
 
   it('reads an event with no attributes as empty (the other feed event)', () => {
-    expect(parseMispEvent(json('misp-feed/57e27c3d-17a8-4c3b-8195-493e950d210f.json'), defaults, { toIdsOnly: true })).toEqual({ indicators: [], skipped: {} });
+    expect(parseMispEvent(json('misp-feed/57e27c3d-17a8-4c3b-8195-493e950d210f.json'), defaults, { toIdsOnly: true })).toEqual({
+      indicators: [],
+      skipped: {},
+    });
   });
 
   it("takes the attributes inside an event's objects (Qakbot/Emotet: 19 ip-dst attributes and 24 in ip-port objects)", () => {
     const event = parseMispEvent(json('misp-events/5a0ac036-6fbc-4855-83af-422b950d210f.json'), defaults, { toIdsOnly: true });
-    expect([event.indicators.filter((i) => i.kind === 'ip').length, event.indicators.some((i) => i.value === '105.224.247.34')]).toEqual([43, true]);
+    expect([event.indicators.filter((i) => i.kind === 'ip').length, event.indicators.some((i) => i.value === '105.224.247.34')]).toEqual([
+      43,
+      true,
+    ]);
   });
 
   it('takes attributes not flagged to_ids only when told to, and never deleted ones', () => {
@@ -122,7 +131,15 @@ describe('parseStixBundle', () => {
     const bundle = {
       type: 'bundle',
       objects: [
-        { type: 'indicator', id: 'indicator--1', pattern_type: 'stix', pattern: "[ipv4-addr:value = '198.51.100.0/24']", confidence: 90, valid_from: '2020-01-01T00:00:00Z', valid_until: '2021-01-01T00:00:00Z' },
+        {
+          type: 'indicator',
+          id: 'indicator--1',
+          pattern_type: 'stix',
+          pattern: "[ipv4-addr:value = '198.51.100.0/24']",
+          confidence: 90,
+          valid_from: '2020-01-01T00:00:00Z',
+          valid_until: '2021-01-01T00:00:00Z',
+        },
         { type: 'indicator', id: 'indicator--2', pattern_type: 'stix', pattern: "[url:value = 'http://x.example/a']", revoked: true },
         { type: 'indicator', id: 'indicator--3', pattern_type: 'sigma', pattern: 'title: x' },
       ],
@@ -181,9 +198,12 @@ describe('parseTextList', () => {
     ]).toEqual(['domain', 'url', false, { 'not an IP, CIDR, domain, URL or hash': 14 }]);
   });
 
-  it('keeps the line of each value, ignores text after it, and reads what `kind` says', () => {
+  it('ignores comments and text after a value, and reads what `kind` says', () => {
     const list = parseTextList('# comment\n192.0.2.1\t7\n\nbad value\n', defaults, 'ip');
-    expect([list.indicators.map((i) => [i.value, i.ref]), list.skipped]).toEqual([[['192.0.2.1', { type: 'line', line: 2 }]], { 'not a valid ip': 1 }]);
+    expect([list.indicators, list.skipped]).toEqual([
+      [{ kind: 'ip', value: '192.0.2.1', list: 'test', confidence: 60 }],
+      { 'not a valid ip': 1 },
+    ]);
   });
 });
 
@@ -198,11 +218,17 @@ describe('parseCsvList', () => {
   });
 
   it('reads a column by index without a header, skipping # comments', () => {
-    const list = parseCsvList('# abuse list\n1;evil.example;x\n2;other.example;y\n', defaults, { column: 1, header: false, delimiter: ';' });
+    const list = parseCsvList('# abuse list\n1;evil.example;x\n2;other.example;y\n', defaults, {
+      column: 1,
+      header: false,
+      delimiter: ';',
+    });
     expect(list.indicators.map((i) => i.value)).toEqual(['evil.example', 'other.example']);
   });
 
   it('says when the header has no such column', () => {
-    expect(parseCsvList('a,b\n1,2\n', defaults, { column: 'ip', header: true, delimiter: ',' }).skipped).toEqual({ 'no column "ip" in the header': 1 });
+    expect(parseCsvList('a,b\n1,2\n', defaults, { column: 'ip', header: true, delimiter: ',' }).skipped).toEqual({
+      'no column "ip" in the header': 1,
+    });
   });
 });

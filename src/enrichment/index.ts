@@ -1,7 +1,7 @@
 // Enrichment: in-memory lookups over loaded tables (GeoIP/ASN, ATT&CK, threat intel, assets), and
 // enrichAlert composing them. Not yet applied to alerts by ingest.
 export * from './enrichment';
-export { GeoIp, loadGeoIp, type AddressGeo, type GeoIpPaths } from './geoip/geoip';
+export { GeoIp, geoIpPaths, loadGeoIp, type AddressGeo, type GeoIpPaths } from './geoip/geoip';
 export { AttackTable, loadAttackTable, type Tactic, type Technique } from './attack/attack-table';
 export {
   AttackLookup,

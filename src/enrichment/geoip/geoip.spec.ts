@@ -1,7 +1,8 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GeoIp, loadGeoIp } from './geoip';
+import { loadEnv } from '../../common/env';
+import { GeoIp, geoIpPaths, loadGeoIp } from './geoip';
 
 const fixtures = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'geoip');
 const paths = {
@@ -146,5 +147,12 @@ describe('loadGeoIp', () => {
       ['city'],
       [expect.stringContaining(`GeoIP asn lookup off: ${join(dir, 'bad.mmdb')} cannot be read`)],
     ]);
+  });
+});
+
+describe('geoIpPaths', () => {
+  it('reads the paths from GEOIP_CITY_DB, GEOIP_COUNTRY_DB and GEOIP_ASN_DB', () => {
+    const env = loadEnv({ GEOIP_CITY_DB: '/geo/City.mmdb', GEOIP_ASN_DB: '/geo/ASN.mmdb', GEOIP_COUNTRY_DB: '' });
+    expect(geoIpPaths(env)).toEqual({ city: '/geo/City.mmdb', country: undefined, asn: '/geo/ASN.mmdb' });
   });
 });

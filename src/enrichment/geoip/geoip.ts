@@ -1,4 +1,5 @@
 import maxmind, { type AsnResponse, type CityResponse, type CountryResponse, type Reader } from 'maxmind';
+import type { Env } from '../../common/env';
 import { internalRange } from '../ip';
 
 /** What Warden knows about one address: internal, or where it is and whose network it is in. */
@@ -57,6 +58,12 @@ export class GeoIp {
 
 /** Where each database is; unset is a lookup turned off (env GEOIP_CITY_DB, GEOIP_COUNTRY_DB, GEOIP_ASN_DB). */
 export type GeoIpPaths = Partial<Record<GeoIpDatabase, string>>;
+
+export const geoIpPaths = (env: Pick<Env, 'GEOIP_CITY_DB' | 'GEOIP_COUNTRY_DB' | 'GEOIP_ASN_DB'>): GeoIpPaths => ({
+  city: env.GEOIP_CITY_DB,
+  country: env.GEOIP_COUNTRY_DB,
+  asn: env.GEOIP_ASN_DB,
+});
 
 /** The `database_type` words each lookup accepts (GeoIP2-City, GeoLite2-ASN, DBIP-City-Lite, …). */
 const ACCEPTED_TYPES: Record<GeoIpDatabase, RegExp> = {

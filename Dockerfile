@@ -21,6 +21,8 @@ COPY --from=build /app/src/stats/dashboard/public ./src/stats/dashboard/public
 COPY --from=build /app/src/workspace/public ./src/workspace/public
 COPY package.json ./
 COPY config ./config
+# The ATT&CK tables (src/enrichment/attack/ and config validation read them).
+COPY data ./data
 USER node
 EXPOSE 3000
 # api by default; the worker runs `node dist/src/worker.js`, migrations `node dist/src/database/migrate.js up`.

@@ -117,6 +117,10 @@ export const envSchema = z
       }, 'must be an IANA time zone, e.g. Europe/Berlin')
       .default('UTC'),
     WARDEN_CONFIG_DIR: z.string().min(1).default('config'),
+    /** MaxMind DB files for enrichment (src/enrichment/geoip); unset turns that lookup off. */
+    GEOIP_CITY_DB: z.string().min(1).optional(),
+    GEOIP_COUNTRY_DB: z.string().min(1).optional(),
+    GEOIP_ASN_DB: z.string().min(1).optional(),
     HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
     /** /metrics is open unless this is set; then it takes `Authorization: Bearer <token>` (api and worker alike). */
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

@@ -24,7 +24,8 @@ describe('bad input to POST /v1/alerts', () => {
   let http: ReturnType<typeof client>;
   let suite: IngestApi;
 
-  beforeAll(async () => ({ api, db, key, http } = suite = await openIngestApi()));
+  // /health answers whether the api survived each bad body; a slow machine must not make its probes time out.
+  beforeAll(async () => ({ api, db, key, http } = suite = await openIngestApi({ HEALTH_CHECK_TIMEOUT_SECONDS: '30' })));
   afterAll(() => suite?.close());
 
   let serial = 0;

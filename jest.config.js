@@ -11,6 +11,10 @@ const esm = [
   '@tokenizer',
   'load-esm',
   'cookie',
+  'openid-client',
+  'oauth4webapi',
+  'jose',
+  'oidc-provider',
 ];
 
 const swc = [

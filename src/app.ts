@@ -4,6 +4,7 @@ import { AppModule } from './app.module';
 import { MAX_BODY_BYTES, registerBodyParsers } from './ingest/body-parsers';
 import { ProblemFilter } from './common/problem';
 import { Env, logLevels } from './common/env';
+import { registerSessionCookies } from './auth/session-cookie';
 
 /** Builds the api application; main.ts and the e2e tests share it. */
 export async function createApp(env: Env): Promise<NestFastifyApplication> {
@@ -14,6 +15,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     bodyParser: false,
   });
   registerBodyParsers(app.getHttpAdapter().getInstance());
+  await registerSessionCookies(app, env);
   app.useGlobalFilters(new ProblemFilter());
   return app;
 }

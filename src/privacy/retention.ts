@@ -58,8 +58,8 @@ export const PRUNINGS: readonly Pruning[] = [
     sql: `DELETE FROM sessions WHERE id IN (
             SELECT id FROM sessions
              WHERE ended_at IS NOT NULL
-                OR last_seen_at <= now() - make_interval(secs => $2 * 3600)
-                OR created_at <= now() - make_interval(secs => $3 * 3600)
+                OR last_seen_at <= now() - make_interval(secs => $2::float8 * 3600)
+                OR created_at <= now() - make_interval(secs => $3::float8 * 3600)
              LIMIT $1)`,
   },
 ];

@@ -14,10 +14,15 @@ WORKDIR /app
 ENV NODE_ENV=production WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js WARDEN_CONFIG_DIR=/app/config
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The dashboard's page, script and styles (tsc copies no .html/.js/.css; found from the package root).
+# The pages' files: the shared scripts and styles, the dashboard's and the workspace's
+# (tsc copies no .html/.js/.css; each page finds them from the package root).
+COPY --from=build /app/src/web/public ./src/web/public
 COPY --from=build /app/src/stats/dashboard/public ./src/stats/dashboard/public
+COPY --from=build /app/src/workspace/public ./src/workspace/public
 COPY package.json ./
 COPY config ./config
+# The ATT&CK tables (src/enrichment/attack/ and config validation read them).
+COPY data ./data
 USER node
 EXPOSE 3000
 # api by default; the worker runs `node dist/src/worker.js`, migrations `node dist/src/database/migrate.js up`.

@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
 import { IngestModule } from './ingest/ingest.module';
 import { IntegrationsModule } from './integrations/integrations.module';
+import { IntegrationsApiModule } from './integrations/incident-links.controller';
 import { CorrelationModule } from './correlation/correlation.module';
 import { TemporalClientModule } from './temporal/temporal-client.module';
 import { TasksApiModule } from './tasks/tasks-api.module';
@@ -18,6 +19,7 @@ import { StatsModule } from './stats/stats.module';
 import { ReportsModule } from './stats/reports/reports-api.module';
 import { InvestigationsModule } from './stats/investigation.module';
 import { UsecasesModule } from './usecases/usecases.module';
+import { WorkspaceModule } from './workspace/workspace.module';
 
 @Module({})
 export class AppModule {
@@ -32,6 +34,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         IntegrationsModule,
+        IntegrationsApiModule,
         IngestModule,
         CorrelationModule,
         TasksApiModule,
@@ -39,6 +42,7 @@ export class AppModule {
         PlaybooksApiModule,
         MetricsModule,
         DashboardModule,
+        WorkspaceModule,
         UsecasesModule,
         StatsModule,
         ReportsModule,

@@ -3,6 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module';
 import { MAX_BODY_BYTES, registerBodyParsers } from './ingest/body-parsers';
 import { ProblemFilter } from './common/problem';
+import { registerJsonEtags } from './common/etag';
 import { Env, logLevels } from './common/env';
 import { registerSessionCookies } from './auth/session-cookie';
 
@@ -15,6 +16,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
     bodyParser: false,
   });
   registerBodyParsers(app.getHttpAdapter().getInstance());
+  registerJsonEtags(app.getHttpAdapter().getInstance());
   await registerSessionCookies(app, env);
   app.useGlobalFilters(new ProblemFilter());
   return app;

@@ -102,6 +102,14 @@ describe('formatInvestigation', () => {
     });
   });
 
+  it('links the IP page of the workspace when given one', () => {
+    expect(formatInvestigation(view(), 'https://warden.example/app#ip/203.0.113.7').split('\n').slice(0, 3)).toEqual([
+      'IP 203.0.113.7',
+      'first seen 2026-11-24T10:00:00Z, last seen 2026-11-24T11:00:00Z',
+      'page https://warden.example/app#ip/203.0.113.7',
+    ]);
+  });
+
   it('says so for an IP Warden never saw', () => {
     expect(formatInvestigation(view({ firstSeen: null, lastSeen: null }))).toContain('never seen by Warden');
   });
@@ -128,6 +136,22 @@ describe('formatReport', () => {
       'breaches: 1',
       'top: 1 entry',
     ]);
+  });
+
+  it("links the report's page in the workspace under the header when given one", () => {
+    const text = formatReport(
+      {
+        id: 'r1',
+        kind: 'daily',
+        from: '2026-11-23T00:00:00.000Z',
+        to: '2026-11-24T00:00:00.000Z',
+        createdAt: '2026-11-24T00:00:01.000Z',
+        trigger: 'schedule',
+        body: {},
+      },
+      'https://warden.example/app#report/r1',
+    );
+    expect(text.split('\n')[2]).toBe('page https://warden.example/app#report/r1');
   });
 });
 

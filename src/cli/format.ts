@@ -61,12 +61,13 @@ export function formatKeys(keys: readonly KeyRow[]): string {
   );
 }
 
-/** `warden investigate-ip`: the investigation answer, section by section. */
-export function formatInvestigation(v: InvestigationView): string {
+/** `warden investigate-ip`: the investigation answer, section by section; `page`: where a person opens it in the workspace. */
+export function formatInvestigation(v: InvestigationView, page?: string): string {
   const out: string[] = [];
   out.push(`IP ${v.ip}`);
   if (!v.firstSeen) out.push('never seen by Warden');
   else out.push(`first seen ${time(v.firstSeen)}, last seen ${time(v.lastSeen)}`);
+  if (page) out.push(`page ${page}`);
 
   out.push('', `alerts: ${v.alerts.total} (${v.alerts.asSource} as source, ${v.alerts.asDestination} as destination)`);
   if (v.alerts.items.length) {
@@ -214,11 +215,14 @@ export interface ReportRecord {
 }
 
 /**
- * `warden report`: the record's header, then the body's figures. The body's shape belongs to
- * the report kind; this walks it generically: figures, small records of figures on one line, list lengths.
+ * `warden report`: the record's header (with `page`, where a person opens it in the workspace),
+ * then the body's figures. The body's shape belongs to the report kind; this walks it
+ * generically: figures, small records of figures on one line, list lengths.
  */
-export function formatReport(r: ReportRecord): string {
-  const lines = [`${r.kind} report ${r.id}`, `range ${time(r.from)} .. ${time(r.to)}, created ${time(r.createdAt)} (${r.trigger})`, ''];
+export function formatReport(r: ReportRecord, page?: string): string {
+  const lines = [`${r.kind} report ${r.id}`, `range ${time(r.from)} .. ${time(r.to)}, created ${time(r.createdAt)} (${r.trigger})`];
+  if (page) lines.push(`page ${page}`);
+  lines.push('');
   const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
   const walk = (value: unknown, prefix: string, depth: number) => {
     if (value === null || value === undefined) return;

@@ -1,4 +1,4 @@
-import { ApiError, describeProblem, printable, resolveConnection, WardenClient } from './http-client';
+import { ApiError, describeProblem, printable, publicUrlOf, resolveConnection, WardenClient } from './http-client';
 
 describe('resolveConnection', () => {
   it('prefers the options, then WARDEN_URL and WARDEN_API_KEY, then the local api on PORT', () => {
@@ -13,6 +13,16 @@ describe('resolveConnection', () => {
       { url: 'http://127.0.0.1:4000', key: undefined },
       { url: 'http://127.0.0.1:3000', key: undefined },
     ]);
+  });
+});
+
+describe('publicUrlOf', () => {
+  it('prefers PUBLIC_URL, then the address the command reaches Warden at', () => {
+    expect([
+      publicUrlOf({ url: 'http://127.0.0.1:3000' }, { PUBLIC_URL: 'https://warden.example/' }),
+      publicUrlOf({ url: 'http://w:1/' }, {}),
+      publicUrlOf({}, { WARDEN_URL: 'http://x' }),
+    ]).toEqual(['https://warden.example', 'http://w:1', 'http://x']);
   });
 });
 

@@ -10,6 +10,13 @@ export function resolveConnection(opts: { url?: string; key?: string }, env: Nod
   return { url: url.replace(/\/+$/, ''), key: opts.key || env.WARDEN_API_KEY || undefined };
 }
 
+/**
+ * Where people open Warden, for the links the CLI prints: PUBLIC_URL when set (the address the
+ * api's own links use), else the address this command reached it at.
+ */
+export const publicUrlOf = (opts: { url?: string }, env: NodeJS.ProcessEnv): string =>
+  (env.PUBLIC_URL || resolveConnection(opts, env).url).replace(/\/+$/, '');
+
 /** A failed call: `status` is null when Warden could not be reached at all. The message is one line, for stderr. */
 export class ApiError extends Error {
   constructor(

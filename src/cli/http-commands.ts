@@ -9,7 +9,8 @@ import type { RedriveView } from '../playbooks/redrive.service';
 import type { InvestigationView } from '../stats/investigation';
 import type { StatsView } from '../stats/stats-view';
 import { formatInvestigation, formatReport, formatStats, type ReportRecord } from './format';
-import { resolveConnection, WardenClient } from './http-client';
+import { ipPageUrl, reportPageUrl } from '../common/app-links';
+import { publicUrlOf, resolveConnection, WardenClient } from './http-client';
 import { formatReplaySummary, MAX_BATCH, readRecords } from './replay';
 import { barProgress, lineProgress, runReplay } from './replay-run';
 
@@ -131,7 +132,7 @@ Examples:
       const q = new URLSearchParams({ limit: String(opts.limit) });
       if (opts.cursor) q.set('cursor', opts.cursor);
       const view = await client(opts).json<InvestigationView>('GET', `/v1/investigations/ip/${encodeURIComponent(ip)}?${q}`);
-      console.log(opts.json ? JSON.stringify(view, null, 2) : formatInvestigation(view));
+      console.log(opts.json ? JSON.stringify(view, null, 2) : formatInvestigation(view, ipPageUrl(publicUrlOf(opts, process.env), ip)));
     });
 
   withConnection(
@@ -193,7 +194,9 @@ Examples:
           fail(`--html ${opts.html}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
         }
       }
-      console.log(opts.json ? JSON.stringify(record, null, 2) : formatReport(record));
+      console.log(
+        opts.json ? JSON.stringify(record, null, 2) : formatReport(record, reportPageUrl(publicUrlOf(opts, process.env), record.id)),
+      );
       if (opts.html) console.error(`saved ${opts.html}`);
     });
 }

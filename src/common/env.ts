@@ -92,6 +92,8 @@ export const envSchema = z
     /** Interaction replies go only to response_url values under this prefix. */
     SLACK_RESPONSE_URL_PREFIX: z.string().min(1).default('https://hooks.slack.com/'),
     SLACK_TIMEOUT_SECONDS: durationSeconds.default(10),
+    /** The workspace's own address (https://acme.slack.com): the incident page links its Slack thread's permalink; unset, the channel. */
+    SLACK_WORKSPACE_URL: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
     /** Jira Cloud is on when the base URL is set; email and API token authenticate Warden's own account. */
     JIRA_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     JIRA_EMAIL: z.string().min(1).optional(),
@@ -117,6 +119,10 @@ export const envSchema = z
       }, 'must be an IANA time zone, e.g. Europe/Berlin')
       .default('UTC'),
     WARDEN_CONFIG_DIR: z.string().min(1).default('config'),
+    /** MaxMind DB files for enrichment (src/enrichment/geoip); unset turns that lookup off. */
+    GEOIP_CITY_DB: z.string().min(1).optional(),
+    GEOIP_COUNTRY_DB: z.string().min(1).optional(),
+    GEOIP_ASN_DB: z.string().min(1).optional(),
     HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
     /** /metrics is open unless this is set; then it takes `Authorization: Bearer <token>` (api and worker alike). */
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

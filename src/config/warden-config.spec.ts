@@ -127,6 +127,51 @@ describe('loadWardenConfig', () => {
     ]);
   });
 
+  describe('enrichment files', () => {
+    it('loads the shipped attack.yaml, intel.yaml and assets.yaml', () => {
+      const config = loadWardenConfig(shipped);
+      expect([config.attack.types.sql_injection, config.intel.lists, config.assets.hosts]).toEqual([
+        { techniques: ['T1190'], tactics: [] },
+        [],
+        [],
+      ]);
+    });
+
+    it('stops on an ATT&CK id that is not in the table, naming file, path and reason', () => {
+      const dir = configWith({ 'attack.yaml': 'types:\n  port_scan: { techniques: [T9999] }\n' });
+      expect(problemsOf(() => loadWardenConfig(dir))).toEqual([
+        {
+          file: join(dir, 'attack.yaml'),
+          path: 'types.port_scan.techniques[0]',
+          message: 'ATT&CK "T9999" is not a technique of ATT&CK 18.1',
+        },
+      ]);
+    });
+
+    it('warns about a revoked ATT&CK id, naming its replacement', () => {
+      const dir = configWith({ 'attack.yaml': 'types:\n  malware: { techniques: [T1086] }\n' });
+      expect(loadWardenConfig(dir).warnings).toContainEqual({
+        file: join(dir, 'attack.yaml'),
+        path: 'types.malware.techniques[0]',
+        message: 'ATT&CK T1086 (PowerShell) is revoked; replaced by T1059.001 (PowerShell)',
+      });
+    });
+
+    it('reports a broken intel.yaml with its line', () => {
+      const dir = configWith({ 'intel.yaml': 'lists:\n  - name: feed\n    format: rss\n    file: feed.xml\n' });
+      expect(problemsOf(() => loadWardenConfig(dir))).toEqual([
+        expect.objectContaining({ file: join(dir, 'intel.yaml'), path: 'lists[0].format', line: 3 }),
+      ]);
+    });
+
+    it('reports a bad row in a CSV file that assets.yaml names', () => {
+      const dir = configWith({ 'assets.yaml': 'csv: [cmdb.csv]\n', 'cmdb.csv': 'kind,name,criticality\nhost,db-01,severe\n' });
+      expect(problemsOf(() => loadWardenConfig(dir))).toEqual([
+        expect.objectContaining({ file: join(dir, 'cmdb.csv'), path: 'criticality', line: 2 }),
+      ]);
+    });
+  });
+
   it('refuses two files for one playbook', () => {
     const dir = configWith({ 'playbooks/malware.yml': 'steps:\n  - { id: w, action: wait, with: { duration: 1s } }\n' });
     expect(problemsOf(() => loadWardenConfig(dir))).toEqual([

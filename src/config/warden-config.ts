@@ -9,6 +9,18 @@ import { formatTablesSchema } from '../ingest/normalizers';
 import { slaFileSchema } from '../tasks/sla.schema';
 import { ConfigError, ConfigProblem, formatPath, loadYamlFile } from '../common/config-files';
 import { containmentFileSchema, type ContainmentConfig } from '../containment/containment.schema';
+import {
+  assetsFileSchema,
+  attackConfigProblems,
+  attackFileSchema,
+  intelFileSchema,
+  loadAssets,
+  loadAssetsFile,
+  loadAttackTable,
+  type AssetsFile,
+  type AttackConfig,
+  type IntelConfig,
+} from '../enrichment';
 import { integrationsFileSchema, type IntegrationsFile } from '../integrations/integrations.schema';
 import type { LoadedPlaybook } from '../playbooks/playbook';
 import { loadPlaybookFile, playbookNameOf } from '../playbooks/playbook.schema';
@@ -22,6 +34,10 @@ export interface WardenConfig {
   playbooks: Record<string, LoadedPlaybook>;
   containment: ContainmentConfig;
   integrations: IntegrationsFile;
+  /** Enrichment (not yet applied to alerts): ATT&CK by alert type, threat-intel lists, assets and identities. */
+  attack: AttackConfig;
+  intel: IntelConfig;
+  assets: AssetsFile;
   /** Allowed but probably not meant (a storm key without the alert type): printed at start-up and by `warden config validate`. */
   warnings: ConfigProblem[];
 }
@@ -47,6 +63,9 @@ export function loadWardenConfig(dir: string): WardenConfig {
     sla: attempt(() => loadYamlFile(join(dir, 'sla.yaml'), slaFileSchema), slaFileSchema.parse({})),
     containment: attempt(() => loadYamlFile(join(dir, 'containment.yaml'), containmentFileSchema), containmentFileSchema.parse({})),
     integrations: attempt(() => loadYamlFile(join(dir, 'integrations.yaml'), integrationsFileSchema), integrationsFileSchema.parse({})),
+    attack: attempt(() => loadYamlFile(join(dir, 'attack.yaml'), attackFileSchema), attackFileSchema.parse({})),
+    intel: attempt(() => loadYamlFile(join(dir, 'intel.yaml'), intelFileSchema), intelFileSchema.parse({})),
+    assets: attempt(() => loadAssetsFile(dir), assetsFileSchema.parse({})),
     playbooks: {},
     warnings: [],
   };
@@ -76,12 +95,14 @@ export function loadWardenConfig(dir: string): WardenConfig {
     for (const p of playbookReferenceProblems(config)) {
       problems.push({ file: join(dir, p.file), path: formatPath(p.path), message: p.message });
     }
+    attempt(() => loadAssets(dir), null); // the CSV files assets.yaml names
   }
+  const attack = attackConfigProblems(config.attack, loadAttackTable());
+  for (const p of attack.errors) problems.push({ file: join(dir, 'attack.yaml'), path: formatPath(p.path), message: p.message });
   if (problems.length > 0) throw new ConfigError(problems);
-  config.warnings = stormKindWarnings(config.rules).map((w) => ({
-    file: join(dir, 'rules.yaml'),
-    path: formatPath(w.path),
-    message: w.message,
-  }));
+  config.warnings = [
+    ...stormKindWarnings(config.rules).map((w) => ({ file: join(dir, 'rules.yaml'), path: formatPath(w.path), message: w.message })),
+    ...attack.warnings.map((w) => ({ file: join(dir, 'attack.yaml'), path: formatPath(w.path), message: w.message })),
+  ];
   return config;
 }

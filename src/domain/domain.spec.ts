@@ -1,4 +1,13 @@
-import { alertViewStatus, comparePriority, deliveryFor, higherSeverity, isMoreUrgent, PRIORITIES, raisePriority } from '.';
+import {
+  alertViewStatus,
+  highestCriticality,
+  comparePriority,
+  deliveryFor,
+  higherSeverity,
+  isMoreUrgent,
+  PRIORITIES,
+  raisePriority,
+} from '.';
 
 describe('higherSeverity', () => {
   it.each([
@@ -82,5 +91,15 @@ describe('deliveryFor', () => {
 
   it('refuses a redrive row without its run', () => {
     expect(deliveryFor({ kind: 'playbook_redrive', incident_id: incidentId, payload: {} })).toBeUndefined();
+  });
+});
+
+describe('highestCriticality', () => {
+  it.each([
+    [['low', 'critical', 'medium'], 'critical'],
+    [['medium', 'low'], 'medium'],
+    [[], undefined],
+  ] as const)('of %j is %s', (values, expected) => {
+    expect(highestCriticality(values)).toBe(expected);
   });
 });

@@ -7,3 +7,4 @@ export * from './task';
 export * from './containment';
 export * from './storm';
 export * from './refusal';
+export * from './criticality';

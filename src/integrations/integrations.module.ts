@@ -124,6 +124,7 @@ export const channelsEnabled = (env: Env, config: IntegrationsConfig) => ({
             new WebhookNotifier({
               url: env.NOTIFY_WEBHOOK_URL,
               secret: env.NOTIFY_WEBHOOK_SECRET!,
+              publicUrl: env.PUBLIC_URL,
               timeoutMs: env.NOTIFY_WEBHOOK_TIMEOUT_SECONDS * 1000,
               gate: gates.webhook('webhook'),
             }),
@@ -143,6 +144,7 @@ export const channelsEnabled = (env: Env, config: IntegrationsConfig) => ({
               name: `webhook:${w.name}`,
               url: w.url,
               secret: w.secret,
+              publicUrl: env.PUBLIC_URL,
               timeoutMs: env.NOTIFY_WEBHOOK_TIMEOUT_SECONDS * 1000,
               gate: gates.webhook(`webhook:${w.name}`),
             }),

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RosterIds } from '../assignment/roster-ids';
+import { incidentPageUrl } from '../common/app-links';
 import { ENV, type Env } from '../common/env';
 import { pickFields } from '../common/pick';
 import { alertViewColumns, toAlertView, type AlertView, type AlertViewRow } from '../correlation/alert-view';
@@ -16,6 +17,7 @@ import {
   type StormSourcesView,
 } from '../correlation/incident-view';
 import type { TaskStatus } from '../domain';
+import { jiraIssueUrl } from './external-urls';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from './integrations.schema';
 
 /** What Slack and Jira show of each alert: a Pick of the AlertView, one line or table row each. */
@@ -55,6 +57,7 @@ export interface IncidentSnapshot {
   /** The newest 20. */
   alerts: SnapshotAlert[];
   pendingApprovals: { id: string; stepId: string; action: string; role: string }[];
+  /** `incident`: its page in the workspace (PUBLIC_URL/app#incident/<id>). */
   links: { incident: string; jira: { key: string; url: string } | null };
 }
 
@@ -119,13 +122,10 @@ export class SnapshotReader {
       alerts: row.alerts.map((a) => pickFields(toAlertView(a), SNAPSHOT_ALERT_FIELDS)),
       pendingApprovals: row.approvals,
       links: {
-        incident: `${this.config.publicUrl}/v1/incidents/${incident.id}`,
-        jira: row.jira_key ? { key: row.jira_key, url: `${this.jiraBrowse()}/browse/${row.jira_key}` } : null,
+        // The incident's page in the workspace: a person clicking it has a browser, not an API key.
+        incident: incidentPageUrl(this.config.publicUrl, incident.id),
+        jira: row.jira_key ? { key: row.jira_key, url: jiraIssueUrl(this.env.JIRA_BASE_URL ?? '', row.jira_key) } : null,
       },
     };
-  }
-
-  private jiraBrowse(): string {
-    return (this.env.JIRA_BASE_URL ?? '').replace(/\/+$/, '');
   }
 }

@@ -2,32 +2,41 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService, readTimeline } from '../audit/audit.service';
-import { storedAlertColumns, toStoredAlertView, type StoredAlertRow } from '../correlation/alert-view';
+import { alertViewColumns, toStoredAlertView, type StoredAlertRow } from '../correlation/alert-view';
 import { advisoryLocksSql } from '../database/locks';
 import {
   buildManifest,
-  canonicalJson,
+  ChainCheck,
+  cutOf,
   ChainProblem,
+  CutSummary,
+  EvidenceCaps,
   EvidenceKind,
-  exportedText,
+  exportedMembers,
   ManifestItem,
   RELATED_BY,
   RelatedBy,
   SealedBundle,
   sha256Hex,
-  StoredBundle,
-  verifyChain,
 } from './evidence';
+import { BundleFill, evidenceCaps, FittedItem, fitAlert, fitTimeline, RawPayload } from './evidence-caps';
 import type { Columns } from '../database/rows';
 
 /** The audit action that seals a bundle; verification reads these back. */
 export const EVIDENCE_SEALED_ACTION = 'evidence.bundle_sealed';
 
-/** Most items of one kind a bundle holds; the manifest records how many more there were. */
-export const EVIDENCE_CAP = 5_000;
-
 /** The widest related-alert window a step may ask for: 30 days. */
 const MAX_WINDOW_SECONDS = 30 * 24 * 3600;
+
+/**
+ * How much is read at once, so memory stays bounded whatever an incident holds: alerts are
+ * fetched from a cursor this many rows at a time (each row's payload is at most maxItemBytes,
+ * larger ones are not read), items are written this many at a time, and stored items are read
+ * back in pages of up to this many rows and about this many bytes.
+ */
+const ALERT_PAGE_ROWS = 200;
+const ITEM_PAGE_ROWS = 500;
+const ITEM_PAGE_BYTES = 4 * 1024 * 1024;
 
 export interface CollectEvidence {
   incidentId: string;
@@ -35,6 +44,8 @@ export interface CollectEvidence {
   stepId: string;
   windowSeconds: number;
   relatedBy: RelatedBy[];
+  /** What is not given takes DEFAULT_EVIDENCE_CAPS. */
+  caps?: Partial<EvidenceCaps>;
 }
 
 /** What a `collect_evidence` step outputs. */
@@ -45,17 +56,22 @@ export interface CollectedEvidence {
   items: number;
 }
 
-export interface ExportedItem {
-  n: number;
-  kind: string;
-  ref: string | null;
-  sha256: string;
-  content: unknown;
-  /** The stored text, only when `content` re-encoded would not give it back (it was edited, or is not JSON). */
-  contentText?: string;
+/**
+ * The export (`GET /v1/incidents/{id}/evidence`) is NDJSON, one of these per line: `export`
+ * first, then each bundle's line followed by its items' lines, then `end`. A file without its
+ * `end` line was cut short.
+ */
+export const EXPORT_FORMAT = 'warden-evidence-ndjson/1';
+
+export interface ExportHeaderLine {
+  type: 'export';
+  format: typeof EXPORT_FORMAT;
+  incidentId: string;
+  bundles: number;
 }
 
-export interface ExportedBundle {
+export interface ExportBundleLine {
+  type: 'bundle';
   seq: number;
   bundleId: string;
   runId: string | null;
@@ -66,13 +82,28 @@ export interface ExportedBundle {
   manifestText?: string;
   manifestHash: string;
   previousHash: string | null;
-  items: ExportedItem[];
 }
 
-export interface EvidenceExport {
-  incidentId: string;
-  bundles: ExportedBundle[];
+export interface ExportItemLine {
+  type: 'item';
+  /** The bundle it belongs to: the one whose line came last. */
+  seq: number;
+  n: number;
+  kind: string;
+  ref: string | null;
+  sha256: string;
+  content: unknown;
+  /** The stored text, only when `content` re-encoded would not give it back (it was edited, or is not JSON). */
+  contentText?: string;
 }
+
+export interface ExportEndLine {
+  type: 'end';
+  bundles: number;
+  items: number;
+}
+
+export type ExportLine = ExportHeaderLine | ExportBundleLine | ExportItemLine | ExportEndLine;
 
 export interface EvidenceVerdict {
   incidentId: string;
@@ -81,6 +112,8 @@ export interface EvidenceVerdict {
   sealed: number;
   ok: boolean;
   problems: ChainProblem[];
+  /** Bundles the caps cut, by seq (what their manifests say), for the reader to know the evidence is partial. */
+  cut?: { seq: number; cut: CutSummary }[];
 }
 
 /** The incident asked for does not exist: a permanent failure, retrying cannot help. */
@@ -103,12 +136,12 @@ interface CountRow {
   n: number;
 }
 
-type BundleRow = Columns<
-  'evidence_bundles',
-  'id' | 'seq' | 'run_id' | 'step_id' | 'manifest' | 'manifest_hash' | 'previous_hash' | 'created_at'
->;
+/** A bundle without its manifest (read one at a time, when its turn comes). */
+type BundleRow = Columns<'evidence_bundles', 'id' | 'seq' | 'run_id' | 'step_id' | 'manifest_hash' | 'previous_hash' | 'created_at'>;
 
-type ItemRow = Columns<'evidence_items', 'bundle_id' | 'n' | 'kind' | 'ref' | 'content' | 'sha256'>;
+type ManifestRow = Columns<'evidence_bundles', 'manifest'>;
+
+type ItemRow = Columns<'evidence_items', 'n' | 'kind' | 'ref' | 'content' | 'sha256'>;
 
 interface SealedRow {
   seq: number | null;
@@ -118,20 +151,82 @@ interface SealedRow {
 /** `RETURNING id` of evidence_bundles, `SELECT id` of incidents. */
 type IdRow = Columns<'evidence_bundles', 'id'> & Columns<'incidents', 'id'>;
 
-const ALERT_COLUMNS = storedAlertColumns('alerts');
+/** An alert as the evidence cursor reads it: every stored field but the payload, which comes as text only when it is small enough. */
+type EvidenceAlertRow = Omit<StoredAlertRow, 'raw'> & { raw_text: string | null; raw_bytes: number; raw_sha256: string | null };
 
-/** An alert as evidence: every stored field (StoredAlertView), the raw payload as the monitor sent it. */
-const alertContent = (a: StoredAlertRow) => canonicalJson(toStoredAlertView(a));
+/**
+ * Every stored field of alias `a`, and its payload (`raw::text` as the database renders it, from
+ * the lateral `r`) only when at most the parameter `maxItemBytes` names: a larger one is cut
+ * anyway, so only its length and hash are read.
+ */
+const evidenceAlertColumns = (maxItemBytes: string) =>
+  `${alertViewColumns('a')}, a.external_id, a.tags, a.fingerprint, a.duplicate_of, a.action,
+   CASE WHEN octet_length(r.text) <= ${maxItemBytes} THEN r.text END AS raw_text,
+   octet_length(r.text) AS raw_bytes,
+   CASE WHEN octet_length(r.text) > ${maxItemBytes} THEN encode(sha256(convert_to(r.text, 'UTF8')), 'hex') END AS raw_sha256`;
 
-interface PendingItem {
-  kind: EvidenceKind;
-  ref: string | null;
-  content: string;
+/** The payload's text for evidenceAlertColumns; a missing payload is JSON null, as the alert view shows it. */
+const RAW_TEXT = `CROSS JOIN LATERAL (SELECT coalesce(a.raw, 'null'::jsonb)::text AS text) r`;
+
+/** An alert as evidence: every stored field (StoredAlertView), the raw payload as the monitor sent it, cut to maxItemBytes. */
+function alertItem(row: EvidenceAlertRow, maxItemBytes: number): FittedItem {
+  const { raw_text, raw_bytes, raw_sha256, ...stored } = row;
+  const { raw: _raw, ...view } = toStoredAlertView({ ...stored, raw: null });
+  const raw: RawPayload = raw_text !== null ? { text: raw_text } : { unread: { bytes: raw_bytes, sha256: raw_sha256 ?? '' } };
+  return fitAlert(view, raw, maxItemBytes);
+}
+
+/**
+ * Writes a bundle's kept items a page at a time and keeps only their manifest entries, so
+ * sealing a bundle of any size holds one page of contents in memory.
+ */
+class ItemWriter {
+  readonly entries: ManifestItem[] = [];
+  private page: { entry: ManifestItem; content: string }[] = [];
+
+  constructor(
+    private readonly m: EntityManager,
+    private readonly bundleId: string,
+  ) {}
+
+  async add(kind: EvidenceKind, ref: string | null, item: FittedItem): Promise<void> {
+    const entry: ManifestItem = {
+      n: this.entries.length + 1,
+      kind,
+      ref,
+      sha256: sha256Hex(item.content),
+      bytes: item.bytes,
+      cut: item.cut,
+    };
+    this.entries.push(entry);
+    this.page.push({ entry, content: item.content });
+    if (this.page.length >= ITEM_PAGE_ROWS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.page.length === 0) return;
+    const page = this.page;
+    this.page = [];
+    await this.m.query(
+      `INSERT INTO evidence_items (bundle_id, n, kind, ref, content, sha256)
+       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+      [
+        this.bundleId,
+        page.map((p) => p.entry.n),
+        page.map((p) => p.entry.kind),
+        page.map((p) => p.entry.ref),
+        page.map((p) => p.content),
+        page.map((p) => p.entry.sha256),
+      ],
+    );
+  }
 }
 
 /**
  * Evidence bundles: collected under the incident's evidence lock, sealed by an audit entry in
  * the same transaction, exported for analysts and verified against the append-only audit log.
+ * Every path reads and writes in bounded pages, so neither the worker sealing a storm's bundle
+ * nor the api exporting it holds more than a page at a time.
  */
 @Injectable()
 export class EvidenceService {
@@ -143,6 +238,7 @@ export class EvidenceService {
   /** Seals the next bundle of the incident; a retry of the same run and step returns the bundle it sealed. */
   async collect(input: CollectEvidence): Promise<CollectedEvidence> {
     const windowSeconds = checkedWindow(input.windowSeconds);
+    const caps = evidenceCaps(input.caps);
     const relatedBy = [...new Set(input.relatedBy)].filter((r): r is RelatedBy => (RELATED_BY as readonly string[]).includes(r));
     const already = await this.sealedFor(this.dataSource.manager, input);
     if (already) return already;
@@ -159,18 +255,18 @@ export class EvidenceService {
       );
       if (!incident) throw new UnknownIncidentError(input.incidentId);
       const head = await this.head(m, input.incidentId);
-
-      const { items, omitted } = await this.gather(m, incident, windowSeconds, relatedBy);
-      const manifestItems: ManifestItem[] = items.map((item, i) => ({
-        n: i + 1,
-        kind: item.kind,
-        ref: item.ref,
-        sha256: sha256Hex(item.content),
-        bytes: Buffer.byteLength(item.content, 'utf8'),
-      }));
       const seq = (head?.seq ?? 0) + 1;
       const previousHash = head?.manifest_hash ?? null;
       const createdAt = new Date(incident.now).toISOString();
+
+      // The row first, so items can be written page by page; its manifest once every item's hash is known (same transaction).
+      const [bundle] = await m.query<IdRow[]>(
+        `INSERT INTO evidence_bundles (incident_id, seq, run_id, step_id, manifest, manifest_hash, previous_hash, created_at)
+         VALUES ($1, $2, $3, $4, '', '', $5, $6) RETURNING id`,
+        [input.incidentId, seq, input.runId, input.stepId, previousHash, createdAt],
+      );
+      const items = new ItemWriter(m, bundle.id);
+      const { omitted, cut } = await this.gather(m, incident, windowSeconds, relatedBy, caps, items);
       const { manifest, manifestHash } = buildManifest({
         incidentId: input.incidentId,
         seq,
@@ -178,28 +274,15 @@ export class EvidenceService {
         stepId: input.stepId,
         createdAt,
         previousHash,
-        items: manifestItems,
+        items: items.entries,
         criteria: { windowSeconds, relatedBy },
         omitted,
+        caps,
+        cut,
       });
+      await m.query(`UPDATE evidence_bundles SET manifest = $2, manifest_hash = $3 WHERE id = $1`, [bundle.id, manifest, manifestHash]);
 
-      const [bundle] = await m.query<IdRow[]>(
-        `INSERT INTO evidence_bundles (incident_id, seq, run_id, step_id, manifest, manifest_hash, previous_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-        [input.incidentId, seq, input.runId, input.stepId, manifest, manifestHash, previousHash, createdAt],
-      );
-      await m.query(
-        `INSERT INTO evidence_items (bundle_id, n, kind, ref, content, sha256)
-         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-        [
-          bundle.id,
-          manifestItems.map((i) => i.n),
-          manifestItems.map((i) => i.kind),
-          manifestItems.map((i) => i.ref),
-          items.map((i) => i.content),
-          manifestItems.map((i) => i.sha256),
-        ],
-      );
+      const count = items.entries.length;
       // The append-only audit log keeps every sealed hash: what lets verify notice a bundle removed later.
       await this.audit.record(
         {
@@ -207,66 +290,78 @@ export class EvidenceService {
           action: EVIDENCE_SEALED_ACTION,
           subjectType: 'incident',
           subjectId: input.incidentId,
-          after: { seq, manifestHash, bundleId: bundle.id, runId: input.runId, stepId: input.stepId, items: items.length },
+          after: { seq, manifestHash, bundleId: bundle.id, runId: input.runId, stepId: input.stepId, items: count },
           idempotencyKey: `evidence:${input.incidentId}:${seq}`,
         },
         m,
       );
-      return { bundleId: bundle.id, seq, manifestHash, items: items.length };
+      return { bundleId: bundle.id, seq, manifestHash, items: count };
     });
   }
 
-  /** Every bundle of the incident with its items, or null when there is no such incident. */
-  async export(incidentId: string): Promise<EvidenceExport | null> {
+  /**
+   * The incident's export as NDJSON text, or null when there is no such incident. It is produced
+   * as the reader takes it (one bundle's manifest and one page of items at a time, each page its
+   * own query), so a slow client holds no database connection between pages.
+   */
+  async export(incidentId: string): Promise<AsyncIterable<string> | null> {
     const [incident] = await this.dataSource.query<IdRow[]>(`SELECT id FROM incidents WHERE id = $1`, [incidentId]);
     if (!incident) return null;
-    const bundles = await this.bundles(incidentId);
-    return {
-      incidentId,
-      bundles: bundles.map(({ row, items }) => {
-        const manifest = exportedText(row.manifest);
-        return {
-          seq: row.seq,
-          bundleId: row.id,
-          runId: row.run_id,
-          stepId: row.step_id,
-          createdAt: new Date(row.created_at).toISOString(),
-          manifest: manifest.value,
-          ...(manifest.exact !== undefined ? { manifestText: manifest.exact } : {}),
-          manifestHash: row.manifest_hash,
-          previousHash: row.previous_hash,
-          items: items.map((i) => {
-            const content = exportedText(i.content);
-            return {
-              n: i.n,
-              kind: i.kind,
-              ref: i.ref,
-              sha256: i.sha256,
-              content: content.value,
-              ...(content.exact !== undefined ? { contentText: content.exact } : {}),
-            };
-          }),
-        };
-      }),
-    };
+    const bundles = await this.bundleRows(incidentId);
+    return this.exportLines(incidentId, bundles);
   }
 
-  /** Recomputes the incident's chain against the audit log; null when there is no such incident. */
+  private async *exportLines(incidentId: string, bundles: BundleRow[]): AsyncGenerator<string> {
+    const line = (l: ExportLine) => `${JSON.stringify(l)}\n`;
+    /** A line whose last members (the manifest, an item's content) are JSON text already. */
+    const lineWith = (l: Partial<ExportLine>, members: string) => `${JSON.stringify(l).slice(0, -1)},${members}}\n`;
+    yield line({ type: 'export', format: EXPORT_FORMAT, incidentId, bundles: bundles.length });
+    let items = 0;
+    for (const row of bundles) {
+      const head: Omit<ExportBundleLine, 'manifest' | 'manifestText'> = {
+        type: 'bundle',
+        seq: row.seq,
+        bundleId: row.id,
+        runId: row.run_id,
+        stepId: row.step_id,
+        createdAt: new Date(row.created_at).toISOString(),
+        manifestHash: row.manifest_hash,
+        previousHash: row.previous_hash,
+      };
+      yield lineWith(head, exportedMembers('manifest', 'manifestText', await this.manifestOf(row.id), row.manifest_hash));
+      for await (const page of this.itemPages(row.id)) {
+        // One chunk per page: fewer, larger writes; the stream still waits for the client between pages.
+        yield page
+          .map((i) =>
+            lineWith(
+              { type: 'item', seq: row.seq, n: i.n, kind: i.kind, ref: i.ref, sha256: i.sha256 },
+              exportedMembers('content', 'contentText', i.content, i.sha256),
+            ),
+          )
+          .join('');
+        items += page.length;
+      }
+    }
+    yield line({ type: 'end', bundles: bundles.length, items });
+  }
+
+  /** Recomputes the incident's chain against the audit log, a page at a time; null when there is no such incident. */
   async verify(incidentId: string): Promise<EvidenceVerdict | null> {
     const [incident] = await this.dataSource.query<IdRow[]>(`SELECT id FROM incidents WHERE id = $1`, [incidentId]);
     if (!incident) return null;
-    const bundles = await this.bundles(incidentId);
+    const bundles = await this.bundleRows(incidentId);
     const sealed = await this.sealedList(incidentId);
-    const stored: StoredBundle[] = bundles.map(({ row, items }) => ({
-      seq: row.seq,
-      incidentId,
-      manifest: row.manifest,
-      manifestHash: row.manifest_hash,
-      previousHash: row.previous_hash,
-      items: items.map((i) => ({ n: i.n, kind: i.kind, ref: i.ref, content: i.content, sha256: i.sha256 })),
-    }));
-    const verdict = verifyChain(stored, sealed);
-    return { incidentId, bundles: stored.length, sealed: sealed.length, ...verdict };
+    const check = new ChainCheck();
+    const cut: { seq: number; cut: CutSummary }[] = [];
+    for (const row of bundles) {
+      const manifest = await this.manifestOf(row.id);
+      check.bundle({ seq: row.seq, incidentId, manifest, manifestHash: row.manifest_hash, previousHash: row.previous_hash });
+      const bundleCut = cutOf(manifest);
+      if (bundleCut) cut.push({ seq: row.seq, cut: bundleCut });
+      for await (const page of this.itemPages(row.id)) for (const i of page) check.item(i);
+    }
+    const verdict = check.finish(sealed);
+    return { incidentId, bundles: bundles.length, sealed: sealed.length, ...verdict, ...(cut.length ? { cut } : {}) };
   }
 
   /**
@@ -325,19 +420,45 @@ export class EvidenceService {
     return stored;
   }
 
-  private async gather(m: EntityManager, incident: IncidentRow, windowSeconds: number, relatedBy: RelatedBy[]) {
-    const items: PendingItem[] = [];
+  /**
+   * Reads what the bundle keeps and writes it through `items`, in item order: the incident's
+   * alerts, the related alerts, the timeline. The timeline is read first and its room set aside,
+   * so however many alerts a storm brings, the bundle still holds the incident's history.
+   */
+  private async gather(
+    m: EntityManager,
+    incident: IncidentRow,
+    windowSeconds: number,
+    relatedBy: RelatedBy[],
+    caps: EvidenceCaps,
+    items: ItemWriter,
+  ): Promise<{ omitted: Record<EvidenceKind, number>; cut: CutSummary }> {
     const omitted: Record<EvidenceKind, number> = { alert: 0, related_alert: 0, timeline: 0 };
+    // Queries run one after another: they share the transaction's one connection.
+
+    // (c) The timeline: what the audit log holds for the incident and its tasks, in order (as the incident detail shows it).
+    const subjects = [incident.id, ...(await this.taskIds(m, incident))];
+    const timeline = await readTimeline(m, subjects, caps.maxItems);
+    const [timelineCount] = await m.query<CountRow[]>(`SELECT count(*)::int AS n FROM audit_log WHERE subject_id = ANY($1::text[])`, [
+      subjects,
+    ]);
+    omitted.timeline = Math.max(0, timelineCount.n - timeline.length);
+    const timelineItem = fitTimeline(timeline, caps.maxItemBytes);
+    const fill = new BundleFill(caps, timelineItem.bytes);
+    const offer = async (kind: EvidenceKind, ref: string | null, item: FittedItem, fromReserve = false) => {
+      if (fill.offer(kind, ref, item, fromReserve)) await items.add(kind, ref, item);
+    };
 
     // (a) The incident's own alerts, oldest first: how it began matters most.
-    // Queries run one after another: they share the transaction's one connection.
-    const alerts = await m.query<StoredAlertRow[]>(
-      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE incident_id = $1 ORDER BY received_at, id LIMIT $2`,
-      [incident.id, EVIDENCE_CAP],
+    const alerts = await this.eachAlert(
+      m,
+      `SELECT id, received_at FROM alerts WHERE incident_id = $1 ORDER BY received_at, id LIMIT $2`,
+      [incident.id, caps.maxItems],
+      caps.maxItemBytes,
+      (a) => offer('alert', a.id, alertItem(a, caps.maxItemBytes)),
     );
     const [alertCount] = await m.query<CountRow[]>(`SELECT count(*)::int AS n FROM alerts WHERE incident_id = $1`, [incident.id]);
-    for (const a of alerts) items.push({ kind: 'alert', ref: a.id, content: alertContent(a) });
-    omitted.alert = Math.max(0, alertCount.n - alerts.length);
+    omitted.alert = Math.max(0, alertCount.n - alerts);
 
     // (b) Alerts of other incidents (or none) sharing the incident's IP, user or host around its lifetime.
     const ip = relatedBy.includes('ip') ? incident.source_ip : null;
@@ -351,28 +472,51 @@ export class EvidenceService {
       const from = new Date(new Date(incident.first_seen_at).getTime() - windowSeconds * 1000);
       const to = new Date(new Date(incident.last_seen_at).getTime() + windowSeconds * 1000);
       const params = [incident.id, ip, user, host, from, to];
-      const rows = await m.query<StoredAlertRow[]>(
-        `SELECT ${ALERT_COLUMNS} FROM alerts WHERE id IN (${related}) AND incident_id IS DISTINCT FROM $1
-          ORDER BY received_at, id LIMIT $7`,
-        [...params, EVIDENCE_CAP],
+      const read = await this.eachAlert(
+        m,
+        `SELECT id, received_at FROM alerts WHERE id IN (${related}) AND incident_id IS DISTINCT FROM $1 ORDER BY received_at, id LIMIT $7`,
+        [...params, caps.maxItems],
+        caps.maxItemBytes,
+        (a) => offer('related_alert', a.id, alertItem(a, caps.maxItemBytes)),
       );
       const [count] = await m.query<CountRow[]>(
         `SELECT count(*)::int AS n FROM alerts WHERE id IN (${related}) AND incident_id IS DISTINCT FROM $1`,
         params,
       );
-      for (const a of rows) items.push({ kind: 'related_alert', ref: a.id, content: alertContent(a) });
-      omitted.related_alert = Math.max(0, count.n - rows.length);
+      omitted.related_alert = Math.max(0, count.n - read);
     }
 
-    // (c) The timeline: what the audit log holds for the incident and its tasks, in order (as the incident detail shows it).
-    const subjects = [incident.id, ...(await this.taskIds(m, incident))];
-    const timeline = await readTimeline(m, subjects, EVIDENCE_CAP);
-    const [timelineCount] = await m.query<CountRow[]>(`SELECT count(*)::int AS n FROM audit_log WHERE subject_id = ANY($1::text[])`, [
-      subjects,
-    ]);
-    items.push({ kind: 'timeline', ref: incident.id, content: canonicalJson(timeline) });
-    omitted.timeline = Math.max(0, timelineCount.n - timeline.length);
-    return { items, omitted };
+    await offer('timeline', incident.id, timelineItem, true);
+    await items.flush();
+    return { omitted, cut: fill.summary() };
+  }
+
+  /**
+   * Visits, in order, the alerts `keys` selects (id and received_at, ordered and limited),
+   * fetched from a cursor ALERT_PAGE_ROWS at a time: the sort runs once, over the narrow keys,
+   * and no page holds a payload over maxItemBytes. Returns how many were visited.
+   */
+  private async eachAlert(
+    m: EntityManager,
+    keys: string,
+    params: unknown[],
+    maxItemBytes: number,
+    visit: (row: EvidenceAlertRow) => Promise<void>,
+  ): Promise<number> {
+    await m.query(
+      `DECLARE evidence_alerts NO SCROLL CURSOR FOR
+       SELECT ${evidenceAlertColumns(`$${params.length + 1}`)} FROM (${keys}) k JOIN alerts a ON a.id = k.id ${RAW_TEXT} ORDER BY k.received_at, k.id`,
+      [...params, maxItemBytes],
+    );
+    let visited = 0;
+    for (;;) {
+      const rows = await m.query<EvidenceAlertRow[]>(`FETCH ${ALERT_PAGE_ROWS} FROM evidence_alerts`);
+      for (const row of rows) await visit(row);
+      visited += rows.length;
+      if (rows.length < ALERT_PAGE_ROWS) break;
+    }
+    await m.query(`CLOSE evidence_alerts`);
+    return visited;
   }
 
   private async taskIds(m: EntityManager, incident: IncidentRow): Promise<string[]> {
@@ -383,20 +527,38 @@ export class EvidenceService {
     return rows.map((r) => r.id);
   }
 
-  private async bundles(incidentId: string): Promise<{ row: BundleRow; items: ItemRow[] }[]> {
-    const rows = await this.dataSource.query<BundleRow[]>(
-      `SELECT id, seq, run_id, step_id, manifest, manifest_hash, previous_hash, created_at FROM evidence_bundles
-        WHERE incident_id = $1 ORDER BY seq`,
+  /** The incident's bundles in seq order, without their manifests. */
+  private bundleRows(incidentId: string): Promise<BundleRow[]> {
+    return this.dataSource.query<BundleRow[]>(
+      `SELECT id, seq, run_id, step_id, manifest_hash, previous_hash, created_at FROM evidence_bundles WHERE incident_id = $1 ORDER BY seq`,
       [incidentId],
     );
-    if (rows.length === 0) return [];
-    const items = await this.dataSource.query<ItemRow[]>(
-      `SELECT bundle_id, n, kind, ref, content, sha256 FROM evidence_items WHERE bundle_id = ANY($1::uuid[]) ORDER BY n`,
-      [rows.map((r) => r.id)],
-    );
-    const byBundle = new Map<string, ItemRow[]>(rows.map((r) => [r.id, []]));
-    for (const item of items) byBundle.get(item.bundle_id)?.push(item);
-    return rows.map((row) => ({ row, items: byBundle.get(row.id) ?? [] }));
+  }
+
+  private async manifestOf(bundleId: string): Promise<string> {
+    const [row] = await this.dataSource.query<ManifestRow[]>(`SELECT manifest FROM evidence_bundles WHERE id = $1`, [bundleId]);
+    return row?.manifest ?? '';
+  }
+
+  /**
+   * A bundle's items in n order, a page per query (keyset on the primary key): up to
+   * ITEM_PAGE_ROWS rows, and no further row once ITEM_PAGE_BYTES of content came before it, so
+   * a page stays small even with items stored before caps existed.
+   */
+  private async *itemPages(bundleId: string): AsyncGenerator<ItemRow[]> {
+    let after = 0;
+    for (;;) {
+      const page = await this.dataSource.query<ItemRow[]>(
+        `SELECT n, kind, ref, content, sha256 FROM (
+           SELECT n, kind, ref, content, sha256, sum(octet_length(content)) OVER (ORDER BY n) - octet_length(content) AS before
+             FROM evidence_items WHERE bundle_id = $1 AND n > $2 ORDER BY n LIMIT $3) p
+          WHERE before < $4 ORDER BY n`,
+        [bundleId, after, ITEM_PAGE_ROWS, ITEM_PAGE_BYTES],
+      );
+      if (page.length === 0) return;
+      yield page;
+      after = page[page.length - 1].n;
+    }
   }
 
   private async sealedList(incidentId: string): Promise<SealedBundle[]> {

@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import {
   buildManifest,
   canonicalJson,
+  ChainCheck,
+  cutOf,
+  exportedMembers,
   exportedText,
   SealedBundle,
   sha256Hex,
@@ -97,6 +100,68 @@ describe('buildManifest', () => {
     expect(other).toEqual(one);
     expect(one.manifestHash).toBe(sha256Hex(one.manifest));
     expect(JSON.parse(one.manifest).items.map((i: { n: number }) => i.n)).toEqual([1, 2]);
+  });
+});
+
+describe('buildManifest, version 2', () => {
+  const base = { incidentId: INCIDENT, seq: 1, runId: null, stepId: null, createdAt: '2026-11-20T12:00:00.000Z', previousHash: null };
+  const cut = {
+    truncated: { items: 1, bytes: 5000 },
+    dropped: { items: 1, bytes: 900, list: [{ kind: 'alert' as const, ref: 'a2', bytes: 900, reason: 'bundle' as const }] },
+  };
+
+  it('records the caps, what they cut, and the cut of each item that lost a part', () => {
+    const { manifest } = buildManifest({
+      ...base,
+      items: [
+        { n: 1, kind: 'alert', ref: 'a1', sha256: 'a'.repeat(64), bytes: 120, cut: { path: '/raw', bytes: 5000, sha256: 'c'.repeat(64) } },
+      ],
+      caps: { maxItems: 10, maxItemBytes: 1024, maxBundleBytes: 1024 },
+      cut,
+    });
+    expect(manifest).toBe(
+      '{"algorithm":"sha256","caps":{"maxBundleBytes":1024,"maxItemBytes":1024,"maxItems":10},' +
+        '"createdAt":"2026-11-20T12:00:00.000Z","criteria":null,' +
+        '"cut":{"dropped":{"bytes":900,"items":1,"list":[{"bytes":900,"kind":"alert","reason":"bundle","ref":"a2"}]},"truncated":{"bytes":5000,"items":1}},' +
+        `"incidentId":"${INCIDENT}","items":[{"bytes":120,"cut":{"bytes":5000,"path":"/raw","sha256":"${'c'.repeat(64)}"},"kind":"alert","n":1,"ref":"a1","sha256":"${'a'.repeat(64)}"}],` +
+        '"omitted":{},"previousHash":null,"runId":null,"seq":1,"stepId":null,"version":2}',
+    );
+  });
+
+  it('reads back what was cut, and nothing for a bundle kept whole', () => {
+    const whole = { truncated: { items: 0, bytes: 0 }, dropped: { items: 0, bytes: 0, list: [] } };
+    expect(
+      [buildManifest({ ...base, items: [], cut }), buildManifest({ ...base, items: [], cut: whole })].map((m) => cutOf(m.manifest)),
+    ).toEqual([cut, null]);
+  });
+});
+
+describe('ChainCheck', () => {
+  it('accepts bundles streamed in any order, each followed by its items in any order', () => {
+    const { bundles, sealed } = chain(3);
+    const check = new ChainCheck();
+    for (const { items, ...head } of [bundles[2], bundles[0], bundles[1]]) {
+      check.bundle(head);
+      for (const item of [...items].reverse()) check.item(item);
+    }
+    expect(check.finish(sealed)).toEqual({ ok: true, problems: [] });
+  });
+
+  it('reports an item that came after another bundle started as missing from its own', () => {
+    const { bundles } = chain(2);
+    const check = new ChainCheck();
+    const [first, second] = bundles.map(({ items, ...head }) => ({ head, items }));
+    check.bundle(first.head);
+    check.item(first.items[0]);
+    check.item(first.items[1]);
+    check.bundle(second.head);
+    for (const item of second.items) check.item(item);
+    check.item(first.items[2]);
+    expect(check.finish(null).problems).toEqual([
+      { seq: 1, item: 3, message: 'item 3 is in the manifest but missing' },
+      { seq: 2, item: 3, message: expect.stringContaining('(the content was changed)') },
+      { seq: 2, item: 3, message: "item 3: kind or ref differs from the manifest's" },
+    ]);
   });
 });
 
@@ -200,5 +265,27 @@ describe('exportedText and storedText', () => {
     const exported = exportedText(text);
     expect(exported.exact).toBe(text);
     expect(storedText(exported.value, exported.exact)).toBe(text);
+  });
+});
+
+describe('exportedMembers', () => {
+  const text = '{"a":[1,"é"],"b":null}';
+  /** sha256sum of `text` in UTF-8, computed outside the code under test. */
+  const textSha256 = '1e02bc81a26af2f027329541e97eef36f3290bedc6dfe043dbe66b057ecb13ba';
+
+  it('writes the text as it is when it hashes to what was sealed', () => {
+    expect(exportedMembers('content', 'contentText', text, textSha256)).toBe(`"content":${text}`);
+  });
+
+  it('re-encodes a text that does not, adding the exact text when re-encoding would not give it back', () => {
+    expect([
+      exportedMembers('content', 'contentText', text, 'f'.repeat(64)),
+      exportedMembers('content', 'contentText', '{"b":null, "a":1}', 'f'.repeat(64)),
+      exportedMembers('manifest', 'manifestText', 'not json', 'f'.repeat(64)),
+    ]).toEqual([
+      `"content":${text}`,
+      '"content":{"b":null,"a":1},"contentText":"{\\"b\\":null, \\"a\\":1}"',
+      '"manifest":null,"manifestText":"not json"',
+    ]);
   });
 });

@@ -12,15 +12,50 @@ export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 export const RELATED_BY = ['ip', 'user', 'host'] as const;
 export type RelatedBy = (typeof RELATED_BY)[number];
 
-/** The manifest layout; bumped if its fields ever change meaning. */
-export const MANIFEST_VERSION = 1;
+/** The manifest layout; bumped when its fields change meaning. 2 added `caps`, `cut` and an item's own `cut`. */
+export const MANIFEST_VERSION = 2;
 
 /**
- * JSON with object keys sorted (UTF-16 code units, as RFC 8785), no whitespace, so one value
- * always gives the same text. Like JSON, `toJSON` is honoured (dates) and undefined object
- * members are left out; anything JSON cannot say faithfully (non-finite numbers, bigint,
- * functions, cycles) is refused rather than silently changed.
+ * What one collection was held to: at most `maxItems` of each kind read (alerts, related alerts,
+ * timeline entries; the rest are counted in `omitted`), each item at most `maxItemBytes`, all
+ * items together at most `maxBundleBytes` (UTF-8 bytes of the stored content).
  */
+export interface EvidenceCaps {
+  maxItems: number;
+  maxItemBytes: number;
+  maxBundleBytes: number;
+}
+
+/**
+ * What was taken out of one kept item: the part at `path` (a JSON pointer into the item as it
+ * would have been: `/raw` for an alert's payload, `/k` for a timeline's entries from k on), its
+ * UTF-8 length and its SHA-256, so the original can still be matched against its source.
+ */
+export interface ItemCut {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** `item`: over maxItemBytes even with its payload cut; `bundle`: the bundle had no room left for it. */
+export type DropReason = 'item' | 'bundle';
+
+/** An item read but not kept; `bytes` is what it would have taken. */
+export interface DroppedItem {
+  kind: EvidenceKind;
+  ref: string | null;
+  bytes: number;
+  reason: DropReason;
+}
+
+/** Everything the byte caps cut from one bundle. */
+export interface CutSummary {
+  /** Kept items with a part taken out (each says which in its manifest entry), and the bytes taken out. */
+  truncated: { items: number; bytes: number };
+  /** Items left out whole, each named. */
+  dropped: { items: number; bytes: number; list: DroppedItem[] };
+}
+
 export function canonicalJson(value: unknown): string {
   const ancestors = new Set<object>();
   const out = (v: unknown, path: string): string => {
@@ -69,6 +104,8 @@ export interface ManifestItem {
   sha256: string;
   /** UTF-8 length of the stored content. */
   bytes: number;
+  /** Present when a part of the item was cut to fit maxItemBytes. */
+  cut?: ItemCut;
 }
 
 export interface ManifestInput {
@@ -82,8 +119,10 @@ export interface ManifestInput {
   items: ManifestItem[];
   /** What was asked for, so a reader knows what "related" meant. */
   criteria?: { windowSeconds: number; relatedBy: RelatedBy[] };
-  /** How many of each kind the caps left out (0 when none). */
+  /** How many of each kind were past maxItems, so never read (0 when none). */
   omitted?: Partial<Record<EvidenceKind, number>>;
+  caps?: EvidenceCaps;
+  cut?: CutSummary;
 }
 
 /** The manifest as stored (canonical JSON) and its hash. */
@@ -99,7 +138,11 @@ export function buildManifest(input: ManifestInput): { manifest: string; manifes
     previousHash: input.previousHash,
     criteria: input.criteria ?? null,
     omitted: input.omitted ?? {},
-    items: [...input.items].sort((a, b) => a.n - b.n).map((i) => ({ n: i.n, kind: i.kind, ref: i.ref, sha256: i.sha256, bytes: i.bytes })),
+    caps: input.caps ?? null,
+    cut: input.cut ?? null,
+    items: [...input.items]
+      .sort((a, b) => a.n - b.n)
+      .map((i) => ({ n: i.n, kind: i.kind, ref: i.ref, sha256: i.sha256, bytes: i.bytes, cut: i.cut })),
   });
   return { manifest, manifestHash: sha256Hex(manifest) };
 }
@@ -168,120 +211,174 @@ function manifestEntries(items: unknown): Map<number, Partial<ManifestItem>> | n
 
 const short = (hash: unknown) => (typeof hash === 'string' ? hash.slice(0, 16) : String(hash));
 
-/**
- * Recomputes one incident's chain from what is stored: every item's hash from its content,
- * every manifest's hash from its text, each link to the previous bundle, seq running 1..n,
- * and, when the audit log's record is given (`sealed`; null for an exported file, which has
- * none), that every sealed bundle is still there with the hash it was sealed with and that
- * nothing unsealed joined the chain. The sealed list is what catches a removed newest bundle.
- */
-export function verifyChain(bundles: readonly StoredBundle[], sealed: readonly SealedBundle[] | null): ChainVerdict {
-  const problems: ChainProblem[] = [];
-  const sorted = [...bundles].sort((a, b) => a.seq - b.seq);
-  const bySeq = new Map<number, StoredBundle>();
+/** A stored bundle's manifest and columns, without its items: what a reader holds while items stream past. */
+export type BundleHead = Omit<StoredBundle, 'items'>;
 
-  let expected = 1;
-  for (const b of sorted) {
-    if (bySeq.has(b.seq)) {
-      problems.push({ seq: b.seq, message: `bundle seq ${b.seq} appears more than once` });
-      continue;
-    }
-    bySeq.set(b.seq, b);
-    for (; expected < b.seq; expected++) problems.push({ seq: expected, message: `bundle seq ${expected} is missing from the chain` });
-    if (b.seq < 1) problems.push({ seq: b.seq, message: `bundle seq ${b.seq} is out of range (seq starts at 1)` });
-    expected = Math.max(expected, b.seq + 1);
-  }
-
-  for (const b of bySeq.values()) {
-    problems.push(...verifyBundle(b));
-    if (b.seq === 1) {
-      if (b.previousHash !== null) problems.push({ seq: 1, message: 'the first bundle links to a previous bundle; it must link to none' });
-    } else {
-      const previous = bySeq.get(b.seq - 1);
-      if (previous && b.previousHash !== previous.manifestHash) {
-        problems.push({
-          seq: b.seq,
-          message: `previous_hash ${short(b.previousHash)}… does not match bundle seq ${previous.seq}'s manifest hash ${short(previous.manifestHash)}…`,
-        });
-      }
-    }
-  }
-
-  if (sealed) {
-    const sealedSeqs = new Set<number>();
-    for (const s of [...sealed].sort((a, b) => a.seq - b.seq)) {
-      sealedSeqs.add(s.seq);
-      const b = bySeq.get(s.seq);
-      if (!b) {
-        // A gap inside the chain is reported above; past the stored head only the audit log knows.
-        if (s.seq >= expected) problems.push({ seq: s.seq, message: `bundle seq ${s.seq} was sealed (audit log) but is missing` });
-      } else if (b.manifestHash !== s.manifestHash) {
-        problems.push({
-          seq: s.seq,
-          message: `manifest hash ${short(b.manifestHash)}… differs from the one sealed in the audit log ${short(s.manifestHash)}…`,
-        });
-      }
-    }
-    for (const b of bySeq.values()) {
-      if (!sealedSeqs.has(b.seq)) problems.push({ seq: b.seq, message: `bundle seq ${b.seq} was never sealed in the audit log` });
-    }
-  }
-
-  problems.sort((a, b) => a.seq - b.seq || (a.item ?? 0) - (b.item ?? 0));
-  return { ok: problems.length === 0, problems };
+interface OpenBundle {
+  seq: number;
+  /** The manifest's entries by n; null when the manifest is unreadable or the bundle is a repeat (its items go unchecked). */
+  entries: Map<number, Partial<ManifestItem>> | null;
+  seen: Set<number>;
 }
 
-/** One bundle on its own: manifest hash, manifest fields against the columns, every item. */
-function verifyBundle(b: StoredBundle): ChainProblem[] {
-  const problems: ChainProblem[] = [];
-  const seq = b.seq;
-  const actualManifestHash = sha256Hex(b.manifest);
-  if (actualManifestHash !== b.manifestHash) {
-    problems.push({
-      seq,
-      message: `manifest hash recomputes to ${short(actualManifestHash)}…, not the stored ${short(b.manifestHash)}… (the manifest was changed)`,
-    });
-  }
-  const manifest = parseManifest(b.manifest);
-  const entries = manifest && manifestEntries(manifest.items);
-  if (!manifest || !entries) {
-    problems.push({ seq, message: 'the manifest is not a readable manifest; its items cannot be checked' });
-    return problems;
-  }
-  if (manifest.seq !== seq) problems.push({ seq, message: `the manifest says seq ${String(manifest.seq)}, the bundle row says ${seq}` });
-  if ((manifest.previousHash ?? null) !== b.previousHash) {
-    problems.push({ seq, message: 'the manifest and the bundle row disagree on previous_hash' });
-  }
-  if (b.incidentId !== undefined && manifest.incidentId !== b.incidentId) {
-    problems.push({ seq, message: `the manifest names incident ${String(manifest.incidentId)}, not ${b.incidentId}` });
+/**
+ * Recomputes one incident's chain as it is read, one bundle and then its items, so a reader
+ * holds one manifest at a time however large the chain (the database in pages, an export
+ * streamed from a file): every item's hash from its content, every manifest's hash from its
+ * text, each link to the previous bundle, seq running 1..n, and, when the audit log's record is
+ * given to `finish` (`sealed`; null for an exported file, which has none), that every sealed
+ * bundle is still there with the hash it was sealed with and that nothing unsealed joined the
+ * chain. The sealed list is what catches a removed newest bundle.
+ */
+export class ChainCheck {
+  private readonly problems: ChainProblem[] = [];
+  private readonly heads = new Map<number, { manifestHash: string; previousHash: string | null }>();
+  private open: OpenBundle | null = null;
+
+  /** Starts the next bundle (any order); its items follow through `item`. */
+  bundle(b: BundleHead): void {
+    this.close();
+    if (this.heads.has(b.seq)) {
+      this.problems.push({ seq: b.seq, message: `bundle seq ${b.seq} appears more than once` });
+      this.open = { seq: b.seq, entries: null, seen: new Set() };
+      return;
+    }
+    this.heads.set(b.seq, { manifestHash: b.manifestHash, previousHash: b.previousHash });
+    if (b.seq < 1) this.problems.push({ seq: b.seq, message: `bundle seq ${b.seq} is out of range (seq starts at 1)` });
+    this.open = { seq: b.seq, entries: this.checkManifest(b), seen: new Set() };
   }
 
-  const seen = new Set<number>();
-  for (const item of [...b.items].sort((x, y) => x.n - y.n)) {
-    seen.add(item.n);
-    const entry = entries.get(item.n);
+  /** One item of the bundle started last. */
+  item(item: StoredItem): void {
+    const open = this.open;
+    if (!open?.entries) return;
+    const seq = open.seq;
+    open.seen.add(item.n);
+    const entry = open.entries.get(item.n);
     if (!entry) {
-      problems.push({ seq, item: item.n, message: `item ${item.n} is not in the manifest` });
-      continue;
+      this.problems.push({ seq, item: item.n, message: `item ${item.n} is not in the manifest` });
+      return;
     }
     const actual = sha256Hex(item.content);
     if (actual !== entry.sha256) {
-      problems.push({
+      this.problems.push({
         seq,
         item: item.n,
         message: `item ${item.n} (${item.kind}${item.ref ? ` ${item.ref}` : ''}): content hashes to ${short(actual)}…, the manifest says ${short(entry.sha256)}… (the content was changed)`,
       });
     } else if (item.sha256 !== entry.sha256) {
-      problems.push({ seq, item: item.n, message: `item ${item.n}: the stored sha256 differs from the manifest's` });
+      this.problems.push({ seq, item: item.n, message: `item ${item.n}: the stored sha256 differs from the manifest's` });
     }
     if (entry.kind !== item.kind || (entry.ref ?? null) !== item.ref) {
-      problems.push({ seq, item: item.n, message: `item ${item.n}: kind or ref differs from the manifest's` });
+      this.problems.push({ seq, item: item.n, message: `item ${item.n}: kind or ref differs from the manifest's` });
     }
   }
-  for (const n of [...entries.keys()].sort((x, y) => x - y)) {
-    if (!seen.has(n)) problems.push({ seq, item: n, message: `item ${n} is in the manifest but missing` });
+
+  /** The verdict once every bundle was read, ordered by bundle seq and item n. */
+  finish(sealed: readonly SealedBundle[] | null): ChainVerdict {
+    this.close();
+    const problems = [...this.problems];
+    const seqs = [...this.heads.keys()].sort((a, b) => a - b);
+    let expected = 1;
+    for (const seq of seqs) {
+      for (; expected < seq; expected++) problems.push({ seq: expected, message: `bundle seq ${expected} is missing from the chain` });
+      expected = Math.max(expected, seq + 1);
+    }
+    for (const [seq, b] of this.heads) {
+      if (seq === 1) {
+        if (b.previousHash !== null)
+          problems.push({ seq: 1, message: 'the first bundle links to a previous bundle; it must link to none' });
+        continue;
+      }
+      const previous = this.heads.get(seq - 1);
+      if (previous && b.previousHash !== previous.manifestHash) {
+        problems.push({
+          seq,
+          message: `previous_hash ${short(b.previousHash)}… does not match bundle seq ${seq - 1}'s manifest hash ${short(previous.manifestHash)}…`,
+        });
+      }
+    }
+    if (sealed) {
+      const sealedSeqs = new Set<number>();
+      for (const s of [...sealed].sort((a, b) => a.seq - b.seq)) {
+        sealedSeqs.add(s.seq);
+        const b = this.heads.get(s.seq);
+        if (!b) {
+          // A gap inside the chain is reported above; past the stored head only the audit log knows.
+          if (s.seq >= expected) problems.push({ seq: s.seq, message: `bundle seq ${s.seq} was sealed (audit log) but is missing` });
+        } else if (b.manifestHash !== s.manifestHash) {
+          problems.push({
+            seq: s.seq,
+            message: `manifest hash ${short(b.manifestHash)}… differs from the one sealed in the audit log ${short(s.manifestHash)}…`,
+          });
+        }
+      }
+      for (const seq of this.heads.keys()) {
+        if (!sealedSeqs.has(seq)) problems.push({ seq, message: `bundle seq ${seq} was never sealed in the audit log` });
+      }
+    }
+    problems.sort((a, b) => a.seq - b.seq || (a.item ?? 0) - (b.item ?? 0));
+    return { ok: problems.length === 0, problems };
   }
-  return problems;
+
+  /** The items the open bundle's manifest lists that never came. */
+  private close(): void {
+    const open = this.open;
+    this.open = null;
+    if (!open?.entries) return;
+    for (const n of [...open.entries.keys()].sort((x, y) => x - y)) {
+      if (!open.seen.has(n)) this.problems.push({ seq: open.seq, item: n, message: `item ${n} is in the manifest but missing` });
+    }
+  }
+
+  /** Manifest hash and fields against the columns; its entries by n, or null when it cannot be read. */
+  private checkManifest(b: BundleHead): Map<number, Partial<ManifestItem>> | null {
+    const seq = b.seq;
+    const actualManifestHash = sha256Hex(b.manifest);
+    if (actualManifestHash !== b.manifestHash) {
+      this.problems.push({
+        seq,
+        message: `manifest hash recomputes to ${short(actualManifestHash)}…, not the stored ${short(b.manifestHash)}… (the manifest was changed)`,
+      });
+    }
+    const manifest = parseManifest(b.manifest);
+    const entries = manifest && manifestEntries(manifest.items);
+    if (!manifest || !entries) {
+      this.problems.push({ seq, message: 'the manifest is not a readable manifest; its items cannot be checked' });
+      return null;
+    }
+    if (manifest.seq !== seq)
+      this.problems.push({ seq, message: `the manifest says seq ${String(manifest.seq)}, the bundle row says ${seq}` });
+    if ((manifest.previousHash ?? null) !== b.previousHash) {
+      this.problems.push({ seq, message: 'the manifest and the bundle row disagree on previous_hash' });
+    }
+    if (b.incidentId !== undefined && manifest.incidentId !== b.incidentId) {
+      this.problems.push({ seq, message: `the manifest names incident ${String(manifest.incidentId)}, not ${b.incidentId}` });
+    }
+    return entries;
+  }
+}
+
+/** ChainCheck over bundles held in memory, each with its items. */
+export function verifyChain(bundles: readonly StoredBundle[], sealed: readonly SealedBundle[] | null): ChainVerdict {
+  const check = new ChainCheck();
+  for (const { items, ...head } of [...bundles].sort((a, b) => a.seq - b.seq)) {
+    check.bundle(head);
+    for (const item of items) check.item(item);
+  }
+  return check.finish(sealed);
+}
+
+/**
+ * What the caps cut from a bundle, read back from its manifest text (null when nothing was cut,
+ * the manifest predates caps or cannot be read): for verify to say the bundle is partial.
+ */
+export function cutOf(manifestText: string): CutSummary | null {
+  const cut = (parseManifest(manifestText) as { cut?: unknown } | null)?.cut;
+  if (cut === null || typeof cut !== 'object') return null;
+  const { truncated, dropped } = cut as Partial<CutSummary>;
+  if (typeof truncated?.items !== 'number' || typeof dropped?.items !== 'number') return null;
+  return truncated.items + dropped.items > 0 ? (cut as CutSummary) : null;
 }
 
 /**
@@ -297,6 +394,20 @@ export function exportedText(text: string): { value: unknown; exact?: string } {
     return { value: null, exact: text };
   }
   return canonicalJson(value) === text ? { value } : { value, exact: text };
+}
+
+/**
+ * A stored text as members of an export line: `"<name>":<text>` as it is when it hashes to
+ * `sealedHash`, since it is then what collect wrote (canonical JSON, which a reader re-encoding
+ * gets back byte for byte) and needs neither parsing nor encoding again: that keeps exporting a
+ * storm's bundle cheap. Any other text goes as exportedText gives it, its exact text in
+ * `"<exactName>"` when re-encoding would not give it back.
+ */
+export function exportedMembers(name: string, exactName: string, text: string, sealedHash: string): string {
+  if (text !== '' && sha256Hex(text) === sealedHash) return `${JSON.stringify(name)}:${text}`;
+  const { value, exact } = exportedText(text);
+  const members = `${JSON.stringify(name)}:${JSON.stringify(value)}`;
+  return exact === undefined ? members : `${members},${JSON.stringify(exactName)}:${JSON.stringify(exact)}`;
 }
 
 /** The stored text back from an export: the exact text when given, else the canonical form of the value. */

@@ -249,6 +249,24 @@ describe('playbookFileSchema', () => {
       ]);
     });
 
+    it('takes the evidence caps as a count and sizes, and refuses an item cap above the bundle cap', () => {
+      const evidence = (w: Record<string, unknown>) => ({ steps: [{ id: 'e', action: 'collect_evidence', with: w }] });
+      expect(parse(evidence({ max_items: 20000, max_item_bytes: '64KiB', max_bundle_bytes: '512MiB' })).steps[0].with).toEqual({
+        window: 86400,
+        related_by: ['ip', 'user', 'host'],
+        max_items: 20000,
+        max_item_bytes: 65536,
+        max_bundle_bytes: 536870912,
+      });
+      expect(problems(evidence({ max_item_bytes: '1MiB', max_bundle_bytes: '512KiB' }))).toEqual([
+        'steps[0].with.max_item_bytes: must not be larger than max_bundle_bytes',
+      ]);
+      expect(problems(evidence({ max_items: 0, max_bundle_bytes: '2GiB' }))).toEqual([
+        'steps[0].with.max_items: Too small: expected number to be >=1',
+        'steps[0].with.max_bundle_bytes: must be from 1024 to 1073741824 bytes; got 2147483648',
+      ]);
+    });
+
     it('reports malformed templates', () => {
       expect(problems({ steps: [block({ with: { ip: '{{ incident.source_ip' } })] })).toEqual([
         'steps[0].with.ip: unclosed "{{" at character 1',

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, loadYamlFile } from '../common/config-files';
+import { byteSizeSchema } from '../common/byte-size';
 import { durationSchema } from '../common/duration';
 import { ALERT_FIELD_TYPES, ConditionError, INCIDENT_FIELD_TYPES, checkCondition, parseCondition } from './condition';
 import {
@@ -19,6 +20,7 @@ import {
   type StepRetry,
 } from './playbook';
 import { templatePaths, templateProblems } from './template';
+import { DEFAULT_EVIDENCE_CAPS, EVIDENCE_CAP_RANGES } from './evidence-caps';
 
 /**
  * One config/playbooks/NAME.yaml, validated and turned into a Playbook (durations in
@@ -67,8 +69,16 @@ export const ACTION_INPUTS: Record<PlaybookAction, z.ZodType<Record<string, unkn
         .array(z.enum(RELATED_BY))
         .refine((v) => new Set(v).size === v.length, 'lists a field twice')
         .default([...RELATED_BY]),
+      /** Caps (evidence-caps.ts); what is left unset takes its default there, and the manifest records what was cut. */
+      max_items: z.number().int().min(EVIDENCE_CAP_RANGES.maxItems.min).max(EVIDENCE_CAP_RANGES.maxItems.max).optional(),
+      max_item_bytes: byteSizeSchema(EVIDENCE_CAP_RANGES.maxItemBytes.min, EVIDENCE_CAP_RANGES.maxItemBytes.max).optional(),
+      max_bundle_bytes: byteSizeSchema(EVIDENCE_CAP_RANGES.maxBundleBytes.min, EVIDENCE_CAP_RANGES.maxBundleBytes.max).optional(),
     })
-    .strict(),
+    .strict()
+    .refine(
+      (w) => (w.max_item_bytes ?? DEFAULT_EVIDENCE_CAPS.maxItemBytes) <= (w.max_bundle_bytes ?? DEFAULT_EVIDENCE_CAPS.maxBundleBytes),
+      { path: ['max_item_bytes'], message: 'must not be larger than max_bundle_bytes' },
+    ),
   notify: z.object({ role: z.string().min(1), message: z.string().min(1) }).strict(),
   escalate: z.object({ role: z.string().min(1).default(DEFAULT_ESCALATION_ROLE), reason: z.string().min(1).optional() }).strict(),
   wait: z.object({ duration: durationSchema }).strict(),

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { LEAD_ROLE } from '../assignment/assignment.schema';
 import { AssignmentService } from '../assignment/assignment.service';
 import { AuditService } from '../audit/audit.service';
+import { parseByteSize } from '../common/byte-size';
 import { parseDuration } from '../common/duration';
 import { pgPool } from '../database/pg';
 import { RULES, type RulesFile } from '../correlation/rules.schema';
@@ -498,7 +499,12 @@ export class PlaybookRunsService {
       case 'collect_evidence': {
         const relatedBy = (input.related_by as ('ip' | 'user' | 'host')[] | undefined) ?? ['ip', 'user', 'host'];
         const windowSeconds = parseDuration((input.window as string | number | undefined) ?? '24h');
-        const bundle = await this.evidence.collect({ incidentId, runId, stepId, windowSeconds, relatedBy }).catch((err: unknown) => {
+        const caps = {
+          maxItems: input.max_items as number | undefined,
+          maxItemBytes: input.max_item_bytes === undefined ? undefined : parseByteSize(input.max_item_bytes as string | number),
+          maxBundleBytes: input.max_bundle_bytes === undefined ? undefined : parseByteSize(input.max_bundle_bytes as string | number),
+        };
+        const bundle = await this.evidence.collect({ incidentId, runId, stepId, windowSeconds, relatedBy, caps }).catch((err: unknown) => {
           // Retrying cannot make the incident appear or the window valid.
           throw err instanceof UnknownIncidentError || err instanceof RangeError ? new PermanentActionError((err as Error).message) : err;
         });

@@ -8,18 +8,21 @@ import { TaskQueriesService } from './task-queries.service';
 
 const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp with an offset' });
 
+/** A text filter: a value longer than ingest ever stores (ingest/clip.ts) could match nothing, so it is refused by name. */
+const textFilter = (max: number) => z.string().min(1).max(max, `must be at most ${max} characters`).optional();
+
 const listSchema = z
   .object({
     status: z.enum(INCIDENT_STATUSES).optional(),
     severity: z.enum(SEVERITIES).optional(),
     priority: z.enum(PRIORITIES).optional(),
-    type: z.string().min(1).optional(),
+    type: textFilter(64),
     sourceIp: z
       .string()
       .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')
       .optional(),
-    user: z.string().min(1).optional(),
-    host: z.string().min(1).optional(),
+    user: textFilter(200),
+    host: textFilter(255),
     from: instant.optional(),
     to: instant.optional(),
     limit: limitSchema,

@@ -38,6 +38,8 @@ export interface TaskFilter {
   assignee?: string | null;
   statuses: readonly TaskStatus[];
   priority?: string;
+  /** The role the task waits for (`assign_role`). */
+  role?: string;
   limit: number;
   cursor?: string;
 }
@@ -98,6 +100,7 @@ export class TaskQueriesService {
     if (f.assignee === null) where.push('t.assignee_id IS NULL');
     else if (f.assignee !== undefined) add('t.assignee_id = ?', f.assignee);
     if (f.priority) add('t.priority = ?', f.priority);
+    if (f.role) add('t.assign_role = ?', f.role);
     if (f.cursor) {
       const [priority, due, id] = decodeCursor(f.cursor, 3);
       params.push(priority, due, id);

@@ -13,6 +13,8 @@ const listSchema = z
     /** `open` (new, assigned, acknowledged, in progress), `all`, or one status. */
     status: z.enum(['open', 'all', ...TASK_STATUSES]).default('open'),
     priority: z.enum(PRIORITIES).optional(),
+    /** The role a task waits for (its rule's assign_role): with `assignee=none`, that role's capacity queue. */
+    role: z.string().min(1).max(100, 'must be at most 100 characters').optional(),
     limit: limitSchema,
     cursor: z.string().optional(),
   })
@@ -37,7 +39,7 @@ export class TasksController {
         ]);
     } else if (q.assignee === 'none') assignee = null;
     const statuses: readonly TaskStatus[] = q.status === 'open' ? OPEN_TASK_STATUSES : q.status === 'all' ? TASK_STATUSES : [q.status];
-    return this.queries.listTasks({ assignee, statuses, priority: q.priority, limit: q.limit, cursor: q.cursor });
+    return this.queries.listTasks({ assignee, statuses, priority: q.priority, role: q.role, limit: q.limit, cursor: q.cursor });
   }
 
   @Get(':id')

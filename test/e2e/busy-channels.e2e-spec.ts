@@ -7,9 +7,6 @@ import { alert, startStack, type Stack } from '../support/stack';
 // Busy channels (issue 24): a burst into one incident while Slack rate-limits, and two workers
 // sharing notices while Jira is slow. Verdicts come from the fakes' own logs and state.
 
-const SIGNING_SECRET = 'slack-signing-secret-for-tests';
-const JIRA_SECRET = 'jira-webhook-secret-for-tests-0123';
-
 /** The alert count a top message shows (its "Alerts" field). */
 const alertsShown = (message: unknown) => Number(/\*Alerts\*\\n(\d+)"/.exec(JSON.stringify(message))?.[1]);
 
@@ -26,7 +23,7 @@ describe('a burst into one incident while Slack answers 429 with Retry-After 3 s
       rules: (doc) => {
         doc.defaults.storm = false;
       },
-      env: { ...chatEnv(slack, jira, { slackSigning: SIGNING_SECRET, jiraWebhook: JIRA_SECRET }), SLACK_TIMEOUT_SECONDS: '5' },
+      env: { ...chatEnv(slack, jira), SLACK_TIMEOUT_SECONDS: '5' },
     });
   });
   afterAll(async () => {
@@ -111,7 +108,7 @@ describe('two workers sharing notices while Jira takes 3 s a call', () => {
     stack = await startStack({
       name: 'busy-jira',
       env: {
-        ...chatEnv(slack, jira, { slackSigning: SIGNING_SECRET, jiraWebhook: JIRA_SECRET }),
+        ...chatEnv(slack, jira),
         // A lease that a batch of 3 s calls outlasts many times over: only the lease check keeps the workers apart.
         NOTIFY_LEASE_SECONDS: '12',
         JIRA_TIMEOUT_SECONDS: '5',

@@ -11,11 +11,13 @@ const root = join(__dirname, '..', '..');
 const run = promisify(execFile);
 /** The shared test data, beside the repository (`../shared/data` from its root). */
 const sharedData = join(root, '..', 'shared', 'data');
+/** Where people open Warden: the links the CLI prints start here. */
+const PUBLIC_URL = 'https://warden.example.test';
 // stderr is a pipe here, not a terminal: the replay prints plain progress lines.
 const warden = (...args: string[]) =>
   run(process.execPath, ['-r', 'ts-node/register', join(root, 'src', 'cli', 'warden.ts'), ...args], {
     cwd: root,
-    env: { ...process.env, WARDEN_URL: '', WARDEN_API_KEY: '' },
+    env: { ...process.env, WARDEN_URL: '', WARDEN_API_KEY: '', PUBLIC_URL },
     maxBuffer: 16 * 1024 * 1024,
   }).then(
     (r) => ({ code: 0, ...r }),
@@ -339,11 +341,13 @@ describe('warden replay and the HTTP commands against a running Warden', () => {
     expect({
       code: readable.code,
       head: readable.stdout.split('\n')[0],
+      page: readable.stdout.split('\n').find((l) => l.startsWith('page ')),
       sections: readable.stdout.match(/^(alerts|incidents|tasks|playbook actions on this IP|evidence bundles|storm sources): /gm),
       refused: [refused.code, refused.stderr.trim()],
     }).toEqual({
       code: 0,
       head: 'IP 10.47.8.150',
+      page: `page ${PUBLIC_URL}/app#ip/10.47.8.150`,
       sections: ['alerts: ', 'incidents: ', 'tasks: ', 'playbook actions on this IP: ', 'evidence bundles: ', 'storm sources: '],
       refused: [
         1,
@@ -416,13 +420,18 @@ describe('warden replay and the HTTP commands against a running Warden', () => {
       .join(', ')}`;
     expect({
       code: res.code,
-      head: res.stdout.split('\n').slice(0, 2),
+      head: res.stdout.split('\n').slice(0, 3),
       summary: res.stdout.split('\n').find((l) => l.startsWith('summary: ')),
       stderr: res.stderr,
       saved: readFileSync(html, 'utf8'),
     }).toEqual({
       code: 0,
-      head: [`executive report ${id}`, `range ${toSecond(from)} .. ${toSecond(to)}, created ${toSecond(stored.body.createdAt)} (manual)`],
+      head: [
+        `executive report ${id}`,
+        `range ${toSecond(from)} .. ${toSecond(to)}, created ${toSecond(stored.body.createdAt)} (manual)`,
+        // The report's page in the workspace, never the JSON API.
+        `page ${PUBLIC_URL}/app#report/${id}`,
+      ],
       summary: summaryLine,
       stderr: `saved ${html}\n`,
       saved: page.text,

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { createApiKey } from '../../src/auth/api-keys.service';
-import * as WardenFormat from '../../src/stats/dashboard/public/format';
+import * as WardenFormat from '../../src/web/public/format';
 import { client, pollUntil } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { alert, startStack, Stack } from '../support/stack';

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +108,30 @@ describe('evidence: collection with a chain of custody', () => {
       incidentId,
     ])) as { id: string; seq: number; manifest_hash: string; previous_hash: string | null }[];
 
+  /** The export's NDJSON lines, parsed. */
+  const exportLines = async (incidentId: string) => {
+    const res = await analyst('GET', `/v1/incidents/${incidentId}/evidence`);
+    expect(res.status).toBe(200);
+    return {
+      res,
+      lines: res.text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l)) as any[],
+    };
+  };
+
+  /** The export as one document: each bundle line with its item lines under `items`. */
+  const exported = async (incidentId: string) => {
+    const { lines } = await exportLines(incidentId);
+    const bundles = lines
+      .filter((l) => l.type === 'bundle')
+      .map((b) => ({ ...b, items: lines.filter((l) => l.type === 'item' && l.seq === b.seq) }));
+    return { incidentId: lines[0].incidentId, bundles };
+  };
+
+  const writeLines = (file: string, lines: unknown[]) => writeFileSync(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+
   describe('collect', () => {
     it('seals two bundles that chain: seq 1 and 2, the second linking to the first manifest hash', async () => {
       const { incidentId, bundles } = await sealedIncident(2);
@@ -136,6 +160,65 @@ describe('evidence: collection with a chain of custody', () => {
       });
     });
 
+    it('cuts a payload over max_item_bytes, drops what does not fit, names both in the manifest, and the chain still verifies', async () => {
+      const sourceIp = uniqueIp();
+      const bigRaw = { payload: 'x'.repeat(6000) };
+      const a1 = await post({ sourceIp, title: 'big payload', raw: bigRaw });
+      const a2 = await post({ sourceIp, title: 'no room left', description: 'd'.repeat(3000) });
+      const a3 = await post({ sourceIp, title: 'small' });
+      const a4 = await post({ sourceIp, title: 'over the item cap', description: 'e'.repeat(5000) });
+      const incidentId = a1.incidentId;
+      const bundle = await evidence.collect({
+        incidentId,
+        runId: randomUUID(),
+        stepId: 'capped',
+        windowSeconds: 3600,
+        relatedBy: ['ip'],
+        caps: { maxItemBytes: 4096, maxBundleBytes: 4096 },
+      });
+      const [{ manifest }] = (await db.query(`SELECT manifest FROM evidence_bundles WHERE id = $1`, [bundle.bundleId])) as {
+        manifest: string;
+      }[];
+      const parsed = JSON.parse(manifest);
+      // The payload's text as PostgreSQL renders jsonb: {"payload": "xxx…"}, 13 + 6,000 + 2 bytes.
+      const rawText = `{"payload": "${'x'.repeat(6000)}"}`;
+      const rawCut = { path: '/raw', bytes: 6015, sha256: createHash('sha256').update(rawText).digest('hex') };
+      expect({
+        version: parsed.version,
+        caps: parsed.caps,
+        items: parsed.items.map((i: any) => [i.kind, i.ref, i.cut ?? null]),
+        truncated: parsed.cut.truncated,
+        dropped: parsed.cut.dropped.list.map((d: any) => [d.ref, d.reason]),
+      }).toEqual({
+        version: 2,
+        caps: { maxItems: 5000, maxItemBytes: 4096, maxBundleBytes: 4096 },
+        items: [
+          ['alert', a1.alertId, rawCut],
+          ['alert', a3.alertId, null],
+          ['timeline', incidentId, null],
+        ],
+        truncated: { items: 1, bytes: 6015 },
+        dropped: [
+          [a2.alertId, 'bundle'],
+          [a4.alertId, 'item'],
+        ],
+      });
+      const exportedRaw = (await exported(incidentId)).bundles[0].items[0].content.raw;
+      const verdict = await verifyEvidenceCommand({ incidentId }, { withDatabase });
+      expect({ exportedRaw, verdict }).toEqual({
+        exportedRaw: { cut: { bytes: 6015, sha256: rawCut.sha256 } },
+        verdict: {
+          ok: true,
+          lines: [
+            `incident ${incidentId}: 1 bundle(s), 1 sealed in the audit log: intact`,
+            expect.stringMatching(
+              /^ {2}bundle seq 1 is partial by its caps: 1 item\(s\) cut \(6015 bytes left out\), 2 item\(s\) dropped \(\d+ bytes\); its manifest names each$/,
+            ),
+          ],
+        },
+      });
+    });
+
     it('returns the bundle already sealed when the same run and step retries', async () => {
       const { incidentId } = await seed();
       const runId = randomUUID();
@@ -154,9 +237,8 @@ describe('evidence: collection with a chain of custody', () => {
   describe('GET /v1/incidents/:id/evidence', () => {
     it('exports every bundle over HTTP to an analyst, each item and manifest hash recomputing from the export', async () => {
       const { incidentId, bundles } = await sealedIncident(2);
-      const res = await analyst('GET', `/v1/incidents/${incidentId}/evidence`);
-      expect(res.status).toBe(200);
-      const recomputed = res.body.bundles.map((b: any) => ({
+      const body = await exported(incidentId);
+      const recomputed = body.bundles.map((b: any) => ({
         seq: b.seq,
         bundleId: b.bundleId,
         manifestHash: sha256Hex(canonicalJson(b.manifest)),
@@ -175,10 +257,40 @@ describe('evidence: collection with a chain of custody', () => {
       ]);
     });
 
+    it('answers NDJSON: an export line, each bundle followed by its items, then an end line with the counts', async () => {
+      const { incidentId } = await sealedIncident(2);
+      const { res, lines } = await exportLines(incidentId);
+      expect({
+        type: res.headers.get('content-type'),
+        lines: lines.map((l) => (l.type === 'item' ? `item ${l.seq}.${l.n}` : l.type === 'bundle' ? `bundle ${l.seq}` : l.type)),
+        first: lines[0],
+        last: lines[lines.length - 1],
+      }).toEqual({
+        type: 'application/x-ndjson; charset=utf-8',
+        lines: [
+          'export',
+          'bundle 1',
+          'item 1.1',
+          'item 1.2',
+          'item 1.3',
+          'item 1.4',
+          'item 1.5',
+          'bundle 2',
+          'item 2.1',
+          'item 2.2',
+          'item 2.3',
+          'item 2.4',
+          'item 2.5',
+          'end',
+        ],
+        first: { type: 'export', format: 'warden-evidence-ndjson/1', incidentId, bundles: 2 },
+        last: { type: 'end', bundles: 2, items: 10 },
+      });
+    });
+
     it("exports each alert's raw payload and the timeline, which shows the first bundle sealed", async () => {
       const { incidentId, sourceIp } = await sealedIncident(2);
-      const res = await analyst('GET', `/v1/incidents/${incidentId}/evidence`);
-      const [alert, , , , timeline] = res.body.bundles[1].items;
+      const [alert, , , , timeline] = (await exported(incidentId)).bundles[1].items;
       expect({ raw: alert.content.raw, timeline: timeline.content.map((e: any) => [e.action, e.after?.seq]) }).toEqual({
         raw: { eve: { src_ip: sourceIp, dest_port: 22, note: 'naïve ✓' } },
         timeline: [['evidence.bundle_sealed', 1]],
@@ -267,8 +379,33 @@ describe('evidence: collection with a chain of custody', () => {
 
     it('finds an exported file intact from the file alone', async () => {
       const { incidentId, bundles } = await sealedIncident(2);
-      const file = join(dir, `${incidentId}.json`);
-      writeFileSync(file, (await analyst('GET', `/v1/incidents/${incidentId}/evidence`)).text);
+      const file = join(dir, `${incidentId}.ndjson`);
+      writeFileSync(file, (await exportLines(incidentId)).res.text);
+      expect(await verifyEvidenceCommand({ file })).toEqual({
+        ok: true,
+        lines: [
+          `file ${file}: incident ${incidentId}, 2 bundle(s): intact`,
+          `  newest bundle seq 2, manifest hash ${bundles[1].manifestHash}: compare with the audit log's evidence.bundle_sealed entries`,
+        ],
+      });
+    });
+
+    it('reports an exported file that was cut short, though every bundle in it verifies', async () => {
+      const { incidentId } = await sealedIncident(1);
+      const { lines } = await exportLines(incidentId);
+      const file = join(dir, `${incidentId}-short.ndjson`);
+      writeLines(file, lines.slice(0, -1));
+      expect((await verifyEvidenceCommand({ file })).lines.slice(0, 2)).toEqual([
+        `file ${file}: incident ${incidentId}, 1 bundle(s): 1 problem(s)`,
+        '  the export has no end line: it was cut short',
+      ]);
+    });
+
+    it('still reads an export saved as one JSON document, the shape before NDJSON', async () => {
+      const { incidentId, bundles } = await sealedIncident(2);
+      const document = await exported(incidentId);
+      const file = join(dir, `${incidentId}-document.json`);
+      writeFileSync(file, JSON.stringify(document, null, 2));
       expect(await verifyEvidenceCommand({ file })).toEqual({
         ok: true,
         lines: [
@@ -280,10 +417,10 @@ describe('evidence: collection with a chain of custody', () => {
 
     it('reports one changed character in an exported file, naming the bundle seq and item n', async () => {
       const { incidentId } = await sealedIncident(2);
-      const exported = (await analyst('GET', `/v1/incidents/${incidentId}/evidence`)).body;
-      exported.bundles[1].items[3].content.title = 'sudo to rooT';
-      const file = join(dir, `${incidentId}-tampered.json`);
-      writeFileSync(file, JSON.stringify(exported, null, 2));
+      const { lines } = await exportLines(incidentId);
+      lines.find((l) => l.type === 'item' && l.seq === 2 && l.n === 4).content.title = 'sudo to rooT';
+      const file = join(dir, `${incidentId}-tampered.ndjson`);
+      writeLines(file, lines);
       const result = await verifyEvidenceCommand({ file });
       expect({ ok: result.ok, problem: result.lines[1] }).toEqual({
         ok: false,
@@ -293,10 +430,12 @@ describe('evidence: collection with a chain of custody', () => {
 
     it('reports a bundle dropped from the middle of an exported file', async () => {
       const { incidentId } = await sealedIncident(3);
-      const exported = (await analyst('GET', `/v1/incidents/${incidentId}/evidence`)).body;
-      exported.bundles.splice(1, 1);
-      const file = join(dir, `${incidentId}-gap.json`);
-      writeFileSync(file, JSON.stringify(exported));
+      const { lines } = await exportLines(incidentId);
+      const file = join(dir, `${incidentId}-gap.ndjson`);
+      writeLines(
+        file,
+        lines.filter((l) => l.seq !== 2),
+      );
       expect((await verifyEvidenceCommand({ file })).lines[1]).toBe('  bundle seq 2: bundle seq 2 is missing from the chain');
     });
 
@@ -310,9 +449,10 @@ describe('evidence: collection with a chain of custody', () => {
       }[];
       const reordered = JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(content)).reverse()), null, 1);
       await db.query(`UPDATE evidence_items SET content = $2 WHERE bundle_id = $1 AND n = 1`, [bundles[0].bundleId, reordered]);
-      const file = join(dir, `${incidentId}-reordered.json`);
-      writeFileSync(file, (await analyst('GET', `/v1/incidents/${incidentId}/evidence`)).text);
-      expect(JSON.parse(readFileSync(file, 'utf8')).bundles[0].items[0].contentText).toBe(reordered);
+      const file = join(dir, `${incidentId}-reordered.ndjson`);
+      writeFileSync(file, (await exportLines(incidentId)).res.text);
+      const lines = readFileSync(file, 'utf8').split('\n');
+      expect(JSON.parse(lines[2])).toMatchObject({ type: 'item', seq: 1, n: 1, contentText: reordered });
       expect((await verifyEvidenceCommand({ file })).lines[1]).toMatch(/^ {2}bundle seq 1 item 1: .*\(the content was changed\)$/);
     });
 

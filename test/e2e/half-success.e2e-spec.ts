@@ -11,9 +11,6 @@ import { alert, startStack, Stack } from '../support/stack';
 // WebClient and jira.js over HTTP to the spec-validated fakes, which keep what they were asked to do
 // whatever they answer. Counts come from the fakes' state.
 
-const SIGNING_SECRET = 'slack-signing-secret-for-tests';
-const JIRA_SECRET = 'jira-webhook-secret-for-tests-0123';
-
 const RULES = [
   {
     name: 'half-success',
@@ -38,7 +35,7 @@ describe('a backend that applies and then fails (real api, worker, Temporal, Pos
         doc.rules = [...RULES, ...doc.rules];
       },
       env: {
-        ...chatEnv(slack, jira, { slackSigning: SIGNING_SECRET, jiraWebhook: JIRA_SECRET }),
+        ...chatEnv(slack, jira),
         // The clients give up on a call that never answers after this long (the timeout cases).
         SLACK_TIMEOUT_SECONDS: '3',
         JIRA_TIMEOUT_SECONDS: '3',

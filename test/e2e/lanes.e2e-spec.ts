@@ -175,12 +175,12 @@ describe('outbox priority lanes', () => {
     const d = dispatcher({ OUTBOX_CONCURRENCY: '2' });
     d.fail.add(first);
     await d.deliverBatch();
-    // The failed row and the row behind it wait together; the other incident went through.
+    // The failed row backs off; the row behind it, never tried, waits behind it; the other incident went through.
     expect(d.calls.map((c) => c.outboxId).sort()).toEqual([first, otherId].sort());
     const pending = await db.query(`SELECT id::int AS id, attempts, last_error FROM outbox WHERE delivered_at IS NULL ORDER BY id`);
     expect(pending).toEqual([
       { id: first, attempts: 1, last_error: `refused ${first}` },
-      { id: second, attempts: 0, last_error: `refused ${first}` },
+      { id: second, attempts: 0, last_error: null },
     ]);
 
     // Once the backoff runs out, both go, the older one first.

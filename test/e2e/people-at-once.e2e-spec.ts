@@ -3,7 +3,7 @@ import { advisoryLockKey } from '../../src/database/pg';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
 import { signJiraWebhook, type FakeJira } from '../fakes/jira-server';
 import { blockActionsPayload, signSlackRequest, type FakeSlack } from '../fakes/slack-server';
-import { chatEnv, startChatFakes, untilDelivered } from '../support/chat';
+import { chatEnv, startChatFakes, untilDelivered, CHAT_SECRETS } from '../support/chat';
 import { pollUntil } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { alert, startStack, Stack } from '../support/stack';
@@ -13,8 +13,6 @@ import { alert, startStack, Stack } from '../support/stack';
 // holds the lock the actions queue on, lets the requests line up behind it in a known order, then
 // releases it: the outcome is decided by the order, never by this machine's speed.
 
-const SIGNING_SECRET = 'slack-signing-secret-for-tests';
-const JIRA_SECRET = 'jira-webhook-secret-for-tests-0123';
 const SLACK_IDS: Record<string, string> = { 'ravi.patel': 'U0RAVI0001', 'sara.lindqvist': 'U0SARA0001' };
 const JIRA_IDS: Record<string, string> = { 'sara.lindqvist': 'acct-sara' };
 /** The account Warden's Jira credentials belong to (what the fake's /myself answers). */
@@ -89,7 +87,7 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
       containment: (doc) => {
         doc.adapters.firewall = { type: 'webhook', url: firewall.url, secret_env: 'PEOPLE_TEST_FW_SECRET' };
       },
-      env: chatEnv(slack, jira, { slackSigning: SIGNING_SECRET, jiraWebhook: JIRA_SECRET }),
+      env: chatEnv(slack, jira),
     });
     holder = new Client({ connectionString: stack.env.DATABASE_URL });
     await holder.connect();
@@ -114,7 +112,7 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
     });
     return fetch(`${stack.api.url}/v1/integrations/slack/interactions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(body, SIGNING_SECRET) },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...signSlackRequest(body, CHAT_SECRETS.slackSigning) },
       body,
     });
   };
@@ -130,7 +128,7 @@ describe('people acting at once, and Jira acting as a person (real api, worker, 
   const jiraPost = (body: unknown) =>
     fetch(`${stack.api.url}/v1/integrations/jira/webhook`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...signJiraWebhook(JSON.stringify(body), JIRA_SECRET) },
+      headers: { 'content-type': 'application/json', ...signJiraWebhook(JSON.stringify(body), CHAT_SECRETS.jiraWebhook) },
       body: JSON.stringify(body),
     });
 

@@ -392,6 +392,18 @@ describe('RBAC matrix', () => {
     },
     {
       method: 'GET',
+      path: '/v1/incidents/:id/evidence/verification',
+      request: async () => ({ path: `/v1/incidents/${shared.mine.incident_id}/evidence/verification` }),
+      expected: read,
+    },
+    {
+      method: 'GET',
+      path: '/v1/incidents/:id/links',
+      request: async () => ({ path: `/v1/incidents/${shared.mine.incident_id}/links` }),
+      expected: read,
+    },
+    {
+      method: 'GET',
       path: '/v1/investigations/ip/:ip',
       request: async () => ({ path: '/v1/investigations/ip/192.0.2.10' }),
       expected: read,
@@ -597,6 +609,20 @@ describe('RBAC matrix', () => {
       path: '/dashboard/assets/:name',
       public: "the dashboard's static script and style, holding no data",
       request: async () => ({ path: '/dashboard/assets/dashboard.js' }),
+      expected: open,
+    },
+    {
+      method: 'GET',
+      path: '/app',
+      public: "the analyst workspace's static page, holding no data; it reads the session and calls the API with it",
+      request: async () => ({ path: '/app' }),
+      expected: open,
+    },
+    {
+      method: 'GET',
+      path: '/app/assets/:name',
+      public: "the workspace's static scripts and styles, holding no data",
+      request: async () => ({ path: '/app/assets/workspace.js' }),
       expected: open,
     },
     {

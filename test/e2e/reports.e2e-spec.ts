@@ -583,7 +583,7 @@ describe('reports', () => {
         signed: notice!.signed,
         recipients: notice!.body.recipients,
         url: notice!.body.data.url,
-        text: notice!.body.text.endsWith(`${PUBLIC_URL}/v1/reports/${result.reportId}/html`),
+        text: notice!.body.text.endsWith(`${PUBLIC_URL}/app#report/${result.reportId}`),
       }).toEqual({
         result: { kind: 'daily', duplicate: false, published: true },
         // The day ending at the minute it was scheduled for.
@@ -594,7 +594,8 @@ describe('reports', () => {
         },
         signed: true,
         recipients: ['marta.reyes'],
-        url: `${PUBLIC_URL}/v1/reports/${result.reportId}/html`,
+        // The report's page in the workspace, never the JSON API.
+        url: `${PUBLIC_URL}/app#report/${result.reportId}`,
         text: true,
       });
     });

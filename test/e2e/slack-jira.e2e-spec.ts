@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alert, startStack, Stack } from '../support/stack';
-import { chatEnv, startChatFakes, untilDelivered } from '../support/chat';
+import { chatEnv, startChatFakes, untilDelivered, CHAT_SECRETS } from '../support/chat';
 import { pollUntil, untilFolded } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
@@ -14,8 +14,6 @@ import { WebhookReceiver } from '../fakes/webhook-receiver';
 // jira.js clients over HTTP to loopback fakes that validate every request and answer against
 // the official OpenAPI specs (../shared/specs). Durations are seconds.
 
-const SIGNING_SECRET = 'slack-signing-secret-for-tests';
-const JIRA_SECRET = 'jira-webhook-secret-for-tests-0123';
 const SLACK_IDS: Record<string, string> = {
   'kim.nguyen': 'U0KIM00001',
   'lucia.garcia': 'U0LUCIA001',
@@ -111,7 +109,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
           tiers: [{ tier: 'assignee' }, { tier: 'executive', priorities: ['P1'] }],
         };
       },
-      env: chatEnv(slack, jira, { slackSigning: SIGNING_SECRET, jiraWebhook: JIRA_SECRET }),
+      env: chatEnv(slack, jira),
     });
   });
   afterAll(async () => {
@@ -136,7 +134,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       body,
     });
-  const jiraPost = (body: unknown, headers: Record<string, string> = signJiraWebhook(JSON.stringify(body), JIRA_SECRET)) =>
+  const jiraPost = (body: unknown, headers: Record<string, string> = signJiraWebhook(JSON.stringify(body), CHAT_SECRETS.jiraWebhook)) =>
     fetch(`${stack.api.url}/v1/integrations/jira/webhook`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
@@ -182,6 +180,38 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
       slackViolations: slack.violations,
       jiraViolations: jira.violations,
     }).toEqual({ topMessages: 1, issues: 1, creates: 1, slackViolations: [], jiraViolations: [] });
+  });
+
+  it("the Slack top message's title and the Jira description link the incident's page in the workspace, never the JSON API", async () => {
+    const incidentId = await post({ type: 'chat_thread', severity: 'medium', sourceIp: uniqueIp(), title: 'Scan to link' });
+    const { top, issue } = await threadAndIssue(incidentId);
+    const page = `${stack.env.PUBLIC_URL}/app#incident/${incidentId}`;
+    // The section under the header: the title, bold, as a link (Slack mrkdwn `<url|text>`).
+    const sections = JSON.stringify(top.attachments);
+    const hrefs: string[] = JSON.stringify(issue.description).match(/"href":"[^"]*"/g) ?? [];
+    expect({
+      title: sections.includes(JSON.stringify(`*<${page}|Scan to link>*`).slice(1, -1)),
+      slackApiLinks: sections.includes('/v1/'),
+      jira: hrefs.includes(`"href":"${page}"`),
+      jiraApiLinks: hrefs.filter((h) => h.includes('/v1/')),
+    }).toEqual({ title: true, slackApiLinks: false, jira: true, jiraApiLinks: [] });
+
+    // The page links back to both (SLACK_WORKSPACE_URL is unset here: the channel's redirect).
+    const analyst = await stack.as('lucia.garcia');
+    // Warden stores the issue key once Jira has answered its create: poll until both links are in.
+    const links = await pollUntil(
+      () => analyst('GET', `/v1/incidents/${incidentId}/links`),
+      (r) => r.status !== 200 || (r.body.slack !== null && r.body.jira !== null),
+      { what: `the Slack and Jira links of incident ${incidentId}`, timeoutMs: 30_000 },
+    );
+    expect([links.status, links.body]).toEqual([
+      200,
+      {
+        incident: page,
+        slack: { channel: top.channel, ts: top.ts, url: `https://slack.com/app_redirect?channel=${top.channel}` },
+        jira: { key: issue.key, url: `${stack.env.JIRA_BASE_URL}/browse/${issue.key}` },
+      },
+    ]);
   });
 
   it('a burst of alerts into one incident updates its thread once per alerts_added_every, with the count at the end', async () => {
@@ -230,7 +260,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
         (a) => a !== undefined,
         { what: `the pending approval of incident ${incidentId}`, timeoutMs: 30_000 },
       )) as { id: string };
-    const press = (userId: string, actionId: string, value: string, timestamp?: number, secret = SIGNING_SECRET) => {
+    const press = (userId: string, actionId: string, value: string, timestamp?: number, secret = CHAT_SECRETS.slackSigning) => {
       const body = blockActionsPayload({ userId, actionId, value, responseUrl: slack.responseUrl(`${actionId}-${value}-${userId}`) });
       return slackPost('interactions', body, signSlackRequest(body, secret, timestamp));
     };
@@ -295,7 +325,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
       const task = await stack.task(incidentId, (t) => t.assignee_id !== null, 'assignment');
       const userId = SLACK_IDS[task.assignee_id];
       const body = slashCommandBody({ userId, text: 'mine', responseUrl: slack.responseUrl('mine') });
-      const res = await slackPost('commands', body, signSlackRequest(body, SIGNING_SECRET));
+      const res = await slackPost('commands', body, signSlackRequest(body, CHAT_SECRETS.slackSigning));
       expect({ status: res.status, body: await res.json() }).toEqual({
         status: 200,
         body: expect.objectContaining({ response_type: 'ephemeral', text: expect.stringContaining(task.id) }),

@@ -24,8 +24,11 @@ export async function startChatFakes(jira: Partial<JiraFakeOptions> = {}): Promi
   };
 }
 
+/** The secrets inbound Slack requests and Jira webhooks are signed with in the suites. */
+export const CHAT_SECRETS = { slackSigning: 'slack-signing-secret-for-tests', jiraWebhook: 'jira-webhook-secret-for-tests-0123' };
+
 /** What points Warden's real Slack and Jira clients at the fakes, with notices retried within a second. */
-export const chatEnv = (slack: FakeSlack, jira: FakeJira, secrets: { slackSigning: string; jiraWebhook: string }) => ({
+export const chatEnv = (slack: FakeSlack, jira: FakeJira, secrets = CHAT_SECRETS) => ({
   SLACK_BOT_TOKEN: CHAT_CREDENTIALS.slackToken,
   SLACK_SIGNING_SECRET: secrets.slackSigning,
   SLACK_API_URL: slack.url,

@@ -108,7 +108,7 @@ const snapshot = (over: Partial<IncidentSnapshot> = {}): IncidentSnapshot => ({
     },
   ],
   pendingApprovals: [],
-  links: { incident: 'https://warden.example/v1/incidents/0b5f7c3e-1111-4a4a-9c9c-123456789abc', jira: null },
+  links: { incident: 'https://warden.example/app#incident/0b5f7c3e-1111-4a4a-9c9c-123456789abc', jira: null },
   ...over,
 });
 
@@ -139,7 +139,7 @@ describe('adf', () => {
       const doc = issueDescription(snapshot());
       const list = doc.content.find((b) => b.type === 'bulletList');
       expect(texts(list)).toEqual(['Check the WAF logs', 'Block the source IP']);
-      expect(JSON.stringify(doc)).toContain('"href":"https://warden.example/v1/incidents/0b5f7c3e-1111-4a4a-9c9c-123456789abc"');
+      expect(JSON.stringify(doc)).toContain('"href":"https://warden.example/app#incident/0b5f7c3e-1111-4a4a-9c9c-123456789abc"');
     });
 
     it('keeps hostile strings as clean text: no control or bidi characters, no empty text nodes', () => {

@@ -67,7 +67,7 @@ const snapshot = (over: { title?: string; assigneeId?: string | null; alerts?: I
   },
   alerts: over.alerts ?? [],
   pendingApprovals: [],
-  links: { incident: `https://warden.example/v1/incidents/${INCIDENT}`, jira: null },
+  links: { incident: `https://warden.example/app#incident/${INCIDENT}`, jira: null },
 });
 
 const alert = (id: string, receivedAt: string) => ({

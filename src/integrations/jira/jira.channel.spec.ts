@@ -51,7 +51,7 @@ const snapshot = (status: 'assigned' | 'acknowledged' = 'assigned'): IncidentSna
   },
   alerts: [],
   pendingApprovals: [],
-  links: { incident: `https://warden.example/v1/incidents/${INCIDENT}`, jira: null },
+  links: { incident: `https://warden.example/app#incident/${INCIDENT}`, jira: null },
 });
 
 const notice = (kind: string, over: Partial<OutgoingNotification> = {}): OutgoingNotification => ({

@@ -1,3 +1,4 @@
+import { PEOPLE_NOTICE_KINDS, STATE_EVENT_KINDS } from '../../notifications/channels';
 import type { KnownBlock } from '@slack/web-api';
 import { BLOCK_KIT, messageBlockKitProblems } from '../../../test/fakes/block-kit';
 import type { OutgoingNotification } from '../../notifications/notifier';
@@ -79,7 +80,7 @@ function snapshot(
       },
     ],
     pendingApprovals: [],
-    links: { incident: 'https://warden.example/v1/incidents/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', jira: null },
+    links: { incident: 'https://warden.example/app#incident/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', jira: null },
   };
   return s;
 }
@@ -450,23 +451,8 @@ describe("Slack's Block Kit limits, for huge hostile input (checked as the Slack
     resolveDeadline: '2026-01-02T14:00:00.000Z',
   };
   const recipients = Array.from({ length: 10_000 }, (_, i) => `analyst-${huge(200)}-${i}`);
-  const kinds = [
-    'assigned',
-    'unassigned',
-    'critical',
-    'escalation',
-    'sla_breach',
-    'task.acknowledged',
-    'task.resolved',
-    'task.commented',
-    'approval.requested',
-    'approval.decided',
-    'incident.alerts_added',
-    'playbook.compensation_failed',
-    'playbook.notify',
-    'playbook.escalation',
-    huge(10_000),
-  ];
+  // Every kind Slack takes (all but the digest), and one no version knows.
+  const kinds = [...PEOPLE_NOTICE_KINDS.filter((k) => k !== 'digest'), ...STATE_EVENT_KINDS, huge(10_000)];
   const hostileNotice = (kind: string) => notice({ kind, title: huge(1_000_000), text: huge(1_000_000), recipients, data });
   const problems = (m: { text: string; blocks?: unknown; attachments?: unknown }) => [
     ...messageBlockKitProblems(m),

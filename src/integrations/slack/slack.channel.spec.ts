@@ -101,7 +101,7 @@ function snapshot(
     },
     alerts: [],
     pendingApprovals: [],
-    links: { incident: `https://warden.example/v1/incidents/${INCIDENT_ID}`, jira: null },
+    links: { incident: `https://warden.example/app#incident/${INCIDENT_ID}`, jira: null },
   };
 }
 

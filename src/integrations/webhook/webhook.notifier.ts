@@ -1,5 +1,6 @@
 import { type ChannelGate, gatedFetch } from '../../delivery/channel-gate';
 import { classifyStatus, DeliveryError, parseRetryAfter, type Notifier, type OutgoingNotification } from '../../notifications/notifier';
+import { incidentPageUrl } from '../../common/app-links';
 import { signWebhook } from '../../common/webhook-signature';
 
 export interface WebhookNotifierOptions {
@@ -7,9 +8,20 @@ export interface WebhookNotifierOptions {
   name?: string;
   url: string;
   secret: string;
+  /** PUBLIC_URL: each notice links the page a person opens for it. */
+  publicUrl: string;
   timeoutMs: number;
   /** The channel's calls in this process (a 429 pauses them; a delivery's lease must have room for each). */
   gate: ChannelGate;
+}
+
+/**
+ * The page a person opens for a notice: its incident's in the workspace, else the one its data
+ * names (a report's), else none. A receiver forwarding notices to people links this.
+ */
+export function noticePageUrl(publicUrl: string, n: Pick<OutgoingNotification, 'incidentId' | 'data'>): string | null {
+  if (n.incidentId) return incidentPageUrl(publicUrl, n.incidentId);
+  return typeof n.data.url === 'string' ? n.data.url : null;
 }
 
 /**
@@ -41,6 +53,7 @@ export class WebhookNotifier implements Notifier {
       incidentId: n.incidentId,
       title: n.title,
       text: n.text,
+      url: noticePageUrl(this.options.publicUrl, n),
       data: n.data,
     });
     let res: Response;

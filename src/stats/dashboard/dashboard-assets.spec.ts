@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { buildDashboardAssets, cacheControl, CHART_JS, findPackageRoot, loadDashboardAssets, notModified } from './dashboard-assets';
-import * as WardenFormat from './public/format';
+import * as WardenFormat from '../../web/public/format';
 
 describe('dashboard assets', () => {
   describe(buildDashboardAssets.name, () => {

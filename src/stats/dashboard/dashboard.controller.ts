@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Inject, Param, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ProblemException } from '../../common/problem';
-import { Asset, cacheControl, DashboardAssets, notModified, SECURITY_HEADERS } from './dashboard-assets';
+import { assetOf, sendAsset } from '../../web/static-page';
+import type { DashboardAssets } from './dashboard-assets';
 
 /** The injection token of the files, loaded once by `DashboardModule`. */
 export const DASHBOARD_ASSETS = Symbol('DASHBOARD_ASSETS');
@@ -16,7 +16,7 @@ export class DashboardController {
 
   @Get()
   page(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply) {
-    return send(reply, this.files.page, undefined, ifNoneMatch);
+    return sendAsset(reply, this.files.page, undefined, ifNoneMatch);
   }
 
   @Get('assets/:name')
@@ -26,15 +26,6 @@ export class DashboardController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res() reply: FastifyReply,
   ) {
-    // A fixed table of names: nothing in the request ever becomes a path.
-    const file = this.files.assets.get(name);
-    if (!file) throw new ProblemException(404, 'No such dashboard asset.', [{ path: 'path:name', message: 'no such asset' }]);
-    return send(reply, file, typeof version === 'string' ? version : undefined, ifNoneMatch);
+    return sendAsset(reply, assetOf(this.files, name), typeof version === 'string' ? version : undefined, ifNoneMatch);
   }
-}
-
-function send(reply: FastifyReply, file: Asset, version: string | undefined, ifNoneMatch: string | undefined) {
-  void reply.headers(SECURITY_HEADERS).header('cache-control', cacheControl(file, version)).header('etag', file.etag);
-  if (notModified(file, ifNoneMatch)) return reply.status(304).send();
-  return reply.status(200).type(file.contentType).send(file.body);
 }

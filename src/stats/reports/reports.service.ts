@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { LEAD_ROLE } from '../../assignment/assignment.schema';
 import { AssignmentService } from '../../assignment/assignment.service';
 import { AuditService } from '../../audit/audit.service';
+import { reportPageUrl } from '../../common/app-links';
 import { ENV, type Env } from '../../common/env';
 import { decodeCursor, encodeCursor } from '../../common/validation';
 import { CONTAINMENT_ACTIONS, invalid, notFound } from '../../domain';
@@ -169,7 +170,8 @@ export class ReportsService {
       ...(await this.assignment.reachable(LEAD_ROLE)),
       ...(report.kind === 'executive' ? await this.assignment.reachable('executive') : []),
     ];
-    const url = `${this.env.PUBLIC_URL.replace(/\/+$/, '')}/v1/reports/${id}/html`;
+    // The report's page in the workspace (which offers its HTML too): the people told have a browser, not a key.
+    const url = reportPageUrl(this.env.PUBLIC_URL, id);
     const body = report.body;
     const headline =
       body.kind === 'daily'

@@ -1,6 +1,7 @@
-/* global window, document, sessionStorage, location, fetch, URLSearchParams, setInterval, clearInterval, Chart, WardenFormat */
+/* global window, document, sessionStorage, location, fetch, URLSearchParams, setInterval, clearInterval, WardenFormat, WardenDom, WardenIncident, WardenCharts */
 // The team lead dashboard. Every string from the API reaches the page through textContent or
-// setAttribute, never innerHTML: alert titles are attacker-controlled.
+// setAttribute (WardenDom), never innerHTML: alert titles are attacker-controlled. The charts are
+// dashboard-charts.js, the incident sections the workspace's too (web/public/incident-sections.js).
 (function () {
   'use strict';
 
@@ -10,46 +11,12 @@
   const RANGES = { '1h': HOUR, '24h': 24 * HOUR, '7d': 7 * 24 * HOUR, '30d': 30 * 24 * HOUR };
   const REFRESH_MS = 15000;
   const PAGE = 50;
-  const SEVERITIES = ['low', 'medium', 'high', 'critical'];
-  const COLORS = {
-    low: '#7f8fa6',
-    medium: '#f2c94c',
-    high: '#f2994a',
-    critical: '#eb5757',
-    accent: '#4ea1ff',
-    green: '#6fcf97',
-    grid: '#2a3441',
-    text: '#8b97a6',
-  };
 
   const root = document.documentElement;
   const $ = (id) => document.getElementById(id);
 
-  /** An element with text children only: strings become text nodes, never markup. */
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (name === 'class') node.className = value;
-      else node.setAttribute(name, String(value));
-    }
-    for (const child of children) {
-      if (child === undefined || child === null) continue;
-      node.append(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
-    }
-    return node;
-  }
-
-  const text = (v) => (v === undefined || v === null || v === '' ? '\u2014' : String(v));
-  const clip = (v, attrs) =>
-    el('span', Object.assign({ class: 'clip', title: v === undefined || v === null ? null : String(v) }, attrs), text(v));
-  const time = (v) => {
-    if (!v) return '\u2014';
-    const d = new Date(v);
-    if (Number.isNaN(d.getTime())) return String(v);
-    return d.toLocaleString('en-GB', { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  };
-  const sev = (s) => el('span', { class: SEVERITIES.includes(s) ? 'sev sev-' + s : 'sev' }, text(s));
+  const { el, clip, sev, section } = WardenDom;
+  const { text, time } = WardenFormat;
   const incidentHref = (id) => '#incident/' + encodeURIComponent(id);
 
   class AuthError extends Error {}
@@ -61,7 +28,6 @@
     to: null,
     timer: null,
     busy: false,
-    charts: {},
     incidents: [],
     tasksByIncident: new Map(),
     nextCursor: null,
@@ -116,7 +82,7 @@
   }
 
   function logout() {
-    destroyCharts();
+    WardenCharts.destroy();
     closeDetail();
     showLogin('');
   }
@@ -169,7 +135,7 @@
       state.from = from.toISOString();
       state.to = to.toISOString();
       renderCards(stats);
-      renderCharts(stats);
+      WardenCharts.render(stats, RANGES[state.range] > 24 * HOUR);
       renderTypes(stats);
       renderAssignees(stats);
       state.tasksByIncident = new Map();
@@ -216,155 +182,6 @@
   function renderTypes(stats) {
     const list = $('types');
     list.replaceChildren(...Object.keys((stats.incidents && stats.incidents.byType) || {}).map((t) => el('option', { value: t })));
-  }
-
-  // ---- charts ----------------------------------------------------------------------------
-
-  Chart.defaults.animation = false;
-  Chart.defaults.maintainAspectRatio = false;
-  Chart.defaults.color = COLORS.text;
-  Chart.defaults.borderColor = COLORS.grid;
-
-  /** Labels are drawn on canvas (no HTML), but a 1,000-character label would swallow the axis. */
-  const short = (label) => {
-    const s = String(label);
-    return s.length > 32 ? s.slice(0, 31) + '\u2026' : s;
-  };
-
-  function chart(id, config) {
-    const existing = state.charts[id];
-    if (existing) {
-      existing.data.labels = config.data.labels;
-      config.data.datasets.forEach((ds, i) => {
-        if (existing.data.datasets[i]) existing.data.datasets[i].data = ds.data;
-        else existing.data.datasets.push(ds);
-      });
-      existing.update('none');
-    } else {
-      state.charts[id] = new Chart($(id), config);
-    }
-    // A line of zeros is data (a 0s MTTA); bars of zeros are not.
-    const shown = config.type === 'line' ? (v) => typeof v === 'number' : (v) => typeof v === 'number' && v > 0;
-    $(id).closest('figure').querySelector('.empty').hidden = config.data.datasets.some((ds) => ds.data.some(shown));
-  }
-
-  function destroyCharts() {
-    for (const c of Object.values(state.charts)) c.destroy();
-    state.charts = {};
-  }
-
-  const bar = (labels, datasets, options) => ({
-    type: 'bar',
-    data: { labels, datasets },
-    options: Object.assign(
-      {
-        plugins: { legend: { display: datasets.length > 1 } },
-        scales: {
-          x: { ticks: { callback: tickLabel('x', options) } },
-          y: { beginAtZero: true, ticks: { callback: tickLabel('y', options) } },
-        },
-      },
-      options || {},
-    ),
-  });
-
-  // Category axis ticks show the (shortened) label; value axes keep their numbers.
-  const tickLabel = (axis, options) =>
-    function (value) {
-      const categoryAxis = options && options.indexAxis === 'y' ? 'y' : 'x';
-      return axis === categoryAxis ? short(this.getLabelForValue(value)) : value;
-    };
-
-  const entries = (record) => Object.entries(record || {}).sort((a, b) => b[1] - a[1]);
-
-  function renderCharts(stats) {
-    const hours = (stats.series && stats.series.alertsByHour) || [];
-    const long = RANGES[state.range] > 24 * HOUR;
-    chart('chart-alerts', {
-      type: 'bar',
-      data: {
-        labels: hours.map((h) => {
-          const d = new Date(h.at);
-          return long
-            ? d.toLocaleDateString('en-GB', { day: '2-digit', month: '2-digit' }) + ' ' + d.toLocaleTimeString('en-GB', { hour: '2-digit' })
-            : d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
-        }),
-        datasets: SEVERITIES.map((s) => ({ label: s, data: hours.map((h) => h[s] || 0), backgroundColor: COLORS[s], stack: 'alerts' })),
-      },
-      options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
-    });
-
-    const types = entries(stats.incidents && stats.incidents.byType);
-    chart(
-      'chart-types',
-      bar(
-        types.map((t) => t[0]),
-        [{ label: 'incidents', data: types.map((t) => t[1]), backgroundColor: COLORS.accent }],
-        { indexAxis: 'y' },
-      ),
-    );
-
-    const ips = stats.topSourceIps || [];
-    chart(
-      'chart-ips',
-      bar(
-        ips.map((i) => i.ip),
-        [{ label: 'alerts', data: ips.map((i) => i.alerts), backgroundColor: COLORS.high }],
-        { indexAxis: 'y' },
-      ),
-    );
-
-    const days = (stats.series && stats.series.responseByDay) || [];
-    chart('chart-response', {
-      type: 'line',
-      data: {
-        labels: days.map((d) => d.day),
-        datasets: [
-          {
-            label: 'MTTA p50',
-            data: days.map((d) => d.mttaP50Seconds),
-            borderColor: COLORS.accent,
-            backgroundColor: COLORS.accent,
-          },
-          { label: 'MTTR p50', data: days.map((d) => d.mttrP50Seconds), borderColor: COLORS.green, backgroundColor: COLORS.green },
-        ],
-      },
-      options: {
-        // At least a minute tall, so a series of near-zero times does not label every tick 0s.
-        scales: { y: { beginAtZero: true, suggestedMax: 60, ticks: { callback: (v) => WardenFormat.duration(v) } } },
-        plugins: { tooltip: { callbacks: { label: (c) => c.dataset.label + ': ' + WardenFormat.duration(c.parsed.y) } } },
-      },
-    });
-
-    const analysts = (stats.load && stats.load.analysts) || [];
-    chart(
-      'chart-load',
-      bar(
-        analysts.map((a) => a.name),
-        [
-          { label: 'open', data: analysts.map((a) => a.open), backgroundColor: COLORS.high },
-          { label: 'capacity', data: analysts.map((a) => a.capacity), backgroundColor: COLORS.grid },
-        ],
-      ),
-    );
-
-    const outcomes = entries(stats.playbooks && stats.playbooks.runsByOutcome);
-    chart(
-      'chart-playbooks',
-      bar(
-        outcomes.map((o) => o[0]),
-        [{ label: 'runs', data: outcomes.map((o) => o[1]), backgroundColor: COLORS.green }],
-      ),
-    );
-
-    const channels = entries(stats.delivery && stats.delivery.failedNoticesByChannel);
-    chart(
-      'chart-notices',
-      bar(
-        channels.map((c) => c[0]),
-        [{ label: 'failed', data: channels.map((c) => c[1]), backgroundColor: COLORS.critical }],
-      ),
-    );
   }
 
   // ---- incident and task tables ----------------------------------------------------------
@@ -500,164 +317,18 @@
 
   // ---- incident detail -------------------------------------------------------------------
 
-  const cells = (values) => values.map((c) => el('td', {}, c instanceof window.Node ? c : clip(c)));
-
-  /** A table of rows given as `<tr>` elements; none: "None.". */
-  function tableOf(headers, trs) {
-    if (trs.length === 0) return el('p', { class: 'muted' }, 'None.');
-    return el(
-      'div',
-      { class: 'table-wrap' },
-      el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', {}, h)))), el('tbody', {}, ...trs)),
-    );
-  }
-
-  function table(headers, rows) {
-    return tableOf(
-      headers,
-      rows.map((values) => el('tr', {}, ...cells(values))),
-    );
-  }
-
-  function section(title, content) {
-    return [el('h3', {}, title), content];
-  }
-
   function renderDetail(d) {
     $('detail-title').textContent = d.title;
     $('detail-title').setAttribute('title', d.title);
-    const facts = [
-      ['Title', d.title],
-      ['Status', d.status],
-      ['Severity', d.severity],
-      ['Priority', d.priority],
-      ['Types', (d.types || []).join(', ')],
-      ['Source IP', d.sourceIp],
-      ['User', d.user],
-      ['Host', d.host],
-      ['Alerts', WardenFormat.count(d.alertCount)],
-      ['Alerts firing', WardenFormat.count(d.firingAlerts)],
-      ['Alerts resolved', WardenFormat.count(d.resolvedAlerts)],
-      ['Rule', d.rule],
-      ['Opened', time(d.createdAt)],
-      ['Last seen', time(d.lastSeenAt)],
-      ['Resolved', time(d.resolvedAt)],
-    ];
-    if (d.stormSources) facts.push(['Storm sources', WardenFormat.count(d.stormSources.distinct)]);
-    const dl = el(
-      'dl',
-      {},
-      ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { title: v === null || v === undefined ? null : String(v) }, text(v))]),
-    );
-
-    const alertHeaders = ['Received', 'Severity', 'Type', 'Title', 'Source IP', 'Destination', 'Seen', 'Status', 'Resolved'];
-    // Each alert's description (up to 10,000 characters from the sensor) in a row of its own
-    // beneath it: text in a box a few lines tall that scrolls, so the panel stays usable.
-    const alerts = tableOf(
-      alertHeaders,
-      (d.alerts || []).flatMap((a) => {
-        const row = el(
-          'tr',
-          { 'data-alert-id': a.id },
-          ...cells([
-            time(a.receivedAt),
-            sev(a.severity),
-            a.type,
-            a.title,
-            a.sourceIp,
-            a.destinationIp,
-            WardenFormat.count(a.occurrences),
-            a.status,
-            time(a.resolvedAt),
-          ]),
-        );
-        if (typeof a.description !== 'string' || a.description === '') return [row];
-        return [
-          row,
-          el(
-            'tr',
-            { class: 'alert-description', 'data-alert-id': a.id },
-            el(
-              'td',
-              { colspan: alertHeaders.length },
-              el('div', { class: 'description', tabindex: '0', role: 'region', 'aria-label': 'Alert description' }, a.description),
-            ),
-          ),
-        ];
-      }),
-    );
-    const tasks = table(
-      ['Priority', 'Status', 'Assignee', 'Ack by', 'Resolve by', 'Disposition'],
-      (d.tasks || []).map((t) => [
-        t.priority,
-        t.status,
-        t.assignee ? t.assignee.name + (t.assignee.role ? ' (' + t.assignee.role + ')' : '') : 'unassigned',
-        time(t.ackDeadline),
-        time(t.resolveDeadline),
-        t.disposition,
-      ]),
-    );
-    const runs =
-      (d.playbookRuns || []).length === 0
-        ? el('p', { class: 'muted' }, 'None.')
-        : el(
-            'div',
-            {},
-            ...d.playbookRuns.map((r) =>
-              el(
-                'div',
-                { class: 'run' },
-                el(
-                  'span',
-                  { class: 'clip' },
-                  text(r.playbook) + ' \u00b7 ' + text(r.status) + (r.reason ? ' \u00b7 ' + r.reason : '') + ' \u00b7 ' + time(r.startedAt),
-                ),
-                el(
-                  'ol',
-                  { class: 'steps' },
-                  ...(r.steps || []).map((s) =>
-                    el(
-                      'li',
-                      { title: s.reason || null },
-                      text(s.id) +
-                        ' (' +
-                        text(s.action) +
-                        '): ' +
-                        text(s.status) +
-                        (s.attempts > 1 ? ', ' + s.attempts + ' attempts' : '') +
-                        (s.reason ? ' \u2014 ' + s.reason : ''),
-                    ),
-                  ),
-                ),
-              ),
-            ),
-          );
-    const approvals = table(
-      ['Step', 'Role', 'Status', 'Deadline', 'Decided by'],
-      (d.approvals || []).map((a) => [a.stepId, a.role, a.status, time(a.deadline), a.decidedBy]),
-    );
-    const evidence = table(
-      ['#', 'Step', 'Items', 'Manifest hash', 'Created'],
-      (d.evidence || []).map((e) => [String(e.seq), e.stepId, String(e.items), e.manifestHash, time(e.createdAt)]),
-    );
-    const notices = table(
-      ['Channel', 'Kind', 'Status', 'Attempts', 'Error'],
-      (d.notices || []).map((n) => [n.channel, n.kind, n.status, String(n.attempts), n.error]),
-    );
-    const timeline = table(
-      ['At', 'Actor', 'Action', 'Subject'],
-      (d.timeline || []).map((e) => [time(e.at), e.actor, e.action, e.subject ? e.subject.type : null]),
-    );
-
     $('detail-body').replaceChildren(
-      dl,
-      ...section('Alerts (latest ' + (d.alerts || []).length + ')', alerts),
-      ...section('Tasks', tasks),
-      ...section('Playbook runs', runs),
-      ...section('Approvals', approvals),
-      ...section('Evidence', evidence),
-      ...section('Notices', notices),
-      ...section('Timeline', timeline),
+      WardenIncident.facts(d),
+      ...section('Alerts (latest ' + (d.alerts || []).length + ')', WardenIncident.alerts(d)),
+      ...section('Tasks', WardenIncident.tasks(d)),
+      ...section('Playbook runs', WardenIncident.runs(d)),
+      ...section('Approvals', WardenIncident.approvals(d)),
+      ...section('Evidence', WardenIncident.evidence(d)),
+      ...section('Notices', WardenIncident.notices(d)),
+      ...section('Timeline', WardenIncident.timeline(d)),
     );
   }
 

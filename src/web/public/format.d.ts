@@ -5,3 +5,7 @@ export function format(kind: StatKind, value: unknown): string;
 export function count(value: unknown): string;
 export function duration(value: unknown): string;
 export function ratio(value: unknown): string;
+export function text(value: unknown): string;
+export function time(value: unknown): string;
+export function countdown(deadline: string | number | Date, now: string | number | Date): string;
+export function hiddenCharacters(value: unknown): string[];

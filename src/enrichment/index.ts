@@ -1,0 +1,19 @@
+// Enrichment: in-memory lookups over loaded tables (GeoIP/ASN, ATT&CK, threat intel, assets), and
+// enrichAlert composing them. Not yet applied to alerts by ingest.
+export * from './enrichment';
+export { GeoIp, geoIpPaths, loadGeoIp, type AddressGeo, type GeoIpPaths } from './geoip/geoip';
+export { AttackTable, loadAttackTable, type Tactic, type Technique } from './attack/attack-table';
+export {
+  AttackLookup,
+  attackConfigProblems,
+  attackFileSchema,
+  type AttackConfig,
+  type TacticHit,
+  type TechniqueHit,
+} from './attack/attack';
+export { IndicatorTable, IntelHolder, IntelSnapshot, type Indicator, type IntelHit } from './intel/indicator';
+export { intelFileSchema, type IntelConfig, type IntelListConfig } from './intel/intel.schema';
+export { loadIntel, loadList, type IntelIo } from './intel/load';
+export { AssetLookup, type AssetContext, type AssetMatch } from './assets/assets';
+export { assetsFileSchema, type AssetsFile } from './assets/assets.schema';
+export { loadAssets, loadAssetsFile } from './assets/load';

@@ -347,6 +347,26 @@ describe('sign-in: OIDC with oidc-provider 9, sessions, CSRF and key sign-in (re
       });
     });
 
+    it("refuses a sign-in form another site's page posted (the browser's Sec-Fetch-Site), and opens no session", async () => {
+      const api = await apiWithoutOidc();
+      const key = (await createApiKey(stack.db, 'ravi-key-2', ['analyst'], 'ravi.patel')).key;
+      const res = await fetch(`${api.url}/auth/key`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' },
+        body: JSON.stringify({ key }),
+        redirect: 'manual',
+      });
+      expect({
+        status: res.status,
+        errors: ((await res.json()) as { errors: unknown }).errors,
+        cookies: res.headers.getSetCookie(),
+      }).toEqual({
+        status: 403,
+        errors: [{ path: 'header:sec-fetch-site', message: 'sign-in posted from another site (cross-site)' }],
+        cookies: [],
+      });
+    });
+
     it('refuses a session left idle longer than SESSION_IDLE_SECONDS with 401', async () => {
       const api = await apiWithoutOidc({ SESSION_IDLE_SECONDS: 2 });
       const key = (await createApiKey(stack.db, 'lucia-key', ['analyst'], 'lucia.garcia')).key;

@@ -1,5 +1,5 @@
-// Nest 12 and @marcbachmann/cel-js ship ESM only; jest cannot require() ESM on Node 20, so swc transpiles
-// those packages (and their ESM dependencies, nested copies included) to CommonJS.
+// Nest 12, @marcbachmann/cel-js, openid-client and oidc-provider ship ESM only; jest cannot require() ESM on
+// Node 20, so swc transpiles those packages (and their ESM dependencies, nested copies included) to CommonJS.
 const esm = [
   '@nestjs',
   '@marcbachmann',
@@ -11,6 +11,12 @@ const esm = [
   '@tokenizer',
   'load-esm',
   'cookie',
+  // import()s the ESM cookie package, which jest cannot do without --experimental-vm-modules.
+  '@fastify/cookie',
+  'openid-client',
+  'oauth4webapi',
+  'jose',
+  'oidc-provider',
 ];
 
 const swc = [

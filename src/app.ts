@@ -5,6 +5,7 @@ import { MAX_BODY_BYTES, registerBodyParsers } from './ingest/body-parsers';
 import { ProblemFilter } from './common/problem';
 import { registerJsonEtags } from './common/etag';
 import { Env, logLevels } from './common/env';
+import { registerSessionCookies } from './auth/session-cookie';
 
 /** Builds the api application; main.ts and the e2e tests share it. */
 export async function createApp(env: Env): Promise<NestFastifyApplication> {
@@ -16,6 +17,7 @@ export async function createApp(env: Env): Promise<NestFastifyApplication> {
   });
   registerBodyParsers(app.getHttpAdapter().getInstance());
   registerJsonEtags(app.getHttpAdapter().getInstance());
+  await registerSessionCookies(app, env);
   app.useGlobalFilters(new ProblemFilter());
   return app;
 }

@@ -184,6 +184,32 @@ describe('assignmentFileSchema', () => {
     });
   });
 
+  describe('sign-in ids', () => {
+    it('rejects one email for two analysts whatever its case, and one OIDC subject for two', () => {
+      const file = {
+        analysts: [
+          analyst('a', { email: 'Ana@Example.org', oidc_sub: 'sub-1' }),
+          analyst('b', { email: 'ana@example.org', oidc_sub: 'sub-2' }),
+          analyst('c', { oidc_sub: 'sub-1' }),
+        ],
+      };
+      expect(problems(file)).toEqual([
+        { path: 'analysts.2.oidc_sub', message: 'duplicate OIDC subject "sub-1"' },
+        { path: 'analysts.1.email', message: 'duplicate email "ana@example.org"' },
+      ]);
+    });
+
+    it('tells OIDC subjects apart by case, as providers issue them', () => {
+      expect(problems({ analysts: [analyst('a', { oidc_sub: 'Sub' }), analyst('b', { oidc_sub: 'sub' })] })).toEqual([]);
+    });
+
+    it('rejects an email that is not one', () => {
+      expect(problems({ analysts: [analyst('a', { email: 'ana at example' })] })).toEqual([
+        { path: 'analysts.0.email', message: 'must be an email address' },
+      ]);
+    });
+  });
+
   it('rejects unknown keys', () => {
     expect(problems({ analysts: [{ ...analyst('a'), skills: ['x'] } as AnalystInput] })[0].path).toBe('analysts.0');
   });

@@ -74,6 +74,10 @@ const analystSchema = z
       .optional(),
     /** Their Jira account id: the issue's assignee, and their Jira changes act as them. */
     jira: z.string().min(1).max(128).optional(),
+    /** Their subject (`sub`) at the OpenID provider: signing in to the workspace with it acts as them. */
+    oidc_sub: z.string().min(1).max(255).optional(),
+    /** Their email: signing in with it, verified by the provider, acts as them when no `oidc_sub` matched. */
+    email: z.email({ error: 'must be an email address' }).max(254).optional(),
   })
   .strict();
 
@@ -176,6 +180,20 @@ export const assignmentFileSchema = z
         (m) => m.value,
         (k) => ['analysts', mapped[k].i, id],
         `${id === 'slack' ? 'Slack user' : 'Jira account'} id`,
+      );
+    }
+    // Sign-in: an OIDC subject as the provider issues it, an email whatever its case.
+    const signInIds = [
+      { id: 'oidc_sub', what: 'OIDC subject', norm: (v: string) => v },
+      { id: 'email', what: 'email', norm: (v: string) => v.toLowerCase() },
+    ] as const;
+    for (const { id, what, norm } of signInIds) {
+      const mapped = file.analysts.flatMap((a, i) => (a[id] === undefined ? [] : [{ i, value: norm(a[id]) }]));
+      duplicates(
+        mapped,
+        (m) => m.value,
+        (k) => ['analysts', mapped[k].i, id],
+        what,
       );
     }
     duplicates(

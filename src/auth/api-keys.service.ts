@@ -24,7 +24,7 @@ export class ApiKeysService {
       { id: string; name: string; scopes: Scope[]; analyst_id: string | null; sources: string[] | null }[]
     >(`SELECT id, name, scopes, analyst_id, sources FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
     const principal: Principal | null = row
-      ? { keyId: row.id, name: row.name, scopes: row.scopes, analystId: row.analyst_id, sources: row.sources }
+      ? { keyId: row.id, name: row.name, scopes: row.scopes, analystId: row.analyst_id, sources: row.sources, via: 'key' }
       : null;
     // Only known keys are cached: unknown ones must not let a flood of random keys grow the map.
     if (principal && this.env.API_KEY_CACHE_SECONDS > 0) {

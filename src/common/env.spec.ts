@@ -43,4 +43,43 @@ describe('loadEnv', () => {
     );
     expect(loadEnv({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).WORKER_MAX_CACHED_WORKFLOWS).toBe(0);
   });
+
+  describe('sign-in', () => {
+    it('wants the client id with an issuer, and OIDC settings only with an issuer', () => {
+      let error: EnvError | undefined;
+      try {
+        loadEnv({ OIDC_CLIENT_SECRET: 'secret' });
+      } catch (err) {
+        error = err as EnvError;
+      }
+      expect([
+        error?.problems,
+        (() => {
+          try {
+            loadEnv({ OIDC_ISSUER_URL: 'https://id.example.org' });
+          } catch (err) {
+            return (err as EnvError).problems;
+          }
+        })(),
+      ]).toEqual([
+        [{ variable: 'OIDC_CLIENT_SECRET', message: 'is used only with OIDC_ISSUER_URL, which is unset' }],
+        [{ variable: 'OIDC_CLIENT_ID', message: 'is required when OIDC_ISSUER_URL is set' }],
+      ]);
+    });
+
+    it('takes an http issuer only on a loopback address', () => {
+      expect([
+        loadEnv({ OIDC_ISSUER_URL: 'http://127.0.0.1:4000', OIDC_CLIENT_ID: 'warden' }).OIDC_ISSUER_URL,
+        () => loadEnv({ OIDC_ISSUER_URL: 'http://id.example.org', OIDC_CLIENT_ID: 'warden' }),
+      ]).toEqual(['http://127.0.0.1:4000', expect.any(Function)]);
+      expect(() => loadEnv({ OIDC_ISSUER_URL: 'http://id.example.org', OIDC_CLIENT_ID: 'warden' })).toThrow(
+        /OIDC_ISSUER_URL: must be https \(http only on a loopback address/,
+      );
+    });
+
+    it('defaults sessions to 30 minutes idle and 12 hours at most, and wants a long secret', () => {
+      expect({ ...loadEnv({}), SESSION_SECRET: undefined }).toMatchObject({ SESSION_IDLE_SECONDS: 1800, SESSION_MAX_HOURS: 12 });
+      expect(() => loadEnv({ SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET: must be at least 32 characters/);
+    });
+  });
 });

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const durationSeconds = z.coerce.number().positive();
+/** Host names of this machine: the only ones an http (not https) identity provider may have. */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 /** A schedule's cron (five fields, or @daily-style), or `off`. */
 const cron = z
   .string()
@@ -132,6 +134,33 @@ export const envSchema = z
       .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
       .optional(),
     SHUTDOWN_TIMEOUT_SECONDS: durationSeconds.default(10),
+    /**
+     * Single sign-on for people (the workspace): OpenID Connect is on when the issuer is set. https,
+     * or http on a loopback address only (a provider on the same machine, as in the tests).
+     */
+    OIDC_ISSUER_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .refine(
+        (u) => new URL(u).protocol === 'https:' || LOOPBACK.test(new URL(u).hostname),
+        'must be https (http only on a loopback address such as 127.0.0.1)',
+      )
+      .optional(),
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    /** Unset: a public client (PKCE alone); set: client_secret_basic. */
+    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    /** A claim of the ID token or userinfo whose values grant scopes (roster roles, or lead, admin); unset: the roster role decides. */
+    OIDC_ROLES_CLAIM: z.string().min(1).optional(),
+    /** Sign-in with an API key (for installations without an identity provider); unset: on without OIDC, off with it. */
+    KEY_SIGN_IN: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+    /** Signs the session cookie; every api replica needs the same one. Unset outside production: one per process. */
+    SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** A session unused this long ends. */
+    SESSION_IDLE_SECONDS: z.coerce.number().int().positive().default(1800),
+    /** A session ends this long after sign-in, used or not. */
+    SESSION_MAX_HOURS: z.coerce.number().positive().default(12),
   })
   .superRefine((env, ctx) => {
     if (env.WORKER_MAX_CACHED_WORKFLOWS > 0 && env.WORKER_MAX_CACHED_WORKFLOWS < env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) {
@@ -146,6 +175,14 @@ export const envSchema = z
     }
     if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required when SLACK_BOT_TOKEN is set' });
+    }
+    if (env.OIDC_ISSUER_URL && !env.OIDC_CLIENT_ID) {
+      ctx.addIssue({ code: 'custom', path: ['OIDC_CLIENT_ID'], message: 'is required when OIDC_ISSUER_URL is set' });
+    }
+    if (!env.OIDC_ISSUER_URL) {
+      for (const v of ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_ROLES_CLAIM'] as const) {
+        if (env[v]) ctx.addIssue({ code: 'custom', path: [v], message: 'is used only with OIDC_ISSUER_URL, which is unset' });
+      }
     }
     if (env.JIRA_BASE_URL) {
       for (const v of ['JIRA_EMAIL', 'JIRA_API_TOKEN', 'JIRA_WEBHOOK_SECRET'] as const) {

@@ -296,6 +296,19 @@ export interface Roles {
   rank: number;
 }
 
+export interface Sessions {
+  analyst_id: string;
+  api_key_id: string | null;
+  created_at: Generated<Timestamp>;
+  csrf_secret: string;
+  ended_at: Timestamp | null;
+  id: Generated<string>;
+  last_seen_at: Generated<Timestamp>;
+  scopes: string[];
+  token_hash: string;
+  via: string;
+}
+
 export interface Silences {
   comment: Generated<string>;
   created_at: Generated<Timestamp>;
@@ -403,6 +416,7 @@ export interface DB {
   playbook_steps: PlaybookSteps;
   reports: Reports;
   roles: Roles;
+  sessions: Sessions;
   silences: Silences;
   sla_breaches: SlaBreaches;
   storm_source_deltas: StormSourceDeltas;

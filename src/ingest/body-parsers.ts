@@ -26,6 +26,9 @@ export function parseNdjson(text: string): NdjsonBody {
 
 const FORM = 'application/x-www-form-urlencoded';
 
+/** Where a form body is taken: Slack's interactions and commands, and sign-in and sign-out (`/auth/key`, `/auth/logout`). */
+const FORM_ROUTES = ['/v1/integrations/slack/', '/auth/'];
+
 /** Slack's forms are small; an interaction payload stays well under this. */
 const MAX_FORM_BYTES = 256 * 1024;
 
@@ -56,10 +59,10 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
       done(badRequest(`malformed JSON: ${(err as Error).message}`), undefined);
     }
   });
-  // Slack's interactions and slash commands; their signature covers the raw text.
+  // Slack's interactions and slash commands (their signature covers the raw text), and the sign-in page's forms.
   fastify.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (req, body, done) => {
-    // Only Slack's routes take forms; everywhere else a form is the 415 it was before.
-    if (!req.url.startsWith('/v1/integrations/slack/'))
+    // Only these routes take forms; everywhere else a form is the 415 it was before.
+    if (!FORM_ROUTES.some((prefix) => req.url.startsWith(prefix)))
       return done(Object.assign(new Error(`Unsupported Media Type: ${FORM}`), { statusCode: 415 }), undefined);
     const text = body as string;
     keepRaw(req, text);

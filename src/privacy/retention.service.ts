@@ -12,8 +12,8 @@ import { PRUNINGS, type Pruning } from './retention';
 const CHUNK = 5000;
 
 /**
- * Prunes delivered notices, delivered outbox rows and the integration links of long-resolved
- * incidents every RETENTION_EVERY_SECONDS, in the worker; any number of workers may prune at once.
+ * Prunes delivered notices, delivered outbox rows, the integration links of long-resolved
+ * incidents and sessions that are over every RETENTION_EVERY_SECONDS, in the worker; any number of workers may prune at once.
  * Each pruning is counted in the worker's /metrics.
  */
 @Injectable()
@@ -48,8 +48,10 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       notices: this.env.NOTIFY_RETENTION_HOURS,
       outbox: this.env.OUTBOX_RETENTION_HOURS,
       links: this.env.INTEGRATION_LINKS_RETENTION_HOURS,
+      sessionIdle: this.env.SESSION_IDLE_SECONDS / 3600,
+      sessionMax: this.env.SESSION_MAX_HOURS,
     };
-    const pruned = { notifications: 0, outbox: 0, integration_links: 0 };
+    const pruned = { notifications: 0, outbox: 0, integration_links: 0, sessions: 0 };
     for (const p of PRUNINGS) {
       for (let n = CHUNK; n === CHUNK && !this.loop.stopped;) {
         // No RETURNING: only the count is read.

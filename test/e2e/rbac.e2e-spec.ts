@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createApiKey } from '../../src/auth/api-keys.service';
+import { sessionClient, signInWithKey } from '../support/sign-in';
 import { signJiraWebhook } from '../fakes/jira-server';
 import { blockActionsPayload, signSlackRequest, slashCommandBody } from '../fakes/slack-server';
 import { client, pollUntil } from '../support/harness';
@@ -41,6 +42,9 @@ type KeyCaller =
  * user of ana.one on her task (`own`) or ana.two's (`other`), of sen.one (`senior`) or ana.one
  * (`analyst`) on an approval for the senior_analyst role, of lead.one (`lead`: a team lead acts
  * from Slack with the lead scope) on ana.one's task or the approval, or of a user mapped to nobody.
+ * `session`: ana.one signed in to the workspace (key sign-in), sending her session cookie and its
+ * CSRF token and no key: every row answers her as it answers `analyst:own`, except that a route
+ * needing a scope she lacks says so about the cookie.
  */
 type ProofCaller =
   | 'metrics'
@@ -53,7 +57,8 @@ type ProofCaller =
   | 'slack:senior'
   | 'slack:analyst'
   | 'slack:lead'
-  | 'slack:unmapped';
+  | 'slack:unmapped'
+  | 'session';
 type Caller = KeyCaller | ProofCaller;
 
 interface Outcome {
@@ -108,6 +113,8 @@ const METRICS_TOKEN = 'rbac-metrics-token-0123456789';
 const SLACK_USERS = { 'ana.one': 'U0ANAONE01', 'ana.two': 'U0ANATWO01', 'sen.one': 'U0SENONE01', 'lead.one': 'U0LEADONE1' } as const;
 const UNMAPPED_SLACK_USER = 'U0NOBODY01';
 const JIRA_ISSUE = 'RBAC-1';
+/** A session refused by the guard for a scope it lacks. */
+const SESSION_LACKS_SCOPE = refusedAt(403, 'cookie:warden_session');
 
 // Port scans go to ana.one and DNS tunnelling to ana.two (expertise). Tasks of the rbac-waiting
 // rule wait for a senior, and the only one, sen.one, is away, so they stay unassigned in that
@@ -148,9 +155,29 @@ const WAITING = { type: 'rbac_waiting', severity: 'medium' };
 const GATED = { type: 'rbac_gated', severity: 'medium' };
 
 /** Every analyst-scope key reads; monitors and callers with no valid key do not. */
-const read = { none: 401, revoked: 401, ingest: 403, robot: 200, analyst: 200, senior: 200, teamlead: 200, lead: 200, admin: 200 };
+const read = {
+  none: 401,
+  revoked: 401,
+  ingest: 403,
+  robot: 200,
+  analyst: 200,
+  senior: 200,
+  teamlead: 200,
+  lead: 200,
+  admin: 200,
+  session: 200,
+};
 /** Only the `lead` scope (which `admin` includes); a team lead's role on an analyst-scope key is not enough. */
-const leadOnly = (ok: number) => ({ ...read, robot: 403, analyst: 403, senior: 403, teamlead: 403, lead: ok, admin: ok });
+const leadOnly = (ok: number) => ({
+  ...read,
+  robot: 403,
+  analyst: 403,
+  senior: 403,
+  teamlead: 403,
+  lead: ok,
+  admin: ok,
+  session: SESSION_LACKS_SCOPE,
+});
 const ingest = { ...leadOnly(202), ingest: 202, lead: 403 };
 /** No API key is asked for: whatever the Authorization header holds. */
 const open = { ...read, revoked: 200, ingest: 200, none: 200 };
@@ -168,6 +195,7 @@ const act = (ok: number) => ({
   teamlead: 403,
   lead: ok,
   admin: ok,
+  session: ok,
 });
 /** Slack's signature is the proof; an API key is none, and the request is refused before anything is read. */
 const slackUnsigned = {
@@ -347,6 +375,7 @@ describe('RBAC matrix', () => {
       senior: refusedAt(409, '/assignee'),
       'senior:waiting': 200,
       teamlead: refusedAt(409, '/assignee'),
+      session: refusedAt(409, '/assignee'),
     }),
     { method: 'GET', path: '/v1/incidents', request: async () => ({ path: '/v1/incidents' }), expected: read },
     {
@@ -399,6 +428,7 @@ describe('RBAC matrix', () => {
         teamlead: 403,
         lead: 200,
         admin: 200,
+        session: 403,
       },
     },
     { method: 'GET', path: '/v1/approvals', request: async () => ({ path: '/v1/approvals' }), expected: read },
@@ -411,7 +441,7 @@ describe('RBAC matrix', () => {
         return { path: `/v1/approvals/${id}`, body: { decision: 'approve', reason: 'RBAC matrix' }, state: () => approvalState(id) };
       },
       // The approval waits for the senior_analyst role: that role or one above it in the roster, or the lead scope.
-      expected: { ...leadOnly(200), senior: 200, teamlead: 200 },
+      expected: { ...leadOnly(200), senior: 200, teamlead: 200, session: 403 },
     },
     {
       method: 'POST',
@@ -558,7 +588,7 @@ describe('RBAC matrix', () => {
       path: '/metrics',
       public: 'Prometheus scrapes with METRICS_TOKEN, not an API key (open when METRICS_TOKEN is unset)',
       request: async () => ({ path: '/metrics' }),
-      expected: { ...leadOnly(401), ingest: 401, robot: 401, analyst: 401, senior: 401, teamlead: 401, metrics: 200 },
+      expected: { ...leadOnly(401), ingest: 401, robot: 401, analyst: 401, senior: 401, teamlead: 401, session: 401, metrics: 200 },
     },
     {
       method: 'GET',
@@ -595,6 +625,54 @@ describe('RBAC matrix', () => {
       request: async () => ({ path: '/app/assets/workspace.js' }),
       expected: open,
     },
+    {
+      method: 'GET',
+      path: '/v1/session',
+      // Who the caller is: any valid key (a monitor's too: it names no analyst), or a session.
+      request: async () => ({ path: '/v1/session' }),
+      expected: { ...open, none: 401, revoked: 401 },
+    },
+    {
+      method: 'GET',
+      path: '/auth/login',
+      public: 'the sign-in page (or, with OIDC, the redirect to the identity provider); it holds no data',
+      request: async () => ({ path: '/auth/login?return=%2Fapp' }),
+      expected: open,
+    },
+    {
+      method: 'GET',
+      path: '/auth/sign-in.css',
+      public: "the sign-in page's stylesheet, holding no data",
+      request: async () => ({ path: '/auth/sign-in.css' }),
+      expected: open,
+    },
+    {
+      method: 'GET',
+      path: '/auth/callback',
+      public: "the identity provider sends people back here; the flow's signed cookie, state, nonce and PKCE verifier are the proof",
+      request: async () => ({ path: '/auth/callback?code=x&state=y' }),
+      // Single sign-on is off here: there is no flow to complete, with a key or without.
+      expected: { none: refusedAt(404, 'path:/auth/callback'), admin: refusedAt(404, 'path:/auth/callback') },
+    },
+    {
+      method: 'POST',
+      path: '/auth/key',
+      public: 'signs a person in with the API key in its body, not the Authorization header',
+      request: async () => ({
+        path: '/auth/key',
+        body: { key: 'wdn_not-a-key-anyone-was-given' },
+        state: () => rows(`SELECT id FROM sessions ORDER BY id`, []),
+      }),
+      expected: { none: refusedAt(401, '/key'), admin: refusedAt(401, '/key'), session: refusedAt(401, '/key') },
+    },
+    {
+      method: 'POST',
+      path: '/auth/logout',
+      public: "ends the caller's own session, if any; a key has nothing to end",
+      // The session's own sign-out is in test/e2e/sign-in.e2e-spec.ts: here it would end the session the matrix uses.
+      request: async () => ({ path: '/auth/logout' }),
+      expected: { none: 204, revoked: 204, admin: 204 },
+    },
   ];
 
   const key = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
@@ -626,6 +704,16 @@ describe('RBAC matrix', () => {
       { what: `the assignment notices of ${tasks.length} tasks`, timeoutMs: 60_000 },
     );
     return tasks;
+  };
+
+  /** A client for `analystId` signed in with a key of theirs: the session cookie and its CSRF token on every request, no key. */
+  const signedIn = async (analystId: string): Promise<ReturnType<typeof client>> => {
+    const key = (await createApiKey(stack.db, `${analystId}-sign-in`, ['analyst'], analystId)).key;
+    const { jar, answer } = await signInWithKey(stack.api.url, key);
+    if (answer.status !== 303) throw new Error(`key sign-in answered ${answer.status}: ${answer.text}`);
+    const { csrfToken } = (await sessionClient(stack.api.url, jar)('GET', '/v1/session')).body as { csrfToken: string };
+    const plain = client(stack.api.url);
+    return (method, path, body, headers = {}) => plain(method, path, body, { ...jar.header(), 'x-csrf-token': csrfToken, ...headers });
   };
 
   const silence = async (): Promise<string> => {
@@ -676,6 +764,7 @@ describe('RBAC matrix', () => {
       'slack:analyst': unkeyed,
       'slack:lead': unkeyed,
       'slack:unmapped': unkeyed,
+      session: await signedIn('ana.one'),
     };
     // Shared: mine, theirs, waiting, linked; untouched: the matrix's and the Idempotency-Key tests' two.
     const mine = needed('mine') + 2;

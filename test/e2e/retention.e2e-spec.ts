@@ -5,9 +5,9 @@ import { testEnv } from '../support/harness';
 import { alert, startStack, type Stack } from '../support/stack';
 
 /**
- * Retention prunes delivered rows and the links of long-resolved incidents, and only those, and
- * counts each pruning. The pass runs here by hand: the stack's own worker keeps everything (its
- * retentions are far longer), so no verdict waits on the worker's timer.
+ * Retention prunes delivered rows, the links of long-resolved incidents and sessions that are over,
+ * and only those, and counts each pruning. The pass runs here by hand: the stack's own worker keeps
+ * everything (its retentions and session limits are far longer), so no verdict waits on the worker's timer.
  */
 describe('retention', () => {
   let stack: Stack;
@@ -15,7 +15,13 @@ describe('retention', () => {
   beforeAll(async () => {
     stack = await startStack({
       name: 'retention',
-      env: { NOTIFY_RETENTION_HOURS: '100000', OUTBOX_RETENTION_HOURS: '100000', INTEGRATION_LINKS_RETENTION_HOURS: '100000' },
+      env: {
+        NOTIFY_RETENTION_HOURS: '100000',
+        OUTBOX_RETENTION_HOURS: '100000',
+        INTEGRATION_LINKS_RETENTION_HOURS: '100000',
+        SESSION_IDLE_SECONDS: '100000000',
+        SESSION_MAX_HOURS: '100000',
+      },
     });
   });
 
@@ -30,7 +36,7 @@ describe('retention', () => {
     return { incidentId, taskId: task.id as string };
   };
 
-  it('deletes delivered notices and outbox rows past their retention and the links of incidents resolved that long ago, and counts them', async () => {
+  it('deletes delivered notices and outbox rows past their retention, the links of incidents resolved that long ago and sessions that are over, and counts them', async () => {
     const old = await incident('198.18.7.1');
     const recent = await incident('198.18.7.2');
     await stack.db.query(`UPDATE incidents SET resolved_at = now() - interval '800 hours' WHERE id = $1`, [old.incidentId]);
@@ -65,9 +71,21 @@ describe('retention', () => {
       [old.incidentId, old.taskId, recent.incidentId, recent.taskId, oldReply, recentReply],
     );
 
+    // With the defaults the pass below runs with: 30 minutes idle, 12 hours at most.
+    const analyst = `retention-${randomUUID()}`;
+    await stack.db.query(
+      `INSERT INTO sessions (token_hash, analyst_id, scopes, via, csrf_secret, created_at, last_seen_at, ended_at) VALUES
+         ($1 || ':signed-out', $1, '{analyst}', 'oidc', 's', now() - interval '1 hour', now() - interval '1 minute', now() - interval '1 minute'),
+         ($1 || ':idle', $1, '{analyst}', 'oidc', 's', now() - interval '1 hour', now() - interval '31 minutes', NULL),
+         ($1 || ':too-old', $1, '{analyst}', 'key', 's', now() - interval '13 hours', now() - interval '1 minute', NULL),
+         ($1 || ':kept-in-use', $1, '{analyst}', 'oidc', 's', now() - interval '11 hours', now() - interval '29 minutes', NULL),
+         ($1 || ':kept-new', $1, '{analyst}', 'key', 's', now(), now(), NULL)`,
+      [analyst],
+    );
+
     const metrics = new WorkerMetrics();
     const retention = new RetentionService(stack.db, testEnv(), metrics);
-    expect(await retention.prune()).toEqual({ notifications: 3, outbox: 2, integration_links: 3 });
+    expect(await retention.prune()).toEqual({ notifications: 3, outbox: 2, integration_links: 3, sessions: 3 });
 
     const notices = await stack.db.query(`SELECT key FROM notifications WHERE key LIKE $1 || ':%' ORDER BY key`, [key]);
     expect(notices.map((r: { key: string }) => r.key.slice(key.length + 1))).toEqual(['kept-failed', 'kept-pending', 'kept-recent']);
@@ -83,9 +101,13 @@ describe('retention', () => {
       { channel: 'jira', external_id: 'SOC-2' },
     ]);
 
+    const sessions = await stack.db.query(`SELECT token_hash FROM sessions WHERE analyst_id = $1 ORDER BY token_hash`, [analyst]);
+    expect(sessions.map((r: { token_hash: string }) => r.token_hash.slice(analyst.length + 1))).toEqual(['kept-in-use', 'kept-new']);
+
     const text = await metrics.registry.metrics();
     expect(text).toContain('warden_pruned_rows_total{kind="notifications"} 3');
     expect(text).toContain('warden_pruned_rows_total{kind="outbox"} 2');
     expect(text).toContain('warden_pruned_rows_total{kind="integration_links"} 3');
+    expect(text).toContain('warden_pruned_rows_total{kind="sessions"} 3');
   });
 });

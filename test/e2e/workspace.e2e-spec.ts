@@ -16,10 +16,10 @@ import { alert, startStack, Stack } from '../support/stack';
 // alert title stays text on every page; the page updates without a reload (ETags); no page error
 // and no Content-Security-Policy violation anywhere.
 //
-// STAND-IN FOR SIGN-IN: until the sign-in branch (sessions, OIDC, /auth/*) is merged there is no
-// session. Each browser context here authenticates with an API key acting for an analyst, sent
-// on every request (`extraHTTPHeaders`), and `GET /v1/session` is answered by `page.route` with
-// what that key stands for (`sessionOf`). Replace both with a real sign-in when the branches meet.
+// Each browser context signs in for real, as a person without an identity provider does: Warden's
+// sign-in page (/auth/login) and its form with an API key acting for the analyst (/auth/key). From
+// then on the page has nothing but the session: its cookie on every request, its CSRF token on every
+// change. (Single sign-on against a real OpenID provider is test/e2e/sign-in.e2e-spec.ts.)
 
 const CHROMIUM = '/usr/bin/chromium';
 const ENSURE_CHROMIUM = join(__dirname, '..', '..', 'scripts', 'ensure-chromium.sh');
@@ -63,13 +63,6 @@ const roster = (doc: Record<string, unknown>) =>
     teams: [],
     on_call: { rotations: [], overrides: [] },
   });
-
-interface Session {
-  analyst: { id: string; name: string; roles: string[] } | null;
-  scopes: string[];
-  csrfToken: string | null;
-  expiresAt: string | null;
-}
 
 interface Opened {
   context: BrowserContext;
@@ -174,36 +167,25 @@ describe('GET /app: the analyst workspace (browser)', () => {
     await firewall?.close();
   });
 
-  /**
-   * The stand-in for sign-in (see the top of this file): the session the key of `analystId` stands
-   * for, its analyst's roster entry read through the API with that very key.
-   */
-  async function sessionOf(analystId: string, scopes: string[], csrfToken: string | null = null): Promise<Session> {
-    const roster = await client(stack.api.url, keys[analystId])('GET', '/v1/analysts?limit=1000');
-    const me = roster.body.items.find((a: { id: string }) => a.id === analystId);
-    return { analyst: { id: me.id, name: me.name, roles: [me.role] }, scopes, csrfToken, expiresAt: null };
+  /** Signs in on Warden's sign-in page the page is on, with the key acting for `analystId`. */
+  async function signIn(page: Page, analystId: string): Promise<void> {
+    await page.waitForSelector('form[action="/auth/key"]', { timeout: 20_000 });
+    await page.fill('#key', keys[analystId]);
+    await Promise.all([page.waitForURL(/\/app(#|$)/, { timeout: 20_000 }), page.click('form[action="/auth/key"] button[type="submit"]')]);
   }
 
-  /** A browser context acting with this key (the stand-in for a session), watching for errors; opens `hash`. */
-  async function open(
-    analystId: string,
-    hash: string,
-    options: { session?: Session | null; before?: (context: BrowserContext) => Promise<void> } = {},
-  ): Promise<Opened> {
-    const key = keys[analystId];
-    const session =
-      options.session === undefined ? await sessionOf(analystId, analystId === 'exec.one' ? ['lead'] : ['analyst']) : options.session;
-    const context = await browser.newContext({
-      viewport: { width: 1400, height: 900 },
-      extraHTTPHeaders: { authorization: `Bearer ${key}` },
-    });
+  /**
+   * A browser context of its own (its own cookies), watching for errors, signed in as `analystId`
+   * on the sign-in page and sent on to `/app<hash>`; `signedIn: false` opens `/app<hash>` with no session.
+   */
+  async function open(analystId: string, hash: string, options: { signedIn?: boolean } = {}): Promise<Opened> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     contexts.push(context);
     await context.addInitScript(() => {
       const seen: string[] = [];
       (window as unknown as { __csp: string[] }).__csp = seen;
       document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
     });
-    if (session !== null) await context.route('**/v1/session', (route) => route.fulfill({ status: 200, json: session }));
     const page = await context.newPage();
     const requests: Request[] = [];
     const answers: [number, string][] = [];
@@ -222,8 +204,11 @@ describe('GET /app: the analyst workspace (browser)', () => {
     page.on('response', (res) => {
       if (res.status() >= 400) failures.push(`${res.status()} ${res.request().method()} ${new URL(res.url()).pathname}`);
     });
-    await options.before?.(context);
-    await page.goto(`${stack.api.url}/app${hash}`);
+    if (options.signedIn === false) await page.goto(`${stack.api.url}/app${hash}`);
+    else {
+      await page.goto(`${stack.api.url}/auth/login?return=${encodeURIComponent(`/app${hash}`)}`);
+      await signIn(page, analystId);
+    }
     return { context, page, requests, answers };
   }
 
@@ -548,49 +533,35 @@ describe('GET /app: the analyst workspace (browser)', () => {
   });
 
   describe('sign-in and sign-out (the page side of the session contract)', () => {
-    it('without a session goes to /auth/login with the way back, and comes back to the same incident', async () => {
-      const session = await sessionOf('sen.one', ['analyst']);
-      let signedIn = false;
-      const logins: string[] = [];
-      const { page } = await open('sen.one', `#incident/${hostile.incidentId}`, {
-        session: null,
-        before: async (context) => {
-          await context.route('**/v1/session', (route) =>
-            signedIn
-              ? route.fulfill({ status: 200, json: session })
-              : route.fulfill({
-                  status: 401,
-                  contentType: 'application/problem+json',
-                  json: { title: 'Unauthorized', status: 401, detail: 'No session.', errors: [] },
-                }),
-          );
-          // The stand-in for the sign-in branch's /auth/login: it signs in and sends the person back to `return`.
-          await context.route('**/auth/login**', (route) => {
-            const back = new URL(route.request().url()).searchParams.get('return')!;
-            logins.push(back);
-            signedIn = true;
-            return route.fulfill({ status: 302, headers: { location: `${stack.api.url}${back}` } });
-          });
-        },
-      });
+    it('without a session goes to /auth/login with the way back, and after sign-in comes back to the same incident', async () => {
+      const { page, requests } = await open('sen.one', `#incident/${hostile.incidentId}`, { signedIn: false });
+      await page.waitForURL(/\/auth\/login\?/, { timeout: 20_000 });
+      const login = new URL(page.url());
+      await signIn(page, 'sen.one');
       await loaded(page, 'incident');
-      expect({ logins, hash: new URL(page.url()).hash, title: await page.textContent('#incident-title') }).toEqual({
-        logins: [`/app#incident/${hostile.incidentId}`],
+      await nothingRan(page);
+      expect({
+        back: login.searchParams.get('return'),
+        signIn: requests.filter((r) => r.method() === 'POST').map((r) => new URL(r.url()).pathname),
+        hash: new URL(page.url()).hash,
+        title: await page.textContent('#incident-title'),
+      }).toEqual({
+        back: `/app#incident/${hostile.incidentId}`,
+        signIn: ['/auth/key'],
         hash: `#incident/${hostile.incidentId}`,
         title: HOSTILE_TITLE,
       });
     });
 
-    it("sends the session's CSRF token with every action (a comment, a reassignment) and with sign-out, then shows sign-in", async () => {
-      const session = await sessionOf('sen.one', ['analyst'], 'csrf-token-of-the-session');
-      const { page, requests } = await open('sen.one', `#incident/${refused.incidentId}`, {
-        session,
-        before: async (context) => {
-          await context.route('**/auth/logout', (route) => route.fulfill({ status: 204 }));
-          await context.route('**/auth/login', (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'sign in' }));
-        },
+    it("sends the session's CSRF token with every action (a comment, a reassignment) and with sign-out, which ends the session, then shows sign-in", async () => {
+      const { context, page, requests } = await open('sen.one', `#incident/${refused.incidentId}`);
+      // Every token GET /v1/session gave this page: the page must send one of them.
+      const tokens = new Set<string>();
+      page.on('response', async (res) => {
+        if (new URL(res.url()).pathname === '/v1/session' && res.ok()) tokens.add(((await res.json()) as { csrfToken: string }).csrfToken);
       });
       await loaded(page, 'incident');
+      const cookies = await context.cookies();
       const form = page.locator(`#incident-tasks [data-task-id="${refused.taskId}"] form[data-form="comment"]`);
       await form.locator('textarea').fill('with the token');
       await form.locator('button').click();
@@ -603,23 +574,33 @@ describe('GET /app: the analyst workspace (browser)', () => {
       await page.waitForSelector(`#incident-result.ok >> text=Reassigned.`, { timeout: 20_000 });
       await page.click('#sign-out');
       await page.waitForURL(`${stack.api.url}/auth/login`, { timeout: 20_000 });
-      const posts = requests.filter((r) => r.method() === 'POST').map((r) => [new URL(r.url()).pathname, r.headers()['x-csrf-token']]);
+      await page.waitForSelector('form[action="/auth/key"]', { timeout: 20_000 });
+      const posts = requests
+        .filter((r) => r.method() === 'POST' && !r.url().endsWith('/auth/key'))
+        .map((r) => [new URL(r.url()).pathname, tokens.has(r.headers()['x-csrf-token'])]);
       const [task] = await stack.db.query<{ assignee_id: string }[]>(`SELECT assignee_id FROM tasks WHERE id = $1`, [refused.taskId]);
       const reassigned = requests.find((r) => r.url().endsWith('/reassign'))!;
+      // The session cookie the page had before signing out no longer opens anything.
+      const session = cookies.find((c) => c.name === 'warden_session')!;
+      const after = await fetch(`${stack.api.url}/v1/session`, { headers: { cookie: `${session.name}=${session.value}` } });
       expect({
         posts,
         assignee: task.assignee_id,
         body: reassigned.postDataJSON(),
         idempotent: /^[\w-]{16,}$/.test(reassigned.headers()['idempotency-key']),
+        cookie: { httpOnly: session.httpOnly, sameSite: session.sameSite },
+        after: after.status,
       }).toEqual({
         posts: [
-          [`/v1/tasks/${refused.taskId}/comments`, 'csrf-token-of-the-session'],
-          [`/v1/tasks/${refused.taskId}/reassign`, 'csrf-token-of-the-session'],
-          ['/auth/logout', 'csrf-token-of-the-session'],
+          [`/v1/tasks/${refused.taskId}/comments`, true],
+          [`/v1/tasks/${refused.taskId}/reassign`, true],
+          ['/auth/logout', true],
         ],
         assignee: 'sen.one',
         body: { to: 'sen.one', reason: 'mine now' },
         idempotent: true,
+        cookie: { httpOnly: true, sameSite: 'Lax' },
+        after: 401,
       });
     });
   });
@@ -662,7 +643,7 @@ describe('GET /app: the analyst workspace (browser)', () => {
     expect({ problems, dialogs, failures: [...new Set(failures)] }).toEqual({
       problems: [],
       dialogs: [],
-      // The junior's Approve, the search for a bad address, and the session that is not there before the stand-in signs in.
+      // The junior's Approve, the search for a bad address, and the session that is not there before sign-in.
       failures: [`403 POST /v1/approvals/${refused.approvalId}`, '400 GET /v1/incidents', '401 GET /v1/session'],
     });
   });

@@ -45,7 +45,7 @@ export class WorkerMetrics implements WardenMetrics {
 
   private readonly prunedRows = new Counter({
     name: 'warden_pruned_rows_total',
-    help: 'Rows the retention passes deleted, by kind: delivered notifications, delivered outbox rows, integration links of resolved incidents.',
+    help: 'Rows the retention passes deleted, by kind: delivered notifications, delivered outbox rows, integration links of resolved incidents, sessions that are over.',
     labelNames: ['kind'] as const,
     registers: this.registers,
   });
@@ -53,7 +53,7 @@ export class WorkerMetrics implements WardenMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Series that exist from the start, so rate() sees their first increase.
-    for (const kind of ['notifications', 'outbox', 'integration_links']) this.prunedRows.inc({ kind }, 0);
+    for (const kind of ['notifications', 'outbox', 'integration_links', 'sessions']) this.prunedRows.inc({ kind }, 0);
   }
 
   /** Counts each activity execution, and its failure. */

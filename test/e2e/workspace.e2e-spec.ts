@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page, Request } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
 import { createApiKey } from '../../src/auth/api-keys.service';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
+import { ensureChromium, launchChromium, loaded, Opened, PageWatch, screenshot as saveScreenshot, watchedPage } from '../support/browser';
 import { client, pollUntil } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { alert, startStack, Stack } from '../support/stack';
@@ -21,8 +21,6 @@ import { alert, startStack, Stack } from '../support/stack';
 // then on the page has nothing but the session: its cookie on every request, its CSRF token on every
 // change. (Single sign-on against a real OpenID provider is test/e2e/sign-in.e2e-spec.ts.)
 
-const CHROMIUM = '/usr/bin/chromium';
-const ENSURE_CHROMIUM = join(__dirname, '..', '..', 'scripts', 'ensure-chromium.sh');
 const SCREENSHOTS = mkdtempSync(join(tmpdir(), 'warden-workspace-'));
 
 /** Markup, a right-to-left override and zero-width characters: shown as the exact text, never run. */
@@ -64,37 +62,20 @@ const roster = (doc: Record<string, unknown>) =>
     on_call: { rotations: [], overrides: [] },
   });
 
-interface Opened {
-  context: BrowserContext;
-  page: Page;
-  /** Requests that left the page, for the headers they carried. */
-  requests: Request[];
-  /** Each answer's status and path. */
-  answers: [number, string][];
-}
-
 describe('GET /app: the analyst workspace (browser)', () => {
   let stack: Stack;
   let firewall: FakeContainmentWebhook;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
-  /** Script errors and CSP violations of every page of every context. */
-  const problems: string[] = [];
-  /** Every answer of 400 or more, as `STATUS METHOD PATH`: only the refusals the test provokes may appear. */
-  const failures: string[] = [];
-  const dialogs: string[] = [];
+  /** Script errors and CSP violations of every page of every context; every answer of 400 or more: only the refusals the test provokes may appear. */
+  const watch: PageWatch = { problems: [], failures: [], dialogs: [] };
+  const { problems, failures, dialogs } = watch;
   const keys: Record<string, string> = {};
   let gated: { incidentId: string; taskId: string; approvalId: string; ip: string };
   let refused: { incidentId: string; taskId: string; approvalId: string };
   let hostile: { incidentId: string; taskId: string; ip: string };
 
-  beforeAll(() => {
-    if (!existsSync(CHROMIUM)) execFileSync(ENSURE_CHROMIUM, [], { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `chromium is not installed at ${CHROMIUM} and scripts/ensure-chromium.sh could not install it (it needs root and apt-get)`,
-      );
-  }, 15 * 60_000);
+  beforeAll(ensureChromium, 15 * 60_000);
 
   beforeAll(async () => {
     process.env.WS_TEST_FW_SECRET = 'workspace-test-firewall-secret';
@@ -144,19 +125,7 @@ describe('GET /app: the analyst workspace (browser)', () => {
     refused = { incidentId: incidentIds[1], taskId: tasks[1].id, approvalId: approvalOf(incidentIds[1]) };
     hostile = { incidentId: incidentIds[2], taskId: tasks[2].id, ip: ips[2] };
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     console.log(`workspace screenshots: ${SCREENSHOTS}`);
   }, 180_000);
 
@@ -179,46 +148,15 @@ describe('GET /app: the analyst workspace (browser)', () => {
    * on the sign-in page and sent on to `/app<hash>`; `signedIn: false` opens `/app<hash>` with no session.
    */
   async function open(analystId: string, hash: string, options: { signedIn?: boolean } = {}): Promise<Opened> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const opened = await watchedPage(browser, watch);
+    const { context, page } = opened;
     contexts.push(context);
-    await context.addInitScript(() => {
-      const seen: string[] = [];
-      (window as unknown as { __csp: string[] }).__csp = seen;
-      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
-    });
-    const page = await context.newPage();
-    const requests: Request[] = [];
-    const answers: [number, string][] = [];
-    page.on('request', (r) => requests.push(r));
-    page.on('response', (r) => answers.push([r.status(), new URL(r.url()).pathname]));
-    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      // A refused request is logged by chromium as a failed load; those are checked as `failures`.
-      if (msg.type() === 'error' && !/^Failed to load resource: the server responded with a status of \d+/.test(msg.text()))
-        problems.push(`console: ${msg.text()}`);
-    });
-    page.on('dialog', (dialog) => {
-      dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on('response', (res) => {
-      if (res.status() >= 400) failures.push(`${res.status()} ${res.request().method()} ${new URL(res.url()).pathname}`);
-    });
     if (options.signedIn === false) await page.goto(`${stack.api.url}/app${hash}`);
     else {
       await page.goto(`${stack.api.url}/auth/login?return=${encodeURIComponent(`/app${hash}`)}`);
       await signIn(page, analystId);
     }
-    return { context, page, requests, answers };
-  }
-
-  /** Waits until the view is loaded (at least `loads` times, for a live update). */
-  async function loaded(page: Page, view: string, loads = 1): Promise<void> {
-    await page.waitForFunction(
-      ([v, n]) => Number(document.querySelector<HTMLElement>(`section.view[data-view="${v}"]`)?.dataset.loads ?? 0) >= Number(n),
-      [view, loads] as const,
-      { timeout: 20_000 },
-    );
+    return opened;
   }
 
   /** Checks the page ran nothing from alert text: no element or handler from it, no dialog; and no CSP violation. */
@@ -235,12 +173,7 @@ describe('GET /app: the analyst workspace (browser)', () => {
     ).toEqual({ pwned: null, injected: 0, handlers: 0, csp: [], garbled: null });
   }
 
-  async function screenshot(page: Page, name: string): Promise<void> {
-    const path = join(SCREENSHOTS, `${name}.png`);
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path, fullPage: true });
-    expect(statSync(path).size).toBeGreaterThan(10_000);
-  }
+  const screenshot = (page: Page, name: string) => saveScreenshot(page, SCREENSHOTS, name);
 
   const taskRow = (page: Page, table: 'my-tasks' | 'capacity-queue', taskId: string) =>
     page.locator(`#${table} tr[data-task-id="${taskId}"]`);

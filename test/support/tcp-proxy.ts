@@ -11,12 +11,13 @@ export class TcpProxy {
 
   constructor(
     private readonly targetHost: string,
-    private readonly targetPort: number,
+    /** A function when the target's port is known only after the proxy listens (a URL that names the proxy). */
+    private readonly targetPort: number | (() => number),
   ) {}
 
   async start(port = this.port): Promise<number> {
     this.server = createServer((client) => {
-      const upstream = connect(this.targetPort, this.targetHost);
+      const upstream = connect(typeof this.targetPort === 'function' ? this.targetPort() : this.targetPort, this.targetHost);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));

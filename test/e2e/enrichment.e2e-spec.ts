@@ -25,6 +25,17 @@ describe('enrichment at ingest', () => {
   beforeAll(async () => {
     stack = await startStack({
       name: 'enrichment',
+      // gen.one knows port scans; pay.one is in the team that owns pay-db-01.
+      assignment: (doc) =>
+        Object.assign(doc, {
+          teams: [{ name: 'payments' }, { name: 'net' }],
+          analysts: [
+            { id: 'gen.one', name: 'Gen One', role: 'analyst', team: 'net', capacity: 5, expertise: ['port_scan'] },
+            { id: 'pay.one', name: 'Pay One', role: 'analyst', team: 'payments', capacity: 5 },
+            { id: 'lead.one', name: 'Lead One', role: 'team_lead', capacity: 0 },
+          ],
+          on_call: { rotations: [], overrides: [] },
+        }),
       rules: (doc) => {
         // The shipped urgency matrix stays; no rule fixes a priority.
         doc.rules = [
@@ -122,6 +133,14 @@ describe('enrichment at ingest', () => {
   it('gives the same critical alert on a low asset P3', async () => {
     const result = await post('/v1/alerts', alert({ severity: 'critical', host: 'test-vm-07', title: `crit ${randomUUID()}` }));
     expect((await incident(result.incidentId)).priority).toBe('P3');
+  });
+
+  it("gives the task to the team owning the alert's asset", async () => {
+    const result = await post(
+      '/v1/alerts',
+      alert({ type: 'port_scan', severity: 'high', host: 'pay-db-01', title: `own ${randomUUID()}` }),
+    );
+    expect((await stack.task(result.incidentId, (t) => t.assignee_id !== null, 'assigned task')).assignee_id).toBe('pay.one');
   });
 
   it('adds and expires indicators of a refreshed list without a restart', async () => {

@@ -31,7 +31,7 @@ export class EnrichmentRefresher implements OnApplicationBootstrap, OnModuleDest
     for (const list of this.config.intel.lists) {
       this.every(list.refresh * 1000, `intel list ${list.name}`, async () => {
         const loaded = await loadList(list, dir);
-        this.holder.intel.replaceList(list.name, loaded.indicators);
+        await this.holder.intel.replaceListInChunks(list.name, loaded.indicators);
       });
     }
     const files = assetFiles(dir, this.config.assets);

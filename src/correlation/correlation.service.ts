@@ -152,7 +152,7 @@ export class CorrelationService {
       rules,
       (index, err) => this.logger.warn(`item ${index} refused by the database (${(err as { code?: string }).code ?? '?'}): ${err.message}`),
       env.INGEST_TRANSACTIONS,
-      enrichment?.enrich,
+      env.ENRICHMENT_ENABLED ? enrichment?.enrich : undefined,
     );
   }
 

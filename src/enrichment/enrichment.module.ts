@@ -27,6 +27,7 @@ export class EnrichmentRefresher implements OnApplicationBootstrap, OnModuleDest
   ) {}
 
   onApplicationBootstrap(): void {
+    if (!this.env.ENRICHMENT_ENABLED) return;
     const dir = this.env.WARDEN_CONFIG_DIR;
     for (const list of this.config.intel.lists) {
       this.every(list.refresh * 1000, `intel list ${list.name}`, async () => {
@@ -73,6 +74,10 @@ export class EnrichmentRefresher implements OnApplicationBootstrap, OnModuleDest
       inject: [ENRICHMENT_CONFIG, ENV],
       useFactory: (config: EnrichmentConfig, env: Env) => {
         const logger = new Logger('Enrichment');
+        if (!env.ENRICHMENT_ENABLED) {
+          logger.log('enrichment off (ENRICHMENT_ENABLED=false)');
+          return new EnrichmentHolder();
+        }
         return loadEnrichment(config, env, (m) => logger.log(m));
       },
     },

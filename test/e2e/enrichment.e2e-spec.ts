@@ -163,4 +163,17 @@ describe('enrichment at ingest', () => {
     const after = await storedIntel((await post('/v1/alerts', alert({ sourceIp: EXPIRING_IP, title: `roll ${randomUUID()}` }))).alertId);
     expect({ before, after }).toEqual({ before: [`rolling:${EXPIRING_IP}`], after: [] });
   });
+
+  it('reloads assets.yaml when it changes, without a restart', async () => {
+    const path = join(stack.env.WARDEN_CONFIG_DIR, 'assets.yaml');
+    // test-vm-07 becomes critical: a high alert on it goes from P3 to P1 (P2 would be no asset at all).
+    writeFileSync(`${path}.new`, 'hosts:\n  - { name: test-vm-07, criticality: critical, team: lab }\n');
+    renameSync(`${path}.new`, path);
+    const priority = await pollUntil(
+      async () => (await post('/v1/alerts', alert({ severity: 'high', host: 'test-vm-07', title: `reload ${randomUUID()}` }))).priority,
+      (p) => p !== 'P3',
+      { what: 'the reloaded asset to count', timeoutMs: 20_000, intervalMs: 250 },
+    );
+    expect(priority).toBe('P1');
+  });
 });

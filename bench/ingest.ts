@@ -4,10 +4,16 @@
  * Prints single-alert and batch throughput, acknowledgement latency at a fixed
  * 500 alerts/s, a storm arriving as single-alert requests (rate and ack latency while it
  * folds), and a plain batched INSERT of the same rows as the physical reference.
- * Environment: BENCH_SECONDS (default 10), BENCH_SINGLE_STORM_ALERTS (5000), BENCH_DATABASE_URL (server to create a scratch database on).
+ * Then batch throughput with enrichment off and on, in the same run, over two more api processes:
+ * a generated 100,000-indicator intel list and MaxMind's test GeoIP databases (the only ones offline).
+ * Environment: BENCH_SECONDS (default 10), BENCH_SINGLE_STORM_ALERTS (5000), BENCH_DATABASE_URL (server to create a scratch database on),
+ * BENCH_ONLY=enrichment (only the enrichment phase).
  */
 import 'reflect-metadata';
 import { randomBytes, randomInt } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase } from '../src/database/database';
 import { poster, scratchDatabase, startNode, summarize, waitFor } from './support';
@@ -124,9 +130,97 @@ async function plainInsertReference(url: string, rows: number, batch: number) {
   return rate;
 }
 
+const INDICATORS = 100_000;
+
+/** A public IPv4 address (not in a reserved range), so GeoIP is asked; `n` picks it. */
+const publicIp = (n: number) => `${45 + ((n >> 24) % 60)}.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255 || 1}`;
+
+/** A bench alert from a public address: one in 100 is on the generated intel list. */
+function publicAlert(i: number) {
+  const onList = i % 100 === 0;
+  // The list's addresses start 45. to 92.; the others 185.: never on it.
+  const sourceIp = onList
+    ? publicIp(randomInt(0, INDICATORS) * 7919)
+    : `185.${randomInt(0, 256)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+  return { ...alert(i), sourceIp };
+}
+
+/**
+ * Batch throughput with enrichment off and on, in one run: two api processes on the same
+ * database and config (a 100,000-indicator list, MaxMind's test databases), measured
+ * off, on, on, off so a drift of the database over the run weighs on both alike.
+ */
+async function enrichmentPhase(databaseUrl: string, key: string, batchSize: number): Promise<void> {
+  const root = join(__dirname, '..');
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-config-'));
+  cpSync(join(root, 'config'), dir, { recursive: true });
+  writeFileSync(join(dir, 'bench-list.txt'), Array.from({ length: INDICATORS }, (_, n) => publicIp(n * 7919)).join('\n'));
+  writeFileSync(join(dir, 'intel.yaml'), 'lists:\n  - { name: bench, format: text, file: bench-list.txt, refresh: 1d }\n');
+  const geoip = join(root, 'test', 'fixtures', 'geoip');
+  const apis = (['off', 'on'] as const).map((mode) => {
+    const port = 3990 + randomInt(0, 9) + (mode === 'on' ? 10 : 0);
+    const child = startNode('dist/src/main.js', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: '20',
+      LOG_LEVEL: 'warn',
+      OUTBOX_DISPATCHER_ENABLED: 'false',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      WARDEN_CONFIG_DIR: dir,
+      ENRICHMENT_ENABLED: String(mode === 'on'),
+      GEOIP_CITY_DB: join(geoip, 'GeoIP2-City-Test.mmdb'),
+      GEOIP_COUNTRY_DB: join(geoip, 'GeoIP2-Country-Test.mmdb'),
+      GEOIP_ASN_DB: join(geoip, 'GeoLite2-ASN-Test.mmdb'),
+    });
+    return { mode, child, url: `http://127.0.0.1:${port}` };
+  });
+  try {
+    for (const api of apis) await waitFor(`${api.url}/health`);
+    const posts = new Map(apis.map((a) => [a.mode, poster(a.url, key, 64)]));
+    const run = (mode: 'on' | 'off') =>
+      closedLoop(
+        4,
+        (i) =>
+          posts.get(mode)!(
+            '/v1/alerts',
+            JSON.stringify({ alerts: Array.from({ length: batchSize }, (_, j) => publicAlert(i * batchSize + j)) }),
+          ),
+        batchSize,
+      );
+    const rates: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    for (const mode of ['off', 'on', 'on', 'off'] as const) rates[mode].push((await run(mode)).rate);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const [off, on] = [mean(rates.off), mean(rates.on)];
+    console.log(
+      `batch requests of ${batchSize} from public addresses, enrichment off: ${off.toFixed(0)} alerts/s  on: ${on.toFixed(0)} alerts/s  ` +
+        `(on/off ${(on / off).toFixed(3)}, cost ${((1 - on / off) * 100).toFixed(1)} %; each the mean of 2 runs, order off on on off)`,
+    );
+    console.log(
+      `  enrichment on: ${INDICATORS} indicators (generated text list), GeoIP from MaxMind's test databases ` +
+        `(test/fixtures/geoip: the full-size GeoIP2/GeoLite2 databases are not available offline, so lookups over a full-size tree are not measured)`,
+    );
+  } finally {
+    for (const api of apis) {
+      api.child.kill('SIGTERM');
+      await new Promise((r) => api.child.once('exit', r));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const { url: databaseUrl, key } = await scratchDatabase();
   const base = new URL(databaseUrl);
+  if (process.env.BENCH_ONLY === 'enrichment') {
+    try {
+      console.log(`warden ingest bench (enrichment only): ${SECONDS}s per run, database ${base.pathname.slice(1)}`);
+      await enrichmentPhase(databaseUrl, key, 500);
+    } finally {
+      await dropDatabase(databaseUrl);
+    }
+    return;
+  }
 
   const port = 3900 + randomInt(0, 90);
   // The dispatcher is off: this measures intake; delivery to Temporal is asynchronous to it.
@@ -233,6 +327,8 @@ async function main(): Promise<void> {
       const answer = await send();
       console.log(`hostile input, ${name}: answered ${answer.status} in ${answer.ms.toFixed(1)} ms`);
     }
+
+    await enrichmentPhase(databaseUrl, key, batchSize);
 
     const reference = await plainInsertReference(databaseUrl, 100_000, batchSize);
     console.log(`reference: plain batched INSERT (${batchSize} rows/statement, 1 connection): ${reference.toFixed(0)} rows/s`);

@@ -6,6 +6,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { AuthModule } from './auth/auth.module';
 import { IngestModule } from './ingest/ingest.module';
+import { EnrichmentModule } from './enrichment/enrichment.module';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { IntegrationsApiModule } from './integrations/incident-links.controller';
 import { CorrelationModule } from './correlation/correlation.module';
@@ -35,6 +36,7 @@ export class AppModule {
         HealthModule,
         IntegrationsModule,
         IntegrationsApiModule,
+        EnrichmentModule,
         IngestModule,
         CorrelationModule,
         TasksApiModule,

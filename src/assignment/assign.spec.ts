@@ -122,6 +122,44 @@ describe(chooseAssignee.name, () => {
     });
   });
 
+  describe("the team owning the incident's assets", () => {
+    const owners = config({
+      analysts: team({ a2: { team: 'payments' }, a3: { expertise: ['port_scan'] } }),
+      teams: [
+        { name: 'payments', members: [] },
+        { name: 'lab', members: ['a1'] },
+      ],
+    });
+
+    it('puts its members first, saying why', () => {
+      expect(chooseAssignee(input({ config: owners, teams: ['payments'] }))).toMatchObject({
+        analystId: 'a2',
+        reason: expect.stringContaining('team payments owns the assets'),
+      });
+    });
+
+    it('prefers the owning team over expertise and a lighter load', () => {
+      expect(pick({ config: owners, teams: ['payments'], openTasks: { a2: 4 } })).toBe('a2');
+    });
+
+    it("counts a team's listed members", () => {
+      expect(pick({ config: owners, teams: ['lab'] })).toBe('a1');
+    });
+
+    it('falls back to the others when its members are full', () => {
+      expect(pick({ config: owners, teams: ['payments'], openTasks: { a2: 5 } })).toBe('a3');
+    });
+
+    it('stays within the role: a team member higher up the chain is not preferred', () => {
+      expect(
+        pick({
+          config: config({ analysts: team({ s1: { team: 'payments' } }), teams: [{ name: 'payments' }] }),
+          teams: ['payments'],
+        }),
+      ).not.toBe('s1');
+    });
+  });
+
   describe('workload', () => {
     it('picks the fewest open tasks', () => {
       expect(pick({ openTasks: { a1: 3, a2: 1, a3: 2 } })).toBe('a2');

@@ -11,6 +11,8 @@ export interface AssignmentInput {
   role: string;
   /** The incident's alert types; expertise in any of them counts. */
   alertTypes: readonly string[];
+  /** The teams owning the incident's assets (config/assets.yaml `team`); their members come first within a role. */
+  teams?: readonly string[];
   /** Open tasks per analyst id; a missing id has none. */
   openTasks: Readonly<Record<string, number>>;
   cursor: RoundRobinCursor;
@@ -110,7 +112,8 @@ export const overflows = (config: AssignmentConfig, priority: Priority | undefin
  * Picks the analyst for a new task:
  * 1. out of working hours, the on-call analysts in the rule's role or above, lowest role first;
  * 2. otherwise (or when none of them is free) the rule's role, then up the chain;
- * within a role: expertise in the alert types first, then the fewest open tasks, then
+ * within a role: members of a team owning the incident's assets first, then expertise in the
+ * alert types, then the fewest open tasks, then
  * round robin after the cursor among equals. Unavailable, out-of-office, excluded and
  * full analysts are skipped.
  * 3. When nobody is free and the priority is one that overflows, the same order again with
@@ -177,18 +180,24 @@ interface Pick {
   why: string;
 }
 
-function pickInRole(candidates: AnalystConfig[], roster: AnalystConfig[], { alertTypes, openTasks, cursor }: AssignmentInput): Pick | null {
+/** The asset-owning teams the analyst is in (its own `team`, or listed under the team's `members`). */
+function owningTeams(a: AnalystConfig, { config, teams = [] }: AssignmentInput): string[] {
+  return teams.filter((t) => a.team === t || config.teams.some((team) => team.name === t && team.members.includes(a.id)));
+}
+
+function pickInRole(candidates: AnalystConfig[], roster: AnalystConfig[], input: AssignmentInput): Pick | null {
+  const { alertTypes, openTasks, cursor } = input;
   if (candidates.length === 0) return null;
   const expert = (a: AnalystConfig) => a.expertise.some((e) => alertTypes.includes(e));
   const load = (a: AnalystConfig) => openTasks[a.id] ?? 0;
-  const rank = (a: AnalystConfig) => [expert(a) ? 0 : 1, load(a)] as const;
+  const rank = (a: AnalystConfig) => [owningTeams(a, input).length > 0 ? 0 : 1, expert(a) ? 0 : 1, load(a)] as const;
+  const before = (x: readonly number[], y: readonly number[]) => {
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i];
+    return false;
+  };
 
-  const best = candidates.reduce((b, a) => {
-    const [ea, la] = rank(a);
-    const [eb, lb] = rank(b);
-    return ea < eb || (ea === eb && la < lb) ? a : b;
-  });
-  const equals = candidates.filter((a) => rank(a)[0] === rank(best)[0] && rank(a)[1] === rank(best)[1]);
+  const best = candidates.reduce((b, a) => (before(rank(a), rank(b)) ? a : b));
+  const equals = candidates.filter((a) => !before(rank(a), rank(best)) && !before(rank(best), rank(a)));
 
   // Round robin in roster order, starting just after the last analyst assigned in this role.
   const last = roster.findIndex((a) => a.id === cursor[best.role]);
@@ -196,8 +205,10 @@ function pickInRole(candidates: AnalystConfig[], roster: AnalystConfig[], { aler
   const chosen = equals.reduce((c, a) => (position(a) < position(c) ? a : c));
 
   const matched = chosen.expertise.filter((e) => alertTypes.includes(e));
+  const owns = owningTeams(chosen, input);
   const parts = [
     `${chosen.role} ${chosen.id}`,
+    ...(owns.length > 0 ? [`team ${owns.join(', ')} owns the assets`] : []),
     matched.length > 0 ? `expertise in ${matched.join(', ')}` : 'no matching expertise',
     `${load(chosen)} of ${chosen.capacity} open tasks`,
   ];

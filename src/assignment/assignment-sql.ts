@@ -24,7 +24,11 @@ export type AssignableTaskRow = JsonColumns<
   'tasks',
   'id' | 'kind' | 'incident_id' | 'status' | 'priority' | 'opened_at' | 'assign_role' | 'assignee_id',
   { kind: TaskKind; status: TaskStatus; priority: Priority }
-> & { types: TableRow<'incidents'>['types'] };
+> & {
+  types: TableRow<'incidents'>['types'];
+  /** The teams owning the incident's assets (config/assets.yaml, through its alerts' enrichment). */
+  teams: string[];
+};
 
 /** A task in the capacity queue, with the assignment that left it waiting. */
 export type WaitingTaskRow = AssignableTaskRow & { last_assignment_id: string };
@@ -63,7 +67,16 @@ export interface SnapshotRequest {
   queue: 'head' | 'ahead';
 }
 
-const TASK_COLUMNS = `t.id, t.kind, t.incident_id, t.status, t.priority, t.opened_at, t.assign_role, t.assignee_id, coalesce(i.types, '{}') AS types`;
+/**
+ * The teams owning the assets of an incident's alerts (their stored enrichment), sorted. Read from
+ * its first 100 enriched alerts: a storm's thousands all name the same few assets.
+ */
+export const assetTeamsSql = (incidentId: string): string =>
+  `ARRAY(SELECT DISTINCT x->>'team' FROM (SELECT enrichment FROM alerts WHERE incident_id = ${incidentId} AND enrichment IS NOT NULL
+     ORDER BY received_at LIMIT 100) al CROSS JOIN LATERAL jsonb_array_elements(al.enrichment->'assets') x WHERE x ? 'team' ORDER BY 1)`;
+
+const TASK_COLUMNS = `t.id, t.kind, t.incident_id, t.status, t.priority, t.opened_at, t.assign_role, t.assignee_id, coalesce(i.types, '{}') AS types,
+  ${assetTeamsSql('t.incident_id')} AS teams`;
 /** Still `new`, nobody assigned, after a first assignment (a task without one is about to get it from its workflow). */
 export const WAITING = `t.status = 'new' AND t.assignee_id IS NULL AND EXISTS (SELECT 1 FROM task_assignments a WHERE a.task_id = t.id)`;
 

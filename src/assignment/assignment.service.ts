@@ -233,6 +233,7 @@ export class AssignmentService implements OnApplicationBootstrap {
         config: withOverrides(this.config, snapshot.overrides),
         role: task.assign_role,
         alertTypes: task.types,
+        teams: task.teams,
         priority: task.priority,
         openTasks: snapshot.open_tasks,
         cursor: snapshot.cursor,
@@ -456,6 +457,7 @@ const queued = <R extends AssignableTaskRow>(row: R): QueuedTask & { row: R } =>
   openedAt: new Date(row.opened_at),
   role: row.assign_role,
   alertTypes: row.types,
+  teams: row.teams,
   row,
 });
 

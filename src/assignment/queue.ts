@@ -10,6 +10,8 @@ export interface QueuedTask {
   openedAt: Date;
   role: string;
   alertTypes: readonly string[];
+  /** The teams owning the incident's assets: their members first. */
+  teams?: readonly string[];
 }
 
 export interface QueuePlanInput<T extends QueuedTask> {
@@ -55,6 +57,7 @@ export function planQueue<T extends QueuedTask>({
       config,
       role: task.role,
       alertTypes: task.alertTypes,
+      ...(task.teams ? { teams: task.teams } : {}),
       openTasks: load,
       cursor: current,
       now,

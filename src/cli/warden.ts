@@ -8,6 +8,7 @@ import { loadDotEnv, loadEnv } from '../common/env';
 import { loadWardenConfig } from '../config/warden-config';
 import { FIELD_LIMITS } from '../ingest/clip';
 import { backtest, formatBacktest } from '../correlation/backtest';
+import { loadEnrichment } from '../enrichment';
 import { dataSourceOptions } from '../database/data-source-options';
 import { pgPool } from '../database/pg';
 import { SCOPES, Scope } from '../auth/api-key.entity';
@@ -197,7 +198,13 @@ Examples:
     }
     const { items } =
       opts.format === 'native' ? nativeIntake(body) : formatIntake(body, normalizers[opts.format as FormatName], cfg.formats);
-    const report = await backtest(validateItems(items), cfg.rules, { arrival: opts.atOnce ? 'at-once' : 'as-occurred' });
+    const env = loadEnv();
+    // The api's own tables (GeoIP from GEOIP_*_DB, ATT&CK, intel lists, assets), so rules match as they would there.
+    const tables = await loadEnrichment(cfg, { ...env, WARDEN_CONFIG_DIR: opts.dir ?? env.WARDEN_CONFIG_DIR }, (m) => console.error(m));
+    const report = await backtest(validateItems(items), cfg.rules, {
+      arrival: opts.atOnce ? 'at-once' : 'as-occurred',
+      enrich: tables.enrich,
+    });
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatBacktest(report));
   });
 

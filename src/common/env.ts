@@ -123,6 +123,11 @@ export const envSchema = z
     GEOIP_CITY_DB: z.string().min(1).optional(),
     GEOIP_COUNTRY_DB: z.string().min(1).optional(),
     GEOIP_ASN_DB: z.string().min(1).optional(),
+    /** false: ingest enriches nothing (no tables loaded; alerts stored with enrichment null, priority from severity). */
+    ENRICHMENT_ENABLED: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
     HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
     /** /metrics is open unless this is set; then it takes `Authorization: Bearer <token>` (api and worker alike). */
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

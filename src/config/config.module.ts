@@ -6,6 +6,7 @@ import { CONTAINMENT_CONFIG } from '../containment/containment.schema';
 import { INTEGRATIONS_FILE } from '../integrations/integrations.schema';
 import { PLAYBOOKS } from '../playbooks/playbook';
 import { FORMAT_TABLES } from '../ingest/normalizers';
+import { ENRICHMENT_CONFIG } from '../enrichment/tables';
 import { SLA_CONFIG } from '../tasks/sla.schema';
 import { loadWardenConfig, type WardenConfig } from './warden-config';
 
@@ -40,8 +41,23 @@ export class ConfigModule {
         { provide: PLAYBOOKS, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.playbooks },
         { provide: CONTAINMENT_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.containment },
         { provide: INTEGRATIONS_FILE, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.integrations },
+        {
+          provide: ENRICHMENT_CONFIG,
+          inject: [WARDEN_CONFIG],
+          useFactory: (c: WardenConfig) => ({ attack: c.attack, intel: c.intel, assets: c.assets }),
+        },
       ],
-      exports: [ENV, RULES, FORMAT_TABLES, ASSIGNMENT_CONFIG, SLA_CONFIG, PLAYBOOKS, CONTAINMENT_CONFIG, INTEGRATIONS_FILE],
+      exports: [
+        ENV,
+        RULES,
+        FORMAT_TABLES,
+        ASSIGNMENT_CONFIG,
+        SLA_CONFIG,
+        PLAYBOOKS,
+        CONTAINMENT_CONFIG,
+        INTEGRATIONS_FILE,
+        ENRICHMENT_CONFIG,
+      ],
     };
   }
 }

@@ -34,7 +34,7 @@ export interface WardenConfig {
   playbooks: Record<string, LoadedPlaybook>;
   containment: ContainmentConfig;
   integrations: IntegrationsFile;
-  /** Enrichment (not yet applied to alerts): ATT&CK by alert type, threat-intel lists, assets and identities. */
+  /** Enrichment (applied by ingest): ATT&CK by alert type, threat-intel lists, assets and identities. */
   attack: AttackConfig;
   intel: IntelConfig;
   assets: AssetsFile;

@@ -20,6 +20,7 @@ const row = (over: Partial<AlertViewRow> = {}): AlertViewRow => ({
   received_at: new Date('2026-03-01T10:00:00.123Z'),
   last_seen_at: new Date('2026-03-01T10:04:00.000Z'),
   resolved_at: null,
+  enrichment: null,
   ...over,
 });
 
@@ -45,6 +46,7 @@ describe('toAlertView', () => {
       receivedAt: '2026-03-01T10:00:00.123Z',
       lastSeenAt: '2026-03-01T10:04:00.000Z',
       resolvedAt: null,
+      enrichment: null,
     });
   });
 
@@ -69,6 +71,7 @@ describe('toAlertView', () => {
       'receivedAt',
       'lastSeenAt',
       'resolvedAt',
+      'enrichment',
     ]);
   });
 
@@ -140,10 +143,10 @@ describe('alertViewColumns', () => {
     expect(alertViewColumns('a').replace(/\s+/g, ' ')).toBe(
       'a.id, a.incident_id, a.source, a.type, a.severity, a.title, a.description, host(a.source_ip) AS source_ip, ' +
         'host(a.destination_ip) AS destination_ip, a."user", a.host, a.status, a.priority, a.rule, a.occurrence_count, ' +
-        'a.occurred_at, a.received_at, a.last_seen_at, a.resolved_at',
+        'a.occurred_at, a.received_at, a.last_seen_at, a.resolved_at, a.enrichment',
     );
     expect(storedAlertColumns('alerts').replace(/\s+/g, ' ')).toMatch(
-      /, alerts\.resolved_at, alerts\.external_id, alerts\.tags, alerts\.fingerprint, alerts\.duplicate_of, alerts\.action, alerts\.raw$/,
+      /, alerts\.resolved_at, alerts\.enrichment, alerts\.external_id, alerts\.tags, alerts\.fingerprint, alerts\.duplicate_of, alerts\.action, alerts\.raw$/,
     );
   });
 });

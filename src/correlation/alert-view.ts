@@ -1,5 +1,6 @@
 import { isoTime, isoTimeOrNull } from '../common/iso';
 import type { Columns } from '../database/rows';
+import type { Enrichment } from '../enrichment';
 import { alertViewStatus, type AlertStatus, type AlertViewStatus, type Priority, type Severity } from '../domain';
 
 /**
@@ -31,6 +32,8 @@ export interface AlertView {
   lastSeenAt: string;
   /** When its monitor resolved it. */
   resolvedAt: string | null;
+  /** What enrichment added at ingest (geo, ATT&CK, intel hits, assets); null for an alert stored without. */
+  enrichment: Enrichment | null;
 }
 
 /** The columns `alertViewColumns` selects, as PostgreSQL returns them (times as text when they came through json_agg). */
@@ -52,8 +55,9 @@ export type AlertViewRow = Omit<
     | 'priority'
     | 'rule'
     | 'occurrence_count'
+    | 'enrichment'
     | AlertTime,
-    { severity: Severity; status: AlertStatus; priority: Priority }
+    { severity: Severity; status: AlertStatus; priority: Priority; enrichment: Enrichment | null }
   >,
   AlertTime
 > & { occurred_at: Date | string | null; received_at: Date | string; last_seen_at: Date | string; resolved_at: Date | string | null };
@@ -68,7 +72,8 @@ type AlertTime = 'occurred_at' | 'received_at' | 'last_seen_at' | 'resolved_at';
 export const alertViewColumns = (alias: string): string =>
   `${alias}.id, ${alias}.incident_id, ${alias}.source, ${alias}.type, ${alias}.severity, ${alias}.title, ${alias}.description,
   host(${alias}.source_ip) AS source_ip, host(${alias}.destination_ip) AS destination_ip, ${alias}."user", ${alias}.host, ${alias}.status,
-  ${alias}.priority, ${alias}.rule, ${alias}.occurrence_count, ${alias}.occurred_at, ${alias}.received_at, ${alias}.last_seen_at, ${alias}.resolved_at`;
+  ${alias}.priority, ${alias}.rule, ${alias}.occurrence_count, ${alias}.occurred_at, ${alias}.received_at, ${alias}.last_seen_at, ${alias}.resolved_at,
+  ${alias}.enrichment`;
 
 export function toAlertView(row: AlertViewRow): AlertView {
   return {
@@ -91,6 +96,7 @@ export function toAlertView(row: AlertViewRow): AlertView {
     receivedAt: isoTime(row.received_at),
     lastSeenAt: isoTime(row.last_seen_at),
     resolvedAt: isoTimeOrNull(row.resolved_at),
+    enrichment: row.enrichment ?? null,
   };
 }
 

@@ -70,6 +70,10 @@ export class Alert {
   @Column({ type: 'jsonb', nullable: true })
   raw: unknown;
 
+  /** What src/enrichment/ added at ingest (geo, ATT&CK, intel hits, assets); null when it did not run. */
+  @Column({ type: 'jsonb', nullable: true })
+  enrichment: unknown;
+
   @Column({ type: 'text' })
   fingerprint: string;
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadWardenConfig } from '../config/warden-config';
 import { validateItems } from '../ingest/intake';
 import { normalizers } from '../ingest/normalizers';
+import { loadEnrichment } from '../enrichment';
 import { backtest, formatBacktest } from './backtest';
 import { rulesFileSchema } from './rules.schema';
 
@@ -95,6 +96,27 @@ describe(backtest.name, () => {
     ]);
     expect(formatBacktest(report)).toContain(
       '#3 port_scan from ids (rule scan): 4 alerts from 4 sources (key storm=scan|type=port_scan|source=ids|destinationIp=192.0.2.10)',
+    );
+  });
+});
+
+describe('backtest with enrichment', () => {
+  const record = JSON.parse(readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', 'suricata', 'attack-metadata.json'), 'utf8'));
+
+  it("lists each alert's enrichment, as the api's tables give it", async () => {
+    const tables = await loadEnrichment(config, { WARDEN_CONFIG_DIR: join(__dirname, '..', '..', 'config') }, () => undefined);
+    const items = normalizers.suricata(record, config.formats).map((item) => ({ ...item, pointer: '' }));
+    const report = await backtest(validated(items), config.rules, { enrich: tables.enrich });
+    expect(report.enriched!.map((a) => [a.index, a.enrichment.techniques.map((t) => t.id)])).toEqual([[0, ['T1190']]]);
+  });
+
+  it('prints it on one line per alert', async () => {
+    const tables = await loadEnrichment(config, { WARDEN_CONFIG_DIR: join(__dirname, '..', '..', 'config') }, () => undefined);
+    const items = normalizers.suricata(record, config.formats).map((item) => ({ ...item, pointer: '' }));
+    const text = formatBacktest(await backtest(validated(items), config.rules, { enrich: tables.enrich }));
+    expect(text).toContain(
+      // P2: the shipped sql-injection rule's.
+      '#0 P2 new: src 10.128.0.241 internal (private) · dst 10.47.45.10 internal (private) · T1190 Exploit Public-Facing Application · tactics initial-access\n',
     );
   });
 });

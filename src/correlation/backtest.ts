@@ -1,5 +1,6 @@
-import { describeStormKind, parseStormKind } from '../domain';
-import { IngestPath } from './ingest-path';
+import { describeStormKind, parseStormKind, type SecurityAlert } from '../domain';
+import { describeEnrichment, type Enrichment } from '../enrichment';
+import { IngestPath, type Enrich } from './ingest-path';
 import type { AcceptedAlert, ItemResult } from './items';
 import { MemoryIngestStore } from './memory-store';
 import type { RulesFile } from './rules.schema';
@@ -32,6 +33,8 @@ export interface BacktestReport {
   resolvedAlerts: number;
   rejected: { index: number; errors: { path: string; message: string }[] }[];
   incidents: BacktestIncident[];
+  /** Each enriched alert (input order): its answer and what enrichment added. Absent without `enrich`. */
+  enriched?: { index: number; status: string; priority?: string; enrichment: Enrichment }[];
 }
 
 export interface BacktestOptions {
@@ -41,6 +44,8 @@ export interface BacktestOptions {
    * one request sent now, as `POST /v1/alerts` would take it.
    */
   arrival?: 'as-occurred' | 'at-once';
+  /** Enrichment as the api applies it (the tables of the config directory); unset: none, as before. */
+  enrich?: Enrich;
 }
 
 /**
@@ -53,7 +58,16 @@ export async function backtest(
   options: BacktestOptions = {},
 ): Promise<BacktestReport> {
   const store = new MemoryIngestStore();
-  const path = new IngestPath(store, rules);
+  const byAlert = new Map<SecurityAlert, Enrichment>();
+  const enrich = options.enrich;
+  const recorded: Enrich | undefined = enrich
+    ? (alert) => {
+        const e = enrich(alert);
+        if (e) byAlert.set(alert, e);
+        return e;
+      }
+    : undefined;
+  const path = new IngestPath(store, rules, undefined, 1, recorded);
   const results: ItemResult[] = [];
   if (options.arrival === 'at-once') {
     store.now = Date.now();
@@ -65,6 +79,11 @@ export async function backtest(
     }
   }
 
+  const byIndex = new Map(items.accepted.map((a) => [a.index, a.alert]));
+  const enriched = results.flatMap((r) => {
+    const e = byAlert.get(byIndex.get(r.index)!);
+    return e ? [{ index: r.index, status: r.status, ...(r.priority ? { priority: r.priority } : {}), enrichment: e }] : [];
+  });
   const stored = (status: ItemResult['status']) => results.filter((r) => r.status === status && !r.repeat).length;
   const notifications = new Map<string, number>();
   for (const o of store.outbox) notifications.set(o.incidentId, (notifications.get(o.incidentId) ?? 0) + 1);
@@ -91,6 +110,7 @@ export async function backtest(
       notifications: notifications.get(i.id) ?? 0,
       ...(i.storm ? { stormSources: store.stormSources.get(i.id)?.size ?? 0 } : {}),
     })),
+    ...(enrich ? { enriched } : {}),
   };
 }
 
@@ -116,6 +136,10 @@ export function formatBacktest(report: BacktestReport): string {
       ].join('\t'),
     ),
   ];
+  if (report.enriched) {
+    lines.push('', 'enrichment:');
+    for (const a of report.enriched) lines.push(`  #${a.index} ${a.priority ?? '-'} ${a.status}: ${describeEnrichment(a.enrichment)}`);
+  }
   for (const r of report.rejected) lines.push(`rejected #${r.index}: ${r.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
   const byPriority = new Map<string, number>();
   for (const i of report.incidents) byPriority.set(i.priority, (byPriority.get(i.priority) ?? 0) + 1);

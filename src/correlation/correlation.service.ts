@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { ENV, type Env } from '../common/env';
 import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { pgPool, withClient } from '../database/pg';
+import { EnrichmentHolder } from '../enrichment/tables';
 import type { Priority, SecurityAlert } from '../domain';
 import { enqueue } from '../outbox/outbox';
 import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
@@ -144,12 +145,14 @@ export class CorrelationService {
     folder: DeltaFolder,
     @Inject(ENV) env: Env,
     @Optional() @Inject(WARDEN_METRICS) metrics: WardenMetrics = NO_METRICS,
+    @Optional() enrichment?: EnrichmentHolder,
   ) {
     this.path = new IngestPath(
       new PgIngestStore(pgPool(dataSource), outbox, metrics, () => folder.nudge(), rulesResolvingWhenCleared(rules)),
       rules,
       (index, err) => this.logger.warn(`item ${index} refused by the database (${(err as { code?: string }).code ?? '?'}): ${err.message}`),
       env.INGEST_TRANSACTIONS,
+      env.ENRICHMENT_ENABLED ? enrichment?.enrich : undefined,
     );
   }
 

@@ -7,6 +7,7 @@ import {
   type SecurityAlert,
   type Severity,
 } from '../domain';
+import type { Enrichment } from '../enrichment';
 import {
   COUNT_MILESTONES,
   CorrelationPlan,
@@ -125,6 +126,8 @@ export interface AlertRecord {
   /** The API key that sent it. */
   apiKeyId?: string;
   decision: RuleDecision;
+  /** What enrichment added (src/enrichment/), when it ran. */
+  enrichment?: Enrichment;
   /** The priority answered for this alert (its incident's), so a repeat answers the same. */
   priority: Priority;
   fingerprint: string;
@@ -234,6 +237,7 @@ export class CorrelationEngine {
     idempotencyKey?: string,
     bodyHash?: string,
     apiKeyId?: string,
+    enrichment?: Enrichment,
   ): EngineResult {
     const repeatOf = repeatKeys(alert, idempotencyKey, apiKeyId);
     const repeat = repeatOf.map((k) => this.state.repeats.get(k)).find(Boolean);
@@ -251,6 +255,7 @@ export class CorrelationEngine {
         bodyHash,
         apiKeyId,
         decision,
+        ...(enrichment ? { enrichment } : {}),
         priority,
         fingerprint: fp,
         status,

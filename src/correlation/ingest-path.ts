@@ -1,4 +1,5 @@
 import type { Priority, SecurityAlert } from '../domain';
+import type { Enrichment } from '../enrichment';
 import {
   correlationLock,
   CorrelationEngine,
@@ -65,7 +66,11 @@ export interface OwnAlerts {
 
 interface Pending extends AcceptedAlert {
   decision: RuleDecision;
+  enrichment?: Enrichment;
 }
+
+/** Enriches one alert from tables in memory (no I/O); undefined: enrichment is off. */
+export type Enrich = (alert: SecurityAlert) => Enrichment | undefined;
 
 interface Waiting {
   chunk: Pending[];
@@ -107,6 +112,8 @@ export class IngestPath {
     private readonly onRefused: (index: number, err: Error) => void = () => {},
     /** Ingest transactions at a time; chunks of other requests that arrive meanwhile share the next ones. */
     private readonly transactions = 1,
+    /** Runs before the rules, so they can match on what it adds; stored with the alert. */
+    private readonly enrich: Enrich = () => undefined,
   ) {}
 
   /** Decides and stores each alert in input order; the results come back in that order too. */
@@ -139,7 +146,12 @@ export class IngestPath {
         decided.push(accepted);
         continue;
       }
-      const pending = { ...accepted, decision: await evaluateRules(this.rules, accepted.alert, countRecent) };
+      const enrichment = this.enrich(accepted.alert);
+      const pending: Pending = {
+        ...accepted,
+        enrichment,
+        decision: await evaluateRules(this.rules, accepted.alert, countRecent, enrichment),
+      };
       earlier.push(pending);
       decided.push(pending);
     }
@@ -311,7 +323,7 @@ export class IngestPath {
     return this.store.transact<ChunkOutcome>(request, (snapshot, now) => {
       if (chunk.some((p) => reusedWithOtherBody(snapshot, p.idempotencyKey, p.bodyHash))) throw new IdempotencyConflict();
       const engine = new CorrelationEngine(snapshot, () => this.store.newId());
-      const results = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey, p.bodyHash, p.apiKeyId));
+      const results = chunk.map((p) => engine.apply(p.alert, p.decision, now, p.idempotencyKey, p.bodyHash, p.apiKeyId, p.enrichment));
       // Held exclusive, or shared where shared is all it takes.
       const unheld = [...engine.needs].filter(([name, mode]) => locks.get(name) !== 'exclusive' && !(mode === 'shared' && locks.has(name)));
       if (unheld.length > 0) return { value: { relockWith: new Map([...locks, ...unheld]) } };

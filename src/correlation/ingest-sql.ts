@@ -234,6 +234,7 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
         silenceId,
         occurrenceCount,
         apiKeyId,
+        enrichment,
       }) =>
         [
           lit(id, 'uuid'),
@@ -264,11 +265,12 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
           at,
           at,
           lit(apiKeyId, 'uuid'),
+          enrichment === undefined ? 'NULL' : lit(JSON.stringify(enrichment), 'jsonb'),
         ].join(', '),
     );
     statements.push(`INSERT INTO alerts (id, source, external_id, idempotency_key, body_hash, type, severity, title, description, source_ip, destination_ip,
         "user", host, occurred_at, tags, raw, fingerprint, status, duplicate_of, incident_id, rule, action, priority, silence_id, occurrence_count,
-        received_at, last_seen_at, api_key_id)
+        received_at, last_seen_at, api_key_id, enrichment)
       VALUES (${rows.join('), (')})`);
   }
   if (changed.length) {

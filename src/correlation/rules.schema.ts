@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { durationSchema } from '../common/duration';
-import { PRIORITIES, SEVERITIES } from '../domain';
+import { CRITICALITIES, PRIORITIES, SEVERITIES } from '../domain';
 
 /** Alert fields that identify, correlate or count alerts. */
 export const ALERT_KEY_FIELDS = ['source', 'type', 'severity', 'title', 'sourceIp', 'destinationIp', 'user', 'host'] as const;
@@ -32,6 +32,28 @@ export const matchSchema = z
     tags: oneOrMany(z.string().min(1)).optional(),
     source_ip_cidr: oneOrMany(cidr).optional(),
     destination_ip_cidr: oneOrMany(cidr).optional(),
+    // On the alert's enrichment (src/enrichment/). country, asn and internal are the source address's.
+    /** ISO 3166 country codes (`CN`, `RU`). */
+    country: oneOrMany(
+      z
+        .string()
+        .regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO country code')
+        .transform((c) => c.toUpperCase()),
+    ).optional(),
+    /** Autonomous system numbers. */
+    asn: oneOrMany(z.number().int().min(0)).optional(),
+    /** true: the source address is private or reserved; false: it is not (an alert without one never matches). */
+    internal: z.boolean().optional(),
+    /** Any of these config/intel.yaml lists matched the alert. */
+    intel: oneOrMany(z.string().min(1)).optional(),
+    /** Any of these ATT&CK techniques (`T1059` matches its sub-techniques too). */
+    technique: oneOrMany(z.string().regex(/^T\d{4}(\.\d{3})?$/, 'must be an ATT&CK technique id such as T1059 or T1059.001')).optional(),
+    /** Any of these ATT&CK tactics, by id (`TA0001`) or short name (`initial-access`). */
+    tactic: oneOrMany(z.string().min(1)).optional(),
+    /** The highest criticality among the alert's assets and identities is one of these. */
+    asset_criticality: oneOrMany(z.enum(CRITICALITIES)).optional(),
+    /** Any of the alert's assets carries any of these tags. */
+    asset_tags: oneOrMany(z.string().min(1)).optional(),
     /** At least `count` alerts of this type with the same `by` fields within `within`, this one included. */
     threshold: z
       .object({
@@ -100,6 +122,30 @@ const decisionFields = {
   resolve_when_cleared: z.boolean().optional(),
 };
 
+const priorityRow = z
+  .object(
+    Object.fromEntries(CRITICALITIES.map((c) => [c, z.enum(PRIORITIES)])) as Record<
+      (typeof CRITICALITIES)[number],
+      z.ZodEnum<{ [P in (typeof PRIORITIES)[number]]: P }>
+    >,
+  )
+  .strict();
+
+/**
+ * Priority from context (Splunk ES style), for alerts whose rule fixes none: `matrix[severity][criticality]`,
+ * criticality being the highest among the alert's assets and identities; an intel match then raises the
+ * priority by `intel_raise` steps. Unset: priority from severity alone.
+ */
+export const urgencySchema = z
+  .object({
+    matrix: z
+      .object(Object.fromEntries(SEVERITIES.map((s) => [s, priorityRow])) as Record<(typeof SEVERITIES)[number], typeof priorityRow>)
+      .strict(),
+    intel_raise: z.number().int().min(0).max(3).default(1),
+  })
+  .strict();
+export type Urgency = z.output<typeof urgencySchema>;
+
 export const ruleSchema = z
   .object({ name: z.string().min(1), description: z.string().optional(), match: matchSchema.default({}), ...decisionFields })
   .strict();
@@ -122,6 +168,7 @@ export const rulesFileSchema = z
       // prefault runs the field defaults above, so they are written once.
       .prefault({}),
     rules: z.array(ruleSchema).default([]),
+    urgency: urgencySchema.optional(),
   })
   .strict()
   .superRefine((file, ctx) => {

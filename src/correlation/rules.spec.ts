@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { loadWardenConfig } from '../config/warden-config';
 import type { SecurityAlert } from '../domain';
+import type { Enrichment } from '../enrichment';
 import {
   evaluateRules,
   matchesStatically,
@@ -630,5 +631,82 @@ describe('the shipped config/rules.yaml', () => {
       'malware',
       'data-exfiltration',
     ]);
+  });
+});
+
+describe('matching on enrichment', () => {
+  const enrichment = (over: Partial<Enrichment> = {}): Enrichment => ({
+    source: { ip: '175.16.199.1', internal: false, country: { iso: 'CN', name: 'China' }, asn: { number: 4134 } },
+    techniques: [{ id: 'T1059.001', name: 'PowerShell', tactics: ['execution'], origin: 'payload' }],
+    tactics: [{ id: 'TA0002', shortname: 'execution', name: 'Execution', origin: 'technique' }],
+    intel: [{ list: 'feodo', kind: 'ip', indicator: '175.16.199.1', matched: '175.16.199.1', field: 'sourceIp', confidence: 80 }],
+    assets: [{ kind: 'host', name: 'db-1', field: 'host', matched: 'db-1', criticality: 'critical', team: 'dba', tags: ['pci'] }],
+    criticality: 'critical',
+    warnings: [],
+    ...over,
+  });
+  const on = (m: z.input<typeof matchSchema>, e?: Enrichment) => matchesStatically(match(m), alert(), e);
+
+  it.each([
+    [{ country: 'cn' }, true],
+    [{ country: ['RU', 'KP'] }, false],
+    [{ asn: 4134 }, true],
+    [{ asn: [1, 2] }, false],
+    [{ internal: false }, true],
+    [{ internal: true }, false],
+    [{ intel: 'feodo' }, true],
+    [{ intel: ['urlhaus'] }, false],
+    [{ technique: 'T1059' }, true],
+    [{ technique: 'T1059.001' }, true],
+    [{ technique: 'T1059.003' }, false],
+    [{ tactic: 'TA0002' }, true],
+    [{ tactic: 'execution' }, true],
+    [{ tactic: 'persistence' }, false],
+    [{ asset_criticality: ['high', 'critical'] }, true],
+    [{ asset_criticality: 'low' }, false],
+    [{ asset_tags: 'pci' }, true],
+    [{ asset_tags: 'dev' }, false],
+  ] as [z.input<typeof matchSchema>, boolean][])('%j on a CN/AS4134 PowerShell alert on a critical pci host: %s', (m, expected) => {
+    expect(on(m, enrichment())).toBe(expected);
+  });
+
+  it('an enrichment condition never matches an alert without enrichment', () => {
+    expect(on({ internal: false })).toBe(false);
+  });
+
+  it('internal: true matches a private source address', () => {
+    expect(on({ internal: true }, enrichment({ source: { ip: '10.0.0.1', internal: true, range: 'private' } }))).toBe(true);
+  });
+
+  it('asset_criticality does not match an alert touching no known asset', () => {
+    expect(on({ asset_criticality: 'low' }, enrichment({ assets: [], criticality: undefined }))).toBe(false);
+  });
+
+  it('refuses a technique that is not an ATT&CK id, naming the field', () => {
+    const r = matchSchema.safeParse({ technique: 'powershell' });
+    expect(r.success ? [] : r.error.issues.map((i) => i.path.join('.'))).toEqual(['technique']);
+  });
+
+  it('refuses a country that is not a two-letter code', () => {
+    expect(matchSchema.safeParse({ country: 'China' }).success).toBe(false);
+  });
+
+  it('gives a rule without priority the urgency matrix priority from the enrichment', async () => {
+    const file = rulesFileSchema.parse({
+      urgency: {
+        matrix: {
+          critical: { critical: 'P1', high: 'P1', medium: 'P2', low: 'P3' },
+          high: { critical: 'P1', high: 'P2', medium: 'P2', low: 'P3' },
+          medium: { critical: 'P2', high: 'P2', medium: 'P3', low: 'P4' },
+          low: { critical: 'P3', high: 'P3', medium: 'P4', low: 'P4' },
+        },
+      },
+      rules: [{ name: 'pci', match: { asset_tags: 'pci' }, action: 'correlate' }],
+    });
+    const lowAsset = enrichment({ intel: [], criticality: 'low' });
+    expect(await evaluateRules(file, alert({ severity: 'critical' }), counter(0).countRecent, lowAsset)).toMatchObject({
+      rule: 'pci',
+      priority: 'P3',
+    });
   });
 });

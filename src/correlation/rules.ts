@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
-import { priorityForSeverity, severityRank, type Priority, type SecurityAlert } from '../domain';
+import { severityRank, type Priority, type SecurityAlert } from '../domain';
+import type { Enrichment } from '../enrichment';
 import {
   STORM_DEFAULTS,
   type AlertKeyField,
@@ -10,6 +11,7 @@ import {
   type RulesFile,
   type StormKindField,
 } from './rules.schema';
+import { urgencyPriority } from './urgency';
 
 /** When a rule's further alerts fold into a storm incident (rules.schema.ts, `storm`). */
 export interface StormPolicy {
@@ -66,8 +68,8 @@ function inRanges(ip: string | undefined, ranges: readonly string[]): boolean {
   return list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
 }
 
-/** Every condition except the threshold, which needs a count from storage. */
-export function matchesStatically(match: RuleMatch, alert: SecurityAlert): boolean {
+/** Every condition except the threshold, which needs a count from storage. Enrichment conditions need the alert's enrichment. */
+export function matchesStatically(match: RuleMatch, alert: SecurityAlert, enrichment?: Enrichment): boolean {
   if (match.type && !asList(match.type)!.includes(alert.type)) return false;
   if (match.severity && !match.severity.includes(alert.severity)) return false;
   if (match.min_severity && severityRank(alert.severity) < severityRank(match.min_severity)) return false;
@@ -75,6 +77,23 @@ export function matchesStatically(match: RuleMatch, alert: SecurityAlert): boole
   if (match.tags && !match.tags.some((t) => alert.tags?.includes(t))) return false;
   if (match.source_ip_cidr && !inRanges(alert.sourceIp, match.source_ip_cidr)) return false;
   if (match.destination_ip_cidr && !inRanges(alert.destinationIp, match.destination_ip_cidr)) return false;
+  return matchesEnrichment(match, enrichment);
+}
+
+/** `T1059` names T1059 and its sub-techniques (T1059.001); `T1059.001` names only itself. */
+const namesTechnique = (wanted: string, id: string) => id === wanted || id.startsWith(`${wanted}.`);
+
+/** The conditions on what enrichment added (country, asn and internal are the source address's). */
+function matchesEnrichment(match: RuleMatch, e: Enrichment | undefined): boolean {
+  const source = e?.source;
+  if (match.country && !(source?.country && match.country.includes(source.country.iso))) return false;
+  if (match.asn && !(source?.asn && match.asn.includes(source.asn.number))) return false;
+  if (match.internal !== undefined && source?.internal !== match.internal) return false;
+  if (match.intel && !e?.intel.some((h) => match.intel!.includes(h.list))) return false;
+  if (match.technique && !e?.techniques.some((t) => match.technique!.some((w) => namesTechnique(w, t.id)))) return false;
+  if (match.tactic && !e?.tactics.some((t) => match.tactic!.includes(t.id) || match.tactic!.includes(t.shortname))) return false;
+  if (match.asset_criticality && !(e?.criticality && match.asset_criticality.includes(e.criticality))) return false;
+  if (match.asset_tags && !e?.assets.some((a) => a.tags.some((t) => match.asset_tags!.includes(t)))) return false;
   return true;
 }
 
@@ -123,13 +142,15 @@ export function stormKindWarnings(file: RulesFile): { path: (string | number)[];
   return warnings;
 }
 
-export function toDecision(rule: Rule | null, file: RulesFile, alert: SecurityAlert): RuleDecision {
+export function toDecision(rule: Rule | null, file: RulesFile, alert: SecurityAlert, enrichment?: Enrichment): RuleDecision {
   const d = file.defaults;
   const action = rule?.action ?? 'correlate';
   return {
     rule: rule?.name ?? NO_RULE,
     action,
-    priority: rule?.priority ?? priorityForSeverity[alert.severity],
+    priority:
+      rule?.priority ??
+      urgencyPriority(file.urgency, alert.severity, { criticality: enrichment?.criticality, intelHits: enrichment?.intel.length ?? 0 }),
     correlateBy: rule?.correlate_by ?? d.correlate_by,
     correlationWindowSeconds: rule?.correlation_window ?? d.correlation_window,
     dedupFields: rule?.dedup_fields ?? d.dedup_fields,
@@ -152,14 +173,19 @@ export function rulesResolvingWhenCleared(file: RulesFile): string[] {
  * First matching rule wins. A threshold rule matches once the stored count plus
  * this alert reaches `count`; below it, evaluation falls through to later rules.
  */
-export async function evaluateRules(file: RulesFile, alert: SecurityAlert, countRecent: RecentAlertCounter): Promise<RuleDecision> {
+export async function evaluateRules(
+  file: RulesFile,
+  alert: SecurityAlert,
+  countRecent: RecentAlertCounter,
+  enrichment?: Enrichment,
+): Promise<RuleDecision> {
   for (const rule of file.rules) {
-    if (!matchesStatically(rule.match, alert)) continue;
+    if (!matchesStatically(rule.match, alert, enrichment)) continue;
     if (rule.match.threshold) {
       const query = thresholdQuery(rule.match, alert);
       if (!query || (await countRecent(query)) + 1 < rule.match.threshold.count) continue;
     }
-    return toDecision(rule, file, alert);
+    return toDecision(rule, file, alert, enrichment);
   }
-  return toDecision(null, file, alert);
+  return toDecision(null, file, alert, enrichment);
 }

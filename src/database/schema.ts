@@ -44,6 +44,7 @@ export interface Alerts {
   description: string | null;
   destination_ip: string | null;
   duplicate_of: string | null;
+  enrichment: Json | null;
   external_id: string | null;
   fingerprint: string;
   host: string | null;

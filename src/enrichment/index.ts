@@ -1,5 +1,5 @@
 // Enrichment: in-memory lookups over loaded tables (GeoIP/ASN, ATT&CK, threat intel, assets), and
-// enrichAlert composing them. Not yet applied to alerts by ingest.
+// enrichAlert composing them. Ingest applies it before the rules (EnrichmentHolder, enrichment.module.ts).
 export * from './enrichment';
 export { GeoIp, geoIpPaths, loadGeoIp, type AddressGeo, type GeoIpPaths } from './geoip/geoip';
 export { AttackTable, loadAttackTable, type Tactic, type Technique } from './attack/attack-table';
@@ -17,3 +17,6 @@ export { loadIntel, loadList, type IntelIo } from './intel/load';
 export { AssetLookup, type AssetContext, type AssetMatch } from './assets/assets';
 export { assetsFileSchema, type AssetsFile } from './assets/assets.schema';
 export { loadAssets, loadAssetsFile } from './assets/load';
+export { EnrichmentHolder, ENRICHMENT_CONFIG, loadEnrichment, type EnrichmentConfig } from './tables';
+export { rollUpEnrichment, type EnrichmentRollup } from './rollup';
+export { describeEnrichment } from './describe';

@@ -85,6 +85,7 @@ describe('investigationAlert', () => {
     receivedAt: '2026-03-01T10:00:00.000Z',
     lastSeenAt: '2026-03-01T10:01:00.000Z',
     resolvedAt: null,
+    enrichment: null,
   };
 
   it('lists the AlertView without description and last activity, with the role after the ids, in the order the answer has', () => {

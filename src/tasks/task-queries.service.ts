@@ -14,6 +14,7 @@ import {
   type StormSourceRow,
 } from '../correlation/incident-view';
 import { type TaskStatus, notFound } from '../domain';
+import { rollUpEnrichment } from '../enrichment';
 import { incidentPlaybooks } from '../playbooks/runs-view';
 import { readTask, taskViewSelect, TaskView, TaskViewRow, toTaskView } from './task-view';
 import type { Columns } from '../database/rows';
@@ -79,6 +80,7 @@ const INCIDENT_ALERT_FIELDS = [
   'receivedAt',
   'lastSeenAt',
   'resolvedAt',
+  'enrichment',
 ] as const satisfies readonly (keyof AlertView)[];
 
 /** The deadline that matters now: ack until acknowledged, then resolve. */
@@ -224,6 +226,8 @@ export class TaskQueriesService {
     return {
       ...toIncidentDetailView(row),
       ...(row.storm ? { stormSources: toStormSourcesView(stormSources) } : {}),
+      // Over the alerts listed (the latest `alertLimit`), which carry it each.
+      enrichment: rollUpEnrichment(alerts.map((a) => a.enrichment)),
       alerts: alerts.map((a) => pickFields(toAlertView(a), INCIDENT_ALERT_FIELDS)),
       tasks: tasks.map(toTaskView),
       ...playbooks,

@@ -145,3 +145,30 @@ describe(IntelHolder.name, () => {
     expect([kept, [...holder.current.lists.keys()], holder.current.size]).toEqual([['a', 'b'], ['b'], 1]);
   });
 });
+
+describe('IndicatorTable.build (in chunks)', () => {
+  const many = Array.from({ length: 2_500 }, (_, n) => ind('ip', `198.18.${Math.floor(n / 250)}.${n % 250}`));
+
+  it('indexes every indicator, as the constructor does', async () => {
+    const table = await IndicatorTable.build(many, 1_000);
+    expect([table.size, table.matchIp('198.18.9.249', NOW).length]).toEqual([2_500, 1]);
+  });
+
+  it('lets the event loop run between chunks', async () => {
+    let done = false;
+    let ranBeforeDone: boolean | undefined;
+    setImmediate(() => (ranBeforeDone = !done));
+    await IndicatorTable.build(many, 1_000).then(() => (done = true));
+    expect(ranBeforeDone).toBe(true);
+  });
+});
+
+describe('IntelHolder.replaceListInChunks', () => {
+  it('swaps the new list in whole once built: the new indicator matches, the old one no longer', async () => {
+    const holder = new IntelHolder();
+    holder.replaceList('l', [ind('ip', '203.0.113.1')]);
+    await holder.replaceListInChunks('l', [ind('ip', '203.0.113.2')]);
+    const table = holder.current.lists.get('l')!;
+    expect([table.matchIp('203.0.113.2', NOW).length, table.matchIp('203.0.113.1', NOW).length]).toEqual([1, 0]);
+  });
+});

@@ -125,24 +125,42 @@ export class IndicatorTable {
     url: new Map<string, Indicator[]>(),
     hash: new Map<string, Indicator[]>(),
   };
-  readonly size: number;
+  private count = 0;
 
-  constructor(indicators: Iterable<Indicator>) {
-    let size = 0;
-    for (const i of indicators) {
-      size++;
-      if (i.kind === 'ip' || i.kind === 'cidr') {
-        const cidr = parseCidr(i.value);
-        if (cidr) this.networks.add(cidr, i);
-      } else {
-        const map: Map<string, Indicator | Indicator[]> = this.exact[i.kind];
-        const there = map.get(i.value);
-        if (there === undefined) map.set(i.value, i);
-        else if (Array.isArray(there)) there.push(i);
-        else map.set(i.value, [there, i]);
-      }
+  constructor(indicators: Iterable<Indicator> = []) {
+    for (const i of indicators) this.add(i);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * Builds a table `chunk` indicators at a time, letting the event loop run between chunks, so a
+   * refresh of a million indicators never holds ingest for the whole build.
+   */
+  static async build(indicators: readonly Indicator[], chunk = 20_000): Promise<IndicatorTable> {
+    const table = new IndicatorTable();
+    for (let at = 0; at < indicators.length; at += chunk) {
+      const end = Math.min(at + chunk, indicators.length);
+      for (let n = at; n < end; n++) table.add(indicators[n]);
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    this.size = size;
+    return table;
+  }
+
+  private add(i: Indicator): void {
+    this.count++;
+    if (i.kind === 'ip' || i.kind === 'cidr') {
+      const cidr = parseCidr(i.value);
+      if (cidr) this.networks.add(cidr, i);
+    } else {
+      const map: Map<string, Indicator | Indicator[]> = this.exact[i.kind];
+      const there = map.get(i.value);
+      if (there === undefined) map.set(i.value, i);
+      else if (Array.isArray(there)) there.push(i);
+      else map.set(i.value, [there, i]);
+    }
   }
 
   /** Indicators (active at `now`, epoch ms) matching an address: exact or by network. */
@@ -211,7 +229,15 @@ export class IntelHolder {
   current = new IntelSnapshot();
 
   replaceList(name: string, indicators: Iterable<Indicator>): void {
-    const table = new IndicatorTable(indicators);
+    this.swapIn(name, new IndicatorTable(indicators));
+  }
+
+  /** As replaceList, building the table in chunks (IndicatorTable.build): for refreshes while ingest runs. */
+  async replaceListInChunks(name: string, indicators: readonly Indicator[]): Promise<void> {
+    this.swapIn(name, await IndicatorTable.build(indicators));
+  }
+
+  private swapIn(name: string, table: IndicatorTable): void {
     const lists = new Map(this.current.lists);
     lists.set(name, table);
     this.current = new IntelSnapshot(lists);

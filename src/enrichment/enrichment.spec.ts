@@ -107,4 +107,17 @@ describe('enrichAlert', () => {
     const e = enrichAlert(alert, { geoip, attack, intel: intel.current, assets }, NOW);
     expect(JSON.parse(JSON.stringify(e))).toEqual(e);
   });
+
+  // Found by the ingest fuzz test: a source or type naming a property every object inherits was read as config.
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('takes a source and a type of %j for plain text', (name) => {
+    const hostile: SecurityAlert = { source: name, type: name, severity: 'low', title: 'x', sourceIp: '::0' };
+    expect(enrichAlert(hostile, { geoip, attack, intel: intel.current, assets }, NOW)).toEqual({
+      source: { ip: '::0', internal: true, range: 'unspecified' },
+      techniques: [],
+      tactics: [],
+      intel: [],
+      assets: [],
+      warnings: [],
+    });
+  });
 });

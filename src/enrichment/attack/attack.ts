@@ -65,7 +65,8 @@ export class AttackLookup {
   enrich(alert: AttackSource & Pick<SecurityAlert, 'type'>): AttackContext {
     const context: AttackContext = { techniques: [], tactics: [], warnings: [] };
     const payload = attackRefsOf(alert, this.config.alertmanager);
-    const byType = this.config.types[alert.type];
+    // Own keys only: an alert's type is outside text ("constructor", "__proto__" are on every object's prototype).
+    const byType = Object.hasOwn(this.config.types, alert.type) ? this.config.types[alert.type] : undefined;
     const sources: [AttackOrigin, { techniques: string[]; tactics: string[] }][] = [['payload', payload]];
     if (byType) sources.push(['type', byType]);
 

@@ -39,7 +39,8 @@ const PATHS: Record<'suricata' | 'ecs' | 'wazuh' | 'falco', { domains: string[];
 };
 
 const formatOf = (source: string): keyof typeof PATHS | undefined =>
-  source.startsWith('ecs:') ? 'ecs' : source in PATHS ? (source as keyof typeof PATHS) : undefined;
+  // Own keys only: an alert's source is outside text ("constructor" is on every object's prototype).
+  source.startsWith('ecs:') ? 'ecs' : Object.hasOwn(PATHS, source) ? (source as keyof typeof PATHS) : undefined;
 
 /**
  * What of an alert can be on a threat-intel list: its source and destination addresses, and

@@ -9,7 +9,8 @@ export type UndoAction = (typeof INVERSE_ACTIONS)[ContainmentAction];
 export const CONTAINMENT_ACTIONS = Object.keys(INVERSE_ACTIONS) as ContainmentAction[];
 export const UNDO_ACTIONS = Object.values(INVERSE_ACTIONS) as UndoAction[];
 
-export const isContainment = (action: string): action is ContainmentAction => action in INVERSE_ACTIONS;
+// Own keys only: `in` would take "constructor" and "toString" for actions.
+export const isContainment = (action: string): action is ContainmentAction => Object.hasOwn(INVERSE_ACTIONS, action);
 
 /** What a containment or undo action acts on, and the `with` key that names it. */
 export const TARGET_OF: Readonly<Record<ContainmentAction | UndoAction, 'ip' | 'user' | 'host'>> = {

@@ -2,6 +2,7 @@ import {
   alertViewStatus,
   highestCriticality,
   comparePriority,
+  isContainment,
   deliveryFor,
   higherSeverity,
   isMoreUrgent,
@@ -101,5 +102,19 @@ describe('highestCriticality', () => {
     [[], undefined],
   ] as const)('of %j is %s', (values, expected) => {
     expect(highestCriticality(values)).toBe(expected);
+  });
+});
+
+describe('isContainment', () => {
+  it('knows the three containment actions and nothing else, inherited names included', () => {
+    expect(['block_ip', 'disable_user', 'isolate_host', 'unblock_ip', 'constructor', 'toString', '__proto__'].map(isContainment)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });

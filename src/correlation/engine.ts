@@ -195,6 +195,16 @@ export interface EngineResult {
   repeat?: boolean;
 }
 
+export interface AlertKeys {
+  fingerprint: string;
+  correlationKey: string;
+  stormKey?: string;
+  stormKind?: string;
+}
+
+/** Keys by alert object, for the decision they were computed under; alerts are not changed once normalized. */
+const keysOf = new WeakMap<SecurityAlert, { decision: RuleDecision; keys: AlertKeys }>();
+
 export class CorrelationEngine {
   readonly changes: ChangeSet = {
     closed: new Set(),
@@ -218,16 +228,18 @@ export class CorrelationEngine {
    * The fingerprint and correlation key of an alert, which ingest locks before reading the
    * snapshot, and the storm key it may fold into, which ingest reads too.
    */
-  static keys(
-    alert: SecurityAlert,
-    decision: RuleDecision,
-  ): { fingerprint: string; correlationKey: string; stormKey?: string; stormKind?: string } {
+  static keys(alert: SecurityAlert, decision: RuleDecision): AlertKeys {
+    // Ingest asks for an alert's keys several times (locks, snapshot, apply, a rerun): hashed once.
+    const known = keysOf.get(alert);
+    if (known?.decision === decision) return known.keys;
     const fp = fingerprint(alert, decision.dedupFields);
-    return {
+    const keys: AlertKeys = {
       fingerprint: fp,
       correlationKey: correlationKey(decision, alert, fp),
       ...(decision.storm ? { stormKey: stormKey(decision, alert), stormKind: stormKind(decision, alert) } : {}),
     };
+    keysOf.set(alert, { decision, keys });
+    return keys;
   }
 
   apply(

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { loadWardenConfig } from '../config/warden-config';
 import type { SecurityAlert } from '../domain';
 import { IdempotencyConflict, IngestPath } from './ingest-path';
+import type { SnapshotRequest } from './ingest-sql';
 import type { AcceptedAlert } from './items';
 import { MemoryIngestStore } from './memory-store';
 
@@ -118,6 +119,40 @@ describe(IngestPath.name, () => {
       await path.ingest(items(...[1, 2, 3, 4, 5, 6].map(login)));
       const next = await path.ingest(items(...[7, 8, 9, 10].map(login)));
       expect(next.map((r) => r.priority)).toEqual(['P3', 'P3', 'P3', 'P2']);
+    });
+  });
+
+  describe('locks while a kind storms', () => {
+    /** A memory store that keeps the locks each transaction asked for. */
+    class LockRecordingStore extends MemoryIngestStore {
+      readonly asked: SnapshotRequest['locks'][] = [];
+      override transact<T>(...args: Parameters<MemoryIngestStore['transact']>): Promise<T> {
+        this.asked.push(args[0].locks);
+        return super.transact(...(args as [SnapshotRequest, never]));
+      }
+    }
+    // The shipped `medium` rule storms at 50 incidents of one kind (type and monitor) within a minute.
+    const scan = (n: number) => ({ alert: alert({ sourceIp: `10.9.${n >> 8}.${n & 255}`, externalId: undefined, title: `scan ${n}` }) });
+
+    it('does not lock the own keys of alerts whose kind was folding, and still joins an open incident of their own', async () => {
+      const store = new LockRecordingStore();
+      store.now = Date.parse('2025-01-01T00:00:00Z');
+      const path = new IngestPath(store, rules);
+      // 100 alerts in one chunk: the first 50 open incidents, the next 50 fold into the storm.
+      const first = await path.ingest(items(...Array.from({ length: 100 }, (_, n) => scan(n))));
+      expect(new Set(first.slice(50).map((r) => r.incidentId)).size).toBe(1);
+      store.asked.length = 0;
+
+      // Next: a new address, and the address of the first alert, whose incident is still open.
+      const [fresh, again] = await path.ingest(
+        items(scan(500), { alert: alert({ sourceIp: '10.9.0.0', externalId: undefined, title: 'scan 0, later' }) }),
+      );
+      expect(fresh.incidentId).toBe(first[99].incidentId);
+      expect(again.incidentId).toBe(first[0].incidentId);
+      // One run: the new address's own key is not locked; the open incident's is, as its recent run needed it.
+      expect(
+        store.asked.map((locks) => [locks.has('correlation:sourceIp=10.9.1.244'), locks.get('correlation:sourceIp=10.9.0.0')]),
+      ).toEqual([[false, 'exclusive']]);
     });
   });
 });

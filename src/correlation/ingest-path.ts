@@ -100,6 +100,8 @@ export class IngestPath {
    * at all), until when (ms). A wrong guess costs a second run or an uncontended lock.
    */
   private readonly hints = new Map<string, { mode: LockMode | null; until: number }>();
+  /** Also a guess: storm kinds whose alerts recently folded into their storm, until when (ms). */
+  private readonly storming = new Map<string, number>();
 
   /** Chunks waiting for a transaction, each with the request that waits for its results. */
   private readonly waiting: Waiting[] = [];
@@ -272,8 +274,8 @@ export class IngestPath {
 
   /**
    * A chunk first runs holding the locks it will probably need, in the mode recent runs
-   * needed them (by default: fingerprints and correlation keys exclusive, storm keys shared,
-   * storm kinds not at all). When the engine needed a lock, or a mode, the run did not hold,
+   * needed them (by default: fingerprints and correlation keys exclusive, except the keys of
+   * alerts whose kind was folding into its storm; storm keys shared; storm kinds not at all). When the engine needed a lock, or a mode, the run did not hold,
    * nothing is written and the chunk runs again holding it too.
    */
   private async storeChunk(chunk: Pending[], results: ItemResult[]): Promise<void> {
@@ -282,7 +284,12 @@ export class IngestPath {
     for (const p of chunk) {
       const k = CorrelationEngine.keys(p.alert, p.decision);
       candidates.set(fingerprintLock(k.fingerprint), 'exclusive');
-      candidates.set(correlationLock(k.correlationKey), 'exclusive');
+      // While a kind storms, its alerts fold into the storm and do not need their own keys (a
+      // scan's addresses are new each time, so a per-name hint would never learn that).
+      const folding = k.stormKind !== undefined && (this.storming.get(k.stormKind) ?? 0) > now;
+      const own = correlationLock(k.correlationKey);
+      if (!folding) candidates.set(own, 'exclusive');
+      else if (!candidates.has(own)) candidates.set(own, null);
       if (k.stormKey) candidates.set(correlationLock(k.stormKey), 'shared');
       if (k.stormKind) candidates.set(kindLock(k.stormKind), null);
     }
@@ -301,6 +308,14 @@ export class IngestPath {
       chunk.forEach((p, i) => results.push({ index: p.index, ...outcome.results[i] }));
       if (this.hints.size > 50_000) this.hints.clear();
       for (const name of candidates.keys()) this.hints.set(name, { mode: outcome.needs.get(name) ?? null, until: now + HINT_MS });
+      if (this.storming.size > 10_000) this.storming.clear();
+      for (const p of chunk) {
+        const k = CorrelationEngine.keys(p.alert, p.decision);
+        if (!k.stormKind || !k.stormKey) continue;
+        const folded = !outcome.needs.has(correlationLock(k.correlationKey)) && outcome.needs.has(correlationLock(k.stormKey));
+        if (folded) this.storming.set(k.stormKind, now + HINT_MS);
+        else this.storming.delete(k.stormKind);
+      }
       return;
     }
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Priority, Severity } from '../domain';
 import { advisoryLocksSql } from '../database/locks';
-import { lit, textArray } from '../database/sql-literal';
+import { insertRowsSql, jsonLiteral, lit, textArray } from '../database/sql-literal';
 import { enqueueSql } from '../outbox/outbox';
 import type { ChangeSet, LockMode, Snapshot, StoredRepeat, TrackedIncident } from './engine';
 import { externalKey, idempotencyRepeatKey } from './engine';
@@ -183,40 +183,35 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
     );
   }
   if (c.created.size) {
-    const rows = [...c.created.values()].map((i) =>
-      [
-        lit(i.id, 'uuid'),
-        lit(i.correlationKey),
-        i.closed ? at : 'NULL',
-        lit(i.title),
-        lit(i.severity),
-        lit(i.priority),
-        lit(i.action),
-        lit(i.rule),
-        textArray(i.playbooks),
-        lit(i.assignRole),
-        textArray(i.types),
-        lit(i.sourceIp, 'inet'),
-        lit(i.user),
-        lit(i.host),
-        i.alertCount,
-        lit(i.firstSeenAt, 'timestamptz'),
-        lit(i.lastSeenAt, 'timestamptz'),
-        i.storm,
-        lit(i.openingRule),
-        lit(i.stormKind),
-      ].join(', '),
-    );
-    statements.push(`INSERT INTO incidents (id, correlation_key, correlation_closed_at, title, severity, priority, action, rule, playbooks,
-        assign_role, types, source_ip, "user", host, alert_count, first_seen_at, last_seen_at, storm, opening_rule, storm_kind)
-      VALUES (${rows.join('), (')})`);
+    const rows = [...c.created.values()].map((i) => ({
+      id: i.id,
+      correlation_key: i.correlationKey,
+      correlation_closed_at: i.closed ? now : null,
+      title: i.title,
+      severity: i.severity,
+      priority: i.priority,
+      action: i.action,
+      rule: i.rule,
+      playbooks: i.playbooks,
+      assign_role: i.assignRole,
+      types: i.types,
+      source_ip: i.sourceIp ?? null,
+      user: i.user ?? null,
+      host: i.host ?? null,
+      alert_count: i.alertCount,
+      first_seen_at: i.firstSeenAt,
+      last_seen_at: i.lastSeenAt,
+      storm: i.storm,
+      opening_rule: i.openingRule,
+      storm_kind: i.stormKind,
+    }));
+    statements.push(insertRowsSql('incidents', Object.keys(rows[0]), rows));
   }
   if (c.stormSources.size) {
     const rows = [...c.stormSources].flatMap(([id, sources]) =>
-      [...sources].map(([source, n]) => `(${lit(id, 'uuid')}, ${lit(source)}, ${n})`),
+      [...sources].map(([source, n]) => ({ incident_id: id, source, alerts: n, seen_at: now })),
     );
-    statements.push(`INSERT INTO storm_source_deltas (incident_id, source, alerts, seen_at)
-        SELECT v.id, v.source, v.n, ${at} FROM (VALUES ${rows.join(', ')}) AS v(id, source, n)`);
+    statements.push(insertRowsSql('storm_source_deltas', Object.keys(rows[0]), rows));
   }
   if (c.alerts.length) {
     const rows = c.alerts.map(
@@ -235,43 +230,39 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
         occurrenceCount,
         apiKeyId,
         enrichment,
-      }) =>
-        [
-          lit(id, 'uuid'),
-          lit(a.source),
-          lit(a.externalId),
-          lit(idempotencyKey),
-          lit(bodyHash),
-          lit(a.type),
-          lit(a.severity),
-          lit(a.title),
-          lit(a.description),
-          lit(a.sourceIp, 'inet'),
-          lit(a.destinationIp, 'inet'),
-          lit(a.user),
-          lit(a.host),
-          lit(a.occurredAt, 'timestamptz'),
-          textArray(a.tags ?? []),
-          a.raw === undefined ? 'NULL' : lit(JSON.stringify(a.raw), 'jsonb'),
-          lit(fingerprint),
-          lit(status),
-          lit(duplicateOf, 'uuid'),
-          lit(incidentId, 'uuid'),
-          lit(d.rule),
-          lit(d.action),
-          lit(priority),
-          lit(silenceId, 'uuid'),
-          occurrenceCount,
-          at,
-          at,
-          lit(apiKeyId, 'uuid'),
-          enrichment === undefined ? 'NULL' : lit(JSON.stringify(enrichment), 'jsonb'),
-        ].join(', '),
+      }) => ({
+        id,
+        source: a.source,
+        external_id: a.externalId ?? null,
+        idempotency_key: idempotencyKey ?? null,
+        body_hash: bodyHash ?? null,
+        type: a.type,
+        severity: a.severity,
+        title: a.title,
+        description: a.description ?? null,
+        source_ip: a.sourceIp ?? null,
+        destination_ip: a.destinationIp ?? null,
+        user: a.user ?? null,
+        host: a.host ?? null,
+        occurred_at: a.occurredAt ?? null,
+        tags: a.tags ?? [],
+        raw: a.raw ?? null,
+        fingerprint,
+        status,
+        duplicate_of: duplicateOf,
+        incident_id: incidentId,
+        rule: d.rule,
+        action: d.action,
+        priority,
+        silence_id: silenceId,
+        occurrence_count: occurrenceCount,
+        received_at: now,
+        last_seen_at: now,
+        api_key_id: apiKeyId ?? null,
+        enrichment: enrichment ?? null,
+      }),
     );
-    statements.push(`INSERT INTO alerts (id, source, external_id, idempotency_key, body_hash, type, severity, title, description, source_ip, destination_ip,
-        "user", host, occurred_at, tags, raw, fingerprint, status, duplicate_of, incident_id, rule, action, priority, silence_id, occurrence_count,
-        received_at, last_seen_at, api_key_id, enrichment)
-      VALUES (${rows.join('), (')})`);
+    statements.push(insertRowsSql('alerts', Object.keys(rows[0]), rows));
   }
   if (changed.length) {
     const rows = changed.map(
@@ -320,9 +311,8 @@ function rollupSql(c: ChangeSet, at: string): string[] {
         GROUP BY 1, 2, 3, 4, 5`);
   }
   if (sources.length) {
-    const rows = sources.map((r) => `(${lit(r.ip, 'inet')}, ${r.alerts})`);
     statements.push(`INSERT INTO alert_source_rollups (bucket, source_ip, alerts)
-        SELECT date_trunc('day', ${at}, 'UTC'), v.ip, sum(v.n) FROM (VALUES ${rows.join(', ')}) AS v(ip, n) GROUP BY 1, 2`);
+        SELECT date_trunc('day', ${at}, 'UTC'), v.ip, sum(v.alerts) FROM json_to_recordset(${jsonLiteral(sources)}) AS v(ip inet, alerts int) GROUP BY 1, 2`);
   }
   return statements;
 }

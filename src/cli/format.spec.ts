@@ -188,6 +188,9 @@ const stats = (over: Partial<StatsView> = {}): StatsView => ({
   delivery: { failedNotices: 1, failedNoticesByChannel: { webhook: 1 }, outbox: { pending: 3, deadLettered: 0, lagSeconds: 12 } },
   series: { alertsByHour: [], responseByDay: [] },
   topSourceIps: Array.from({ length: 11 }, (_, i) => ({ ip: `203.0.113.${i + 1}`, alerts: 110 - i * 10 })),
+  topCountries: [],
+  topAsns: [],
+  attack: { version: '18.1', tactics: [] },
   ...over,
 });
 

@@ -47,3 +47,30 @@ export class AlertSourceRollup {
   @Column({ type: 'bigint' })
   alerts: string;
 }
+
+/**
+ * Alerts received per day (UTC) by the country (`kind` country, `value` its ISO code) or the
+ * ASN (`kind` asn, `value` its number) of their source address, as enrichment found it; every
+ * status. `label` is the country's or the organisation's name. Appended like AlertRollup.
+ */
+@Entity({ name: 'alert_geo_rollups' })
+@Index('IDX_alert_geo_rollups_bucket', ['bucket', 'kind'])
+export class AlertGeoRollup {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' })
+  id: string;
+
+  @Column({ type: 'timestamptz' })
+  bucket: Date;
+
+  @Column({ type: 'text' })
+  kind: string;
+
+  @Column({ type: 'text' })
+  value: string;
+
+  @Column({ type: 'text', nullable: true })
+  label: string | null;
+
+  @Column({ type: 'bigint' })
+  alerts: string;
+}

@@ -69,6 +69,15 @@ export const compactRollupsSql = [
              RETURNING r.bucket, r.source_ip, r.alerts),
     kept AS (INSERT INTO alert_source_rollups (bucket, source_ip, alerts) SELECT bucket, source_ip, sum(alerts) FROM gone GROUP BY 1, 2 RETURNING id)
   SELECT greatest((SELECT max(id) FROM kept), (SELECT max(top) FROM fresh))::text AS watermark`,
+  // A country's or organisation's name may change with the GeoIP database: the compacted row keeps one.
+  `WITH fresh AS (SELECT bucket, kind, value, max(id) AS top FROM alert_geo_rollups WHERE id > $1 GROUP BY 1, 2, 3),
+    dup AS (SELECT f.* FROM fresh f WHERE (SELECT count(*) FROM alert_geo_rollups r
+              WHERE (r.bucket, r.kind, r.value) = (f.bucket, f.kind, f.value)) > 1),
+    gone AS (DELETE FROM alert_geo_rollups r USING dup d WHERE (r.bucket, r.kind, r.value) = (d.bucket, d.kind, d.value)
+             RETURNING r.bucket, r.kind, r.value, r.label, r.alerts),
+    kept AS (INSERT INTO alert_geo_rollups (bucket, kind, value, label, alerts)
+             SELECT bucket, kind, value, max(label), sum(alerts) FROM gone GROUP BY 1, 2, 3 RETURNING id)
+  SELECT greatest((SELECT max(id) FROM kept), (SELECT max(top) FROM fresh))::text AS watermark`,
 ];
 
 /** What the workflows hear of a fold: an incident whose count passed a milestone (batched incidents have no workflow). */

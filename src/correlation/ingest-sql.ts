@@ -302,7 +302,7 @@ export function writeAndCommitSql(c: ChangeSet, now: Date): string {
  * compacts them), so concurrent ingests never wait on each other's rollup rows.
  */
 function rollupSql(c: ChangeSet, at: string): string[] {
-  const { alerts, sources } = rollupDeltas(c);
+  const { alerts, sources, geo, attack } = rollupDeltas(c);
   const statements: string[] = [];
   if (alerts.length) {
     const rows = alerts.map((r) => `(${[lit(r.severity), lit(r.type), lit(r.status), r.storm, r.alerts].join(', ')})`);
@@ -313,6 +313,19 @@ function rollupSql(c: ChangeSet, at: string): string[] {
   if (sources.length) {
     statements.push(`INSERT INTO alert_source_rollups (bucket, source_ip, alerts)
         SELECT date_trunc('day', ${at}, 'UTC'), v.ip, sum(v.alerts) FROM json_to_recordset(${jsonLiteral(sources)}) AS v(ip inet, alerts int) GROUP BY 1, 2`);
+  }
+  if (geo.length) {
+    const rows = geo.map((r) => `(${[lit(r.kind), lit(r.value), lit(r.label, 'text'), r.alerts].join(', ')})`);
+    statements.push(`INSERT INTO alert_geo_rollups (bucket, kind, value, label, alerts)
+        SELECT date_trunc('day', ${at}, 'UTC'), v.kind, v.value, v.label, v.n FROM (VALUES ${rows.join(', ')}) AS v(kind, value, label, n)`);
+  }
+  if (attack.length) {
+    // Only the cells the incident lacks; no unique index, so a concurrent run adding the same cell never makes this one wait.
+    const rows = attack.map((r) => `(${[lit(r.incidentId, 'uuid'), lit(r.tactic), lit(r.technique, 'text')].join(', ')})`);
+    statements.push(`INSERT INTO incident_attack (incident_id, tactic, technique)
+        SELECT v.incident_id, v.tactic, v.technique FROM (VALUES ${rows.join(', ')}) AS v(incident_id, tactic, technique)
+        WHERE NOT EXISTS (SELECT 1 FROM incident_attack a
+          WHERE a.incident_id = v.incident_id AND a.tactic = v.tactic AND a.technique IS NOT DISTINCT FROM v.technique)`);
   }
   return statements;
 }

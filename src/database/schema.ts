@@ -27,6 +27,15 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface AlertGeoRollups {
+  alerts: Int8;
+  bucket: Timestamp;
+  id: Generated<Int8>;
+  kind: string;
+  label: string | null;
+  value: string;
+}
+
 export interface AlertRollups {
   alerts: Int8;
   bucket: Timestamp;
@@ -164,6 +173,13 @@ export interface EvidenceItems {
   n: number;
   ref: string | null;
   sha256: string;
+}
+
+export interface IncidentAttack {
+  id: Generated<Int8>;
+  incident_id: string;
+  tactic: string;
+  technique: string | null;
 }
 
 export interface IncidentDeltas {
@@ -396,6 +412,7 @@ export interface Teams {
 }
 
 export interface DB {
+  alert_geo_rollups: AlertGeoRollups;
   alert_rollups: AlertRollups;
   alert_source_rollups: AlertSourceRollups;
   alerts: Alerts;
@@ -408,6 +425,7 @@ export interface DB {
   audit_log: AuditLog;
   evidence_bundles: EvidenceBundles;
   evidence_items: EvidenceItems;
+  incident_attack: IncidentAttack;
   incident_deltas: IncidentDeltas;
   incidents: Incidents;
   integration_links: IntegrationLinks;

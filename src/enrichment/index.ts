@@ -2,7 +2,16 @@
 // enrichAlert composing them. Ingest applies it before the rules (EnrichmentHolder, enrichment.module.ts).
 export * from './enrichment';
 export { GeoIp, geoIpPaths, loadGeoIp, type AddressGeo, type GeoIpPaths } from './geoip/geoip';
-export { AttackTable, loadAttackTable, type Tactic, type Technique } from './attack/attack-table';
+export {
+  AttackTable,
+  isTacticId,
+  isTechniqueId,
+  loadAttackTable,
+  shippedAttackTable,
+  type Tactic,
+  type Technique,
+} from './attack/attack-table';
+export { attackCellsOf, type AttackCell } from './attack/cells';
 export {
   AttackLookup,
   attackConfigProblems,

@@ -5,7 +5,7 @@ import type { AssetLookup } from './assets/assets';
 import type { AssetsFile } from './assets/assets.schema';
 import { loadAssets } from './assets/load';
 import { AttackLookup, type AttackConfig } from './attack/attack';
-import { loadAttackTable } from './attack/attack-table';
+import { shippedAttackTable } from './attack/attack-table';
 import { enrichAlert, type Enrichment, type EnrichmentTables } from './enrichment';
 import { geoIpPaths, loadGeoIp, type GeoIp } from './geoip/geoip';
 import { IntelHolder } from './intel/indicator';
@@ -72,7 +72,7 @@ export async function loadEnrichment(
 ): Promise<EnrichmentHolder> {
   const holder = new EnrichmentHolder();
   holder.geoip = await loadGeoIp(geoIpPaths(env), log);
-  holder.attack = new AttackLookup(loadAttackTable(), config.attack);
+  holder.attack = new AttackLookup(shippedAttackTable(), config.attack);
   await loadIntel(config.intel.lists, env.WARDEN_CONFIG_DIR, holder.intel, log);
   holder.assets = loadAssets(env.WARDEN_CONFIG_DIR);
   return holder;

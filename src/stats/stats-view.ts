@@ -63,4 +63,45 @@ export interface StatsView {
     responseByDay: { day: string; mttaP50Seconds: number | null; mttrP50Seconds: number | null }[];
   };
   topSourceIps: { ip: string; alerts: number }[];
+  topCountries: GeoTops['topCountries'];
+  topAsns: GeoTops['topAsns'];
+  /** Incidents opened in the range, by the ATT&CK tactics and techniques of their alerts (enrichment). */
+  attack: AttackMatrix;
+}
+
+/**
+ * The countries and ASNs of alerts' source addresses, as enrichment found them at ingest (internal
+ * addresses have neither), ten each, most alerts first; over the whole UTC days the range touches.
+ */
+export interface GeoTops {
+  topCountries: { iso: string; name: string | null; alerts: number }[];
+  topAsns: { number: number; organization: string | null; alerts: number }[];
+}
+
+/**
+ * Incidents by ATT&CK tactic and technique: every tactic of the table in kill-chain order, each with
+ * the incidents any of whose alerts reached it, and its techniques (a sub-technique on its own) with
+ * theirs, most first. An incident counts once per tactic and once per technique under it.
+ */
+export interface AttackMatrix {
+  /** The ATT&CK version the names come from. */
+  version: string;
+  tactics: {
+    id: string;
+    shortname: string;
+    name: string;
+    incidents: number;
+    techniques: { id: string; name: string; incidents: number }[];
+  }[];
+}
+
+/** An incident of a matrix tactic or cell (`GET /v1/stats/attack/incidents`). */
+export interface AttackIncidentView {
+  id: string;
+  title: string;
+  severity: Severity;
+  priority: Priority;
+  status: string;
+  types: string[];
+  createdAt: string;
 }

@@ -5,9 +5,14 @@ import { ANALYST_LOAD_SQL, WAITING } from '../assignment/assignment-sql';
 import { INCIDENT_STATUSES, SEVERITIES } from '../domain';
 import { pgPool } from '../database/pg';
 import { lit } from '../database/sql-literal';
-import { topSourcesSql } from './rollup-sql';
-import { alertStats, AlertRollupRow, countsOf, hoursOf, priorityCounts, tally } from './stats';
-import type { AnalystLoad, StatsView } from './stats-view';
+import { shippedAttackTable } from '../enrichment/attack/attack-table';
+import { attackMatrix, geoTops, type AttackCountRow, type GeoCountRow } from './attack-matrix';
+import { topGeoSql, topSourcesSql } from './rollup-sql';
+import { alertStats, AlertRollupRow, attackIncidentsQuery, countsOf, hoursOf, priorityCounts, tally, type AttackFilter } from './stats';
+import type { AnalystLoad, AttackIncidentView, StatsView } from './stats-view';
+import type { Columns } from '../database/rows';
+import type { Priority, Severity } from '../domain';
+import { encodeCursor } from '../common/validation';
 
 type Counts = { key: string; n: number }[];
 
@@ -26,7 +31,18 @@ interface StatsRow {
   outbox: { pending: number; dead_lettered: number; lag_seconds: number };
   response_by_day: { day: string; mtta_p50: number | null; mttr_p50: number | null }[];
   top_sources: { ip: string; alerts: number }[];
+  top_geo: GeoCountRow[];
+  attack: AttackCountRow[];
 }
+
+type AttackIncidentRow = Columns<
+  'incidents',
+  'id' | 'title' | 'severity' | 'priority' | 'status' | 'types' | 'created_at',
+  { severity: Severity; priority: Priority }
+> & {
+  /** created_at as PostgreSQL prints it (microseconds, which a Date would lose), for the cursor. */
+  created_at_exact: string;
+};
 
 const seconds = (v: number | null): number | null => (v === null ? null : Math.round(v * 10) / 10);
 
@@ -36,6 +52,8 @@ const seconds = (v: number | null): number | null => (v === null ? null : Math.r
  */
 @Injectable()
 export class StatsService {
+  private readonly attackTable = shippedAttackTable();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async stats(from: Date, to: Date): Promise<StatsView> {
@@ -85,6 +103,28 @@ export class StatsService {
         })),
       },
       topSourceIps: r.top_sources,
+      ...geoTops(r.top_geo),
+      attack: attackMatrix(this.attackTable, r.attack),
+    };
+  }
+
+  /** `GET /v1/stats/attack/incidents`: the incidents opened in the range in one tactic or matrix cell, newest first. */
+  async attackIncidents(f: AttackFilter): Promise<{ items: AttackIncidentView[]; nextCursor: string | null }> {
+    const { sql, params } = attackIncidentsQuery(f);
+    const { rows } = await pgPool(this.dataSource).query<AttackIncidentRow>(sql, params);
+    const page = rows.slice(0, f.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((i) => ({
+        id: i.id,
+        title: i.title,
+        severity: i.severity,
+        priority: i.priority,
+        status: i.status,
+        types: i.types,
+        createdAt: i.created_at.toISOString(),
+      })),
+      nextCursor: rows.length > f.limit ? encodeCursor([last.created_at_exact, last.id]) : null,
     };
   }
 }
@@ -93,9 +133,10 @@ const counts = (select: string) => `(SELECT coalesce(json_agg(json_build_object(
 
 /**
  * Four statements, run side by side on their own connections, each one round trip. Alerts are
- * read from their rollups; incidents and tasks of the range are read once each, by their time
- * index, into a CTE every figure then aggregates; the rest reads partial indexes (see
- * migrations/1795800000000-StatsRollups.ts).
+ * read from their rollups (by hour, by source address, by source country and ASN); incidents and
+ * tasks of the range are read once each, by their time index, into a CTE every figure then
+ * aggregates (the ATT&CK matrix joins each incident's cells by incident_attack's index); the rest
+ * reads partial indexes (see migrations/1795800000000-StatsRollups.ts, 1797800200000-EnrichmentRollups.ts).
  */
 export function statsSql(from: Date, to: Date): string[] {
   const f = lit(from, 'timestamptz');
@@ -104,13 +145,18 @@ export function statsSql(from: Date, to: Date): string[] {
   (SELECT coalesce(json_agg(r), '[]') FROM (
      SELECT bucket, severity, status, storm, sum(alerts)::float8 AS alerts FROM alert_rollups
       WHERE bucket >= date_trunc('hour', ${f}, 'UTC') AND bucket < ${t} GROUP BY 1, 2, 3, 4) r) AS rollups,
-  (SELECT coalesce(json_agg(s), '[]') FROM (${topSourcesSql(f, t, '10')}) s) AS top_sources`;
-  const incidents = `WITH inc AS MATERIALIZED (SELECT status, severity, storm, types FROM incidents WHERE created_at >= ${f} AND created_at < ${t})
+  (SELECT coalesce(json_agg(s), '[]') FROM (${topSourcesSql(f, t, '10')}) s) AS top_sources,
+  (SELECT coalesce(json_agg(g), '[]') FROM ((${topGeoSql('country', f, t, '10')}) UNION ALL (${topGeoSql('asn', f, t, '10')})) g) AS top_geo`;
+  const incidents = `WITH inc AS MATERIALIZED (SELECT id, status, severity, storm, types FROM incidents WHERE created_at >= ${f} AND created_at < ${t})
 SELECT
   (SELECT json_build_object('opened', count(*), 'storms', count(*) FILTER (WHERE storm),
      'by_status', ${counts(`SELECT status AS k, count(*)::int AS n FROM inc GROUP BY 1`)},
      'by_severity', ${counts(`SELECT severity AS k, count(*)::int AS n FROM inc GROUP BY 1`)}) FROM inc) AS incidents,
-  ${counts(`SELECT unnest(types) AS k, count(*)::int AS n FROM inc GROUP BY 1 ORDER BY 2 DESC, 1`)} AS incident_types`;
+  ${counts(`SELECT unnest(types) AS k, count(*)::int AS n FROM inc GROUP BY 1 ORDER BY 2 DESC, 1`)} AS incident_types,
+  -- At most one row per cell of the ATT&CK table; distinct, since a cell may have been added twice (incident-attack.entity.ts).
+  (SELECT coalesce(json_agg(m), '[]') FROM (
+     SELECT a.tactic, a.technique, count(DISTINCT a.incident_id)::int AS incidents FROM inc JOIN incident_attack a ON a.incident_id = inc.id
+      GROUP BY 1, 2) m) AS attack`;
   const tasks = `WITH tk AS MATERIALIZED (SELECT date_trunc('day', opened_at, 'UTC') AS day,
        extract(epoch FROM acknowledged_at - opened_at) AS ack, extract(epoch FROM resolved_at - opened_at) AS res
      FROM tasks WHERE opened_at >= ${f} AND opened_at < ${t})

@@ -1,4 +1,4 @@
-import { alertStats, countsOf, hoursOf, statsRange } from './stats';
+import { alertStats, attackIncidentsQuery, countsOf, hoursOf, statsRange } from './stats';
 
 describe('stats', () => {
   const now = new Date('2026-11-25T10:30:00Z');
@@ -80,5 +80,35 @@ describe('stats', () => {
         { at: '2026-11-25T09:00:00.000Z', low: 0, medium: 0, high: 0, critical: 1 },
       ]);
     });
+  });
+});
+
+describe(attackIncidentsQuery.name, () => {
+  const from = new Date('2026-11-24T00:00:00Z');
+  const to = new Date('2026-11-25T00:00:00Z');
+  const cellOf = (sql: string) => /a\.incident_id = i\.id AND (.*)\)$/m.exec(sql)?.[1];
+
+  it('takes a tactic alone as its own cell (technique null)', () => {
+    const { sql, params } = attackIncidentsQuery({ from, to, tactic: 'TA0002', limit: 50 });
+    expect([cellOf(sql), params]).toEqual(['a.tactic = $3 AND a.technique IS NULL', [from, to, 'TA0002', 51]]);
+  });
+
+  it('takes a technique under a tactic as that cell', () => {
+    const { sql, params } = attackIncidentsQuery({ from, to, tactic: 'TA0002', technique: 'T1059', limit: 50 });
+    expect([cellOf(sql), params]).toEqual(['a.tactic = $3 AND a.technique = $4', [from, to, 'TA0002', 'T1059', 51]]);
+  });
+
+  it('takes a technique alone under any tactic', () => {
+    const { sql, params } = attackIncidentsQuery({ from, to, technique: 'T1059', limit: 50 });
+    expect([cellOf(sql), params]).toEqual(['a.technique = $3', [from, to, 'T1059', 51]]);
+  });
+
+  it('pages on after the last incident given', () => {
+    const after = { createdAt: '2026-11-24 10:00:00.123456+00', id: '6f1c1b7e-0000-4000-8000-000000000001' };
+    const { sql, params } = attackIncidentsQuery({ from, to, tactic: 'TA0002', limit: 50, after });
+    expect([/\(i\.created_at, i\.id\) < \(\$(\d)::timestamptz, \$(\d)::uuid\)/.exec(sql)?.slice(1), params.slice(2)]).toEqual([
+      ['4', '5'],
+      ['TA0002', after.createdAt, after.id, 51],
+    ]);
   });
 });

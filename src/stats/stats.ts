@@ -69,3 +69,35 @@ export const priorityCounts = (rows: readonly { key: string; n: number }[]): Rec
 
 /** A count per name seen, for open-ended names (incident types, channels, run outcomes). */
 export const tally = (rows: readonly { key: string; n: number }[]): Record<string, number> => countsOf<string>([], rows);
+
+/** The incidents of one tactic or matrix cell: `tactic` alone, `technique` under any tactic, or both. */
+export interface AttackFilter {
+  from: Date;
+  to: Date;
+  tactic?: string;
+  technique?: string;
+  limit: number;
+  /** Where the previous page stopped: its last incident's created_at as PostgreSQL printed it, and id. */
+  after?: { createdAt: string; id: string };
+}
+
+/**
+ * The page's statement ($-parameters, `limit + 1` rows, so the caller knows whether another page
+ * follows): incidents of the range by their created_at index, newest first, each kept when it has the
+ * cell (incident_attack's index). A tactic alone is its own cell (technique null).
+ */
+export function attackIncidentsQuery(f: AttackFilter): { sql: string; params: unknown[] } {
+  const params: unknown[] = [f.from, f.to];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const cell = [
+    ...(f.tactic ? [`a.tactic = ${param(f.tactic)}`] : []),
+    f.technique ? `a.technique = ${param(f.technique)}` : 'a.technique IS NULL',
+  ];
+  const after = f.after ? ` AND (i.created_at, i.id) < (${param(f.after.createdAt)}::timestamptz, ${param(f.after.id)}::uuid)` : '';
+  const sql = `SELECT i.id, i.title, i.severity, i.priority, i.status, i.types, i.created_at, i.created_at::text AS created_at_exact
+  FROM incidents i
+ WHERE i.created_at >= $1 AND i.created_at < $2${after}
+   AND EXISTS (SELECT 1 FROM incident_attack a WHERE a.incident_id = i.id AND ${cell.join(' AND ')})
+ ORDER BY i.created_at DESC, i.id DESC LIMIT ${param(f.limit + 1)}`;
+  return { sql, params };
+}

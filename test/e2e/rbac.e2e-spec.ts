@@ -491,6 +491,12 @@ describe('RBAC matrix', () => {
     },
     { method: 'GET', path: '/v1/stats', request: async () => ({ path: '/v1/stats' }), expected: leadOnly(200) },
     {
+      method: 'GET',
+      path: '/v1/stats/attack/incidents',
+      request: async () => ({ path: '/v1/stats/attack/incidents?tactic=TA0002' }),
+      expected: leadOnly(200),
+    },
+    {
       method: 'POST',
       path: '/v1/reports',
       request: async () => {

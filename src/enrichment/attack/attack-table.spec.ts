@@ -99,3 +99,39 @@ describe('techniqueId', () => {
     expect(techniqueId(text)).toBe(id);
   });
 });
+
+describe('AttackTable.killChain', () => {
+  it('lists the 14 Enterprise tactics in matrix order', () => {
+    expect(loadAttackTable().killChain.map((t) => t.id)).toEqual([
+      'TA0043',
+      'TA0042',
+      'TA0001',
+      'TA0002',
+      'TA0003',
+      'TA0004',
+      'TA0005',
+      'TA0006',
+      'TA0007',
+      'TA0008',
+      'TA0009',
+      'TA0011',
+      'TA0010',
+      'TA0040',
+    ]);
+  });
+
+  it('orders by matrix_order, not by file order', () => {
+    const table = AttackTable.fromJson(
+      { attack_version: 't', techniques: [] },
+      {
+        attack_version: 't',
+        tactics: [
+          { id: 'TA0002', shortname: 'execution', name: 'Execution', matrix_order: 1 },
+          { id: 'TA0009', shortname: 'collection', name: 'Collection' },
+          { id: 'TA0001', shortname: 'initial-access', name: 'Initial Access', matrix_order: 0 },
+        ],
+      },
+    );
+    expect(table.killChain.map((t) => t.id)).toEqual(['TA0001', 'TA0002', 'TA0009']);
+  });
+});

@@ -34,6 +34,12 @@ export type TechniqueResolution =
 const TECHNIQUE_ID = /^T\d{4}(\.\d{3})?$/;
 const TACTIC_ID = /^TA\d{4}$/;
 
+/** Whether `text` is exactly a tactic id such as `TA0002`. */
+export const isTacticId = (text: string): boolean => TACTIC_ID.test(text);
+
+/** Whether `text` is exactly a technique or sub-technique id such as `T1059` or `T1059.001`. */
+export const isTechniqueId = (text: string): boolean => TECHNIQUE_ID.test(text);
+
 /** `T1059.001` (any case, trimmed) → canonical id, or undefined when it is not shaped like one. */
 export function techniqueId(text: string): string | undefined {
   const id = text.trim().toUpperCase();
@@ -49,11 +55,18 @@ const techniqueRow = z.object({
   revoked: z.boolean(),
   revoked_by_final: z.string().nullable(),
 });
-const tacticRow = z.object({ id: z.string().regex(TACTIC_ID), shortname: z.string(), name: z.string() });
+const tacticRow = z.object({
+  id: z.string().regex(TACTIC_ID),
+  shortname: z.string(),
+  name: z.string(),
+  /** The tactic's column in the Enterprise matrix (its kill-chain position); null for one outside it. */
+  matrix_order: z.number().int().nullable().optional(),
+});
 const techniquesFile = z.object({ attack_version: z.string(), techniques: z.array(techniqueRow) });
 const tacticsFile = z.object({ attack_version: z.string(), tactics: z.array(tacticRow) });
 
 type TechniqueRow = z.infer<typeof techniqueRow>;
+type TacticRow = z.infer<typeof tacticRow>;
 
 /** `Initial Access`, `initial_access`, `Initial_Access`, `initial-access` → `initial-access`. */
 const tacticKey = (text: string) =>
@@ -70,17 +83,22 @@ const tacticKey = (text: string) =>
 export class AttackTable {
   private readonly techniques = new Map<string, TechniqueRow>();
   private readonly tactics = new Map<string, Tactic>();
+  /** The matrix's columns, left to right. */
+  readonly killChain: readonly Tactic[];
 
   private constructor(
     readonly version: string,
     techniques: TechniqueRow[],
-    tactics: Tactic[],
+    tactics: TacticRow[],
   ) {
     for (const t of techniques) this.techniques.set(t.id, t);
     for (const t of tactics) {
       const tactic = { id: t.id, shortname: t.shortname, name: t.name };
       for (const key of [t.id, t.shortname, tacticKey(t.name)]) this.tactics.set(key.toLowerCase(), tactic);
     }
+    // By matrix position, where the file gives one (stable: file order otherwise); a tactic outside the matrix last.
+    const position = (t: TacticRow) => t.matrix_order ?? Number.MAX_SAFE_INTEGER;
+    this.killChain = [...tactics].sort((a, b) => position(a) - position(b)).map((t) => this.tactics.get(t.id.toLowerCase())!);
   }
 
   /** From the parsed contents of techniques.json and tactics.json; throws naming what is wrong. */
@@ -141,3 +159,8 @@ export function loadAttackTable(dir: string = attackDataDir()): AttackTable {
   const read = (name: string): unknown => JSON.parse(readFileSync(join(dir, name), 'utf8'));
   return AttackTable.fromJson(read('techniques.json'), read('tactics.json'));
 }
+
+let shipped: AttackTable | undefined;
+
+/** The table in data/attack/, read once per process: it does not change while Warden runs. */
+export const shippedAttackTable = (): AttackTable => (shipped ??= loadAttackTable());

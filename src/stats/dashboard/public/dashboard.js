@@ -18,6 +18,8 @@
   const { el, clip, sev, section } = WardenDom;
   const { text, time } = WardenFormat;
   const incidentHref = (id) => '#incident/' + encodeURIComponent(id);
+  /** An incident in the analyst's workspace, where it can be worked on. */
+  const workspaceHref = (id) => '/app#incident/' + encodeURIComponent(id);
 
   class AuthError extends Error {}
 
@@ -36,6 +38,13 @@
     /** The latest task-table load: an older answer arriving late never overwrites a newer filter's. */
     taskSeq: 0,
     analystsKey: '',
+    /** The ATT&CK tactic or cell whose incidents are listed ({ tactic, technique|null }), or null. */
+    attack: null,
+    /** The matrix of the latest refresh, for the names of the selection. */
+    matrix: null,
+    attackIncidents: [],
+    attackCursor: null,
+    attackSeq: 0,
   };
 
   // ---- API -------------------------------------------------------------------------------
@@ -84,6 +93,7 @@
   function logout() {
     WardenCharts.destroy();
     closeDetail();
+    selectAttack(null);
     showLogin('');
   }
 
@@ -138,6 +148,8 @@
       WardenCharts.render(stats, RANGES[state.range] > 24 * HOUR);
       renderTypes(stats);
       renderAssignees(stats);
+      renderTops(stats);
+      renderMatrix(stats);
       state.tasksByIncident = new Map();
       for (const t of tasks.items || [])
         if (t.incidentId && !state.tasksByIncident.has(t.incidentId)) state.tasksByIncident.set(t.incidentId, t);
@@ -151,6 +163,8 @@
       showError('');
       $('filter-error').hidden = true;
       if (state.detailId) await loadDetail(state.detailId);
+      // The listed tactic's incidents follow the range, as its count in the matrix does.
+      if (state.attack) await loadAttack(false);
       // The range the figures are for, so a reader (or the browser test) can ask /v1/stats for the same.
       root.dataset.from = state.from;
       root.dataset.to = state.to;
@@ -315,6 +329,158 @@
     $('task-empty').hidden = rows.length > 0;
   }
 
+  // ---- enrichment: top countries and ASNs, the ATT&CK matrix -------------------------------
+
+  /** A ranked table of the figure `id` from items seen through `view` ({ key, label, alerts }). */
+  function renderTop(id, items, view) {
+    const figure = $(id);
+    const rows = items.map((item) => {
+      const v = view(item);
+      return el('tr', { 'data-key': v.key }, el('td', {}, clip(v.label)), el('td', { class: 'num' }, WardenFormat.count(v.alerts)));
+    });
+    figure.querySelector('tbody').replaceChildren(...rows);
+    figure.querySelector('table').hidden = rows.length === 0;
+    figure.querySelector('p').hidden = rows.length > 0;
+  }
+
+  function renderTops(stats) {
+    renderTop('top-countries', stats.topCountries || [], (c) => ({
+      key: c.iso,
+      label: c.name ? c.name + ' (' + c.iso + ')' : c.iso,
+      alerts: c.alerts,
+    }));
+    renderTop('top-asns', stats.topAsns || [], (a) => ({
+      key: String(a.number),
+      label: 'AS' + a.number + (a.organization ? ' ' + a.organization : ''),
+      alerts: a.alerts,
+    }));
+  }
+
+  const selected = (tactic, technique) => !!state.attack && state.attack.tactic === tactic && state.attack.technique === technique;
+
+  /** Tactics as columns (kill-chain order, as the API gives them), each technique a cell; every count a button. */
+  function renderMatrix(stats) {
+    const matrix = stats.attack || { version: '', tactics: [] };
+    state.matrix = matrix;
+    $('attack-version').textContent = 'ATT&CK ' + matrix.version;
+    const columns = matrix.tactics.map((t) =>
+      el(
+        'div',
+        { class: t.incidents > 0 ? 'tactic' : 'tactic zero', 'data-tactic': t.id },
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'tactic-head',
+            'data-tactic': t.id,
+            'data-count': t.incidents,
+            'aria-pressed': String(selected(t.id, null)),
+            disabled: t.incidents === 0,
+            title: t.id + ' ' + t.name,
+          },
+          el('span', { class: 'name' }, text(t.name)),
+          el('span', { class: 'muted' }, text(t.id)),
+          el('span', { class: 'count' }, WardenFormat.count(t.incidents)),
+        ),
+        el(
+          'ol',
+          { class: 'techniques' },
+          ...t.techniques.map((k) =>
+            el(
+              'li',
+              {},
+              el(
+                'button',
+                {
+                  type: 'button',
+                  class: 'technique',
+                  'data-tactic': t.id,
+                  'data-technique': k.id,
+                  'data-count': k.incidents,
+                  'aria-pressed': String(selected(t.id, k.id)),
+                  title: k.id + ' ' + k.name,
+                },
+                el('span', { class: 'name' }, text(k.id + ' ' + k.name)),
+                el('span', { class: 'count' }, WardenFormat.count(k.incidents)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+    $('attack-matrix').replaceChildren(...columns);
+  }
+
+  /** What the list is of, in words: the tactic, or the technique under it. */
+  function attackTitle(sel) {
+    const tactic = ((state.matrix && state.matrix.tactics) || []).find((t) => t.id === sel.tactic);
+    const tacticName = tactic ? tactic.name + ' (' + tactic.id + ')' : sel.tactic;
+    if (!sel.technique) return 'Incidents in ' + tacticName;
+    const technique = tactic ? tactic.techniques.find((k) => k.id === sel.technique) : null;
+    return 'Incidents with ' + sel.technique + (technique ? ' ' + technique.name : '') + ' under ' + tacticName;
+  }
+
+  /** Lists a tactic's or a cell's incidents; the same one again (or null) closes the list. */
+  function selectAttack(sel) {
+    state.attack = sel && !selected(sel.tactic, sel.technique) ? sel : null;
+    state.attackSeq++;
+    state.attackIncidents = [];
+    state.attackCursor = null;
+    for (const b of $('attack-matrix').querySelectorAll('button[data-tactic]'))
+      b.setAttribute('aria-pressed', String(selected(b.dataset.tactic, b.dataset.technique || null)));
+    $('attack-drill').hidden = !state.attack;
+    $('attack-incidents').tBodies[0].replaceChildren();
+    delete $('attack-incidents').dataset.query;
+    if (state.attack) {
+      $('attack-drill-title').textContent = attackTitle(state.attack);
+      void loadAttack(false);
+    }
+  }
+
+  async function loadAttack(append) {
+    const sel = state.attack;
+    if (!sel || !state.from) return;
+    const seq = ++state.attackSeq;
+    const query = new URLSearchParams({ from: state.from, to: state.to, tactic: sel.tactic, limit: String(PAGE) });
+    if (sel.technique) query.set('technique', sel.technique);
+    const asked = String(query);
+    if (append && state.attackCursor) query.set('cursor', state.attackCursor);
+    try {
+      const page = await api('/v1/stats/attack/incidents?' + query);
+      if (seq !== state.attackSeq) return;
+      state.attackIncidents = append ? state.attackIncidents.concat(page.items || []) : page.items || [];
+      state.attackCursor = page.nextCursor || null;
+      $('attack-error').hidden = true;
+      $('attack-drill-title').textContent = attackTitle(sel);
+      renderAttackIncidents(asked);
+    } catch (err) {
+      if (err instanceof AuthError) return showLogin(err.message);
+      if (seq !== state.attackSeq) return;
+      $('attack-error').textContent = 'Could not list the incidents: ' + err.message;
+      $('attack-error').hidden = false;
+    }
+  }
+
+  function renderAttackIncidents(query) {
+    const rows = state.attackIncidents.map((i) =>
+      el(
+        'tr',
+        { 'data-incident-id': i.id },
+        el('td', {}, time(i.createdAt)),
+        el('td', { class: 'prio-' + i.priority }, text(i.priority)),
+        el('td', {}, sev(i.severity)),
+        el('td', {}, text(i.status)),
+        el('td', { class: 'title' }, el('a', { href: workspaceHref(i.id), class: 'clip', title: i.title }, text(i.title))),
+        el('td', {}, clip((i.types || []).join(', '))),
+      ),
+    );
+    $('attack-incidents').tBodies[0].replaceChildren(...rows);
+    // The query this list answers, so a reader (or the browser test) knows which load it shows.
+    $('attack-incidents').dataset.query = query;
+    $('attack-empty').hidden = rows.length > 0;
+    $('attack-more').hidden = !state.attackCursor;
+  }
+
   // ---- incident detail -------------------------------------------------------------------
 
   function renderDetail(d) {
@@ -382,6 +548,11 @@
   $('task-filters').addEventListener('reset', () => window.setTimeout(() => void loadTasks(), 0));
   for (const select of $('task-filters').querySelectorAll('select')) select.addEventListener('change', () => void loadTasks());
   $('more').addEventListener('click', () => void loadIncidents(true));
+  $('attack-matrix').addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-tactic]');
+    if (button && !button.disabled) selectAttack({ tactic: button.dataset.tactic, technique: button.dataset.technique || null });
+  });
+  $('attack-more').addEventListener('click', () => void loadAttack(true));
   $('detail-close').addEventListener('click', (event) => {
     event.preventDefault();
     window.history.replaceState(null, '', location.pathname + location.search);

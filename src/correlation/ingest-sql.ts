@@ -321,11 +321,10 @@ function rollupSql(c: ChangeSet, at: string): string[] {
   }
   if (attack.length) {
     // Only the cells the incident lacks; no unique index, so a concurrent run adding the same cell never makes this one wait.
-    const rows = attack.map((r) => `(${[lit(r.incidentId, 'uuid'), lit(r.tactic), lit(r.technique, 'text')].join(', ')})`);
     statements.push(`INSERT INTO incident_attack (incident_id, tactic, technique)
-        SELECT v.incident_id, v.tactic, v.technique FROM (VALUES ${rows.join(', ')}) AS v(incident_id, tactic, technique)
+        SELECT v."incidentId", v.tactic, v.technique FROM json_to_recordset(${jsonLiteral(attack)}) AS v("incidentId" uuid, tactic text, technique text)
         WHERE NOT EXISTS (SELECT 1 FROM incident_attack a
-          WHERE a.incident_id = v.incident_id AND a.tactic = v.tactic AND a.technique IS NOT DISTINCT FROM v.technique)`);
+          WHERE a.incident_id = v."incidentId" AND a.tactic = v.tactic AND a.technique IS NOT DISTINCT FROM v.technique)`);
   }
   return statements;
 }

@@ -31,6 +31,8 @@ export interface WardenMetrics {
   noticeDelivery(channel: string, outcome: NoticeOutcome): void;
   /** Rows one retention pass deleted, by what they were (`notifications`, `outbox`, `integration_links`). */
   pruned(kind: string, rows: number): void;
+  /** An intel list was (re)loaded into the api's tables, or a refresh of it failed (the old table kept). */
+  intelLoaded(list: string, outcome: 'loaded' | 'failed', indicators: number): void;
 }
 
 export const NO_METRICS: WardenMetrics = {
@@ -39,4 +41,5 @@ export const NO_METRICS: WardenMetrics = {
   outboxSignal: () => {},
   noticeDelivery: () => {},
   pruned: () => {},
+  intelLoaded: () => {},
 };

@@ -1,5 +1,6 @@
-import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ENV, type Env } from '../common/env';
+import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { loadAssets } from './assets/load';
 import { loadList } from './intel/load';
 import { assetFiles, EnrichmentHolder, ENRICHMENT_CONFIG, filesStamp, loadEnrichment, type EnrichmentConfig } from './tables';
@@ -24,16 +25,27 @@ export class EnrichmentRefresher implements OnApplicationBootstrap, OnModuleDest
     private readonly holder: EnrichmentHolder,
     @Inject(ENRICHMENT_CONFIG) private readonly config: EnrichmentConfig,
     @Inject(ENV) private readonly env: Env,
+    @Optional() @Inject(WARDEN_METRICS) private readonly metrics: WardenMetrics = NO_METRICS,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.env.ENRICHMENT_ENABLED) return;
     const dir = this.env.WARDEN_CONFIG_DIR;
     for (const list of this.config.intel.lists) {
-      this.every(list.refresh * 1000, `intel list ${list.name}`, async () => {
-        const loaded = await loadList(list, dir);
-        await this.holder.intel.replaceListInChunks(list.name, loaded.indicators);
-      });
+      this.every(
+        list.refresh * 1000,
+        `intel list ${list.name}`,
+        async () => {
+          const started = Date.now();
+          const loaded = await loadList(list, dir);
+          await this.holder.intel.replaceListInChunks(list.name, loaded.indicators);
+          this.metrics.intelLoaded(list.name, 'loaded', loaded.indicators.length);
+          this.logger.log(
+            `intel list ${list.name} refreshed: ${loaded.indicators.length} indicators in ${(Date.now() - started) / 1000} s`,
+          );
+        },
+        () => this.metrics.intelLoaded(list.name, 'failed', this.holder.intel.current.lists.get(list.name)?.size ?? 0),
+      );
     }
     const files = assetFiles(dir, this.config.assets);
     this.assetsStamp = filesStamp(files);
@@ -52,12 +64,15 @@ export class EnrichmentRefresher implements OnApplicationBootstrap, OnModuleDest
   }
 
   /** One run at a time per job; an error is logged and the old table kept. */
-  private every(ms: number, job: string, run: () => Promise<void>): void {
+  private every(ms: number, job: string, run: () => Promise<void>, failed: () => void = () => {}): void {
     const timer = setInterval(() => {
       if (this.busy.has(job)) return;
       this.busy.add(job);
       run()
-        .catch((err: unknown) => this.logger.warn(`${job} not refreshed: ${(err as Error).message.split('\n')[0]}`))
+        .catch((err: unknown) => {
+          failed();
+          this.logger.warn(`${job} not refreshed: ${(err as Error).message.split('\n')[0]}`);
+        })
         .finally(() => this.busy.delete(job));
     }, ms);
     timer.unref();
@@ -71,14 +86,14 @@ export class EnrichmentRefresher implements OnApplicationBootstrap, OnModuleDest
   providers: [
     {
       provide: EnrichmentHolder,
-      inject: [ENRICHMENT_CONFIG, ENV],
-      useFactory: (config: EnrichmentConfig, env: Env) => {
+      inject: [ENRICHMENT_CONFIG, ENV, { token: WARDEN_METRICS, optional: true }],
+      useFactory: (config: EnrichmentConfig, env: Env, metrics?: WardenMetrics) => {
         const logger = new Logger('Enrichment');
         if (!env.ENRICHMENT_ENABLED) {
           logger.log('enrichment off (ENRICHMENT_ENABLED=false)');
           return new EnrichmentHolder();
         }
-        return loadEnrichment(config, env, (m) => logger.log(m));
+        return loadEnrichment(config, env, (m) => logger.log(m), metrics);
       },
     },
     EnrichmentRefresher,

@@ -12,6 +12,7 @@ import { IntelHolder } from './intel/indicator';
 import type { IntelConfig } from './intel/intel.schema';
 import { loadIntel } from './intel/load';
 import type { Env } from '../common/env';
+import { NO_METRICS, type WardenMetrics } from '../common/metrics';
 
 /** config/attack.yaml, intel.yaml and assets.yaml as validated at start-up (Nest token ENRICHMENT_CONFIG). */
 export interface EnrichmentConfig {
@@ -69,11 +70,13 @@ export async function loadEnrichment(
   config: EnrichmentConfig,
   env: Pick<Env, 'WARDEN_CONFIG_DIR' | 'GEOIP_CITY_DB' | 'GEOIP_COUNTRY_DB' | 'GEOIP_ASN_DB'>,
   log: (message: string) => void,
+  metrics: Pick<WardenMetrics, 'intelLoaded'> = NO_METRICS,
 ): Promise<EnrichmentHolder> {
   const holder = new EnrichmentHolder();
   holder.geoip = await loadGeoIp(geoIpPaths(env), log);
   holder.attack = new AttackLookup(shippedAttackTable(), config.attack);
-  await loadIntel(config.intel.lists, env.WARDEN_CONFIG_DIR, holder.intel, log);
+  for (const list of await loadIntel(config.intel.lists, env.WARDEN_CONFIG_DIR, holder.intel, log))
+    metrics.intelLoaded(list.name, list.error === undefined ? 'loaded' : 'failed', list.indicators);
   holder.assets = loadAssets(env.WARDEN_CONFIG_DIR);
   return holder;
 }

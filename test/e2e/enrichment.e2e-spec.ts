@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil } from '../support/harness';
+import { pollUntil, send } from '../support/harness';
 import { alert, startStack, type Stack } from '../support/stack';
 
 // Enrichment in the ingest path: ATT&CK from the payload (Suricata metadata, Wazuh rule.mitre,
@@ -162,6 +162,16 @@ describe('enrichment at ingest', () => {
     );
     const after = await storedIntel((await post('/v1/alerts', alert({ sourceIp: EXPIRING_IP, title: `roll ${randomUUID()}` }))).alertId);
     expect({ before, after }).toEqual({ before: [`rolling:${EXPIRING_IP}`], after: [] });
+  });
+
+  it("shows each list's indicators and loads in /metrics", async () => {
+    const res = await send(`${stack.api.url}/metrics`, { method: 'GET' });
+    const sample = (name: string) => res.text.split('\n').find((line) => line.startsWith(name))?.split(' ')[1];
+    // CIRCL's Locky feed: 125 indicators (its events' attributes), loaded once at start-up (refresh: 1h by default).
+    expect([
+      sample('warden_intel_indicators{list="circl-locky"}'),
+      sample('warden_intel_loads_total{list="circl-locky",outcome="loaded"}'),
+    ]).toEqual(['125', '1']);
   });
 
   it('reloads assets.yaml when it changes, without a restart', async () => {

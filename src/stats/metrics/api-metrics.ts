@@ -120,6 +120,20 @@ export class ApiMetrics implements WardenMetrics {
     registers: this.registers,
   });
 
+  private readonly intelLoads = new Counter({
+    name: 'warden_intel_loads_total',
+    help: 'Intel list loads and refreshes into the tables, by list and outcome (failed: the old table was kept).',
+    labelNames: ['list', 'outcome'],
+    registers: this.registers,
+  });
+
+  private readonly intelIndicators = new Gauge({
+    name: 'warden_intel_indicators',
+    help: 'Indicators in each intel list as loaded.',
+    labelNames: ['list'],
+    registers: this.registers,
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Series that exist from the start, so rate() sees their first increase.
@@ -151,6 +165,11 @@ export class ApiMetrics implements WardenMetrics {
 
   /** The worker's: retention runs there. */
   pruned(): void {}
+
+  intelLoaded(list: string, outcome: 'loaded' | 'failed', indicators: number): void {
+    this.intelLoads.inc({ list, outcome });
+    this.intelIndicators.set({ list }, indicators);
+  }
 
   ingestRequest(format: string, statusCode: number, seconds: number): void {
     this.requests.inc({ format, code: String(statusCode) });

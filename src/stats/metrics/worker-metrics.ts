@@ -77,6 +77,9 @@ export class WorkerMetrics implements WardenMetrics {
     else this.noticeFailures.inc({ channel, outcome });
   }
 
+  /** The api's: intel tables live there. */
+  intelLoaded(): void {}
+
   pruned(kind: string, rows: number): void {
     this.prunedRows.inc({ kind }, rows);
   }

@@ -42,10 +42,13 @@ export interface SnapshotRequest {
  * includes everything the previous holder committed. Its clock_timestamp(), taken after
  * the locks, is the run's clock, so times never run backwards across lock holders.
  * An open incident's count and last activity are its row plus its deltas not yet folded.
+ * Every lookup of the transaction is by key: sequential scans are off, because on a young
+ * table not yet analyzed the planner chose them, and each chunk then read a whole table.
  */
 export function beginAndReadSql(r: SnapshotRequest): string {
   return `BEGIN ISOLATION LEVEL READ COMMITTED;
 SET LOCAL lock_timeout = '10s';
+SET LOCAL enable_seqscan = off;
 ${r.locks.size ? `${advisoryLocksSql(namesIn(r.locks, 'exclusive'), namesIn(r.locks, 'shared'))};\n` : ''}SELECT clock_timestamp() AS now,
   ${repeatsSql(r.idempotencyKeys, r.externalIds)} AS repeats,
   (SELECT coalesce(json_agg(x), '[]') FROM (

@@ -1,3 +1,4 @@
+import { rollUpEnrichment } from '../enrichment';
 import type { InvestigationView } from '../stats/investigation';
 import type { StatsView } from '../stats/stats-view';
 import { formatInvestigation, formatKeys, formatReport, formatStats, table } from './format';
@@ -46,6 +47,7 @@ const view = (over: Partial<InvestigationView> = {}): InvestigationView => ({
   ip: '203.0.113.7',
   firstSeen: '2026-11-24T10:00:00.000Z',
   lastSeen: '2026-11-24T11:00:00.000Z',
+  enrichment: { address: { ip: '203.0.113.7', internal: false, intel: [], assets: [] }, alerts: rollUpEnrichment([]) },
   alerts: {
     total: 3,
     asSource: 2,
@@ -107,6 +109,55 @@ describe('formatInvestigation', () => {
       'IP 203.0.113.7',
       'first seen 2026-11-24T10:00:00Z, last seen 2026-11-24T11:00:00Z',
       'page https://warden.example/app#ip/203.0.113.7',
+    ]);
+  });
+
+  it('opens with where the IP is, the intel lists and assets it is on, and the ATT&CK of its alerts', () => {
+    const enrichment: InvestigationView['enrichment'] = {
+      address: {
+        ip: '89.160.20.112',
+        internal: false,
+        country: { iso: 'SE', name: 'Sweden' },
+        city: 'Linköping',
+        asn: { number: 29518, organization: 'Bredband2 AB' },
+        intel: [
+          { list: 'blocklist', kind: 'ip', indicator: '89.160.20.112', confidence: 70 },
+          {
+            list: 'circl',
+            kind: 'cidr',
+            indicator: '89.160.20.0/24',
+            confidence: 80,
+            ref: { type: 'misp', event: '5721c2e4-05ec-4af3-9264-411b950d210f', info: 'Locky \u001b[31m' },
+          },
+        ],
+        assets: [{ kind: 'network', name: 'guest-wifi', criticality: 'low', team: 'net', tags: [] }],
+        criticality: 'low',
+      },
+      alerts: {
+        ...rollUpEnrichment([]),
+        techniques: [{ id: 'T1046', name: 'Network Service Discovery', alerts: 2 }],
+        tactics: [{ id: 'TA0007', shortname: 'discovery', name: 'Discovery', alerts: 2 }],
+      },
+    };
+    expect(formatInvestigation(view({ enrichment })).split('\n').slice(2, 7)).toEqual([
+      '',
+      'where: SE Sweden, Linköping, AS29518 Bredband2 AB',
+      'intel: blocklist 89.160.20.112 (confidence 70); circl 89.160.20.0/24 (confidence 80, MISP event Locky \\u001b[31m)',
+      'assets: guest-wifi (low, team net)',
+      'ATT&CK on its alerts: T1046 Network Service Discovery; tactics TA0007 Discovery',
+    ]);
+  });
+
+  it('says an internal address is internal, and that it is on no list and no asset', () => {
+    const enrichment: InvestigationView['enrichment'] = {
+      address: { ip: '10.0.0.5', internal: true, range: 'private', intel: [], assets: [] },
+      alerts: rollUpEnrichment([]),
+    };
+    expect(formatInvestigation(view({ enrichment })).split('\n').slice(3, 7)).toEqual([
+      'where: internal (private)',
+      'intel: on no loaded list',
+      'assets: none known',
+      '',
     ]);
   });
 

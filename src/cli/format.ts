@@ -68,6 +68,7 @@ export function formatInvestigation(v: InvestigationView, page?: string): string
   if (!v.firstSeen) out.push('never seen by Warden');
   else out.push(`first seen ${time(v.firstSeen)}, last seen ${time(v.lastSeen)}`);
   if (page) out.push(`page ${page}`);
+  out.push('', ...enrichmentLines(v.enrichment));
 
   out.push('', `alerts: ${v.alerts.total} (${v.alerts.asSource} as source, ${v.alerts.asDestination} as destination)`);
   if (v.alerts.items.length) {
@@ -164,6 +165,47 @@ export function formatInvestigation(v: InvestigationView, page?: string): string
     );
   }
   return out.join('\n');
+}
+
+/** Most entries a line of the IP's enrichment names; the rest are counted. */
+const ENRICHMENT_CAP = 10;
+const capped = (items: string[], separator: string): string =>
+  items.slice(0, ENRICHMENT_CAP).join(separator) + (items.length > ENRICHMENT_CAP ? ` +${items.length - ENRICHMENT_CAP} more` : '');
+
+/**
+ * The top of `warden investigate-ip`: where the address is (or that it is internal), the intel
+ * indicators and asset networks it matches now, and the ATT&CK techniques and tactics its alerts carried.
+ */
+function enrichmentLines(e: InvestigationView['enrichment']): string[] {
+  const a = e.address;
+  const where = a.internal
+    ? `internal (${clip(a.range ?? 'reserved', 40)})`
+    : [
+        a.country ? clip(a.country.name ? `${a.country.iso} ${a.country.name}` : a.country.iso, 60) : null,
+        a.city ? clip(a.city, 60) : null,
+        a.asn ? clip(`AS${a.asn.number}${a.asn.organization ? ` ${a.asn.organization}` : ''}`, 80) : null,
+      ]
+        .filter(Boolean)
+        .join(', ') || 'not in the GeoIP databases';
+  const intel = a.intel.map((h) => {
+    const ref = h.ref ? (h.ref.type === 'misp' ? `, MISP event ${h.ref.info ?? h.ref.event}` : `, STIX ${h.ref.name ?? h.ref.id}`) : '';
+    return `${clip(h.list, 40)} ${clip(h.indicator, 80)} (confidence ${h.confidence}${clip(ref, 100)})`;
+  });
+  const assets = a.assets.map(
+    (x) => `${clip(x.name, 60)} (${[x.criticality, x.team ? `team ${clip(x.team, 40)}` : null].filter(Boolean).join(', ')})`,
+  );
+  const lines = [
+    `where: ${where}`,
+    `intel: ${intel.length ? capped(intel, '; ') : 'on no loaded list'}`,
+    `assets: ${assets.length ? capped(assets, '; ') : 'none known'}`,
+  ];
+  const techniques = e.alerts.techniques.map((t) => clip(`${t.id} ${t.name}`, 80));
+  const tactics = e.alerts.tactics.map((t) => clip(`${t.id} ${t.name}`, 60));
+  if (techniques.length || tactics.length) {
+    const parts = [techniques.length ? capped(techniques, ', ') : null, tactics.length ? `tactics ${capped(tactics, ', ')}` : null];
+    lines.push(`ATT&CK on its alerts: ${parts.filter(Boolean).join('; ')}`);
+  }
+  return lines;
 }
 
 /** `warden stats`: the figures a lead looks at first. */

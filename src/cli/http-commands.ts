@@ -111,7 +111,10 @@ Examples:
   withConnection(
     program
       .command('investigate-ip')
-      .description('everything Warden knows about an IP: alerts, incidents, tasks, playbook actions, evidence, first and last seen')
+      .alias('investigate')
+      .description(
+        'everything Warden knows about an IP: where it is, intel lists and assets it is on, alerts, incidents, tasks, playbook actions, evidence, first and last seen',
+      )
       .argument('<ip>', 'an IPv4 or IPv6 address')
       .option('-l, --limit <n>', 'alerts to show, newest first (at most 1000)', batchSize, 20)
       .option('--cursor <cursor>', 'the next page of alerts (nextCursor of the previous answer)')
@@ -125,6 +128,7 @@ ${CONNECTION_HELP}
 
 Examples:
   warden investigate-ip 203.0.113.7
+  warden investigate 203.0.113.7            (the same command)
   warden investigate-ip 2001:db8::7 --limit 100 --json | jq '.incidents.items[].id'`,
     )
     .action(async (ip: string, opts: HttpOpts & { limit: number; cursor?: string; json?: boolean }) => {

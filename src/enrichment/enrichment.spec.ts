@@ -4,7 +4,7 @@ import { AssetLookup } from './assets/assets';
 import { assetsFileSchema } from './assets/assets.schema';
 import { AttackLookup, attackFileSchema } from './attack/attack';
 import { loadAttackTable } from './attack/attack-table';
-import { enrichAlert } from './enrichment';
+import { enrichAddress, enrichAlert } from './enrichment';
 import { loadGeoIp, type GeoIp } from './geoip/geoip';
 import { IntelHolder } from './intel/indicator';
 import { parseMispEvent } from './intel/parsers';
@@ -118,6 +118,48 @@ describe('enrichAlert', () => {
       intel: [],
       assets: [],
       warnings: [],
+    });
+  });
+
+  describe(enrichAddress.name, () => {
+    it('says where an outside address is and which indicators it matches, without the alert field', () => {
+      expect(enrichAddress('50.6.80.163', { geoip, intel: intel.current, assets }, NOW)).toEqual({
+        ip: '50.6.80.163',
+        internal: false,
+        intel: [
+          {
+            list: 'circl-osint',
+            kind: 'ip',
+            indicator: '50.6.80.163',
+            confidence: 80,
+            ref: { type: 'misp', event: LOCKY, info: 'Malspam (2016-04-28) - Locky (#2)' },
+          },
+        ],
+        assets: [],
+      });
+    });
+
+    it('gives an address in the GeoIP databases its country, city and network', () => {
+      expect(enrichAddress('89.160.20.112', { geoip }, NOW)).toEqual({
+        ip: '89.160.20.112',
+        internal: false,
+        country: { iso: 'SE', name: 'Sweden' },
+        city: 'Linköping',
+        asn: { number: 29518, organization: 'Bredband2 AB' },
+        intel: [],
+        assets: [],
+      });
+    });
+
+    it('marks an internal address and names the asset network it is in, with its criticality', () => {
+      expect(enrichAddress('10.20.0.5', { geoip, intel: intel.current, assets }, NOW)).toEqual({
+        ip: '10.20.0.5',
+        internal: true,
+        range: 'private',
+        intel: [],
+        assets: [{ kind: 'network', name: '10.20.0.0/16', criticality: 'high', tags: [] }],
+        criticality: 'high',
+      });
     });
   });
 });

@@ -32,6 +32,29 @@ export interface EnrichmentTables {
 
 const internalOnly = new GeoIp();
 
+/** What Warden's tables say about one address, as the IP investigation shows it. Plain data. */
+export interface AddressEnrichment extends AddressGeo {
+  /** Indicators of the loaded lists the address is (or is inside of). */
+  intel: Omit<IntelHit, 'matched' | 'field'>[];
+  /** Networks of config/assets.yaml the address is in, and the highest criticality among them. */
+  assets: Omit<AssetMatch, 'matched' | 'field'>[];
+  criticality?: Criticality;
+}
+
+/** Looks one address up in the tables as they are now (`now`, epoch ms, for intel expiry). Pure. */
+export function enrichAddress(ip: string, tables: EnrichmentTables, now: number): AddressEnrichment {
+  const geo = (tables.geoip ?? internalOnly).lookup(ip);
+  const hits = tables.intel ? tables.intel.match({ ips: [{ field: 'ip', value: ip }], domains: [], urls: [], hashes: [] }, now) : [];
+  const context = tables.assets?.enrich({ sourceIp: ip });
+  const address: AddressEnrichment = {
+    ...geo,
+    intel: hits.map(({ matched: _matched, field: _field, ...hit }) => hit),
+    assets: (context?.assets ?? []).map(({ matched: _matched, field: _field, ...asset }) => asset),
+  };
+  if (context?.criticality) address.criticality = context.criticality;
+  return address;
+}
+
 /** Enriches one normalized alert. Pure: the tables and `now` (epoch ms, for intel expiry) are given. */
 export function enrichAlert(alert: SecurityAlert, tables: EnrichmentTables, now: number): Enrichment {
   const geoip = tables.geoip ?? internalOnly;

@@ -58,6 +58,7 @@ describe('rollUpEnrichment', () => {
       {
         list: 'circl',
         indicator: '175.16.199.1',
+        confidence: 80,
         ref: { type: 'misp', event: '5721c2e4-05ec-4af3-9264-411b950d210f', info: 'Locky' },
         alerts: 2,
       },

@@ -10,8 +10,8 @@ export interface EnrichmentRollup {
   asns: { number: number; organization?: string; alerts: number }[];
   techniques: { id: string; name: string; alerts: number }[];
   tactics: { id: string; shortname: string; name: string; alerts: number }[];
-  /** Threat-intel indicators matched, by list and indicator. */
-  intel: { list: string; indicator: string; ref?: IndicatorRef; alerts: number }[];
+  /** Threat-intel indicators matched, by list and indicator, with the highest confidence seen for it. */
+  intel: { list: string; indicator: string; confidence: number; ref?: IndicatorRef; alerts: number }[];
   assets: (Pick<AssetMatch, 'kind' | 'name' | 'criticality' | 'owner' | 'team' | 'tags'> & { alerts: number })[];
   /** The highest criticality among the assets. */
   criticality?: Criticality;
@@ -42,8 +42,13 @@ export function rollUpEnrichment(enrichments: readonly (Enrichment | null | unde
     }
     for (const t of e.techniques) once(techniques, `t:${t.id}`, () => ({ id: t.id, name: t.name }));
     for (const t of e.tactics) once(tactics, `ta:${t.id}`, () => ({ id: t.id, shortname: t.shortname, name: t.name }));
-    for (const h of e.intel)
-      once(intel, `i:${h.list}\u0000${h.indicator}`, () => ({ list: h.list, indicator: h.indicator, ...(h.ref ? { ref: h.ref } : {}) }));
+    for (const h of e.intel) {
+      const key = `i:${h.list}\u0000${h.indicator}`;
+      once(intel, key, () => ({ list: h.list, indicator: h.indicator, confidence: h.confidence, ...(h.ref ? { ref: h.ref } : {}) }));
+      // A list refreshed between two alerts may have changed an indicator's confidence: the highest stands.
+      const entry = intel.get(key)!;
+      if (h.confidence > entry.confidence) entry.confidence = h.confidence;
+    }
     for (const a of e.assets)
       once(assets, `as:${a.kind}\u0000${a.name}`, () => ({
         kind: a.kind,
@@ -74,6 +79,10 @@ class Tally<T extends { alerts: number }> {
     const there = this.entries.get(key);
     if (there) there.alerts++;
     else this.entries.set(key, { ...make(), alerts: 1 } as T);
+  }
+
+  get(key: string): T | undefined {
+    return this.entries.get(key);
   }
 
   /** Most alerts first; ties keep the order first seen (Array.prototype.sort is stable). */

@@ -17,6 +17,7 @@ import {
   type StormSourcesView,
 } from '../correlation/incident-view';
 import type { TaskStatus } from '../domain';
+import { rollUpEnrichment, type Enrichment, type EnrichmentRollup } from '../enrichment';
 import { jiraIssueUrl } from './external-urls';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from './integrations.schema';
 
@@ -56,6 +57,8 @@ export interface IncidentSnapshot {
   } | null;
   /** The newest 20. */
   alerts: SnapshotAlert[];
+  /** What enrichment found, rolled up over the newest 100 alerts (as the incident detail does). */
+  enrichment: EnrichmentRollup;
   pendingApprovals: { id: string; stepId: string; action: string; role: string }[];
   /** `incident`: its page in the workspace (PUBLIC_URL/app#incident/<id>). */
   links: { incident: string; jira: { key: string; url: string } | null };
@@ -65,6 +68,8 @@ export interface IncidentSnapshot {
 interface SnapshotRow extends IncidentSummaryRow {
   task: (Omit<NonNullable<IncidentSnapshot['task']>, 'assigneeName' | 'checklist'> & { checklist: { text: string }[] }) | null;
   alerts: AlertViewRow[];
+  /** The stored enrichment of the newest SNAPSHOT_ENRICHMENT_ALERTS alerts (null: stored without). */
+  enrichments: (Enrichment | null)[];
   approvals: IncidentSnapshot['pendingApprovals'];
   storm_sources: StormSourceRow[];
   jira_key: string | null;
@@ -72,6 +77,9 @@ interface SnapshotRow extends IncidentSummaryRow {
 
 /** The storm sources Slack and Jira name. */
 const TOP_STORM_SOURCES = 5;
+/** The alerts shown, and the alerts whose enrichment is rolled up (the incident detail's default too). */
+const SNAPSHOT_ALERTS = 20;
+const SNAPSHOT_ENRICHMENT_ALERTS = 100;
 
 /** One read of everything a channel renders: the incident, its task, newest alerts, storm sources, approvals, links. */
 @Injectable()
@@ -85,14 +93,19 @@ export class SnapshotReader {
 
   async read(ref: { incidentId?: string | null; taskId?: string | null }): Promise<IncidentSnapshot | null> {
     const [row] = await this.dataSource.query<SnapshotRow[]>(
-      `WITH i AS (SELECT * FROM incidents WHERE id = coalesce($1::uuid, (SELECT incident_id FROM tasks WHERE id = $2::uuid)))
+      `WITH i AS (SELECT * FROM incidents WHERE id = coalesce($1::uuid, (SELECT incident_id FROM tasks WHERE id = $2::uuid))),
+       -- One bounded pass over the incident's alerts, newest first: the enrichment of the first 100, the first 20 shown.
+       newest AS MATERIALIZED (SELECT a.id, a.received_at, a.enrichment FROM alerts a WHERE a.incident_id = (SELECT id FROM i)
+                                ORDER BY a.received_at DESC, a.id DESC LIMIT $4)
        SELECT ${incidentSummaryColumns('i')},
               (SELECT json_build_object('id', t.id, 'status', t.status, 'assigneeId', t.assignee_id, 'ackDeadline', t.ack_deadline,
                         'resolveDeadline', t.resolve_deadline, 'disposition', t.disposition, 'checklist', t.checklist)
                  FROM tasks t WHERE t.incident_id = i.id AND t.kind = 'incident') AS task,
               (SELECT coalesce(json_agg(a), '[]') FROM (
-                 SELECT ${alertViewColumns('alerts')} FROM alerts WHERE alerts.incident_id = i.id
-                  ORDER BY received_at DESC, id DESC LIMIT 20) a) AS alerts,
+                 SELECT ${alertViewColumns('alerts')} FROM (SELECT id FROM newest ORDER BY received_at DESC, id DESC LIMIT $3) n
+                   JOIN alerts ON alerts.id = n.id
+                  ORDER BY alerts.received_at DESC, alerts.id DESC) a) AS alerts,
+              (SELECT coalesce(json_agg(n.enrichment ORDER BY n.received_at DESC, n.id DESC), '[]') FROM newest n) AS enrichments,
               (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM (
                  SELECT a.id, a.step_id AS "stepId", s.action, a.role FROM approvals a
                    JOIN playbook_steps s ON s.run_id = a.run_id AND s.step_id = a.step_id
@@ -101,7 +114,7 @@ export class SnapshotReader {
               (SELECT l.external_id FROM integration_links l JOIN tasks t ON t.id = l.subject_id
                 WHERE l.channel = 'jira' AND t.incident_id = i.id AND t.kind = 'incident') AS jira_key
          FROM i`,
-      [ref.incidentId ?? null, ref.taskId ?? null],
+      [ref.incidentId ?? null, ref.taskId ?? null, SNAPSHOT_ALERTS, SNAPSHOT_ENRICHMENT_ALERTS],
     );
     if (!row) return null;
     const incident = toIncidentSummaryView(row);
@@ -120,6 +133,7 @@ export class SnapshotReader {
           }
         : null,
       alerts: row.alerts.map((a) => pickFields(toAlertView(a), SNAPSHOT_ALERT_FIELDS)),
+      enrichment: rollUpEnrichment(row.enrichments),
       pendingApprovals: row.approvals,
       links: {
         // The incident's page in the workspace: a person clicking it has a browser, not an API key.

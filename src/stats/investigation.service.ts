@@ -5,8 +5,10 @@ import { decodeCursor, encodeCursor } from '../common/validation';
 import { alertViewColumns, toAlertView, type AlertViewRow } from '../correlation/alert-view';
 import { incidentDetailColumns, toIncidentDetailView, type IncidentDetailRow } from '../correlation/incident-view';
 import { type Disposition, type IncidentStatus, type Priority, type TaskKind, type TaskStatus, invalid, Refusal } from '../domain';
+import { enrichAddress, EnrichmentHolder, rollUpEnrichment, type Enrichment } from '../enrichment';
 import {
   alertCursorValues,
+  INVESTIGATION_ENRICHMENT_ALERTS,
   INVESTIGATION_LIST_LIMIT,
   investigationIncident,
   investigationAlert,
@@ -92,7 +94,10 @@ const ALERT_COLUMNS = `${alertViewColumns('alerts')}, alerts.received_at::text A
 /** Everything Warden knows about one IP address, read from indexed columns only. */
 @Injectable()
 export class InvestigationService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly enrichment: EnrichmentHolder,
+  ) {}
 
   async investigateIp(rawIp: string, page: { limit: number; cursor?: string }): Promise<InvestigationView> {
     const parsed = parseInvestigationIp(rawIp);
@@ -100,11 +105,12 @@ export class InvestigationService {
     const { ip, spellings } = parsed;
     const cursor = page.cursor === undefined ? undefined : this.cursor(page.cursor);
 
-    const [summary, alerts, actions, storms] = await Promise.all([
+    const [summary, alerts, actions, storms, enrichments] = await Promise.all([
       this.summary(ip),
       this.alertsPage(ip, page.limit, cursor),
       this.actions(spellings),
       this.stormSources(spellings),
+      this.enrichments(ip),
     ]);
     const incidentIds = summary.incidents.map((i) => i.id);
     const digestIds = summary.incidents.flatMap((i) => (i.digest_task_id ? [i.digest_task_id] : []));
@@ -118,6 +124,10 @@ export class InvestigationService {
         { first: iso(summary.first_seen), last: iso(summary.last_seen) },
         storms.map((s) => ({ firstSeenAt: isoOf(s.first_seen_at), lastSeenAt: isoOf(s.last_seen_at) })),
       ),
+      enrichment: {
+        address: enrichAddress(ip, this.enrichment.current, Date.now()),
+        alerts: rollUpEnrichment(enrichments.map((r) => r.enrichment)),
+      },
       alerts: {
         total: summary.total,
         asSource: summary.as_source,
@@ -239,6 +249,19 @@ export class InvestigationService {
          ORDER BY received_at DESC, id DESC LIMIT $2)
        ORDER BY received_at DESC, id DESC LIMIT $2`,
       params,
+    );
+  }
+
+  /** The stored enrichment of the IP's newest alerts, each branch read from its own index as the alerts page is. */
+  private async enrichments(ip: string): Promise<{ enrichment: Enrichment | null }[]> {
+    return this.dataSource.query<{ enrichment: Enrichment | null }[]>(
+      `SELECT enrichment FROM (
+         (SELECT received_at, id, enrichment FROM alerts WHERE source_ip = $1::inet ORDER BY received_at DESC, id DESC LIMIT $2)
+         UNION ALL
+         (SELECT received_at, id, enrichment FROM alerts WHERE destination_ip = $1::inet AND source_ip IS DISTINCT FROM $1::inet
+           ORDER BY received_at DESC, id DESC LIMIT $2)) x
+        ORDER BY received_at DESC, id DESC LIMIT $2`,
+      [ip, INVESTIGATION_ENRICHMENT_ALERTS],
     );
   }
 

@@ -4,7 +4,11 @@ import { pickFields } from '../common/pick';
 import type { AlertView } from '../correlation/alert-view';
 import type { IncidentDetailView } from '../correlation/incident-view';
 import type { Disposition, IncidentStatus, Priority, TaskKind, TaskStatus } from '../domain';
+import type { AddressEnrichment, EnrichmentRollup } from '../enrichment';
 import { canonicalIp } from '../ingest/security-alert';
+
+/** The IP's newest alerts whose stored enrichment the answer rolls up (as many as the incident detail rolls up). */
+export const INVESTIGATION_ENRICHMENT_ALERTS = 100;
 
 /** At most this many incidents, playbook actions, evidence bundles and storm entries per answer (newest first); totals say how many exist. */
 export const INVESTIGATION_LIST_LIMIT = 1000;
@@ -139,6 +143,15 @@ export interface InvestigationView {
   ip: string;
   firstSeen: string | null;
   lastSeen: string | null;
+  enrichment: {
+    /** The address as the api's tables see it now: internal, or country, city and network; intel indicators; asset networks. */
+    address: AddressEnrichment;
+    /**
+     * What enrichment stored on its newest INVESTIGATION_ENRICHMENT_ALERTS alerts at ingest: ATT&CK
+     * techniques and tactics, intel hits, assets, and the countries and networks of both ends.
+     */
+    alerts: EnrichmentRollup;
+  };
   alerts: {
     /** Alerts with the IP as source or destination (an alert with both counts once). */
     total: number;

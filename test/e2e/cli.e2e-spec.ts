@@ -85,6 +85,15 @@ describe('warden CLI', () => {
     });
   });
 
+  it('investigate is investigate-ip by another name', async () => {
+    const [alias, name] = await Promise.all([warden('investigate', '--help'), warden('investigate-ip', '--help')]);
+    expect({ code: alias.code, same: alias.stdout === name.stdout, usage: alias.stdout.split('\n')[0] }).toEqual({
+      code: 0,
+      same: true,
+      usage: 'Usage: warden investigate-ip|investigate [options] <ip>',
+    });
+  });
+
   it('keys list shows a key with its scopes and analyst, never the key or its hash', async () => {
     const created = await warden('keys', 'create', '--name', 'list-me', '--scope', 'analyst', '--scope', 'ingest', '--json');
     const { id, key } = JSON.parse(created.stdout);

@@ -121,7 +121,13 @@ describe('enrichment at ingest', () => {
     const result = await post('/v1/alerts', alert({ severity: 'medium', sourceIp: LOCKY_IP, title: `locky ${randomUUID()}` }));
     const view = await incident(result.incidentId);
     expect(view.enrichment.intel).toEqual([
-      { list: 'circl-locky', indicator: LOCKY_IP, ref: expect.objectContaining({ type: 'misp', event: LOCKY }), alerts: 1 },
+      {
+        list: 'circl-locky',
+        indicator: LOCKY_IP,
+        confidence: 80,
+        ref: expect.objectContaining({ type: 'misp', event: LOCKY }),
+        alerts: 1,
+      },
     ]);
   });
 

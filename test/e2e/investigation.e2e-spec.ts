@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createApiKey } from '../../src/auth/api-keys.service';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
+import { ENRICHMENT_FILES, GEOIP_ENV, WATCHED_IP, watchedAlertFields } from '../support/enrichment';
 import { client, pollUntil } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { alert, startStack, Stack } from '../support/stack';
@@ -6,7 +11,8 @@ import { alert, startStack, Stack } from '../support/stack';
 // GET /v1/investigations/ip/{ip} on the real stack: alerts seeded through the API (the IP as
 // source, as destination, as both, and noise from other addresses), a real playbook run that
 // collects evidence and blocks the IP at a loopback firewall, and the answer checked against
-// what the database holds.
+// what the database holds. An alert from a watched address (MaxMind's test databases, an intel
+// list) shows the address's enrichment at the top of the answer and of `warden investigate`.
 
 const FILES = {
   'playbooks/test-investigate.yaml': `steps:
@@ -49,7 +55,8 @@ describe('IP investigation (real api, worker, Temporal and Postgres)', () => {
     firewall = await startContainmentWebhook({ secret: process.env.INVESTIGATION_TEST_FW_SECRET });
     stack = await startStack({
       name: 'investigation',
-      files: FILES,
+      files: { ...FILES, ...ENRICHMENT_FILES },
+      env: GEOIP_ENV,
       rules: (doc) => {
         doc.rules = [
           {
@@ -231,5 +238,61 @@ describe('IP investigation (real api, worker, Temporal and Postgres)', () => {
       total: res.body.stormSources.total,
       incidents: res.body.incidents.items.map((i: any) => [i.id, i.storm]),
     }).toEqual({ storm: true, sources: [[stormIncident, 1]], total: 1, incidents: [[stormIncident, true]] });
+  });
+
+  describe('enrichment', () => {
+    let watched: any;
+    beforeAll(async () => {
+      await post({ type: 'port_scan', title: 'scan from a watched address', ...watchedAlertFields });
+      const res = await analyst('GET', `/v1/investigations/ip/${WATCHED_IP}`);
+      if (res.status !== 200) throw new Error(`investigation answered ${res.status}: ${res.text}`);
+      watched = res.body;
+    });
+
+    it("opens with the address's place, network and intel hit, and the techniques, tactics and assets of its alerts", () => {
+      expect(watched.enrichment).toEqual({
+        address: {
+          ip: WATCHED_IP,
+          internal: false,
+          country: { iso: 'SE', name: 'Sweden' },
+          city: 'Linköping',
+          asn: { number: 29518, organization: 'Bredband2 AB' },
+          intel: [{ list: 'watchlist', kind: 'ip', indicator: WATCHED_IP, confidence: 70 }],
+          assets: [],
+        },
+        alerts: {
+          countries: [{ iso: 'SE', name: 'Sweden', alerts: 1 }],
+          asns: [{ number: 29518, organization: 'Bredband2 AB', alerts: 1 }],
+          techniques: [{ id: 'T1046', name: 'Network Service Discovery', alerts: 1 }],
+          tactics: [{ id: 'TA0007', shortname: 'discovery', name: 'Discovery', alerts: 1 }],
+          intel: [{ list: 'watchlist', indicator: WATCHED_IP, confidence: 70, alerts: 1 }],
+          assets: [{ kind: 'host', name: 'pay-db-01', criticality: 'critical', owner: 'dba', team: 'payments', tags: [], alerts: 1 }],
+          criticality: 'critical',
+        },
+      });
+    });
+
+    it('says an internal address is internal, on no list', () => {
+      expect(view.enrichment.address).toEqual({ ip, internal: true, range: 'private', intel: [], assets: [] });
+    });
+
+    it('warden investigate (investigate-ip by another name) prints the enrichment first, readable', async () => {
+      const root = join(__dirname, '..', '..');
+      const key = (await createApiKey(stack.db, 'investigator', ['analyst'])).key;
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['-r', 'ts-node/register', join(root, 'src', 'cli', 'warden.ts'), 'investigate', WATCHED_IP, '--url', stack.api.url, '--key', key],
+        { cwd: root, env: { ...process.env, WARDEN_URL: '', WARDEN_API_KEY: '', PUBLIC_URL: '' } },
+      );
+      const lines = stdout.split('\n');
+      const top = lines.indexOf('') + 1;
+      expect([lines[0], ...lines.slice(top, top + 4)]).toEqual([
+        `IP ${WATCHED_IP}`,
+        'where: SE Sweden, Linköping, AS29518 Bredband2 AB',
+        `intel: watchlist ${WATCHED_IP} (confidence 70)`,
+        'assets: none known',
+        'ATT&CK on its alerts: T1046 Network Service Discovery; tactics TA0007 Discovery',
+      ]);
+    }, 60_000);
   });
 });

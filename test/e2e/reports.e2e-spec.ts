@@ -3,15 +3,17 @@ import { Logger } from '@nestjs/common';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { ensureReportSchedules, reportScheduleId } from '../../src/stats/reports/report-schedules';
 import { pollUntil } from '../support/harness';
+import { ENRICHMENT_FILES, GEOIP_ENV, watchedAlertFields } from '../support/enrichment';
 import { recordHistory } from '../support/histories';
-import { startStack, Stack } from '../support/stack';
+import { alert, startStack, Stack } from '../support/stack';
 
 // Reports on the real api, worker, Temporal and PostgreSQL: an executive summary of a week seeded
 // straight into the tables counts exactly that week's P1 incidents and SLA breaches, as JSON and
 // as HTML that renders a hostile title as text; a daily audit report of a seeded day counts its
 // alerts by severity, new incidents, breaches and top sources exactly, as JSON and as HTML; each
 // kind's Temporal schedule exists once the worker is up, and triggering it stores a report and
-// tells the leads; the API lists, shows and refuses as documented.
+// tells the leads; an alert from a watched address is counted by its country, network, technique,
+// intel list and asset in both kinds; the API lists, shows and refuses as documented.
 
 const HOSTILE = `<script>alert("pwned")</script><img src=x onerror=alert(1)>`;
 const HOSTILE_ESCAPED = '&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;';
@@ -168,7 +170,8 @@ describe('reports', () => {
   beforeAll(async () => {
     stack = await startStack({
       name: 'reports',
-      env: { PUBLIC_URL, REPORTS_DAILY_CRON: '0 6 * * *', REPORTS_EXECUTIVE_CRON: '0 7 * * 1', REPORTS_TIMEZONE: 'UTC' },
+      env: { PUBLIC_URL, REPORTS_DAILY_CRON: '0 6 * * *', REPORTS_EXECUTIVE_CRON: '0 7 * * 1', REPORTS_TIMEZONE: 'UTC', ...GEOIP_ENV },
+      files: ENRICHMENT_FILES,
     });
     lead = await stack.as('marta.reyes', ['lead']);
     await seed(stack);
@@ -521,6 +524,76 @@ describe('reports', () => {
     });
   });
 
+  describe('the enrichment of the incidents of a period', () => {
+    // The period around one alert from a watched address (in MaxMind's test databases, on the
+    // watchlist, on the critical host pay-db-01, naming T1046), the only incident opened in it.
+    let daily: Awaited<ReturnType<typeof lead>>;
+    let executive: Awaited<ReturnType<typeof lead>>;
+    const EXPECTED = {
+      countries: [{ country: 'SE', name: 'Sweden', incidents: 1 }],
+      asns: [{ asn: 29518, organization: 'Bredband2 AB', incidents: 1 }],
+      tactics: [{ id: 'TA0007', name: 'Discovery', incidents: 1 }],
+      techniques: [{ id: 'T1046', name: 'Network Service Discovery', incidents: 1 }],
+      intelLists: [{ list: 'watchlist', incidents: 1 }],
+      assetCriticality: { low: 0, medium: 0, high: 0, critical: 1 },
+      assets: [{ name: 'pay-db-01', kind: 'host', criticality: 'critical', team: 'payments', incidents: 1 }],
+    };
+
+    beforeAll(async () => {
+      const from = new Date(Date.now() - 1000).toISOString();
+      const res = await stack.ingest(
+        'POST',
+        '/v1/alerts',
+        alert({ severity: 'high', title: 'Scan from a watched address', ...watchedAlertFields }),
+      );
+      if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${res.text}`);
+      // A report covers a period that has ended.
+      const to = new Date(Date.now() + 1000).toISOString();
+      await pollUntil(
+        async () => Date.now(),
+        (now) => now > Date.parse(to),
+        { what: 'the end of the period', timeoutMs: 10_000, intervalMs: 100 },
+      );
+      daily = await lead('POST', '/v1/reports', { kind: 'daily', from, to });
+      executive = await lead('POST', '/v1/reports', { kind: 'executive', from, to });
+    });
+
+    it('counts the incident by country, network, tactic, technique, intel list and asset in the daily report', () => {
+      expect([daily.status, daily.body.body.enrichment]).toEqual([201, EXPECTED]);
+    });
+
+    it('counts the same in the executive summary', () => {
+      expect([executive.status, executive.body.body.enrichment]).toEqual([201, EXPECTED]);
+    });
+
+    it('renders the counts in the HTML', async () => {
+      const html: string = (await lead('GET', `/v1/reports/${daily.body.id}/html`)).text;
+      const part = html.slice(html.indexOf('<h2>Enrichment</h2>'), html.indexOf('</main>'));
+      const rows = [...part.matchAll(/<h3>([^<]*)<\/h3>|<tr>(<td.*?)<\/tr>/g)].map((m) =>
+        m[1] !== undefined ? `# ${m[1]}` : [...m[2].matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((c) => c[1]).join(' | '),
+      );
+      expect(rows).toEqual([
+        '# Top countries',
+        'SE Sweden | 1',
+        '# Top networks',
+        'AS29518 | Bredband2 AB | 1',
+        '# ATT&amp;CK tactics',
+        'TA0007 | Discovery | 1',
+        '# ATT&amp;CK techniques',
+        'T1046 | Network Service Discovery | 1',
+        '# Threat-intel lists hit',
+        'watchlist | 1',
+        '# Incidents by the highest criticality of their assets',
+        'critical | 1',
+        'high | 0',
+        'medium | 0',
+        'low | 0',
+        '# Top affected assets',
+        'pay-db-01 | host | critical | payments | 1',
+      ]);
+    });
+  });
+
   describe('schedules', () => {
     it('exist for both kinds once the worker is up, with the configured cron and time zone', async () => {
       const describe = async (kind: 'daily' | 'executive') => {
@@ -649,7 +722,8 @@ describe('reports', () => {
         },
         ids: expect.arrayContaining([daily, executive]),
         pages: all.body.items.slice(0, 2).map((r: { id: string }) => r.id),
-        executives: ['executive'],
+        // The seeded week's, and the one of the enrichment period.
+        executives: ['executive', 'executive'],
       });
     });
 

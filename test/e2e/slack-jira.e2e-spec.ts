@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { alert, startStack, Stack } from '../support/stack';
 import { chatEnv, startChatFakes, untilDelivered, CHAT_SECRETS } from '../support/chat';
 import { pollUntil, untilFolded } from '../support/harness';
+import { ENRICHMENT_FILES, GEOIP_ENV, watchedAlertFields } from '../support/enrichment';
 import { uniqueIp } from '../support/ips';
 import { startContainmentWebhook, type FakeContainmentWebhook } from '../fakes/containment-webhook';
 import { blockActionsPayload, signSlackRequest, slashCommandBody, type FakeSlack, type SlackMessage } from '../fakes/slack-server';
@@ -89,7 +90,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
     firewall = await startContainmentWebhook({ secret: process.env.CHAT_TEST_FW_SECRET });
     stack = await startStack({
       name: 'slack-jira',
-      files: FILES,
+      files: { ...FILES, ...ENRICHMENT_FILES },
       rules: (doc) => {
         doc.rules = [...RULES, ...doc.rules];
       },
@@ -109,7 +110,7 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
           tiers: [{ tier: 'assignee' }, { tier: 'executive', priorities: ['P1'] }],
         };
       },
-      env: chatEnv(slack, jira),
+      env: { ...chatEnv(slack, jira), ...GEOIP_ENV },
     });
   });
   afterAll(async () => {
@@ -212,6 +213,37 @@ describe('Slack and Jira (real api, worker, Temporal, Postgres; spec-validated f
         jira: { key: issue.key, url: `${stack.env.JIRA_BASE_URL}/browse/${issue.key}` },
       },
     ]);
+  });
+
+  it("the Slack top message and the Jira description show the incident's enrichment: country, network, technique, intel hit, asset", async () => {
+    const incidentId = await post({ type: 'chat_thread', severity: 'medium', title: 'Scan from a watched address', ...watchedAlertFields });
+    const { top, issue } = await threadAndIssue(incidentId);
+    const sections = (top.attachments as { blocks: { type: string; text?: { text: string } }[] }[])[0].blocks
+      .filter((b) => b.type === 'section')
+      .map((b) => b.text?.text ?? '');
+    const description = (issue.description as { content: { type: string; content?: any[] }[] }).content;
+    const at = description.findIndex((b) => b.type === 'heading' && b.content?.[0]?.text === 'Enrichment');
+    expect({
+      slack: sections.find((t) => t.startsWith('*Countries*')),
+      jira: description[at + 1]?.content?.map((item) => item.content[0].content.map((t: { text: string }) => t.text).join('')),
+    }).toEqual({
+      slack: [
+        '*Countries*: SE Sweden',
+        '*Networks*: AS29518 Bredband2 AB',
+        '*Techniques*: T1046 Network Service Discovery',
+        '*Tactics*: TA0007 Discovery',
+        '*Threat intel*: `89.160.20.112` on watchlist (confidence 70)',
+        '*Assets*: pay-db-01 (critical, owner dba, team payments)',
+      ].join('\n'),
+      jira: [
+        'Countries: SE Sweden',
+        'Networks: AS29518 Bredband2 AB',
+        'Techniques: T1046 Network Service Discovery',
+        'Tactics: TA0007 Discovery',
+        'Threat intel: 89.160.20.112 on watchlist (confidence 70)',
+        'Assets: pay-db-01 (critical, owner dba, team payments)',
+      ],
+    });
   });
 
   it('a burst of alerts into one incident updates its thread once per alerts_added_every, with the count at the end', async () => {

@@ -1,5 +1,6 @@
 import type { IncidentSnapshot } from '../snapshot';
 import { adfToText, cap, commentDoc, issueDescription, MAX_ADF_JSON, MAX_INBOUND_COMMENT, multiLine, oneLine } from './adf';
+import { rollUpEnrichment, type EnrichmentRollup } from '../../enrichment';
 
 /**
  * The structure Jira's ADF validator enforces for the nodes Warden writes
@@ -108,6 +109,7 @@ const snapshot = (over: Partial<IncidentSnapshot> = {}): IncidentSnapshot => ({
     },
   ],
   pendingApprovals: [],
+  enrichment: rollUpEnrichment([]),
   links: { incident: 'https://warden.example/app#incident/0b5f7c3e-1111-4a4a-9c9c-123456789abc', jira: null },
   ...over,
 });
@@ -163,6 +165,55 @@ describe('adf', () => {
       const doc = issueDescription(s);
       expect(JSON.stringify(doc).length).toBeLessThanOrEqual(MAX_ADF_JSON);
       expect(adfProblems(doc)).toEqual([]);
+    });
+
+    describe('enrichment', () => {
+      const enrichment: EnrichmentRollup = {
+        countries: Array.from({ length: 7 }, (_, i) => ({ iso: `C${i}`, name: `Country ${i}`, alerts: 7 - i })),
+        asns: [{ number: 29518, organization: 'Bredband2 AB', alerts: 2 }],
+        techniques: [{ id: 'T1046', name: 'Network Service Discovery', alerts: 2 }],
+        tactics: [{ id: 'TA0007', shortname: 'discovery', name: 'Discovery', alerts: 2 }],
+        intel: [
+          {
+            list: 'circl-locky',
+            indicator: '50.6.80.163',
+            confidence: 80,
+            ref: { type: 'misp', event: '5721c2e4-05ec-4af3-9264-411b950d210f', info: HOSTILE },
+            alerts: 1,
+          },
+        ],
+        assets: [{ kind: 'host', name: 'pay-db-01', criticality: 'critical', owner: 'dba', team: 'payments', tags: [], alerts: 1 }],
+        criticality: 'critical',
+      };
+      const doc = issueDescription(snapshot({ enrichment }));
+      const at = doc.content.findIndex((b) => b.type === 'heading' && texts(b).join('') === 'Enrichment');
+      const items = (doc.content[at + 1] as any).content.map((item: any) => item.content[0].content);
+
+      it('lists countries (five, and how many more), networks, techniques, tactics, intel hits and assets under a heading', () => {
+        expect(items.map((inline: any[]) => inline.map((t) => t.text).join(''))).toEqual([
+          'Countries: C0 Country 0, C1 Country 1, C2 Country 2, C3 Country 3, C4 Country 4 +2 more',
+          'Networks: AS29518 Bredband2 AB',
+          'Techniques: T1046 Network Service Discovery',
+          'Tactics: TA0007 Discovery',
+          'Threat intel: 50.6.80.163 on circl-locky (confidence 80, MISP event evil[31mgnp.exe <script>alert(1)</script> \uFFFD tail)',
+          'Assets: pay-db-01 (critical, owner dba, team payments)',
+        ]);
+      });
+
+      it('sets each label in bold, and stays well-formed with a hostile event name', () => {
+        expect([items.map((inline: any[]) => inline[0].marks), adfProblems(doc)]).toEqual([
+          Array.from({ length: 6 }, () => [{ type: 'strong' }]),
+          [],
+        ]);
+      });
+
+      it('comes before the alerts', () => {
+        expect(doc.content[at + 2]).toMatchObject({ type: 'heading', content: [{ text: 'Alerts (2)' }] });
+      });
+
+      it('is left out for an incident without enrichment', () => {
+        expect(texts(issueDescription(snapshot()))).not.toContain('Enrichment');
+      });
     });
 
     it('makes no link of a URL that is not http(s)', () => {

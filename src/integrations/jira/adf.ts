@@ -1,4 +1,5 @@
 import { describeStormKind } from '../../domain';
+import { enrichmentLines } from '../enrichment-summary';
 import type { IncidentSnapshot } from '../snapshot';
 
 /**
@@ -150,6 +151,11 @@ const bulletList = (items: string[]): AdfBulletList => ({
   type: 'bulletList',
   content: items.map((item) => ({ type: 'listItem', content: [paragraph(text(item))] })),
 });
+/** Items that open with a bold label: `Countries: SE Sweden`. */
+const labelledList = (items: { label: string; value: string }[]): AdfBulletList => ({
+  type: 'bulletList',
+  content: items.map((item) => ({ type: 'listItem', content: [paragraph(strong(`${item.label}: `), text(item.value))] })),
+});
 const cell = (type: AdfTableCell['type'], value: string): AdfTableCell => ({ type, content: [paragraph(text(value))] });
 
 /** A link when `href` is an http(s) URL, plain text otherwise (the URL comes from configuration, never from an alert). */
@@ -211,6 +217,16 @@ function describeIncident(s: IncidentSnapshot, level: Level): AdfDoc {
         text(` · status ${t.status} · acknowledge by ${f(t.ackDeadline)} · resolve by ${f(t.resolveDeadline)}`),
       ),
     );
+  }
+
+  // Enrichment rolled up over the newest alerts; ADF is JSON, so text is cleaned and capped, not escaped.
+  const enrichment = enrichmentLines(s.enrichment, {
+    text: (raw, max) => oneLine(raw, Math.min(max, level.field)),
+    code: (raw, max) => oneLine(raw, Math.min(max, level.field)),
+  });
+  if (enrichment.length > 0) {
+    content.push(heading('Enrichment'));
+    content.push(labelledList(enrichment));
   }
 
   const alerts = s.alerts.slice(0, level.alerts);

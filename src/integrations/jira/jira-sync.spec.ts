@@ -22,6 +22,7 @@ import {
   type JiraWebhookEvent,
   type WebhookContext,
 } from './jira-sync';
+import { rollUpEnrichment } from '../../enrichment';
 
 const jira: IntegrationsConfig['jira'] = {
   project: 'SOC',
@@ -67,6 +68,7 @@ const snapshot = (over: { title?: string; assigneeId?: string | null; alerts?: I
   },
   alerts: over.alerts ?? [],
   pendingApprovals: [],
+  enrichment: rollUpEnrichment([]),
   links: { incident: `https://warden.example/app#incident/${INCIDENT}`, jira: null },
 });
 

@@ -3,6 +3,7 @@ import type { IntegrationsConfig } from '../integrations.schema';
 import type { CreateAttempt, Created, IntegrationLink } from '../links';
 import type { IncidentSnapshot } from '../snapshot';
 import { JiraChannel, type JiraClient } from './jira.channel';
+import { rollUpEnrichment } from '../../enrichment';
 
 const INCIDENT = '0b5f7c3e-1111-4a4a-9c9c-123456789abc';
 const TASK = '9d0c6f6e-2222-4b4b-8d8d-abcdefabcdef';
@@ -51,6 +52,7 @@ const snapshot = (status: 'assigned' | 'acknowledged' = 'assigned'): IncidentSna
   },
   alerts: [],
   pendingApprovals: [],
+  enrichment: rollUpEnrichment([]),
   links: { incident: `https://warden.example/app#incident/${INCIDENT}`, jira: null },
 });
 

@@ -16,6 +16,7 @@ import {
   SLACK_LIMITS,
   slackDate,
 } from './blocks';
+import { rollUpEnrichment, type EnrichmentRollup } from '../../enrichment';
 
 const TASK_ID = '11111111-2222-4333-8444-555555555555';
 
@@ -80,6 +81,7 @@ function snapshot(
       },
     ],
     pendingApprovals: [],
+    enrichment: rollUpEnrichment([]),
     links: { incident: 'https://warden.example/app#incident/aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', jira: null },
   };
   return s;
@@ -257,6 +259,81 @@ describe('incidentMessage', () => {
 
   it('has no buttons once the task is resolved', () => {
     expect(actionsOf(top(snapshot({ task: { status: 'resolved' } })).blocks)).toEqual([]);
+  });
+
+  describe('enrichment', () => {
+    const enrichment: EnrichmentRollup = {
+      countries: [
+        { iso: 'SE', name: 'Sweden', alerts: 2 },
+        { iso: 'GB', name: 'United Kingdom', alerts: 1 },
+      ],
+      asns: [{ number: 29518, organization: 'Bredband2 AB', alerts: 2 }],
+      techniques: [{ id: 'T1046', name: 'Network Service Discovery', alerts: 2 }],
+      tactics: [{ id: 'TA0007', shortname: 'discovery', name: 'Discovery', alerts: 2 }],
+      intel: [
+        {
+          list: 'circl-locky',
+          indicator: '50.6.80.163',
+          confidence: 80,
+          ref: { type: 'misp', event: '5721c2e4-05ec-4af3-9264-411b950d210f', info: 'OSINT - Locky' },
+          alerts: 1,
+        },
+      ],
+      assets: [{ kind: 'host', name: 'pay-db-01', criticality: 'critical', owner: 'dba', team: 'payments', tags: [], alerts: 1 }],
+      criticality: 'critical',
+    };
+    const section = (e: EnrichmentRollup) => {
+      const s = snapshot();
+      s.enrichment = e;
+      return texts(top(s).blocks).find((t) => t.text.startsWith('*Countries*') || t.text.startsWith('*Techniques*'))?.text;
+    };
+
+    it('shows countries, networks, techniques, tactics, intel hits and assets, one line each', () => {
+      expect(section(enrichment)).toBe(
+        [
+          '*Countries*: SE Sweden, GB United Kingdom',
+          '*Networks*: AS29518 Bredband2 AB',
+          '*Techniques*: T1046 Network Service Discovery',
+          '*Tactics*: TA0007 Discovery',
+          '*Threat intel*: `50.6.80.163` on circl-locky (confidence 80, MISP event OSINT - Locky)',
+          '*Assets*: pay-db-01 (critical, owner dba, team payments)',
+        ].join('\n'),
+      );
+    });
+
+    it('names five of each kind at most and counts the rest', () => {
+      const techniques = Array.from({ length: 7 }, (_, i) => ({ id: `T100${i}`, name: `Technique ${i}`, alerts: 1 }));
+      expect(section({ ...rollUpEnrichment([]), techniques })).toBe(
+        '*Techniques*: T1000 Technique 0, T1001 Technique 1, T1002 Technique 2, T1003 Technique 3, T1004 Technique 4 +2 more',
+      );
+    });
+
+    it('escapes a hostile indicator, list, event and asset, and never lets a backtick end the code early', () => {
+      const hostile: EnrichmentRollup = {
+        ...rollUpEnrichment([]),
+        intel: [
+          {
+            list: '<!channel>',
+            indicator: 'http://evil.example/`<@U999>`',
+            confidence: 50,
+            ref: { type: 'stix', id: 'indicator--1', name: '<http://evil|click> & more' },
+            alerts: 1,
+          },
+        ],
+        assets: [{ kind: 'user', name: '<!here>', criticality: 'low', tags: [], alerts: 1 }],
+      };
+      expect(section({ ...hostile, techniques: [{ id: 'T1046', name: 'Network Service Discovery', alerts: 1 }] })).toBe(
+        [
+          '*Techniques*: T1046 Network Service Discovery',
+          "*Threat intel*: `http://evil.example/'&lt;@U999&gt;'` on &lt;!channel&gt; (confidence 50, STIX &lt;http://evil|click&gt; &amp; more)",
+          '*Assets*: &lt;!here&gt; (user, low)',
+        ].join('\n'),
+      );
+    });
+
+    it('adds no block for an incident without enrichment', () => {
+      expect(top(snapshot()).blocks.length).toBe(top({ ...snapshot(), enrichment }).blocks.length - 1);
+    });
   });
 
   describe('with a hostile title, user and host', () => {

@@ -1,6 +1,8 @@
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, MrkdwnElement, PlainTextElement, SectionBlock } from '@slack/web-api';
 import { ANALYST_DISPOSITIONS, describeStormKind, isFinishedTask, isOpenTask, isUnacknowledgedTask, type Severity } from '../../domain';
 import type { OutgoingNotification } from '../../notifications/notifier';
+import type { EnrichmentRollup } from '../../enrichment';
+import { enrichmentLines, type ChannelText } from '../enrichment-summary';
 import type { IncidentSnapshot } from '../snapshot';
 
 /**
@@ -169,6 +171,18 @@ function assigneeOf(s: IncidentSnapshot): string {
   return s.task.assigneeId ? safe(s.task.assigneeName ?? s.task.assigneeId, 200) : '_unassigned_';
 }
 
+/** Outside text for mrkdwn; an indicator as code, never with a backtick that would end it early. */
+const SLACK_TEXT: ChannelText = {
+  text: (raw, max) => safe(raw, max),
+  code: (raw, max) => `\`${safe(raw, max).replace(/`/g, "'")}\``,
+};
+
+/** The incident's enrichment, one `*Label*: values` line per kind it has; null when it has none. */
+export function enrichmentSection(r: EnrichmentRollup): SectionBlock | null {
+  const lines = enrichmentLines(r, SLACK_TEXT);
+  return lines.length === 0 ? null : section(lines.map((l) => `*${l.label}*: ${l.value}`).join('\n'));
+}
+
 /** The task's buttons while it is open: Acknowledge (until acknowledged), Take, Resolve with a disposition. */
 export function taskActions(taskId: string, status: string): ActionsBlock | null {
   if (!isOpenTask(status)) return null;
@@ -227,6 +241,8 @@ export function incidentMessage(s: IncidentSnapshot): { text: string; attachment
       ),
     );
   }
+  const enriched = enrichmentSection(s.enrichment);
+  if (enriched) blocks.push(enriched);
   const t = s.task;
   if (t) {
     const status = t.disposition ? `${label(t.status)} (${safe(label(t.disposition), 100)})` : label(t.status);

@@ -14,6 +14,7 @@ import {
   topMetadata,
   type SlackPeople,
 } from './slack.channel';
+import { rollUpEnrichment } from '../../enrichment';
 
 const INCIDENT_ID = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 const TASK_ID = '11111111-2222-4333-8444-555555555555';
@@ -101,6 +102,7 @@ function snapshot(
     },
     alerts: [],
     pendingApprovals: [],
+    enrichment: rollUpEnrichment([]),
     links: { incident: `https://warden.example/app#incident/${INCIDENT_ID}`, jira: null },
   };
 }

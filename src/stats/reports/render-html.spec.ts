@@ -1,5 +1,5 @@
 import { buildDailyReport, buildExecutiveReport } from './report';
-import { containment, dailyData, executiveData, HOSTILE, incident } from '../../../test/fixtures/reports/report.fixtures';
+import { containment, dailyData, enrichmentData, executiveData, HOSTILE, incident } from '../../../test/fixtures/reports/report.fixtures';
 import { duration, escapeHtml, renderReportHtml } from './render-html';
 
 const ESCAPED = '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&#39;';
@@ -63,6 +63,45 @@ describe(renderReportHtml.name, () => {
       ),
     );
     expect({ script: html.includes('<script'), escaped: html.split(ESCAPED).length - 1 }).toEqual({ script: false, escaped: 3 });
+  });
+
+  it('renders the enrichment counts: countries, networks, tactics, techniques, intel lists, criticality, assets', () => {
+    const html = renderReportHtml(buildDailyReport(dailyData()));
+    const part = html.slice(html.indexOf('<h2>Enrichment</h2>'), html.indexOf('</main>'));
+    const rows = [...part.matchAll(/<h3>([^<]*)<\/h3>|<tr>(<td.*?)<\/tr>/g)].map((m) =>
+      m[1] !== undefined ? `# ${m[1]}` : [...m[2].matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((c) => c[1]).join(' | '),
+    );
+    expect(rows).toEqual([
+      '# Top countries',
+      'SE Sweden | 3',
+      'CN China | 1',
+      '# Top networks',
+      'AS29518 | Bredband2 AB | 3',
+      '# ATT&amp;CK tactics',
+      'TA0007 | Discovery | 2',
+      '# ATT&amp;CK techniques',
+      'T1046 | Network Service Discovery | 2',
+      '# Threat-intel lists hit',
+      'circl-locky | 1',
+      '# Incidents by the highest criticality of their assets',
+      'critical | 1',
+      'high | 0',
+      'medium | 0',
+      'low | 2',
+      '# Top affected assets',
+      'pay-db-01 | host | critical | payments | 1',
+    ]);
+  });
+
+  it('escapes hostile names in the enrichment counts', () => {
+    const enrichment = enrichmentData({
+      countries: [{ iso: 'SE', name: HOSTILE, incidents: 1 }],
+      asns: [{ number: 1, organization: HOSTILE, incidents: 1 }],
+      intel_lists: [{ list: HOSTILE, incidents: 1 }],
+      assets: [{ name: HOSTILE, kind: 'user', criticality: 'low', team: HOSTILE, incidents: 1 }],
+    });
+    const html = renderReportHtml(buildExecutiveReport(executiveData({ enrichment })));
+    expect({ script: html.includes('<script'), escaped: html.split(ESCAPED).length - 1 }).toEqual({ script: false, escaped: 5 });
   });
 
   it('is self-contained: inline styles only, no scripts, no links, nothing loaded from elsewhere', () => {

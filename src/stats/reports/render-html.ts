@@ -3,12 +3,13 @@
  * opens the same from a mail attachment on a closed SOC network. Every string is escaped: titles,
  * hosts, users and errors come from alerts and receivers, which are hostile input.
  */
-import { PRIORITIES, SEVERITIES } from '../../domain';
+import { CRITICALITIES, PRIORITIES, SEVERITIES } from '../../domain';
 import type { Percentiles } from '../stats-view';
 import type {
   BreachSummary,
   ContainmentSummary,
   DailyReport,
+  EnrichmentCounts,
   ExecutiveReport,
   FailedNoticeSummary,
   IncidentSummary,
@@ -174,6 +175,41 @@ function bar(value: number | null, max: number): string {
   return `<div class="bar" style="width:${width}%"></div>`;
 }
 
+/** A titled table of a top list, its last column the count; `None.` when empty. */
+function topTable<T>(title: string, headers: string[], items: readonly T[], row: (item: T) => string[]): string {
+  const head = `<h3>${escapeHtml(title)}</h3>`;
+  if (items.length === 0) return `${head}<p class="empty">None.</p>`;
+  return head + table(headers, items.map(row), [headers.length - 1]);
+}
+
+/** The period's incidents by country, network, ATT&CK tactic and technique, intel list and affected asset. */
+function enrichmentSection(e: EnrichmentCounts): string {
+  return [
+    `<h2>Enrichment</h2>`,
+    `<p class="muted">Incidents opened in the period, by what enrichment found on their alerts.</p>`,
+    topTable('Top countries', ['country', 'incidents'], e.countries, (c) => [
+      td(c.name ? `${c.country} ${c.name}` : c.country),
+      tdNum(c.incidents),
+    ]),
+    topTable('Top networks', ['ASN', 'organisation', 'incidents'], e.asns, (a) => [
+      td(`AS${a.asn}`),
+      td(a.organization ?? '–'),
+      tdNum(a.incidents),
+    ]),
+    topTable('ATT&CK tactics', ['tactic', 'name', 'incidents'], e.tactics, (t) => [td(t.id), td(t.name), tdNum(t.incidents)]),
+    topTable('ATT&CK techniques', ['technique', 'name', 'incidents'], e.techniques, (t) => [td(t.id), td(t.name), tdNum(t.incidents)]),
+    topTable('Threat-intel lists hit', ['list', 'incidents'], e.intelLists, (l) => [td(l.list), tdNum(l.incidents)]),
+    countsTable('Incidents by the highest criticality of their assets', e.assetCriticality, [...CRITICALITIES].reverse()),
+    topTable('Top affected assets', ['asset', 'kind', 'criticality', 'team', 'incidents'], e.assets, (a) => [
+      td(a.name),
+      td(a.kind),
+      tdRaw(label(a.criticality), a.criticality === 'critical' ? 'bad' : ''),
+      td(a.team ?? '–'),
+      tdNum(a.incidents),
+    ]),
+  ].join('\n');
+}
+
 function daily(r: DailyReport): string {
   const tz = r.period.timeZone;
   const f = r.findings;
@@ -262,6 +298,7 @@ function daily(r: DailyReport): string {
       td(n.error ?? ''),
       td(when(n.failedAt, tz)),
     ]),
+    enrichmentSection(r.enrichment),
   ].join('\n');
 }
 
@@ -364,6 +401,7 @@ function executive(r: ExecutiveReport): string {
           r.topTargets.hosts.map((t) => [td(t.host), tdNum(t.incidents), tdNum(t.alerts), priorityCell(t.topPriority)]),
           [1, 2],
         ),
+    enrichmentSection(r.enrichment),
   ].join('\n');
 }
 

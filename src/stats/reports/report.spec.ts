@@ -1,5 +1,5 @@
-import { buildDailyReport, buildExecutiveReport, containmentOutcome, incidentOutcome } from './report';
-import { containment, dailyData, executiveData, incident } from '../../../test/fixtures/reports/report.fixtures';
+import { buildDailyReport, buildExecutiveReport, containmentOutcome, enrichmentCounts, incidentOutcome } from './report';
+import { containment, dailyData, enrichmentData, executiveData, incident } from '../../../test/fixtures/reports/report.fixtures';
 
 describe('reports', () => {
   describe(buildDailyReport.name, () => {
@@ -128,6 +128,43 @@ describe('reports', () => {
           hosts: [{ host: 'shop-1', incidents: 2, alerts: 5, topPriority: 'P2' }],
         },
       });
+    });
+  });
+
+  describe(enrichmentCounts.name, () => {
+    it('names countries, networks, tactics, techniques, intel lists and assets, and counts incidents by criticality', () => {
+      expect(buildDailyReport(dailyData()).enrichment).toEqual({
+        countries: [
+          { country: 'SE', name: 'Sweden', incidents: 3 },
+          { country: 'CN', name: 'China', incidents: 1 },
+        ],
+        asns: [{ asn: 29518, organization: 'Bredband2 AB', incidents: 3 }],
+        tactics: [{ id: 'TA0007', name: 'Discovery', incidents: 2 }],
+        techniques: [{ id: 'T1046', name: 'Network Service Discovery', incidents: 2 }],
+        intelLists: [{ list: 'circl-locky', incidents: 1 }],
+        assetCriticality: { low: 2, medium: 0, high: 0, critical: 1 },
+        assets: [{ name: 'pay-db-01', kind: 'host', criticality: 'critical', team: 'payments', incidents: 1 }],
+      });
+    });
+
+    it('keeps the top ten of each list', () => {
+      const techniques = Array.from({ length: 12 }, (_, i) => ({ id: `T10${10 + i}`, name: `T ${i}`, incidents: 12 - i }));
+      expect(enrichmentCounts(enrichmentData({ techniques })).techniques.map((t) => t.id)).toEqual([
+        'T1010',
+        'T1011',
+        'T1012',
+        'T1013',
+        'T1014',
+        'T1015',
+        'T1016',
+        'T1017',
+        'T1018',
+        'T1019',
+      ]);
+    });
+
+    it('is in the executive summary too', () => {
+      expect(buildExecutiveReport(executiveData()).enrichment.intelLists).toEqual([{ list: 'circl-locky', incidents: 1 }]);
     });
   });
 

@@ -4,10 +4,12 @@
  */
 import {
   CONTAINMENT_ACTIONS,
+  CRITICALITIES,
   PRIORITIES,
   SEVERITIES,
   comparePriority,
   type ContainmentAction,
+  type Criticality,
   type Priority,
   type Severity,
 } from '../../domain';
@@ -74,6 +76,21 @@ export interface TargetRow {
   top_priority: string;
 }
 
+/**
+ * Incidents opened in the period, counted by what enrichment found on a sample of their alerts:
+ * an incident counts once per country, network, tactic, technique, intel list and asset.
+ */
+export interface EnrichmentCountsData {
+  countries: { iso: string; name: string | null; incidents: number }[];
+  asns: { number: number; organization: string | null; incidents: number }[];
+  tactics: { id: string; name: string; incidents: number }[];
+  techniques: { id: string; name: string; incidents: number }[];
+  intel_lists: { list: string; incidents: number }[];
+  /** Incidents by the highest criticality among their assets. */
+  criticality: CountRow[];
+  assets: { name: string; kind: string; criticality: string; team: string | null; incidents: number }[];
+}
+
 export interface ReportPeriodData {
   from: Date;
   to: Date;
@@ -92,6 +109,7 @@ export interface DailyReportData {
   breaches: { byKind: CountRow[]; byPriority: CountRow[]; items: BreachRow[] };
   containment: { total: number; items: ContainmentRow[] };
   failedNotices: { byChannel: CountRow[]; items: FailedNoticeRow[] };
+  enrichment: EnrichmentCountsData;
 }
 
 export interface ResponseRow {
@@ -120,6 +138,7 @@ export interface ExecutiveReportData {
     items: ContainmentRow[];
   };
   targets: { destinationIps: TargetRow[]; hosts: TargetRow[] };
+  enrichment: EnrichmentCountsData;
 }
 
 // ---- the bodies ----------------------------------------------------------------------------
@@ -219,6 +238,22 @@ export interface FailedNoticeSummary {
   failedAt: string;
 }
 
+/**
+ * The period's incidents by what enrichment found on them (a sample of each one's alerts): top
+ * countries and networks of their addresses, ATT&CK tactics and techniques, the threat-intel
+ * lists they hit, and their affected assets. Each list is the TOP_LIMIT busiest, most incidents first.
+ */
+export interface EnrichmentCounts {
+  countries: { country: string; name: string | null; incidents: number }[];
+  asns: { asn: number; organization: string | null; incidents: number }[];
+  tactics: { id: string; name: string; incidents: number }[];
+  techniques: { id: string; name: string; incidents: number }[];
+  intelLists: { list: string; incidents: number }[];
+  /** Incidents by the highest criticality among the assets they touch (an incident touching none is not counted). */
+  assetCriticality: Record<Criticality, number>;
+  assets: { name: string; kind: string; criticality: string; team: string | null; incidents: number }[];
+}
+
 export interface DailyReport {
   kind: 'daily';
   period: ReportPeriod;
@@ -253,6 +288,8 @@ export interface DailyReport {
     containment: Listed<ContainmentSummary>;
     failedNotices: Listed<FailedNoticeSummary> & { byChannel: Record<string, number> };
   };
+  /** Over the incidents opened in the period. */
+  enrichment: EnrichmentCounts;
 }
 
 export interface ResponseFigures {
@@ -288,6 +325,8 @@ export interface ExecutiveReport {
     destinationIps: { ip: string; incidents: number; alerts: number; topPriority: string }[];
     hosts: { host: string; incidents: number; alerts: number; topPriority: string }[];
   };
+  /** Over every incident opened in the period, not only P1 and P2. */
+  enrichment: EnrichmentCounts;
 }
 
 export type Report = DailyReport | ExecutiveReport;
@@ -375,6 +414,20 @@ export function containmentSummary(row: ContainmentRow): ContainmentSummary {
     outcome: containmentOutcome(row),
     reason: row.compensation_error ?? row.reason,
     at: iso(row.updated_at),
+  };
+}
+
+export function enrichmentCounts(d: EnrichmentCountsData): EnrichmentCounts {
+  return {
+    countries: d.countries.slice(0, TOP_LIMIT).map((c) => ({ country: c.iso, name: c.name, incidents: c.incidents })),
+    asns: d.asns.slice(0, TOP_LIMIT).map((a) => ({ asn: a.number, organization: a.organization, incidents: a.incidents })),
+    tactics: d.tactics.slice(0, TOP_LIMIT).map((t) => ({ id: t.id, name: t.name, incidents: t.incidents })),
+    techniques: d.techniques.slice(0, TOP_LIMIT).map((t) => ({ id: t.id, name: t.name, incidents: t.incidents })),
+    intelLists: d.intel_lists.slice(0, TOP_LIMIT).map((l) => ({ list: l.list, incidents: l.incidents })),
+    assetCriticality: countsOf(CRITICALITIES, d.criticality),
+    assets: d.assets
+      .slice(0, TOP_LIMIT)
+      .map((a) => ({ name: a.name, kind: a.kind, criticality: a.criticality, team: a.team, incidents: a.incidents })),
   };
 }
 
@@ -468,6 +521,7 @@ export function buildDailyReport(data: DailyReportData): DailyReport {
         byChannel: tally(data.failedNotices.byChannel),
       },
     },
+    enrichment: enrichmentCounts(data.enrichment),
   };
   return report;
 }
@@ -540,6 +594,7 @@ export function buildExecutiveReport(data: ExecutiveReportData): ExecutiveReport
         .slice(0, TOP_LIMIT)
         .map((t) => ({ host: t.asset, incidents: t.incidents, alerts: t.alerts, topPriority: t.top_priority })),
     },
+    enrichment: enrichmentCounts(data.enrichment),
   };
 }
 

@@ -7,7 +7,7 @@ import { AuditService } from '../../audit/audit.service';
 import { reportPageUrl } from '../../common/app-links';
 import { ENV, type Env } from '../../common/env';
 import { decodeCursor, encodeCursor } from '../../common/validation';
-import { CONTAINMENT_ACTIONS, invalid, notFound } from '../../domain';
+import { CONTAINMENT_ACTIONS, CRITICALITIES, invalid, notFound } from '../../domain';
 import type { REPORT_NOTICE_KINDS } from '../../notifications/channels';
 import { NotificationsService } from '../../notifications/notifications.service';
 import type { Period, ReportKind } from './period';
@@ -22,6 +22,7 @@ import {
   type ContainmentRow,
   type CountRow,
   type DailyReportData,
+  type EnrichmentCountsData,
   type ExecutiveReportData,
   type FailedNoticeRow,
   type IncidentRow,
@@ -65,6 +66,8 @@ export const REPORT_PUBLISHED: (typeof REPORT_NOTICE_KINDS)[number] = 'report.pu
 
 /** Alerts sampled per incident for the top targeted assets: a storm of 100,000 alerts costs what one of 1,000 does. */
 const TARGET_SAMPLE = 1000;
+/** Alerts whose enrichment is read per incident for the enrichment counts (as many as the incident detail rolls up). */
+const ENRICHMENT_SAMPLE = 100;
 
 const LIST_COLUMNS = `id, kind, period_from, period_to, created_at, trigger,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at_key`;
@@ -204,6 +207,7 @@ export class ReportsService {
       REPORT_ITEM_LIMIT,
       TOP_LIMIT,
       CONTAINMENT_ACTIONS,
+      ENRICHMENT_SAMPLE,
     ]);
     return {
       period: { ...period, timeZone: this.timeZone, generatedAt: new Date() },
@@ -216,6 +220,7 @@ export class ReportsService {
       breaches: { byKind: r.breaches_by_kind, byPriority: r.breaches_by_priority, items: r.breaches },
       containment: r.containment,
       failedNotices: { byChannel: r.failed_by_channel, items: r.failed_notices },
+      enrichment: r.enrichment,
     };
   }
 
@@ -228,6 +233,7 @@ export class ReportsService {
       CONTAINMENT_ACTIONS,
       this.timeZone,
       TARGET_SAMPLE,
+      ENRICHMENT_SAMPLE,
     ]);
     return {
       period: { ...period, timeZone: this.timeZone, generatedAt: new Date() },
@@ -236,6 +242,7 @@ export class ReportsService {
       breaches: { byKind: r.breaches_by_kind, byPriority: r.breaches_by_priority },
       containment: { byOutcome: r.containment_by_outcome, items: r.containment },
       targets: { destinationIps: r.destination_ips, hosts: r.hosts },
+      enrichment: r.enrichment,
     };
   }
 }
@@ -260,6 +267,7 @@ interface DailyRow {
   containment: { total: number; items: ContainmentRow[] };
   failed_by_channel: CountRow[];
   failed_notices: FailedNoticeRow[];
+  enrichment: EnrichmentCountsData;
 }
 
 interface ExecutiveRow {
@@ -274,6 +282,7 @@ interface ExecutiveRow {
   containment: ContainmentRow[];
   destination_ips: TargetRow[];
   hosts: TargetRow[];
+  enrichment: EnrichmentCountsData;
 }
 
 const jsonList = (select: string, order = '') =>
@@ -291,18 +300,74 @@ const TASK_OF_INCIDENT = `LEFT JOIN LATERAL (
 /** Incidents opened in the period ($1, $2): the created_at index. */
 const PERIOD_INCIDENTS = `SELECT * FROM incidents WHERE created_at >= $1 AND created_at < $2`;
 
+/**
+ * The enrichment of a sample (`sample`, a parameter) of the alerts of each incident in `inc`: the
+ * incident_id index, and a LIMIT without an order, so a storm costs what a small incident does.
+ */
+const enrichedCte = (sample: string) => `enr AS MATERIALIZED (SELECT i.id, s.enrichment FROM inc i CROSS JOIN LATERAL (
+       SELECT enrichment FROM alerts WHERE incident_id = i.id LIMIT ${sample}) s WHERE s.enrichment IS NOT NULL)`;
+
+/** The elements of a jsonb array (none when it is not one: enrichment stored by another version stays readable). */
+const elements = (value: string) => `jsonb_array_elements(CASE jsonb_typeof(${value}) WHEN 'array' THEN ${value} ELSE '[]'::jsonb END)`;
+const CRITICALITY_ORDER = `ARRAY[${CRITICALITIES.map((c) => `'${c}'`).join(', ')}]`;
+/** The highest of some criticalities (text), by CRITICALITIES' order. */
+const highestCriticality = (value: string) => `(${CRITICALITY_ORDER})[max(array_position(${CRITICALITY_ORDER}, ${value}))]`;
+/** The addresses of an alert's enrichment, source and destination: one row (g) each. */
+const ADDRESSES = `CROSS JOIN LATERAL (VALUES (e.enrichment->'source'), (e.enrichment->'destination')) v(g)`;
+
+/** The EnrichmentCountsData of the incidents in `enr` (enrichedCte), as one json object; `top` is the top limit's parameter. */
+const enrichmentCountsSql = (top: string) => `json_build_object(
+    'countries', ${jsonList(
+      `SELECT g->'country'->>'iso' AS iso, max(g->'country'->>'name') AS name, count(DISTINCT e.id)::int AS incidents
+         FROM enr e ${ADDRESSES} WHERE g->'country'->>'iso' IS NOT NULL GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT ${top}`,
+      'x.incidents DESC, x.iso',
+    )},
+    'asns', ${jsonList(
+      `SELECT g->'asn'->'number' AS number, max(g->'asn'->>'organization') AS organization, count(DISTINCT e.id)::int AS incidents
+         FROM enr e ${ADDRESSES} WHERE jsonb_typeof(g->'asn'->'number') = 'number' GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT ${top}`,
+      'x.incidents DESC, x.number',
+    )},
+    'tactics', ${jsonList(
+      `SELECT t->>'id' AS id, max(t->>'name') AS name, count(DISTINCT e.id)::int AS incidents
+         FROM enr e CROSS JOIN LATERAL ${elements(`e.enrichment->'tactics'`)} t WHERE t->>'id' IS NOT NULL GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT ${top}`,
+      'x.incidents DESC, x.id',
+    )},
+    'techniques', ${jsonList(
+      `SELECT t->>'id' AS id, max(t->>'name') AS name, count(DISTINCT e.id)::int AS incidents
+         FROM enr e CROSS JOIN LATERAL ${elements(`e.enrichment->'techniques'`)} t WHERE t->>'id' IS NOT NULL GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT ${top}`,
+      'x.incidents DESC, x.id',
+    )},
+    'intel_lists', ${jsonList(
+      `SELECT h->>'list' AS list, count(DISTINCT e.id)::int AS incidents
+         FROM enr e CROSS JOIN LATERAL ${elements(`e.enrichment->'intel'`)} h WHERE h->>'list' IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${top}`,
+      'x.incidents DESC, x.list',
+    )},
+    'criticality', ${counts(
+      `SELECT key, count(*)::int AS n FROM (
+         SELECT ${highestCriticality(`e.enrichment->>'criticality'`)} AS key FROM enr e GROUP BY e.id) c WHERE key IS NOT NULL GROUP BY 1`,
+    )},
+    'assets', ${jsonList(
+      `SELECT a->>'name' AS name, a->>'kind' AS kind, ${highestCriticality(`a->>'criticality'`)} AS criticality, max(a->>'team') AS team,
+              count(DISTINCT e.id)::int AS incidents, max(array_position(${CRITICALITY_ORDER}, a->>'criticality')) AS rank
+         FROM enr e CROSS JOIN LATERAL ${elements(`e.enrichment->'assets'`)} a WHERE a->>'name' IS NOT NULL
+        GROUP BY 1, 2 ORDER BY 5 DESC, 6 DESC NULLS LAST, 1, 2 LIMIT ${top}`,
+      'x.incidents DESC, x.rank DESC NULLS LAST, x.name, x.kind',
+    )})`;
+
 const CONTAINMENT_COLUMNS = `s.run_id, s.step_id, r.playbook, r.incident_id, i.priority, s.action,
   coalesce(s.output->>'target', s.input->>'ip', s.input->>'user', s.input->>'host') AS target,
   s.status, s.compensation_status, s.reason, s.compensation_error, s.updated_at`;
 
 /**
- * $1 from, $2 to, $3 item limit, $4 top limit, $5 containment actions. Alert counts come from the hourly
- * rollups; sources from the daily ones, every UTC day the period touches (a 06:00 report keeps its first
- * 18 hours); the rest by ranges on indexed columns (incidents.created_at,
- * sla_breaches.recorded_at, notifications.failed_at, and the containment-problem index on
- * playbook_steps). True positives read tasks by resolved_at.
+ * $1 from, $2 to, $3 item limit, $4 top limit, $5 containment actions, $6 alerts sampled per incident for
+ * the enrichment counts. Alert counts come from the hourly rollups; sources from the daily ones, every
+ * UTC day the period touches (a 06:00 report keeps its first 18 hours); the rest by ranges on indexed
+ * columns (incidents.created_at, sla_breaches.recorded_at, notifications.failed_at, and the
+ * containment-problem index on playbook_steps), enrichment from a bounded sample of each incident's
+ * alerts (by incident_id). True positives read tasks by resolved_at.
  */
-const DAILY_SQL = `WITH inc AS MATERIALIZED (${PERIOD_INCIDENTS})
+const DAILY_SQL = `WITH inc AS MATERIALIZED (${PERIOD_INCIDENTS}),
+  ${enrichedCte('$6')}
 SELECT
   ${jsonList(`SELECT severity, status, storm, sum(alerts)::float8 AS alerts FROM alert_rollups
      WHERE bucket >= date_trunc('hour', $1::timestamptz, 'UTC') AND bucket < $2 GROUP BY 1, 2, 3`)} AS alerts,
@@ -351,7 +416,8 @@ SELECT
     `SELECT key, kind, channel, payload->>'title' AS title, task_id, incident_id, last_error, failed_at FROM notifications
       WHERE failed_at IS NOT NULL AND failed_at >= $1 AND failed_at < $2 ORDER BY failed_at, id LIMIT $3`,
     'x.failed_at',
-  )} AS failed_notices`;
+  )} AS failed_notices,
+  ${enrichmentCountsSql('$4')} AS enrichment`;
 
 const epoch = (a: string) => `extract(epoch FROM ${a} - opened_at)`;
 const RESPONSE_COLUMNS = `count(*)::int AS tasks, count(acknowledged_at)::int AS acknowledged, count(resolved_at)::int AS resolved,
@@ -362,8 +428,9 @@ const RESPONSE_COLUMNS = `count(*)::int AS tasks, count(acknowledged_at)::int AS
 
 /**
  * $1 from, $2 to, $3 item limit, $4 top limit, $5 containment actions, $6 time zone, $7 alerts sampled
- * per incident. Incidents by created_at, tasks by opened_at, breaches by recorded_at, playbook runs by
- * created_at; targeted assets from a bounded sample of each incident's alerts (by incident_id).
+ * per incident, $8 alerts sampled per incident for the enrichment counts. Incidents by created_at, tasks
+ * by opened_at, breaches by recorded_at, playbook runs by created_at; targeted assets and enrichment
+ * from a bounded sample of each incident's alerts (by incident_id).
  */
 const EXECUTIVE_SQL = `WITH inc AS MATERIALIZED (${PERIOD_INCIDENTS}),
   tk AS MATERIALIZED (SELECT priority, opened_at, acknowledged_at, resolved_at FROM tasks WHERE opened_at >= $1 AND opened_at < $2),
@@ -372,7 +439,8 @@ const EXECUTIVE_SQL = `WITH inc AS MATERIALIZED (${PERIOD_INCIDENTS}),
       WHERE r.created_at >= $1 AND r.created_at < $2 AND s.action = ANY($5::text[]) AND s.status <> 'skipped'),
   assets AS MATERIALIZED (SELECT i.id, i.priority, a.destination_ip, a.host, a.n FROM inc i CROSS JOIN LATERAL (
        SELECT destination_ip, host, count(*)::int AS n FROM (SELECT destination_ip, host FROM alerts WHERE incident_id = i.id LIMIT $7) s
-        GROUP BY 1, 2) a)
+        GROUP BY 1, 2) a),
+  ${enrichedCte('$8')}
 SELECT
   ${counts(`SELECT priority AS key, count(*)::int AS n FROM inc WHERE priority IN ('P1', 'P2') GROUP BY 1`)} AS by_priority,
   ${jsonList(
@@ -395,4 +463,5 @@ SELECT
     `SELECT host AS asset, count(DISTINCT id)::int AS incidents, sum(n)::int AS alerts, min(priority) AS top_priority
        FROM assets WHERE host IS NOT NULL GROUP BY host ORDER BY 2 DESC, 3 DESC, host LIMIT $4`,
     'x.incidents DESC, x.alerts DESC, x.asset',
-  )} AS hosts`;
+  )} AS hosts,
+  ${enrichmentCountsSql('$4')} AS enrichment`;

@@ -139,7 +139,7 @@ export class IndicatorTable {
    * Builds a table `chunk` indicators at a time, letting the event loop run between chunks, so a
    * refresh of a million indicators never holds ingest for the whole build.
    */
-  static async build(indicators: readonly Indicator[], chunk = 20_000): Promise<IndicatorTable> {
+  static async build(indicators: readonly Indicator[], chunk = 2_000): Promise<IndicatorTable> {
     const table = new IndicatorTable();
     for (let at = 0; at < indicators.length; at += chunk) {
       const end = Math.min(at + chunk, indicators.length);

@@ -195,21 +195,22 @@ describe('long lists, parsed a slice at a time', () => {
   });
 
   it('keeps a quoted CSV value that spans lines in one slice, and the header for every slice', async () => {
-    // Row 9,999 (after the header) has a comment over three lines: the 10,000th line end is inside its quotes.
-    const rows = Array.from({ length: 10_005 }, (_, n) => (n === 9_998 ? `${address(n)},"spans\nthree\nlines"` : `${address(n)},x`));
+    // Row 1,999 (after the header) has a comment over three lines: the 2,000th line end is inside its quotes.
+    const rows = Array.from({ length: 2_005 }, (_, n) => (n === 1_998 ? `${address(n)},"spans\nthree\nlines"` : `${address(n)},x`));
     const text = `# a feed\nip,comment\n${rows.join('\n')}\n`;
     const loaded = await loadList(
       list({ name: 'feed', format: 'csv', file: 'feed.csv', csv: { column: 'ip', header: true } }),
       '/lists',
       io({ 'feed.csv': text }),
     );
-    expect([loaded.indicators.length, loaded.skipped]).toEqual([10_005, {}]);
+    expect([loaded.indicators.length, loaded.skipped]).toEqual([2_005, {}]);
   });
 
   it('cuts slices only at line ends, and for CSV only outside quotes', () => {
-    const text = `${'a\n'.repeat(9_999)}"b\nc"\nd\n`;
-    expect([...lineSlices(text, false)].map((s) => s.length)).toEqual([20_001, 5]);
-    expect([...lineSlices(text, true)].map((s) => s.length)).toEqual([20_004, 2]);
+    // Slices of 2,000 lines: the 2,000th line end is inside the quotes.
+    const text = `${'a\n'.repeat(1_999)}"b\nc"\nd\n`;
+    expect([...lineSlices(text, false)].map((s) => s.length)).toEqual([4_001, 5]);
+    expect([...lineSlices(text, true)].map((s) => s.length)).toEqual([4_004, 2]);
   });
 
   it('finds the header after comments and blank lines', () => {

@@ -90,7 +90,7 @@ export async function loadList(list: IntelListConfig, configDir: string, io: Int
 }
 
 /** Lines (or STIX objects) parsed between two turns of the event loop. */
-const SLICE = 10_000;
+const SLICE = 2_000;
 
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 

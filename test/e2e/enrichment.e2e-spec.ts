@@ -172,7 +172,11 @@ describe('enrichment at ingest', () => {
 
   it("shows each list's indicators and loads in /metrics", async () => {
     const res = await send(`${stack.api.url}/metrics`, { method: 'GET' });
-    const sample = (name: string) => res.text.split('\n').find((line) => line.startsWith(name))?.split(' ')[1];
+    const sample = (name: string) =>
+      res.text
+        .split('\n')
+        .find((line) => line.startsWith(name))
+        ?.split(' ')[1];
     // CIRCL's Locky feed: 125 indicators (its events' attributes), loaded once at start-up (refresh: 1h by default).
     expect([
       sample('warden_intel_indicators{list="circl-locky"}'),

@@ -2,7 +2,7 @@ import { Global, Inject, Injectable, Logger, Module, Optional, type OnApplicatio
 import { ENV, type Env } from '../common/env';
 import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { loadAssets } from './assets/load';
-import { loadList } from './intel/load';
+import { loadListOffThread } from './intel/load-off-thread';
 import { assetFiles, EnrichmentHolder, ENRICHMENT_CONFIG, filesStamp, loadEnrichment, type EnrichmentConfig } from './tables';
 
 /** How often the asset files' modification times are compared (a changed file is read again). */
@@ -37,12 +37,10 @@ export class EnrichmentRefresher implements OnApplicationBootstrap, OnModuleDest
         `intel list ${list.name}`,
         async () => {
           const started = Date.now();
-          const loaded = await loadList(list, dir);
-          await this.holder.intel.replaceListInChunks(list.name, loaded.indicators);
-          this.metrics.intelLoaded(list.name, 'loaded', loaded.indicators.length);
-          this.logger.log(
-            `intel list ${list.name} refreshed: ${loaded.indicators.length} indicators in ${(Date.now() - started) / 1000} s`,
-          );
+          const loaded = await loadListOffThread(list, dir);
+          await this.holder.intel.replacePacked(list.name, loaded.packed, loaded.rest);
+          this.metrics.intelLoaded(list.name, 'loaded', loaded.count);
+          this.logger.log(`intel list ${list.name} refreshed: ${loaded.count} indicators in ${(Date.now() - started) / 1000} s`);
         },
         () => this.metrics.intelLoaded(list.name, 'failed', this.holder.intel.current.lists.get(list.name)?.size ?? 0),
       );
@@ -93,7 +91,7 @@ export class EnrichmentRefresher implements OnApplicationBootstrap, OnModuleDest
           logger.log('enrichment off (ENRICHMENT_ENABLED=false)');
           return new EnrichmentHolder();
         }
-        return loadEnrichment(config, env, (m) => logger.log(m), metrics);
+        return loadEnrichment(config, env, (m) => logger.log(m), metrics, true);
       },
     },
     EnrichmentRefresher,

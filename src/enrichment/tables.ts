@@ -71,11 +71,13 @@ export async function loadEnrichment(
   env: Pick<Env, 'WARDEN_CONFIG_DIR' | 'GEOIP_CITY_DB' | 'GEOIP_COUNTRY_DB' | 'GEOIP_ASN_DB'>,
   log: (message: string) => void,
   metrics: Pick<WardenMetrics, 'intelLoaded'> = NO_METRICS,
+  /** Intel lists read in worker threads (the api), or on this thread (the CLI's backtest). */
+  offThread = false,
 ): Promise<EnrichmentHolder> {
   const holder = new EnrichmentHolder();
   holder.geoip = await loadGeoIp(geoIpPaths(env), log);
   holder.attack = new AttackLookup(shippedAttackTable(), config.attack);
-  for (const list of await loadIntel(config.intel.lists, env.WARDEN_CONFIG_DIR, holder.intel, log))
+  for (const list of await loadIntel(config.intel.lists, env.WARDEN_CONFIG_DIR, holder.intel, log, undefined, offThread))
     metrics.intelLoaded(list.name, list.error === undefined ? 'loaded' : 'failed', list.indicators);
   holder.assets = loadAssets(env.WARDEN_CONFIG_DIR);
   return holder;

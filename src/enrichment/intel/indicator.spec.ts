@@ -1,4 +1,5 @@
 import { classify, IndicatorTable, IntelHolder, IntelSnapshot, type Indicator } from './indicator';
+import { packV4 } from './packed';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const ind = (kind: Indicator['kind'], value: string, extra: Partial<Indicator> = {}): Indicator => ({
@@ -150,7 +151,7 @@ describe('IndicatorTable.build (in chunks)', () => {
   const many = Array.from({ length: 2_500 }, (_, n) => ind('ip', `198.18.${Math.floor(n / 250)}.${n % 250}`));
 
   it('indexes every indicator, as the constructor does', async () => {
-    const table = await IndicatorTable.build(many, 1_000);
+    const table = await IndicatorTable.build(many, undefined, 1_000);
     expect([table.size, table.matchIp('198.18.9.249', NOW).length]).toEqual([2_500, 1]);
   });
 
@@ -158,16 +159,17 @@ describe('IndicatorTable.build (in chunks)', () => {
     let done = false;
     let ranBeforeDone: boolean | undefined;
     setImmediate(() => (ranBeforeDone = !done));
-    await IndicatorTable.build(many, 1_000).then(() => (done = true));
+    await IndicatorTable.build(many, undefined, 1_000).then(() => (done = true));
     expect(ranBeforeDone).toBe(true);
   });
 });
 
-describe('IntelHolder.replaceListInChunks', () => {
+describe('IntelHolder.replacePacked', () => {
   it('swaps the new list in whole once built: the new indicator matches, the old one no longer', async () => {
     const holder = new IntelHolder();
     holder.replaceList('l', [ind('ip', '203.0.113.1')]);
-    await holder.replaceListInChunks('l', [ind('ip', '203.0.113.2')]);
+    const { packed, rest } = packV4('l', [ind('ip', '203.0.113.2')]);
+    await holder.replacePacked('l', packed, rest);
     const table = holder.current.lists.get('l')!;
     expect([table.matchIp('203.0.113.2', NOW).length, table.matchIp('203.0.113.1', NOW).length]).toEqual([1, 0]);
   });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { CidrMap, formatCidr, parseCidr, parseIp } from '../ip';
 import { MAX_VALUE_LENGTH } from '../payload';
+import { matchPacked, packedSize, packV4, type PackedV4 } from './packed';
 
 export const INDICATOR_KINDS = ['ip', 'cidr', 'domain', 'url', 'hash'] as const;
 export type IndicatorKind = (typeof INDICATOR_KINDS)[number];
@@ -127,8 +128,13 @@ export class IndicatorTable {
   };
   private count = 0;
 
-  constructor(indicators: Iterable<Indicator> = []) {
+  constructor(
+    indicators: Iterable<Indicator> = [],
+    /** The list's plain IPv4 indicators, packed (packed.ts); the others come as `indicators`. */
+    private readonly packed?: PackedV4,
+  ) {
     for (const i of indicators) this.add(i);
+    if (packed) this.count += packedSize(packed);
   }
 
   get size(): number {
@@ -139,8 +145,8 @@ export class IndicatorTable {
    * Builds a table `chunk` indicators at a time, letting the event loop run between chunks, so a
    * refresh of a million indicators never holds ingest for the whole build.
    */
-  static async build(indicators: readonly Indicator[], chunk = 2_000): Promise<IndicatorTable> {
-    const table = new IndicatorTable();
+  static async build(indicators: readonly Indicator[], packed?: PackedV4, chunk = 2_000): Promise<IndicatorTable> {
+    const table = new IndicatorTable([], packed);
     for (let at = 0; at < indicators.length; at += chunk) {
       const end = Math.min(at + chunk, indicators.length);
       for (let n = at; n < end; n++) table.add(indicators[n]);
@@ -166,7 +172,13 @@ export class IndicatorTable {
   /** Indicators (active at `now`, epoch ms) matching an address: exact or by network. */
   matchIp(ip: string, now: number): Indicator[] {
     const parsed = parseIp(ip);
-    return parsed ? this.networks.match(parsed).filter((i) => active(i, now)) : [];
+    if (!parsed) return [];
+    const listed = this.networks.match(parsed).filter((i) => active(i, now));
+    if (!this.packed || parsed.version !== 4) return listed;
+    const packed = matchPacked(this.packed, parsed.value);
+    if (packed.length === 0) return listed;
+    // Both are most specific first; merged, they stay so.
+    return [...packed, ...listed].sort((a, b) => prefixOf(b) - prefixOf(a));
   }
 
   /** Exact matches of a canonical domain, URL or hash. */
@@ -176,6 +188,8 @@ export class IndicatorTable {
     return Array.isArray(there) ? there.filter((i) => active(i, now)) : active(there, now) ? [there] : [];
   }
 }
+
+const prefixOf = (i: Indicator) => (i.kind === 'ip' ? (i.value.includes(':') ? 128 : 32) : Number(i.value.slice(i.value.indexOf('/') + 1)));
 
 /** The observables of an alert by kind, canonical (see observables.ts). */
 export interface Observables {
@@ -228,13 +242,17 @@ function hitOf(i: Indicator, o: Observable): IntelHit {
 export class IntelHolder {
   current = new IntelSnapshot();
 
-  replaceList(name: string, indicators: Iterable<Indicator>): void {
-    this.swapIn(name, new IndicatorTable(indicators));
+  replaceList(name: string, indicators: readonly Indicator[]): void {
+    const { packed, rest } = packV4(name, indicators);
+    this.swapIn(name, new IndicatorTable(rest, packed));
   }
 
-  /** As replaceList, building the table in chunks (IndicatorTable.build): for refreshes while ingest runs. */
-  async replaceListInChunks(name: string, indicators: readonly Indicator[]): Promise<void> {
-    this.swapIn(name, await IndicatorTable.build(indicators));
+  /**
+   * As replaceList, for refreshes while ingest runs: the plain IPv4 indicators come packed (by a
+   * worker thread, load-off-thread.ts), the rest are indexed in chunks (IndicatorTable.build).
+   */
+  async replacePacked(name: string, packed: PackedV4, rest: readonly Indicator[]): Promise<void> {
+    this.swapIn(name, await IndicatorTable.build(rest, packed));
   }
 
   private swapIn(name: string, table: IndicatorTable): void {

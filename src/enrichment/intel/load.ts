@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { IntelListConfig } from './intel.schema';
 import { IntelHolder, type Indicator } from './indicator';
+import { loadListOffThread } from './load-off-thread';
 import {
   mispManifestEvents,
   parseCsvList,
@@ -169,10 +170,18 @@ export async function loadIntel(
   holder: IntelHolder,
   log: (message: string) => void,
   io: IntelIo = nodeIo,
+  /** Read each list in a worker thread (the api: this thread never holds a list's million objects). */
+  offThread = false,
 ): Promise<{ name: string; indicators: number; skipped: Record<string, number>; error?: string }[]> {
   const summary = [];
   for (const list of lists) {
     try {
+      if (offThread) {
+        const loaded = await loadListOffThread(list, configDir);
+        await holder.replacePacked(list.name, loaded.packed, loaded.rest);
+        summary.push({ name: list.name, indicators: loaded.count, skipped: loaded.skipped });
+        continue;
+      }
       const loaded = await loadList(list, configDir, io);
       holder.replaceList(list.name, loaded.indicators);
       summary.push({ name: list.name, indicators: loaded.indicators.length, skipped: loaded.skipped });

@@ -275,8 +275,9 @@ export class IngestPath {
   /**
    * A chunk first runs holding the locks it will probably need, in the mode recent runs
    * needed them (by default: fingerprints and correlation keys exclusive, except the keys of
-   * alerts whose kind was folding into its storm; storm keys shared; storm kinds not at all). When the engine needed a lock, or a mode, the run did not hold,
-   * nothing is written and the chunk runs again holding it too.
+   * alerts whose kind was folding into its storm; storm keys shared; storm kinds not at all).
+   * When the engine needed a lock, or a mode, the run did not hold, nothing is written and
+   * the chunk runs again holding it too.
    */
   private async storeChunk(chunk: Pending[], results: ItemResult[]): Promise<void> {
     const now = Date.now();

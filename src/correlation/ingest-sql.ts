@@ -11,9 +11,9 @@ import type { JsonColumns } from '../database/rows';
 
 /**
  * SQL for one ingest transaction in two round trips: (1) BEGIN, the advisory locks and
- * the snapshot read; (2) every write and COMMIT. Values are inlined as escaped literals
- * because the simple protocol, which allows several statements per round trip, takes no
- * parameters.
+ * the snapshot read; (2) every write and COMMIT. Values are inlined, because the simple
+ * protocol, which allows several statements per round trip, takes no parameters: keys as
+ * escaped literals, and each table's rows as one JSON document (json_populate_recordset).
  */
 
 /**

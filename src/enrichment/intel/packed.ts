@@ -1,5 +1,22 @@
 import { formatCidr, networkKey4, parseCidr } from '../ip';
-import type { Indicator } from './indicator';
+
+/** What packing reads of an indicator (indicator.ts's Indicator, which imports this file). */
+interface Listed {
+  kind: string;
+  value: string;
+  confidence: number;
+  ref?: unknown;
+  validFrom?: number;
+  validUntil?: number;
+}
+
+/** A packed indicator as a match gives it back: an Indicator of its list. */
+export interface PackedMatch {
+  kind: 'ip' | 'cidr';
+  value: string;
+  list: string;
+  confidence: number;
+}
 
 /**
  * A list's plain IPv4 indicators (no event, no validity, the list's one confidence) as sorted
@@ -14,13 +31,13 @@ export interface PackedV4 {
 }
 
 /** Splits indicators into the plain IPv4 ones, packed, and the rest, kept as they are. */
-export function packV4(list: string, indicators: readonly Indicator[]): { packed: PackedV4; rest: Indicator[] } {
+export function packV4<T extends Listed>(list: string, indicators: readonly T[]): { packed: PackedV4; rest: T[] } {
   // The list's confidence is its plain indicators' most common one: one pass counts, the next packs.
   const counts = new Map<number, number>();
   for (const i of indicators) if (isPlain(i)) counts.set(i.confidence, (counts.get(i.confidence) ?? 0) + 1);
   const confidence = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
   const byPrefix = new Map<number, number[]>();
-  const rest: Indicator[] = [];
+  const rest: T[] = [];
   for (const i of indicators) {
     const cidr = isPlain(i) && i.confidence === confidence ? parseCidr(i.value) : undefined;
     if (cidr?.version !== 4) {
@@ -36,7 +53,7 @@ export function packV4(list: string, indicators: readonly Indicator[]): { packed
   return { packed: { list, confidence, networks }, rest };
 }
 
-const isPlain = (i: Indicator) =>
+const isPlain = (i: Listed) =>
   (i.kind === 'ip' || i.kind === 'cidr') && !i.ref && i.validFrom === undefined && i.validUntil === undefined && !i.value.includes(':');
 
 function distinctSorted(keys: Uint32Array): Uint32Array {
@@ -50,8 +67,8 @@ function distinctSorted(keys: Uint32Array): Uint32Array {
 export const packedSize = (p: PackedV4): number => [...p.networks.values()].reduce((n, keys) => n + keys.length, 0);
 
 /** The packed indicators whose network holds the IPv4 address (a number), the most specific first. */
-export function matchPacked(p: PackedV4, ip: number): Indicator[] {
-  const found: Indicator[] = [];
+export function matchPacked(p: PackedV4, ip: number): PackedMatch[] {
+  const found: PackedMatch[] = [];
   for (const [prefix, keys] of p.networks) {
     const key = networkKey4(ip, prefix);
     if (!has(keys, key)) continue;

@@ -131,6 +131,19 @@ async function plainInsertReference(url: string, rows: number, batch: number) {
   return rate;
 }
 
+/** An api process that only takes alerts in: no Temporal, and the outbox dispatcher off (delivery is asynchronous to intake). */
+const startIntakeApi = (databaseUrl: string, port: number, env: Record<string, string> = {}) =>
+  startNode('dist/src/main.js', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: '20',
+    LOG_LEVEL: 'warn',
+    OUTBOX_DISPATCHER_ENABLED: 'false',
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    ...env,
+  });
+
 const INDICATORS = 100_000;
 
 /** A public IPv4 address (not in a reserved range), so GeoIP is asked; `n` picks it. */
@@ -160,14 +173,7 @@ async function enrichmentPhase(databaseUrl: string, key: string, batchSize: numb
   const geoip = join(root, 'test', 'fixtures', 'geoip');
   const apis = (['off', 'on'] as const).map((mode) => {
     const port = 3990 + randomInt(0, 9) + (mode === 'on' ? 10 : 0);
-    const child = startNode('dist/src/main.js', {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_SIZE: '20',
-      LOG_LEVEL: 'warn',
-      OUTBOX_DISPATCHER_ENABLED: 'false',
-      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    const child = startIntakeApi(databaseUrl, port, {
       WARDEN_CONFIG_DIR: dir,
       ENRICHMENT_ENABLED: String(mode === 'on'),
       GEOIP_CITY_DB: join(geoip, 'GeoIP2-City-Test.mmdb'),
@@ -243,14 +249,7 @@ async function refreshPhase(): Promise<void> {
   });
   const apis = (['off', 'steady', 'refreshing'] as const).map((mode, n) => {
     const port = 4010 + randomInt(0, 9) + n * 10;
-    const child = startNode('dist/src/main.js', {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      DATABASE_POOL_SIZE: '20',
-      LOG_LEVEL: 'warn',
-      OUTBOX_DISPATCHER_ENABLED: 'false',
-      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    const child = startIntakeApi(databaseUrl, port, {
       WARDEN_CONFIG_DIR: mode === 'refreshing' ? configs[1] : configs[0],
       ENRICHMENT_ENABLED: String(mode !== 'off'),
     });
@@ -302,16 +301,7 @@ async function main(): Promise<void> {
   }
 
   const port = 3900 + randomInt(0, 90);
-  // The dispatcher is off: this measures intake; delivery to Temporal is asynchronous to it.
-  const api = startNode('dist/src/main.js', {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    DATABASE_POOL_SIZE: '20',
-    LOG_LEVEL: 'warn',
-    OUTBOX_DISPATCHER_ENABLED: 'false',
-    TEMPORAL_ADDRESS: '127.0.0.1:1',
-  });
+  const api = startIntakeApi(databaseUrl, port);
   try {
     await waitFor(`http://127.0.0.1:${port}/health`);
     const url = `http://127.0.0.1:${port}`;

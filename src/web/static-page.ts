@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Get, Headers, Param, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { etagMatches } from '../common/etag';
 import { ProblemException } from '../common/problem';
@@ -138,4 +139,27 @@ export function assetOf(files: PageAssets, name: string): Asset {
   const file = files.assets.get(name);
   if (!file) throw new ProblemException(404, 'No such page asset.', [{ path: 'path:name', message: 'no such asset' }]);
   return file;
+}
+
+/**
+ * A static page and its files, open to anyone (they hold no data): `GET <path>` and
+ * `GET <path>/assets/:name`. A subclass gives the path (`@Controller`) and injects its files.
+ */
+export abstract class StaticPageController {
+  constructor(private readonly files: PageAssets) {}
+
+  @Get()
+  page(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply) {
+    return sendAsset(reply, this.files.page, undefined, ifNoneMatch);
+  }
+
+  @Get('assets/:name')
+  asset(
+    @Param('name') name: string,
+    @Query('v') version: string | undefined,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
+    return sendAsset(reply, assetOf(this.files, name), typeof version === 'string' ? version : undefined, ifNoneMatch);
+  }
 }

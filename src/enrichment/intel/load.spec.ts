@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { IntelHolder } from './indicator';
 import { intelFileSchema } from './intel.schema';
-import { lineSlices, loadIntel, loadList, splitHeader, type IntelIo } from './load';
+import { loadIntel, loadList } from './load';
 
 const intel = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'intel');
 const list = (l: Record<string, unknown>) => intelFileSchema.parse({ lists: [l] }).lists[0];
@@ -172,48 +172,5 @@ describe('intelFileSchema', () => {
   it('reads refresh and max_age as durations', () => {
     const l = list({ name: 'a', format: 'stix', file: 'a.json', refresh: '15m', max_age: '30d' });
     expect([l.refresh, l.max_age]).toEqual([900, 2_592_000]);
-  });
-});
-
-describe('long lists, parsed a slice at a time', () => {
-  /** Files in memory. */
-  const io = (files: Record<string, string>): IntelIo => ({
-    readFile: (path) => Promise.resolve(files[path.slice(path.lastIndexOf('/') + 1)]),
-    isDirectory: () => Promise.resolve(false),
-    fetch: () => Promise.reject(new Error('no network here')),
-  });
-  const address = (n: number) => `100.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-
-  it('reads all 25,000 lines of a text list across slices', async () => {
-    const text = Array.from({ length: 25_000 }, (_, n) => address(n)).join('\n');
-    const loaded = await loadList(list({ name: 'big', format: 'text', file: 'big.txt' }), '/lists', io({ 'big.txt': text }));
-    expect([loaded.indicators.length, loaded.indicators[0].value, loaded.indicators[24_999].value]).toEqual([
-      25_000,
-      '100.0.0.0',
-      '100.0.97.167',
-    ]);
-  });
-
-  it('keeps a quoted CSV value that spans lines in one slice, and the header for every slice', async () => {
-    // Row 1,999 (after the header) has a comment over three lines: the 2,000th line end is inside its quotes.
-    const rows = Array.from({ length: 2_005 }, (_, n) => (n === 1_998 ? `${address(n)},"spans\nthree\nlines"` : `${address(n)},x`));
-    const text = `# a feed\nip,comment\n${rows.join('\n')}\n`;
-    const loaded = await loadList(
-      list({ name: 'feed', format: 'csv', file: 'feed.csv', csv: { column: 'ip', header: true } }),
-      '/lists',
-      io({ 'feed.csv': text }),
-    );
-    expect([loaded.indicators.length, loaded.skipped]).toEqual([2_005, {}]);
-  });
-
-  it('cuts slices only at line ends, and for CSV only outside quotes', () => {
-    // Slices of 2,000 lines: the 2,000th line end is inside the quotes.
-    const text = `${'a\n'.repeat(1_999)}"b\nc"\nd\n`;
-    expect([...lineSlices(text, false)].map((s) => s.length)).toEqual([4_001, 5]);
-    expect([...lineSlices(text, true)].map((s) => s.length)).toEqual([4_004, 2]);
-  });
-
-  it('finds the header after comments and blank lines', () => {
-    expect(splitHeader('# feed\n\nip,seen\n1.2.3.4,x\n')).toEqual({ header: 'ip,seen', body: '1.2.3.4,x\n' });
   });
 });

@@ -45,24 +45,14 @@ export async function loadList(list: IntelListConfig, configDir: string, io: Int
   const read =
     list.url !== undefined ? (path: string) => fetchText(io, joinUrl(list.url!, path), list.timeout) : (path: string) => io.readFile(path);
   const where = list.url ?? (isAbsolute(list.file!) ? list.file! : join(configDir, list.file!));
-  // A long list is parsed a slice at a time, between turns of the event loop: the api keeps
-  // answering while a million indicators are read.
-  const parse = async (text: string): Promise<Parsed> => {
+  const parse = (text: string): Parsed => {
     switch (list.format) {
       case 'text':
-        return inSlices(lineSlices(text, false), (slice) => parseTextList(slice, defaults, list.kind));
-      case 'csv': {
-        const { header, body } = list.csv.header ? splitHeader(text) : { header: undefined, body: text };
-        const withHeader = (slice: string) => (header === undefined ? slice : `${header}\n${slice}`);
-        return inSlices(lineSlices(body, true), (slice) => parseCsvList(withHeader(slice), defaults, list.csv, list.kind));
-      }
-      case 'stix': {
-        const bundle: unknown = JSON.parse(text);
-        if (!isBundle(bundle)) return parseStixBundle(bundle, defaults);
-        const { objects } = bundle;
-        const slices = Array.from({ length: Math.ceil(objects.length / SLICE) }, (_, n) => objects.slice(n * SLICE, (n + 1) * SLICE));
-        return inSlices(slices, (slice) => parseStixBundle({ ...bundle, objects: slice }, defaults));
-      }
+        return parseTextList(text, defaults, list.kind);
+      case 'csv':
+        return parseCsvList(text, defaults, list.csv, list.kind);
+      case 'stix':
+        return parseStixBundle(JSON.parse(text), defaults);
       case 'misp':
         return parseMispEvent(JSON.parse(text), defaults, { toIdsOnly: list.misp.to_ids_only });
     }
@@ -75,12 +65,9 @@ export async function loadList(list: IntelListConfig, configDir: string, io: Int
     const path = (name: string) => (list.url !== undefined ? name : join(base, name));
     const uuids = mispManifestEvents(JSON.parse(await read(path('manifest.json'))));
     results = [];
-    for (const uuid of uuids) {
-      results.push(await parse(await read(path(`${uuid}.json`))));
-      await breathe();
-    }
+    for (const uuid of uuids) results.push(parse(await read(path(`${uuid}.json`))));
   } else {
-    results = [await parse(await read(list.url !== undefined ? '' : where))];
+    results = [parse(await read(list.url !== undefined ? '' : where))];
   }
   const loaded: LoadedList = { name: list.name, indicators: [], skipped: {} };
   for (const r of results) {
@@ -89,60 +76,6 @@ export async function loadList(list: IntelListConfig, configDir: string, io: Int
   }
   return loaded;
 }
-
-/** Lines (or STIX objects) parsed between two turns of the event loop. */
-const SLICE = 2_000;
-
-const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Parses each slice, letting the event loop run in between, and merges what they found. */
-async function inSlices<T>(slices: Iterable<T>, parseSlice: (slice: T) => Parsed): Promise<Parsed> {
-  const merged: Parsed = { indicators: [], skipped: {} };
-  for (const slice of slices) {
-    const p = parseSlice(slice);
-    for (const i of p.indicators) merged.indicators.push(i);
-    for (const [reason, n] of Object.entries(p.skipped)) merged.skipped[reason] = (merged.skipped[reason] ?? 0) + n;
-    await breathe();
-  }
-  return merged;
-}
-
-/**
- * The text in slices of about SLICE lines, each ending at a line end. For CSV (`quoted`), a
- * slice ends only where an even number of `"` came before, so a quoted value that spans lines
- * stays in one slice (RFC 4180 writes a quote inside a value as two).
- */
-export function* lineSlices(text: string, quoted: boolean): Generator<string> {
-  let start = 0;
-  let lines = 0;
-  let quotes = 0;
-  for (let at = 0; at < text.length; at++) {
-    const c = text.charCodeAt(at);
-    if (c === 34 /* " */) quotes++;
-    else if (c === 10 /* \n */ && ++lines >= SLICE && (!quoted || quotes % 2 === 0)) {
-      yield text.slice(start, at + 1);
-      start = at + 1;
-      lines = 0;
-    }
-  }
-  if (start < text.length) yield text.slice(start);
-}
-
-/** A CSV's header line (the first that is neither empty nor a `#` comment) and the rest. */
-export function splitHeader(text: string): { header?: string; body: string } {
-  let at = 0;
-  while (at < text.length) {
-    const end = text.indexOf('\n', at);
-    const line = text.slice(at, end < 0 ? text.length : end).trim();
-    if (line !== '' && !line.startsWith('#')) return { header: line, body: end < 0 ? '' : text.slice(end + 1) };
-    if (end < 0) break;
-    at = end + 1;
-  }
-  return { body: '' };
-}
-
-const isBundle = (v: unknown): v is { objects: unknown[] } & Record<string, unknown> =>
-  v !== null && typeof v === 'object' && Array.isArray((v as { objects?: unknown }).objects);
 
 /** `https://feed.example/misp/` + `manifest.json`; an empty name is the URL itself. */
 function joinUrl(base: string, name: string): string {

@@ -44,9 +44,10 @@ export const envSchema = z
     OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(500),
     /**
      * Ingest transactions an api runs at a time; single-alert requests that arrive while they
-     * run share the next ones (correlation/ingest-path.ts). At most DATABASE_POOL_SIZE.
+     * run share the next ones (correlation/ingest-path.ts). At most DATABASE_POOL_SIZE. More than
+     * PostgreSQL has cores only makes them wait on each other: fewer, larger ones commit more alerts.
      */
-    INGEST_TRANSACTIONS: z.coerce.number().int().positive().max(256).default(8),
+    INGEST_TRANSACTIONS: z.coerce.number().int().positive().max(256).default(4),
     /** How often an api folds incident and storm-source deltas when no ingest nudged it (correlation/delta-fold.ts). */
     DELTA_FOLD_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
     OUTBOX_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),

@@ -13,7 +13,7 @@ import { OutboxDispatcher } from '../outbox/outbox-dispatcher.service';
 import type { ChangeSet, Snapshot } from './engine';
 import { DeltaFolder } from './delta-folder.service';
 import { IngestInterrupted, IngestPath, type IngestStore, type OwnAlerts, type Resolved } from './ingest-path';
-import { beginAndReadSql, SnapshotRequest, SnapshotRow, toSnapshot, writeAndCommitSql } from './ingest-sql';
+import { beginAndReadSql, INGEST_PREPARE_SQL, SnapshotRequest, SnapshotRow, toSnapshot, writeAndCommitSql } from './ingest-sql';
 import type { AcceptedAlert, ItemResult } from './items';
 import { rulesResolvingWhenCleared, type ThresholdQuery } from './rules';
 import { RULES, type CorrelationField, type RulesFile } from './rules.schema';
@@ -22,6 +22,9 @@ import type { Columns } from '../database/rows';
 export { IdempotencyConflict, IngestInterrupted } from './ingest-path';
 
 const COLUMN: Record<CorrelationField, string> = { sourceIp: 'source_ip', destinationIp: 'destination_ip', user: '"user"', host: 'host' };
+
+/** Connections that have prepared the ingest transaction's statements (a prepared statement lives as long as its connection). */
+const PREPARED = new WeakSet<object>();
 
 /**
  * The ingest path's store in PostgreSQL. Each chunk is one transaction of two round trips:
@@ -47,6 +50,10 @@ class PgIngestStore implements IngestStore {
 
   transact<T>(request: SnapshotRequest, decide: (snapshot: Snapshot, now: Date) => { changes?: ChangeSet; value: T }): Promise<T> {
     return withClient(this.pool, async (client) => {
+      if (!PREPARED.has(client)) {
+        await client.query(INGEST_PREPARE_SQL);
+        PREPARED.add(client);
+      }
       const read = (await client.query<SnapshotRow>(beginAndReadSql(request))) as unknown as QueryResult<SnapshotRow>[];
       const { now, snapshot } = toSnapshot(read[read.length - 1].rows[0]);
       const { changes, value } = decide(snapshot, now);
@@ -64,13 +71,15 @@ class PgIngestStore implements IngestStore {
 
   async countStored({ type, by, withinSeconds }: ThresholdQuery, own: OwnAlerts): Promise<number> {
     const fields = Object.keys(by) as CorrelationField[];
-    const { rows } = await this.pool.query<{ count: number }>(
-      `SELECT count(*)::int AS count FROM alerts
+    // Named, so each connection parses and plans it once per set of fields.
+    const { rows } = await this.pool.query<{ count: number }>({
+      name: `warden_count_stored:${fields.join(',')}`,
+      text: `SELECT count(*)::int AS count FROM alerts
         WHERE type = $1 AND received_at > now() - make_interval(secs => $2) AND ${fields.map((f, i) => `${COLUMN[f]} = $${i + 7}`).join(' AND ')}
           AND (idempotency_key IS NULL OR idempotency_key <> ALL($3::text[]))
           AND (external_id IS NULL OR NOT EXISTS (SELECT 1 FROM unnest($4::text[], $5::text[], $6::text[]) AS u(key_id, source, external_id)
                 WHERE u.source = alerts.source AND u.external_id = alerts.external_id AND u.key_id IS NOT DISTINCT FROM alerts.api_key_id::text))`,
-      [
+      values: [
         type,
         withinSeconds,
         own.idempotencyKeys,
@@ -79,7 +88,7 @@ class PgIngestStore implements IngestStore {
         own.externalIds.map((e) => e.externalId),
         ...fields.map((f) => by[f]),
       ],
-    );
+    });
     return rows[0].count;
   }
 

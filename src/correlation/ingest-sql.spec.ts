@@ -1,4 +1,4 @@
-import { beginAndReadSql, keyHash } from './ingest-sql';
+import { beginAndReadSql, INGEST_PREPARE_SQL, keyHash } from './ingest-sql';
 
 describe('keyHash', () => {
   it('is the hex md5 of the key, as PostgreSQL md5(text) computes it', () => {
@@ -28,8 +28,8 @@ describe('beginAndReadSql', () => {
       externalIds: [],
       stormKinds: [],
     });
-    expect(sql).toContain(
-      `md5(i.correlation_key) = ANY(ARRAY['${keyHash(key)}']::text[]) AND i.correlation_key = ANY(ARRAY['${key}']::text[])`,
-    );
+    // The read's $2 and $3, in INGEST_PREPARE_SQL: `md5(i.correlation_key) = ANY($2) AND i.correlation_key = ANY($3)`.
+    expect(sql).toContain(`ARRAY['${keyHash(key)}']::text[], ARRAY['${key}']::text[]`);
+    expect(INGEST_PREPARE_SQL).toContain('md5(i.correlation_key) = ANY($2) AND i.correlation_key = ANY($3)');
   });
 });

@@ -31,13 +31,3 @@ export function jsonLiteral(value: unknown): string {
   for (let n = 0; text.includes(`$${tag}$`); n++) tag = `j${n}`;
   return `$${tag}$${text}$${tag}$::json`;
 }
-
-/**
- * `INSERT INTO table (columns) SELECT … FROM json_populate_recordset(…)`: each row an object
- * keyed by column name (as in the table, unquoted); a key left out is NULL. JSON arrays fill
- * array columns, and nested objects jsonb ones.
- */
-export function insertRowsSql(table: string, columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
-  const list = columns.map((c) => (c === 'user' ? '"user"' : c)).join(', ');
-  return `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, ${jsonLiteral(rows)})`;
-}

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { OutboxKind, Priority } from '../domain';
-import { lit } from '../database/sql-literal';
+import { jsonLiteral } from '../database/sql-literal';
 
 /** One message for an incident's workflow, written in the same transaction as the change it reports. */
 export interface OutboxEntry {
@@ -19,20 +19,28 @@ export interface OutboxEntry {
  * its still-pending older rows are raised to the new lane in the same statement: all pending
  * rows of an incident share one lane, and leasing by (priority, id) keeps them in id order.
  * Rows are locked in id order, as the dispatcher locks them, so the two never deadlock.
+ * `= ANY` lets a plan find the pending rows by their incidents (a prepared plan cannot know how few).
  */
 export function enqueueSql(entries: readonly OutboxEntry[]): string {
-  const rows = entries.map(
-    (e, n) => `(${n}, ${lit(e.incidentId, 'uuid')}, ${lit(e.kind)}, ${lit(JSON.stringify(e.payload), 'jsonb')}, ${lit(e.priority)})`,
-  );
-  return `WITH v (n, incident_id, kind, payload, priority) AS (VALUES ${rows.join(', ')}),
-  e AS (SELECT v.n, v.incident_id, v.kind, v.payload, coalesce(v.priority::text, i.priority, 'P4') AS priority
+  return outboxInsertSql(jsonLiteral(outboxRows(entries)));
+}
+
+/** The entries as outboxInsertSql's rows document (`n`: the input order). */
+export const outboxRows = (entries: readonly OutboxEntry[]) =>
+  entries.map((e, n) => ({ n, incident_id: e.incidentId, kind: e.kind, payload: e.payload, priority: e.priority ?? null }));
+
+/** enqueueSql's statement over `rows`, a JSON expression (a literal, or a prepared statement's parameter). */
+export const outboxInsertSql = (
+  rows: string,
+) => `WITH v AS (SELECT * FROM json_to_recordset(${rows}) AS v(n int, incident_id uuid, kind text, payload jsonb, priority text)),
+  e AS (SELECT v.n, v.incident_id, v.kind, v.payload, coalesce(v.priority, i.priority, 'P4') AS priority
           FROM v LEFT JOIN incidents i ON i.id = v.incident_id),
   lane AS (SELECT incident_id, min(priority) AS priority FROM e GROUP BY incident_id),
   raise AS (SELECT o.id, lane.priority FROM outbox o JOIN lane ON lane.incident_id = o.incident_id
-             WHERE o.delivered_at IS NULL AND o.priority > lane.priority ORDER BY o.id FOR UPDATE OF o),
+             WHERE o.incident_id = ANY(ARRAY(SELECT incident_id FROM lane))
+               AND o.delivered_at IS NULL AND o.priority > lane.priority ORDER BY o.id FOR UPDATE OF o),
   raised AS (UPDATE outbox o SET priority = raise.priority FROM raise WHERE o.id = raise.id)
 INSERT INTO outbox (incident_id, kind, payload, priority) SELECT incident_id, kind, payload, priority FROM e ORDER BY n`;
-}
 
 /** Writes the entries inside the transaction `db` belongs to; they are delivered only if it commits. */
 export async function enqueue(db: { query(sql: string): Promise<unknown> }, entries: readonly OutboxEntry[]): Promise<void> {

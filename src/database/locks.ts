@@ -16,8 +16,10 @@ import { advisoryLockKey } from './pg';
  */
 export function advisoryLocksSql(names: readonly string[], shared: readonly string[] = []): string {
   const exclusive = new Set(names.map(advisoryLockKey));
-  const keys = [...new Set([...exclusive, ...shared.map(advisoryLockKey)])].sort((a, b) =>
-    BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0,
-  );
+  // Each key parsed once, not up to four times per comparison (some 10,000 parses for a 300-lock chunk).
+  const keys = [...new Set([...exclusive, ...shared.map(advisoryLockKey)])]
+    .map((key) => ({ key, n: BigInt(key) }))
+    .sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : 0))
+    .map(({ key }) => key);
   return `SELECT ${keys.map((k) => (exclusive.has(k) ? `pg_advisory_xact_lock(${k})` : `pg_advisory_xact_lock_shared(${k})`)).join(', ')}`;
 }

@@ -1,14 +1,7 @@
-import { classify, IndicatorTable, IntelHolder, IntelSnapshot, type Indicator } from './indicator';
+import { classify, IndicatorTable, IntelHolder, IntelSnapshot } from './indicator';
 import { packV4 } from './packed';
+import { ind, NOW } from '../../../test/fixtures/intel/indicators';
 
-const NOW = Date.parse('2026-06-01T00:00:00Z');
-const ind = (kind: Indicator['kind'], value: string, extra: Partial<Indicator> = {}): Indicator => ({
-  kind,
-  value,
-  list: 'l',
-  confidence: 50,
-  ...extra,
-});
 const none = { ips: [], domains: [], urls: [], hashes: [] };
 
 describe('classify', () => {

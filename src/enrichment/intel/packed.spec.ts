@@ -1,18 +1,11 @@
 import { join } from 'node:path';
-import { IndicatorTable, type Indicator } from './indicator';
+import { IndicatorTable } from './indicator';
 import { intelFileSchema } from './intel.schema';
 import { loadList } from './load';
 import { loadListOffThread } from './load-off-thread';
 import { matchPacked, packedSize, packV4 } from './packed';
+import { ind, NOW } from '../../../test/fixtures/intel/indicators';
 
-const NOW = Date.parse('2026-06-01T00:00:00Z');
-const ind = (kind: Indicator['kind'], value: string, extra: Partial<Indicator> = {}): Indicator => ({
-  kind,
-  value,
-  list: 'l',
-  confidence: 50,
-  ...extra,
-});
 const address = (text: string) => text.split('.').reduce((n, part) => n * 256 + Number(part), 0);
 
 describe(packV4.name, () => {

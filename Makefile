@@ -4,14 +4,14 @@ export SCARF_ANALYTICS := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: start test lint format deps schema-types temporal nftables chromium migrate build typecheck config-validate bench clean
+.PHONY: start test lint format deps schema-types temporal nftables chromium nats kafka migrate build typecheck config-validate bench clean
 
 ## start: install, build Temporal CLI if missing, create and migrate the database, run Temporal + api + worker
 start: deps build migrate
 	@scripts/start.sh
 
 ## test: lint, type-check, then every jest suite against real PostgreSQL and an ephemeral Temporal server
-test: deps lint temporal nftables chromium
+test: deps lint temporal nftables chromium nats kafka
 	npx tsc --noEmit -p tsconfig.json
 	npx jest --ci
 
@@ -46,6 +46,14 @@ nftables:
 ## chromium: Debian's chromium for the dashboard's browser test (playwright-core drives it), installed with apt-get when missing
 chromium:
 	@scripts/ensure-chromium.sh
+
+## nats: Debian's nats-server (JetStream) for the NATS intake tests and `make start` with a local NATS_URL, installed with apt-get when missing
+nats:
+	@scripts/ensure-nats.sh
+
+## kafka: a Kafka-protocol broker for the Kafka intake tests (franz-go's kfake, built from tools/kfake into .tools/bin)
+kafka:
+	@scripts/ensure-kfake.sh >/dev/null
 
 ## schema-types: regenerate src/database/schema.ts from a scratch database migrated with migrations/ (after adding a migration)
 schema-types: deps

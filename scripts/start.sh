@@ -10,6 +10,7 @@ set +a
 
 port="${PORT:-3000}"
 temporal_pid=""
+nats_pid=""
 app_pids=()
 
 stop_all() {
@@ -17,6 +18,10 @@ stop_all() {
   echo "stopping Warden..."
   for pid in "${app_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${app_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ -n "$nats_pid" ]]; then
+    kill -TERM "$nats_pid" 2>/dev/null || true
+    wait "$nats_pid" 2>/dev/null || true
+  fi
   if [[ -n "$temporal_pid" ]]; then
     kill -TERM "$temporal_pid" 2>/dev/null || true
     wait "$temporal_pid" 2>/dev/null || true
@@ -51,6 +56,19 @@ if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
   done
 else
   echo "using the Temporal cluster at $TEMPORAL_ADDRESS"
+fi
+
+# NATS intake (config/intake.yaml): when NATS_URL names this machine and nothing answers there,
+# a JetStream server of our own (Debian's nats-server) with its store in .data/nats.
+if [[ "${NATS_URL:-}" =~ ^nats://(127\.0\.0\.1|localhost):([0-9]+)$ ]]; then
+  nats_port="${BASH_REMATCH[2]}"
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null; then
+    scripts/ensure-nats.sh
+    mkdir -p .data/nats
+    echo "starting nats-server with JetStream on 127.0.0.1:$nats_port (store in .data/nats)"
+    PATH="$PATH:/usr/sbin" nats-server -js -a 127.0.0.1 -p "$nats_port" -sd .data/nats &
+    nats_pid=$!
+  fi
 fi
 
 node dist/src/main.js &

@@ -129,6 +129,15 @@ export const envSchema = z
       .enum(['true', 'false'])
       .default('true')
       .transform((v) => v === 'true'),
+    /** NATS servers for bus intake, comma-separated (nats://host:4222); set, they replace config/intake.yaml's `nats.servers`. */
+    NATS_URL: z.string().trim().optional(),
+    /** Kafka brokers for bus intake, comma-separated host:port; set, they replace config/intake.yaml's `kafka.brokers`. */
+    KAFKA_BROKERS: z.string().trim().optional(),
+    /** false: this api takes nothing from the buses (HTTP only), whatever config/intake.yaml says. */
+    INTAKE_ENABLED: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
     HEALTH_CHECK_TIMEOUT_SECONDS: durationSeconds.default(2),
     /** /metrics is open unless this is set; then it takes `Authorization: Bearer <token>` (api and worker alike). */
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

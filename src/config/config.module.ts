@@ -8,6 +8,7 @@ import { PLAYBOOKS } from '../playbooks/playbook';
 import { FORMAT_TABLES } from '../ingest/normalizers';
 import { ENRICHMENT_CONFIG } from '../enrichment/tables';
 import { SLA_CONFIG } from '../tasks/sla.schema';
+import { INTAKE_CONFIG } from '../intake/intake.schema';
 import { loadWardenConfig, type WardenConfig } from './warden-config';
 
 const WARDEN_CONFIG = Symbol('WARDEN_CONFIG');
@@ -41,6 +42,7 @@ export class ConfigModule {
         { provide: PLAYBOOKS, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.playbooks },
         { provide: CONTAINMENT_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.containment },
         { provide: INTEGRATIONS_FILE, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.integrations },
+        { provide: INTAKE_CONFIG, inject: [WARDEN_CONFIG], useFactory: (c: WardenConfig) => c.intake },
         {
           provide: ENRICHMENT_CONFIG,
           inject: [WARDEN_CONFIG],
@@ -57,6 +59,7 @@ export class ConfigModule {
         CONTAINMENT_CONFIG,
         INTEGRATIONS_FILE,
         ENRICHMENT_CONFIG,
+        INTAKE_CONFIG,
       ],
     };
   }

@@ -22,6 +22,7 @@ import {
   type IntelConfig,
 } from '../enrichment';
 import { integrationsFileSchema, type IntegrationsFile } from '../integrations/integrations.schema';
+import { intakeFileSchema, type IntakeConfig } from '../intake/intake.schema';
 import type { LoadedPlaybook } from '../playbooks/playbook';
 import { loadPlaybookFile, playbookNameOf } from '../playbooks/playbook.schema';
 
@@ -38,6 +39,8 @@ export interface WardenConfig {
   attack: AttackConfig;
   intel: IntelConfig;
   assets: AssetsFile;
+  /** Message buses (NATS JetStream, Kafka) alerts are taken from besides HTTP. */
+  intake: IntakeConfig;
   /** Allowed but probably not meant (a storm key without the alert type): printed at start-up and by `warden config validate`. */
   warnings: ConfigProblem[];
 }
@@ -66,6 +69,7 @@ export function loadWardenConfig(dir: string): WardenConfig {
     attack: attempt(() => loadYamlFile(join(dir, 'attack.yaml'), attackFileSchema), attackFileSchema.parse({})),
     intel: attempt(() => loadYamlFile(join(dir, 'intel.yaml'), intelFileSchema), intelFileSchema.parse({})),
     assets: attempt(() => loadAssetsFile(dir), assetsFileSchema.parse({})),
+    intake: attempt(() => loadYamlFile(join(dir, 'intake.yaml'), intakeFileSchema), intakeFileSchema.parse({})),
     playbooks: {},
     warnings: [],
   };

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { IntakeModule } from '../intake/intake.module';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
 
-@Module({ controllers: [HealthController], providers: [HealthService] })
+@Module({ imports: [IntakeModule], controllers: [HealthController], providers: [HealthService] })
 export class HealthModule {}

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Connection } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import { ENV, Env } from '../common/env';
+import { IntakeService, type ConsumerStatus } from '../intake/intake.service';
 import { TEMPORAL_CONNECTION } from '../temporal/temporal-client.module';
 
 export interface PartHealth {
@@ -25,6 +26,11 @@ export interface HealthReport {
   parts: { database: PartHealth; temporal: PartHealth };
   /** null while the database does not answer. Never part of readiness: a replica with dead letters still serves. */
   details: HealthDetails | null;
+  /**
+   * Each bus consumer of this api: its state (`paused` while storage fails), what it stored and
+   * dead-lettered, its lag and the dead letters waiting. Never part of readiness either.
+   */
+  intake: Omit<ConsumerStatus, 'error'>[];
 }
 
 interface DetailsRow {
@@ -42,20 +48,23 @@ export class HealthService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(TEMPORAL_CONNECTION) private readonly temporal: Connection,
     @Inject(ENV) private readonly env: Env,
+    private readonly intake: IntakeService,
   ) {}
 
   async check(): Promise<HealthReport> {
     const timeoutMs = this.env.HEALTH_CHECK_TIMEOUT_SECONDS * 1000;
     let details: HealthDetails | null = null;
-    const [database, temporal] = await Promise.all([
+    const [database, temporal, intake] = await Promise.all([
       probe('database', timeoutMs, async () => (details = await this.details())),
       probe('temporal', timeoutMs, () => this.temporal.withDeadline(Date.now() + timeoutMs, () => this.temporal.healthService.check({}))),
+      // The driver's text stays in the log, as for the parts above.
+      this.intake.status(timeoutMs).then((all) => all.map(({ error: _error, ...shown }) => shown)),
     ]);
     const parts = { database, temporal };
     const down = Object.entries(parts)
       .filter(([, p]) => p.status === 'down')
       .map(([name]) => name);
-    return { status: down.length ? 'down' : 'ok', down, parts, details: database.status === 'up' ? details : null };
+    return { status: down.length ? 'down' : 'ok', down, parts, details: database.status === 'up' ? details : null, intake };
   }
 
   /** One round trip, which is also the database's probe; partial indexes keep the counts cheap. */

@@ -3,5 +3,5 @@ import { CorrelationModule } from '../correlation/correlation.module';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
 
-@Module({ imports: [CorrelationModule], controllers: [IngestController], providers: [IngestService] })
+@Module({ imports: [CorrelationModule], controllers: [IngestController], providers: [IngestService], exports: [IngestService] })
 export class IngestModule {}

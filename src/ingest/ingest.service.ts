@@ -1,5 +1,6 @@
 import { Refusal } from '../domain/refusal';
 import { Injectable } from '@nestjs/common';
+import type { FieldError } from '../common/problem';
 import { createHash } from 'node:crypto';
 import { CorrelationService } from '../correlation/correlation.service';
 import type { AcceptedAlert, ItemResult } from '../correlation/items';
@@ -60,5 +61,40 @@ export class IngestService {
     }));
     const stored = await this.correlation.store(keyed);
     return withWarnings([...rejected, ...stored], warnings).sort((a, b) => a.index - b.index);
+  }
+
+  /**
+   * A bus's messages, each keyed by its identity on the bus as an Idempotency-Key is (per item,
+   * as in an HTTP batch), all stored through one call: thresholds read once per question, and
+   * transactions of the batch path. `caller` stands for the API key: the bus's own identity.
+   * Results come back per message, in its items' order. An IdempotencyConflict refuses them all.
+   */
+  async ingestMessages(messages: readonly { key: string; items: readonly IntakeItem[] }[], caller: string): Promise<ItemResult[][]> {
+    const keyed: AcceptedAlert[] = [];
+    const answered: { rejected: ItemResult[]; warnings: Map<number, FieldError[]>; base: number; size: number }[] = [];
+    let base = 0;
+    for (const { key, items } of messages) {
+      const { accepted, rejected, warnings } = validateItems(items);
+      const hash = bodyHash(items);
+      for (const a of accepted) {
+        keyed.push({
+          ...a,
+          index: base + a.index,
+          idempotencyKey: JSON.stringify([caller, key, a.index]),
+          bodyHash: hash,
+          apiKeyId: caller,
+        });
+      }
+      answered.push({ rejected, warnings, base, size: items.length });
+      base += items.length;
+    }
+    const stored = await this.correlation.store(keyed);
+    let next = 0;
+    return answered.map(({ rejected, warnings, base, size }) => {
+      const own: ItemResult[] = [];
+      for (; next < stored.length && stored[next].index < base + size; next++)
+        own.push({ ...stored[next], index: stored[next].index - base });
+      return withWarnings([...rejected, ...own], warnings).sort((a, b) => a.index - b.index);
+    });
   }
 }

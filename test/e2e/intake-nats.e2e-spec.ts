@@ -1,0 +1,197 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { stringify } from 'yaml';
+import { pollUntil, startApi, testEnv, type RunningApi } from '../support/harness';
+import { uniqueIp } from '../support/ips';
+import { startNatsServer, type NatsServer } from '../support/nats-server';
+import { kill, launch, type Launched } from '../support/processes';
+import { TcpProxy } from '../support/tcp-proxy';
+import { freePort } from '../support/temporal-server';
+
+/**
+ * Alerts from NATS JetStream, against a real nats-server of each test's own: at least once
+ * on the wire, exactly once stored. Each test counts only its own alerts (a title prefix).
+ */
+describe('NATS JetStream intake', () => {
+  const env = testEnv();
+  let nats: NatsServer;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  let db: Client;
+  let configDir: string;
+  let prefix: string;
+
+  /** The run's config, with intake batches small and redelivery quick so a test sees both. */
+  const writeConfig = (nats: Record<string, unknown>) =>
+    writeFileSync(join(configDir, 'intake.yaml'), stringify({ nats: { ack_wait: '2s', ...nats } }));
+
+  beforeEach(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+    db = new Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    configDir = mkdtempSync(join(tmpdir(), 'warden-intake-nats-'));
+    cpSync(env.WARDEN_CONFIG_DIR, configDir, { recursive: true });
+    writeConfig({});
+    prefix = `nats-${randomUUID().slice(0, 8)}`;
+  });
+
+  afterEach(async () => {
+    await nc?.close();
+    await nats?.stop();
+    await db?.end();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  const alert = (n: number) => ({ source: 'nats-e2e', type: 'port_scan', severity: 'low', title: `${prefix}-${n}`, sourceIp: uniqueIp() });
+
+  const publish = async (bodies: (string | object)[], subject = 'warden.alerts.native') => {
+    for (let i = 0; i < bodies.length; i += 500) {
+      await Promise.all(bodies.slice(i, i + 500).map((b) => js.publish(subject, typeof b === 'string' ? b : JSON.stringify(b))));
+    }
+  };
+
+  /** This test's alerts: how many rows, and how many distinct titles. */
+  const stored = async () => {
+    const { rows } = await db.query<{ total: number; distinct: number }>(
+      `SELECT count(*)::int AS total, count(DISTINCT title)::int AS distinct FROM alerts WHERE title LIKE $1`,
+      [`${prefix}-%`],
+    );
+    return rows[0];
+  };
+
+  const consumer = () => jsm.consumers.info('WARDEN_ALERTS', 'warden');
+  /** The intake stream exists once an api has set it up; publishing before would go nowhere. */
+  const untilConsumer = () => pollUntil(consumer, (c) => c.num_waiting > 0, { timeoutMs: 60_000, what: 'the intake consumer pulling' });
+
+  const startReplica = async (extra: Record<string, string> = {}) =>
+    startApi(testEnv({ NATS_URL: nats.url, WARDEN_CONFIG_DIR: configDir, ...extra }));
+
+  it('stores 5,000 messages exactly once when the api is killed with kill -9 mid-stream and restarted', async () => {
+    // Small batches, one at a time: the stream takes seconds to drain, so the kill lands inside it.
+    writeConfig({ batch: 20, in_flight: 1 });
+    const processEnv = {
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      OUTBOX_DISPATCHER_ENABLED: 'false',
+      NATS_URL: nats.url,
+      WARDEN_CONFIG_DIR: configDir,
+    };
+    const apis: Launched[] = [launch('main.ts', processEnv)];
+    try {
+      await untilConsumer();
+      await publish(Array.from({ length: 5000 }, (_, n) => alert(n)));
+      await pollUntil(stored, (s) => s.total >= 500, { timeoutMs: 60_000, what: '500 alerts stored' });
+      kill(apis[0]);
+      await new Promise((r) => apis[0].child.once('exit', r));
+      const atKill = await stored();
+      expect(atKill.total).toBeLessThan(5000);
+
+      apis.push(launch('main.ts', processEnv));
+      await pollUntil(
+        async () => ({ ...(await stored()), ...(await consumer()) }),
+        (s) => s.total >= 5000 && s.num_pending === 0 && s.num_ack_pending === 0,
+        { timeoutMs: 120_000, intervalMs: 500, what: 'every message stored and acknowledged' },
+      );
+      expect(await stored()).toEqual({ total: 5000, distinct: 5000 });
+    } finally {
+      kill(...apis);
+    }
+  }, 240_000);
+
+  it('sends a poison message to the dead-letter subject with its reason, and stores the messages behind it', async () => {
+    const api = await startReplica();
+    try {
+      await untilConsumer();
+      const malformed = '{"source": "nats-e2e", "title": ';
+      const refused = { ...alert(1), severity: 'extreme' };
+      await publish([alert(0), malformed, refused, alert(2)]);
+
+      await pollUntil(stored, (s) => s.total >= 2, { what: 'the two good messages stored' });
+      const dead = await pollUntil(
+        () => jsm.streams.info('WARDEN_DEAD_LETTERS'),
+        (s) => s.state.messages >= 2,
+        { what: 'two dead letters' },
+      );
+      expect(dead.state.messages).toBe(2);
+      const letters = await Promise.all([1, 2].map((seq) => jsm.streams.getMessage('WARDEN_DEAD_LETTERS', { seq })));
+      expect(letters.map((l) => l.subject)).toEqual(['warden.dead.warden.alerts.native', 'warden.dead.warden.alerts.native']);
+      expect(letters.map((l) => l.string())).toEqual([malformed, JSON.stringify(refused)]);
+      expect(letters[0].header.get('Warden-Reason')).toMatch(/^malformed JSON: /);
+      expect(letters[1].header.get('Warden-Reason')).toBe('1 of 1 alerts refused: /severity must be one of low, medium, high, critical');
+      expect(letters.map((l) => l.header.get('Warden-Subject'))).toEqual(['warden.alerts.native', 'warden.alerts.native']);
+      expect(await stored()).toEqual({ total: 2, distinct: 2 });
+      await pollUntil(consumer, (c) => c.num_ack_pending === 0 && c.num_pending === 0, { what: 'all four acknowledged' });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('acknowledges nothing and loses nothing during a 10 s PostgreSQL outage, and resumes by itself', async () => {
+    const database = new URL(env.DATABASE_URL);
+    const proxy = new TcpProxy(database.hostname, Number(database.port || 5432));
+    await proxy.start();
+    const viaProxy = new URL(env.DATABASE_URL);
+    viaProxy.port = String(proxy.port);
+    const api = await startReplica({ DATABASE_URL: viaProxy.toString() });
+    try {
+      await untilConsumer();
+      await proxy.stop();
+      await publish(Array.from({ length: 200 }, (_, n) => alert(n)));
+      // The whole outage: nothing acknowledged, every message still held by the stream.
+      const outageEnds = Date.now() + 10_000;
+      let paused = false;
+      while (Date.now() < outageEnds) {
+        const c = await consumer();
+        expect({ acknowledged: c.ack_floor.stream_seq, held: c.num_pending + c.num_ack_pending }).toEqual({ acknowledged: 0, held: 200 });
+        const health = (await (await fetch(`${api.url}/health`)).json()) as { intake: { state: string }[] };
+        paused ||= health.intake[0].state === 'paused';
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(paused).toBe(true);
+      expect(await stored()).toEqual({ total: 0, distinct: 0 });
+
+      await proxy.start();
+      await pollUntil(
+        async () => ({ ...(await stored()), ...(await consumer()) }),
+        (s) => s.total >= 200 && s.num_pending === 0 && s.num_ack_pending === 0,
+        { timeoutMs: 60_000, intervalMs: 250, what: 'the backlog stored and acknowledged after the outage' },
+      );
+      expect(await stored()).toEqual({ total: 200, distinct: 200 });
+    } finally {
+      await api.close();
+      await proxy.stop();
+    }
+  }, 120_000);
+
+  it('shares one durable consumer between two replicas without duplicates', async () => {
+    writeConfig({ batch: 50, in_flight: 2 });
+    const replicas: RunningApi[] = [await startReplica(), await startReplica()];
+    try {
+      // Both replicas' pull requests are waiting (2 each) before anything is published.
+      await pollUntil(consumer, (c) => c.num_waiting >= 4, { timeoutMs: 30_000, what: 'both replicas pulling' });
+      await publish(Array.from({ length: 2000 }, (_, n) => alert(n)));
+      await pollUntil(
+        async () => ({ ...(await stored()), ...(await consumer()) }),
+        (s) => s.total >= 2000 && s.num_pending === 0 && s.num_ack_pending === 0,
+        { timeoutMs: 60_000, intervalMs: 250, what: 'all 2,000 stored and acknowledged' },
+      );
+      expect(await stored()).toEqual({ total: 2000, distinct: 2000 });
+      const each = await Promise.all(
+        replicas.map(async (r) => ((await (await fetch(`${r.url}/health`)).json()) as { intake: { stored: number }[] }).intake[0].stored),
+      );
+      expect(each.every((n) => n > 0)).toBe(true);
+    } finally {
+      for (const r of replicas) await r.close();
+    }
+  }, 120_000);
+});

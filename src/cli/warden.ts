@@ -23,6 +23,8 @@ import { dryRun, formatDryRun } from '../playbooks/dry-run';
 import { EvidenceVerifyUsageError, verifyEvidenceCommand } from '../playbooks/evidence-verify';
 import { loadPlaybookFile } from '../playbooks/playbook.schema';
 import { containmentRefusal } from '../playbooks/refusal';
+import { addresses } from '../intake/intake.service';
+import { intakeStatus, redriveIntake, type BusAddresses } from '../intake/operator';
 import { formatKeys } from './format';
 import { ApiError } from './http-client';
 import { registerHttpCommands, registerPlaybookHttpCommands } from './http-commands';
@@ -256,6 +258,54 @@ outbox
     if (opts.json) json({ redriven: ids.map(String) });
     else for (const id of ids) console.log(id);
     console.error(`re-driven ${ids.length} dead-lettered outbox row(s)`);
+  });
+
+/** The buses config/intake.yaml and the environment (NATS_URL, KAFKA_BROKERS) name; none named: fail, saying so. */
+function busAddresses(): { config: ReturnType<typeof loadConfig>['intake']; at: BusAddresses } {
+  const env = loadEnv();
+  const { intake } = loadConfig(env.WARDEN_CONFIG_DIR);
+  const at = { nats: addresses(env.NATS_URL, intake.nats.servers), kafka: addresses(env.KAFKA_BROKERS, intake.kafka.brokers) };
+  if (at.nats.length === 0 && at.kafka.length === 0)
+    fail('no bus is configured: set servers or brokers in config/intake.yaml, or NATS_URL or KAFKA_BROKERS');
+  return { config: intake, at };
+}
+
+const intake = program.command('intake').description('bus intake (NATS JetStream, Kafka): status, redrive');
+intake
+  .command('status')
+  .description("each configured bus's consumer as the bus sees it (all replicas): messages waiting, in hand, and dead letters")
+  .option('--json', 'print the reports as JSON')
+  .addHelpText('after', '\nExamples:\n  warden intake status\n  NATS_URL=nats://10.0.0.5:4222 warden intake status --json')
+  .action(async (opts: { json?: boolean }) => {
+    const { config, at } = busAddresses();
+    const reports = await intakeStatus(config, at);
+    if (opts.json) json(reports);
+    else {
+      for (const r of reports) {
+        if ('error' in r) console.log(`${r.bus}  ${r.name}  unreachable: ${r.error}`);
+        else if (r.bus === 'nats')
+          console.log(
+            `nats   ${r.name}  waiting ${r.pending}  in hand ${r.inHand}  pull requests ${r.pulling}  dead letters ${r.deadLetters}`,
+          );
+        else console.log(`kafka  ${r.name}  members ${r.members}  lag ${r.lag}  dead letters ${r.deadLetters}`);
+      }
+    }
+    if (reports.some((r) => 'error' in r)) process.exitCode = 1;
+  });
+intake
+  .command('redrive')
+  .description(
+    'put every waiting dead letter back on its subject or topic (after a fix): alerts it stored the first time are repeats; one that fails again is dead-lettered again',
+  )
+  .option('--bus <bus>', 'only this bus: nats or kafka')
+  .option('--json', 'print { nats, kafka } counts as JSON')
+  .addHelpText('after', '\nExamples:\n  warden intake redrive\n  warden intake redrive --bus kafka --json')
+  .action(async (opts: { bus?: string; json?: boolean }) => {
+    if (opts.bus !== undefined && opts.bus !== 'nats' && opts.bus !== 'kafka') fail('--bus: must be nats or kafka');
+    const { config, at } = busAddresses();
+    const done = await redriveIntake(config, at, opts.bus as 'nats' | 'kafka' | undefined);
+    if (opts.json) json(done);
+    else for (const [bus, n] of Object.entries(done)) console.log(`${bus}: redriven ${n} dead letter(s)`);
   });
 
 const playbooks = program.command('playbooks').description('containment and evidence playbooks: dry-run, redrive');

@@ -10,6 +10,7 @@ const message = (id: string, body: unknown): BusMessage => ({
   format: 'native',
   data: new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body)),
   origin: 'warden.alerts.native',
+  place: id,
 });
 const good = (title: string) => ({ source: 's', type: 'port_scan', severity: 'low', title });
 const storedAll: StoreMessages = async (messages) => messages.map((m) => m.items.map((_, index): ItemResult => ({ index, status: 'new' })));

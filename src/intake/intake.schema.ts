@@ -82,6 +82,8 @@ const kafkaSchema = z
     dead_letter: topic.default('warden.dead'),
     batch,
     in_flight: inFlight,
+    /** A replica silent this long (crashed) loses its partitions to the others. */
+    session_timeout: durationSchema.default(30),
   })
   .strict()
   .superRefine((k, ctx) => {

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { createHash } from 'node:crypto';
 import { ENV, type Env } from '../common/env';
 import { IngestService } from '../ingest/ingest.service';
@@ -7,28 +6,47 @@ import { FORMAT_TABLES, type FormatTables } from '../ingest/normalizers';
 import type { ConsumerProgress, StoreMessages } from './batch-handler';
 import { INTAKE_CONFIG, type IntakeConfig } from './intake.schema';
 import { connectNats, JetStreamIntake } from './jetstream';
+import { kafkaClient, KafkaIntake } from './kafka';
+
+export type Bus = 'nats' | 'kafka';
 
 /** A bus consumer as /health and `warden intake status` show it. */
 export interface ConsumerStatus extends ConsumerProgress {
-  bus: 'nats' | 'kafka';
-  /** The stream and durable consumer, or the topics and group. */
+  bus: Bus;
+  /** The stream and durable consumer, or the consumer group. */
   name: string;
-  /** Messages not yet taken, and taken but not yet acknowledged; null while the bus does not answer. */
-  lag: { pending: number; unacknowledged: number } | null;
+  /** Messages the consumer has yet to acknowledge (not yet taken, or in hand); null while the bus does not answer. */
+  lag: number | null;
   /** Messages waiting in the dead letters for a redrive; null while the bus does not answer. */
   deadLetters: number | null;
+}
+
+/** A started consumer, whichever its bus. */
+interface Running {
+  progress: Readonly<ConsumerProgress>;
+  lag(): Promise<{ pending: number; deadLetters: number }>;
+  stop(graceMs: number): Promise<void>;
+}
+
+interface Configured {
+  bus: Bus;
+  name: string;
+  running?: Running;
+  /** Why it has not started yet (it keeps trying). */
+  error?: string;
+  starting?: Promise<void>;
 }
 
 /**
  * The identity a bus's alerts are stored under, where an HTTP alert has its API key's id: the
  * same on every replica and restart, so the repeat key (source, externalId) holds across them.
  */
-export function busCaller(bus: 'nats' | 'kafka'): string {
+export function busCaller(bus: Bus): string {
   const h = createHash('sha256').update(`warden-intake:${bus}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** Servers from the environment (comma-separated) when set, else from config/intake.yaml. */
+/** Addresses from the environment (comma-separated) when set, else from config/intake.yaml. */
 export const addresses = (fromEnv: string | undefined, fromFile: readonly string[]): string[] =>
   fromEnv
     ? fromEnv
@@ -39,15 +57,13 @@ export const addresses = (fromEnv: string | undefined, fromFile: readonly string
 
 /**
  * Starts the configured bus consumers beside HTTP intake (a bus without an address is off,
- * said once in the log), and stops them on shutdown: no new batches are taken, the ones in
- * hand are stored and acknowledged, then the connections close.
+ * said once in the log; one that does not answer is retried), and stops them on shutdown:
+ * nothing new is taken, the batches in hand are stored and acknowledged, then they close.
  */
 @Injectable()
 export class IntakeService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Intake');
-  private nats?: { nc: NatsConnection; intake: JetStreamIntake };
-  private natsStarting?: Promise<void>;
-  private natsError?: string;
+  private readonly buses: Configured[] = [];
   private stopped = false;
 
   constructor(
@@ -62,61 +78,91 @@ export class IntakeService implements OnApplicationBootstrap, BeforeApplicationS
       this.logger.log('bus intake is off on this api (INTAKE_ENABLED=false)');
       return;
     }
-    const servers = addresses(this.env.NATS_URL, this.config.nats.servers);
-    if (servers.length === 0) this.logger.log('NATS intake is off: no servers in config/intake.yaml or NATS_URL');
-    else this.natsStarting = this.startNats(servers);
+    const { nats, kafka } = this.config;
+    const natsServers = addresses(this.env.NATS_URL, nats.servers);
+    if (natsServers.length === 0) this.logger.log('NATS intake is off: no servers in config/intake.yaml or NATS_URL');
+    else {
+      this.begin('nats', `${nats.stream}/${nats.consumer}`, natsServers, async () => {
+        const nc = await connectNats(natsServers, 'warden-intake');
+        try {
+          const intake = new JetStreamIntake(nc, nats, this.store('nats'), this.tables, (err) =>
+            this.logger.warn(`NATS intake: ${err.message}`),
+          );
+          await intake.start();
+          return {
+            progress: intake.progress,
+            lag: () => intake.lag(),
+            stop: async (graceMs) => {
+              await intake.stop(graceMs);
+              await nc.drain().catch(() => undefined);
+            },
+          };
+        } catch (err) {
+          await nc.close().catch(() => undefined);
+          throw err;
+        }
+      });
+    }
+    const brokers = addresses(this.env.KAFKA_BROKERS, kafka.brokers);
+    if (brokers.length === 0) this.logger.log('Kafka intake is off: no brokers in config/intake.yaml or KAFKA_BROKERS');
+    else {
+      this.begin('kafka', kafka.group, brokers, async () => {
+        const client = kafkaClient(brokers, kafka.client_id, (line) => this.logger.warn(`Kafka intake: ${line}`));
+        const intake = new KafkaIntake(client, kafka, this.store('kafka'), this.tables);
+        try {
+          await intake.start();
+        } catch (err) {
+          await intake.stop(0).catch(() => undefined);
+          throw err;
+        }
+        return { progress: intake.progress, lag: () => intake.lag(), stop: (graceMs) => intake.stop(graceMs) };
+      });
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    await this.natsStarting;
-    if (this.nats) {
-      await this.nats.intake.stop(this.env.SHUTDOWN_TIMEOUT_SECONDS * 500);
-      await this.nats.nc.drain().catch(() => undefined);
-    }
+    await Promise.all(
+      this.buses.map(async (b) => {
+        await b.starting;
+        await b.running?.stop(this.env.SHUTDOWN_TIMEOUT_SECONDS * 500);
+      }),
+    );
   }
 
   async status(timeoutMs: number): Promise<ConsumerStatus[]> {
-    const statuses: ConsumerStatus[] = [];
-    const { nats } = this.config;
-    if (this.nats || this.natsStarting) {
-      const lag = this.nats ? await withTimeout(this.nats.intake.lag(), timeoutMs).catch(() => null) : null;
-      statuses.push({
-        bus: 'nats',
-        name: `${nats.stream}/${nats.consumer}`,
-        ...(this.nats?.intake.progress ?? { state: 'connecting', stored: 0, deadLettered: 0, error: this.natsError }),
-        lag: lag && { pending: lag.pending, unacknowledged: lag.unacknowledged },
-        deadLetters: lag?.deadLetters ?? null,
-      });
-    }
-    return statuses;
+    return Promise.all(
+      this.buses.map(async ({ bus, name, running, error }): Promise<ConsumerStatus> => {
+        if (!running) return { bus, name, state: 'connecting', error, stored: 0, deadLettered: 0, lag: null, deadLetters: null };
+        const lag = await withTimeout(running.lag(), timeoutMs).catch(() => null);
+        return { bus, name, ...running.progress, lag: lag?.pending ?? null, deadLetters: lag?.deadLetters ?? null };
+      }),
+    );
   }
 
-  private readonly store =
-    (bus: 'nats' | 'kafka'): StoreMessages =>
-    (messages) =>
-      this.ingest.ingestMessages(messages, busCaller(bus));
+  private store(bus: Bus): StoreMessages {
+    const caller = busCaller(bus);
+    return (messages) => this.ingest.ingestMessages(messages, caller);
+  }
 
-  /** Connects (retrying while NATS does not answer), sets up the streams and consumer, and starts pulling. */
-  private async startNats(servers: string[]): Promise<void> {
-    for (let attempt = 0; !this.stopped; attempt++) {
-      let nc: NatsConnection | undefined;
-      try {
-        nc = await connectNats(servers, 'warden-intake');
-        const intake = new JetStreamIntake(nc, this.config.nats, this.store('nats'), this.tables, (err) =>
-          this.logger.warn(`NATS intake: ${err.message}`),
-        );
-        await intake.start();
-        this.nats = { nc, intake };
-        this.logger.log(`NATS intake: pulling ${this.config.nats.stream}/${this.config.nats.consumer} from ${servers.join(', ')}`);
-        return;
-      } catch (err) {
-        this.natsError = (err as Error).message;
-        if (attempt === 0) this.logger.warn(`NATS intake cannot start yet (retrying): ${this.natsError}`);
-        await nc?.close().catch(() => undefined);
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** Math.min(attempt, 4))));
+  /** Starts a consumer, trying again (backing off to 10 s) while its bus does not answer. */
+  private begin(bus: Bus, name: string, addresses: readonly string[], start: () => Promise<Running>): void {
+    const entry: Configured = { bus, name };
+    this.buses.push(entry);
+    entry.starting = (async () => {
+      for (let attempt = 0; !this.stopped; attempt++) {
+        try {
+          entry.running = await start();
+          entry.error = undefined;
+          this.logger.log(`${bus} intake: consuming ${name} from ${addresses.join(', ')}`);
+          return;
+        } catch (err) {
+          entry.error = (err as Error).message;
+          if (attempt === 0) this.logger.warn(`${bus} intake cannot start yet (retrying): ${entry.error}`);
+          await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** Math.min(attempt, 4))));
+        }
       }
-    }
+    })();
   }
 }
 

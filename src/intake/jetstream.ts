@@ -4,10 +4,7 @@ import { connect } from '@nats-io/transport-node';
 import type { FormatTables } from '../ingest/normalizers';
 import { BatchHandler, type ConsumerProgress, type DeadLetter, type StoreMessages } from './batch-handler';
 import type { NatsIntakeConfig } from './intake.schema';
-import { messageIdentity, REDRIVE_OF, subjectFormat, type BusMessage } from './message';
-
-/** Headers a dead letter carries besides its original bytes. */
-export const DEAD_LETTER_HEADERS = { reason: 'Warden-Reason', subject: 'Warden-Subject', id: 'Warden-Message' } as const;
+import { DEAD_LETTER_HEADERS, headerText, messageIdentity, REDRIVE_OF, subjectFormat, type BusMessage } from './message';
 
 /** Connects with reconnection forever: a NATS restart pauses intake, never ends it. */
 export const connectNats = (servers: readonly string[], name: string): Promise<NatsConnection> =>
@@ -89,14 +86,14 @@ export class JetStreamIntake {
     this.loops = Array.from({ length: this.config.in_flight }, () => this.loop());
   }
 
-  /** Messages not yet delivered, and delivered but not yet acknowledged. */
-  async lag(): Promise<{ pending: number; unacknowledged: number; deadLetters: number }> {
+  /** Messages not yet acknowledged (not yet delivered, or delivered and in hand), and the dead letters waiting. */
+  async lag(): Promise<{ pending: number; deadLetters: number }> {
     const jsm = await jetstreamManager(this.nc);
     const [consumer, dead] = await Promise.all([
       jsm.consumers.info(this.config.stream, this.config.consumer),
       jsm.streams.info(this.config.dead_letter_stream),
     ]);
-    return { pending: consumer.num_pending, unacknowledged: consumer.num_ack_pending, deadLetters: dead.state.messages };
+    return { pending: consumer.num_pending + consumer.num_ack_pending, deadLetters: dead.state.messages };
   }
 
   /** Stops pulling, finishes (stores and acknowledges) the batches in hand for up to `graceMs`, then leaves the rest unacknowledged. */
@@ -144,18 +141,25 @@ export class JetStreamIntake {
       format: subjectFormat(m.subject, this.config.subjects),
       data: m.data,
       origin: m.subject,
+      place: `${this.log}:${m.info.streamSequence}`,
     };
   }
 
-  /** Each to `<dead_letter>.<its subject>`, with the reason, waiting for the stream to store it. */
+  /**
+   * Each to `<dead_letter>.<its subject>`, with the reason, waiting for the stream to store it;
+   * the message id lets the stream drop a second copy when a failed batch is handled again.
+   */
   private async deadLetter(letters: readonly DeadLetter[]): Promise<void> {
     await Promise.all(
       letters.map(({ message, reason }) => {
         const h = headers();
-        h.set(DEAD_LETTER_HEADERS.reason, reason.replace(/[\r\n]+/g, ' ').slice(0, 1000));
-        h.set(DEAD_LETTER_HEADERS.subject, message.origin);
+        h.set(DEAD_LETTER_HEADERS.reason, headerText(reason));
+        h.set(DEAD_LETTER_HEADERS.origin, message.origin);
         h.set(DEAD_LETTER_HEADERS.id, message.id);
-        return this.js.publish(`${this.config.dead_letter}.${message.origin}`, message.data, { headers: h, msgID: `dead:${message.id}` });
+        return this.js.publish(`${this.config.dead_letter}.${message.origin}`, message.data, {
+          headers: h,
+          msgID: `dead:${message.place}`,
+        });
       }),
     );
   }

@@ -21,14 +21,17 @@ describe('subjectFormat', () => {
 
 describe('messageIdentity', () => {
   it('is the log and the position', () => expect(messageIdentity('nats:S:2026-01-01', 42)).toBe('nats:S:2026-01-01:42'));
+  it("adds the record's timestamp where one is given (a recreated Kafka topic numbers from 0 again)", () =>
+    expect(messageIdentity('kafka:t:0', 7n, undefined, '1796000000000')).toBe('kafka:t:0:7@1796000000000'));
   it("takes a redriven message's original identity: an earlier position of the same log", () =>
-    expect(messageIdentity('kafka:t:0', 900n, 'kafka:t:0:17')).toBe('kafka:t:0:17'));
+    expect(messageIdentity('kafka:t:0', 900n, 'kafka:t:0:17@1796000000000', '1796000000999')).toBe('kafka:t:0:17@1796000000000'));
   it.each([
     ['a later position (a message yet to come)', 'kafka:t:0:901'],
     ['the same position', 'kafka:t:0:900'],
     ['another log', 'kafka:t:1:17'],
     ['a log whose name only starts the same', 'kafka:t:00:17'],
     ['no number', 'kafka:t:0:x'],
+    ['more after the timestamp', 'kafka:t:0:17@1796000000000:1'],
   ])('keeps its own identity when the header names %s', (_what, header) =>
     expect(messageIdentity('kafka:t:0', 900n, header)).toBe('kafka:t:0:900'),
   );

@@ -17,6 +17,8 @@ export interface BusMessage {
   data: Uint8Array;
   /** Where it was taken from: its subject or topic. */
   origin: string;
+  /** Its own place on the bus: `id`, unless it is a redrive carrying its original's identity. */
+  place: string;
 }
 
 /** A message's alerts, or why it cannot carry any (it then goes to the dead letters). */
@@ -87,15 +89,28 @@ const describe = (errors: readonly FieldError[]) => {
 /** The header a redriven message carries: the identity of the dead letter's original message. */
 export const REDRIVE_OF = 'Warden-Redrive-Of';
 
+/** Headers a dead letter carries beside its original bytes, on either bus. */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'Warden-Reason',
+  /** The subject or topic it was taken from. */
+  origin: 'Warden-Origin',
+  /** Its identity there (messageIdentity), which a redrive sends along as REDRIVE_OF. */
+  id: 'Warden-Message',
+} as const;
+
+/** A reason as one header line of bounded length. */
+export const headerText = (text: string): string => text.replace(/[\r\n]+/g, ' ').slice(0, 1000);
+
 /**
- * A message's identity: its log (a stream as created, a topic's partition) and position in it.
+ * A message's identity: its log (a stream as created, a topic's partition), its position in
+ * it, and for Kafka the record's timestamp (`stamp`): a topic deleted and created again
+ * numbers its records from 0 again, and they must not be taken for repeats of the old ones.
  * A redriven message takes its original's identity, so the alerts stored the first time are
  * repeats; but only an earlier position of the same log (where redrive puts it back), so a
  * publisher cannot claim a message yet to come and pre-empt it.
  */
-export function messageIdentity(log: string, position: number | bigint, redriveOf?: string): string {
-  const own = `${log}:${position}`;
-  if (!redriveOf?.startsWith(`${log}:`)) return own;
-  const earlier = redriveOf.slice(log.length + 1);
-  return /^\d{1,20}$/.test(earlier) && BigInt(earlier) < BigInt(position) ? redriveOf : own;
+export function messageIdentity(log: string, position: number | bigint, redriveOf?: string, stamp?: string): string {
+  const own = `${log}:${position}${stamp === undefined ? '' : `@${stamp}`}`;
+  const claimed = redriveOf?.startsWith(`${log}:`) ? /^(\d{1,20})(@\d{1,20})?$/.exec(redriveOf.slice(log.length + 1)) : null;
+  return claimed && BigInt(claimed[1]) < BigInt(position) ? redriveOf! : own;
 }

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { stringify } from 'yaml';
+import { intakeFileSchema } from '../../src/intake/intake.schema';
+import { intakeStatus, redriveIntake } from '../../src/intake/operator';
 import { pollUntil, startApi, testEnv, type RunningApi } from '../support/harness';
 import { uniqueIp } from '../support/ips';
 import { startNatsServer, type NatsServer } from '../support/nats-server';
@@ -123,14 +125,51 @@ describe('NATS JetStream intake', () => {
         { what: 'two dead letters' },
       );
       expect(dead.state.messages).toBe(2);
-      const letters = await Promise.all([1, 2].map((seq) => jsm.streams.getMessage('WARDEN_DEAD_LETTERS', { seq })));
+      const letters = await Promise.all([1, 2].map(async (seq) => (await jsm.streams.getMessage('WARDEN_DEAD_LETTERS', { seq }))!));
       expect(letters.map((l) => l.subject)).toEqual(['warden.dead.warden.alerts.native', 'warden.dead.warden.alerts.native']);
       expect(letters.map((l) => l.string())).toEqual([malformed, JSON.stringify(refused)]);
       expect(letters[0].header.get('Warden-Reason')).toMatch(/^malformed JSON: /);
       expect(letters[1].header.get('Warden-Reason')).toBe('1 of 1 alerts refused: /severity must be one of low, medium, high, critical');
-      expect(letters.map((l) => l.header.get('Warden-Subject'))).toEqual(['warden.alerts.native', 'warden.alerts.native']);
+      expect(letters.map((l) => l.header.get('Warden-Origin'))).toEqual(['warden.alerts.native', 'warden.alerts.native']);
       expect(await stored()).toEqual({ total: 2, distinct: 2 });
       await pollUntil(consumer, (c) => c.num_ack_pending === 0 && c.num_pending === 0, { what: 'all four acknowledged' });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('redrives a dead letter with its identity: its stored alert is a repeat, its refused one a dead letter again', async () => {
+    const api = await startReplica();
+    try {
+      await untilConsumer();
+      const partly = [alert(0), { ...alert(1), severity: 'extreme' }];
+      await publish([partly]);
+      await pollUntil(
+        () => jsm.streams.info('WARDEN_DEAD_LETTERS'),
+        (s) => s.state.messages === 1,
+        { what: 'the dead letter' },
+      );
+      const first = (await jsm.streams.getMessage('WARDEN_DEAD_LETTERS', { seq: 1 }))!;
+      const config = intakeFileSchema.parse({});
+      const at = { nats: [nats.url], kafka: [] };
+      expect(await intakeStatus(config, at)).toEqual([
+        { bus: 'nats', name: 'WARDEN_ALERTS/warden', pending: 0, inHand: 0, pulling: expect.any(Number), deadLetters: 1 },
+      ]);
+
+      expect(await redriveIntake(config, at)).toEqual({ nats: 1 });
+      // The redriven message comes back as a new dead letter (its second alert is still refused) with the same identity.
+      await pollUntil(
+        () => jsm.streams.info('WARDEN_DEAD_LETTERS'),
+        (s) => s.state.last_seq === 2 && s.state.messages === 1,
+        {
+          what: 'the redriven message dead-lettered again',
+        },
+      );
+      const again = (await jsm.streams.getMessage('WARDEN_DEAD_LETTERS', { seq: 2 }))!;
+      expect(again.header.get('Warden-Message')).toBe(first.header.get('Warden-Message'));
+      expect(again.string()).toBe(JSON.stringify(partly));
+      await pollUntil(consumer, (c) => c.num_ack_pending === 0 && c.num_pending === 0, { what: 'the redriven message acknowledged' });
+      expect(await stored()).toEqual({ total: 1, distinct: 1 });
     } finally {
       await api.close();
     }

@@ -74,8 +74,8 @@ typecheck: deps
 config-validate: deps
 	npm run --silent warden -- config validate
 
-## bench: ingest throughput and latency, alert-to-assignment latency, the two lane designs (Temporal task priority against an urgent task queue), the 20,000-alert storm on each Temporal server (dev server on SQLite, the real server on PostgreSQL), then GET /v1/stats over a million stored alerts, then the evidence export of a 30,000-alert incident (size, duration, the api's RSS), against scratch databases (prints figures; not a test)
-bench: build temporal
+## bench: ingest throughput and latency, alert-to-assignment latency, the two lane designs (Temporal task priority against an urgent task queue), the 20,000-alert storm on each Temporal server (dev server on SQLite, the real server on PostgreSQL), then GET /v1/stats over a million stored alerts, then the evidence export of a 30,000-alert incident (size, duration, the api's RSS), then 200,000 Suricata alerts drained from JetStream and from Kafka (rate, lag, RSS, ratio to a plain INSERT), against scratch databases (prints figures; not a test)
+bench: build temporal nats kafka
 	@scripts/ensure-temporal-server.sh >/dev/null
 	node -r ts-node/register bench/ingest.ts
 	node -r ts-node/register bench/assign-latency.ts
@@ -83,6 +83,7 @@ bench: build temporal
 	node -r ts-node/register bench/storm.ts
 	node -r ts-node/register bench/stats.ts
 	node -r ts-node/register bench/evidence-export.ts
+	node -r ts-node/register bench/intake.ts
 
 clean:
 	rm -rf dist coverage

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase } from '../src/database/database';
-import { poster, scratchDatabase, startNode, summarize, waitFor } from './support';
+import { plainInsertReference, poster, scratchDatabase, startNode, summarize, waitFor } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TYPES = ['port_scan', 'recon', 'web_attack', 'misc_attack', 'malware', 'dns_tunneling'];
@@ -86,55 +86,25 @@ async function openLoop(rate: number, post: (i: number) => Promise<{ status: num
   return { offered: rate, achieved: latencies.length / elapsed, errors, ...summarize(latencies) };
 }
 
-async function plainInsertReference(url: string, rows: number, batch: number) {
-  const pg = new Client({ connectionString: url });
-  await pg.connect();
-  await pg.query('CREATE TABLE alerts_reference (LIKE alerts INCLUDING DEFAULTS)');
-  const cols = [
-    'source',
-    'type',
-    'severity',
-    'title',
-    'source_ip',
-    'destination_ip',
-    'occurred_at',
-    'raw',
-    'fingerprint',
-    'status',
-    'rule',
-    'action',
-    'priority',
+/** A bench alert as the reference's row (REFERENCE_COLUMNS). */
+const referenceRow = (i: number): unknown[] => {
+  const a = alert(i);
+  return [
+    a.source,
+    a.type,
+    a.severity,
+    a.title,
+    a.sourceIp,
+    a.destinationIp,
+    a.occurredAt,
+    JSON.stringify(a.raw),
+    randomBytes(16).toString('hex'),
+    'new',
+    'medium',
+    'correlate',
+    'P3',
   ];
-  const started = performance.now();
-  for (let done = 0; done < rows; done += batch) {
-    const values: unknown[] = [];
-    const tuples: string[] = [];
-    for (let i = 0; i < batch; i++) {
-      const a = alert(done + i);
-      const row = [
-        a.source,
-        a.type,
-        a.severity,
-        a.title,
-        a.sourceIp,
-        a.destinationIp,
-        a.occurredAt,
-        JSON.stringify(a.raw),
-        randomBytes(16).toString('hex'),
-        'new',
-        'medium',
-        'correlate',
-        'P3',
-      ];
-      tuples.push(`(${row.map((_, j) => `$${values.length + j + 1}`).join(',')})`);
-      values.push(...row);
-    }
-    await pg.query(`INSERT INTO alerts_reference (${cols.join(',')}) VALUES ${tuples.join(',')}`, values);
-  }
-  const rate = rows / ((performance.now() - started) / 1000);
-  await pg.end();
-  return rate;
-}
+};
 
 /** An api process that only takes alerts in: no Temporal, and the outbox dispatcher off (delivery is asynchronous to intake). */
 const startIntakeApi = (databaseUrl: string, port: number, env: Record<string, string> = {}) =>
@@ -409,7 +379,7 @@ async function main(): Promise<void> {
     await enrichmentPhase(databaseUrl, key, batchSize);
     await refreshPhase();
 
-    const reference = await plainInsertReference(databaseUrl, 100_000, batchSize);
+    const reference = await plainInsertReference(databaseUrl, 100_000, batchSize, referenceRow);
     console.log(`reference: plain batched INSERT (${batchSize} rows/statement, 1 connection): ${reference.toFixed(0)} rows/s`);
     console.log(
       `ratio: batch ingest / plain INSERT = ${(batch.rate / reference).toFixed(3)}; single / plain INSERT = ${(single.rate / reference).toFixed(3)}`,

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { ensureDatabase, migrate } from '../src/database/database';
@@ -81,4 +82,48 @@ export async function scratchDatabase(): Promise<{ url: string; key: string }> {
   const { key } = await createApiKey(ds, 'bench', ['ingest']);
   await ds.destroy();
   return { url, key };
+}
+
+/** The columns of the plain-INSERT reference, in the order a reference row gives them. */
+export const REFERENCE_COLUMNS = [
+  'source',
+  'type',
+  'severity',
+  'title',
+  'source_ip',
+  'destination_ip',
+  'occurred_at',
+  'raw',
+  'fingerprint',
+  'status',
+  'rule',
+  'action',
+  'priority',
+] as const;
+
+/**
+ * The physical reference a bench's ingest rate is set against: the same rows as a plain batched
+ * INSERT (`batch` rows per statement, one connection) into a copy of the alerts table without its
+ * indexes, triggers or correlation. Rows per second.
+ */
+export async function plainInsertReference(url: string, rows: number, batch: number, row: (i: number) => unknown[]): Promise<number> {
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  await pg.query('DROP TABLE IF EXISTS alerts_reference');
+  await pg.query('CREATE TABLE alerts_reference (LIKE alerts INCLUDING DEFAULTS)');
+  const started = performance.now();
+  for (let done = 0; done < rows; done += batch) {
+    const values: unknown[] = [];
+    const tuples: string[] = [];
+    for (let i = 0; i < batch; i++) {
+      const r = row(done + i);
+      tuples.push(`(${r.map((_, j) => `$${values.length + j + 1}`).join(',')})`);
+      values.push(...r);
+    }
+    await pg.query(`INSERT INTO alerts_reference (${REFERENCE_COLUMNS.join(',')}) VALUES ${tuples.join(',')}`, values);
+  }
+  const rate = rows / ((performance.now() - started) / 1000);
+  await pg.query('DROP TABLE alerts_reference');
+  await pg.end();
+  return rate;
 }

@@ -67,9 +67,13 @@ export class IngestService {
    * A bus's messages, each keyed by its identity on the bus as an Idempotency-Key is (per item,
    * as in an HTTP batch), all stored through one call: thresholds read once per question, and
    * transactions of the batch path. `caller` stands for the API key: the bus's own identity.
+   * `bodyHash` identifies the message's bytes (a redelivery is byte for byte the same).
    * Results come back per message, in its items' order. An IdempotencyConflict refuses them all.
    */
-  async ingestMessages(messages: readonly { key: string; items: readonly IntakeItem[] }[], caller: string): Promise<ItemResult[][]> {
+  async ingestMessages(
+    messages: readonly { key: string; items: readonly IntakeItem[]; bodyHash: string }[],
+    caller: string,
+  ): Promise<ItemResult[][]> {
     const keyed: AcceptedAlert[] = [];
     const answered: { rejected: ItemResult[]; warnings: Map<number, FieldError[]>; base: number; size: number }[] = [];
     let base = 0;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FieldError } from '../common/problem';
 import type { ItemResult } from '../correlation/items';
 import { IdempotencyConflict } from '../correlation/correlation.service';
@@ -6,7 +7,9 @@ import type { IntakeItem } from '../ingest/intake';
 import { messageVerdict, parseMessage, type BusMessage } from './message';
 
 /** Stores a bus's messages: IngestService.ingestMessages, as the consumers need it. */
-export type StoreMessages = (messages: readonly { key: string; items: readonly IntakeItem[] }[]) => Promise<ItemResult[][]>;
+export type StoreMessages = (
+  messages: readonly { key: string; items: readonly IntakeItem[]; bodyHash: string }[],
+) => Promise<ItemResult[][]>;
 
 /** A message that cannot be stored as it is, and why: it goes to the dead letters with its original bytes. */
 export interface DeadLetter {
@@ -23,6 +26,13 @@ export interface ConsumerProgress {
   error?: string;
   stored: number;
   deadLettered: number;
+}
+
+/** A message that parsed, with its alerts and the hash of its bytes. */
+interface Good {
+  message: BusMessage;
+  items: IntakeItem[];
+  bodyHash: string;
 }
 
 /** Backoff while storage fails: from 0.5 s, doubling, at most 10 s. */
@@ -50,11 +60,11 @@ export class BatchHandler {
    */
   async handle(messages: readonly BusMessage[], running: () => boolean, keepAlive: () => void): Promise<boolean> {
     const poison: DeadLetter[] = [];
-    const good: { message: BusMessage; items: IntakeItem[] }[] = [];
+    const good: Good[] = [];
     for (const message of messages) {
       const parsed = parseMessage(message.format, message.data, this.tables);
       if ('poison' in parsed) poison.push({ message, reason: parsed.poison, errors: [{ path: '/', message: parsed.poison }] });
-      else good.push({ message, items: parsed.items });
+      else good.push({ message, items: parsed.items, bodyHash: createHash('sha256').update(message.data).digest('hex') });
     }
     for (let attempt = 0; ; attempt++) {
       try {
@@ -85,9 +95,9 @@ export class BatchHandler {
   }
 
   /** Every message's verdict. A reused identity with another body (an edited message redriven) refuses that message alone. */
-  private async storeAll(good: readonly { message: BusMessage; items: IntakeItem[] }[]) {
+  private async storeAll(good: readonly Good[]) {
     if (good.length === 0) return [];
-    const request = (g: (typeof good)[number]) => ({ key: g.message.id, items: g.items });
+    const request = (g: (typeof good)[number]) => ({ key: g.message.id, items: g.items, bodyHash: g.bodyHash });
     try {
       return (await this.store(good.map(request))).map(messageVerdict);
     } catch (err) {

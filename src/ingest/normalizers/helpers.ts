@@ -42,27 +42,38 @@ export function pointer(segments: readonly Segment[]): string {
  * longest key first: ECS documents and Falco `output_fields` use dotted keys.
  */
 export function lookup(root: unknown, dotted: string): { value: unknown; segments: string[] } {
-  const parts = dotted.split('.');
+  const keys = candidateKeys(dotted);
   const segments: string[] = [];
   let node = root;
   let i = 0;
-  while (i < parts.length) {
+  while (i < keys.length) {
     const here = node;
-    const j = isObject(here) ? longestKey(here, parts, i) : -1;
-    if (j < 0) return { value: undefined, segments: [...segments, ...parts.slice(i)] };
-    const key = parts.slice(i, j).join('.');
+    const taken = isObject(here) ? longestKey(here, keys[i]) : 0;
+    if (taken === 0) return { value: undefined, segments: [...segments, ...dotted.split('.').slice(i)] };
+    const key = keys[i][taken - 1];
     segments.push(key);
     node = (here as JsonObject)[key];
-    i = j;
+    i += taken;
   }
   return { value: node, segments };
 }
 
-function longestKey(obj: JsonObject, parts: string[], from: number): number {
-  for (let to = parts.length; to > from; to--) {
-    if (Object.hasOwn(obj, parts.slice(from, to).join('.'))) return to;
+/** Per path, from each part: the keys it could start, `a`, `a.b`, `a.b.c` (the paths are the normalizers' own, a few dozen). */
+const CANDIDATES = new Map<string, string[][]>();
+function candidateKeys(dotted: string): string[][] {
+  let keys = CANDIDATES.get(dotted);
+  if (!keys) {
+    const parts = dotted.split('.');
+    keys = parts.map((_, from) => parts.slice(from).map((_, n) => parts.slice(from, from + n + 1).join('.')));
+    if (CANDIDATES.size < 10_000) CANDIDATES.set(dotted, keys);
   }
-  return -1;
+  return keys;
+}
+
+/** How many parts the longest candidate key `obj` has takes (0: none). */
+function longestKey(obj: JsonObject, candidates: readonly string[]): number {
+  for (let n = candidates.length; n > 0; n--) if (Object.hasOwn(obj, candidates[n - 1])) return n;
+  return 0;
 }
 
 /** Lower-case snake_case, splitting camelCase (`SSHBruteForce` → `ssh_brute_force`); fits the alert type rule. */

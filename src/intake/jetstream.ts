@@ -111,11 +111,17 @@ export class JetStreamIntake {
       try {
         taken = await this.take();
       } catch (err) {
-        this.handler.progress.state = 'connecting';
-        this.handler.progress.error = (err as Error).message;
-        this.onError(err as Error);
+        const progress = this.handler.progress;
+        // Said once per cause, not once a second while NATS is away.
+        if (progress.state !== 'connecting' || progress.error !== (err as Error).message) this.onError(err as Error);
+        progress.state = 'connecting';
+        progress.error = (err as Error).message;
         await new Promise((r) => setTimeout(r, 1000));
         continue;
+      }
+      if (this.handler.progress.state === 'connecting') {
+        this.handler.progress.state = 'running';
+        this.handler.progress.error = undefined;
       }
       if (taken.length === 0) continue;
       const done = await this.handler.handle(

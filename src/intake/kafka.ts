@@ -76,6 +76,15 @@ export class KafkaIntake {
       // A short long-poll, so a stop or a resume is not held back by an idle fetch.
       maxWaitTimeInMs: 500,
     });
+    // kafkajs restarts a crashed consumer itself; the state says so meanwhile.
+    const progress = this.handler.progress;
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      progress.state = 'connecting';
+      progress.error = payload.error.message;
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      if (progress.state === 'connecting') [progress.state, progress.error] = ['running', undefined];
+    });
     await Promise.all([this.producer.connect(), this.admin.connect(), this.consumer.connect()]);
     await this.consumer.subscribe({ topics: this.config.topics.map((t) => t.topic), fromBeginning: true });
     await this.consumer.run({

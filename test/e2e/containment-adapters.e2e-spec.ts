@@ -490,7 +490,7 @@ describe('Containment.perform', () => {
     scim = await startScimServer({ token: TOKEN });
     edr = await startEdrServer({ token: TOKEN });
     const config = containmentFileSchema.parse({
-      allow_list: { cidrs: ['10.250.0.0/16', '2001:db8:77::/48'], users: ['Admin'], hosts: ['gw.example.com'] },
+      allow_list: { cidrs: ['192.0.2.0/24', '2001:db8:77::/48'], users: ['Admin'], hosts: ['gw.example.com'] },
       adapters: {
         fw: { type: 'webhook', url: webhook.url, secret_env: 'FW_SECRET', timeout: '500ms' },
         idp: { type: 'scim', url_env: 'IDP_URL', token_env: 'IDP_TOKEN', timeout: '500ms' },
@@ -523,8 +523,8 @@ describe('Containment.perform', () => {
   });
 
   it.each([
-    ['block_ip', { ip: '10.250.3.4' }, '10.250.0.0/16'],
-    ['block_ip', { ip: '::ffff:10.250.3.4' }, '10.250.0.0/16'],
+    ['block_ip', { ip: '192.0.2.4' }, '192.0.2.0/24'],
+    ['block_ip', { ip: '::ffff:192.0.2.4' }, '192.0.2.0/24'],
     ['block_ip', { ip: '2001:db8:77::1' }, '2001:db8:77::/48'],
     ['disable_user', { user: 'ADMIN' }, 'Admin'],
     ['isolate_host', { host: 'GW.example.com.' }, 'gw.example.com'],
@@ -538,8 +538,8 @@ describe('Containment.perform', () => {
   });
 
   it('never refuses an undo by the allow-list', async () => {
-    const outcome = await call('unblock_ip', { ip: '10.250.3.4' });
-    expect(outcome).toMatchObject({ status: 'succeeded', target: '10.250.3.4', adapter: 'fw' });
+    const outcome = await call('unblock_ip', { ip: '192.0.2.4' });
+    expect(outcome).toMatchObject({ status: 'succeeded', target: '192.0.2.4', adapter: 'fw' });
   });
 
   it.each([

@@ -77,15 +77,14 @@ export class IngestService {
     const keyed: AcceptedAlert[] = [];
     const answered: { rejected: ItemResult[]; warnings: Map<number, FieldError[]>; base: number; size: number }[] = [];
     let base = 0;
-    for (const { key, items } of messages) {
+    for (const { key, items, bodyHash } of messages) {
       const { accepted, rejected, warnings } = validateItems(items);
-      const hash = bodyHash(items);
       for (const a of accepted) {
         keyed.push({
           ...a,
           index: base + a.index,
           idempotencyKey: JSON.stringify([caller, key, a.index]),
-          bodyHash: hash,
+          bodyHash,
           apiKeyId: caller,
         });
       }

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase } from '../src/database/database';
-import { plainInsertReference, poster, scratchDatabase, startNode, summarize, waitFor } from './support';
+import { plainInsertReference, poster, scratchDatabase, startIntakeApi, summarize, waitFor } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TYPES = ['port_scan', 'recon', 'web_attack', 'misc_attack', 'malware', 'dns_tunneling'];
@@ -105,19 +105,6 @@ const referenceRow = (i: number): unknown[] => {
     'P3',
   ];
 };
-
-/** An api process that only takes alerts in: no Temporal, and the outbox dispatcher off (delivery is asynchronous to intake). */
-const startIntakeApi = (databaseUrl: string, port: number, env: Record<string, string> = {}) =>
-  startNode('dist/src/main.js', {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    DATABASE_POOL_SIZE: '20',
-    LOG_LEVEL: 'warn',
-    OUTBOX_DISPATCHER_ENABLED: 'false',
-    TEMPORAL_ADDRESS: '127.0.0.1:1',
-    ...env,
-  });
 
 const INDICATORS = 100_000;
 

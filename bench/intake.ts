@@ -22,7 +22,7 @@ import { dropDatabase } from '../src/database/database';
 import { groupLag } from '../src/intake/kafka';
 import { startKafkaBroker } from '../test/support/kafka-broker';
 import { startNatsServer } from '../test/support/nats-server';
-import { plainInsertReference, root, scratchDatabase, startNode, waitFor } from './support';
+import { plainInsertReference, root, scratchDatabase, startIntakeApi, waitFor } from './support';
 
 const ALERTS = Number(process.env.BENCH_INTAKE_ALERTS ?? 200_000);
 const SAMPLE_MS = 2000;
@@ -79,16 +79,7 @@ interface Drained {
  */
 async function drain(databaseUrl: string, configDir: string, env: Record<string, string>, lag: () => Promise<number>): Promise<Drained> {
   const port = 4100 + Math.floor(Math.random() * 100);
-  const api = startNode('dist/src/main.js', {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    LOG_LEVEL: 'warn',
-    OUTBOX_DISPATCHER_ENABLED: 'false',
-    TEMPORAL_ADDRESS: '127.0.0.1:1',
-    WARDEN_CONFIG_DIR: configDir,
-    ...env,
-  });
+  const api = startIntakeApi(databaseUrl, port, { WARDEN_CONFIG_DIR: configDir, ...env });
   const pg = new Client({ connectionString: databaseUrl });
   await pg.connect();
   const count = async () => (await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM alerts')).rows[0].n;

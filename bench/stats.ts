@@ -15,7 +15,7 @@ import { DataSource } from 'typeorm';
 import { createApiKey } from '../src/auth/api-keys.service';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { dropDatabase } from '../src/database/database';
-import { scratchDatabase, startNode, summarize, waitFor } from './support';
+import { scratchDatabase, startIntakeApi, summarize, waitFor } from './support';
 
 const ALERTS = Number(process.env.BENCH_STATS_ALERTS ?? 1_000_000);
 const CALLS = Number(process.env.BENCH_STATS_CALLS ?? 20);
@@ -80,14 +80,7 @@ async function main(): Promise<void> {
   await ds.destroy();
 
   const port = 3900 + randomInt(0, 90);
-  const api = startNode('dist/src/main.js', {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    LOG_LEVEL: 'warn',
-    OUTBOX_DISPATCHER_ENABLED: 'false',
-    TEMPORAL_ADDRESS: '127.0.0.1:1',
-  });
+  const api = startIntakeApi(databaseUrl, port);
   try {
     await waitFor(`http://127.0.0.1:${port}/health`);
     const get = async (query: string) => {

@@ -57,6 +57,19 @@ export function startNode(script: string, env: Record<string, string>): ChildPro
   });
 }
 
+/** An api process that only takes alerts in: no Temporal, and the outbox dispatcher off (delivery is asynchronous to intake). */
+export const startIntakeApi = (databaseUrl: string, port: number, env: Record<string, string> = {}): ChildProcess =>
+  startNode('dist/src/main.js', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: '20',
+    LOG_LEVEL: 'warn',
+    OUTBOX_DISPATCHER_ENABLED: 'false',
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    ...env,
+  });
+
 export async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

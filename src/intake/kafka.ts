@@ -140,7 +140,7 @@ export class KafkaIntake {
     };
   }
 
-  /** To the dead-letter topic, keyed by origin and identity, acknowledged by every in-sync replica before the offset is committed. */
+  /** To the dead-letter topic, keyed by the message's identity, acknowledged by every in-sync replica before the offset is committed. */
   private async deadLetter(letters: readonly DeadLetter[]): Promise<void> {
     await this.producer!.send({
       topic: this.config.dead_letter,
@@ -171,6 +171,7 @@ export async function groupLag(admin: Admin, groupId: string, topics: readonly s
   }
   let lag = 0n;
   for (const topic of topics) {
+    // A configured topic nobody has written to yet may not exist: nothing waits on it.
     for (const p of await admin.fetchTopicOffsets(topic).catch(() => [])) {
       const low = BigInt(p.low);
       const at = committed.get(`${topic}:${p.partition}`) ?? -1n;

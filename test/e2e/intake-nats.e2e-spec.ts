@@ -75,6 +75,14 @@ describe('NATS JetStream intake', () => {
   /** The intake stream exists once an api has set it up; publishing before would go nowhere. */
   const untilConsumer = () => pollUntil(consumer, (c) => c.num_waiting > 0, { timeoutMs: 60_000, what: 'the intake consumer pulling' });
 
+  /** Every one of `total` messages stored and acknowledged. */
+  const untilDrained = (total: number, what: string, timeoutMs = 60_000) =>
+    pollUntil(
+      async () => ({ ...(await stored()), ...(await consumer()) }),
+      (s) => s.total >= total && s.num_pending === 0 && s.num_ack_pending === 0,
+      { timeoutMs, intervalMs: 250, what },
+    );
+
   const startReplica = async (extra: Record<string, string> = {}) =>
     startApi(testEnv({ NATS_URL: nats.url, WARDEN_CONFIG_DIR: configDir, ...extra }));
 
@@ -99,11 +107,7 @@ describe('NATS JetStream intake', () => {
       expect(atKill.total).toBeLessThan(5000);
 
       apis.push(launch('main.ts', processEnv));
-      await pollUntil(
-        async () => ({ ...(await stored()), ...(await consumer()) }),
-        (s) => s.total >= 5000 && s.num_pending === 0 && s.num_ack_pending === 0,
-        { timeoutMs: 120_000, intervalMs: 500, what: 'every message stored and acknowledged' },
-      );
+      await untilDrained(5000, 'every message stored and acknowledged', 120_000);
       expect(await stored()).toEqual({ total: 5000, distinct: 5000 });
     } finally {
       kill(...apis);
@@ -229,11 +233,7 @@ describe('NATS JetStream intake', () => {
       expect(await stored()).toEqual({ total: 0, distinct: 0 });
 
       await proxy.start();
-      await pollUntil(
-        async () => ({ ...(await stored()), ...(await consumer()) }),
-        (s) => s.total >= 200 && s.num_pending === 0 && s.num_ack_pending === 0,
-        { timeoutMs: 60_000, intervalMs: 250, what: 'the backlog stored and acknowledged after the outage' },
-      );
+      await untilDrained(200, 'the backlog stored and acknowledged after the outage');
       expect(await stored()).toEqual({ total: 200, distinct: 200 });
     } finally {
       await api.close();
@@ -248,11 +248,7 @@ describe('NATS JetStream intake', () => {
       // Both replicas' pull requests are waiting (2 each) before anything is published.
       await pollUntil(consumer, (c) => c.num_waiting >= 4, { timeoutMs: 30_000, what: 'both replicas pulling' });
       await publish(Array.from({ length: 2000 }, (_, n) => alert(n)));
-      await pollUntil(
-        async () => ({ ...(await stored()), ...(await consumer()) }),
-        (s) => s.total >= 2000 && s.num_pending === 0 && s.num_ack_pending === 0,
-        { timeoutMs: 60_000, intervalMs: 250, what: 'all 2,000 stored and acknowledged' },
-      );
+      await untilDrained(2000, 'all 2,000 stored and acknowledged');
       expect(await stored()).toEqual({ total: 2000, distinct: 2000 });
       const each = await Promise.all(
         replicas.map(async (r) => ((await (await fetch(`${r.url}/health`)).json()) as { intake: { stored: number }[] }).intake[0].stored),

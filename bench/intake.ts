@@ -5,8 +5,9 @@
  * For each bus: publishes BENCH_INTAKE_ALERTS (200,000) Suricata alerts (the real captures in
  * ../shared/data/suricata, cycled with their addresses and times varied), then starts an api on
  * a scratch database with the shipped configuration and that bus, and measures how fast it stores
- * the backlog; prints the sustained rate, the lag over time and the api's resident memory. Then a
- * plain batched INSERT of the same rows, in the same run, and each rate's ratio to it.
+ * the backlog; prints the sustained rate, the lag over time and the api's resident memory. Then the
+ * same alerts as HTTP batches, and a plain batched INSERT of the same rows, in the same run, and
+ * each rate's ratio to it.
  */
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -22,7 +23,7 @@ import { dropDatabase } from '../src/database/database';
 import { groupLag } from '../src/intake/kafka';
 import { startKafkaBroker } from '../test/support/kafka-broker';
 import { startNatsServer } from '../test/support/nats-server';
-import { plainInsertReference, root, scratchDatabase, startIntakeApi, waitFor } from './support';
+import { plainInsertReference, poster, root, scratchDatabase, startIntakeApi, waitFor } from './support';
 
 const ALERTS = Number(process.env.BENCH_INTAKE_ALERTS ?? 200_000);
 const SAMPLE_MS = 2000;
@@ -191,18 +192,53 @@ async function kafkaRun(): Promise<Drained> {
   }
 }
 
+/**
+ * The same alerts over HTTP, for comparison: POST /v1/alerts/suricata in batches of 500 (4 clients,
+ * as bench/ingest.ts's batch phase), on a scratch database of its own with the shipped configuration.
+ */
+async function httpRun(): Promise<number> {
+  const { url: databaseUrl, key } = await scratchDatabase();
+  const port = 4300 + Math.floor(Math.random() * 100);
+  const api = startIntakeApi(databaseUrl, port);
+  try {
+    await waitFor(`http://127.0.0.1:${port}/health`, 120_000);
+    const post = poster(`http://127.0.0.1:${port}`, key, 8);
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < ALERTS) {
+          const from = next;
+          next += 500;
+          const body = JSON.stringify(Array.from({ length: Math.min(500, ALERTS - from) }, (_, i) => record(from + i)));
+          const { status } = await post('/v1/alerts/suricata', body);
+          if (status !== 202) throw new Error(`POST /v1/alerts/suricata answered ${status}`);
+        }
+      }),
+    );
+    return ALERTS / ((performance.now() - started) / 1000);
+  } finally {
+    api.kill('SIGTERM');
+    await new Promise((r) => api.once('exit', r));
+    await dropDatabase(databaseUrl);
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`warden intake bench: ${ALERTS} Suricata alerts per bus, shipped configuration (storms forming), one api`);
   const nats = await natsRun();
   console.log(line('nats', nats));
   const kafka = await kafkaRun();
   console.log(line('kafka', kafka));
+  const http = await httpRun();
+  console.log(`http: the same ${ALERTS} alerts as POST /v1/alerts/suricata batches of 500, 4 clients: ${http.toFixed(0)} alerts/s`);
   const { url } = await scratchDatabase();
   try {
     const reference = await plainInsertReference(url, 100_000, 500, referenceRow);
     console.log(`reference: plain batched INSERT of the same rows (500 rows/statement, 1 connection): ${reference.toFixed(0)} rows/s`);
     console.log(
-      `ratio: nats / plain INSERT = ${(nats.rate / reference).toFixed(3)}; kafka / plain INSERT = ${(kafka.rate / reference).toFixed(3)}`,
+      `ratio: nats / plain INSERT = ${(nats.rate / reference).toFixed(3)}; kafka / plain INSERT = ${(kafka.rate / reference).toFixed(3)}; ` +
+        `http batches / plain INSERT = ${(http / reference).toFixed(3)}`,
     );
   } finally {
     await dropDatabase(url);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { v7 as uuidv7 } from 'uuid';
+import { randomUUID } from 'node:crypto';
 import type { Pool, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENV, type Env } from '../common/env';
@@ -46,12 +46,7 @@ class PgIngestStore implements IngestStore {
     private readonly clearingRules: readonly string[],
   ) {}
 
-  /**
-   * Time-ordered (UUIDv7): alerts and incidents inserted together land on the last pages of
-   * their primary-key index instead of on random ones, so each checkpoint cycle writes far fewer
-   * full-page images and the index stays in cache as it grows.
-   */
-  newId = (): string => uuidv7();
+  newId = randomUUID;
 
   transact<T>(request: SnapshotRequest, decide: (snapshot: Snapshot, now: Date) => { changes?: ChangeSet; value: T }): Promise<T> {
     return withClient(this.pool, async (client) => {

@@ -33,6 +33,8 @@ export interface WardenMetrics {
   pruned(kind: string, rows: number): void;
   /** An intel list was (re)loaded into the api's tables, or a refresh of it failed (the old table kept). */
   intelLoaded(list: string, outcome: 'loaded' | 'failed', indicators: number): void;
+  /** Bus messages a consumer finished with: stored (acknowledged after the commit) or dead-lettered. */
+  intakeMessages(bus: string, outcome: 'stored' | 'dead_lettered', count: number): void;
 }
 
 export const NO_METRICS: WardenMetrics = {
@@ -42,4 +44,5 @@ export const NO_METRICS: WardenMetrics = {
   noticeDelivery: () => {},
   pruned: () => {},
   intelLoaded: () => {},
+  intakeMessages: () => {},
 };

@@ -23,7 +23,7 @@ function handler(store: StoreMessages) {
     tables,
     async (l) => void letters.push(...l),
     { state: 'running', stored: 0, deadLettered: 0 },
-    async (ms) => void slept.push(ms),
+    { sleep: async (ms) => void slept.push(ms) },
   );
   return { h, letters, slept };
 }

@@ -51,8 +51,16 @@ export class BatchHandler {
     private readonly tables: FormatTables,
     private readonly deadLetter: (letters: readonly DeadLetter[]) => Promise<void>,
     readonly progress: ConsumerProgress,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly options: {
+      /** Told what each handled batch came to (metrics). */
+      counted?: (stored: number, deadLettered: number) => void;
+      sleep?: (ms: number) => Promise<void>;
+    } = {},
   ) {}
+
+  private sleep(ms: number): Promise<void> {
+    return this.options.sleep ? this.options.sleep(ms) : new Promise((r) => setTimeout(r, ms));
+  }
 
   /**
    * Resolves true once every message is stored or dead-lettered, so all may be acknowledged;
@@ -79,6 +87,7 @@ export class BatchHandler {
         this.progress.error = undefined;
         this.progress.stored += good.length - refused.length;
         this.progress.deadLettered += letters.length;
+        this.options.counted?.(good.length - refused.length, letters.length);
         return true;
       } catch (err) {
         this.progress.state = 'paused';

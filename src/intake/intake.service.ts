@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { ENV, type Env } from '../common/env';
+import { NO_METRICS, WARDEN_METRICS, type WardenMetrics } from '../common/metrics';
 import { IngestService } from '../ingest/ingest.service';
 import { FORMAT_TABLES, type FormatTables } from '../ingest/normalizers';
 import type { ConsumerProgress, StoreMessages } from './batch-handler';
@@ -71,6 +72,7 @@ export class IntakeService implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
     @Inject(FORMAT_TABLES) private readonly tables: FormatTables,
     @Inject(ENV) private readonly env: Env,
+    @Optional() @Inject(WARDEN_METRICS) private readonly metrics: WardenMetrics = NO_METRICS,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -85,7 +87,7 @@ export class IntakeService implements OnApplicationBootstrap, BeforeApplicationS
       this.begin('nats', `${nats.stream}/${nats.consumer}`, natsServers, async () => {
         const nc = await connectNats(natsServers, 'warden-intake');
         try {
-          const intake = new JetStreamIntake(nc, nats, this.store('nats'), this.tables, (err) =>
+          const intake = new JetStreamIntake(nc, nats, this.store('nats'), this.tables, this.counted('nats'), (err) =>
             this.logger.warn(`NATS intake: ${err.message}`),
           );
           await intake.start();
@@ -108,7 +110,7 @@ export class IntakeService implements OnApplicationBootstrap, BeforeApplicationS
     else {
       this.begin('kafka', kafka.group, brokers, async () => {
         const client = kafkaClient(brokers, kafka.client_id, (line) => this.logger.warn(`Kafka intake: ${line}`));
-        const intake = new KafkaIntake(client, kafka, this.store('kafka'), this.tables);
+        const intake = new KafkaIntake(client, kafka, this.store('kafka'), this.tables, this.counted('kafka'));
         try {
           await intake.start();
         } catch (err) {
@@ -138,6 +140,13 @@ export class IntakeService implements OnApplicationBootstrap, BeforeApplicationS
         return { bus, name, ...running.progress, lag: lag?.pending ?? null, deadLetters: lag?.deadLetters ?? null };
       }),
     );
+  }
+
+  private counted(bus: Bus): (stored: number, deadLettered: number) => void {
+    return (stored, deadLettered) => {
+      this.metrics.intakeMessages(bus, 'stored', stored);
+      this.metrics.intakeMessages(bus, 'dead_lettered', deadLettered);
+    };
   }
 
   private store(bus: Bus): StoreMessages {

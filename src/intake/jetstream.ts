@@ -64,13 +64,20 @@ export class JetStreamIntake {
     private readonly config: NatsIntakeConfig,
     store: StoreMessages,
     tables: FormatTables,
+    counted: (stored: number, deadLettered: number) => void,
     private readonly onError: (err: Error) => void,
   ) {
-    this.handler = new BatchHandler(store, tables, (letters) => this.deadLetter(letters), {
-      state: 'connecting',
-      stored: 0,
-      deadLettered: 0,
-    });
+    this.handler = new BatchHandler(
+      store,
+      tables,
+      (letters) => this.deadLetter(letters),
+      {
+        state: 'connecting',
+        stored: 0,
+        deadLettered: 0,
+      },
+      { counted },
+    );
   }
 
   get progress(): Readonly<ConsumerProgress> {

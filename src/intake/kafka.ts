@@ -51,12 +51,19 @@ export class KafkaIntake {
     private readonly config: KafkaIntakeConfig,
     store: StoreMessages,
     tables: FormatTables,
+    counted: (stored: number, deadLettered: number) => void,
   ) {
-    this.handler = new BatchHandler(store, tables, (letters) => this.deadLetter(letters), {
-      state: 'connecting',
-      stored: 0,
-      deadLettered: 0,
-    });
+    this.handler = new BatchHandler(
+      store,
+      tables,
+      (letters) => this.deadLetter(letters),
+      {
+        state: 'connecting',
+        stored: 0,
+        deadLettered: 0,
+      },
+      { counted },
+    );
     this.formats = new Map(config.topics.map((t) => [t.topic, t.format]));
   }
 

@@ -166,6 +166,13 @@ describe('NATS JetStream intake', () => {
       expect(letters.map((l) => l.header.get('Warden-Origin'))).toEqual(['warden.alerts.native', 'warden.alerts.native']);
       expect(await stored()).toEqual({ total: 2, distinct: 2 });
       await pollUntil(consumer, (c) => c.num_ack_pending === 0 && c.num_pending === 0, { what: 'all four acknowledged' });
+      const metrics = await (await fetch(`${api.url}/metrics`)).text();
+      expect(new Set(metrics.split('\n').filter((l) => l.startsWith('warden_intake_messages_total{')))).toEqual(
+        new Set([
+          'warden_intake_messages_total{bus="nats",outcome="stored"} 2',
+          'warden_intake_messages_total{bus="nats",outcome="dead_lettered"} 2',
+        ]),
+      );
     } finally {
       await api.close();
     }

@@ -134,6 +134,13 @@ export class ApiMetrics implements WardenMetrics {
     registers: this.registers,
   });
 
+  private readonly intakeMessagesTotal = new Counter({
+    name: 'warden_intake_messages_total',
+    help: 'Bus messages a consumer finished with, by bus (nats, kafka) and outcome (stored, dead_lettered): a dead letter waits for `warden intake redrive`.',
+    labelNames: ['bus', 'outcome'] as const,
+    registers: this.registers,
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Series that exist from the start, so rate() sees their first increase.
@@ -169,6 +176,10 @@ export class ApiMetrics implements WardenMetrics {
   intelLoaded(list: string, outcome: 'loaded' | 'failed', indicators: number): void {
     this.intelLoads.inc({ list, outcome });
     this.intelIndicators.set({ list }, indicators);
+  }
+
+  intakeMessages(bus: string, outcome: 'stored' | 'dead_lettered', count: number): void {
+    if (count > 0) this.intakeMessagesTotal.inc({ bus, outcome }, count);
   }
 
   ingestRequest(format: string, statusCode: number, seconds: number): void {

@@ -80,6 +80,9 @@ export class WorkerMetrics implements WardenMetrics {
   /** The api's: intel tables live there. */
   intelLoaded(): void {}
 
+  /** The api's: bus intake runs there. */
+  intakeMessages(): void {}
+
   pruned(kind: string, rows: number): void {
     this.prunedRows.inc({ kind }, rows);
   }

@@ -18,13 +18,7 @@ const storedAll: StoreMessages = async (messages) => messages.map((m) => m.items
 function handler(store: StoreMessages) {
   const letters: DeadLetter[] = [];
   const slept: number[] = [];
-  const h = new BatchHandler(
-    store,
-    tables,
-    async (l) => void letters.push(...l),
-    { state: 'running', stored: 0, deadLettered: 0 },
-    { sleep: async (ms) => void slept.push(ms) },
-  );
+  const h = new BatchHandler(store, tables, async (l) => void letters.push(...l), { sleep: async (ms) => void slept.push(ms) });
   return { h, letters, slept };
 }
 

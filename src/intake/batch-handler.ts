@@ -46,11 +46,13 @@ export const retryDelayMs = (attempt: number): number => Math.min(10_000, 500 * 
  * replica; a redelivery is harmless anyway, each message's identity being its Idempotency-Key.
  */
 export class BatchHandler {
+  /** Starts `connecting`: the consumer says `running` once its bus answers. */
+  readonly progress: ConsumerProgress = { state: 'connecting', stored: 0, deadLettered: 0 };
+
   constructor(
     private readonly store: StoreMessages,
     private readonly tables: FormatTables,
     private readonly deadLetter: (letters: readonly DeadLetter[]) => Promise<void>,
-    readonly progress: ConsumerProgress,
     private readonly options: {
       /** Told what each handled batch came to (metrics). */
       counted?: (stored: number, deadLettered: number) => void;

@@ -67,17 +67,7 @@ export class JetStreamIntake {
     counted: (stored: number, deadLettered: number) => void,
     private readonly onError: (err: Error) => void,
   ) {
-    this.handler = new BatchHandler(
-      store,
-      tables,
-      (letters) => this.deadLetter(letters),
-      {
-        state: 'connecting',
-        stored: 0,
-        deadLettered: 0,
-      },
-      { counted },
-    );
+    this.handler = new BatchHandler(store, tables, (letters) => this.deadLetter(letters), { counted });
   }
 
   get progress(): Readonly<ConsumerProgress> {

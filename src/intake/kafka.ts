@@ -53,17 +53,7 @@ export class KafkaIntake {
     tables: FormatTables,
     counted: (stored: number, deadLettered: number) => void,
   ) {
-    this.handler = new BatchHandler(
-      store,
-      tables,
-      (letters) => this.deadLetter(letters),
-      {
-        state: 'connecting',
-        stored: 0,
-        deadLettered: 0,
-      },
-      { counted },
-    );
+    this.handler = new BatchHandler(store, tables, (letters) => this.deadLetter(letters), { counted });
     this.formats = new Map(config.topics.map((t) => [t.topic, t.format]));
   }
 
